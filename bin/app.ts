@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** cdk.json's app: the reference platform on AWS, for `npx cdk synth` and `npx cdk deploy`. */
+import { App } from 'aws-cdk-lib';
+import { AwsPlatform } from '../stacks/aws/platform';
+import { addCompliancePacks } from '../stacks/aws/compliance';
+import { loadPlatformSpec } from '../lib/spec';
+import { referencePlatform } from '../stacks/reference-platform';
+
+const app = new App();
+// `cdk deploy -c spec=platform.yaml` deploys your own platform instead of the reference one.
+const specFile = app.node.tryGetContext('spec') as string | undefined;
+new AwsPlatform(app, 'Platform', { spec: specFile ? loadPlatformSpec(specFile) : referencePlatform });
+addCompliancePacks(app);
+app.synth();

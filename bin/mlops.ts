@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * The `mlops` command line. Exit codes: 0 ok, 1 a check failed (rule packs, budget), 2 bad input.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, CommanderError } from 'commander';
+import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
+import { isMlopsValidationError } from '../lib/errors';
+import { loadPlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
+import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
+import { referencePlatform } from '../stacks/reference-platform';
+import { synthAwsPlatform } from '../stacks/aws/synth';
+
+export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
+
+class CheckFailed extends Error {}
+
+function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
+  return config ? { spec: loadPlatformSpec(config), label: config } : { spec: referencePlatform, label: 'the reference platform' };
+}
+
+function synth(options: { config?: string; out: string; json?: boolean }, log: (s: string) => void): void {
+  const { spec, label } = specFrom(options.config);
+  try {
+    synthAwsPlatform(spec, options.out);
+  } catch (e) {
+    const err = e as Error;
+    if (err.name === 'ValidationError' || /Validation failed/.test(err.message)) {
+      throw new CheckFailed(`compliance checks failed for ${label}:\n${err.message}`);
+    }
+    throw e;
+  }
+  const assembly = readCloudAssembly(options.out);
+  const acks = acknowledgments(assembly);
+  const open = unacknowledgedFindings(assembly);
+  const byPack = new Map<string, number>();
+  for (const a of acks) {
+    const pack = COMPLIANCE_PACKS.find((p) => a.id.startsWith(`${p}-`)) ?? 'other';
+    byPack.set(pack, (byPack.get(pack) ?? 0) + 1);
+  }
+  const summary = {
+    platform: spec.name,
+    outdir: options.out,
+    stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
+    resourcesByType: Object.fromEntries(resourcesByType(assembly)),
+    findings: { packs: [...COMPLIANCE_PACKS], unacknowledged: open, acknowledged: Object.fromEntries(byPack) },
+  };
+  if (options.json) {
+    log(JSON.stringify(summary, null, 2));
+    return;
+  }
+  const lines = [`Synthesized ${label} (${spec.name}) into ${options.out}/`, '', 'Stacks:'];
+  for (const s of summary.stacks) lines.push(`  ${s.name.padEnd(40)} ${String(s.resources).padStart(4)} resources`);
+  lines.push('', 'Resources by type:');
+  for (const [type, n] of Object.entries(summary.resourcesByType)) lines.push(`  ${type.padEnd(48)} ${String(n).padStart(4)}`);
+  lines.push('', `Findings (${COMPLIANCE_PACKS.join(', ')}): ${open.length} unacknowledged; ${acks.length} acknowledged, each with its reason in the template metadata:`);
+  for (const [pack, n] of byPack) lines.push(`  ${pack.padEnd(20)} ${n} acknowledged`);
+  for (const f of open) lines.push(`  ${f.severity.toUpperCase()} ${f.rule} (${f.plugin}): ${f.description.split('\n')[0]} at ${f.constructPaths.join(', ')}`);
+  log(lines.join('\n'));
+}
+
+export function buildProgram(log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Command {
+  const program = new Command('mlops')
+    .description('cdk-mlops: synthesize, validate and operate MLOps platforms on SageMaker')
+    .showHelpAfterError()
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  program.command('synth')
+    .description('Synthesize a platform into a CloudFormation cloud assembly, running the compliance packs')
+    .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
+    .option('-o, --out <dir>', 'output directory', 'cdk.out')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', '\nExamples:\n  $ mlops synth\n  $ mlops synth --config platform.yaml --out build/cdk.out\n  $ mlops synth --json')
+    .action((opts: { config?: string; out: string; json?: boolean }) => synth(opts, log));
+
+  program.command('validate')
+    .description('Check a platform spec without synthesizing (fast): every problem, with its path and line')
+    .requiredOption('-c, --config <file>', 'platform spec (.yaml, .yml or .json)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ mlops validate --config platform.yaml')
+    .action((opts: { config: string; json?: boolean }) => {
+      const spec = loadPlatformSpec(opts.config);
+      log(opts.json ? JSON.stringify({ valid: true, platform: spec.name, models: spec.models.map((m) => m.name) }) : `${opts.config}: valid (${spec.models.length} models: ${spec.models.map((m) => m.name).join(', ')})`);
+    });
+
+  program.command('schema')
+    .description('Print (or write) the JSON Schema of platform specs, for editor completion')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action((opts: { out?: string }) => {
+      const text = `${JSON.stringify(platformJsonSchema(), null, 2)}\n`;
+      if (opts.out) {
+        fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+        fs.writeFileSync(opts.out, text);
+        log(`wrote ${opts.out}`);
+      } else {
+        log(text.trimEnd());
+      }
+    });
+  return program;
+}
+
+/** Runs the command line and returns the exit code; one readable message on failure, never a stack trace. */
+export async function main(argv: string[], err: (s: string) => void = (s) => process.stderr.write(`${s}\n`), log?: (s: string) => void): Promise<number> {
+  try {
+    await buildProgram(log).parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    if (isMlopsValidationError(e)) {
+      err(`error: ${e.message}`);
+      return EXIT.badInput;
+    }
+    if (e instanceof CheckFailed) {
+      err(`error: ${e.message}`);
+      return EXIT.checkFailed;
+    }
+    err(`error: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.checkFailed;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

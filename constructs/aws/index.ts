@@ -1,0 +1,3 @@
+export * from './model-registry';
+export * from './model-source';
+export * from './model-endpoint';

@@ -1,0 +1,501 @@
+import { Annotations, ArnFormat, Duration, IResource, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
+import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../../lib/spec';
+import { ModelSource } from './model-source';
+import { sagemakerArn, sagemakerArnName } from './private/arns';
+import { ExecutionRole, WildcardJustification } from './private/execution-role';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { parseProps, subjectOf } from './private/validation';
+
+/** Namespaces SageMaker publishes endpoint metrics in. */
+const INVOCATION_NAMESPACE = 'AWS/SageMaker';
+const INSTANCE_NAMESPACE = '/aws/sagemaker/Endpoints';
+
+/** A SageMaker real-time or serverless endpoint serving one model variant. */
+export interface IModelEndpoint extends IResource {
+  /** @attribute */
+  readonly endpointName: string;
+  /** @attribute */
+  readonly endpointArn: string;
+  /** The production variant serving traffic. */
+  readonly variantName: string;
+  /** InvokeEndpoint, InvokeEndpointAsync and InvokeEndpointWithResponseStream. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+  /** Any metric of the endpoint's variant, in the namespace SageMaker publishes it in. */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests served (sum). */
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Model latency in microseconds (p99 by default). */
+  metricModelLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Latency SageMaker adds on top of the model, in microseconds (p99 by default). */
+  metricOverheadLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests the model failed (sum). */
+  metricInvocation5XXErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests rejected as bad (sum). */
+  metricInvocation4XXErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** CPU utilization summed over cores, in percent (average). */
+  metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Host memory utilization in percent (average). */
+  metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** GPU utilization summed over GPUs, in percent: 0 to 100 × GPUs (average). */
+  metricGpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** GPU memory utilization summed over GPUs, in percent: 0 to 100 × GPUs (average). */
+  metricGpuMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+export interface ModelEndpointAttributes {
+  readonly endpointName: string;
+  /** @default 'AllTraffic' */
+  readonly variantName?: string;
+}
+
+export interface ModelEndpointProps extends EndpointSpecInput {
+  /** The model to serve: `ModelSource.fromRegistry(registry, { version })` or `ModelSource.fromImage(image, data)`. */
+  readonly source: ModelSource;
+  /**
+   * The endpoint's name, which clients invoke. Kept across deployments: a new model or instance
+   * type replaces the endpoint config, never the endpoint.
+   * @default - derived from the construct path
+   */
+  readonly endpointName?: string;
+  /**
+   * Execution role of the model.
+   * @default - a new role with exactly what the model needs (image pull, model data, logs, data capture)
+   */
+  readonly role?: iam.IRole;
+  /**
+   * Key for the endpoint's storage volume (where SageMaker allows one: not on instances with local
+   * NVMe storage, which is hardware-encrypted), the captured data and the alarm topic.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Where alarms are sent. A KMS-encrypted topic must let cloudwatch.amazonaws.com use its key.
+   * @default - a new topic encrypted with the endpoint's key
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Destination of the data capture bucket's server access logs.
+   * @default - a new access log bucket
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * VPC the model containers run in (instance-backed endpoints only).
+   * @default - no VPC: SageMaker's service network
+   */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group with no inbound rules */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Create a CloudWatch dashboard of the endpoint.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+}
+
+abstract class ModelEndpointBase extends Resource implements IModelEndpoint {
+  public abstract readonly endpointName: string;
+  public abstract readonly variantName: string;
+
+  public get endpointArn(): string {
+    return sagemakerArn(this, 'endpoint', sagemakerArnName(this.endpointName));
+  }
+
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointAsync', 'sagemaker:InvokeEndpointWithResponseStream'],
+      resourceArns: [this.endpointArn],
+    });
+  }
+
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    const instanceMetric = ['CPUUtilization', 'MemoryUtilization', 'DiskUtilization', 'GPUUtilization', 'GPUMemoryUtilization', 'CPUReservation', 'MemoryReservation', 'GPUReservation'].includes(metricName);
+    return new cloudwatch.Metric({
+      namespace: instanceMetric ? INSTANCE_NAMESPACE : INVOCATION_NAMESPACE,
+      metricName,
+      dimensionsMap: { EndpointName: this.endpointName, VariantName: this.variantName },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  public metricInvocations(props?: cloudwatch.MetricOptions) { return this.metric('Invocations', { statistic: 'Sum', ...props }); }
+  public metricModelLatency(props?: cloudwatch.MetricOptions) { return this.metric('ModelLatency', { statistic: 'p99', ...props }); }
+  public metricOverheadLatency(props?: cloudwatch.MetricOptions) { return this.metric('OverheadLatency', { statistic: 'p99', ...props }); }
+  public metricInvocation5XXErrors(props?: cloudwatch.MetricOptions) { return this.metric('Invocation5XXErrors', { statistic: 'Sum', ...props }); }
+  public metricInvocation4XXErrors(props?: cloudwatch.MetricOptions) { return this.metric('Invocation4XXErrors', { statistic: 'Sum', ...props }); }
+  public metricCpuUtilization(props?: cloudwatch.MetricOptions) { return this.metric('CPUUtilization', { statistic: 'Average', ...props }); }
+  public metricMemoryUtilization(props?: cloudwatch.MetricOptions) { return this.metric('MemoryUtilization', { statistic: 'Average', ...props }); }
+  public metricGpuUtilization(props?: cloudwatch.MetricOptions) { return this.metric('GPUUtilization', { statistic: 'Average', ...props }); }
+  public metricGpuMemoryUtilization(props?: cloudwatch.MetricOptions) { return this.metric('GPUMemoryUtilization', { statistic: 'Average', ...props }); }
+}
+
+/**
+ * A model in production on SageMaker: model, endpoint config and endpoint, with safe deployments
+ * (blue/green or rolling, rolled back on the endpoint's own alarms), autoscaling, alarms, a
+ * dashboard, encrypted data capture and a least-privilege execution role.
+ */
+export class ModelEndpoint extends ModelEndpointBase {
+  public static fromEndpointName(scope: Construct, id: string, endpointName: string): IModelEndpoint {
+    return ModelEndpoint.fromEndpointAttributes(scope, id, { endpointName });
+  }
+
+  public static fromEndpointAttributes(scope: Construct, id: string, attrs: ModelEndpointAttributes): IModelEndpoint {
+    class Import extends ModelEndpointBase {
+      public readonly endpointName = attrs.endpointName;
+      public readonly variantName = attrs.variantName ?? 'AllTraffic';
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly endpointName: string;
+  public readonly variantName: string;
+  /** The resolved spec: defaults applied, compute resolved through the catalog. */
+  public readonly spec: EndpointSpec;
+  public readonly role: iam.IRole;
+  public readonly encryptionKey: kms.IKey;
+  public readonly alarmTopic: sns.ITopic;
+  /** Bucket receiving captured requests and responses, when data capture is on. */
+  public readonly dataCaptureBucket?: s3.IBucket;
+  /** S3 URI under which captured data lands. */
+  public readonly dataCaptureUri?: string;
+  /** The endpoint's alarms, by what they watch. */
+  public readonly alarms: { readonly [name: string]: cloudwatch.IAlarm };
+  /** Alarms that roll a deployment back. */
+  public readonly rollbackAlarms: cloudwatch.IAlarm[];
+  public readonly scalableTarget?: appscaling.ScalableTarget;
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The SageMaker instance type, or undefined for serverless. */
+  public readonly instanceType?: string;
+  public readonly cfnModel: sagemaker.CfnModel;
+  public readonly cfnEndpointConfig: sagemaker.CfnEndpointConfig;
+  public readonly cfnEndpoint: sagemaker.CfnEndpoint;
+
+  constructor(scope: Construct, id: string, props: ModelEndpointProps) {
+    const { source, endpointName, role, encryptionKey, alarmTopic, accessLogsBucket, vpc, vpcSubnets, securityGroups, dashboard, ...specInput } = props;
+    const spec = parseEndpointProps(scope, id, specInput, props);
+    super(scope, id);
+    this.spec = spec;
+    const stack = Stack.of(this);
+
+    this.endpointName = endpointName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
+    this.variantName = spec.variantName;
+    this.encryptionKey = keyOrNew(this, 'Key', encryptionKey, `cdk-mlops ModelEndpoint ${this.node.path}: storage volume, captured data, alarms`);
+
+    // --- Execution role: only what this model needs, in one customer-managed policy -------------
+    const execution = new ExecutionRole(this, 'ExecutionRole', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker execution role of ${this.node.path}` });
+    this.role = execution.role;
+    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    execution.addStatements(new iam.PolicyStatement({
+      sid: 'EndpointLogs',
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+      resources: [logGroupArn, `${logGroupArn}:*`],
+    }));
+    const justifications: WildcardJustification[] = [{
+      finding: /^Resource::.*:log-group:\/aws\/sagemaker\/Endpoints\/.*:\*$/,
+      reason: "SageMaker creates one log stream per instance at run time; the statement is limited to this endpoint's own log group.",
+    }];
+    const bound = source.bind(this, execution.grantee);
+
+    // --- Data capture -------------------------------------------------------------------------
+    let dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined;
+    if (spec.dataCapture.enabled) {
+      const logs = accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs');
+      const bucket = new SecureBucket(this, 'DataCaptureBucket', {
+        encryptionKey: this.encryptionKey,
+        accessLogs: logs,
+        accessLogsPrefix: `datacapture/${this.endpointName}/`,
+        lifecycleRules: [{ id: 'DataCaptureRetention', prefix: 'datacapture/', expiration: Duration.days(spec.dataCapture.retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
+        replicationReason: 'Captured inference data is a monitoring sample kept for a bounded retention period; it is not replicated.',
+      });
+      // SageMaker writes captured data with the model's execution role.
+      execution.addStatements(new iam.PolicyStatement({ sid: 'WriteDataCapture', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('datacapture/*')] }));
+      execution.allowEncrypt(this.encryptionKey);
+      justifications.unshift({
+        finding: /^Resource::.*\/datacapture\/\*$/,
+        reason: 'SageMaker writes one object per captured batch under the capture prefix, with generated keys; write-only (s3:PutObject), limited to that prefix.',
+      });
+      this.dataCaptureBucket = bucket;
+      this.dataCaptureUri = bucket.s3UrlForObject('datacapture');
+      const { csvContentTypes, jsonContentTypes } = spec.dataCapture;
+      dataCaptureConfig = {
+        enableCapture: true,
+        initialSamplingPercentage: spec.dataCapture.samplingPercent,
+        destinationS3Uri: this.dataCaptureUri,
+        kmsKeyId: this.encryptionKey.keyArn,
+        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+        captureContentTypeHeader: csvContentTypes || jsonContentTypes ? { csvContentTypes, jsonContentTypes } : undefined,
+      };
+    }
+
+    // --- Network ------------------------------------------------------------------------------
+    let vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined;
+    if (vpc) {
+      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Model containers of ${this.node.path}`, allowAllOutbound: false })];
+      const subnets = vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: subnets.subnetIds };
+      execution.addStatements(new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }));
+    }
+    if (vpc) {
+      justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
+    }
+    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
+
+    // --- Model, endpoint config, endpoint ---------------------------------------------------
+    this.cfnModel = new sagemaker.CfnModel(this, 'Model', {
+      executionRoleArn: this.role.roleArn,
+      primaryContainer: { ...bound.container, environment: Object.keys(spec.environment).length > 0 ? spec.environment : undefined },
+      enableNetworkIsolation: spec.networkIsolation,
+      vpcConfig,
+    });
+    // SageMaker checks the role's permissions when it creates the model.
+    this.cfnModel.node.addDependency(...execution.dependable);
+
+    const compute = spec.compute;
+    const variant: sagemaker.CfnEndpointConfig.ProductionVariantProperty = compute.kind === 'serverless'
+      ? {
+        variantName: this.variantName,
+        modelName: this.cfnModel.attrModelName,
+        serverlessConfig: { memorySizeInMb: compute.memoryMiB, maxConcurrency: compute.maxConcurrency, provisionedConcurrency: compute.provisionedConcurrency },
+      }
+      : {
+        variantName: this.variantName,
+        modelName: this.cfnModel.attrModelName,
+        instanceType: compute.instanceType,
+        initialInstanceCount: spec.scaling!.initialInstances,
+        initialVariantWeight: 1,
+      };
+    this.instanceType = compute.kind === 'instance' ? compute.instanceType : undefined;
+
+    // SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted) and for serverless.
+    let volumeKey: string | undefined;
+    if (compute.kind === 'instance') {
+      if (compute.info === undefined) {
+        Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
+      } else if (!compute.info.localNvmeStorage) {
+        volumeKey = this.encryptionKey.keyArn;
+      }
+    }
+    // Generated names: a changed model or instance type replaces the config without a name clash.
+    this.cfnEndpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+      productionVariants: [variant],
+      kmsKeyId: volumeKey,
+      dataCaptureConfig,
+    });
+    if (volumeKey === undefined && compute.kind === 'instance' && compute.info?.localNvmeStorage) {
+      Validations.of(this.cfnEndpointConfig).acknowledge(
+        { id: 'AwsSolutions-SM2', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
+        { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
+        { id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
+      );
+    }
+    if (compute.kind === 'serverless') {
+      const reason = 'Serverless inference has no customer storage volume; SageMaker does not accept a KmsKeyId for serverless endpoint configs.';
+      Validations.of(this.cfnEndpointConfig).acknowledge(
+        { id: 'AwsSolutions-SM2', reason },
+        { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
+        { id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
+      );
+    }
+
+    // --- Alarms -------------------------------------------------------------------------------
+    this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
+    const { alarms, rollback } = this.createAlarms(spec);
+    this.alarms = alarms;
+    this.rollbackAlarms = rollback;
+
+    this.cfnEndpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
+      endpointName: this.endpointName,
+      endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
+      deploymentConfig: deploymentConfig(spec, rollback),
+    });
+
+    // --- Autoscaling ----------------------------------------------------------------------
+    const scaling = spec.scaling;
+    if (scaling && scaling.maxInstances > scaling.minInstances) {
+      this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
+        serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+        scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
+        minCapacity: scaling.minInstances,
+        maxCapacity: scaling.maxInstances,
+        // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
+        role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', stack.formatArn({
+          service: 'iam', region: '', resource: 'role',
+          resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+        })),
+      });
+      this.scalableTarget.node.addDependency(this.cfnEndpoint);
+      this.scalableTarget.scaleToTrackMetric('InvocationsScaling', {
+        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+        targetValue: scaling.targetInvocationsPerInstance,
+        scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+        scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+      });
+      if (scaling.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && compute.info?.accelerator) {
+        this.scalableTarget.scaleToTrackMetric('GpuScaling', {
+          customMetric: this.metricGpuUtilization({ period: Duration.minutes(1) }),
+          // GPUUtilization sums over the instance's GPUs: target per GPU × GPUs.
+          targetValue: scaling.targetGpuUtilizationPercent * compute.info.accelerator.count,
+          scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+          scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+        });
+      }
+    }
+
+    if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
+  }
+
+  private newAlarmTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
+    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
+    return topic;
+  }
+
+  private createAlarms(spec: EndpointSpec): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
+    const a = spec.alarms;
+    const period = Duration.seconds(a.periodSeconds);
+    const common = { evaluationPeriods: a.evaluationPeriods, datapointsToAlarm: a.datapointsToAlarm, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
+    const action = new cwActions.SnsAction(this.alarmTopic);
+    const alarms: Record<string, cloudwatch.Alarm> = {};
+    const add = (key: string, alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarms[key] = alarm;
+      return alarm;
+    };
+    const latency = add('latency', new cloudwatch.Alarm(this, 'LatencyAlarm', {
+      ...common,
+      alarmDescription: `p99 model latency of ${this.endpointName} above ${a.latencyP99Ms} ms`,
+      metric: this.metricModelLatency({ period }),
+      threshold: a.latencyP99Ms * 1000, // ModelLatency is in microseconds
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }));
+    const errors5xx = add('invocation5xxErrors', new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
+      ...common,
+      alarmDescription: `${this.endpointName} failed ${a.invocation5xxErrors} or more requests (5XX) in ${a.periodSeconds}s`,
+      metric: this.metricInvocation5XXErrors({ period }),
+      threshold: a.invocation5xxErrors,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    }));
+    const rate4xx = add('rate4xx', new cloudwatch.Alarm(this, 'Rate4xxAlarm', {
+      ...common,
+      alarmDescription: `4XX errors above ${a.rate4xxPercent}% of ${this.endpointName}'s requests`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(invocations > 0, 100 * errors4xx / invocations, 0)',
+        usingMetrics: { errors4xx: this.metricInvocation4XXErrors({ period }), invocations: this.metricInvocations({ period }) },
+        period,
+        label: '4XX rate (%)',
+      }),
+      threshold: a.rate4xxPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }));
+    const compute = spec.compute;
+    if (isGpu(compute) && compute.kind === 'instance' && compute.info?.accelerator) {
+      const gpus = compute.info.accelerator.count;
+      add('gpuUtilization', new cloudwatch.Alarm(this, 'GpuUtilizationAlarm', {
+        ...common,
+        alarmDescription: `GPU utilization of ${this.endpointName} above ${a.gpuUtilizationPercent}% per GPU (${gpus} GPUs)`,
+        metric: this.metricGpuUtilization({ period }),
+        threshold: a.gpuUtilizationPercent * gpus,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }));
+      add('gpuMemoryUtilization', new cloudwatch.Alarm(this, 'GpuMemoryAlarm', {
+        ...common,
+        alarmDescription: `GPU memory of ${this.endpointName} above ${a.gpuMemoryUtilizationPercent}% per GPU (${gpus} GPUs)`,
+        metric: this.metricGpuMemoryUtilization({ period }),
+        threshold: a.gpuMemoryUtilizationPercent * gpus,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }));
+    }
+    // A bad model shows as latency or errors; saturation (GPU) is a scaling matter, not a rollback one.
+    return { alarms, rollback: spec.deployment.autoRollback ? [latency, errors5xx, rate4xx] : [] };
+  }
+
+  private createDashboard(sourceDescription: string): cloudwatch.Dashboard {
+    const d = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    d.addWidgets(new cloudwatch.TextWidget({ markdown: `# ${this.endpointName}\nServing ${sourceDescription} on ${this.instanceType ?? 'serverless inference'}.`, width: 24, height: 2 }));
+    d.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Invocations', left: [this.metricInvocations()], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Latency p99 (µs)', left: [this.metricModelLatency(), this.metricOverheadLatency()], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Errors', left: [this.metricInvocation4XXErrors(), this.metricInvocation5XXErrors()], width: 8 }),
+    );
+    if (this.instanceType) {
+      const gpu = isGpu(this.spec.compute);
+      d.addWidgets(
+        new cloudwatch.GraphWidget({ title: 'CPU / memory (%)', left: [this.metricCpuUtilization(), this.metricMemoryUtilization()], width: gpu ? 12 : 24 }),
+        ...(gpu ? [new cloudwatch.GraphWidget({ title: 'GPU / GPU memory (% summed over GPUs)', left: [this.metricGpuUtilization(), this.metricGpuMemoryUtilization()], width: 12 })] : []),
+      );
+    }
+    d.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 }));
+    return d;
+  }
+}
+
+function deploymentConfig(spec: EndpointSpec, rollbackAlarms: cloudwatch.IAlarm[]): sagemaker.CfnEndpoint.DeploymentConfigProperty {
+  const d = spec.deployment;
+  const autoRollbackConfiguration = rollbackAlarms.length > 0 ? { alarms: rollbackAlarms.map((a) => ({ alarmName: a.alarmName })) } : undefined;
+  if (d.strategy === 'rolling') {
+    return {
+      autoRollbackConfiguration,
+      rollingUpdatePolicy: {
+        maximumBatchSize: { type: 'CAPACITY_PERCENT', value: d.rollingBatchPercent! },
+        rollbackMaximumBatchSize: { type: 'CAPACITY_PERCENT', value: 100 },
+        waitIntervalInSeconds: d.waitIntervalSeconds,
+        maximumExecutionTimeoutInSeconds: d.maximumExecutionTimeoutSeconds,
+      },
+    };
+  }
+  const trafficRoutingConfiguration: sagemaker.CfnEndpoint.TrafficRoutingConfigProperty = {
+    type: d.strategy === 'canary' ? 'CANARY' : d.strategy === 'linear' ? 'LINEAR' : 'ALL_AT_ONCE',
+    waitIntervalInSeconds: d.waitIntervalSeconds,
+    canarySize: d.strategy === 'canary' ? { type: 'CAPACITY_PERCENT', value: d.canaryPercent! } : undefined,
+    linearStepSize: d.strategy === 'linear' ? { type: 'CAPACITY_PERCENT', value: d.linearStepPercent! } : undefined,
+  };
+  return {
+    autoRollbackConfiguration,
+    blueGreenUpdatePolicy: {
+      trafficRoutingConfiguration,
+      terminationWaitInSeconds: d.terminationWaitSeconds,
+      maximumExecutionTimeoutInSeconds: d.maximumExecutionTimeoutSeconds,
+    },
+  };
+}
+
+/** The spec, plus the checks that need the AWS-only props, thrown as one error. */
+function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpecInput, props: ModelEndpointProps): EndpointSpec {
+  const targetIssues: ValidationIssue[] = [];
+  const serverless = (specInput.compute as { serverless?: unknown } | undefined)?.serverless !== undefined;
+  if (serverless && props.vpc) targetIssues.push({ path: 'vpc', message: 'is not supported by serverless inference', got: 'a VPC', expected: 'no vpc, or an instance-backed endpoint' });
+  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) targetIssues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
+    targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
+  }
+  try {
+    const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
+    if (targetIssues.length > 0) throw new MlopsValidationError(subjectOf('ModelEndpoint', scope, id), targetIssues);
+    return spec;
+  } catch (e) {
+    if (e instanceof MlopsValidationError && targetIssues.length > 0 && e.issues !== targetIssues) {
+      throw new MlopsValidationError(e.subject, [...e.issues, ...targetIssues]);
+    }
+    throw e;
+  }
+}

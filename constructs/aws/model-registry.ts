@@ -1,0 +1,189 @@
+import { Annotations, IResource, Names, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { RegistrySpecInput, registrySpecSchema } from '../../lib/spec';
+import { nameFromArn, sagemakerArn, sagemakerArnName } from './private/arns';
+import { parseProps } from './private/validation';
+
+/** A SageMaker model registry: one model package group and its versions. */
+export interface IModelRegistry extends IResource {
+  /** @attribute */
+  readonly modelPackageGroupName: string;
+  /** @attribute */
+  readonly modelPackageGroupArn: string;
+  /** The bucket holding the artifacts of the group's model packages, when known. */
+  readonly artifactsBucket?: s3.IBucket;
+  /** The ARN of one version of the group's model packages. */
+  modelPackageArn(version: number): string;
+  /** Describe the group and its model packages. */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+  /** Register new model package versions in the group. */
+  grantRegister(grantee: iam.IGrantable): iam.Grant;
+  /** Approve or reject model package versions (UpdateModelPackage). */
+  grantApprove(grantee: iam.IGrantable): iam.Grant;
+  /** A rule that fires when a model package of the group changes approval status. */
+  onStateChange(id: string, options?: events.OnEventOptions & { statuses?: string[] }): events.Rule;
+}
+
+export interface ModelRegistryProps extends RegistrySpecInput {
+  /**
+   * Topic told of every approval status change listed in `notifyOn`. A KMS-encrypted topic must
+   * let events.amazonaws.com use its key.
+   * @default - no notification; use onStateChange() for other targets
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * Where training pipelines put the artifacts of registered models: endpoints deploying from this
+   * registry get read access to it.
+   * @default - unknown: endpoints deploying from the registry warn that their role needs access granted
+   */
+  readonly artifactsBucket?: s3.IBucket;
+}
+
+export interface ModelRegistryAttributes {
+  readonly modelPackageGroupName: string;
+  /** @default - none known */
+  readonly artifactsBucket?: s3.IBucket;
+}
+
+const PACKAGE_STATE_CHANGE = 'SageMaker Model Package State Change';
+
+abstract class ModelRegistryBase extends Resource implements IModelRegistry {
+  public abstract readonly modelPackageGroupName: string;
+  public abstract readonly modelPackageGroupArn: string;
+  public abstract readonly artifactsBucket?: s3.IBucket;
+
+  public modelPackageArn(version: number): string {
+    return sagemakerArn(this, 'model-package', `${sagemakerArnName(this.modelPackageGroupName)}/${version}`);
+  }
+
+  /** ARN pattern of every version in the group. */
+  protected get packagesArn(): string {
+    return sagemakerArn(this, 'model-package', `${sagemakerArnName(this.modelPackageGroupName)}/*`);
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:DescribeModelPackageGroup', 'sagemaker:DescribeModelPackage', 'sagemaker:ListModelPackages'],
+      resourceArns: [this.modelPackageGroupArn, this.packagesArn],
+    });
+  }
+
+  public grantRegister(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:CreateModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:DescribeModelPackage'],
+      resourceArns: [this.modelPackageGroupArn, this.packagesArn],
+    });
+  }
+
+  public grantApprove(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:UpdateModelPackage', 'sagemaker:DescribeModelPackage'],
+      resourceArns: [this.packagesArn],
+    });
+  }
+
+  public onStateChange(id: string, options: events.OnEventOptions & { statuses?: string[] } = {}): events.Rule {
+    const { statuses, ...eventOptions } = options;
+    const rule = new events.Rule(this, id, eventOptions);
+    rule.addEventPattern({
+      source: ['aws.sagemaker'],
+      detailType: [PACKAGE_STATE_CHANGE],
+      detail: {
+        ModelPackageGroupName: [this.modelPackageGroupName],
+        ...(statuses ? { ModelApprovalStatus: statuses } : {}),
+      },
+    });
+    if (eventOptions.target) rule.addTarget(eventOptions.target);
+    return rule;
+  }
+}
+
+/**
+ * A model registry: a SageMaker model package group, retained when the stack is deleted, readable
+ * by listed accounts (never by a public principal), announcing approvals and rejections.
+ */
+export class ModelRegistry extends ModelRegistryBase {
+  public static fromModelPackageGroupName(scope: Construct, id: string, modelPackageGroupName: string): IModelRegistry {
+    return ModelRegistry.fromModelRegistryAttributes(scope, id, { modelPackageGroupName });
+  }
+
+  public static fromModelPackageGroupArn(scope: Construct, id: string, modelPackageGroupArn: string): IModelRegistry {
+    return ModelRegistry.fromModelRegistryAttributes(scope, id, { modelPackageGroupName: nameFromArn(modelPackageGroupArn) });
+  }
+
+  public static fromModelRegistryAttributes(scope: Construct, id: string, attrs: ModelRegistryAttributes): IModelRegistry {
+    class Import extends ModelRegistryBase {
+      public readonly modelPackageGroupName = attrs.modelPackageGroupName;
+      public readonly modelPackageGroupArn = sagemakerArn(scope, 'model-package-group', sagemakerArnName(attrs.modelPackageGroupName));
+      public readonly artifactsBucket = attrs.artifactsBucket;
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly modelPackageGroupName: string;
+  public readonly modelPackageGroupArn: string;
+  public readonly artifactsBucket?: s3.IBucket;
+  /** The rule notifying `notificationTopic`, when one was given. */
+  public readonly notificationRule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ModelRegistryProps = {}) {
+    const { notificationTopic, artifactsBucket, ...specInput } = props;
+    const spec = parseProps('ModelRegistry', scope, id, registrySpecSchema, specInput);
+    super(scope, id);
+
+    const name = spec.name ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' }).toLowerCase();
+    const resource = new sagemaker.CfnModelPackageGroup(this, 'Resource', {
+      modelPackageGroupName: name,
+      modelPackageGroupDescription: spec.description,
+    });
+    // A registry holds the lineage of every model ever approved: never deleted with the stack.
+    resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    this.modelPackageGroupName = name;
+    this.modelPackageGroupArn = sagemakerArn(this, 'model-package-group', sagemakerArnName(name));
+    this.artifactsBucket = artifactsBucket;
+
+    if (spec.crossAccountReadAccountIds.length > 0) {
+      resource.modelPackageGroupPolicy = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'CrossAccountDescribeGroup',
+            Effect: 'Allow',
+            Principal: { AWS: spec.crossAccountReadAccountIds.map((a) => `arn:${this.stack.partition}:iam::${a}:root`) },
+            Action: ['sagemaker:DescribeModelPackageGroup'],
+            Resource: this.modelPackageGroupArn,
+          },
+          {
+            Sid: 'CrossAccountReadAndDeployPackages',
+            Effect: 'Allow',
+            Principal: { AWS: spec.crossAccountReadAccountIds.map((a) => `arn:${this.stack.partition}:iam::${a}:root`) },
+            Action: ['sagemaker:DescribeModelPackage', 'sagemaker:ListModelPackages', 'sagemaker:CreateModel'],
+            Resource: this.packagesArn,
+          },
+        ],
+      };
+      if (artifactsBucket) {
+        Annotations.of(this).addWarningV2('cdk-mlops:registryCrossAccountArtifacts',
+          'Accounts granted cross-account read also need read access to the artifacts bucket and its KMS key; grant them on the bucket and key policies.');
+      }
+    }
+
+    if (notificationTopic) {
+      this.notificationRule = this.onStateChange('StateChangeRule', {
+        description: `Model package approval changes in ${Token.isUnresolved(name) ? 'the registry' : name}`,
+        statuses: spec.notifyOn,
+        target: new targets.SnsTopic(notificationTopic),
+      });
+    }
+  }
+}

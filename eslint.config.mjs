@@ -1,0 +1,47 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'cdktf.out/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // lib/ is the cloud-neutral core: it never imports a target's toolkit (DESIGN.md, dependency direction).
+      'no-restricted-imports': 'off',
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'cdktf', '@cdktf/*', 'constructs'], message: 'lib/ is cloud-neutral: it imports neither aws-cdk-lib nor cdktf (DESIGN.md).' },
+          { group: ['../constructs/*', '../../constructs/*', '../stacks/*', '../../stacks/*'], message: 'Dependency direction is bin → stacks → constructs → lib.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['constructs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['../../stacks/*', '../../bin/*'], message: 'Dependency direction is bin → stacks → constructs → lib.' }],
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+);

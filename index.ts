@@ -1,0 +1,3 @@
+export * from './lib/errors';
+export * from './lib/spec';
+export * from './lib/catalog';

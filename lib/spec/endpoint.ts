@@ -1,0 +1,139 @@
+/**
+ * ModelEndpoint spec, cloud-neutral: compute, scaling, deployment strategy, alarms, data capture.
+ * Where the model comes from is not here: construct props take a ModelSource, a platform spec names
+ * an image or a registry version (platform.ts).
+ */
+import { z } from 'zod';
+import { renderValue } from '../errors';
+import { computeSchema, isGpu, ResolvedCompute } from './compute';
+import { addIssue, int, isUnresolved, num, sagemakerName, tokenOr } from './primitives';
+
+export const DEPLOYMENT_STRATEGIES = ['all-at-once', 'canary', 'linear', 'rolling'] as const;
+export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
+
+const scalingSchema = z.strictObject({
+  minInstances: int(1, 1000).default(1).meta({ description: 'Fewest instances the variant scales in to. @default 1' }),
+  maxInstances: int(1, 1000).optional().meta({ description: 'Most instances the variant scales out to. @default - minInstances (no scaling)' }),
+  initialInstances: int(1, 1000).optional().meta({ description: 'Instances at creation; minInstances ≤ initialInstances ≤ maxInstances. @default - minInstances' }),
+  targetInvocationsPerInstance: int(1).default(100).meta({ description: 'Target tracking on SageMakerVariantInvocationsPerInstance (per minute). Tune it with a load test. @default 100' }),
+  targetGpuUtilizationPercent: num(1, 100).optional().meta({ description: 'Also track average GPU utilization per GPU (GPU instances only). @default - not tracked' }),
+  scaleInCooldownSeconds: int(0, 3600).default(300).meta({ description: '@default 300' }),
+  scaleOutCooldownSeconds: int(0, 3600).default(60).meta({ description: '@default 60' }),
+});
+
+const deploymentSchema = z.strictObject({
+  strategy: z.enum(DEPLOYMENT_STRATEGIES).default('all-at-once').meta({ description: "Blue/green 'all-at-once', 'canary' or 'linear' traffic shifting, or 'rolling' (in place, in batches: for large GPU fleets). @default 'all-at-once'" }),
+  canaryPercent: int(1, 50).optional().meta({ description: "Share of capacity that takes traffic first (strategy 'canary'). @default 10" }),
+  linearStepPercent: int(10, 50).optional().meta({ description: "Share of capacity shifted per step (strategy 'linear'). @default 20" }),
+  rollingBatchPercent: int(5, 50).optional().meta({ description: "Share of capacity updated per batch (strategy 'rolling'). @default 25" }),
+  waitIntervalSeconds: int(0, 3600).default(300).meta({ description: 'Baking time after each traffic shift or batch, watching the rollback alarms. @default 300' }),
+  terminationWaitSeconds: int(0, 3600).default(300).meta({ description: 'How long the old (blue) fleet is kept after the shift completes. @default 300' }),
+  maximumExecutionTimeoutSeconds: int(600, 14400).optional().meta({ description: 'Upper bound on the whole deployment. @default - SageMaker decides' }),
+  autoRollback: z.boolean().default(true).meta({ description: "Roll back automatically when the endpoint's latency or error alarms fire during a deployment. @default true" }),
+});
+
+const alarmsSchema = z.strictObject({
+  latencyP99Ms: num(1).default(1000).meta({ description: 'Alarm when p99 ModelLatency exceeds this many milliseconds. @default 1000' }),
+  invocation5xxErrors: int(1).default(5).meta({ description: 'Alarm when Invocation5XXErrors in one period reach this count. @default 5' }),
+  rate4xxPercent: num(0.1, 100).default(5).meta({ description: 'Alarm when 4XX errors exceed this percentage of invocations. @default 5' }),
+  gpuUtilizationPercent: num(1, 100).default(90).meta({ description: 'Alarm when average utilization per GPU exceeds this (GPU instances only). @default 90' }),
+  gpuMemoryUtilizationPercent: num(1, 100).default(90).meta({ description: 'Alarm when average GPU memory use per GPU exceeds this (GPU instances only). @default 90' }),
+  periodSeconds: z.union([z.literal(10), z.literal(30), int(60, 86400).refine((n) => isUnresolved(n) || n % 60 === 0, { error: 'a multiple of 60' })]).default(60).meta({ description: '10, 30 or a multiple of 60. @default 60' }),
+  evaluationPeriods: int(1, 100).default(5).meta({ description: '@default 5' }),
+  datapointsToAlarm: int(1, 100).default(3).meta({ description: 'Breaching periods out of evaluationPeriods that raise the alarm. @default 3' }),
+});
+
+const dataCaptureSchema = z.strictObject({
+  enabled: z.boolean().optional().meta({ description: 'Capture requests and responses. @default true for instance-backed endpoints (serverless endpoints cannot capture)' }),
+  samplingPercent: int(1, 100).default(20).meta({ description: 'Share of requests captured. @default 20' }),
+  retentionDays: int(1, 3650).default(30).meta({ description: 'Days captured data is kept before it expires. @default 30' }),
+  csvContentTypes: z.array(z.string().min(1)).max(10).optional(),
+  jsonContentTypes: z.array(z.string().min(1)).max(10).optional(),
+});
+
+const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export const endpointSpecSchema = z.strictObject({
+  compute: computeSchema('inference', { allowServerless: true }),
+  environment: z.record(
+    z.string().regex(ENV_NAME, { error: 'an environment variable name: letters, digits and _ , not starting with a digit' }).max(1024),
+    tokenOr(z.string().max(1024)),
+  ).default({}).meta({ description: 'Environment variables of the serving container (at most 100).' }),
+  variantName: sagemakerName().default('AllTraffic').meta({ description: "Production variant name; keep it stable across deployments. @default 'AllTraffic'" }),
+  scaling: scalingSchema.optional(),
+  deployment: deploymentSchema.default({ strategy: 'all-at-once', waitIntervalSeconds: 300, terminationWaitSeconds: 300, autoRollback: true }),
+  alarms: alarmsSchema.default({ latencyP99Ms: 1000, invocation5xxErrors: 5, rate4xxPercent: 5, gpuUtilizationPercent: 90, gpuMemoryUtilizationPercent: 90, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 }),
+  dataCapture: dataCaptureSchema.optional(),
+  networkIsolation: z.boolean().optional().meta({ description: 'Run the model container with no network access. @default true for instance-backed endpoints; serverless endpoints do not support it' }),
+}).superRefine((s, ctx) => {
+  const env = Object.keys(s.environment);
+  if (env.length > 100) addIssue(ctx, ['environment'], 'has too many variables', { got: `${env.length}`, expected: 'at most 100' });
+
+  const serverless = s.compute.kind === 'serverless';
+  if (serverless) {
+    if (s.scaling !== undefined) addIssue(ctx, ['scaling'], 'does not apply to a serverless endpoint', { got: 'scaling settings', expected: 'compute.serverless.maxConcurrency instead' });
+    if (s.dataCapture?.enabled === true) addIssue(ctx, ['dataCapture', 'enabled'], 'is not supported by serverless inference', { got: 'true', expected: 'false, or an instance-backed endpoint' });
+    if (s.networkIsolation === true) addIssue(ctx, ['networkIsolation'], 'is not supported by serverless inference', { got: 'true', expected: 'false, or an instance-backed endpoint' });
+    if (s.deployment.strategy !== 'all-at-once') addIssue(ctx, ['deployment', 'strategy'], 'is not supported by serverless inference', { got: renderValue(s.deployment.strategy), expected: "'all-at-once'" });
+  }
+
+  const sc = s.scaling;
+  if (sc) {
+    const max = sc.maxInstances ?? sc.minInstances;
+    const initial = sc.initialInstances ?? sc.minInstances;
+    const known = (...v: unknown[]) => v.every((x) => !isUnresolved(x));
+    if (sc.maxInstances !== undefined && known(sc.maxInstances, sc.minInstances) && sc.maxInstances < sc.minInstances) {
+      addIssue(ctx, ['scaling', 'maxInstances'], 'must be ≥ minInstances', { got: String(sc.maxInstances), expected: `≥ ${sc.minInstances}` });
+    }
+    if (sc.initialInstances !== undefined && known(initial, sc.minInstances, max)) {
+      if (initial < sc.minInstances) addIssue(ctx, ['scaling', 'initialInstances'], 'must be ≥ minInstances', { got: String(initial), expected: `≥ ${sc.minInstances}` });
+      else if (initial > max) addIssue(ctx, ['scaling', 'initialInstances'], 'must be ≤ maxInstances', { got: String(initial), expected: `≤ ${max}` });
+    }
+    if (sc.targetGpuUtilizationPercent !== undefined && !isGpu(s.compute) && !(s.compute.kind === 'instance' && s.compute.info === undefined)) {
+      addIssue(ctx, ['scaling', 'targetGpuUtilizationPercent'], 'needs an NVIDIA GPU instance', { got: s.compute.kind === 'instance' ? renderValue(s.compute.instanceType) : 'serverless', expected: 'a GPU instance type or accelerator intent' });
+    }
+  }
+
+  const d = s.deployment;
+  const only = (field: 'canaryPercent' | 'linearStepPercent' | 'rollingBatchPercent', strategy: DeploymentStrategy) => {
+    if (d[field] !== undefined && d.strategy !== strategy) {
+      addIssue(ctx, ['deployment', field], `only applies to strategy '${strategy}'`, { got: `${field} with strategy '${d.strategy}'`, expected: `strategy '${strategy}', or no ${field}` });
+    }
+  };
+  only('canaryPercent', 'canary');
+  only('linearStepPercent', 'linear');
+  only('rollingBatchPercent', 'rolling');
+
+  const a = s.alarms;
+  if (known2(a.datapointsToAlarm, a.evaluationPeriods) && a.datapointsToAlarm > a.evaluationPeriods) {
+    addIssue(ctx, ['alarms', 'datapointsToAlarm'], 'must be ≤ evaluationPeriods', { got: String(a.datapointsToAlarm), expected: `≤ ${a.evaluationPeriods}` });
+  }
+}).transform((s) => {
+  const serverless = s.compute.kind === 'serverless';
+  const scaling = serverless ? undefined : scalingSchema.parse(s.scaling ?? {});
+  const d = s.deployment;
+  return {
+    ...s,
+    scaling: scaling && {
+      ...scaling,
+      maxInstances: scaling.maxInstances ?? scaling.minInstances,
+      initialInstances: scaling.initialInstances ?? scaling.minInstances,
+    },
+    deployment: {
+      ...d,
+      canaryPercent: d.strategy === 'canary' ? d.canaryPercent ?? 10 : undefined,
+      linearStepPercent: d.strategy === 'linear' ? d.linearStepPercent ?? 20 : undefined,
+      rollingBatchPercent: d.strategy === 'rolling' ? d.rollingBatchPercent ?? 25 : undefined,
+    },
+    dataCapture: { ...dataCaptureSchema.parse(s.dataCapture ?? {}), enabled: serverless ? false : s.dataCapture?.enabled ?? true },
+    networkIsolation: serverless ? false : s.networkIsolation ?? true,
+  };
+});
+
+function known2(...v: unknown[]): boolean {
+  return v.every((x) => !isUnresolved(x));
+}
+
+export type EndpointSpecInput = z.input<typeof endpointSpecSchema>;
+export type EndpointSpec = z.output<typeof endpointSpecSchema>;
+export type { ResolvedCompute };

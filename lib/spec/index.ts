@@ -1,0 +1,7 @@
+export * from './primitives';
+export * from './compute';
+export * from './endpoint';
+export * from './registry';
+export * from './platform';
+export * from './load';
+export * from './json-schema';

@@ -1,0 +1,86 @@
+/**
+ * Loading a PlatformSpec from a file: YAML or JSON, syntax errors with their line, validation
+ * errors with the line of the offending field.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { fromZodIssues, MlopsValidationError, ValidationIssue } from '../errors';
+import { PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
+import { knownKeysAt, parseSpec } from './primitives';
+
+const SUBJECT_KIND = 'PlatformSpec';
+
+/** Validates a platform spec given as an object (from TypeScript). */
+export function parsePlatformSpec(input: PlatformSpecInput | unknown, location?: string): PlatformSpec {
+  return parseSpec(platformSpecSchema, input, { kind: SUBJECT_KIND, location });
+}
+
+/**
+ * Reads, parses and validates a `.yaml`, `.yml` or `.json` platform spec. Returns the document as
+ * written (validated): renderers parse it again where they need defaults applied.
+ */
+export function loadPlatformSpec(file: string): PlatformSpecInput {
+  const subject = { kind: SUBJECT_KIND, location: file };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new MlopsValidationError(subject, [{
+      path: '', message: code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(e)})`,
+      got: `'${file}'`, expected: 'a readable .yaml, .yml or .json file',
+    }]);
+  }
+  const ext = path.extname(file).toLowerCase();
+  if (!['.yaml', '.yml', '.json'].includes(ext)) {
+    throw new MlopsValidationError(subject, [{ path: '', message: 'has an unknown file type', got: `'${ext || 'no extension'}'`, expected: '.yaml, .yml or .json' }]);
+  }
+  // YAML is a superset of JSON: one parser, one way to find a field's line.
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new MlopsValidationError(subject, doc.errors.map((err) => {
+      const pos = err.linePos?.[0];
+      return {
+        path: pos ? `line ${pos.line}, column ${pos.col}` : '',
+        message: `is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`,
+        got: 'a syntax error',
+        expected: ext === '.json' ? 'a JSON object' : 'a YAML mapping',
+      };
+    }));
+  }
+  const data: unknown = doc.toJS();
+  const result = platformSpecSchema.safeParse(data, { reportInput: true });
+  if (result.success) return data as PlatformSpecInput;
+  const issues = fromZodIssues(result.error.issues, { knownKeys: (p) => knownKeysAt(platformSpecSchema, p) });
+  throw new MlopsValidationError(subject, issues.map((issue) => withLine(issue, doc, lines)));
+}
+
+/** Adds `(line N)` to an issue's path, from the YAML node at that path (or its nearest parent). */
+function withLine(issue: ValidationIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): ValidationIssue {
+  const parts = issue.path.match(/[^.[\]]+/g) ?? [];
+  let node: unknown = doc.contents;
+  let line: number | undefined = lineOf(node, lines);
+  for (const part of parts) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === part);
+      if (!pair) break;
+      line = lineOf(pair.key, lines) ?? line;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      node = node.items[Number(part)];
+      line = lineOf(node, lines) ?? line;
+    } else {
+      break;
+    }
+  }
+  return line === undefined ? issue : { ...issue, path: `${issue.path || '(top level)'} (line ${line})` };
+}
+
+function lineOf(node: unknown, lines: LineCounter): number | undefined {
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  return range ? lines.linePos(range[0]).line : undefined;
+}
+
+

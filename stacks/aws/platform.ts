@@ -1,0 +1,131 @@
+/**
+ * Renders a PlatformSpec onto AWS: a shared stack (platform key, alarm topic, artifacts and access
+ * log buckets) and one stack per model (its registry and endpoint). No stack grows with the number
+ * of models, so a platform of any size stays under CloudFormation's 500 resources per stack, and
+ * cross-stack references are only the shared topic and buckets.
+ */
+import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource } from '../../constructs/aws';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
+import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+
+type ModelSpecInput = PlatformSpecInput['models'][number];
+
+export interface SharedStackProps extends StackProps {
+  readonly spec: PlatformSpec;
+}
+
+/** What every model stack of a platform uses. */
+export class SharedStack extends Stack {
+  public readonly key: kms.IKey;
+  public readonly alarmTopic: sns.Topic;
+  public readonly accessLogs: s3.IBucket;
+  /** Where training writes model artifacts and registries point endpoints to. */
+  public readonly artifacts: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: SharedStackProps) {
+    super(scope, id, props);
+    this.key = keyOrNew(this, 'PlatformKey', undefined, `cdk-mlops platform ${props.spec.name}: alarm topic and model artifacts`);
+    allowServiceToUseKey(this.key, 'cloudwatch.amazonaws.com');
+    allowServiceToUseKey(this.key, 'events.amazonaws.com');
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.key, enforceSSL: true, displayName: `${props.spec.name} alarms` });
+    for (const email of props.spec.aws.alarmEmails) this.alarmTopic.addSubscription(new subs.EmailSubscription(email));
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
+    this.artifacts = new SecureBucket(this, 'ModelArtifacts', {
+      encryptionKey: this.key,
+      accessLogs: this.accessLogs,
+      accessLogsPrefix: 'model-artifacts/',
+      replicationReason: 'Model artifacts are reproducible from versioned training data and code; versioning and retention protect them in-region.',
+    });
+  }
+}
+
+export interface ModelStackProps extends StackProps {
+  /** The model as validated, defaults applied. */
+  readonly model: ModelSpec;
+  /** The model as written: constructs parse their own props. */
+  readonly modelInput: ModelSpecInput;
+  readonly shared: SharedStack;
+  /** Registries of other models this one deploys from. */
+  readonly registries: ReadonlyMap<string, ModelRegistry>;
+}
+
+/** One model: its registry (if it has one) and its endpoint. */
+export class ModelStack extends Stack {
+  public readonly registry?: ModelRegistry;
+  public readonly endpoint: ModelEndpoint;
+
+  constructor(scope: Construct, id: string, props: ModelStackProps) {
+    super(scope, id, props);
+    const { model, shared } = props;
+    if (model.registry) {
+      this.registry = new ModelRegistry(this, 'Registry', {
+        ...props.modelInput.registry,
+        name: model.registry.name ?? model.name,
+        notificationTopic: shared.alarmTopic,
+        artifactsBucket: shared.artifacts,
+      });
+    }
+    this.endpoint = new ModelEndpoint(this, 'Endpoint', {
+      ...props.modelInput.endpoint,
+      source: this.sourceOf(model, props.registries),
+      alarmTopic: shared.alarmTopic,
+      accessLogsBucket: shared.accessLogs,
+    });
+  }
+
+  private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>): ModelSource {
+    const source = model.source;
+    if ('image' in source) {
+      return ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined);
+    }
+    const owner = source.registryOf ?? model.name;
+    const registry = owner === model.name ? this.registry : registries.get(owner);
+    // parsePlatformSpec has checked that the owner exists and has a registry.
+    if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered before model '${model.name}'`);
+    if (registry.stack !== this) this.addDependency(registry.stack, `deploys a version from the registry of '${owner}'`);
+    return ModelSource.fromRegistry(registry, { version: source.registryVersion });
+  }
+}
+
+export interface AwsPlatformProps {
+  /** The platform as written (a TypeScript object, or `loadPlatformSpec(file)`). */
+  readonly spec: PlatformSpecInput;
+}
+
+/** A whole platform on AWS: the shared stack and a stack per model, named `<platform>-shared`, `<platform>-<model>`. */
+export class AwsPlatform extends Construct {
+  public readonly spec: PlatformSpec;
+  public readonly shared: SharedStack;
+  public readonly models: ReadonlyMap<string, ModelStack>;
+
+  constructor(scope: Construct, id: string, props: AwsPlatformProps) {
+    super(scope, id);
+    const spec = parsePlatformSpec(props.spec, this.node.path);
+    this.spec = spec;
+    const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
+    this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: `${spec.name}-shared`, description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
+
+    // Models whose registry others deploy from are rendered first.
+    const order = [...spec.models].sort((a, b) => Number(usesOtherRegistry(a)) - Number(usesOtherRegistry(b)));
+    const registries = new Map<string, ModelRegistry>();
+    const models = new Map<string, ModelStack>();
+    for (const model of order) {
+      const modelInput = props.spec.models.find((m) => m.name === model.name)!;
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      if (stack.registry) registries.set(model.name, stack.registry);
+      models.set(model.name, stack);
+    }
+    this.models = models;
+    for (const [key, value] of Object.entries(spec.tags)) Tags.of(this).add(key, value);
+  }
+}
+
+function usesOtherRegistry(model: ModelSpec): boolean {
+  return 'registryVersion' in model.source && model.source.registryOf !== undefined && model.source.registryOf !== model.name;
+}

@@ -1,0 +1,56 @@
+/**
+ * The reference platform: what `npm run synth` renders and the tests check. Three models that
+ * show the spectrum: a GPU model deployed from its registry with canary traffic shifting, a CPU
+ * model, and a low-traffic serverless one.
+ */
+import { PlatformSpecInput } from '../lib/spec';
+
+export const referencePlatform: PlatformSpecInput = {
+  name: 'mlops-reference',
+  description: 'cdk-mlops reference platform',
+  aws: { region: 'us-east-1' },
+  tags: { 'managed-by': 'cdk-mlops' },
+  models: [
+    {
+      name: 'support-assistant',
+      description: 'Generative support assistant (LLM) on NVIDIA A10G',
+      registry: { description: 'Fine-tuned support assistant LLM' },
+      source: { registryVersion: 1 },
+      endpoint: {
+        compute: { accelerator: { type: 'nvidia-a10g', count: 1 }, memoryGiB: 16 },
+        environment: { SM_NUM_GPUS: '1', MAX_INPUT_LENGTH: '4096' },
+        scaling: { minInstances: 2, maxInstances: 6, targetInvocationsPerInstance: 30, targetGpuUtilizationPercent: 70 },
+        deployment: { strategy: 'canary', canaryPercent: 10, waitIntervalSeconds: 600 },
+        alarms: { latencyP99Ms: 5000 },
+        dataCapture: { samplingPercent: 10, retentionDays: 30 },
+      },
+    },
+    {
+      name: 'churn',
+      description: 'Customer churn classifier (XGBoost) on CPU',
+      registry: { description: 'Churn classifier versions' },
+      source: {
+        image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+        modelDataUrl: 's3://mlops-reference-models-us-east-1/churn/model.tar.gz',
+      },
+      endpoint: {
+        compute: { instanceType: 'ml.m5.large' },
+        scaling: { minInstances: 2, maxInstances: 4 },
+        deployment: { strategy: 'linear', linearStepPercent: 50 },
+        alarms: { latencyP99Ms: 200 },
+        dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
+      },
+    },
+    {
+      name: 'ticket-router',
+      description: 'Routes rare back-office tickets: serverless, pays per request',
+      source: {
+        image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3',
+        modelDataUrl: 's3://mlops-reference-models-us-east-1/ticket-router/model.tar.gz',
+      },
+      endpoint: {
+        compute: { serverless: { memoryMiB: 2048, maxConcurrency: 10 } },
+      },
+    },
+  ],
+};
