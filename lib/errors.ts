@@ -187,7 +187,7 @@ export function fromZodIssues(
           out.push({
             path: formatPath([...path, key]),
             message: suggestion ? `is not a known field; did you mean '${suggestion}'?` : 'is not a known field',
-            got: renderValue((issue.input as Record<string, unknown> | undefined)?.[key]),
+            got: renderValue(issue.input?.[key]),
             expected: known.length > 0 ? `one of ${listValues(known)}` : 'no such field',
           });
         }

@@ -12,7 +12,7 @@ import { knownKeysAt, parseSpec } from './primitives';
 const SUBJECT_KIND = 'PlatformSpec';
 
 /** Validates a platform spec given as an object (from TypeScript). */
-export function parsePlatformSpec(input: PlatformSpecInput | unknown, location?: string): PlatformSpec {
+export function parsePlatformSpec(input: unknown, location?: string): PlatformSpec {
   return parseSpec(platformSpecSchema, input, { kind: SUBJECT_KIND, location });
 }
 
@@ -38,13 +38,13 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
   }
   // YAML is a superset of JSON: one parser, one way to find a field's line.
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new MlopsValidationError(subject, doc.errors.map((err) => {
       const pos = err.linePos?.[0];
       return {
         path: pos ? `line ${pos.line}, column ${pos.col}` : '',
-        message: `is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`,
+        message: `is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
         got: 'a syntax error',
         expected: ext === '.json' ? 'a JSON object' : 'a YAML mapping',
       };

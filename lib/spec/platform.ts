@@ -9,7 +9,7 @@ import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
 
 /** ECR image URIs (SageMaker pulls serving images from ECR): `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@sha256:digest]`. */
-export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._\/-]+)(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
+export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
 
 const modelName = z.string().regex(SAGEMAKER_NAME, { error: 'a model name: 1-63 letters, digits and hyphens' });
 

@@ -68,7 +68,7 @@ export function addIssue(ctx: z.RefinementCtx, path: PropertyKey[], message: str
 type AnyDef = { type: string; innerType?: z.core.$ZodType; element?: z.core.$ZodType; options?: z.core.$ZodType[]; in?: z.core.$ZodType; valueType?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; getter?: () => z.core.$ZodType };
 
 function defOf(schema: z.core.$ZodType): AnyDef {
-  return schema._zod.def as unknown as AnyDef;
+  return schema._zod.def;
 }
 
 /** The object schemas reachable at `path` inside `schema` (through optionals, defaults, unions, lists). */

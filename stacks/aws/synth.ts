@@ -26,10 +26,19 @@ export interface SynthResult {
  * a rule pack finds an unacknowledged problem.
  */
 export function synthAwsPlatform(spec: PlatformSpecInput, outdir: string): SynthResult {
-  fs.rmSync(outdir, { recursive: true, force: true });
-  const app = new App({ outdir, context: cdkJsonContext() });
-  const platform = new AwsPlatform(app, 'Platform', { spec });
-  addCompliancePacks(app);
-  app.synth();
-  return { outdir, platform };
+  // Synthesize beside the target and swap it in only on success: a bad spec or a failed check
+  // leaves the previous output as it was.
+  const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  try {
+    const app = new App({ outdir: staging, context: cdkJsonContext() });
+    const platform = new AwsPlatform(app, 'Platform', { spec });
+    addCompliancePacks(app);
+    app.synth();
+    fs.rmSync(outdir, { recursive: true, force: true });
+    fs.renameSync(staging, outdir);
+    return { outdir, platform };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
 }
