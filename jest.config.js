@@ -5,6 +5,12 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   modulePathIgnorePatterns: ['<rootDir>/cdk.out', '<rootDir>/cdktf.out', '<rootDir>/dist'],
   // Synthesizing CDK apps is CPU-bound; two workers match the 2-core machines CI runs on.
+  // The package's own entry points, as users import them (README examples).
+  moduleNameMapper: {
+    '^cdk-mlops$': '<rootDir>/index.ts',
+    '^cdk-mlops/aws$': '<rootDir>/constructs/aws/index.ts',
+    '^cdk-mlops/kubernetes$': '<rootDir>/constructs/kubernetes/index.ts',
+  },
   maxWorkers: 2,
   testTimeout: 60000,
 };

@@ -1,7 +1,10 @@
 /**
  * The reference platform: what `npm run synth` renders and the tests check. Three models that
- * show the spectrum: a GPU model deployed from its registry with canary traffic shifting, a CPU
- * model, and a low-traffic serverless one.
+ * show the spectrum: a GPU LLM with canary traffic shifting, a CPU classifier with linear
+ * shifting, and a low-traffic serverless one. The first two have registries that their training
+ * pipelines register new versions into; every endpoint serves an image and an S3 artifact, so the
+ * platform deploys in one step (an endpoint serving `{ registryVersion }` needs that version
+ * registered before its first deploy).
  */
 import { PlatformSpecInput } from '../lib/spec';
 
@@ -15,7 +18,10 @@ export const referencePlatform: PlatformSpecInput = {
       name: 'support-assistant',
       description: 'Generative support assistant (LLM) on NVIDIA A10G',
       registry: { description: 'Fine-tuned support assistant LLM' },
-      source: { registryVersion: 1 },
+      source: {
+        image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04',
+        modelDataUrl: 's3://mlops-reference-models-us-east-1/support-assistant/model.tar.gz',
+      },
       endpoint: {
         compute: { accelerator: { type: 'nvidia-a10g', count: 1 }, memoryGiB: 16 },
         environment: { SM_NUM_GPUS: '1', MAX_INPUT_LENGTH: '4096' },

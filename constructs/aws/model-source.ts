@@ -120,9 +120,27 @@ class UriData extends ModelData {
       Annotations.of(scope).addWarningV2('cdk-mlops:modelDataAccessUnknown', 'The model data object is only known at deploy time: grant the execution role read access to it.');
       return { uri: this.uri, wildcardJustifications: [] };
     }
-    grantS3Read(role, `arn:${Stack.of(scope).partition}:s3:::${this.bucketName}/${this.key}`);
-    Annotations.of(scope).addInfo(`Model data at ${this.uri}: if its bucket uses SSE-KMS, grant the execution role kms:Decrypt on that key.`);
-    return { uri: this.uri, wildcardJustifications: [] };
+    const stack = Stack.of(scope);
+    const bucketArn = `arn:${stack.partition}:s3:::${this.bucketName}`;
+    grantS3Read(role, `${bucketArn}/${this.key}`);
+    // The bucket's key is not known here: allow decrypting through S3 only, for this bucket's objects
+    // (S3 sets the encryption context to the object ARN, or to the bucket ARN with S3 Bucket Keys).
+    role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'DecryptModelDataViaS3',
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
+        StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucketArn, `${bucketArn}/${this.key}`] },
+      },
+    }));
+    return {
+      uri: this.uri,
+      wildcardJustifications: [{
+        finding: /^Resource::\*$/,
+        reason: "kms:Decrypt for the model artifact's SSE-KMS key (not known to this app) is limited by kms:ViaService to S3 and by the encryption context to the artifact's bucket and object.",
+      }],
+    };
   }
 }
 
