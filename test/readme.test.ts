@@ -43,7 +43,11 @@ describe('README', () => {
     const previous = process.env.CDK_OUTDIR;
     process.env.CDK_OUTDIR = out;
     try {
-      jest.isolateModules(() => { require(file); });
+      jest.isolateModules(() => {
+        // Runs the example as a user would: its module body builds and synthesizes the app.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(file);
+      });
       const [stack] = readCloudAssembly(out).stacks;
       const types = Object.values(stack.resources).map((r) => r.Type);
       expect(types.filter((t) => t === 'AWS::SageMaker::Endpoint')).toHaveLength(2);
