@@ -36,7 +36,7 @@ function synth(options: { config?: string; out: string; json?: boolean }, log: (
   const open = unacknowledgedFindings(assembly);
   const byPack = new Map<string, number>();
   for (const a of acks) {
-    const pack = COMPLIANCE_PACKS.find((p) => a.id.startsWith(`${p}-`)) ?? 'other';
+    const pack = COMPLIANCE_PACKS.find((p) => a.id.startsWith(`${p}-`)) ?? a.id.split(/::|\[/)[0];
     byPack.set(pack, (byPack.get(pack) ?? 0) + 1);
   }
   const summary = {

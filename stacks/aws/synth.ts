@@ -9,9 +9,9 @@ import { PlatformSpecInput } from '../../lib/spec';
 import { addCompliancePacks } from './compliance';
 import { AwsPlatform } from './platform';
 
-/** The context cdk.json sets, so an in-process synth matches `npx cdk synth`. */
+/** The context of the project's cdk.json (in the working directory, as the CDK CLI reads it), so an in-process synth matches `npx cdk synth`. */
 function cdkJsonContext(): Record<string, unknown> {
-  const file = path.join(__dirname, '..', '..', 'cdk.json');
+  const file = path.join(process.cwd(), 'cdk.json');
   if (!fs.existsSync(file)) return {};
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
 }
