@@ -1,3 +1,4 @@
 export * from './model-registry';
 export * from './model-source';
 export * from './model-endpoint';
+export * from './ml-pipeline';
