@@ -1,0 +1,220 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { ModelRegistry, ModelRegistryProps } from '../../../constructs/aws';
+import { ACCOUNT, allStatements, expectValidationError, newStack, only, REGION } from './helpers';
+
+const GROUP_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package-group/churn`;
+const PACKAGES_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/churn/*`;
+const REG = "ModelRegistry 'Reg' (Stack/Reg)";
+
+function registry(props: Record<string, unknown> = {}) {
+  const { stack } = newStack();
+  const reg = new ModelRegistry(stack, 'Reg', props);
+  return { stack, reg, template: Template.fromStack(stack) };
+}
+
+/** Template values with the partition read as 'aws' and string joins joined, so ARNs compare as plain strings. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (record.Ref === 'AWS::Partition') return 'aws';
+  const join = record['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) {
+    const parts = join[1].map(plain);
+    if (parts.every((p) => typeof p === 'string')) return parts.join(join[0]);
+  }
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, plain(v)]));
+}
+
+/** The actions a role was granted, over all its statements. */
+function grantedActions(template: Template): string[] {
+  return allStatements(template).filter((s) => s.Action !== 'sts:AssumeRole').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]);
+}
+
+describe('ModelRegistry', () => {
+  describe('model package group', () => {
+    it('creates one group with the given name and description, retained on delete and replace', () => {
+      const { template } = registry({ name: 'churn', description: 'Churn classifier versions' });
+      const { resource } = only(template, 'AWS::SageMaker::ModelPackageGroup');
+      expect(resource.Properties).toEqual({ ModelPackageGroupName: 'churn', ModelPackageGroupDescription: 'Churn classifier versions' });
+      expect(resource.DeletionPolicy).toBe('Retain');
+      expect(resource.UpdateReplacePolicy).toBe('Retain');
+    });
+
+    it('derives a lower-case name of at most 63 characters from the construct path when none is given', () => {
+      const { reg, template } = registry();
+      const name = only(template, 'AWS::SageMaker::ModelPackageGroup').resource.Properties?.ModelPackageGroupName as string;
+      expect(name).toMatch(/^[a-z0-9](-*[a-z0-9]){0,62}$/);
+      expect(name).toContain('stack-reg');
+      expect(reg.modelPackageGroupName).toBe(name);
+    });
+
+    it('exposes the group ARN and the ARN of one version in lower case, as SageMaker writes them', () => {
+      const { reg, stack } = registry({ name: 'Churn' });
+      expect(plain(stack.resolve(reg.modelPackageGroupArn))).toBe(GROUP_ARN);
+      expect(plain(stack.resolve(reg.modelPackageArn(3)))).toBe(`arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package/churn/3`);
+    });
+
+    it('has no resource policy without cross-account readers', () => {
+      const { template } = registry({ name: 'churn' });
+      expect(only(template, 'AWS::SageMaker::ModelPackageGroup').resource.Properties).not.toHaveProperty('ModelPackageGroupPolicy');
+    });
+  });
+
+  describe('cross-account read access', () => {
+    it('lets exactly the listed accounts describe the group and read and deploy its packages', () => {
+      const { template } = registry({ name: 'churn', crossAccountReadAccountIds: ['111122223333', '444455556666'] });
+      const policy = plain(only(template, 'AWS::SageMaker::ModelPackageGroup').resource.Properties?.ModelPackageGroupPolicy) as { Statement: Record<string, unknown>[] };
+      const principals = { AWS: ['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root'] };
+      expect(policy.Statement).toEqual([
+        { Sid: 'CrossAccountDescribeGroup', Effect: 'Allow', Principal: principals, Action: ['sagemaker:DescribeModelPackageGroup'], Resource: GROUP_ARN },
+        { Sid: 'CrossAccountReadAndDeployPackages', Effect: 'Allow', Principal: principals, Action: ['sagemaker:DescribeModelPackage', 'sagemaker:ListModelPackages', 'sagemaker:CreateModel'], Resource: PACKAGES_ARN },
+      ]);
+    });
+
+    it('never grants a public principal', () => {
+      const { template } = registry({ name: 'churn', crossAccountReadAccountIds: ['111122223333'] });
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/"Principal":\s*"\*"|"AWS":\s*"\*"/);
+    });
+
+    it('warns that cross-account readers also need the artifacts bucket and key', () => {
+      const { stack } = newStack();
+      const artifacts = s3.Bucket.fromBucketName(stack, 'Artifacts', 'artifacts');
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['111122223333'], artifactsBucket: artifacts });
+      Annotations.fromStack(stack).hasWarning('/Stack/Reg', Match.stringLikeRegexp('cross-account read also need read access to the artifacts bucket'));
+    });
+  });
+
+  describe('approval notifications', () => {
+    it('sends Approved and Rejected state changes of its own group to the topic by default', () => {
+      const { stack } = newStack();
+      const topic = new sns.Topic(stack, 'Topic');
+      new ModelRegistry(stack, 'Reg', { name: 'churn', notificationTopic: topic });
+      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          'source': ['aws.sagemaker'],
+          'detail-type': ['SageMaker Model Package State Change'],
+          'detail': { ModelPackageGroupName: ['churn'], ModelApprovalStatus: ['Approved', 'Rejected'] },
+        },
+        Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Topic') } })],
+      });
+    });
+
+    it('announces only the statuses listed in notifyOn', () => {
+      const { stack } = newStack();
+      const topic = new sns.Topic(stack, 'Topic');
+      new ModelRegistry(stack, 'Reg', { name: 'churn', notificationTopic: topic, notifyOn: ['PendingManualApproval'] });
+      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({ detail: { ModelPackageGroupName: ['churn'], ModelApprovalStatus: ['PendingManualApproval'] } }),
+      });
+    });
+
+    it('creates no rule without a topic', () => {
+      const { template } = registry({ name: 'churn' });
+      template.resourceCountIs('AWS::Events::Rule', 0);
+    });
+
+    it('sends state changes to any events target through onStateChange', () => {
+      const { stack } = newStack();
+      const reg = new ModelRegistry(stack, 'Reg', { name: 'churn' });
+      const bus = new events.EventBus(stack, 'Bus');
+      reg.onStateChange('ToBus', { target: new targets.EventBus(bus), statuses: ['Approved'] });
+      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({ detail: { ModelPackageGroupName: ['churn'], ModelApprovalStatus: ['Approved'] } }),
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] } })],
+      });
+    });
+  });
+
+  describe('grants', () => {
+    const cases: [string, (reg: ModelRegistry, role: iam.Role) => void, string[]][] = [
+      ['grantRead', (reg, role) => reg.grantRead(role), ['sagemaker:DescribeModelPackageGroup', 'sagemaker:DescribeModelPackage', 'sagemaker:ListModelPackages']],
+      ['grantRegister', (reg, role) => reg.grantRegister(role), ['sagemaker:CreateModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:DescribeModelPackage']],
+      ['grantApprove', (reg, role) => reg.grantApprove(role), ['sagemaker:UpdateModelPackage', 'sagemaker:DescribeModelPackage']],
+    ];
+    it.each(cases)('%s gives exactly its actions, on this group and its packages only', (_name, grant, actions) => {
+      const { stack } = newStack();
+      const reg = new ModelRegistry(stack, 'Reg', { name: 'churn' });
+      const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      grant(reg, role);
+      const template = Template.fromStack(stack);
+      expect(grantedActions(template).sort()).toEqual([...actions].sort());
+      for (const s of allStatements(template).filter((st) => st.Effect === 'Allow' && st.Action !== 'sts:AssumeRole')) {
+        const resource = plain(s.Resource);
+        const resources = (Array.isArray(resource) ? resource : [resource]) as string[];
+        for (const r of resources) expect([GROUP_ARN, PACKAGES_ARN]).toContain(r);
+      }
+    });
+
+    it('grantApprove does not allow registering new versions', () => {
+      const { stack } = newStack();
+      const reg = new ModelRegistry(stack, 'Reg', { name: 'churn' });
+      const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      reg.grantApprove(role);
+      expect(grantedActions(Template.fromStack(stack))).not.toContain('sagemaker:CreateModelPackage');
+    });
+  });
+
+  describe('imports', () => {
+    it('imports a registry by name with the same ARNs and grants', () => {
+      const { stack } = newStack();
+      const imported = ModelRegistry.fromModelPackageGroupName(stack, 'Imported', 'churn');
+      expect(plain(stack.resolve(imported.modelPackageGroupArn))).toBe(GROUP_ARN);
+      const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      imported.grantRead(role);
+      Template.fromStack(stack).resourceCountIs('AWS::SageMaker::ModelPackageGroup', 0);
+      expect(grantedActions(Template.fromStack(stack))).toContain('sagemaker:ListModelPackages');
+    });
+
+    it('imports a registry by ARN, reading the group name from it', () => {
+      const { stack } = newStack();
+      const imported = ModelRegistry.fromModelPackageGroupArn(stack, 'Imported', GROUP_ARN);
+      expect(imported.modelPackageGroupName).toBe('churn');
+    });
+
+    it('rejects an ARN without a resource name', () => {
+      const { stack } = newStack();
+      expect(() => ModelRegistry.fromModelPackageGroupArn(stack, 'Imported', 'arn:aws:sagemaker:us-east-1:123456789012:model-package-group'))
+        .toThrow(/is not a SageMaker ARN with a resource name/);
+    });
+  });
+
+  describe('validation', () => {
+    it('rejects a name SageMaker does not accept', () => {
+      expectValidationError(() => registry({ name: 'churn_model' }), REG, { path: 'name', got: "'churn_model'" });
+    });
+
+    it('rejects a description over 1024 characters', () => {
+      expectValidationError(() => registry({ description: 'x'.repeat(1025) }), REG, { path: 'description' });
+    });
+
+    it('rejects an account id that is not 12 digits', () => {
+      expectValidationError(() => registry({ crossAccountReadAccountIds: ['1234'] }), REG, { path: 'crossAccountReadAccountIds[0]', got: "'1234'", expected: 'a 12-digit AWS account id' });
+    });
+
+    it('rejects a public principal in place of an account id', () => {
+      expectValidationError(() => registry({ crossAccountReadAccountIds: ['*'] }), REG, { path: 'crossAccountReadAccountIds[0]', got: "'*'" });
+    });
+
+    it('rejects an account listed twice', () => {
+      expectValidationError(() => registry({ crossAccountReadAccountIds: ['111122223333', '111122223333'] }), REG, { path: 'crossAccountReadAccountIds[1]', message: 'is listed twice' });
+    });
+
+    it('rejects an unknown approval status in notifyOn', () => {
+      expectValidationError(() => registry({ notifyOn: ['Deployed'] }), REG, { path: 'notifyOn[0]', got: "'Deployed'" });
+    });
+
+    it('rejects an empty notifyOn', () => {
+      expectValidationError(() => registry({ notifyOn: [] }), REG, { path: 'notifyOn' });
+    });
+
+    it('rejects an unknown field, naming it', () => {
+      expectValidationError(() => registry({ crossAccountReaders: ['111122223333'] }), REG, { path: 'crossAccountReaders' });
+    });
+  });
+});
