@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ModelRegistry, ModelRegistryProps } from '../../../constructs/aws';
+import { ModelRegistry } from '../../../constructs/aws';
 import { ACCOUNT, allStatements, expectValidationError, newStack, only, REGION } from './helpers';
 
 const GROUP_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package-group/churn`;
