@@ -6,7 +6,7 @@
  */
 import { lookupInstanceType, PRICES } from '../catalog';
 import { CfnResource, SynthesizedAssembly, SynthesizedStack } from '../governance/cloud-assembly';
-import { literalNumber, literalString, parseJsonWithTokens, referencedLogicalIds } from './intrinsics';
+import { flatText, literalNumber, literalString, parseJsonWithTokens, referencedLogicalIds } from './intrinsics';
 import { HOURS_PER_MONTH, OTHER_PRICES } from './prices';
 import { runsPerMonth, ScheduleError } from './schedule';
 
@@ -230,10 +230,7 @@ class Estimator {
       const p = propsOf(t);
       if (p.ServiceNamespace !== 'sagemaker' || p.ScalableDimension !== 'sagemaker:variant:DesiredInstanceCount') continue;
       const resourceId = p.ResourceId;
-      const text = literalString(resourceId) ?? (() => {
-        const join = asRecord(resourceId)['Fn::Join'] as [string, unknown[]] | undefined;
-        return join ? asArray(join[1]).map((x) => (typeof x === 'string' ? x : '<token>')).join(join[0]) : '';
-      })();
+      const text = flatText(resourceId) ?? '';
       const match = /^endpoint\/([^/]+)\/variant\/(.+)$/.exec(text);
       if (!match) continue;
       let endpointId: string | undefined;
@@ -266,8 +263,15 @@ class Estimator {
   private schedulesOf(stack: SynthesizedStack, pipelineId: string, pipelineName: string | undefined): { runs: number; expressions: string[] } {
     let runs = 0;
     const expressions: string[] = [];
-    const targets = (arn: unknown) => referencedLogicalIds(arn).has(pipelineId)
-      || (pipelineName !== undefined && (literalString(arn)?.endsWith(`:pipeline/${pipelineName}`) ?? false));
+    // The pipeline's ARN (templated target), by reference or by name (SageMaker lower-cases it in
+    // the ARN), or the universal target aws-sdk:sagemaker:startPipelineExecution naming it in its input.
+    const named = (text: string | undefined) => pipelineName !== undefined && text !== undefined && text.toLowerCase().endsWith(`:pipeline/${pipelineName.toLowerCase()}`);
+    const targets = (target: Props) => {
+      if (referencedLogicalIds(target.Arn).has(pipelineId) || named(flatText(target.Arn))) return true;
+      if (!/aws-sdk:sagemaker:startPipelineExecution$/i.test(flatText(target.Arn) ?? '')) return false;
+      const input = target.Input;
+      return referencedLogicalIds(input).has(pipelineId) || (pipelineName !== undefined && (flatText(input)?.includes(`"PipelineName":"${pipelineName}"`) ?? false));
+    };
     const count = (expression: unknown, where: string) => {
       const text = literalString(expression);
       if (!text) {
@@ -283,13 +287,13 @@ class Estimator {
     };
     for (const [id, s] of this.ofType(stack, 'AWS::Scheduler::Schedule')) {
       const p = propsOf(s);
-      if (p.State === 'DISABLED' || !targets(asRecord(p.Target).Arn)) continue;
+      if (p.State === 'DISABLED' || !targets(asRecord(p.Target))) continue;
       count(p.ScheduleExpression, `${stack.stackName}/${id}`);
     }
     for (const [id, rule] of this.ofType(stack, 'AWS::Events::Rule')) {
       const p = propsOf(rule);
       if (p.State === 'DISABLED' || p.ScheduleExpression === undefined) continue;
-      if (!asArray(p.Targets).some((t) => targets(asRecord(t).Arn))) continue;
+      if (!asArray(p.Targets).some((t) => targets(asRecord(t)))) continue;
       count(p.ScheduleExpression, `${stack.stackName}/${id}`);
     }
     return { runs, expressions };

@@ -31,6 +31,14 @@ export function literalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A string, or an `Fn::Join` of strings and tokens with each token written `<token>`; undefined otherwise. */
+export function flatText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const join = value && typeof value === 'object' ? (value as Record<string, unknown>)['Fn::Join'] : undefined;
+  if (!Array.isArray(join) || typeof join[0] !== 'string' || !Array.isArray(join[1])) return undefined;
+  return (join[1] as unknown[]).map((x) => (typeof x === 'string' ? x : '<token>')).join(join[0]);
+}
+
 /** A number written as a number or a numeric string, or undefined. */
 export function literalNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return value;

@@ -100,8 +100,10 @@ describe('estimateCost on resources other constructs synthesize', () => {
           Pipeline: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'fraud-train', PipelineDefinition: { PipelineDefinitionBody: body } } },
           Weekly: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(7 days)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: { 'Fn::GetAtt': ['Pipeline', 'Arn'] }, RoleArn: 'r' } } },
           Paused: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(1 hour)', State: 'DISABLED', Target: { Arn: { 'Fn::GetAtt': ['Pipeline', 'Arn'] }, RoleArn: 'r' } } },
-          Retrain: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'fraud-retrain', PipelineDefinition: { PipelineDefinitionBody: JSON.stringify({ Version: '2020-12-01', Steps: [{ Name: 'Fit', Type: 'Training', Arguments: { ResourceConfig: { InstanceType: 'ml.c5.xlarge', InstanceCount: 1 } } }] }) } } },
-          Weekdays: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'cron(0 2 ? * MON-FRI *)', Targets: [{ Id: 't', Arn: 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-retrain' }] } },
+          Retrain: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'Fraud-Retrain', PipelineDefinition: { PipelineDefinitionBody: JSON.stringify({ Version: '2020-12-01', Steps: [{ Name: 'Fit', Type: 'Training', Arguments: { ResourceConfig: { InstanceType: 'ml.c5.xlarge', InstanceCount: 1 } } }] }) } } },
+          Weekdays: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'cron(0 2 ? * MON-FRI *)', Targets: [{ Id: 't', Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:us-east-1:123456789012:pipeline/fraud-retrain']] } }] } },
+          Universal: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'fraud-score', PipelineDefinition: { PipelineDefinitionBody: JSON.stringify({ Version: '2020-12-01', Steps: [{ Name: 'Score', Type: 'Processing', Arguments: { ProcessingResources: { ClusterConfig: { InstanceType: 'ml.m5.large', InstanceCount: 2 } }, StoppingCondition: { MaxRuntimeInSeconds: 1800 } } }] }) } } },
+          Daily: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(1 day)', Target: { Arn: 'arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution', RoleArn: 'r', Input: { 'Fn::Join': ['', ['{"PipelineName":"', { Ref: 'Universal' }, '"}']] } } } },
           Manual: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'fraud-backfill', PipelineDefinition: { PipelineDefinitionBody: JSON.stringify({ Version: '2020-12-01', Steps: [{ Name: 'Fit', Type: 'Training', Arguments: { ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 }, StoppingCondition: { MaxRuntimeInSeconds: 3600 } } }] }) } } },
           Quality: { Type: 'AWS::SageMaker::DataQualityJobDefinition', Properties: { JobResources: { ClusterConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 20 } }, StoppingCondition: { MaxRuntimeInSeconds: 1800 } } },
           Monitor: { Type: 'AWS::SageMaker::MonitoringSchedule', Properties: { MonitoringScheduleName: 'fraud-drift', MonitoringScheduleConfig: { MonitoringJobDefinitionName: { 'Fn::GetAtt': ['Quality', 'JobDefinitionName'] }, MonitoringType: 'DataQuality', ScheduleConfig: { ScheduleExpression: 'cron(0 * ? * * *)' } } } },
@@ -133,9 +135,14 @@ describe('estimateCost on resources other constructs synthesize', () => {
     expect(line(estimate, 'Pipeline', 'processing').monthlyUsd.max).toBeCloseTo(+(0.23 * 1 * weekly).toFixed(2), 2);
   });
 
-  it('counts an EventBridge rule that targets the pipeline by ARN, and the 24 h default runtime', () => {
+  it('counts an EventBridge rule that targets the pipeline by its (lower-cased) ARN, and the 24 h default runtime', () => {
     const runs = 5 * (730 / 24 / 7);
     expect(line(estimate, 'Retrain').monthlyUsd.max).toBeCloseTo(+(price('ml.c5.xlarge') * 24 * runs).toFixed(2), 1);
+  });
+
+  it("counts a schedule that starts the pipeline through the universal target aws-sdk:sagemaker:startPipelineExecution", () => {
+    expect(line(estimate, 'Universal').monthlyUsd.max).toBeCloseTo(+(2 * 0.115 * 0.5 * (730 / 24)).toFixed(2), 2);
+    expect(line(estimate, 'Universal').description).toContain('rate(1 day)');
   });
 
   it('assumes one run a month for a pipeline nothing schedules, and says so', () => {
