@@ -1,7 +1,7 @@
 import { DescribePipelineExecutionCommand, ListEndpointsCommand, SageMakerClient, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT, main } from '../../bin/mlops';
-import { awsError, denied, mockEndpointHistory, mockPipelineRun, mockPlatform, mockRegistry, PIPELINE_EXECUTION } from '../lib/ops/fixtures';
+import { awsError, denied, mockEndpointHistory, mockPipelineRun, mockPlatform, mockRegistry, PIPELINE_EXECUTION, throttled } from '../lib/ops/fixtures';
 
 const sm = mockClient(SageMakerClient);
 
@@ -37,6 +37,15 @@ describe('mlops status', () => {
     const status = JSON.parse(r.out) as { endpoints: { name: string }[]; pendingApproval: unknown[] };
     expect(status.endpoints.map((e) => e.name)).toEqual(['churn', 'llm']);
     expect(sm.commandCalls(ListEndpointsCommand)[0].args[0].input).toMatchObject({ NameContains: 'churn' });
+  });
+
+  it('rides out a ThrottlingException and succeeds', async () => {
+    mockPlatform(sm);
+    sm.on(ListEndpointsCommand).rejectsOnce(throttled()).resolves({ Endpoints: [] });
+    const r = await run(['status']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.err).toBe('');
+    expect(sm.commandCalls(ListEndpointsCommand)).toHaveLength(2);
   });
 
   it('access denied: one line naming the permission, exit 1', async () => {
