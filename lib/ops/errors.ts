@@ -60,8 +60,9 @@ export function explain(e: unknown, ctx: CallContext): OpsError {
   const message = (err.message ?? String(e)).split('\n')[0];
   const about = ctx.subject ? ` on ${ctx.subject}` : '';
   const who = ctx.profile ? `profile '${ctx.profile}'` : 'the credentials in use';
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return new OpsError(`no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (environment, ~/.aws, SSO, instance role)`, 2);
+  if (name === 'CredentialsProviderError' || /Could not load credentials|Could not resolve credentials/i.test(message)) {
+    if (ctx.profile) return new OpsError(`no AWS credentials for profile '${ctx.profile}': it is not in ~/.aws/config or ~/.aws/credentials, or its login has expired (${message})`, 2);
+    return new OpsError('no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (environment, ~/.aws, SSO, instance role)', 2);
   }
   if (/Region is missing/i.test(message) || name === 'RegionMissingError') {
     return new OpsError('no AWS region: pass --region, set AWS_REGION, or set a region in the profile', 2);

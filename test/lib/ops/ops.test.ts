@@ -214,6 +214,12 @@ describe('environment problems', () => {
     expect(e.message).toContain('no AWS credentials found: pass --profile');
   });
 
+  it('names a profile that yields no credentials', () => {
+    const e = explain(Object.assign(new Error('Could not resolve credentials using profile: [nope] in configuration/credentials file(s).'), { name: 'CredentialsProviderError' }), { action: 'ListEndpoints', profile: 'nope' });
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/^no AWS credentials for profile 'nope'/);
+  });
+
   it('names the profile whose permission is missing', () => {
     expect(explain(denied('DescribeEndpoint'), { action: 'DescribeEndpoint', subject: "endpoint 'x'", profile: 'prod' }).message)
       .toContain("sagemaker:DescribeEndpoint on endpoint 'x' was refused for profile 'prod'");
