@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
-import { loadPlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
+import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform } from '../stacks/aws/synth';
@@ -85,12 +85,13 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
 
   program.command('validate')
     .description('Check a platform spec without synthesizing (fast): every problem, with its path and line')
-    .requiredOption('-c, --config <file>', 'platform spec (.yaml, .yml or .json)')
+    .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ mlops validate --config platform.yaml')
-    .action((opts: { config: string; json?: boolean }) => {
-      const spec = loadPlatformSpec(opts.config);
-      log(opts.json ? JSON.stringify({ valid: true, platform: spec.name, models: spec.models.map((m) => m.name) }) : `${opts.config}: valid (${spec.models.length} models: ${spec.models.map((m) => m.name).join(', ')})`);
+    .addHelpText('after', '\nExamples:\n  $ mlops validate --config platform.yaml\n  $ mlops validate            # the reference platform')
+    .action((opts: { config?: string; json?: boolean }) => {
+      const { spec, label } = specFrom(opts.config);
+      if (!opts.config) parsePlatformSpec(spec, label);
+      log(opts.json ? JSON.stringify({ valid: true, platform: spec.name, models: spec.models.map((m) => m.name) }) : `${opts.config ?? label}: valid (${spec.models.length} models: ${spec.models.map((m) => m.name).join(', ')})`);
     });
 
   program.command('schema')

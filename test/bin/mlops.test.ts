@@ -69,6 +69,12 @@ describe('mlops', () => {
     expect(r.out).toBe(`${file}: valid (1 models: m)`);
   });
 
+  it('validate without --config checks the reference platform', async () => {
+    const r = await run(['validate']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toBe('the reference platform: valid (3 models: support-assistant, churn, ticket-router)');
+  });
+
   it('a missing file is one readable message and exit 2', async () => {
     const r = await run(['validate', '--config', path.join(dir, 'missing.yaml')]);
     expect(r.code).toBe(EXIT.badInput);
