@@ -46,7 +46,8 @@ export class RetryingSageMakerClient extends SageMakerClient {
 
   /** Sends with the retry policy; replaces the SDK's send() on this instance (every overload forwards to it). */
   private installRetries(): void {
-    const send = this.send.bind(this) as (...args: unknown[]) => Promise<unknown> | void;
+    // Looked up at call time, so anything that wraps the SDK's send (a test double, a tracer) is honoured.
+    const send = (...args: unknown[]) => (SageMakerClient.prototype.send as (...a: unknown[]) => Promise<unknown> | void).apply(this, args);
     const retrying = (...args: unknown[]): Promise<unknown> | void => {
       if (typeof args[1] === 'function' || typeof args[2] === 'function') return send(...args);
       const attempt = async (n: number): Promise<unknown> => {

@@ -60,6 +60,23 @@ describe('status', () => {
     expect(retries).toEqual([1]);
   });
 
+  it('retries a 5xx once, and leaves the SDK middleware at one attempt so attempts do not multiply', async () => {
+    mockPlatform(sm);
+    sm.on(ListEndpointsCommand).rejectsOnce(awsError('ServiceUnavailable', 'Service Unavailable', 503)).resolves({ Endpoints: [] });
+    const client = createSageMakerClient({ region: 'us-east-1', sleep: () => Promise.resolve() });
+    expect(await client.config.maxAttempts()).toBe(1);
+    expect(client.maxAttemptsPerCall).toBe(6);
+    expect((await new SageMakerOps(client).status()).endpoints).toEqual([]);
+    expect(sm.commandCalls(ListEndpointsCommand)).toHaveLength(2);
+  });
+
+  it('does not retry a validation error', async () => {
+    sm.on(ListEndpointsCommand).rejects(awsError('ValidationException', 'bad NameContains'));
+    const e = await failure(ops().status());
+    expect(e.exitCode).toBe(2);
+    expect(sm.commandCalls(ListEndpointsCommand)).toHaveLength(1);
+  });
+
   it('gives up after maxAttempts of throttling with one line', async () => {
     mockPlatform(sm);
     sm.on(ListEndpointsCommand).rejects(throttled());
