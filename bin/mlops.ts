@@ -4,13 +4,17 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
-import { loadPlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
+import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform } from '../stacks/aws/synth';
+import { isOpsError } from '../lib/ops';
+import { registerCost } from './commands/cost';
+import { CommandError } from './commands/exit';
+import { registerOps } from './commands/ops';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -20,7 +24,10 @@ function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
   return config ? { spec: loadPlatformSpec(config), label: config } : { spec: referencePlatform, label: 'the reference platform' };
 }
 
-function synth(options: { config?: string; out: string; json?: boolean }, log: (s: string) => void): void {
+function synth(options: { config?: string; out: string; json?: boolean; target: string }, log: (s: string) => void): void {
+  if (options.target !== 'aws') {
+    throw new CommandError(`--target ${options.target}: the Kubernetes renderer is not wired into this build of mlops yet; use --target aws`, 2);
+  }
   const { spec, label } = specFrom(options.config);
   try {
     synthAwsPlatform(spec, options.out);
@@ -71,18 +78,20 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
     .description('Synthesize a platform into a CloudFormation cloud assembly, running the compliance packs')
     .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
     .option('-o, --out <dir>', 'output directory', 'cdk.out')
+    .addOption(new Option('--target <target>', 'what to render: aws (CloudFormation), kubernetes (Terraform JSON) or all').choices(['aws', 'kubernetes', 'all']).default('aws'))
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExamples:\n  $ mlops synth\n  $ mlops synth --config platform.yaml --out build/cdk.out\n  $ mlops synth --json')
-    .action((opts: { config?: string; out: string; json?: boolean }) => synth(opts, log));
+    .action((opts: { config?: string; out: string; json?: boolean; target: string }) => synth(opts, log));
 
   program.command('validate')
     .description('Check a platform spec without synthesizing (fast): every problem, with its path and line')
-    .requiredOption('-c, --config <file>', 'platform spec (.yaml, .yml or .json)')
+    .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ mlops validate --config platform.yaml')
-    .action((opts: { config: string; json?: boolean }) => {
-      const spec = loadPlatformSpec(opts.config);
-      log(opts.json ? JSON.stringify({ valid: true, platform: spec.name, models: spec.models.map((m) => m.name) }) : `${opts.config}: valid (${spec.models.length} models: ${spec.models.map((m) => m.name).join(', ')})`);
+    .addHelpText('after', '\nExamples:\n  $ mlops validate --config platform.yaml\n  $ mlops validate            # the reference platform')
+    .action((opts: { config?: string; json?: boolean }) => {
+      const { spec, label } = specFrom(opts.config);
+      if (!opts.config) parsePlatformSpec(spec, label);
+      log(opts.json ? JSON.stringify({ valid: true, platform: spec.name, models: spec.models.map((m) => m.name) }) : `${opts.config ?? label}: valid (${spec.models.length} models: ${spec.models.map((m) => m.name).join(', ')})`);
     });
 
   program.command('schema')
@@ -98,6 +107,8 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
         log(text.trimEnd());
       }
     });
+  registerCost(program, log);
+  registerOps(program, log);
   return program;
 }
 
@@ -111,6 +122,10 @@ export async function main(argv: string[], err: (s: string) => void = (s) => pro
     if (isMlopsValidationError(e)) {
       err(`error: ${e.message}`);
       return EXIT.badInput;
+    }
+    if (e instanceof CommandError || isOpsError(e)) {
+      err(`error: ${e.message}`);
+      return e.exitCode;
     }
     if (e instanceof CheckFailed) {
       err(`error: ${e.message}`);

@@ -29,6 +29,8 @@ export interface SynthesizedStack {
   /** The CloudFormation stack name. */
   readonly stackName: string;
   readonly templateFile: string;
+  /** The stack's region from the manifest (`aws://account/region`), when it is not environment-agnostic. */
+  readonly region?: string;
   readonly resources: Readonly<Record<string, CfnResource>>;
 }
 
@@ -38,7 +40,7 @@ export interface SynthesizedAssembly {
 }
 
 interface Manifest {
-  artifacts?: Record<string, { type: string; properties?: { templateFile?: string; stackName?: string }; displayName?: string }>;
+  artifacts?: Record<string, { type: string; environment?: string; properties?: { templateFile?: string; stackName?: string }; displayName?: string }>;
 }
 
 export function readCloudAssembly(directory: string): SynthesizedAssembly {
@@ -52,7 +54,8 @@ export function readCloudAssembly(directory: string): SynthesizedAssembly {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const templateFile = path.join(directory, artifact.properties.templateFile);
     const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, CfnResource> };
-    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, resources: template.Resources ?? {} });
+    const region = /^aws:\/\/[^/]+\/(.+)$/.exec(artifact.environment ?? '')?.[1];
+    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, region: region && region !== 'unknown-region' ? region : undefined, resources: template.Resources ?? {} });
   }
   return { directory, stacks };
 }

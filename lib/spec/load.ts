@@ -39,6 +39,26 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
   // YAML is a superset of JSON: one parser, one way to find a field's line.
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (ext === '.json') {
+    // JSON's own parser words JSON errors best; YAML's position is the fallback for its line.
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      const message = (e as Error).message;
+      const at = /at position (\d+)/.exec(message);
+      const before = at ? text.slice(0, Number(at[1])).split('\n') : undefined;
+      const pos = before ? { line: before.length, col: before[before.length - 1].length + 1 } : doc.errors[0]?.linePos?.[0];
+      throw new MlopsValidationError(subject, [{
+        path: pos ? `line ${pos.line}, column ${pos.col}` : '',
+        message: `is not valid JSON: ${message.split(/, "|, \.\.\./)[0].replace(/ in JSON at position \d+.*$/, '')}`,
+        got: 'a syntax error',
+        expected: 'a JSON object',
+      }]);
+    }
+  }
+  if (doc.errors.length === 0 && doc.contents === null) {
+    throw new MlopsValidationError(subject, [{ path: '', message: 'is empty', got: 'an empty file', expected: "a platform spec with 'name' and 'models'" }]);
+  }
   if (doc.errors.length > 0) {
     throw new MlopsValidationError(subject, doc.errors.map((err) => {
       const pos = err.linePos?.[0];

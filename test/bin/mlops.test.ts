@@ -22,6 +22,14 @@ describe('mlops', () => {
     expect(r.out).toContain('mlops-reference-support-assistant');
     expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+3/);
     expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security\): 0 unacknowledged; \d+ acknowledged/);
+
+    // mlops cost reads what synth wrote.
+    const c = await run(['cost', '--cdk-out', out]);
+    expect(c.code).toBe(EXIT.ok);
+    expect(c.out).toContain('mlops-reference-support-assistant (model support-assistant)');
+    expect(c.out).toMatch(/endpoint\s+\$2,055\.68 - \$6,167\.04\s+EndpointEEF1FD8F: AllTraffic: 2-6 x ml\.g5\.xlarge/);
+    expect(c.out).toContain('serverless-endpoint');
+    expect((await run(['cost', '--cdk-out', out, '--budget', '1000'])).code).toBe(EXIT.checkFailed);
   });
 
   it('synth --json prints a machine-readable summary', async () => {
@@ -61,6 +69,12 @@ describe('mlops', () => {
     expect(r.out).toBe(`${file}: valid (1 models: m)`);
   });
 
+  it('validate without --config checks the reference platform', async () => {
+    const r = await run(['validate']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toBe('the reference platform: valid (3 models: support-assistant, churn, ticket-router)');
+  });
+
   it('a missing file is one readable message and exit 2', async () => {
     const r = await run(['validate', '--config', path.join(dir, 'missing.yaml')]);
     expect(r.code).toBe(EXIT.badInput);
@@ -73,6 +87,36 @@ describe('mlops', () => {
     expect((await run(['deploy'])).code).toBe(EXIT.badInput);
     expect((await run(['synth', '--bogus'])).code).toBe(EXIT.badInput);
     jest.restoreAllMocks();
+  });
+
+  it('synth --target kubernetes is refused with exit 2 until the Kubernetes renderer is wired, and writes nothing', async () => {
+    const out = path.join(dir, 'k8s');
+    const r = await run(['synth', '--target', 'kubernetes', '--out', out]);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toBe('error: --target kubernetes: the Kubernetes renderer is not wired into this build of mlops yet; use --target aws');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('synth --target with an unknown target exits 2', async () => {
+    jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect((await run(['synth', '--target', 'gcp'])).code).toBe(EXIT.badInput);
+    jest.restoreAllMocks();
+  });
+
+  it.each([
+    ['bad.json', '{\n  "name": "p",\n  "models": [\n}\n', "line 4, column 1: is not valid JSON: Unexpected token '}'"],
+    ['comma.json', '{"name": "p",}', 'line 1, column 14: is not valid JSON: Expected double-quoted property name'],
+    ['empty.yaml', '', "is empty (got an empty file, expected a platform spec with 'name' and 'models')"],
+    ['spec.txt', 'name: p', "has an unknown file type (got '.txt', expected .yaml, .yml or .json)"],
+    ['type.yaml', 'name: p\nmodels: 3\n', 'models (line 2): has the wrong type (got 3, expected a list)'],
+    ['key.yaml', 'name: p\nmodel: []\n', "model (line 2): is not a known field; did you mean 'models'?"],
+  ])('validate %s: one readable message, exit 2', async (name, text, message) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    const r = await run(['validate', '--config', file]);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toContain(message);
+    expect(r.err).not.toMatch(/\n\s+at /);
   });
 
   it('schema --out writes the JSON Schema', async () => {

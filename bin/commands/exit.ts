@@ -1,0 +1,16 @@
+/** An error a command ends with, carrying its exit code (1 a check failed, 2 bad input); printed as one line. */
+export class CommandError extends Error {
+  constructor(message: string, public readonly exitCode: 1 | 2) {
+    super(message);
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = 'CommandError';
+  }
+}
+
+/** A number option: finite and ≥ `min`, or a CommandError (exit 2) naming the option. */
+export function numberOption(name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) throw new CommandError(`${name}: expected a number ≥ ${min}, got '${value}'`, 2);
+  return n;
+}

@@ -1,0 +1,4 @@
+export * from './estimate';
+export * from './prices';
+export * from './schedule';
+export { parseJsonWithTokens, referencedLogicalIds } from './intrinsics';

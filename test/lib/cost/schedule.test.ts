@@ -1,0 +1,35 @@
+import { runsPerMonth } from '../../../lib/cost';
+
+describe('runsPerMonth', () => {
+  it.each([
+    ['rate(1 hour)', 730],
+    ['rate(30 minutes)', 1460],
+    ['rate(1 day)', 730 / 24],
+    ['rate(7 days)', 730 / 168],
+    ['at(2026-12-01T00:00:00)', 0],
+  ])('reads %s', (expression, runs) => {
+    expect(runsPerMonth(expression)).toBeCloseTo(runs, 6);
+  });
+
+  it.each([
+    ['cron(0 * ? * * *)', 730], // hourly, the SageMaker monitoring form
+    ['cron(0 2 * * ? *)', 730 / 24], // daily
+    ['cron(0 2 ? * MON-FRI *)', 5 * (730 / 24 / 7)], // weekdays
+    ['cron(0/15 * * * ? *)', 4 * 730], // every 15 minutes
+    ['cron(0 0 1 * ? *)', 1], // monthly
+    ['cron(0 0 1,15 * ? *)', 2],
+    ['cron(0 3 L * ? *)', 1], // last day of the month
+    ['cron(0 0 1 JAN,JUL ? *)', 2 / 12], // twice a year
+  ])('reads %s', (expression, runs) => {
+    expect(runsPerMonth(expression)).toBeCloseTo(runs, 6);
+  });
+
+  it.each([
+    ['every day', "expected 'rate(n unit)'"],
+    ['cron(0 25 * * ? *)', "'25' is outside 0-23"],
+    ['cron(0 * *)', 'expected 6 fields'],
+    ['rate(0 hours)', 'at least 1'],
+  ])('rejects %s', (expression, message) => {
+    expect(() => runsPerMonth(expression)).toThrow(message);
+  });
+});
