@@ -9,7 +9,7 @@
  * scopes mirror our construct paths only so that logical IDs, generated names and export names
  * come out identical, which lets `bench/compare.ts` diff the two outputs template by template.
  */
-import { App, Aws, CfnTag, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnDeletionPolicy, CfnTag, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CfnScalableTarget, CfnScalingPolicy } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { CfnAlarm, CfnAlarmProps, CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnRule } from 'aws-cdk-lib/aws-events';
@@ -342,6 +342,11 @@ function modelStack(platform: Construct, shared: Shared, name: string, m: HandMo
     dataCaptureConfig,
     tags,
   });
+  // Replaced models and configs are kept for rollback.
+  model.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+  model.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+  config.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+  config.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
 
   // Alarms.
   const dimensions: CfnAlarm.DimensionProperty[] = [{ name: 'EndpointName', value: endpointName }, { name: 'VariantName', value: VARIANT }];

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, IResource, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnDeletionPolicy, Duration, IResource, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -299,6 +299,12 @@ export class ModelEndpoint extends ModelEndpointBase {
       kmsKeyId: volumeKey,
       dataCaptureConfig,
     });
+    // A replaced model and config are kept (they cost nothing), so the endpoint can be returned to
+    // them (`mlops rollback`); deleting the stack still deletes the current ones.
+    this.cfnModel.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+    this.cfnModel.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    this.cfnEndpointConfig.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+    this.cfnEndpointConfig.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
     if (volumeKey === undefined && compute.kind === 'instance' && compute.info?.localNvmeStorage) {
       Validations.of(this.cfnEndpointConfig).acknowledge(
         { id: 'AwsSolutions-SM2', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },

@@ -254,7 +254,7 @@ export class SageMakerOps {
     if (status !== 'InService') throw new OpsError(`endpoint '${endpoint}' is ${status}: SageMaker updates only an InService endpoint; wait for it (mlops status) and retry`, 1);
     const target = to ?? previous;
     if (!target) {
-      throw new OpsError(`endpoint '${endpoint}' has no previous endpoint config to return to (current: '${current}'; CloudFormation deletes a replaced config after a successful update): deploy an earlier model version instead, e.g. mlops promote <group> --version N`, 1);
+      throw new OpsError(`endpoint '${endpoint}' has no previous endpoint config to return to (current: '${current}'; cdk-mlops keeps the configs its endpoints replace, so this endpoint was never updated or its older configs were deleted): deploy an earlier model version instead, e.g. mlops promote <group> --version N`, 1);
     }
     if (target === current) throw new OpsError(`endpoint '${endpoint}' already runs '${current}'`, 2);
     const [now, then] = await Promise.all([current, target].map((name) => this.call('DescribeEndpointConfig', `endpoint config '${name}'`, () => this.client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })))));

@@ -49,6 +49,14 @@ describe('ModelEndpoint', () => {
       t.hasResourceProperties('AWS::SageMaker::EndpointConfig', { EndpointConfigName: Match.absent() });
     });
 
+    it('keeps a replaced model and endpoint config for rollback, and deletes them with the stack', () => {
+      const t = endpointTemplate(CPU);
+      for (const type of ['AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig']) {
+        const { resource } = only(t, type);
+        expect({ type, replace: resource.UpdateReplacePolicy, delete: resource.DeletionPolicy }).toEqual({ type, replace: 'Retain', delete: 'Delete' });
+      }
+    });
+
     it("makes the endpoint the primary child 'Resource', so its logical id is the construct's own", () => {
       const { stack, endpoint } = newEndpoint(CPU);
       expect(endpoint.cfnEndpoint.node.id).toBe('Resource');
