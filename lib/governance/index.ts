@@ -1,1 +1,2 @@
 export * from './cloud-assembly';
+export * from './rules';
