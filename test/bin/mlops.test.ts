@@ -21,7 +21,7 @@ describe('mlops', () => {
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
     expect(r.out).toContain('mlops-reference-support-assistant');
     expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+3/);
-    expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security\): 0 unacknowledged; \d+ acknowledged/);
+    expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security, MLOps\): 0 unacknowledged; \d+ acknowledged/);
   });
 
   it('synth --json prints a machine-readable summary', async () => {
