@@ -11,6 +11,7 @@ import { loadPlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform } from '../stacks/aws/synth';
+import { registerAuditCommands, writeAudit } from './commands/audit';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -32,6 +33,7 @@ function synth(options: { config?: string; out: string; json?: boolean }, log: (
     throw e;
   }
   const assembly = readCloudAssembly(options.out);
+  const audit = writeAudit(options.out).files;
   const acks = acknowledgments(assembly);
   const open = unacknowledgedFindings(assembly);
   const byPack = new Map<string, number>();
@@ -45,6 +47,7 @@ function synth(options: { config?: string; out: string; json?: boolean }, log: (
     stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
     resourcesByType: Object.fromEntries(resourcesByType(assembly)),
     findings: { packs: [...COMPLIANCE_PACKS], unacknowledged: open, acknowledged: Object.fromEntries(byPack) },
+    audit,
   };
   if (options.json) {
     log(JSON.stringify(summary, null, 2));
@@ -57,6 +60,7 @@ function synth(options: { config?: string; out: string; json?: boolean }, log: (
   lines.push('', `Findings (${COMPLIANCE_PACKS.join(', ')}): ${open.length} unacknowledged; ${acks.length} acknowledged, each with its reason in the template metadata:`);
   for (const [pack, n] of byPack) lines.push(`  ${pack.padEnd(20)} ${n} acknowledged`);
   for (const f of open) lines.push(`  ${f.severity.toUpperCase()} ${f.rule} (${f.plugin}): ${f.description.split('\n')[0]} at ${f.constructPaths.join(', ')}`);
+  lines.push('', `Audit report: ${audit.json}, ${audit.markdown}, ${audit.html}`);
   log(lines.join('\n'));
 }
 
@@ -98,6 +102,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
         log(text.trimEnd());
       }
     });
+  registerAuditCommands(program, log);
   return program;
 }
 

@@ -30,6 +30,8 @@ export interface SynthesizedStack {
   readonly stackName: string;
   readonly templateFile: string;
   readonly resources: Readonly<Record<string, CfnResource>>;
+  /** The template's own Metadata section (cdk-mlops writes the platform's governance there). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface SynthesizedAssembly {
@@ -51,8 +53,8 @@ export function readCloudAssembly(directory: string): SynthesizedAssembly {
   for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const templateFile = path.join(directory, artifact.properties.templateFile);
-    const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, CfnResource> };
-    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, resources: template.Resources ?? {} });
+    const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, CfnResource>; Metadata?: Record<string, unknown> };
+    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, resources: template.Resources ?? {}, metadata: template.Metadata });
   }
   return { directory, stacks };
 }
