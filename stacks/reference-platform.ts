@@ -14,7 +14,7 @@ export const referencePlatform: PlatformSpecInput = {
   description: 'cdk-mlops reference platform',
   aws: { region: 'us-east-1' },
   tags: { 'managed-by': 'cdk-mlops', owner: 'ml-platform-team', 'cost-center': 'cc-1042', 'data-classification': 'confidential', environment: 'production' },
-  governance: { level: 'strict' },
+  governance: { level: 'strict', personas: true },
   models: [
     {
       name: 'support-assistant',

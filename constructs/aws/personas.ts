@@ -5,12 +5,13 @@
  * (no `*`), scoped to the platform's resources by its tag; what a persona must never do is an
  * explicit Deny, so no other policy can grant it by accident.
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
+import { justifyWildcards, WildcardJustification } from './private/execution-role';
 import { subjectOf } from './private/validation';
 
 export interface PersonasProps {
@@ -72,10 +73,19 @@ export class Personas extends Construct {
     const sm = (resource: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const tagged = { StringEquals: { [`aws:ResourceTag/${props.scopeTag.key}`]: props.scopeTag.value } };
     const assumedBy = props.assumedBy ?? new iam.AccountRootPrincipal();
-    const role = (rid: string, description: string, statements: iam.PolicyStatement[]) => {
+    const tagScoped: WildcardJustification = {
+      finding: /^Resource::arn:<AWS::Partition>:sagemaker:.*:[a-z-]+\/\*$/,
+      reason: `SageMaker generates the names of these resources; the statement is limited to the platform's own by its aws:ResourceTag/${props.scopeTag.key} = '${props.scopeTag.value}' condition.`,
+    };
+    const listOnly: WildcardJustification = {
+      finding: /^Resource::\*$/,
+      reason: 'SageMaker List and Search actions (and the configuration reads of the auditor) do not support resource-level permissions; they return metadata, never data.',
+    };
+    const role = (rid: string, description: string, statements: iam.PolicyStatement[], justifications: WildcardJustification[]) => {
       const r = new iam.Role(this, rid, { assumedBy, description, permissionsBoundary: props.permissionsBoundary });
       const policy = new iam.ManagedPolicy(this, `${rid}Policy`, { description: `Permissions of the ${description}`, statements });
       r.addManagedPolicy(policy);
+      justifyWildcards(policy.node.defaultChild as CfnResource, justifications);
       return r;
     };
     const listAndSearch = new iam.PolicyStatement({
@@ -91,7 +101,7 @@ export class Personas extends Construct {
       new iam.PolicyStatement({ sid: 'ReadExperiments', actions: ['sagemaker:DescribeExperiment', 'sagemaker:DescribeTrial', 'sagemaker:DescribeTrialComponent'], resources: [sm('experiment'), sm('experiment-trial'), sm('experiment-trial-component')], conditions: tagged }),
       new iam.PolicyStatement({ sid: 'ReadMlflow', actions: ['sagemaker:DescribeMlflowTrackingServer', 'sagemaker:CreatePresignedMlflowTrackingServerUrl', 'sagemaker-mlflow:AccessUI', 'sagemaker-mlflow:GetExperiment', 'sagemaker-mlflow:GetExperimentByName', 'sagemaker-mlflow:SearchExperiments', 'sagemaker-mlflow:GetRun', 'sagemaker-mlflow:SearchRuns', 'sagemaker-mlflow:GetMetricHistory', 'sagemaker-mlflow:ListArtifacts'], resources: [sm('mlflow-tracking-server')], conditions: tagged }),
       new iam.PolicyStatement({ sid: 'NeverDeployOrApprove', effect: iam.Effect.DENY, actions: DEPLOY_AND_APPROVE_ACTIONS, resources: ['*'] }),
-    ]);
+    ], [tagScoped, listOnly]);
 
     const passable = props.executionRoleArns ?? [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${props.scopeTag.value}-*` })];
     this.mlEngineer = role('MlEngineer', `ML engineer persona of ${props.scopeTag.value}: deploys models and approves registry versions`, [
@@ -100,7 +110,10 @@ export class Personas extends Construct {
       new iam.PolicyStatement({ sid: 'Approve', actions: ['sagemaker:UpdateModelPackage', 'sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup'], resources: [sm('model-package'), sm('model-package-group')], conditions: tagged }),
       new iam.PolicyStatement({ sid: 'PassExecutionRoles', actions: ['iam:PassRole'], resources: passable, conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } }),
       new iam.PolicyStatement({ sid: 'ReadPipelines', actions: ['sagemaker:DescribePipeline', 'sagemaker:DescribePipelineExecution', 'sagemaker:ListPipelineExecutions', 'sagemaker:ListPipelineExecutionSteps'], resources: [sm('pipeline')], conditions: tagged }),
-    ]);
+    ], [tagScoped, listOnly, {
+      finding: /^Resource::arn:<AWS::Partition>:iam::.*:role\/.*\*$/,
+      reason: `The ML engineer passes the platform's execution roles (named after its stacks, '${props.scopeTag.value}-*') and only to sagemaker.amazonaws.com (iam:PassedToService condition).`,
+    }]);
 
     const auditStatements = [
       new iam.PolicyStatement({
@@ -125,6 +138,12 @@ export class Personas extends Construct {
     // Decrypting is reading data: denied, except the report's own key through S3.
     const denied = report?.key ? WRITE_DENY_FOR_AUDITOR.filter((a) => a !== 'kms:Decrypt') : WRITE_DENY_FOR_AUDITOR;
     auditStatements.push(new iam.PolicyStatement({ sid: 'NeverChangeOrReadData', effect: iam.Effect.DENY, actions: denied, resources: ['*'] }));
-    this.auditor = role('Auditor', `auditor persona of ${props.scopeTag.value}: read-only over configuration and the audit report`, auditStatements);
+    this.auditor = role('Auditor', `auditor persona of ${props.scopeTag.value}: read-only over configuration and the audit report`, auditStatements, [listOnly, {
+      finding: /^Action::sagemaker:(Describe|List)\*$/,
+      reason: "The auditor reads every SageMaker resource's configuration (Describe and List actions only, read-only); writes, invocations and feature reads are explicitly denied.",
+    }, {
+      finding: /^Resource::.*\/\*$/,
+      reason: 'The auditor reads the audit report objects under its prefix, whose file names the report generator chooses.',
+    }]);
   }
 }

@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const GOVERNANCE_LEVELS = ['baseline', 'strict'] as const;
 
 /** The tags an auditor needs on every resource: who answers for it, who pays, how its data is handled. */
+/** The tag every resource of a platform carries (value: the platform name): personas are scoped by it. */
+export const PLATFORM_TAG = 'cdk-mlops:platform';
+
 export const DEFAULT_REQUIRED_TAGS = ['owner', 'cost-center', 'data-classification'] as const;
 
 /** An IAM managed policy ARN (customer-managed or AWS-managed). */
@@ -19,6 +22,9 @@ export const governanceSpecSchema = z.strictObject({
   }),
   permissionsBoundary: z.string().regex(IAM_POLICY_ARN, { error: "an IAM managed policy ARN, e.g. 'arn:aws:iam::123456789012:policy/ml-boundary'" }).optional().meta({
     description: 'Permissions boundary attached to every IAM role the platform creates. @default - none',
+  }),
+  personas: z.boolean().default(false).meta({
+    description: "Create the data scientist, ML engineer and auditor roles (assumable through the account, for an identity provider to map to), scoped to this platform's resources by its 'cdk-mlops:platform' tag. @default false",
   }),
   requiredTags: z.array(z.string().min(1).max(128)).optional().meta({
     description: "Tag keys every resource must carry; the platform's `tags` must set them. @default - owner, cost-center and data-classification at the strict level; none at baseline",

@@ -41,7 +41,7 @@ export const platformSpecSchema = z.strictObject({
     alarmEmails: z.array(z.email()).default([]).meta({ description: 'Addresses subscribed to the platform alarm topic. @default - none' }),
   }).default({ alarmEmails: [] }),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
-  governance: governanceSpecSchema.default({ level: 'baseline' }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
+  governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   models: z.array(modelSpec).min(1),
 }).superRefine((p, ctx) => {
   for (const tag of requiredTagsOf(p.governance)) {

@@ -11,10 +11,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource } from '../../constructs/aws';
+import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
+import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -33,6 +33,8 @@ export class SharedStack extends Stack {
   public readonly artifacts: s3.Bucket;
   /** The platform's network, at the strict governance level: every model runs in it. */
   public readonly network?: PlatformVpc;
+  /** Data scientist, ML engineer and auditor roles, when `governance.personas` is on. */
+  public readonly personas?: Personas;
 
   constructor(scope: Construct, id: string, props: SharedStackProps) {
     super(scope, id, props);
@@ -50,6 +52,9 @@ export class SharedStack extends Stack {
     });
     if (props.spec.governance.level === 'strict') {
       this.network = new PlatformVpc(this, 'Network', { flowLogsBucket: this.accessLogs });
+    }
+    if (props.spec.governance.personas) {
+      this.personas = new Personas(this, 'Personas', { scopeTag: { key: PLATFORM_TAG, value: props.spec.name } });
     }
   }
 }
@@ -133,7 +138,7 @@ export class AwsPlatform extends Construct {
     }
     this.models = models;
     // A tag change replaces a feature group (and loses its data): tags never reach one.
-    for (const [key, value] of Object.entries(spec.tags)) Tags.of(this).add(key, value, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
+    for (const [key, value] of Object.entries({ ...spec.tags, [PLATFORM_TAG]: spec.name })) Tags.of(this).add(key, value, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     const governance = { level: spec.governance.level, requiredTags: requiredTagsOf(spec.governance), permissionsBoundary: spec.governance.permissionsBoundary };
     if (governance.permissionsBoundary) {
       iam.PermissionsBoundary.of(this).apply(iam.ManagedPolicy.fromManagedPolicyArn(this, 'PermissionsBoundary', governance.permissionsBoundary));

@@ -41,7 +41,11 @@ describe('audit report of the reference platform', () => {
   });
 
   it('lists every role with who can assume it, the construct that made it and readable statements', () => {
-    expect(report.principals).toHaveLength(3);
+    // Three endpoint execution roles and the three personas.
+    expect(report.principals).toHaveLength(6);
+    const auditor = report.principals.find((p) => p.constructPath === 'Platform/Shared/Personas/Auditor/Resource')!;
+    expect(auditor.trustedBy).toEqual([{ kind: 'account', principal: 'arn:aws:iam::<this account>:root', conditions: [] }]);
+    expect(auditor.statements.find((s) => s.sid === 'NeverChangeOrReadData')?.effect).toBe('Deny');
     const churn = report.principals.find((p) => p.stack === 'mlops-reference-churn')!;
     expect(churn.constructPath).toBe('Platform/churn/Endpoint/ExecutionRole/Role/Resource');
     expect(churn.trustedBy).toEqual([{ kind: 'service', principal: 'sagemaker.amazonaws.com', conditions: [] }]);
