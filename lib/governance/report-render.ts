@@ -20,7 +20,11 @@ function principalTitle(p: AuditPrincipal): string {
 function trustLine(p: AuditPrincipal): string {
   if (p.trustedBy.length === 0) return 'nobody (no trust policy)';
   return p.trustedBy.map((t) => {
-    const who = t.kind === 'service' ? `the AWS service ${t.principal}` : t.kind === 'federated' ? `users signed in through ${t.principal}` : t.kind === 'any' ? 'ANYONE' : `principals of ${t.principal}`;
+    const root = /^arn:[^:]+:iam::([^:]+):root$/.exec(t.principal);
+    const who = t.kind === 'service' ? `the AWS service ${t.principal}`
+      : t.kind === 'federated' ? `users signed in through ${t.principal}`
+        : t.kind === 'any' ? 'ANYONE'
+          : root ? `people and roles of account ${root[1]} whose own IAM permissions allow it (for example single sign-on roles)` : t.principal;
     return t.conditions.length ? `${who} (when ${t.conditions.join(' and ')})` : who;
   }).join('; ');
 }
@@ -93,7 +97,8 @@ h1{font-size:28px;margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #d8d
 th,td{border:1px solid #d8dde6;padding:6px 8px;text-align:left;vertical-align:top;word-break:break-word}th{background:#eef1f5}
 .ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
 code{font:12px ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 4px;border-radius:4px}
-nav a{margin-right:14px}`;
+nav a{margin-right:14px}
+td:first-child{white-space:nowrap}`;
 
 const h = escapeHtml;
 const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
