@@ -15,6 +15,7 @@ import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
 import { CommandError } from './commands/exit';
 import { registerOps } from './commands/ops';
+import { registerAuditCommands, writeAudit } from './commands/audit';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -39,6 +40,7 @@ function synth(options: { config?: string; out: string; json?: boolean; target: 
     throw e;
   }
   const assembly = readCloudAssembly(options.out);
+  const audit = writeAudit(options.out).files;
   const acks = acknowledgments(assembly);
   const open = unacknowledgedFindings(assembly);
   const byPack = new Map<string, number>();
@@ -52,6 +54,7 @@ function synth(options: { config?: string; out: string; json?: boolean; target: 
     stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
     resourcesByType: Object.fromEntries(resourcesByType(assembly)),
     findings: { packs: [...COMPLIANCE_PACKS], unacknowledged: open, acknowledged: Object.fromEntries(byPack) },
+    audit,
   };
   if (options.json) {
     log(JSON.stringify(summary, null, 2));
@@ -64,6 +67,7 @@ function synth(options: { config?: string; out: string; json?: boolean; target: 
   lines.push('', `Findings (${COMPLIANCE_PACKS.join(', ')}): ${open.length} unacknowledged; ${acks.length} acknowledged, each with its reason in the template metadata:`);
   for (const [pack, n] of byPack) lines.push(`  ${pack.padEnd(20)} ${n} acknowledged`);
   for (const f of open) lines.push(`  ${f.severity.toUpperCase()} ${f.rule} (${f.plugin}): ${f.description.split('\n')[0]} at ${f.constructPaths.join(', ')}`);
+  lines.push('', `Audit report: ${audit.json}, ${audit.markdown}, ${audit.html}`);
   log(lines.join('\n'));
 }
 
@@ -109,6 +113,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
     });
   registerCost(program, log);
   registerOps(program, log);
+  registerAuditCommands(program, log);
   return program;
 }
 

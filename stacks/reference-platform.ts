@@ -1,7 +1,8 @@
 /**
  * The reference platform: what `npm run synth` renders and the tests check. Three models that
  * show the spectrum: a GPU LLM with canary traffic shifting, a CPU classifier with linear
- * shifting, and a low-traffic serverless one. The first two have registries that their training
+ * shifting, and a small CPU ticket router. It is held to the strict governance level: every model
+ * in a VPC, network-isolated, with customer-managed keys, owner/cost-center/data-classification tags. The first two have registries that their training
  * pipelines register new versions into; every endpoint serves an image and an S3 artifact, so the
  * platform deploys in one step (an endpoint serving `{ registryVersion }` needs that version
  * registered before its first deploy).
@@ -12,7 +13,8 @@ export const referencePlatform: PlatformSpecInput = {
   name: 'mlops-reference',
   description: 'cdk-mlops reference platform',
   aws: { region: 'us-east-1' },
-  tags: { 'managed-by': 'cdk-mlops' },
+  tags: { 'managed-by': 'cdk-mlops', owner: 'ml-platform-team', 'cost-center': 'cc-1042', 'data-classification': 'confidential', environment: 'production' },
+  governance: { level: 'strict', personas: true },
   models: [
     {
       name: 'support-assistant',
@@ -49,13 +51,15 @@ export const referencePlatform: PlatformSpecInput = {
     },
     {
       name: 'ticket-router',
-      description: 'Routes rare back-office tickets: serverless, pays per request',
+      description: 'Routes back-office tickets on a small CPU instance (the strict level rejects serverless, which cannot run in a VPC)',
       source: {
         image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3',
         modelDataUrl: 's3://mlops-reference-models-us-east-1/ticket-router/model.tar.gz',
       },
       endpoint: {
-        compute: { serverless: { memoryMiB: 2048, maxConcurrency: 10 } },
+        compute: { instanceType: 'ml.c5.large' },
+        scaling: { minInstances: 2, maxInstances: 3 },
+        dataCapture: { samplingPercent: 20, retentionDays: 30 },
       },
     },
   ],

@@ -2,3 +2,4 @@ export * from './model-registry';
 export * from './model-source';
 export * from './model-endpoint';
 export * from './ml-pipeline';
+export * from './personas';

@@ -313,6 +313,7 @@ export class ModelEndpoint extends ModelEndpointBase {
       );
     }
     if (compute.kind === 'serverless') {
+      Validations.of(this.cfnModel).acknowledge({ id: 'MLOps-NetworkIsolation', reason: 'SageMaker serverless inference supports neither network isolation nor VPC placement; the strict governance level rejects serverless endpoints for that reason.' });
       const reason = 'Serverless inference has no customer storage volume; SageMaker does not accept a KmsKeyId for serverless endpoint configs.';
       Validations.of(this.cfnEndpointConfig).acknowledge(
         { id: 'AwsSolutions-SM2', reason },

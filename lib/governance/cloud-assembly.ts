@@ -32,6 +32,8 @@ export interface SynthesizedStack {
   /** The stack's region from the manifest (`aws://account/region`), when it is not environment-agnostic. */
   readonly region?: string;
   readonly resources: Readonly<Record<string, CfnResource>>;
+  /** The template's own Metadata section (cdk-mlops writes the platform's governance there). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface SynthesizedAssembly {
@@ -53,9 +55,9 @@ export function readCloudAssembly(directory: string): SynthesizedAssembly {
   for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     const templateFile = path.join(directory, artifact.properties.templateFile);
-    const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, CfnResource> };
+    const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, CfnResource>; Metadata?: Record<string, unknown> };
     const region = /^aws:\/\/[^/]+\/(.+)$/.exec(artifact.environment ?? '')?.[1];
-    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, region: region && region !== 'unknown-region' ? region : undefined, resources: template.Resources ?? {} });
+    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, region: region && region !== 'unknown-region' ? region : undefined, resources: template.Resources ?? {}, metadata: template.Metadata });
   }
   return { directory, stacks };
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { renderValue } from '../errors';
 import { endpointSpecSchema } from './endpoint';
+import { governanceSpecSchema, requiredTagsOf } from './governance';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
 
@@ -39,9 +40,23 @@ export const platformSpecSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "an AWS region such as 'us-east-1'" }).optional().meta({ description: '@default - the region of the credentials cdk deploy uses' }),
     alarmEmails: z.array(z.email()).default([]).meta({ description: 'Addresses subscribed to the platform alarm topic. @default - none' }),
   }).default({ alarmEmails: [] }),
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every stack.' }),
+  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
+  governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   models: z.array(modelSpec).min(1),
 }).superRefine((p, ctx) => {
+  for (const tag of requiredTagsOf(p.governance)) {
+    if (!(tag in p.tags)) addIssue(ctx, ['tags', tag], `is required by governance (level '${p.governance.level}')`, { got: 'nothing', expected: `a '${tag}' tag` });
+  }
+  if (p.governance.level === 'strict') {
+    p.models.forEach((m, i) => {
+      if (m.endpoint.compute.kind === 'serverless') {
+        addIssue(ctx, ['models', i, 'endpoint', 'compute'], "is serverless, which the strict governance level does not allow: SageMaker serverless inference runs neither in a VPC nor network-isolated", { got: 'serverless', expected: "an instance type or accelerator (e.g. { instanceType: 'ml.c5.large' })" });
+      }
+      if (m.endpoint.networkIsolation === false && m.endpoint.compute.kind !== 'serverless') {
+        addIssue(ctx, ['models', i, 'endpoint', 'networkIsolation'], 'is off, which the strict governance level does not allow', { got: 'false', expected: 'true (the default)' });
+      }
+    });
+  }
   const names = new Map<string, number>();
   p.models.forEach((m, i) => {
     const first = names.get(m.name);

@@ -5,14 +5,18 @@
  * cross-stack references are only the shared topic and buckets.
  */
 import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource } from '../../constructs/aws';
+import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
-import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
+import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { MlopsChecks } from './mlops-rules';
+import { PlatformVpc } from './platform-vpc';
 
 type ModelSpecInput = PlatformSpecInput['models'][number];
 
@@ -27,6 +31,10 @@ export class SharedStack extends Stack {
   public readonly accessLogs: s3.IBucket;
   /** Where training writes model artifacts and registries point endpoints to. */
   public readonly artifacts: s3.Bucket;
+  /** The platform's network, at the strict governance level: every model runs in it. */
+  public readonly network?: PlatformVpc;
+  /** Data scientist, ML engineer and auditor roles, when `governance.personas` is on. */
+  public readonly personas?: Personas;
 
   constructor(scope: Construct, id: string, props: SharedStackProps) {
     super(scope, id, props);
@@ -42,6 +50,12 @@ export class SharedStack extends Stack {
       accessLogsPrefix: 'model-artifacts/',
       replicationReason: 'Model artifacts are reproducible from versioned training data and code; versioning and retention protect them in-region.',
     });
+    if (props.spec.governance.level === 'strict') {
+      this.network = new PlatformVpc(this, 'Network', { flowLogsBucket: this.accessLogs });
+    }
+    if (props.spec.governance.personas) {
+      this.personas = new Personas(this, 'Personas', { scopeTag: { key: PLATFORM_TAG, value: props.spec.name } });
+    }
   }
 }
 
@@ -76,6 +90,7 @@ export class ModelStack extends Stack {
       source: this.sourceOf(model, props.registries),
       alarmTopic: shared.alarmTopic,
       accessLogsBucket: shared.accessLogs,
+      ...(shared.network ? { vpc: shared.network.vpc, vpcSubnets: shared.network.subnets, securityGroups: [shared.network.modelSecurityGroup] } : {}),
     });
   }
 
@@ -122,7 +137,15 @@ export class AwsPlatform extends Construct {
       models.set(model.name, stack);
     }
     this.models = models;
-    for (const [key, value] of Object.entries(spec.tags)) Tags.of(this).add(key, value);
+    // A tag change replaces a feature group (and loses its data): tags never reach one.
+    for (const [key, value] of Object.entries({ ...spec.tags, [PLATFORM_TAG]: spec.name })) Tags.of(this).add(key, value, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
+    const governance = { level: spec.governance.level, requiredTags: requiredTagsOf(spec.governance), permissionsBoundary: spec.governance.permissionsBoundary };
+    if (governance.permissionsBoundary) {
+      iam.PermissionsBoundary.of(this).apply(iam.ManagedPolicy.fromManagedPolicyArn(this, 'PermissionsBoundary', governance.permissionsBoundary));
+    }
+    // The MLOps pack holds this platform's resources to its level; the templates say which, for the audit report.
+    MlopsChecks.govern(this, governance);
+    for (const stack of [this.shared, ...models.values()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
   }
 }
 

@@ -31,7 +31,8 @@ export function synthAwsPlatform(spec: PlatformSpecInput, outdir: string): Synth
   const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   try {
-    const app = new App({ outdir: staging, context: cdkJsonContext() });
+    // Path metadata: the audit report names the construct that made each resource.
+    const app = new App({ outdir: staging, context: { ...cdkJsonContext(), 'aws:cdk:enable-path-metadata': true } });
     const platform = new AwsPlatform(app, 'Platform', { spec });
     addCompliancePacks(app);
     app.synth();

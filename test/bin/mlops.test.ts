@@ -21,14 +21,14 @@ describe('mlops', () => {
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
     expect(r.out).toContain('mlops-reference-support-assistant');
     expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+3/);
-    expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security\): 0 unacknowledged; \d+ acknowledged/);
+    expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security, MLOps\): 0 unacknowledged; \d+ acknowledged/);
 
     // mlops cost reads what synth wrote.
     const c = await run(['cost', '--cdk-out', out]);
     expect(c.code).toBe(EXIT.ok);
     expect(c.out).toContain('mlops-reference-support-assistant (model support-assistant)');
     expect(c.out).toMatch(/endpoint\s+\$2,055\.68 - \$6,167\.04\s+EndpointEEF1FD8F: AllTraffic: 2-6 x ml\.g5\.xlarge/);
-    expect(c.out).toContain('serverless-endpoint');
+    expect(c.out).toContain('mlops-reference-ticket-router (model ticket-router)');
     expect((await run(['cost', '--cdk-out', out, '--budget', '1000'])).code).toBe(EXIT.checkFailed);
   });
 

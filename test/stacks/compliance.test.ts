@@ -8,7 +8,7 @@ import { addCompliancePacks, COMPLIANCE_PACKS } from '../../stacks/aws/complianc
 import { synthAwsPlatform } from '../../stacks/aws/synth';
 import { referencePlatform } from '../../stacks/reference-platform';
 
-describe('reference platform against cdk-nag AwsSolutions, NIST 800-53 R5 and HIPAA Security', () => {
+describe('reference platform (strict governance) against cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA Security and the MLOps pack', () => {
   let dir: string;
   let assembly: SynthesizedAssembly;
   beforeAll(() => {
@@ -18,7 +18,7 @@ describe('reference platform against cdk-nag AwsSolutions, NIST 800-53 R5 and HI
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('has zero unacknowledged findings, errors or warnings, from the three packs', () => {
+  it('has zero unacknowledged findings, errors or warnings, from the four packs', () => {
     const fromPacks = unacknowledgedFindings(assembly).filter((f) => COMPLIANCE_PACKS.some((p) => f.rule.startsWith(p)));
     expect(fromPacks).toEqual([]);
   });
@@ -34,9 +34,20 @@ describe('reference platform against cdk-nag AwsSolutions, NIST 800-53 R5 and HI
     for (const ack of acks.filter((a) => a.id.startsWith('AwsSolutions-IAM5'))) expect(ack.id).toMatch(/^AwsSolutions-IAM5\[(Resource|Action)::.+\]$/);
   });
 
-  it('acknowledges the volume key only where SageMaker forbids it: NVMe GPU instances and serverless', () => {
+  it('acknowledges the volume key only where SageMaker forbids it: the NVMe GPU instance', () => {
     const sm2 = acknowledgments(assembly).filter((a) => a.id === 'AwsSolutions-SM2').map((a) => a.stack).sort();
-    expect(sm2).toEqual(['mlops-reference-support-assistant', 'mlops-reference-ticket-router']);
+    expect(sm2).toEqual(['mlops-reference-support-assistant']);
+  });
+
+  it('runs every model in the platform VPC, network-isolated, at the strict level', () => {
+    const models = assembly.stacks.flatMap((s) => Object.values(s.resources).filter((r) => r.Type === 'AWS::SageMaker::Model'));
+    expect(models).toHaveLength(3);
+    for (const m of models) {
+      expect(m.Properties?.EnableNetworkIsolation).toBe(true);
+      expect(m.Properties?.VpcConfig).toEqual({ SecurityGroupIds: [expect.anything()], Subnets: [expect.anything(), expect.anything()] });
+    }
+    const acksOfMlops = acknowledgments(assembly).filter((a) => a.id.startsWith('MLOps-'));
+    expect(acksOfMlops).toEqual([]);
   });
 
   it('fails synth on a real problem (the packs are not a formality)', () => {

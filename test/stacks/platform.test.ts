@@ -45,7 +45,7 @@ describe('AwsPlatform', () => {
   });
 
   it('applies the platform tags to the stacks', () => {
-    Template.fromStack(platform.models.get('churn')!).hasResourceProperties('AWS::SageMaker::Endpoint', { Tags: [{ Key: 'managed-by', Value: 'cdk-mlops' }] });
+    Template.fromStack(platform.models.get('churn')!).hasResourceProperties('AWS::SageMaker::Endpoint', { Tags: Match.arrayWith([{ Key: 'managed-by', Value: 'cdk-mlops' }, { Key: 'owner', Value: 'ml-platform-team' }]) });
   });
 
   it('makes a model that deploys from another model\'s registry depend on that stack', () => {
@@ -77,7 +77,55 @@ describe('AwsPlatform', () => {
   it('keeps cross-stack references to the shared topic, buckets and key', () => {
     const template = JSON.stringify(Template.fromStack(platform.models.get('support-assistant')!).toJSON());
     const imports = new Set([...template.matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]));
-    expect(imports.size).toBeLessThanOrEqual(4);
-    for (const name of imports) expect(name).toMatch(/^mlops-reference-shared:ExportsOutput(Ref|FnGetAtt)(AlarmTopic|AccessLogs|ModelArtifacts|PlatformKey)/);
+    // The shared topic, buckets and key, and (strict level) the VPC's two subnets and the model security group.
+    expect(imports.size).toBeLessThanOrEqual(7);
+    for (const name of imports) expect(name).toMatch(/^mlops-reference-shared:ExportsOutput(Ref|FnGetAtt)(AlarmTopic|AccessLogs|ModelArtifacts|PlatformKey|Network)/);
+  });
+});
+
+describe('AwsPlatform governance', () => {
+  const IMAGE_URI = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
+  const tags = { owner: 'a', 'cost-center': 'b', 'data-classification': 'c' };
+
+  it('attaches the permissions boundary to every role it creates', () => {
+    const app = new App();
+    const boundary = 'arn:aws:iam::123456789012:policy/ml-boundary';
+    const platform = new AwsPlatform(app, 'Platform', { spec: { name: 'p', governance: { permissionsBoundary: boundary }, models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] } });
+    const roles = Template.fromStack(platform.models.get('m')!).findResources('AWS::IAM::Role');
+    expect(Object.keys(roles).length).toBeGreaterThan(0);
+    for (const role of Object.values(roles)) expect(role.Properties.PermissionsBoundary).toBe(boundary);
+  });
+
+  it('creates no VPC at the baseline level, and one with isolated subnets, endpoints and flow logs at strict', () => {
+    const base = new AwsPlatform(new App(), 'Platform', { spec: { name: 'p', models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] } });
+    Template.fromStack(base.shared).resourceCountIs('AWS::EC2::VPC', 0);
+    const strict = new AwsPlatform(new App(), 'Platform', { spec: { name: 'p', tags, governance: { level: 'strict' }, models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] } });
+    const t = Template.fromStack(strict.shared);
+    t.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.hasResourceProperties('AWS::EC2::FlowLog', { LogDestinationType: 's3', TrafficType: 'ALL' });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    expect(Object.keys(t.findResources('AWS::EC2::VPCEndpoint')).length).toBe(9);
+    Template.fromStack(strict.models.get('m')!).hasResourceProperties('AWS::SageMaker::Model', { EnableNetworkIsolation: true, VpcConfig: Match.objectLike({ Subnets: Match.anyValue() }) });
+  });
+
+  it('rejects a serverless endpoint at the strict level, naming the field', () => {
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: { name: 'p', tags, governance: { level: 'strict' }, models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { serverless: { memoryMiB: 2048 } } } }] } }))
+      .toThrow(/models\[0\]\.endpoint\.compute: is serverless, which the strict governance level does not allow.*\(got serverless, expected an instance type/);
+  });
+
+  it('rejects network isolation turned off at the strict level', () => {
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: { name: 'p', tags, governance: { level: 'strict' }, models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { instanceType: 'ml.m5.large' }, networkIsolation: false } }] } }))
+      .toThrow(/models\[0\]\.endpoint\.networkIsolation: is off, which the strict governance level does not allow/);
+  });
+
+  it('rejects a platform missing a required tag, naming the tag', () => {
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: { name: 'p', tags: { owner: 'a' }, governance: { requiredTags: ['owner', 'cost-center'] }, models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] } }))
+      .toThrow(/tags\.cost-center: is required by governance \(level 'baseline'\) \(got nothing, expected a 'cost-center' tag\)/);
+  });
+
+  it('rejects a permissions boundary that is not a policy ARN', () => {
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: { name: 'p', governance: { permissionsBoundary: 'ml-boundary' }, models: [{ name: 'm', source: { image: IMAGE_URI }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] } }))
+      .toThrow(/governance\.permissionsBoundary: is not in the expected format/);
   });
 });

@@ -1,0 +1,84 @@
+/**
+ * `mlops audit`: the audit report of a synthesized platform (report.json, report.md, report.html),
+ * and `mlops audit diff`: the governance changes between two synthesized platforms, for a CI gate.
+ * Exit codes: 0 ok, 1 a check failed (open findings, missing tags, a change that widens access or
+ * can lose data), 2 bad input.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command } from 'commander';
+import { MlopsValidationError } from '../../lib/errors';
+import { auditReportJsonSchema, buildAuditReport, governanceDiff, renderGovernanceDiff, writeAuditReport } from '../../lib/governance';
+
+/** A check that ran and failed: `main` reports it and exits 1. */
+export class AuditCheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditCheckFailed';
+  }
+}
+
+function cloudAssembly(dir: string, flag: string): string {
+  if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+    throw new MlopsValidationError({ kind: 'mlops audit' }, [{ path: flag, message: 'is not a cloud assembly (no manifest.json)', got: `'${dir}'`, expected: "a directory written by 'mlops synth' or 'cdk synth'" }]);
+  }
+  return dir;
+}
+
+/** Writes the audit report of a cloud assembly into `outDir` (default `<cdkOut>/audit`); returns the report and files. */
+export function writeAudit(cdkOut: string, outDir = path.join(cdkOut, 'audit')) {
+  const report = buildAuditReport(cdkOut);
+  return { report, files: writeAuditReport(report, outDir) };
+}
+
+export function registerAuditCommands(program: Command, log: (s: string) => void): void {
+  const audit = program.command('audit')
+    .description('Write the audit report of a synthesized platform: who can do what, what is encrypted and retained, what is exposed, every finding and its reason')
+    .option('--cdk-out <dir>', 'the synthesized cloud assembly', 'cdk.out')
+    .option('-o, --out <dir>', 'where to write report.json, report.md and report.html; default: <cdk-out>/audit')
+    .option('--json', 'print the report summary as JSON')
+    .addHelpText('after', '\nExamples:\n  $ mlops synth && mlops audit\n  $ mlops audit --cdk-out build/cdk.out --out build/audit\n  $ mlops audit diff deployed/cdk.out cdk.out')
+    .action((opts: { cdkOut: string; out?: string; json?: boolean }) => {
+      const { report, files } = writeAudit(cloudAssembly(opts.cdkOut, '--cdk-out'), opts.out);
+      const open = report.findings.filter((f) => f.status === 'open' && f.severity === 'error');
+      if (opts.json) {
+        log(JSON.stringify({ files, governance: report.governance, summary: report.summary, tagsMissing: report.tags.missing.length }, null, 2));
+      } else {
+        log([
+          `Audit report of ${opts.cdkOut} (governance level ${report.governance.level}):`,
+          `  ${report.summary.principals} roles, ${report.summary.dataStores} data stores, ${report.summary.exposures} network-facing items`,
+          `  ${report.summary.openFindings} open findings, ${report.summary.acknowledgedFindings} acknowledged with a reason`,
+          `  ${report.tags.compliant}/${report.tags.checked} resources carry the required tags (${report.governance.requiredTags.join(', ') || 'none required'})`,
+          `  wrote ${files.json}, ${files.markdown}, ${files.html}`,
+        ].join('\n'));
+      }
+      if (open.length > 0 || report.tags.missing.length > 0) {
+        throw new AuditCheckFailed(`${open.length} open error finding(s) and ${report.tags.missing.length} resource(s) missing required tags: see ${files.markdown}`);
+      }
+    });
+
+  audit.command('diff')
+    .description('Governance changes between two synthesized platforms: new or wider permissions, encryption removed, new exposure, data stores replaced or deleted; exits 1 when a change widens access or can lose data')
+    .argument('<old>', 'cloud assembly of what is deployed now')
+    .argument('<new>', 'cloud assembly of what is about to be deployed')
+    .option('--json', 'print the changes as JSON')
+    .action((oldDir: string, newDir: string, _opts: unknown, cmd: Command) => {
+      // `audit` has a --json of its own: read the merged options, wherever commander put the flag.
+      const opts = cmd.optsWithGlobals<{ json?: boolean }>();
+      const diff = governanceDiff(cloudAssembly(oldDir, '<old>'), cloudAssembly(newDir, '<new>'));
+      log(opts.json ? JSON.stringify(diff, null, 2) : renderGovernanceDiff(diff));
+      if (diff.blocking) throw new AuditCheckFailed(`${diff.changes.filter((c) => c.blocking).length} change(s) widen access or can lose data`);
+    });
+
+  audit.command('schema')
+    .description('Print (or write) the JSON Schema of report.json')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action((_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ out?: string }>();
+      const text = `${JSON.stringify(auditReportJsonSchema(), null, 2)}\n`;
+      if (!opts.out) return log(text.trimEnd());
+      fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+      fs.writeFileSync(opts.out, text);
+      log(`wrote ${opts.out}`);
+    });
+}

@@ -1,0 +1,395 @@
+/**
+ * Builds the audit report from a synthesized cloud assembly (never from the spec): principals,
+ * data stores, network exposure, rule-pack findings with their acknowledgments, tag compliance.
+ * This is the CloudFormation reader; every entry carries `target: 'aws-cloudformation'`, and a
+ * Terraform JSON reader for the Kubernetes target adds its own entries beside them
+ * ({@link mergeAuditReports}).
+ */
+import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack, unacknowledgedFindings } from './cloud-assembly';
+import {
+  AUDIT_REPORT_VERSION, AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement,
+} from './report-model';
+import {
+  GOVERNANCE_METADATA_KEY, GovernanceLevel, isPublicPrincipal, jobsOf, MLOPS_PACK, MLOPS_RULES, RuleContext, TAG_REPLACES_TYPES, TAGGABLE_TYPES, tagsOf,
+} from './rules';
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Json : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+const TARGET = 'aws-cloudformation' as const;
+const PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', MLOPS_PACK];
+
+const PSEUDO: Record<string, string> = {
+  'AWS::AccountId': '<this account>', 'AWS::Region': '<this region>', 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': '<stack name>', 'AWS::NoValue': '',
+};
+
+/**
+ * A template value written for a reader: references become the logical id they point to
+ * (`{ Ref: 'Key' }` → `Key`, `{ Fn::GetAtt: ['Bucket', 'Arn'] }` → `Bucket`), ARNs built with
+ * Fn::Join read as `arn:aws:s3:::DataCaptureBucket/datacapture/*`.
+ */
+export function readable(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const o = obj(value);
+  if (!o) return Array.isArray(value) ? value.map(readable).join(', ') : '';
+  if (typeof o.Ref === 'string') return PSEUDO[o.Ref] ?? o.Ref;
+  const getAtt = o['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return getAtt[1] === 'Arn' || getAtt[1] === 'KeyId' ? String(getAtt[0]) : `${String(getAtt[0])}.${String(getAtt[1])}`;
+  const join = o['Fn::Join'];
+  if (Array.isArray(join) && Array.isArray(join[1])) return join[1].map(readable).join(String(join[0]));
+  const imp = o['Fn::ImportValue'];
+  if (imp !== undefined) {
+    const name = readable(imp);
+    const m = /^([^:]+):ExportsOutput(?:Ref|FnGetAtt)(.+?)(?:[0-9A-F]{8})(?:Arn|Name|Id|KeyId)?[0-9A-F]*$/.exec(name);
+    return m ? `${m[2]} (in stack ${m[1]})` : `export ${name}`;
+  }
+  const sub = o['Fn::Sub'];
+  if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, (_, v: string) => PSEUDO[v] ?? v);
+  if (Array.isArray(sub) && typeof sub[0] === 'string') return sub[0].replace(/\$\{([^}]+)\}/g, (_, v: string) => PSEUDO[v] ?? v);
+  if (o['Fn::If'] !== undefined) return `(conditional) ${readable(arr(o['Fn::If'])[1])}`;
+  if (o['Fn::Select'] !== undefined) return `one of ${readable(arr(o['Fn::Select'])[1])}`;
+  return JSON.stringify(value);
+}
+
+function conditions(condition: unknown): string[] {
+  const out: string[] = [];
+  for (const [operator, body] of Object.entries(obj(condition) ?? {})) {
+    for (const [key, value] of Object.entries(obj(body) ?? {})) out.push(`${key} ${operator} ${arr(value).map(readable).join(' or ')}`);
+  }
+  return out;
+}
+
+function statementsOf(policy: string, document: unknown): AuditStatement[] {
+  return arr(obj(document)?.Statement).map(obj).filter((s): s is Json => s !== undefined).map((s) => ({
+    policy,
+    sid: typeof s.Sid === 'string' ? s.Sid : undefined,
+    effect: s.Effect === 'Deny' ? 'Deny' as const : 'Allow' as const,
+    actions: [...arr(s.Action).map(readable), ...arr(s.NotAction).map((a) => `NOT ${readable(a)}`)],
+    resources: [...arr(s.Resource).map(readable), ...arr(s.NotResource).map((r) => `NOT ${readable(r)}`)],
+    conditions: conditions(s.Condition),
+  }));
+}
+
+function trustOf(document: unknown): AuditPrincipal['trustedBy'] {
+  const out: AuditPrincipal['trustedBy'] = [];
+  for (const s of arr(obj(document)?.Statement).map(obj)) {
+    if (!s || s.Effect === 'Deny') continue;
+    const conds = conditions(s.Condition);
+    const principal = s.Principal;
+    if (principal === '*') { out.push({ kind: 'any', principal: 'anyone', conditions: conds }); continue; }
+    for (const [kind, values] of Object.entries(obj(principal) ?? {})) {
+      for (const v of arr(values)) {
+        const text = readable(v);
+        out.push({ kind: kind === 'Service' ? 'service' : kind === 'Federated' ? 'federated' : text === '*' ? 'any' : 'account', principal: text, conditions: conds });
+      }
+    }
+  }
+  return out;
+}
+
+const pathOf = (r: CfnResource): string | undefined => r.Metadata?.['aws:cdk:path'] as string | undefined;
+const refersTo = (value: unknown, logicalId: string): boolean => JSON.stringify(value ?? null).includes(`"${logicalId}"`);
+
+function principals(stack: SynthesizedStack): AuditPrincipal[] {
+  const out: AuditPrincipal[] = [];
+  const entries = Object.entries(stack.resources);
+  for (const [logicalId, r] of entries) {
+    if (r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::IAM::User') continue;
+    const p = r.Properties ?? {};
+    const statements: AuditStatement[] = [];
+    for (const pol of arr(p.Policies).map(obj)) if (pol) statements.push(...statementsOf(`inline: ${readable(pol.PolicyName)}`, pol.PolicyDocument));
+    for (const [policyId, policy] of entries) {
+      if (policy.Type !== 'AWS::IAM::ManagedPolicy' && policy.Type !== 'AWS::IAM::Policy') continue;
+      const attached = arr(policy.Properties?.Roles).some((x) => obj(x)?.Ref === logicalId) || arr(policy.Properties?.Users).some((x) => obj(x)?.Ref === logicalId)
+        || arr(p.ManagedPolicyArns).some((x) => obj(x)?.Ref === policyId);
+      if (attached) statements.push(...statementsOf(policyId, policy.Properties?.PolicyDocument));
+    }
+    const managed = arr(p.ManagedPolicyArns).filter((x) => obj(x)?.Ref === undefined).map(readable);
+    for (const arn of managed) statements.push({ policy: `managed policy ${arn}`, effect: 'Allow', actions: ['(defined outside this template)'], resources: [], conditions: [] });
+    out.push({
+      target: TARGET, stack: stack.stackName, logicalId, constructPath: pathOf(r),
+      kind: r.Type === 'AWS::IAM::Role' ? 'iam-role' : 'iam-user',
+      name: typeof p.RoleName === 'string' ? p.RoleName : undefined,
+      description: typeof p.Description === 'string' ? p.Description : undefined,
+      trustedBy: trustOf(p.AssumeRolePolicyDocument),
+      permissionsBoundary: p.PermissionsBoundary !== undefined ? readable(p.PermissionsBoundary) : undefined,
+      statements,
+    });
+  }
+  return out;
+}
+
+function retentionOf(r: CfnResource, extra?: string): string {
+  const onDelete = r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'RetainExceptOnCreate' ? 'retained when the stack is deleted'
+    : r.DeletionPolicy === 'Snapshot' ? 'snapshotted when the stack is deleted' : 'DELETED when the stack is deleted';
+  return extra ? `${onDelete}; ${extra}` : onDelete;
+}
+
+function keyText(key: unknown): { encryption: string; cmk: boolean } {
+  if (key === undefined || key === null || key === '') return { encryption: 'AWS-owned or AWS-managed key (not customer-managed)', cmk: false };
+  const k = readable(key);
+  const awsManaged = /alias\/aws\//.test(k);
+  return { encryption: awsManaged ? `AWS-managed key ${k}` : `customer-managed KMS key ${k}`, cmk: !awsManaged };
+}
+
+function dataStores(stack: SynthesizedStack): AuditDataStore[] {
+  const out: AuditDataStore[] = [];
+  const entries = Object.entries(stack.resources);
+  const base = (logicalId: string, r: CfnResource) => ({ target: TARGET, stack: stack.stackName, logicalId, constructPath: pathOf(r), type: r.Type });
+  for (const [logicalId, r] of entries) {
+    const p = r.Properties ?? {};
+    switch (r.Type) {
+      case 'AWS::S3::Bucket': {
+        const sse = obj(obj(arr(obj(p.BucketEncryption)?.ServerSideEncryptionConfiguration)[0])?.ServerSideEncryptionByDefault);
+        const algorithm = sse?.SSEAlgorithm;
+        const enc = algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse' ? keyText(sse?.KMSMasterKeyID) : { encryption: algorithm === 'AES256' ? 'SSE-S3 (S3-managed keys)' : 'SSE-S3 by default (S3-managed keys)', cmk: false };
+        const pab = obj(p.PublicAccessBlockConfiguration) ?? {};
+        const blocked = ['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'].every((k) => pab[k] === true);
+        const policy = entries.find(([, x]) => x.Type === 'AWS::S3::BucketPolicy' && obj(x.Properties?.Bucket)?.Ref === logicalId)?.[1];
+        const tls = arr(obj(policy?.Properties?.PolicyDocument)?.Statement).some((s) => obj(s)?.Effect === 'Deny' && JSON.stringify(obj(s)?.Condition ?? {}).includes('"aws:SecureTransport":"false"'));
+        const expirations = arr(obj(p.LifecycleConfiguration)?.Rules).map(obj).filter((x) => x?.ExpirationInDays !== undefined).map((x) => `${readable(x?.Prefix ?? '') || 'all objects'} expire after ${readable(x?.ExpirationInDays)} days`);
+        const notes: string[] = [];
+        if (p.LoggingConfiguration) notes.push(`server access logs go to ${readable(obj(p.LoggingConfiguration)?.DestinationBucketName)}`);
+        out.push({ ...base(logicalId, r), kind: 's3-bucket', encryption: enc.encryption, customerManagedKey: enc.cmk,
+          versioning: obj(p.VersioningConfiguration)?.Status === 'Enabled' ? 'enabled' : obj(p.VersioningConfiguration)?.Status === 'Suspended' ? 'suspended' : 'off',
+          retention: retentionOf(r, expirations.join('; ') || 'objects kept until deleted'), publicAccess: blocked ? 'blocked' : 'possible', tlsOnly: tls ? 'enforced' : 'not-enforced', notes });
+        break;
+      }
+      case 'AWS::KMS::Key':
+        out.push({ ...base(logicalId, r), kind: 'kms-key', encryption: 'is a customer-managed KMS key', customerManagedKey: true, versioning: 'not-applicable',
+          retention: retentionOf(r, p.PendingWindowInDays !== undefined ? `${readable(p.PendingWindowInDays)}-day deletion window` : undefined), publicAccess: arr(obj(p.KeyPolicy)?.Statement).some((s) => obj(s)?.Effect !== 'Deny' && isPublicPrincipal(obj(s)?.Principal) && !obj(s)?.Condition) ? 'possible' : 'blocked',
+          tlsOnly: 'not-applicable', notes: [p.EnableKeyRotation === true ? 'automatic yearly rotation on' : 'automatic rotation OFF'] });
+        break;
+      case 'AWS::SNS::Topic': {
+        const policy = entries.find(([, x]) => x.Type === 'AWS::SNS::TopicPolicy' && arr(x.Properties?.Topics).some((t) => obj(t)?.Ref === logicalId))?.[1];
+        const tls = JSON.stringify(policy?.Properties?.PolicyDocument ?? {}).includes('"aws:SecureTransport":"false"');
+        const enc = keyText(p.KmsMasterKeyId);
+        out.push({ ...base(logicalId, r), kind: 'sns-topic', encryption: enc.encryption, customerManagedKey: enc.cmk, versioning: 'not-applicable', retention: 'messages are delivered, not stored', publicAccess: 'blocked', tlsOnly: tls ? 'enforced' : 'not-enforced', notes: [] });
+        break;
+      }
+      case 'AWS::SageMaker::FeatureGroup': {
+        const online = obj(p.OnlineStoreConfig);
+        const offline = obj(p.OfflineStoreConfig);
+        const onlineKey = keyText(obj(online?.SecurityConfig)?.KmsKeyId);
+        const offlineKey = keyText(obj(offline?.S3StorageConfig)?.KmsKeyId);
+        const parts = [online && online.EnableOnlineStore !== false ? `online store: ${onlineKey.encryption}` : undefined, offline ? `offline store: ${offlineKey.encryption}` : undefined].filter((x): x is string => x !== undefined);
+        out.push({ ...base(logicalId, r), kind: 'feature-group', encryption: parts.join('; ') || 'no store configured', customerManagedKey: (!online || online.EnableOnlineStore === false || onlineKey.cmk) && (!offline || offlineKey.cmk),
+          versioning: 'not-applicable', retention: retentionOf(r, obj(online?.TtlDuration) ? `online records expire after ${readable(obj(online?.TtlDuration)?.Value)} ${readable(obj(online?.TtlDuration)?.Unit)}` : undefined),
+          publicAccess: 'blocked', tlsOnly: 'enforced', notes: ['SageMaker APIs are TLS-only; a tag change replaces a feature group, so it carries no stack tags'] });
+        break;
+      }
+      case 'AWS::SageMaker::ModelPackageGroup': {
+        const pub = arr(obj(p.ModelPackageGroupPolicy)?.Statement).some((s) => obj(s)?.Effect !== 'Deny' && isPublicPrincipal(obj(s)?.Principal));
+        out.push({ ...base(logicalId, r), kind: 'model-registry', encryption: 'metadata in SageMaker (AWS-managed); model artifacts in the S3 bucket its versions name', customerManagedKey: false, versioning: 'enabled',
+          retention: retentionOf(r), publicAccess: pub ? 'possible' : 'blocked', tlsOnly: 'enforced', notes: p.ModelPackageGroupPolicy ? ['has a resource policy (cross-account access)'] : [] });
+        break;
+      }
+      case 'AWS::SageMaker::EndpointConfig': {
+        const capture = obj(p.DataCaptureConfig);
+        if (!capture || capture.EnableCapture === false) break;
+        const enc = keyText(capture.KmsKeyId);
+        out.push({ ...base(logicalId, r), kind: 'data-capture', encryption: enc.encryption, customerManagedKey: enc.cmk, versioning: 'not-applicable',
+          retention: `captured requests and responses land in ${readable(capture.DestinationS3Uri)} (retention set by that bucket)`, publicAccess: 'not-applicable', tlsOnly: 'enforced',
+          notes: [`${readable(capture.InitialSamplingPercentage)}% of requests captured`] });
+        break;
+      }
+      case 'AWS::Logs::LogGroup': {
+        const enc = keyText(p.KmsKeyId);
+        out.push({ ...base(logicalId, r), kind: 'log-group', encryption: enc.encryption, customerManagedKey: enc.cmk, versioning: 'not-applicable',
+          retention: retentionOf(r, p.RetentionInDays !== undefined ? `events kept ${readable(p.RetentionInDays)} days` : 'events kept forever'), publicAccess: 'blocked', tlsOnly: 'enforced', notes: [] });
+        break;
+      }
+      case 'AWS::SageMaker::MlflowTrackingServer':
+        out.push({ ...base(logicalId, r), kind: 'mlflow-tracking-server', encryption: `artifacts in ${readable(p.ArtifactStoreUri)} (encrypted as that bucket is)`, customerManagedKey: false, versioning: 'not-applicable',
+          retention: retentionOf(r), publicAccess: 'blocked', tlsOnly: 'enforced', notes: [] });
+        break;
+      default:
+    }
+  }
+  return out;
+}
+
+function vpcText(vpc: unknown): string | undefined {
+  const v = obj(vpc);
+  if (!v) return undefined;
+  return `VPC (subnets ${arr(v.Subnets).map(readable).join(', ')}; security groups ${arr(v.SecurityGroupIds).map(readable).join(', ')})`;
+}
+const NO_VPC = 'SageMaker service network (no VPC)';
+
+function exposure(stack: SynthesizedStack): AuditExposure[] {
+  const out: AuditExposure[] = [];
+  const res = stack.resources;
+  const base = (logicalId: string, r: CfnResource) => ({ target: TARGET, stack: stack.stackName, logicalId, constructPath: pathOf(r) });
+  const targetOf = (v: unknown): string | undefined => {
+    const o = obj(v);
+    const getAtt = o?.['Fn::GetAtt'];
+    return Array.isArray(getAtt) ? String(getAtt[0]) : typeof o?.Ref === 'string' ? o.Ref : undefined;
+  };
+  for (const [logicalId, r] of Object.entries(res)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::SageMaker::Endpoint') {
+      const config = res[targetOf(p.EndpointConfigName) ?? ''];
+      const models = arr(config?.Properties?.ProductionVariants).map((v) => res[targetOf(obj(v)?.ModelName) ?? '']).filter((m): m is CfnResource => m !== undefined);
+      const serverless = arr(config?.Properties?.ProductionVariants).some((v) => obj(v)?.ServerlessConfig !== undefined);
+      out.push({ ...base(logicalId, r), kind: 'sagemaker-endpoint', name: readable(p.EndpointName),
+        vpcPlacement: models.length ? models.map((m) => vpcText(m.Properties?.VpcConfig) ?? NO_VPC).join('; ') : 'unknown (model defined elsewhere)',
+        networkIsolation: models.length && models.every((m) => m.Properties?.EnableNetworkIsolation === true) ? 'isolated' : 'network-access',
+        authentication: `AWS SigV4 (IAM): only callers allowed sagemaker:InvokeEndpoint on this endpoint can invoke it; HTTPS only${serverless ? '; serverless' : ''}`,
+        inbound: ['no network listener in the account: invoked through the SageMaker Runtime API (or its VPC endpoint)'] });
+    } else if (r.Type === 'AWS::SageMaker::Model') {
+      out.push({ ...base(logicalId, r), kind: 'sagemaker-model', vpcPlacement: vpcText(p.VpcConfig) ?? NO_VPC,
+        networkIsolation: p.EnableNetworkIsolation === true ? 'isolated' : 'network-access', authentication: 'not callable directly (served by an endpoint)', inbound: [] });
+    } else if (r.Type === 'AWS::SageMaker::Pipeline' || r.Type === 'AWS::SageMaker::MonitoringSchedule' || r.Type.endsWith('JobDefinition') || r.Type === 'AWS::SageMaker::Cluster') {
+      const jobs = jobsOf(r);
+      const vpc = r.Type === 'AWS::SageMaker::Cluster' ? vpcText(p.VpcConfig) ?? NO_VPC : jobs.length ? [...new Set(jobs.map((j) => vpcText(j.vpcConfig) ?? NO_VPC))].join('; ') : 'not known from the template';
+      out.push({ ...base(logicalId, r), kind: 'sagemaker-job', name: typeof p.PipelineName === 'string' ? p.PipelineName : typeof p.ClusterName === 'string' ? p.ClusterName : undefined, vpcPlacement: vpc,
+        networkIsolation: r.Type === 'AWS::SageMaker::Cluster' ? 'not-applicable' : jobs.length && jobs.every((j) => j.networkIsolation === true) ? 'isolated' : 'network-access',
+        authentication: 'started through the SageMaker API with AWS SigV4 (IAM)', inbound: [] });
+    } else if (r.Type === 'AWS::SageMaker::MlflowTrackingServer') {
+      out.push({ ...base(logicalId, r), kind: 'mlflow-tracking-server', name: readable(p.TrackingServerName), vpcPlacement: NO_VPC, networkIsolation: 'not-applicable',
+        authentication: 'AWS SigV4 (IAM): sagemaker-mlflow actions, or a presigned URL from sagemaker:CreatePresignedMlflowTrackingServerUrl', inbound: [] });
+    } else if (r.Type === 'AWS::EC2::VPCEndpoint') {
+      out.push({ ...base(logicalId, r), kind: 'vpc-endpoint', name: readable(p.ServiceName), vpcPlacement: `VPC ${readable(p.VpcId)}`, networkIsolation: 'not-applicable',
+        authentication: p.VpcEndpointType === 'Interface' ? 'the service\'s own IAM authentication; reachable from the VPC only' : 'routes S3 traffic privately; S3 authenticates callers',
+        inbound: arr(p.SecurityGroupIds).map((g) => `security group ${readable(g)}`) });
+    } else if (r.Type === 'AWS::EC2::SecurityGroup') {
+      const inbound = arr(p.SecurityGroupIngress).map(obj).filter((x): x is Json => x !== undefined)
+        .map((i) => `${readable(i.IpProtocol)} ${readable(i.FromPort)}-${readable(i.ToPort)} from ${readable(i.CidrIp ?? i.CidrIpv6 ?? i.SourceSecurityGroupId ?? i.SourcePrefixListId)}`);
+      for (const [, ing] of Object.entries(res).filter(([, x]) => x.Type === 'AWS::EC2::SecurityGroupIngress' && refersTo(x.Properties?.GroupId, logicalId))) {
+        const i = ing.Properties ?? {};
+        inbound.push(`${readable(i.IpProtocol)} ${readable(i.FromPort)}-${readable(i.ToPort)} from ${readable(i.CidrIp ?? i.SourceSecurityGroupId ?? i.SourcePrefixListId)}`);
+      }
+      out.push({ ...base(logicalId, r), kind: 'security-group', name: readable(p.GroupDescription), vpcPlacement: `VPC ${readable(p.VpcId)}`, networkIsolation: 'not-applicable', authentication: 'network rules only', inbound: inbound.length ? inbound : ['nothing inbound'] });
+    }
+  }
+  return out;
+}
+
+interface StackGovernance { level: GovernanceLevel; requiredTags: string[]; permissionsBoundary?: string }
+function governanceOf(stack: SynthesizedStack): StackGovernance | undefined {
+  return stack.metadata?.[GOVERNANCE_METADATA_KEY] as StackGovernance | undefined;
+}
+
+function findings(assembly: SynthesizedAssembly): AuditFinding[] {
+  const out: AuditFinding[] = [];
+  const byPath = new Map<string, { stack: string; logicalId: string }>();
+  for (const stack of assembly.stacks) {
+    const context: RuleContext = governanceOf(stack) ?? { level: 'baseline', requiredTags: [] };
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      const path = pathOf(r);
+      if (path) byPath.set(path, { stack: stack.stackName, logicalId });
+      const acks = new Map(((r.Metadata?.cdk_nag as { rules_to_suppress?: { id: string; reason: string }[] } | undefined)?.rules_to_suppress ?? []).map((a) => [a.id, a.reason]));
+      // The MLOps rules run again here, over exactly what is deployed.
+      for (const rule of MLOPS_RULES) {
+        if (!rule.appliesTo.includes(r.Type) || (rule.strictOnly && context.level !== 'strict')) continue;
+        const result = rule.check(r, context);
+        if (result.status !== 'non-compliant') continue;
+        const id = `${MLOPS_PACK}-${rule.id}`;
+        out.push({ pack: MLOPS_PACK, rule: id, status: acks.has(id) ? 'acknowledged' : 'open', severity: rule.level, description: `${rule.info} Found: ${result.findings.join('; ')}.`, reason: acks.get(id), target: TARGET, stack: stack.stackName, logicalId, constructPath: path });
+      }
+      // The cdk-nag packs ran at synth: what they left acknowledged is in the metadata.
+      for (const [id, reason] of acks) {
+        const pack = PACKS.find((p) => id.startsWith(`${p}-`));
+        if (!pack || pack === MLOPS_PACK) continue;
+        out.push({ pack, rule: id, status: 'acknowledged', severity: 'error', description: `${id} acknowledged at synth`, reason, target: TARGET, stack: stack.stackName, logicalId, constructPath: path });
+      }
+      // MLOps acknowledgments of rules that no longer fire are kept too: the reason is part of the record.
+      for (const [id, reason] of acks) {
+        if (id.startsWith(`${MLOPS_PACK}-`) && !out.some((f) => f.rule === id && f.logicalId === logicalId && f.stack === stack.stackName)) {
+          out.push({ pack: MLOPS_PACK, rule: id, status: 'acknowledged', severity: 'error', description: `${id} acknowledged at synth`, reason, target: TARGET, stack: stack.stackName, logicalId, constructPath: path });
+        }
+      }
+    }
+  }
+  // Findings the packs reported and nobody acknowledged (warnings, or errors when synth was forced).
+  for (const f of unacknowledgedFindings(assembly)) {
+    const pack = PACKS.find((p) => f.rule.startsWith(`${p}-`)) ?? f.plugin;
+    if (pack === MLOPS_PACK) continue; // recomputed above
+    for (const path of f.constructPaths) {
+      const at = byPath.get(path);
+      out.push({ pack, rule: f.rule, status: 'open', severity: f.severity === 'warning' ? 'warning' : 'error', description: f.description, target: TARGET, stack: at?.stack ?? '?', logicalId: at?.logicalId ?? path, constructPath: path });
+    }
+  }
+  return out.sort((a, b) => Number(a.status === 'acknowledged') - Number(b.status === 'acknowledged') || a.pack.localeCompare(b.pack) || a.rule.localeCompare(b.rule) || a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
+}
+
+function tagCompliance(assembly: SynthesizedAssembly, requiredTags: string[]): AuditReport['tags'] {
+  const missing: AuditReport['tags']['missing'] = [];
+  const exempt: AuditReport['tags']['exempt'] = [];
+  let checked = 0;
+  for (const stack of assembly.stacks) {
+    const required = governanceOf(stack)?.requiredTags ?? requiredTags;
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      const where = { target: TARGET, stack: stack.stackName, logicalId, constructPath: pathOf(r), type: r.Type };
+      if (TAG_REPLACES_TYPES.includes(r.Type)) {
+        exempt.push({ ...where, reason: 'a tag change replaces this resource and loses its data, so tags are never applied to it' });
+        continue;
+      }
+      if (!TAGGABLE_TYPES.includes(r.Type)) continue;
+      checked++;
+      const tags = tagsOf(r) ?? {};
+      const absent = required.filter((t) => !(t in tags));
+      if (absent.length) missing.push({ ...where, missing: absent });
+    }
+  }
+  return { requiredTags, checked, compliant: checked - missing.length, missing, exempt };
+}
+
+/** The audit report of a cloud assembly directory (cdk.out/) or of an assembly already read. */
+export function buildAuditReport(input: string | SynthesizedAssembly, now: Date = new Date()): AuditReport {
+  const assembly = typeof input === 'string' ? readCloudAssembly(input) : input;
+  const governed = assembly.stacks.map(governanceOf).filter((g): g is StackGovernance => g !== undefined);
+  const levels = new Set(governed.map((g) => g.level));
+  const governance = {
+    level: governed.length === 0 ? 'unknown' as const : levels.has('baseline') ? 'baseline' as const : 'strict' as const,
+    requiredTags: [...new Set(governed.flatMap((g) => g.requiredTags))],
+    permissionsBoundary: governed.find((g) => g.permissionsBoundary)?.permissionsBoundary,
+  };
+  const allPrincipals = assembly.stacks.flatMap(principals);
+  const allStores = assembly.stacks.flatMap(dataStores);
+  const allExposure = assembly.stacks.flatMap(exposure);
+  const allFindings = findings(assembly);
+  return {
+    schemaVersion: AUDIT_REPORT_VERSION,
+    generatedAt: now.toISOString(),
+    source: { cloudAssembly: assembly.directory, targets: [TARGET] },
+    governance,
+    summary: {
+      stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
+      principals: allPrincipals.length,
+      dataStores: allStores.length,
+      exposures: allExposure.length,
+      openFindings: allFindings.filter((f) => f.status === 'open').length,
+      acknowledgedFindings: allFindings.filter((f) => f.status === 'acknowledged').length,
+    },
+    principals: allPrincipals,
+    dataStores: allStores,
+    exposure: allExposure,
+    findings: allFindings,
+    tags: tagCompliance(assembly, governance.requiredTags),
+  };
+}
+
+/**
+ * Adds another target's entries (e.g. the Kubernetes reader's, from cdktf.out/) to a report: the
+ * lists are concatenated, the summary recomputed.
+ */
+export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 'principals' | 'dataStores' | 'exposure' | 'findings'> & { targets: AuditReport['source']['targets'] }): AuditReport {
+  const findingsAll = [...report.findings, ...other.findings];
+  return {
+    ...report,
+    source: { ...report.source, targets: [...new Set([...report.source.targets, ...other.targets])] },
+    principals: [...report.principals, ...other.principals],
+    dataStores: [...report.dataStores, ...other.dataStores],
+    exposure: [...report.exposure, ...other.exposure],
+    findings: findingsAll,
+    summary: {
+      ...report.summary,
+      principals: report.principals.length + other.principals.length,
+      dataStores: report.dataStores.length + other.dataStores.length,
+      exposures: report.exposure.length + other.exposure.length,
+      openFindings: findingsAll.filter((f) => f.status === 'open').length,
+      acknowledgedFindings: findingsAll.filter((f) => f.status === 'acknowledged').length,
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The governance diff of two synthesized cloud assemblies: what a deployment would change for an
+ * auditor. New or widened permissions, encryption removed, new or wider network exposure, stateful
+ * resources replaced or deleted. Resource changes and their replacement impact come from
+ * @aws-cdk/cloudformation-diff (the engine behind `cdk diff`), permission changes from its IAM
+ * analysis; encryption and exposure from the audit model of each side.
+ */
+import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+import { buildAuditReport } from './audit';
+import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack } from './cloud-assembly';
+import { AuditExposure, AuditReport } from './report-model';
+import { MLOPS_RULES, RuleContext } from './rules';
+
+export type GovernanceChangeKind =
+  | 'permission-added' | 'permission-removed' | 'encryption-removed' | 'exposure-added' | 'isolation-removed'
+  | 'stateful-replaced' | 'stateful-deleted' | 'stateful-orphaned';
+
+export interface GovernanceChange {
+  readonly kind: GovernanceChangeKind;
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type?: string;
+  /** What changes, in words. */
+  readonly detail: string;
+  /** Widens access or can lose data: a CI gate fails on it. */
+  readonly blocking: boolean;
+}
+
+export interface GovernanceDiff {
+  readonly changes: readonly GovernanceChange[];
+  /** True when any change widens access or can lose data. */
+  readonly blocking: boolean;
+}
+
+/** Resource types that hold data: replacing or deleting one can lose it. */
+export const STATEFUL_TYPES = [
+  'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::SageMaker::FeatureGroup', 'AWS::SageMaker::ModelPackageGroup', 'AWS::Logs::LogGroup',
+  'AWS::SageMaker::MlflowTrackingServer', 'AWS::DynamoDB::Table', 'AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::EFS::FileSystem', 'AWS::EC2::Volume', 'AWS::SageMaker::Domain',
+];
+
+const EMPTY_STACK = { Resources: {} };
+
+function templateOf(stack: SynthesizedStack | undefined): { Resources: Record<string, CfnResource> } {
+  return stack ? { Resources: { ...stack.resources } } : EMPTY_STACK;
+}
+
+const key = (stack: string, logicalId: string) => `${stack}/${logicalId}`;
+
+function exposureText(e: AuditExposure): string {
+  return `${e.vpcPlacement} | ${e.networkIsolation} | ${e.authentication} | ${e.inbound.join('; ')}`;
+}
+
+function resourceChanges(oldStack: SynthesizedStack | undefined, newStack: SynthesizedStack | undefined, stackName: string): GovernanceChange[] {
+  const out: GovernanceChange[] = [];
+  const diff = fullDiff(templateOf(oldStack), templateOf(newStack));
+  diff.resources.forEachDifference((logicalId, change) => {
+    const type = change.newResourceType ?? change.oldResourceType ?? '?';
+    if (!STATEFUL_TYPES.includes(type)) return;
+    const impact = change.changeImpact;
+    if (impact === ResourceImpact.WILL_REPLACE || impact === ResourceImpact.MAY_REPLACE) {
+      const props = Object.entries(change.propertyUpdates).filter(([, p]) => p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE).map(([name]) => name);
+      out.push({ kind: 'stateful-replaced', stack: stackName, logicalId, type, blocking: true,
+        detail: `${impact === ResourceImpact.WILL_REPLACE ? 'will be' : 'may be'} replaced (a new, empty resource) because ${props.length ? props.join(', ') : 'its definition'} changed; its data stays only in the old one` });
+    } else if (impact === ResourceImpact.WILL_DESTROY) {
+      out.push({ kind: 'stateful-deleted', stack: stackName, logicalId, type, blocking: true, detail: 'will be deleted with its data (no Retain deletion policy)' });
+    } else if (impact === ResourceImpact.WILL_ORPHAN) {
+      out.push({ kind: 'stateful-orphaned', stack: stackName, logicalId, type, blocking: false, detail: 'leaves the stack; its Retain policy keeps it and its data in the account' });
+    }
+  });
+  // IAM: statements and managed policy attachments added or removed, as cdk diff reports them.
+  const iam = diff.iamChanges;
+  const rows = iam.summarizeStatements().slice(1);
+  for (const row of rows) {
+    const [sign, resource, effect, action, principal, condition] = row;
+    const added = sign.includes('+');
+    out.push({ kind: added ? 'permission-added' : 'permission-removed', stack: stackName, logicalId: resourceLogicalIdOf(resource), blocking: added && effect.includes('Allow'),
+      detail: `${effect.trim()} ${action.replace(/\n/g, ', ')} on ${resource.replace(/\n/g, ', ')}${principal.trim() ? ` for ${principal.replace(/\n/g, ', ')}` : ''}${condition.trim() ? ` when ${condition.replace(/\n/g, ' ')}` : ''}` });
+  }
+  for (const row of iam.summarizeManagedPolicies().slice(1)) {
+    const [sign, resource, policy] = row;
+    const added = sign.includes('+');
+    out.push({ kind: added ? 'permission-added' : 'permission-removed', stack: stackName, logicalId: resourceLogicalIdOf(resource), blocking: added, detail: `managed policy ${policy} ${added ? 'attached to' : 'detached from'} ${resource}` });
+  }
+  return out;
+}
+
+/** cdk diff writes resources as `${Logical.Arn}` or `${Logical}`: the logical id, for the report. */
+function resourceLogicalIdOf(text: string): string {
+  const m = /\$\{([A-Za-z0-9]+)/.exec(text);
+  return m ? m[1] : text.trim();
+}
+
+function modelChanges(oldReport: AuditReport, newReport: AuditReport, oldAssembly: SynthesizedAssembly, newAssembly: SynthesizedAssembly): GovernanceChange[] {
+  const out: GovernanceChange[] = [];
+  // Encryption: a store that had a customer-managed key and lost it, or a rule that passed and fails now.
+  const oldStores = new Map(oldReport.dataStores.map((d) => [key(d.stack, d.logicalId), d]));
+  for (const d of newReport.dataStores) {
+    const before = oldStores.get(key(d.stack, d.logicalId));
+    if (before?.customerManagedKey && !d.customerManagedKey) {
+      out.push({ kind: 'encryption-removed', stack: d.stack, logicalId: d.logicalId, type: d.type, blocking: true, detail: `was: ${before.encryption}; now: ${d.encryption}` });
+    }
+    if (before && before.tlsOnly === 'enforced' && d.tlsOnly === 'not-enforced') out.push({ kind: 'encryption-removed', stack: d.stack, logicalId: d.logicalId, type: d.type, blocking: true, detail: 'no longer denies unencrypted (non-TLS) connections' });
+    if (before && before.publicAccess === 'blocked' && d.publicAccess === 'possible') out.push({ kind: 'exposure-added', stack: d.stack, logicalId: d.logicalId, type: d.type, blocking: true, detail: 'public access is no longer blocked' });
+  }
+  const encryptionRules = MLOPS_RULES.filter((r) => r.id === 'SageMakerEncryption' || r.id === 'FeatureStoreEncryption');
+  const context: RuleContext = { level: 'baseline', requiredTags: [] };
+  const oldResources = new Map(oldAssembly.stacks.flatMap((s) => Object.entries(s.resources).map(([id, r]) => [key(s.stackName, id), r] as const)));
+  for (const stack of newAssembly.stacks) {
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      const before = oldResources.get(key(stack.stackName, logicalId));
+      if (!before || before.Type !== r.Type) continue;
+      for (const rule of encryptionRules.filter((x) => x.appliesTo.includes(r.Type))) {
+        const was = rule.check(before, context);
+        const now = rule.check(r, context);
+        if (was.status === 'compliant' && now.status === 'non-compliant') {
+          out.push({ kind: 'encryption-removed', stack: stack.stackName, logicalId, type: r.Type, blocking: true, detail: now.findings.join('; ') });
+        }
+      }
+    }
+  }
+  // Exposure: something newly reachable, or placed/isolated/authenticated differently.
+  const oldExposure = new Map(oldReport.exposure.map((e) => [key(e.stack, e.logicalId), e]));
+  for (const e of newReport.exposure) {
+    const before = oldExposure.get(key(e.stack, e.logicalId));
+    const label = e.name ? `${e.kind} ${e.name}` : e.kind;
+    if (!before) {
+      out.push({ kind: 'exposure-added', stack: e.stack, logicalId: e.logicalId, blocking: true, detail: `new ${label}: ${exposureText(e)}` });
+    } else if (before.networkIsolation === 'isolated' && e.networkIsolation === 'network-access') {
+      out.push({ kind: 'isolation-removed', stack: e.stack, logicalId: e.logicalId, blocking: true, detail: `${label} is no longer network-isolated` });
+    } else if (exposureText(before) !== exposureText(e)) {
+      const wider = e.inbound.some((i) => !before.inbound.includes(i)) || (before.vpcPlacement.startsWith('VPC') && !e.vpcPlacement.startsWith('VPC'));
+      out.push({ kind: 'exposure-added', stack: e.stack, logicalId: e.logicalId, blocking: wider, detail: `${label} changes: was ${exposureText(before)}; now ${exposureText(e)}` });
+    }
+  }
+  return out;
+}
+
+/** The governance changes from one cloud assembly (deployed) to another (about to be). */
+export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput: string | SynthesizedAssembly): GovernanceDiff {
+  const oldAssembly = typeof oldInput === 'string' ? readCloudAssembly(oldInput) : oldInput;
+  const newAssembly = typeof newInput === 'string' ? readCloudAssembly(newInput) : newInput;
+  const names = [...new Set([...oldAssembly.stacks, ...newAssembly.stacks].map((s) => s.stackName))];
+  const changes: GovernanceChange[] = [];
+  for (const name of names) {
+    changes.push(...resourceChanges(oldAssembly.stacks.find((s) => s.stackName === name), newAssembly.stacks.find((s) => s.stackName === name), name));
+  }
+  changes.push(...modelChanges(buildAuditReport(oldAssembly), buildAuditReport(newAssembly), oldAssembly, newAssembly));
+  const order: GovernanceChangeKind[] = ['stateful-deleted', 'stateful-replaced', 'encryption-removed', 'permission-added', 'exposure-added', 'isolation-removed', 'stateful-orphaned', 'permission-removed'];
+  changes.sort((a, b) => Number(b.blocking) - Number(a.blocking) || order.indexOf(a.kind) - order.indexOf(b.kind) || a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
+  return { changes, blocking: changes.some((c) => c.blocking) };
+}
+
+const KIND_TEXT: Record<GovernanceChangeKind, string> = {
+  'permission-added': 'New or wider permission',
+  'permission-removed': 'Permission removed',
+  'encryption-removed': 'Encryption removed',
+  'exposure-added': 'New or wider exposure',
+  'isolation-removed': 'Network isolation removed',
+  'stateful-replaced': 'Data store replaced',
+  'stateful-deleted': 'Data store deleted',
+  'stateful-orphaned': 'Data store leaves the stack (kept)',
+};
+
+export function renderGovernanceDiff(diff: GovernanceDiff): string {
+  if (diff.changes.length === 0) return 'No governance changes: permissions, encryption, exposure and data stores are as before.';
+  const lines = [`${diff.changes.length} governance change(s); ${diff.changes.filter((c) => c.blocking).length} widen access or can lose data:`];
+  for (const c of diff.changes) lines.push(`  ${c.blocking ? '✖' : '·'} ${KIND_TEXT[c.kind]}: ${c.stack}/${c.logicalId}${c.type ? ` (${c.type})` : ''}: ${c.detail}`);
+  return lines.join('\n');
+}

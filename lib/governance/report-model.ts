@@ -1,0 +1,130 @@
+/**
+ * The audit report's data model (report.json), as a zod schema: the TypeScript types are inferred
+ * from it and schemas/audit-report.schema.json is generated from it (`mlops audit schema`), so the
+ * published schema, the types and the tests cannot drift apart. Versioned: a field removed or
+ * changed in meaning bumps the major version of AUDIT_REPORT_VERSION.
+ */
+import { z } from 'zod';
+
+export const AUDIT_REPORT_VERSION = '1.0.0';
+
+/**
+ * Which synthesized output an entry was read from. Every principal, store and exposure carries it,
+ * so a Kubernetes (Terraform JSON, cdktf.out/) reader can add entries beside the CloudFormation ones.
+ */
+export const auditTarget = z.enum(['aws-cloudformation', 'kubernetes-terraform']).meta({ description: "Where the entry was read: a CloudFormation template in cdk.out/ ('aws-cloudformation') or Terraform JSON in cdktf.out/ ('kubernetes-terraform')." });
+
+const where = {
+  target: auditTarget,
+  stack: z.string().meta({ description: 'CloudFormation stack (or Terraform stack) the resource is in.' }),
+  logicalId: z.string().meta({ description: 'Logical id of the resource in its template.' }),
+  constructPath: z.string().optional().meta({ description: 'Construct path that created it (aws:cdk:path metadata), e.g. Platform/churn/Endpoint/ExecutionRole/Role.' }),
+};
+
+const statement = z.object({
+  policy: z.string().meta({ description: 'Where the statement lives: the logical id of the policy, or "inline: <name>".' }),
+  sid: z.string().optional(),
+  effect: z.enum(['Allow', 'Deny']),
+  actions: z.array(z.string()).meta({ description: 'Actions allowed or denied (NotAction entries are prefixed "NOT ").' }),
+  resources: z.array(z.string()).meta({ description: 'Resources, with references written as the logical id of the resource they point to.' }),
+  conditions: z.array(z.string()).meta({ description: 'Conditions, one readable line each: `iam:PassedToService StringEquals sagemaker.amazonaws.com`.' }),
+});
+
+export const principalSchema = z.object({
+  ...where,
+  kind: z.enum(['iam-role', 'iam-user', 'kubernetes-service-account']),
+  name: z.string().optional().meta({ description: 'The role name when it is fixed in the template.' }),
+  description: z.string().optional(),
+  trustedBy: z.array(z.object({
+    kind: z.enum(['service', 'account', 'federated', 'any']),
+    principal: z.string(),
+    conditions: z.array(z.string()),
+  })).meta({ description: 'Who can assume the role (its trust policy).' }),
+  permissionsBoundary: z.string().optional().meta({ description: 'The permissions boundary ARN, when one is attached.' }),
+  statements: z.array(statement),
+});
+
+export const dataStoreSchema = z.object({
+  ...where,
+  kind: z.enum(['s3-bucket', 'kms-key', 'sns-topic', 'feature-group', 'model-registry', 'data-capture', 'log-group', 'mlflow-tracking-server', 'kubernetes-volume']),
+  type: z.string().meta({ description: 'The resource type (AWS::S3::Bucket, ...).' }),
+  encryption: z.string().meta({ description: 'How data at rest is encrypted, in words: "customer-managed KMS key PlatformKey", "SSE-S3 (AWS-managed)", "none".' }),
+  customerManagedKey: z.boolean().meta({ description: 'True when a customer-managed KMS key protects the data.' }),
+  versioning: z.enum(['enabled', 'suspended', 'off', 'not-applicable']),
+  retention: z.string().meta({ description: 'What happens on stack deletion and how long data lives: "retained on delete; objects expire after 30 days".' }),
+  publicAccess: z.enum(['blocked', 'possible', 'not-applicable']),
+  tlsOnly: z.enum(['enforced', 'not-enforced', 'not-applicable']),
+  notes: z.array(z.string()),
+});
+
+export const exposureSchema = z.object({
+  ...where,
+  kind: z.enum(['sagemaker-endpoint', 'sagemaker-model', 'sagemaker-job', 'vpc-endpoint', 'security-group', 'mlflow-tracking-server', 'kubernetes-service']),
+  name: z.string().optional(),
+  vpcPlacement: z.string().meta({ description: 'Where it runs on the network: "VPC (subnets ..., security groups ...)" or "SageMaker service network (no VPC)".' }),
+  networkIsolation: z.enum(['isolated', 'network-access', 'not-applicable']),
+  authentication: z.string().meta({ description: 'How a caller is authenticated, e.g. "AWS SigV4 (IAM): callers need sagemaker:InvokeEndpoint on it".' }),
+  inbound: z.array(z.string()).meta({ description: 'Inbound network rules, one readable line each.' }),
+});
+
+export const findingSchema = z.object({
+  pack: z.string().meta({ description: 'The rule pack: AwsSolutions, NIST.800.53.R5, HIPAA.Security or MLOps.' }),
+  rule: z.string().meta({ description: 'The rule id as the pack reports it, e.g. MLOps-NetworkIsolation or AwsSolutions-IAM5[Resource::*].' }),
+  status: z.enum(['open', 'acknowledged']).meta({ description: "'open' fails synth (errors) or is a warning; 'acknowledged' was accepted with the reason given." }),
+  severity: z.enum(['error', 'warning']),
+  description: z.string(),
+  reason: z.string().optional().meta({ description: 'Why it was acknowledged (written in the template metadata).' }),
+  target: auditTarget,
+  stack: z.string(),
+  logicalId: z.string(),
+  constructPath: z.string().optional(),
+});
+
+export const tagComplianceSchema = z.object({
+  requiredTags: z.array(z.string()),
+  checked: z.number().int().meta({ description: 'Taggable resources checked.' }),
+  compliant: z.number().int(),
+  missing: z.array(z.object({ ...where, type: z.string(), missing: z.array(z.string()) })),
+  exempt: z.array(z.object({ ...where, type: z.string(), reason: z.string() })).meta({ description: 'Resources deliberately left untagged (a tag change would replace them).' }),
+});
+
+export const auditReportSchema = z.object({
+  $schema: z.string().optional(),
+  schemaVersion: z.literal(AUDIT_REPORT_VERSION).meta({ description: 'Version of this report format (semver).' }),
+  generatedAt: z.string().meta({ description: 'When the report was written (ISO 8601).' }),
+  source: z.object({
+    cloudAssembly: z.string().meta({ description: 'The directory the report was read from.' }),
+    targets: z.array(auditTarget),
+  }),
+  governance: z.object({
+    level: z.enum(['baseline', 'strict', 'unknown']).meta({ description: "The platform's governance level, as written in the templates ('unknown' for stacks no platform made)." }),
+    requiredTags: z.array(z.string()),
+    permissionsBoundary: z.string().optional(),
+  }),
+  summary: z.object({
+    stacks: z.array(z.object({ name: z.string(), resources: z.number().int() })),
+    principals: z.number().int(),
+    dataStores: z.number().int(),
+    exposures: z.number().int(),
+    openFindings: z.number().int(),
+    acknowledgedFindings: z.number().int(),
+  }),
+  principals: z.array(principalSchema),
+  dataStores: z.array(dataStoreSchema),
+  exposure: z.array(exposureSchema),
+  findings: z.array(findingSchema),
+  tags: tagComplianceSchema,
+}).meta({ title: 'cdk-mlops audit report', description: 'What a synthesized cdk-mlops platform deploys, for an auditor: who can do what, what is encrypted and retained, what is exposed, and every rule-pack finding with its acknowledgment.' });
+
+export type AuditReport = z.infer<typeof auditReportSchema>;
+export type AuditPrincipal = z.infer<typeof principalSchema>;
+export type AuditStatement = AuditPrincipal['statements'][number];
+export type AuditDataStore = z.infer<typeof dataStoreSchema>;
+export type AuditExposure = z.infer<typeof exposureSchema>;
+export type AuditFinding = z.infer<typeof findingSchema>;
+export type AuditTarget = z.infer<typeof auditTarget>;
+
+/** The JSON Schema of report.json (schemas/audit-report.schema.json). */
+export function auditReportJsonSchema(): Record<string, unknown> {
+  return { ...z.toJSONSchema(auditReportSchema, { io: 'output' }), $id: `https://cdk-mlops.dev/schemas/audit-report-${AUDIT_REPORT_VERSION}.json` };
+}

@@ -1,0 +1,159 @@
+/**
+ * Renders the audit report for people: report.md (for a pull request or a wiki) and report.html
+ * (one self-contained file: inline styles, no script, no font, no image, nothing fetched), written
+ * for a reader who does not write code.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { AuditPrincipal, AuditReport } from './report-model';
+
+const LEVEL_TEXT: Record<AuditReport['governance']['level'], string> = {
+  baseline: 'Baseline: everything encrypted with keys the account controls, least-privilege roles, checked by four rule packs.',
+  strict: 'Strict: in addition, every model runs inside a private network (VPC) with no internet access, isolated from the network, with customer-managed keys everywhere.',
+  unknown: 'Unknown: these templates were not made by a cdk-mlops platform.',
+};
+
+function principalTitle(p: AuditPrincipal): string {
+  return p.constructPath ?? `${p.stack}/${p.logicalId}`;
+}
+
+function trustLine(p: AuditPrincipal): string {
+  if (p.trustedBy.length === 0) return 'nobody (no trust policy)';
+  return p.trustedBy.map((t) => {
+    const root = /^arn:[^:]+:iam::([^:]+):root$/.exec(t.principal);
+    const who = t.kind === 'service' ? `the AWS service ${t.principal}`
+      : t.kind === 'federated' ? `users signed in through ${t.principal}`
+        : t.kind === 'any' ? 'ANYONE'
+          : root ? `people and roles of account ${root[1]} whose own IAM permissions allow it (for example single sign-on roles)` : t.principal;
+    return t.conditions.length ? `${who} (when ${t.conditions.join(' and ')})` : who;
+  }).join('; ');
+}
+
+// ---------------------------------------------------------------- Markdown
+
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderMarkdown(r: AuditReport): string {
+  const lines: string[] = [];
+  const open = r.findings.filter((f) => f.status === 'open');
+  lines.push('# Audit report', '');
+  lines.push(`Generated ${r.generatedAt} from \`${r.source.cloudAssembly}\` (report format ${r.schemaVersion}). It describes what the templates deploy, not what anyone intended.`, '');
+  lines.push('## Summary', '');
+  lines.push(`- **Governance level:** ${LEVEL_TEXT[r.governance.level]}`);
+  lines.push(`- **Permissions boundary on every role:** ${r.governance.permissionsBoundary ?? 'none'}`);
+  lines.push(`- **Required tags:** ${r.governance.requiredTags.length ? r.governance.requiredTags.join(', ') : 'none'} (${r.tags.compliant} of ${r.tags.checked} resources carry them)`);
+  lines.push(`- **Stacks:** ${r.summary.stacks.map((s) => `${s.name} (${s.resources} resources)`).join(', ')}`);
+  lines.push(`- **Open findings:** ${open.length}; **accepted with a reason:** ${r.summary.acknowledgedFindings}`, '');
+
+  lines.push('## Who can do what (roles and their permissions)', '');
+  for (const p of r.principals) {
+    lines.push(`### ${principalTitle(p)}`, '');
+    if (p.description) lines.push(p.description, '');
+    lines.push(`- **Can be used by:** ${trustLine(p)}`);
+    lines.push(`- **Permissions boundary:** ${p.permissionsBoundary ?? 'none'}`, '');
+    if (p.statements.length) {
+      lines.push('| Allowed or denied | Actions | On | Only when |', '|---|---|---|---|');
+      for (const s of p.statements) lines.push(`| ${s.effect === 'Allow' ? 'Allowed' : 'Denied'} | ${mdCell(s.actions.join(', '))} | ${mdCell(s.resources.join(', ') || '-')} | ${mdCell(s.conditions.join('; ') || 'always')} |`);
+      lines.push('');
+    }
+  }
+
+  lines.push('## Where data is kept', '');
+  lines.push('| Store | Kind | Encryption | Versioning | Retention | Public access | TLS only |', '|---|---|---|---|---|---|---|');
+  for (const d of r.dataStores) lines.push(`| ${mdCell(d.constructPath ?? d.logicalId)} | ${d.kind} | ${mdCell(d.encryption)} | ${d.versioning} | ${mdCell(d.retention)} | ${d.publicAccess} | ${d.tlsOnly} |`);
+  lines.push('');
+
+  lines.push('## What is reachable, and how callers are checked', '');
+  lines.push('| What | Kind | Network placement | Isolated | Authentication | Inbound |', '|---|---|---|---|---|---|');
+  for (const e of r.exposure) lines.push(`| ${mdCell(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId)} | ${e.kind} | ${mdCell(e.vpcPlacement)} | ${e.networkIsolation} | ${mdCell(e.authentication)} | ${mdCell(e.inbound.join('; ') || '-')} |`);
+  lines.push('');
+
+  lines.push('## Rule checks', '');
+  lines.push(`${open.length} open finding(s). Every accepted finding is listed with the reason it was accepted; the same reasons are written into the deployed templates.`, '');
+  lines.push('| Status | Pack | Rule | Resource | Reason or problem |', '|---|---|---|---|---|');
+  for (const f of r.findings) lines.push(`| ${f.status === 'open' ? `**OPEN ${f.severity}**` : 'accepted'} | ${f.pack} | ${mdCell(f.rule)} | ${mdCell(f.constructPath ?? `${f.stack}/${f.logicalId}`)} | ${mdCell(f.reason ?? f.description)} |`);
+  lines.push('');
+
+  lines.push('## Tags', '');
+  lines.push(`Required: ${r.tags.requiredTags.join(', ') || 'none'}. ${r.tags.compliant} of ${r.tags.checked} taggable resources carry every required tag.`, '');
+  for (const m of r.tags.missing) lines.push(`- ${m.constructPath ?? m.logicalId} (${m.type}) is missing ${m.missing.join(', ')}`);
+  for (const e of r.tags.exempt) lines.push(`- ${e.constructPath ?? e.logicalId} (${e.type}) is exempt: ${e.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------- HTML
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const CSS = `
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;margin:0;background:#f6f7f9}
+main{max-width:1100px;margin:0 auto;padding:24px}
+h1{font-size:28px;margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #d8dde6;padding-bottom:4px}h3{margin:0 0 6px;font-size:16px;word-break:break-all}
+.muted{color:#5b6575}.card{background:#fff;border:1px solid #d8dde6;border-radius:8px;padding:14px 16px;margin:12px 0}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px}.stat{background:#fff;border:1px solid #d8dde6;border-radius:8px;padding:12px}
+.stat b{display:block;font-size:26px}table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
+th,td{border:1px solid #d8dde6;padding:6px 8px;text-align:left;vertical-align:top;word-break:break-word}th{background:#eef1f5}
+.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
+code{font:12px ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 4px;border-radius:4px}
+nav a{margin-right:14px}
+td:first-child{white-space:nowrap}`;
+
+const h = escapeHtml;
+const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+const yes = (good: boolean, text: string) => `<span class="${good ? 'ok' : 'bad'}">${h(text)}</span>`;
+
+export function renderHtml(r: AuditReport): string {
+  const open = r.findings.filter((f) => f.status === 'open');
+  const parts: string[] = [];
+  parts.push(`<header><h1>Audit report</h1><p class="muted">Generated ${h(r.generatedAt)} from <code>${h(r.source.cloudAssembly)}</code> · report format ${h(r.schemaVersion)}. This page describes what the templates deploy, read from the templates themselves.</p>
+<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a><a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
+
+  parts.push(`<section id="summary"><h2>Summary</h2>
+<div class="card"><b>Governance level.</b> ${h(LEVEL_TEXT[r.governance.level])}<br><b>Permissions boundary on every role:</b> ${h(r.governance.permissionsBoundary ?? 'none')}<br><b>Required tags:</b> ${h(r.governance.requiredTags.join(', ') || 'none')}</div>
+<div class="grid"><div class="stat"><b>${r.summary.principals}</b>roles</div><div class="stat"><b>${r.summary.dataStores}</b>data stores</div><div class="stat"><b>${r.summary.exposures}</b>network-facing items</div>
+<div class="stat"><b class="${open.length ? 'bad' : 'ok'}">${open.length}</b>open findings</div><div class="stat"><b>${r.summary.acknowledgedFindings}</b>findings accepted with a reason</div>
+<div class="stat"><b class="${r.tags.missing.length ? 'bad' : 'ok'}">${r.tags.compliant}/${r.tags.checked}</b>resources fully tagged</div></div>
+${table(['Stack', 'Resources'], r.summary.stacks.map((s) => [h(s.name), String(s.resources)]))}</section>`);
+
+  parts.push('<section id="principals"><h2>Who can do what</h2><p class="muted">Each role below is an identity that a person or an AWS service can take on. "Can be used by" says who; the table lists everything the role may do. Resources are named after the item in the template they point to.</p>');
+  for (const p of r.principals) {
+    parts.push(`<div class="card"><h3>${h(principalTitle(p))}</h3>${p.description ? `<p>${h(p.description)}</p>` : ''}
+<p><b>Can be used by:</b> ${h(trustLine(p))}<br><b>Permissions boundary:</b> ${p.permissionsBoundary ? h(p.permissionsBoundary) : '<span class="muted">none</span>'}</p>
+${p.statements.length ? table(['Allowed or denied', 'Actions', 'On', 'Only when'], p.statements.map((s) => [s.effect === 'Allow' ? 'Allowed' : '<b>Denied</b>', h(s.actions.join(', ')), h(s.resources.join(', ') || '-'), h(s.conditions.join('; ') || 'always')])) : '<p class="muted">No permissions of its own.</p>'}</div>`);
+  }
+  parts.push('</section>');
+
+  parts.push(`<section id="data"><h2>Where data is kept</h2><p class="muted">Every place data rests: how it is encrypted, whether old versions are kept, what happens when the platform is removed, and whether it can be made public or read without encryption in transit.</p>
+${table(['Store', 'Kind', 'Encryption', 'Versions kept', 'Retention', 'Public access', 'Encrypted connections only'], r.dataStores.map((d) => [h(d.constructPath ?? d.logicalId), h(d.kind), d.customerManagedKey ? yes(true, d.encryption) : h(d.encryption), h(d.versioning), h(d.retention), d.publicAccess === 'possible' ? yes(false, 'possible') : h(d.publicAccess), d.tlsOnly === 'not-enforced' ? yes(false, 'not enforced') : h(d.tlsOnly)]))}</section>`);
+
+  parts.push(`<section id="exposure"><h2>What is reachable, and how callers are checked</h2><p class="muted">Models and jobs, where they run on the network, whether they can reach the network at all, and how anyone calling them proves who they are.</p>
+${table(['What', 'Kind', 'Network placement', 'Cut off from the network', 'How callers are checked', 'Inbound'], r.exposure.map((e) => [h(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId), h(e.kind), h(e.vpcPlacement), e.networkIsolation === 'network-access' ? yes(false, 'no') : e.networkIsolation === 'isolated' ? yes(true, 'yes') : 'n/a', h(e.authentication), h(e.inbound.join('; ') || '-')]))}</section>`);
+
+  parts.push(`<section id="findings"><h2>Rule checks</h2><p>Four rule packs check the templates: AWS Solutions, NIST 800-53 rev. 5, HIPAA Security and the MLOps pack. <b class="${open.length ? 'bad' : 'ok'}">${open.length} open finding(s).</b> Each finding that was accepted is listed with the reason given for it; the same reason is written into the deployed template.</p>
+${table(['Status', 'Pack', 'Rule', 'Resource', 'Reason (accepted) or problem (open)'], r.findings.map((f) => [f.status === 'open' ? `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">OPEN ${h(f.severity)}</span>` : 'accepted', h(f.pack), `<code>${h(f.rule)}</code>`, h(f.constructPath ?? `${f.stack}/${f.logicalId}`), h(f.reason ?? f.description)]))}</section>`);
+
+  parts.push(`<section id="tags"><h2>Tags</h2><p>Required on every resource: <b>${h(r.tags.requiredTags.join(', ') || 'none')}</b>. ${r.tags.compliant} of ${r.tags.checked} taggable resources carry all of them.</p>
+${r.tags.missing.length ? table(['Resource', 'Type', 'Missing'], r.tags.missing.map((m) => [h(m.constructPath ?? m.logicalId), h(m.type), yes(false, m.missing.join(', '))])) : '<p class="ok">No resource is missing a required tag.</p>'}
+${r.tags.exempt.length ? `<p>Deliberately untagged:</p>${table(['Resource', 'Type', 'Why'], r.tags.exempt.map((e) => [h(e.constructPath ?? e.logicalId), h(e.type), h(e.reason)]))}` : ''}</section>`);
+
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Audit report</title><style>${CSS}</style></head>
+<body><main>
+${parts.join('\n')}
+</main></body></html>
+`;
+}
+
+/** Writes report.json, report.md and report.html into `outDir`; returns their paths. */
+export function writeAuditReport(report: AuditReport, outDir: string): { json: string; markdown: string; html: string } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const files = { json: path.join(outDir, 'report.json'), markdown: path.join(outDir, 'report.md'), html: path.join(outDir, 'report.html') };
+  fs.writeFileSync(files.json, `${JSON.stringify({ $schema: `https://cdk-mlops.dev/schemas/audit-report-${report.schemaVersion}.json`, ...report }, null, 2)}\n`);
+  fs.writeFileSync(files.markdown, renderMarkdown(report));
+  fs.writeFileSync(files.html, renderHtml(report));
+  return files;
+}
