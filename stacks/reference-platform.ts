@@ -46,6 +46,42 @@ export const referencePlatform: PlatformSpecInput = {
         alarms: { latencyP99Ms: 200 },
         dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
       },
+      featureStore: {
+        featureGroups: [{
+          name: 'churn-customers',
+          description: 'Customer activity features of the churn classifier',
+          recordIdentifier: 'customer_id',
+          eventTime: 'event_time',
+          features: [
+            { name: 'customer_id', type: 'String' },
+            { name: 'event_time', type: 'Fractional' },
+            { name: 'tenure_months', type: 'Integral' },
+            { name: 'monthly_charges', type: 'Fractional' },
+            { name: 'support_calls', type: 'Integral' },
+            { name: 'contract_type', type: 'String' },
+          ],
+          onlineStore: { ttl: { value: 90, unit: 'Days' } },
+        }],
+      },
+      drift: {
+        schedule: 'hourly',
+        dataQuality: {
+          baseline: {
+            constraintsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/constraints.json',
+            statisticsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/statistics.json',
+          },
+          alarmFeatures: ['tenure_months', 'monthly_charges', 'support_calls'],
+        },
+        modelQuality: {
+          problemType: 'BinaryClassification',
+          groundTruthUri: 's3://mlops-reference-models-us-east-1/churn/ground-truth',
+          // XGBoost's CSV output is one column: the churn probability.
+          probabilityAttribute: '0',
+          probabilityThreshold: 0.5,
+          alarms: [{ metric: 'auc', threshold: 0.75 }, { metric: 'recall', threshold: 0.6 }],
+        },
+        retraining: { minIntervalHours: 24 },
+      },
     },
     {
       name: 'ticket-router',

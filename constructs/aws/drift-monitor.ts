@@ -456,7 +456,8 @@ export class DriftMonitor extends Construct {
       new iam.PolicyStatement({ sid: `Read${sid}`, actions: ['s3:GetObject'], resources: [prefix] }),
       new iam.PolicyStatement({ sid: `List${sid}`, actions: ['s3:ListBucket'], resources: [bucket] }),
     );
-    this.justifications.push({ finding: new RegExp(`^Resource::${escape(prefix)}$`), reason: `Ground-truth labels are uploaded as many objects under ${uri}; monitoring jobs read that prefix only.` });
+    const literal = /^s3:\/\/(.+?)\/?$/.exec(uri)![1];
+    this.justifications.push({ finding: new RegExp(`^Resource::arn:.*:s3:::${escape(literal)}/\\*$`), reason: `Ground-truth labels are uploaded as many objects under ${uri}; monitoring jobs read that prefix only.` });
   }
 
   private grantReadObject(uri: string): void {

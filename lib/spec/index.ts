@@ -2,6 +2,8 @@ export * from './primitives';
 export * from './compute';
 export * from './endpoint';
 export * from './registry';
+export * from './feature-store';
+export * from './drift-monitor';
 export * from './platform';
 export * from './load';
 export * from './json-schema';

@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource } from '../../constructs/aws';
+import { DriftMonitor, FeatureStore, IMlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 
@@ -53,12 +53,21 @@ export interface ModelStackProps extends StackProps {
   readonly shared: SharedStack;
   /** Registries of other models this one deploys from. */
   readonly registries: ReadonlyMap<string, ModelRegistry>;
+  /**
+   * The model's training pipeline, which its drift monitor starts on drift (`drift.retraining`).
+   * INTEGRATION HOOK: AwsPlatform passes none until the spec renders MlPipeline; without one the
+   * monitor alarms and warns (`cdk-mlops:retrainingWithoutPipeline`) instead of retraining.
+   * @default - no retraining
+   */
+  readonly retrainPipeline?: IMlPipeline;
 }
 
-/** One model: its registry (if it has one) and its endpoint. */
+/** One model: its registry (if it has one), its endpoint, its feature store and its drift monitor. */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
   public readonly endpoint: ModelEndpoint;
+  public readonly featureStore?: FeatureStore;
+  public readonly driftMonitor?: DriftMonitor;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -77,6 +86,18 @@ export class ModelStack extends Stack {
       alarmTopic: shared.alarmTopic,
       accessLogsBucket: shared.accessLogs,
     });
+    if (props.modelInput.featureStore) {
+      this.featureStore = new FeatureStore(this, 'FeatureStore', { ...props.modelInput.featureStore, accessLogsBucket: shared.accessLogs });
+    }
+    if (props.modelInput.drift) {
+      this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
+        ...props.modelInput.drift,
+        endpoint: this.endpoint,
+        alarmTopic: shared.alarmTopic,
+        accessLogsBucket: shared.accessLogs,
+        retrainPipeline: props.retrainPipeline,
+      });
+    }
   }
 
   private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>): ModelSource {

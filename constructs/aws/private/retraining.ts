@@ -18,7 +18,7 @@ import { IMlPipeline } from '../ml-pipeline';
 import { ExecutionRole } from './execution-role';
 
 /**
- * The function's source (CommonJS, Node.js 22+ Lambda runtime, which bundles the AWS SDK v3).
+ * The function's source (CommonJS, Node.js 24 Lambda runtime, which bundles the AWS SDK v3).
  * Environment: PIPELINE_NAME, MIN_INTERVAL_SECONDS, PIPELINE_PARAMETERS (JSON list of { Name, Value }).
  */
 export const RETRAIN_GUARD_SOURCE = `'use strict';
@@ -99,7 +99,7 @@ export class Retraining extends Construct {
     const parameters = Object.entries(props.pipelineParameters ?? {}).map(([Name, Value]) => ({ Name, Value }));
     this.function = new lambda.Function(this, 'Function', {
       description: `Starts pipeline ${props.pipeline.pipelineName} on drift, at most once per ${props.minInterval.toHumanString()}`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
       code: lambda.Code.fromInline(RETRAIN_GUARD_SOURCE),
       role: execution.role,

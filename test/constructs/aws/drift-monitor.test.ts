@@ -1,5 +1,8 @@
 import * as vm from 'vm';
-import { Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
@@ -9,6 +12,7 @@ import { Baseline, DriftMonitor, DriftMonitorProps } from '../../../constructs/a
 import { MlPipelineBase } from '../../../constructs/aws/ml-pipeline';
 import { ModelEndpoint } from '../../../constructs/aws/model-endpoint';
 import { RETRAIN_GUARD_SOURCE } from '../../../constructs/aws/private/retraining';
+import { addCompliancePacks } from '../../../stacks/aws/compliance';
 import { actionsOf, endpointProps, expectValidationError, newStack } from './helpers';
 
 /** Test-only import of an existing pipeline by name (MlPipeline.fromPipelineName lands with MlPipeline). */
@@ -312,6 +316,28 @@ describe('DriftMonitor', () => {
         expect(result.started).toBe(false);
         expect(sm.calls()).toHaveLength(0);
       });
+    });
+  });
+
+  describe('compliance', () => {
+    it('passes the AwsSolutions, NIST 800-53 R5 and HIPAA packs with every monitor, a VPC-less job and retraining on', () => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-drift-nag-'));
+      try {
+        const app = new App({ outdir });
+        const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+        const endpoint = new ModelEndpoint(stack, 'Ep', endpointProps(CPU));
+        new DriftMonitor(stack, 'Drift', {
+          endpoint, dataQuality: DQ, modelQuality: MQ,
+          modelBias: { analysisConfigUri: 's3://clarify-bucket/churn/bias/analysis_config.json', groundTruthUri: 's3://ground-truth-bucket/churn/labels' },
+          modelExplainability: { analysisConfigUri: 's3://clarify-bucket/churn/shap/analysis_config.json' },
+          retraining: { minIntervalHours: 6 },
+          retrainPipeline: new TestPipeline(stack, 'Pipeline', 'churn-training'),
+        });
+        addCompliancePacks(app);
+        expect(() => app.synth()).not.toThrow();
+      } finally {
+        fs.rmSync(outdir, { recursive: true, force: true });
+      }
     });
   });
 
