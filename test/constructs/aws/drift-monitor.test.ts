@@ -28,7 +28,7 @@ const DQ = {
   baseline: { constraintsUri: 's3://baselines-bucket/churn/constraints.json', statisticsUri: 's3://baselines-bucket/churn/statistics.json' },
   alarmFeatures: ['tenure_months', 'monthly_charges'],
 };
-const MQ = { problemType: 'BinaryClassification', groundTruthUri: 's3://ground-truth-bucket/churn/labels', probabilityAttribute: 'score', probabilityThreshold: 0.5 };
+const MQ = { problemType: 'BinaryClassification' as const, groundTruthUri: 's3://ground-truth-bucket/churn/labels', probabilityAttribute: 'score', probabilityThreshold: 0.5 };
 
 function monitor(input: Record<string, unknown>, endpointInput: Record<string, unknown> = CPU, extra: (stack: Stack) => Partial<DriftMonitorProps> = () => ({})): { stack: Stack; endpoint: ModelEndpoint; drift: DriftMonitor } {
   const { stack } = newStack();
