@@ -11,6 +11,7 @@ import { loadPlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform } from '../stacks/aws/synth';
+import { registerFeaturesCommands } from './commands/features';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -98,6 +99,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
         log(text.trimEnd());
       }
     });
+  registerFeaturesCommands(program, log);
   return program;
 }
 

@@ -79,6 +79,25 @@ function short(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
+/** The leaves that differ between two template values, as `Path=value` on each side. */
+function differences(before: unknown, after: unknown, at = ''): { got: string[]; expected: string[] } {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  // Intrinsics (Ref, Fn::GetAtt, ...) are compared whole.
+  const intrinsic = (v: Record<string, unknown>) => Object.keys(v).some((k) => k === 'Ref' || k.startsWith('Fn::'));
+  if (isObject(before) && isObject(after) && !intrinsic(before) && !intrinsic(after)) {
+    const out = { got: [] as string[], expected: [] as string[] };
+    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+      if (canonical(before[key]) === canonical(after[key])) continue;
+      const d = differences(before[key], after[key], at ? `${at}.${key}` : key);
+      out.got.push(...d.got);
+      out.expected.push(...d.expected);
+    }
+    return out;
+  }
+  const label = (v: unknown) => (at ? `${at}=${short(v)}` : short(v));
+  return { got: [label(after)], expected: [label(before)] };
+}
+
 interface FeatureDefinition { FeatureName: string; FeatureType: string }
 
 const MIGRATE = "to change it, migrate: create a feature group under a new name with the new definition, backfill it from the offline store, move readers and writers to it, remove the old group from the app, then run 'mlops features lock'";
@@ -91,11 +110,12 @@ export function replacingChanges(prefix: string, name: string, locked: Record<st
   const issues: ValidationIssue[] = [];
   for (const [property, { field, what }] of Object.entries(REPLACING_PROPERTIES)) {
     if (canonical(locked[property]) === canonical(current[property])) continue;
+    const d = differences(locked[property], current[property]);
     issues.push({
       path: `${prefix}.${field}`,
       message: `changes ${what} of the deployed feature group '${name}': CloudFormation would REPLACE it (${property} is a replacement property of AWS::SageMaker::FeatureGroup), deleting its online records and detaching its offline store`,
-      got: short(current[property]),
-      expected: `the deployed value ${short(locked[property])}; ${MIGRATE}`,
+      got: d.got.join(', '),
+      expected: `the deployed ${d.expected.join(', ')}; ${MIGRATE}`,
     });
   }
   const before = (locked.FeatureDefinitions ?? []) as FeatureDefinition[];
