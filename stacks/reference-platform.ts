@@ -1,7 +1,8 @@
 /**
  * The reference platform: what `npm run synth` renders and the tests check. Three models that
  * show the spectrum: a GPU LLM with canary traffic shifting, a CPU classifier with linear
- * shifting, and a low-traffic serverless one. The first two have registries that their training
+ * shifting (with its feature store, and data and model quality monitors that retrain it once its
+ * pipeline is rendered), and a low-traffic serverless one. The first two have registries that their training
  * pipelines register new versions into; every endpoint serves an image and an S3 artifact, so the
  * platform deploys in one step (an endpoint serving `{ registryVersion }` needs that version
  * registered before its first deploy).
