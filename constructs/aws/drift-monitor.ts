@@ -167,8 +167,10 @@ export class DriftMonitor extends Construct {
   public readonly driftAlarms: { readonly [feature: string]: cloudwatch.Alarm };
   /** Model-quality alarms, by metric. */
   public readonly qualityAlarms: { readonly [metric: string]: cloudwatch.Alarm };
-  /** Sends failed monitoring executions to the alarm topic. */
+  /** Sends each failed monitoring execution (job name, failure reason) to the alarm topic. */
   public readonly failedExecutionRule: events.Rule;
+  /** In ALARM while monitoring executions fail (the rule's matched events). */
+  public readonly failedExecutionAlarm: cloudwatch.Alarm;
   /** Set when a retraining pipeline is given. */
   public readonly retraining?: Retraining;
 
@@ -344,6 +346,18 @@ export class DriftMonitor extends Construct {
         message: events.RuleTargetInput.fromText(`Monitoring execution ${events.EventField.fromPath('$.detail.ProcessingJobName')} of schedule ${events.EventField.fromPath('$.detail.MonitoringScheduleArn')} failed: ${events.EventField.fromPath('$.detail.FailureReason')}`),
       })],
     });
+
+    // The rule's matches as an alarm: its state shows on dashboards and turns OK again by itself.
+    this.failedExecutionAlarm = new cloudwatch.Alarm(this, 'FailedExecutionAlarm', {
+      alarmDescription: `A monitoring execution of ${endpoint.endpointName} failed (details in the notice sent to the topic and in /aws/sagemaker/ProcessingJobs)`,
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'MatchedEvents', dimensionsMap: { RuleName: this.failedExecutionRule.ruleName }, statistic: 'Sum', period }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failedExecutionAlarm.addAlarmAction(action);
+    this.failedExecutionAlarm.addOkAction(action);
 
     // --- Retraining ---------------------------------------------------------------------------
     const retrainOn = [...Object.values(driftAlarms), ...(spec.retraining?.onModelQuality ?? true ? Object.values(qualityAlarms) : [])];

@@ -215,6 +215,14 @@ describe('DriftMonitor', () => {
         },
         Targets: [Match.objectLike({ Arn: stack.resolve(endpoint.alarmTopic.topicArn) })],
       });
+      Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Events',
+        MetricName: 'MatchedEvents',
+        Dimensions: [{ Name: 'RuleName', Value: stack.resolve(drift.failedExecutionRule.ruleName) }],
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        AlarmActions: [stack.resolve(endpoint.alarmTopic.topicArn)],
+      });
     });
   });
 
