@@ -385,7 +385,12 @@ export class DriftMonitor extends Construct {
   }
 
   private monitorMetric(namespace: string, metricName: string, monitor: Monitor | undefined, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    if (!monitor) throw new Error(`DriftMonitor ${this.node.path} has no ${namespace === DATA_METRICS_NAMESPACE ? 'data quality' : 'model quality'} monitor`);
+    if (!monitor) {
+      const section = namespace === DATA_METRICS_NAMESPACE ? 'dataQuality' : 'modelQuality';
+      throw new MlopsValidationError(subjectOf('DriftMonitor', this.node.scope!, this.node.id), [{
+        path: section, message: `has no monitor, so it publishes no '${metricName}' metric`, got: 'nothing', expected: `a ${section} section`,
+      }]);
+    }
     return new cloudwatch.Metric({
       namespace,
       metricName,

@@ -410,6 +410,11 @@ describe('DriftMonitor', () => {
       expect(() => build({ modelMonitor: '111122223333.dkr.ecr.ap-southeast-5.amazonaws.com/sagemaker-model-monitor-analyzer' })).not.toThrow();
     });
 
+    it('refuses a drift metric when there is no data quality monitor', () => {
+      const { drift } = monitor({ modelQuality: MQ });
+      expectValidationError(() => drift.metricFeatureDrift('tenure_months'), DM, { path: 'dataQuality', message: "publishes no 'feature_baseline_drift_tenure_months' metric" });
+    });
+
     it('rejects an image that is not an ECR URI', () => {
       expectValidationError(() => monitor({ dataQuality: DQ, imageUris: { modelMonitor: 'docker.io/monitor:latest' } }), DM, { path: 'imageUris.modelMonitor', message: 'is not an ECR image URI' });
     });

@@ -205,6 +205,22 @@ describe('FeatureStore', () => {
         { path: 'featureGroups[0].features', message: "changes the type of feature 'tenure_months'", expected: "type 'Integral'" });
     });
 
+    it("keeps each feature group's logical id when groups are added or reordered (the name is its identity)", () => {
+      const a = store({ featureGroups: [CUSTOMERS] });
+      const b = store({ featureGroups: [{ ...CUSTOMERS, name: 'accounts' }, CUSTOMERS] });
+      expect(b.stack.getLogicalId(b.store.featureGroup('customers').cfnFeatureGroup)).toBe(a.stack.getLogicalId(a.store.featureGroup('customers').cfnFeatureGroup));
+    });
+
+    it('reads the lock file named by the cdk-mlops:featureStoreLock context when no lockFile is given', () => {
+      const file = lockPath('context');
+      const first = store({ featureGroups: [CUSTOMERS] });
+      writeLockFile(file, lockFromTemplates([{ stackName: 'Stack', template: Template.fromStack(first.stack).toJSON() }]));
+      const app = new App({ context: { 'cdk-mlops:featureStoreLock': file } });
+      const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+      new FeatureStore(stack, 'Features', { featureGroups: [{ ...CUSTOMERS, description: 'Changed' }] } as unknown as FeatureStoreProps);
+      expectValidationError(() => Template.fromStack(stack), FS, { path: 'featureGroups[0].description', message: 'would REPLACE' });
+    });
+
     it('lets a new feature group (a new name) be created beside a locked one', () => {
       const again = deployedThen('newname', { featureGroups: [CUSTOMERS] });
       const t = again({ featureGroups: [CUSTOMERS, { ...CUSTOMERS, name: 'customers-v2', onlineStore: { storageType: 'InMemory' } }] });
