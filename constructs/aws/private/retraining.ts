@@ -24,7 +24,8 @@ import { ExecutionRole } from './execution-role';
 export const RETRAIN_GUARD_SOURCE = `'use strict';
 const { SageMakerClient, ListPipelineExecutionsCommand, StartPipelineExecutionCommand } = require('@aws-sdk/client-sagemaker');
 const client = new SageMakerClient({});
-exports.handler = async (event, _context, now = Date.now()) => {
+/** The decision, at a given time (milliseconds since the epoch). */
+exports.retrain = async (event, now) => {
   const pipelineName = process.env.PIPELINE_NAME;
   const intervalSeconds = Number(process.env.MIN_INTERVAL_SECONDS);
   if (!pipelineName || !(intervalSeconds > 0)) throw new Error('PIPELINE_NAME and MIN_INTERVAL_SECONDS must be set');
@@ -52,6 +53,8 @@ exports.handler = async (event, _context, now = Date.now()) => {
   console.log(JSON.stringify({ started: true, alarm, pipelineName, executionArn: out.PipelineExecutionArn }));
   return { started: true, executionArn: out.PipelineExecutionArn };
 };
+// Async, one argument: the Node.js 24 runtime supports no callback-style handlers.
+exports.handler = async (event) => exports.retrain(event, Date.now());
 `;
 
 export interface RetrainingProps {

@@ -262,15 +262,17 @@ describe('DriftMonitor', () => {
 
     describe('guard logic', () => {
       const sm = mockClient(SageMakerClient);
-      type Handler = (event: unknown, context: unknown, now?: number) => Promise<{ started: boolean; reason?: string }>;
-      let handler: Handler;
+      type Result = { started: boolean; reason?: string };
+      let retrain: (event: unknown, now: number) => Promise<Result>;
+      let handler: (event: unknown) => Promise<Result>;
       const NOW = Date.UTC(2026, 0, 10, 12, 0, 0);
       const alarmEvent = { 'detail-type': 'CloudWatch Alarm State Change', 'detail': { alarmName: 'drift-tenure', state: { value: 'ALARM' } } };
 
       beforeAll(() => {
-        const module = { exports: {} as { handler: Handler } };
+        const module = { exports: {} as { retrain: typeof retrain; handler: typeof handler } };
         // The exact source the function deploys, with this process's SDK (mocked below).
         vm.runInThisContext(`(function (require, module, exports, process, console) {\n${RETRAIN_GUARD_SOURCE}\n})`)(require, module, module.exports, process, { log: () => undefined });
+        retrain = module.exports.retrain;
         handler = module.exports.handler;
       });
       beforeEach(() => {
@@ -288,7 +290,7 @@ describe('DriftMonitor', () => {
       it('starts the pipeline when no execution was created within the interval', async () => {
         sm.on(ListPipelineExecutionsCommand).resolves({ PipelineExecutionSummaries: [] });
         sm.on(StartPipelineExecutionCommand).resolves({ PipelineExecutionArn: 'arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-training/execution/abc' });
-        const result = await handler(alarmEvent, {}, NOW);
+        const result = await retrain(alarmEvent, NOW);
         expect(result.started).toBe(true);
         const list = sm.commandCalls(ListPipelineExecutionsCommand)[0].args[0].input;
         expect(list).toMatchObject({ PipelineName: 'churn-training', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1 });
@@ -302,7 +304,7 @@ describe('DriftMonitor', () => {
 
       it('does not start a second run when one was created within the interval (retraining storm)', async () => {
         sm.on(ListPipelineExecutionsCommand).resolves({ PipelineExecutionSummaries: [{ PipelineExecutionArn: 'arn:...:execution/previous', StartTime: new Date(NOW - 3600 * 1000) }] });
-        const result = await handler(alarmEvent, {}, NOW);
+        const result = await retrain(alarmEvent, NOW);
         expect(result.started).toBe(false);
         expect(result.reason).toContain('execution/previous');
         expect(sm.commandCalls(StartPipelineExecutionCommand)).toHaveLength(0);
@@ -311,16 +313,27 @@ describe('DriftMonitor', () => {
       it('uses the same client token for every alarm in one interval window, so racing starts collapse into one run', async () => {
         sm.on(ListPipelineExecutionsCommand).resolves({ PipelineExecutionSummaries: [] });
         sm.on(StartPipelineExecutionCommand).resolves({ PipelineExecutionArn: 'arn' });
-        await handler(alarmEvent, {}, NOW);
-        await handler(alarmEvent, {}, NOW + 60_000);
-        await handler(alarmEvent, {}, NOW + 25 * 3600 * 1000);
+        await retrain(alarmEvent, NOW);
+        await retrain(alarmEvent, NOW + 60_000);
+        await retrain(alarmEvent, NOW + 25 * 3600 * 1000);
         const tokens = sm.commandCalls(StartPipelineExecutionCommand).map((c) => c.args[0].input.ClientRequestToken);
         expect(tokens[0]).toBe(tokens[1]);
         expect(tokens[2]).not.toBe(tokens[0]);
       });
 
+      it('is an async one-argument handler deciding at the current time', async () => {
+        expect(handler.length).toBe(1);
+        sm.on(ListPipelineExecutionsCommand).resolves({ PipelineExecutionSummaries: [] });
+        sm.on(StartPipelineExecutionCommand).resolves({ PipelineExecutionArn: 'arn' });
+        const before = Date.now();
+        expect((await handler(alarmEvent)).started).toBe(true);
+        const since = sm.commandCalls(ListPipelineExecutionsCommand)[0].args[0].input.CreatedAfter!.getTime();
+        expect(since).toBeGreaterThanOrEqual(before - 24 * 3600 * 1000);
+        expect(since).toBeLessThanOrEqual(Date.now() - 24 * 3600 * 1000);
+      });
+
       it('ignores state changes other than to ALARM', async () => {
-        const result = await handler({ detail: { alarmName: 'x', state: { value: 'OK' } } }, {}, NOW);
+        const result = await retrain({ detail: { alarmName: 'x', state: { value: 'OK' } } }, NOW);
         expect(result.started).toBe(false);
         expect(sm.calls()).toHaveLength(0);
       });
