@@ -44,13 +44,14 @@ abstract class FeatureGroupBase extends Resource implements IFeatureGroup {
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:GetRecord', 'sagemaker:BatchGetRecord'], resourceArns: [this.featureGroupArn] });
-    this.onlineStoreKey?.grantDecrypt(grantee);
+    if (this.onlineStoreKey) grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt', 'kms:DescribeKey'], resourceArns: [this.onlineStoreKey.keyArn] }));
     return grant;
   }
 
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:PutRecord', 'sagemaker:DeleteRecord'], resourceArns: [this.featureGroupArn] });
-    this.onlineStoreKey?.grantEncryptDecrypt(grantee);
+    // Explicit key actions (no wildcard): what the online store needs to encrypt a record for the caller.
+    if (this.onlineStoreKey) grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resourceArns: [this.onlineStoreKey.keyArn] }));
     return grant;
   }
 }
@@ -308,7 +309,7 @@ export class FeatureStore extends Construct {
     grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects(`${OFFLINE_PREFIX}/*`)] }));
     grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [bucket.arnForObjects(`${ATHENA_RESULTS_PREFIX}/*`)] }));
     grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket', 's3:GetBucketLocation'], resourceArns: [bucket.bucketArn] }));
-    grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee));
+    grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resourceArns: [this.encryptionKey.keyArn] }));
     return grant;
   }
 
