@@ -468,8 +468,9 @@ export class DriftMonitor extends Construct {
   }
 
   private grantReadPrefix(uri: string, sid: string): void {
+    // `s3://bucket/a/b` or `s3://bucket/a/b/` → objects under `bucket/a/b/`.
     const bucket = s3BucketArn(uri);
-    const prefix = s3ObjectArn(uri.replace(/\/?$/, '/x'))?.replace(/\/x$/, '/*');
+    const prefix = s3ObjectArn(`${uri.replace(/\/+$/, '')}/*`);
     if (!bucket || !prefix) return;
     this.execution.addStatements(
       new iam.PolicyStatement({ sid: `Read${sid}`, actions: ['s3:GetObject'], resources: [prefix] }),
