@@ -16,6 +16,7 @@ import { registerCost } from './commands/cost';
 import { CommandError } from './commands/exit';
 import { registerOps } from './commands/ops';
 import { registerAuditCommands, writeAudit } from './commands/audit';
+import { registerFeaturesCommands } from './commands/features';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -114,6 +115,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
   registerCost(program, log);
   registerOps(program, log);
   registerAuditCommands(program, log);
+  registerFeaturesCommands(program, log);
   return program;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The reference platform: what `npm run synth` renders and the tests check. Three models that
  * show the spectrum: a GPU LLM with canary traffic shifting, a CPU classifier with linear
- * shifting, and a small CPU ticket router. It is held to the strict governance level: every model
- * in a VPC, network-isolated, with customer-managed keys, owner/cost-center/data-classification tags. The first two have registries that their training
+ * shifting, its feature store and the data and model quality monitors that retrain it, and a
+ * small CPU ticket router. It is held to the strict governance level: every model in a VPC,
+ * network-isolated, with customer-managed keys, owner/cost-center/data-classification tags. The first two have registries that their training
  * pipelines register new versions into; every endpoint serves an image and an S3 artifact, so the
  * platform deploys in one step (an endpoint serving `{ registryVersion }` needs that version
  * registered before its first deploy).
@@ -47,6 +48,42 @@ export const referencePlatform: PlatformSpecInput = {
         deployment: { strategy: 'linear', linearStepPercent: 50 },
         alarms: { latencyP99Ms: 200 },
         dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
+      },
+      featureStore: {
+        featureGroups: [{
+          name: 'churn-customers',
+          description: 'Customer activity features of the churn classifier',
+          recordIdentifier: 'customer_id',
+          eventTime: 'event_time',
+          features: [
+            { name: 'customer_id', type: 'String' },
+            { name: 'event_time', type: 'Fractional' },
+            { name: 'tenure_months', type: 'Integral' },
+            { name: 'monthly_charges', type: 'Fractional' },
+            { name: 'support_calls', type: 'Integral' },
+            { name: 'contract_type', type: 'String' },
+          ],
+          onlineStore: { ttl: { value: 90, unit: 'Days' } },
+        }],
+      },
+      drift: {
+        schedule: 'hourly',
+        dataQuality: {
+          baseline: {
+            constraintsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/constraints.json',
+            statisticsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/statistics.json',
+          },
+          alarmFeatures: ['tenure_months', 'monthly_charges', 'support_calls'],
+        },
+        modelQuality: {
+          problemType: 'BinaryClassification',
+          groundTruthUri: 's3://mlops-reference-models-us-east-1/churn/ground-truth',
+          // XGBoost's CSV output is one column: the churn probability.
+          probabilityAttribute: '0',
+          probabilityThreshold: 0.5,
+          alarms: [{ metric: 'auc', threshold: 0.75 }, { metric: 'recall', threshold: 0.6 }],
+        },
+        retraining: { minIntervalHours: 24 },
       },
     },
     {

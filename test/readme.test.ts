@@ -38,7 +38,7 @@ describe('README', () => {
     expect(diagnostics).toEqual([]);
   });
 
-  it("synthesizes the 'own stack' example: a registry and two endpoints", () => {
+  it("synthesizes the 'own stack' example: a registry, two endpoints, a feature store and a drift monitor", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-readme-'));
     const previous = process.env.CDK_OUTDIR;
     process.env.CDK_OUTDIR = out;
@@ -52,6 +52,8 @@ describe('README', () => {
       const types = Object.values(stack.resources).map((r) => r.Type);
       expect(types.filter((t) => t === 'AWS::SageMaker::Endpoint')).toHaveLength(2);
       expect(types).toContain('AWS::SageMaker::ModelPackageGroup');
+      expect(types).toContain('AWS::SageMaker::FeatureGroup');
+      expect(types).toContain('AWS::SageMaker::DataQualityJobDefinition');
     } finally {
       if (previous === undefined) delete process.env.CDK_OUTDIR; else process.env.CDK_OUTDIR = previous;
       fs.rmSync(out, { recursive: true, force: true });

@@ -3,6 +3,8 @@ export * from './compute';
 export * from './endpoint';
 export * from './registry';
 export * from './governance';
+export * from './feature-store';
+export * from './drift-monitor';
 export * from './platform';
 export * from './load';
 export * from './json-schema';

@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import { renderValue } from '../errors';
+import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
 import { governanceSpecSchema, requiredTagsOf } from './governance';
+import { featureStoreSpecSchema } from './feature-store';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
 
@@ -30,6 +32,8 @@ const modelSpec = z.strictObject({
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
   source: z.union([imageSource, registrySource]).meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
   endpoint: endpointSpecSchema,
+  featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
+  drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
 });
 
 export const platformSpecSchema = z.strictObject({
@@ -62,6 +66,17 @@ export const platformSpecSchema = z.strictObject({
     const first = names.get(m.name);
     if (first !== undefined) addIssue(ctx, ['models', i, 'name'], `repeats the name of models[${first}]`, { got: renderValue(m.name), expected: 'a name no other model has' });
     else names.set(m.name, i);
+  });
+  p.models.forEach((m, i) => {
+    if (m.drift && !m.endpoint.dataCapture.enabled) {
+      addIssue(ctx, ['models', i, 'drift'], "needs the endpoint's data capture: every monitor reads captured requests", {
+        got: m.endpoint.compute.kind === 'serverless' ? 'a serverless endpoint (it cannot capture)' : 'endpoint.dataCapture.enabled false',
+        expected: 'an instance-backed endpoint with dataCapture enabled (the default), or no drift section',
+      });
+    }
+    if (m.drift?.dataQuality && !m.drift.dataQuality.baseline) {
+      addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], 'is required: data quality compares captured data with a baseline', { got: 'nothing', expected: '{ constraintsUri, statisticsUri } of a baseline job' });
+    }
   });
   p.models.forEach((m, i) => {
     if (!('registryVersion' in m.source)) return;

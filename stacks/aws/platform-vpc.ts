@@ -39,6 +39,11 @@ export class PlatformVpc extends Construct {
   /** Attach to model containers: HTTPS out to the VPC endpoints and S3, nothing in. */
   public readonly modelSecurityGroup: ec2.SecurityGroup;
 
+  /** Where every SageMaker workload of the platform runs: the construct props `vpc`, `vpcSubnets`, `securityGroups`. */
+  public get placement(): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {
+    return { vpc: this.vpc, vpcSubnets: this.subnets, securityGroups: [this.modelSecurityGroup] };
+  }
+
   constructor(scope: Construct, id: string, props: PlatformVpcProps) {
     super(scope, id);
     const cidr = props.cidr ?? '10.42.0.0/16';

@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas } from '../../constructs/aws';
+import { DriftMonitor, FeatureStore, IMlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
@@ -67,12 +67,21 @@ export interface ModelStackProps extends StackProps {
   readonly shared: SharedStack;
   /** Registries of other models this one deploys from. */
   readonly registries: ReadonlyMap<string, ModelRegistry>;
+  /**
+   * The model's training pipeline, which its drift monitor starts on drift (`drift.retraining`).
+   * INTEGRATION HOOK: AwsPlatform passes none until the spec renders MlPipeline; without one the
+   * monitor alarms and warns (`cdk-mlops:retrainingWithoutPipeline`) instead of retraining.
+   * @default - no retraining
+   */
+  readonly retrainPipeline?: IMlPipeline;
 }
 
-/** One model: its registry (if it has one) and its endpoint. */
+/** One model: its registry (if it has one), its endpoint, its feature store and its drift monitor. */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
   public readonly endpoint: ModelEndpoint;
+  public readonly featureStore?: FeatureStore;
+  public readonly driftMonitor?: DriftMonitor;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -90,8 +99,21 @@ export class ModelStack extends Stack {
       source: this.sourceOf(model, props.registries),
       alarmTopic: shared.alarmTopic,
       accessLogsBucket: shared.accessLogs,
-      ...(shared.network ? { vpc: shared.network.vpc, vpcSubnets: shared.network.subnets, securityGroups: [shared.network.modelSecurityGroup] } : {}),
+      ...shared.network?.placement,
     });
+    if (props.modelInput.featureStore) {
+      this.featureStore = new FeatureStore(this, 'FeatureStore', { ...props.modelInput.featureStore, accessLogsBucket: shared.accessLogs });
+    }
+    if (props.modelInput.drift) {
+      this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
+        ...props.modelInput.drift,
+        endpoint: this.endpoint,
+        alarmTopic: shared.alarmTopic,
+        accessLogsBucket: shared.accessLogs,
+        retrainPipeline: props.retrainPipeline,
+        ...shared.network?.placement,
+      });
+    }
   }
 
   private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>): ModelSource {

@@ -22,17 +22,18 @@ export interface SynthResult {
 }
 
 /**
- * Throws MlopsValidationError for a bad spec, and CDK's ValidationError (`ValidationFailed`) when
- * a rule pack finds an unacknowledged problem.
+ * Throws MlopsValidationError for a bad spec (or a change refused against the feature store lock),
+ * and CDK's ValidationError (`ValidationFailed`) when a rule pack finds an unacknowledged problem.
+ * `context` overrides cdk.json's context.
  */
-export function synthAwsPlatform(spec: PlatformSpecInput, outdir: string): SynthResult {
+export function synthAwsPlatform(spec: PlatformSpecInput, outdir: string, context: Record<string, unknown> = {}): SynthResult {
   // Synthesize beside the target and swap it in only on success: a bad spec or a failed check
   // leaves the previous output as it was.
   const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   try {
     // Path metadata: the audit report names the construct that made each resource.
-    const app = new App({ outdir: staging, context: { ...cdkJsonContext(), 'aws:cdk:enable-path-metadata': true } });
+    const app = new App({ outdir: staging, context: { ...cdkJsonContext(), ...context, 'aws:cdk:enable-path-metadata': true } });
     const platform = new AwsPlatform(app, 'Platform', { spec });
     addCompliancePacks(app);
     app.synth();

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { PlatformSpecInput } from '../../lib/spec';
 import { AwsPlatform } from '../../stacks/aws/platform';
 import { referencePlatform } from '../../stacks/reference-platform';
@@ -64,6 +64,30 @@ describe('AwsPlatform', () => {
     Template.fromStack(consumer).hasResourceProperties('AWS::SageMaker::Model', {
       PrimaryContainer: { ModelPackageName: { 'Fn::Join': ['', Match.arrayWith([':model-package/owner/4'])] } },
     });
+  });
+
+  it("renders the churn model's feature store and drift monitor in its own stack, alarming to the shared topic", () => {
+    const churn = platform.models.get('churn')!;
+    const t = Template.fromStack(churn);
+    t.hasResource('AWS::SageMaker::FeatureGroup', { Properties: Match.objectLike({ FeatureGroupName: 'churn-customers' }), DeletionPolicy: 'Retain' });
+    t.resourceCountIs('AWS::SageMaker::DataQualityJobDefinition', 1);
+    t.resourceCountIs('AWS::SageMaker::ModelQualityJobDefinition', 1);
+    t.resourceCountIs('AWS::SageMaker::MonitoringSchedule', 2);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'aws/sagemaker/Endpoints/data-metrics',
+      MetricName: 'feature_baseline_drift_monthly_charges',
+      AlarmActions: [{ 'Fn::ImportValue': Match.stringLikeRegexp('AlarmTopic') }],
+    });
+    expect(churn.driftMonitor!.endpoint).toBe(churn.endpoint);
+    // Stack tags reach the stack's other resources, never the feature group.
+    t.hasResourceProperties('AWS::SageMaker::FeatureGroup', { Tags: Match.absent() });
+    t.hasResourceProperties('AWS::SageMaker::Endpoint', { Tags: Match.arrayWith([{ Key: 'managed-by', Value: 'cdk-mlops' }]) });
+  });
+
+  it('leaves retraining to the pipeline hook: the monitor warns until a pipeline is rendered', () => {
+    const churn = platform.models.get('churn')!;
+    expect(churn.driftMonitor!.retraining).toBeUndefined();
+    Annotations.fromStack(churn).hasWarning('/Platform/churn/DriftMonitor', Match.stringLikeRegexp('no retrainPipeline'));
   });
 
   it('keeps every stack of a 60-model platform under 500 resources, with a shared stack that does not grow', () => {

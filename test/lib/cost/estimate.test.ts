@@ -41,13 +41,6 @@ describe('estimateCost on the reference platform', () => {
     expect(cpu.monthlyUsd).toEqual({ min: +(2 * 0.115 * 730).toFixed(2), max: +(4 * 0.115 * 730).toFixed(2) });
   });
 
-  it('prices the serverless endpoint from its memory and the stated request assumptions', () => {
-    const sl = estimate.lines.find((l) => l.model === 'ticket-router' && l.component === 'serverless-endpoint')!;
-    // 100,000 requests x 0.5 s x 2 GB x $0.00002 + 100,000 x 10 KB processed x $0.016/GB
-    expect(sl.monthlyUsd.max).toBeCloseTo(100_000 * 0.5 * 2 * 0.00002 + (100_000 * 10) / (1024 * 1024) * 0.016, 2);
-    expect(estimate.assumptions.join('\n')).toMatch(/Serverless endpoints: 100,000 requests\/month of 500 ms .*\$2e-05|Serverless endpoints: 100,000 requests\/month of 500 ms .*\$0\.00002/);
-  });
-
   it('groups by stack and by model, names the shared stack without a model, and totals both scales', () => {
     expect(estimate.models.map((m) => m.model)).toEqual(['support-assistant', 'churn', 'ticket-router']);
     expect(estimate.stacks.find((s) => s.stack === 'mlops-reference-shared')!.model).toBeUndefined();
@@ -64,16 +57,45 @@ describe('estimateCost on the reference platform', () => {
     expect(estimate.warnings).toEqual([]);
   });
 
+  it('rejects a negative assumption', () => {
+    expect(() => estimateCost(readCloudAssembly(path.join(dir, 'reference')), { storageGbPerBucket: -1 })).toThrow('storageGbPerBucket must be a number >= 0');
+  });
+});
+
+describe('estimateCost on a serverless endpoint (baseline governance: strict rejects serverless)', () => {
+  let estimate: CostEstimate;
+  beforeAll(() => {
+    const outdir = path.join(dir, 'serverless');
+    const app = new App({ outdir });
+    new AwsPlatform(app, 'Platform', {
+      spec: {
+        name: 'router',
+        aws: { region: 'us-east-1' },
+        models: [{
+          name: 'ticket-router',
+          source: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3', modelDataUrl: 's3://models/ticket-router/model.tar.gz' },
+          endpoint: { compute: { serverless: { memoryMiB: 2048, maxConcurrency: 10 } } },
+        }],
+      },
+    });
+    app.synth();
+    estimate = estimateCost(readCloudAssembly(outdir));
+  });
+
+  it('prices the serverless endpoint from its memory and the stated request assumptions', () => {
+    const sl = estimate.lines.find((l) => l.component === 'serverless-endpoint')!;
+    // 100,000 requests x 0.5 s x 2 GB x $0.00002 + 100,000 x 10 KB processed x $0.016/GB
+    expect(sl.monthlyUsd.max).toBeCloseTo(100_000 * 0.5 * 2 * 0.00002 + (100_000 * 10) / (1024 * 1024) * 0.016, 2);
+    expect(estimate.assumptions.join('\n')).toMatch(/Serverless endpoints: 100,000 requests\/month of 500 ms .*\$2e-05|Serverless endpoints: 100,000 requests\/month of 500 ms .*\$0\.00002/);
+  });
+
   it('takes usage assumptions as options', () => {
-    const doubled = estimateCost(readCloudAssembly(path.join(dir, 'reference')), { serverlessRequestsPerMonth: 200_000, storageGbPerBucket: 0 });
+    const doubled = estimateCost(readCloudAssembly(path.join(dir, 'serverless')), { serverlessRequestsPerMonth: 200_000, storageGbPerBucket: 0 });
     const sl = (e: CostEstimate) => e.lines.find((l) => l.component === 'serverless-endpoint')!.monthlyUsd.max;
     expect(sl(doubled)).toBeCloseTo(2 * sl(estimate), 1);
     expect(doubled.lines.filter((l) => l.component === 'storage').every((l) => l.monthlyUsd.max === 0)).toBe(true);
   });
 
-  it('rejects a negative assumption', () => {
-    expect(() => estimateCost(readCloudAssembly(path.join(dir, 'reference')), { storageGbPerBucket: -1 })).toThrow('storageGbPerBucket must be a number >= 0');
-  });
 });
 
 describe('estimateCost on resources other constructs synthesize', () => {

@@ -38,6 +38,40 @@ describe('PlatformSpec', () => {
     expect(spec.aws.alarmEmails).toEqual([]);
   });
 
+  it('accepts the churn model\'s feature store and drift sections with defaults applied', () => {
+    const churn = parsePlatformSpec(referencePlatform).models[1];
+    expect(churn.featureStore!.featureGroups[0]).toMatchObject({ name: 'churn-customers', onlineStore: { enabled: true, storageType: 'Standard' }, offlineStore: { enabled: true, tableFormat: 'Glue' }, throughput: { mode: 'OnDemand' } });
+    expect(churn.drift).toMatchObject({ schedule: 'hourly', compute: { instanceType: 'ml.m5.xlarge', maxRuntimeSeconds: 3600 }, retraining: { minIntervalHours: 24, onModelQuality: true } });
+  });
+
+  it('rejects drift on an endpoint without data capture, naming the drift section', () => {
+    const e = errorOf(() => parsePlatformSpec(minimal({
+      models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' }, dataCapture: { enabled: false } }, drift: { dataQuality: { baseline: { constraintsUri: 's3://b-bucket/c.json' } } } }],
+    })));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'models[0].drift', message: "needs the endpoint's data capture: every monitor reads captured requests", got: 'endpoint.dataCapture.enabled false' })]);
+  });
+
+  it('rejects drift on a serverless endpoint, which cannot capture', () => {
+    const e = errorOf(() => parsePlatformSpec(minimal({
+      models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { serverless: { memoryMiB: 2048 } } }, drift: { dataQuality: { baseline: { constraintsUri: 's3://b-bucket/c.json' } } } }],
+    })));
+    expect(e.issues[0]).toMatchObject({ path: 'models[0].drift', got: 'a serverless endpoint (it cannot capture)' });
+  });
+
+  it('rejects data quality drift without a baseline in a spec', () => {
+    const e = errorOf(() => parsePlatformSpec(minimal({
+      models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, drift: { dataQuality: { alarmFeatures: ['a'] } } }],
+    })));
+    expect(e.issues[0]).toMatchObject({ path: 'models[0].drift.dataQuality.baseline', message: expect.stringContaining('is required') });
+  });
+
+  it('rejects a bad feature group inside a model, with the full path', () => {
+    const e = errorOf(() => parsePlatformSpec(minimal({
+      models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, featureStore: { featureGroups: [{ name: 'g', recordIdentifier: 'id', eventTime: 'ts', features: [{ name: 'id', type: 'String' }] }] } }],
+    })));
+    expect(e.issues[0]).toMatchObject({ path: 'models[0].featureStore.featureGroups[0].eventTime', message: 'names no feature of the group' });
+  });
+
   it('rejects two models with the same name, naming the second', () => {
     const e = errorOf(() => parsePlatformSpec(minimal({ models: [...minimal().models, ...minimal().models] })));
     expect(e.message).toContain("models[1].name: repeats the name of models[0] (got 'm', expected a name no other model has)");

@@ -1,0 +1,556 @@
+import { createHash } from 'crypto';
+import { Annotations, ArnFormat, Aws, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct, IConstruct } from 'constructs';
+import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
+import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
+import { IMlPipeline } from './ml-pipeline';
+import { ModelEndpoint } from './model-endpoint';
+import { canonical } from './private/feature-group-lock';
+import { ExecutionRole, WildcardJustification } from './private/execution-role';
+import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
+import { Retraining } from './private/retraining';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { parseProps, subjectOf } from './private/validation';
+
+/** Namespaces Model Monitor publishes in (dimensions Endpoint and MonitoringSchedule). */
+export const DATA_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/data-metrics';
+export const MODEL_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/model-metrics';
+
+const SCHEDULE_EXPRESSIONS = { hourly: 'cron(0 * ? * * *)', daily: 'cron(0 0 ? * * *)' } as const;
+const INPUT_PATH = '/opt/ml/processing/input/endpoint';
+const OUTPUT_PATH = '/opt/ml/processing/output';
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+// ---------------------------------------------------------------------------------------------
+
+/** Where a monitor's baseline is, once bound: S3 URIs of the baseline job's outputs. */
+export interface BaselineConfig {
+  /** constraints.json (every monitor type). */
+  readonly constraintsUri: string;
+  /** statistics.json (data quality only). */
+  readonly statisticsUri?: string;
+}
+
+export interface S3BaselineProps extends BaselineConfig {
+  /**
+   * Key the baseline objects are encrypted with, if a customer-managed one.
+   * @default - none: SSE-S3 or an AWS-managed key
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * The statistics and constraints a monitor compares captured data with. `Baseline.fromS3(...)`
+ * today; a pipeline's QualityCheck/ClarifyCheck step exposes the same two URIs, so
+ * `Baseline.fromPipelineCheck(pipeline, stepName)` is a subclass whose bind returns them and
+ * grants read on the pipeline's output bucket.
+ */
+export abstract class Baseline {
+  /** A baseline already in S3 (a baseline job's or a pipeline check step's output). */
+  public static fromS3(props: S3BaselineProps): Baseline {
+    return new S3Baseline(props);
+  }
+
+  /** Grants `grantee` read on the baseline and returns its URIs. */
+  public abstract bind(scope: Construct, grantee: iam.IGrantable): BaselineConfig;
+}
+
+/** `s3://bucket/key` → the object's ARN (a token is left to the caller). */
+function s3ObjectArn(uri: string): string | undefined {
+  if (Token.isUnresolved(uri)) return undefined;
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  return m ? `arn:${Aws.PARTITION}:s3:::${m[1]}/${m[2]}` : undefined;
+}
+
+function s3BucketArn(uri: string): string | undefined {
+  if (Token.isUnresolved(uri)) return undefined;
+  const m = /^s3:\/\/([^/]+)/.exec(uri);
+  return m ? `arn:${Aws.PARTITION}:s3:::${m[1]}` : undefined;
+}
+
+class S3Baseline extends Baseline {
+  constructor(private readonly props: S3BaselineProps) {
+    super();
+  }
+
+  public bind(_scope: Construct, grantee: iam.IGrantable): BaselineConfig {
+    const uris = [this.props.constraintsUri, this.props.statisticsUri].filter((u): u is string => u !== undefined);
+    const arns = uris.map(s3ObjectArn).filter((a): a is string => a !== undefined);
+    if (arns.length > 0) iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: arns });
+    this.props.encryptionKey?.grantDecrypt(grantee);
+    return { constraintsUri: this.props.constraintsUri, statisticsUri: this.props.statisticsUri };
+  }
+}
+
+/** Baselines passed as objects; each overrides the spec's `baseline` URIs of its monitor. */
+export interface MonitorBaselines {
+  readonly dataQuality?: Baseline;
+  readonly modelQuality?: Baseline;
+  readonly modelBias?: Baseline;
+  readonly modelExplainability?: Baseline;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DriftMonitor
+// ---------------------------------------------------------------------------------------------
+
+export interface DriftMonitorProps extends DriftMonitorSpecInput {
+  /** The endpoint to watch. Its data capture must be on: every monitor reads captured requests. */
+  readonly endpoint: ModelEndpoint;
+  /** @default - the spec's `baseline` URIs of each monitor */
+  readonly baselines?: MonitorBaselines;
+  /**
+   * The pipeline that retrains the model. With it, drift (and, with `retraining.onModelQuality`,
+   * model-quality) alarms start it, at most once per `retraining.minIntervalHours`.
+   * @default - no retraining
+   */
+  readonly retrainPipeline?: IMlPipeline;
+  /** Parameters of the retraining execution. @default - the pipeline's defaults */
+  readonly retrainPipelineParameters?: Readonly<Record<string, string>>;
+  /** Role the monitoring jobs run as. @default - a new role with exactly what the jobs read and write */
+  readonly role?: iam.IRole;
+  /** Key of job volumes, reports and the retraining function. @default - a new customer-managed key with rotation */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Where alarms and failed-execution notices go. A KMS-encrypted topic must let
+   * cloudwatch.amazonaws.com and events.amazonaws.com use its key.
+   * @default - the endpoint's alarm topic
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /** @default - a new access log bucket */
+  readonly accessLogsBucket?: s3.IBucket;
+  /** VPC the monitoring jobs run in. @default - no VPC (network isolation still applies) */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group with no inbound rules */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** @default - the region's SageMaker Model Monitor and SageMaker Clarify images */
+  readonly imageUris?: { readonly modelMonitor?: string; readonly clarify?: string };
+}
+
+/** One monitor: its job definition and schedule. */
+export interface Monitor {
+  readonly type: 'DataQuality' | 'ModelQuality' | 'ModelBias' | 'ModelExplainability';
+  readonly jobDefinition: CfnResource;
+  /** Derived from the content: a changed definition gets a new name. */
+  readonly jobDefinitionName: string;
+  readonly schedule: sagemaker.CfnMonitoringSchedule;
+  readonly scheduleName: string;
+}
+
+/**
+ * SageMaker Model Monitor for a ModelEndpoint: data quality, model quality, bias and
+ * explainability monitors (each optional), alarms to SNS on feature drift, model quality and failed
+ * executions, and retraining on drift through the model's pipeline, guarded against storms.
+ */
+export class DriftMonitor extends Construct {
+  public readonly spec: DriftMonitorSpec;
+  public readonly endpoint: ModelEndpoint;
+  public readonly role: iam.IRole;
+  public readonly encryptionKey: kms.IKey;
+  public readonly reportsBucket: s3.IBucket;
+  public readonly alarmTopic: sns.ITopic;
+  public readonly monitors: { readonly dataQuality?: Monitor; readonly modelQuality?: Monitor; readonly modelBias?: Monitor; readonly modelExplainability?: Monitor };
+  /** Per-feature drift alarms, by feature. */
+  public readonly driftAlarms: { readonly [feature: string]: cloudwatch.Alarm };
+  /** Model-quality alarms, by metric. */
+  public readonly qualityAlarms: { readonly [metric: string]: cloudwatch.Alarm };
+  /** Sends each failed monitoring execution (job name, failure reason) to the alarm topic. */
+  public readonly failedExecutionRule: events.Rule;
+  /** In ALARM while monitoring executions fail (the rule's matched events). */
+  public readonly failedExecutionAlarm: cloudwatch.Alarm;
+  /** Set when a retraining pipeline is given. */
+  public readonly retraining?: Retraining;
+
+  private readonly execution: ExecutionRole;
+  private readonly justifications: WildcardJustification[] = [];
+
+  constructor(scope: Construct, id: string, props: DriftMonitorProps) {
+    const { endpoint, baselines, retrainPipeline, retrainPipelineParameters, role, encryptionKey, alarmTopic, accessLogsBucket, vpc, vpcSubnets, securityGroups, imageUris, ...specInput } = props;
+    const spec = parseDriftProps(scope, id, specInput, props);
+    super(scope, id);
+    this.spec = spec;
+    this.endpoint = endpoint;
+
+    this.encryptionKey = keyOrNew(this, 'Key', encryptionKey, `cdk-mlops DriftMonitor ${this.node.path}: job volumes, reports, retraining`);
+    this.reportsBucket = new SecureBucket(this, 'ReportsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs'),
+      accessLogsPrefix: 'monitoring-reports/',
+      lifecycleRules: [{ id: 'ExpireOldReports', expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) }],
+      replicationReason: 'Monitoring reports are regenerated by every scheduled run; versioning and retention protect them in-region.',
+    });
+
+    // --- Role ---------------------------------------------------------------------------------
+    this.execution = new ExecutionRole(this, 'Role', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `monitoring jobs of ${this.node.path}` });
+    this.role = this.execution.role;
+    this.grantJobBasics(endpoint);
+
+    // --- Network ------------------------------------------------------------------------------
+    let vpcConfig: { securityGroupIds: string[]; subnets: string[] } | undefined;
+    if (vpc) {
+      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Monitoring jobs of ${this.node.path}`, allowAllOutbound: false })];
+      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds };
+      this.execution.addStatements(new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }));
+      this.justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place monitoring jobs in the VPC do not support resource-level permissions.' });
+    }
+    const common: JobCommon = {
+      endpointName: endpoint.endpointName,
+      jobResources: { clusterConfig: { instanceCount: spec.compute.instanceCount, instanceType: spec.compute.instanceType, volumeSizeInGb: spec.compute.volumeSizeGiB, volumeKmsKeyId: this.encryptionKey.keyArn } },
+      networkConfig: { enableNetworkIsolation: true, enableInterContainerTrafficEncryption: true, vpcConfig },
+      stoppingCondition: { maxRuntimeInSeconds: spec.compute.maxRuntimeSeconds },
+      roleArn: this.role.roleArn,
+    };
+    const image = (kind: MonitoringImageKind) => this.imageUri(kind, imageUris);
+    const baseline = (monitor: keyof MonitorBaselines, fromSpec: { constraintsUri: string; statisticsUri?: string } | undefined) => {
+      const b = baselines?.[monitor] ?? (fromSpec ? Baseline.fromS3(fromSpec) : undefined);
+      return b?.bind(this, this.execution.grantee);
+    };
+
+    // --- Monitors -----------------------------------------------------------------------------
+    const monitors: { -readonly [K in keyof DriftMonitor['monitors']]: Monitor } = {};
+    if (spec.dataQuality) {
+      const b = baseline('dataQuality', spec.dataQuality.baseline)!;
+      monitors.dataQuality = this.addMonitor('DataQuality', 'DataQuality', (name) => new sagemaker.CfnDataQualityJobDefinition(this, 'DataQualityJob', {
+        jobDefinitionName: name,
+        ...pick(common),
+        dataQualityAppSpecification: { imageUri: image('modelMonitor') },
+        dataQualityJobInput: { endpointInput: endpointInput(common.endpointName) },
+        dataQualityJobOutputConfig: this.outputConfig('data-quality'),
+        dataQualityBaselineConfig: { constraintsResource: { s3Uri: b.constraintsUri }, statisticsResource: b.statisticsUri ? { s3Uri: b.statisticsUri } : undefined },
+      }));
+    }
+    if (spec.modelQuality) {
+      const mq = spec.modelQuality;
+      const b = baseline('modelQuality', mq.baseline);
+      this.grantReadPrefix(mq.groundTruthUri, 'GroundTruth');
+      monitors.modelQuality = this.addMonitor('ModelQuality', 'ModelQuality', (name) => new sagemaker.CfnModelQualityJobDefinition(this, 'ModelQualityJob', {
+        jobDefinitionName: name,
+        ...pick(common),
+        modelQualityAppSpecification: { imageUri: image('modelMonitor'), problemType: mq.problemType },
+        modelQualityJobInput: {
+          endpointInput: {
+            ...endpointInput(common.endpointName),
+            inferenceAttribute: mq.inferenceAttribute,
+            probabilityAttribute: mq.probabilityAttribute,
+            probabilityThresholdAttribute: mq.probabilityThreshold,
+          },
+          groundTruthS3Input: { s3Uri: mq.groundTruthUri },
+        },
+        modelQualityJobOutputConfig: this.outputConfig('model-quality'),
+        modelQualityBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
+      }));
+    }
+    if (spec.modelBias) {
+      const mb = spec.modelBias;
+      const b = baseline('modelBias', mb.baseline);
+      this.grantReadObject(mb.analysisConfigUri);
+      this.grantReadPrefix(mb.groundTruthUri, 'BiasGroundTruth');
+      monitors.modelBias = this.addMonitor('ModelBias', 'ModelBias', (name) => new sagemaker.CfnModelBiasJobDefinition(this, 'ModelBiasJob', {
+        jobDefinitionName: name,
+        ...pick(common),
+        modelBiasAppSpecification: { imageUri: image('clarify'), configUri: mb.analysisConfigUri },
+        modelBiasJobInput: { endpointInput: endpointInput(common.endpointName), groundTruthS3Input: { s3Uri: mb.groundTruthUri } },
+        modelBiasJobOutputConfig: this.outputConfig('model-bias'),
+        modelBiasBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
+      }));
+    }
+    if (spec.modelExplainability) {
+      const me = spec.modelExplainability;
+      const b = baseline('modelExplainability', me.baseline);
+      this.grantReadObject(me.analysisConfigUri);
+      monitors.modelExplainability = this.addMonitor('ModelExplainability', 'ModelExplainability', (name) => new sagemaker.CfnModelExplainabilityJobDefinition(this, 'ModelExplainabilityJob', {
+        jobDefinitionName: name,
+        ...pick(common),
+        modelExplainabilityAppSpecification: { imageUri: image('clarify'), configUri: me.analysisConfigUri },
+        modelExplainabilityJobInput: { endpointInput: endpointInput(common.endpointName) },
+        modelExplainabilityJobOutputConfig: this.outputConfig('model-explainability'),
+        modelExplainabilityBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
+      }));
+    }
+    this.monitors = monitors;
+    this.execution.justifyWildcards(this.justifications);
+
+    // --- Alarms -------------------------------------------------------------------------------
+    this.alarmTopic = alarmTopic ?? endpoint.alarmTopic;
+    if (!alarmTopic && endpoint.alarmTopic.node.scope === endpoint) {
+      // The endpoint's own topic is encrypted with the endpoint's key: let EventBridge publish too.
+      allowServiceToUseKey(endpoint.encryptionKey, 'events.amazonaws.com');
+    }
+    const action = new cwActions.SnsAction(this.alarmTopic);
+    const period = Duration.hours(spec.schedule === 'hourly' ? 1 : 24);
+    const driftAlarms: Record<string, cloudwatch.Alarm> = {};
+    const dq = monitors.dataQuality;
+    if (spec.dataQuality && dq) {
+      spec.dataQuality.alarmFeatures.forEach((feature, i) => {
+        const alarm = new cloudwatch.Alarm(this, `DriftAlarm${i}`, {
+          alarmDescription: `Feature '${feature}' of ${endpoint.endpointName} drifted from its baseline (distance > ${spec.dataQuality!.driftThreshold})`,
+          metric: this.metricFeatureDrift(feature, { period }),
+          threshold: spec.dataQuality!.driftThreshold,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+        driftAlarms[feature] = alarm;
+      });
+    }
+    this.driftAlarms = driftAlarms;
+    const qualityAlarms: Record<string, cloudwatch.Alarm> = {};
+    if (spec.modelQuality && monitors.modelQuality) {
+      const directions = MODEL_QUALITY_METRICS[spec.modelQuality.problemType];
+      spec.modelQuality.alarms.forEach((a, i) => {
+        const higherIsBetter = directions[a.metric] === 'higher';
+        const alarm = new cloudwatch.Alarm(this, `QualityAlarm${i}`, {
+          alarmDescription: `Model quality of ${endpoint.endpointName}: ${a.metric} ${higherIsBetter ? 'below' : 'above'} ${a.threshold}`,
+          metric: this.metricModelQuality(a.metric, { period }),
+          threshold: a.threshold,
+          comparisonOperator: higherIsBetter ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+        qualityAlarms[a.metric] = alarm;
+      });
+    }
+    this.qualityAlarms = qualityAlarms;
+
+    // Monitoring executions are processing jobs that carry their schedule's ARN.
+    const scheduleArns = Object.values(monitors).map((m) => m.schedule.attrMonitoringScheduleArn);
+    this.failedExecutionRule = new events.Rule(this, 'FailedExecutionRule', {
+      description: `Failed monitoring executions of ${endpoint.endpointName}`,
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['SageMaker Processing Job State Change'],
+        detail: { ProcessingJobStatus: ['Failed'], MonitoringScheduleArn: scheduleArns },
+      },
+      targets: [new targets.SnsTopic(this.alarmTopic, {
+        message: events.RuleTargetInput.fromText(`Monitoring execution ${events.EventField.fromPath('$.detail.ProcessingJobName')} of schedule ${events.EventField.fromPath('$.detail.MonitoringScheduleArn')} failed: ${events.EventField.fromPath('$.detail.FailureReason')}`),
+      })],
+    });
+
+    // The rule's matches as an alarm: its state shows on dashboards and turns OK again by itself.
+    this.failedExecutionAlarm = new cloudwatch.Alarm(this, 'FailedExecutionAlarm', {
+      alarmDescription: `A monitoring execution of ${endpoint.endpointName} failed (details in the notice sent to the topic and in /aws/sagemaker/ProcessingJobs)`,
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'MatchedEvents', dimensionsMap: { RuleName: this.failedExecutionRule.ruleName }, statistic: 'Sum', period }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failedExecutionAlarm.addAlarmAction(action);
+    this.failedExecutionAlarm.addOkAction(action);
+
+    // --- Retraining ---------------------------------------------------------------------------
+    const retrainOn = [...Object.values(driftAlarms), ...(spec.retraining?.onModelQuality ?? true ? Object.values(qualityAlarms) : [])];
+    if (retrainPipeline) {
+      this.retraining = new Retraining(this, 'Retraining', {
+        pipeline: retrainPipeline,
+        alarms: retrainOn,
+        minInterval: Duration.hours(spec.retraining?.minIntervalHours ?? 24),
+        pipelineParameters: retrainPipelineParameters,
+        encryptionKey: this.encryptionKey,
+      });
+    } else if (spec.retraining) {
+      Annotations.of(this).addWarningV2('cdk-mlops:retrainingWithoutPipeline', 'retraining is configured but no retrainPipeline was given: drift alarms notify, nothing retrains.');
+    }
+  }
+
+  /** `feature_baseline_drift_<feature>` of this endpoint's data quality schedule. */
+  public metricFeatureDrift(feature: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.monitorMetric(DATA_METRICS_NAMESPACE, `feature_baseline_drift_${feature}`, this.monitors.dataQuality, props);
+  }
+
+  /** A model-quality metric (`auc`, `f1`, `rmse`, ...) of this endpoint's model quality schedule. */
+  public metricModelQuality(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.monitorMetric(MODEL_METRICS_NAMESPACE, metricName, this.monitors.modelQuality, props);
+  }
+
+  private monitorMetric(namespace: string, metricName: string, monitor: Monitor | undefined, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!monitor) {
+      const section = namespace === DATA_METRICS_NAMESPACE ? 'dataQuality' : 'modelQuality';
+      throw new MlopsValidationError(subjectOf('DriftMonitor', this.node.scope!, this.node.id), [{
+        path: section, message: `has no monitor, so it publishes no '${metricName}' metric`, got: 'nothing', expected: `a ${section} section`,
+      }]);
+    }
+    return new cloudwatch.Metric({
+      namespace,
+      metricName,
+      dimensionsMap: { Endpoint: this.endpoint.endpointName, MonitoringSchedule: monitor.scheduleName },
+      statistic: 'Maximum',
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  private addMonitor(id: string, type: Monitor['type'], create: (name: string) => CfnResource): Monitor {
+    const scope = new Construct(this, id);
+    // Job definitions cannot be updated: a name that follows the content lets CloudFormation create
+    // the new one, point the schedule at it and delete the old one, without a name clash.
+    const probe = create('PLACEHOLDER-NAME');
+    const body = Stack.of(this).resolve((probe as unknown as { _toCloudFormation(): unknown })._toCloudFormation()) as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+    const properties = { ...Object.values(body.Resources)[0].Properties };
+    delete properties.JobDefinitionName;
+    const hash = createHash('sha256').update(`${type}\n${canonical(properties)}`).digest('hex').slice(0, 12);
+    const jobDefinitionName = `${Names.uniqueResourceName(scope, { maxLength: 63 - 13, separator: '-' })}-${hash}`;
+    probe.addPropertyOverride('JobDefinitionName', jobDefinitionName);
+    const scheduleName = Names.uniqueResourceName(scope, { maxLength: 63, separator: '-' });
+    const schedule = new sagemaker.CfnMonitoringSchedule(scope, 'Schedule', {
+      monitoringScheduleName: scheduleName,
+      endpointName: this.endpoint.endpointName,
+      monitoringScheduleConfig: {
+        monitoringJobDefinitionName: jobDefinitionName,
+        monitoringType: type,
+        scheduleConfig: { scheduleExpression: SCHEDULE_EXPRESSIONS[this.spec.schedule] },
+      },
+    });
+    // The job definition names the endpoint and the schedule watches it: both come after it.
+    probe.node.addDependency(this.endpoint.cfnEndpoint, ...this.execution.dependable);
+    schedule.node.addDependency(probe, this.endpoint.cfnEndpoint);
+    return { type, jobDefinition: probe, jobDefinitionName, schedule, scheduleName };
+  }
+
+  private outputConfig(prefix: string) {
+    return {
+      kmsKeyId: this.encryptionKey.keyArn,
+      monitoringOutputs: [{ s3Output: { localPath: OUTPUT_PATH, s3Uri: this.reportsBucket.s3UrlForObject(`reports/${prefix}`), s3UploadMode: 'EndOfJob' } }],
+    };
+  }
+
+  /** What every job needs: captured data, reports, metrics, logs. */
+  private grantJobBasics(endpoint: ModelEndpoint): void {
+    const x = this.execution;
+    const capture = endpoint.dataCaptureBucket!;
+    x.addStatements(
+      new iam.PolicyStatement({ sid: 'ReadCapturedData', actions: ['s3:GetObject'], resources: [capture.arnForObjects('datacapture/*')] }),
+      new iam.PolicyStatement({ sid: 'ListCapturedData', actions: ['s3:ListBucket'], resources: [capture.bucketArn], conditions: { StringLike: { 's3:prefix': ['datacapture/*'] } } }),
+      new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.reportsBucket.arnForObjects('reports/*')] }),
+      new iam.PolicyStatement({ sid: 'ListReports', actions: ['s3:ListBucket'], resources: [this.reportsBucket.bucketArn] }),
+      new iam.PolicyStatement({
+        sid: 'PublishMonitoringMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': 'aws/sagemaker/Endpoints/*' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'JobLogs',
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/ProcessingJobs:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    x.allowDecrypt(endpoint.encryptionKey);
+    x.allowEncrypt(this.encryptionKey);
+    x.allowDecrypt(this.encryptionKey);
+    this.justifications.push(
+      { finding: /^Resource::.*\/datacapture\/\*$/, reason: "Monitoring jobs read the endpoint's captured requests, one object per capture batch with generated keys, under the capture prefix only (read-only)." },
+      { finding: /^Resource::.*\/reports\/\*$/, reason: 'Monitoring jobs write one report set per run (statistics, constraint violations) under generated run prefixes of the reports prefix.' },
+      { finding: /^Resource::\*$/, reason: 'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited by condition to the aws/sagemaker/Endpoints/* namespaces Model Monitor publishes in.' },
+      { finding: /^Resource::.*:log-group:\/aws\/sagemaker\/ProcessingJobs:\*$/, reason: 'SageMaker names one log stream per monitoring execution at run time, in the ProcessingJobs log group only.' },
+    );
+  }
+
+  private grantReadPrefix(uri: string, sid: string): void {
+    // `s3://bucket/a/b` or `s3://bucket/a/b/` → objects under `bucket/a/b/`.
+    const bucket = s3BucketArn(uri);
+    const prefix = s3ObjectArn(`${uri.replace(/\/+$/, '')}/*`);
+    if (!bucket || !prefix) return;
+    this.execution.addStatements(
+      new iam.PolicyStatement({ sid: `Read${sid}`, actions: ['s3:GetObject'], resources: [prefix] }),
+      new iam.PolicyStatement({ sid: `List${sid}`, actions: ['s3:ListBucket'], resources: [bucket] }),
+    );
+    const literal = /^s3:\/\/(.+?)\/?$/.exec(uri)![1];
+    this.justifications.push({ finding: new RegExp(`^Resource::arn:.*:s3:::${escape(literal)}/\\*$`), reason: `Ground-truth labels are uploaded as many objects under ${uri}; monitoring jobs read that prefix only.` });
+  }
+
+  private grantReadObject(uri: string): void {
+    const arn = s3ObjectArn(uri);
+    if (arn) this.execution.addStatements(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [arn] }));
+  }
+
+  private imageUri(kind: MonitoringImageKind, given: DriftMonitorProps['imageUris']): string {
+    const explicit = given?.[kind];
+    if (explicit) return explicit;
+    const region = Stack.of(this).region;
+    const uri = Token.isUnresolved(region) ? undefined : monitoringImageUri(kind, region);
+    if (!uri) {
+      const name = kind === 'modelMonitor' ? 'SageMaker Model Monitor' : 'SageMaker Clarify';
+      throw new MlopsValidationError(subjectOf('DriftMonitor', this.node.scope!, this.node.id), [{
+        path: `imageUris.${kind}`,
+        message: Token.isUnresolved(region) ? `is required when the stack's region is only known at deploy time (the ${name} image is per region)` : `is required: no ${name} image is known for ${region}`,
+        got: 'nothing',
+        expected: `the image URI, or a stack in one of ${monitoringImageRegions(kind).join(', ')}`,
+      }]);
+    }
+    return uri;
+  }
+}
+
+interface JobCommon {
+  readonly endpointName: string;
+  readonly jobResources: sagemaker.CfnDataQualityJobDefinition.MonitoringResourcesProperty;
+  readonly networkConfig: sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty;
+  readonly stoppingCondition: sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty;
+  readonly roleArn: string;
+}
+
+function pick(c: JobCommon) {
+  return { endpointName: c.endpointName, jobResources: c.jobResources, networkConfig: c.networkConfig, stoppingCondition: c.stoppingCondition, roleArn: c.roleArn };
+}
+
+function endpointInput(endpointName: string) {
+  return { endpointName, localPath: INPUT_PATH, s3InputMode: 'File', s3DataDistributionType: 'FullyReplicated' };
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The spec, plus the checks that need the AWS-only props, thrown as one error. */
+function parseDriftProps(scope: IConstruct, id: string, specInput: DriftMonitorSpecInput, props: DriftMonitorProps): DriftMonitorSpec {
+  const issues: ValidationIssue[] = [];
+  const ep = props.endpoint;
+  if (!ep.spec.dataCapture.enabled || !ep.dataCaptureBucket) {
+    issues.push({
+      path: 'endpoint',
+      message: `has data capture off: every monitor reads the requests and responses the endpoint captures`,
+      got: `endpoint '${ep.node.path}' with dataCapture.enabled false${ep.spec.compute.kind === 'serverless' ? ' (serverless endpoints cannot capture)' : ''}`,
+      expected: 'an instance-backed endpoint with dataCapture enabled (the default)',
+    });
+  }
+  const dq = specInput.dataQuality as { baseline?: unknown } | undefined;
+  if (dq && dq.baseline === undefined && !props.baselines?.dataQuality) {
+    issues.push({ path: 'dataQuality.baseline', message: 'is required: data quality compares captured data with a baseline', got: 'nothing', expected: '{ constraintsUri, statisticsUri }, or baselines.dataQuality (Baseline.fromS3(...))' });
+  }
+  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) issues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  for (const [key, uri] of Object.entries(props.imageUris ?? {})) {
+    if (uri !== undefined && !Token.isUnresolved(uri) && !/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/.+/.test(uri)) {
+      issues.push({ path: `imageUris.${key}`, message: 'is not an ECR image URI', got: `'${uri}'`, expected: "'<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]'" });
+    }
+  }
+  try {
+    const spec = parseProps('DriftMonitor', scope, id, driftMonitorSpecSchema, specInput);
+    if (issues.length > 0) throw new MlopsValidationError(subjectOf('DriftMonitor', scope, id), issues);
+    return spec;
+  } catch (e) {
+    if (e instanceof MlopsValidationError && issues.length > 0 && e.issues !== issues) throw new MlopsValidationError(e.subject, [...e.issues, ...issues]);
+    throw e;
+  }
+}

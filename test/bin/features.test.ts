@@ -1,0 +1,82 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import { EXIT, main } from '../../bin/mlops';
+import { PlatformSpecInput } from '../../lib/spec';
+
+function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return main(args, (s) => err.push(s), (s) => out.push(s)).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
+}
+
+const FEATURES = [
+  { name: 'customer_id', type: 'String' },
+  { name: 'event_time', type: 'Fractional' },
+  { name: 'tenure_months', type: 'Integral' },
+] as const;
+
+function platform(group: Record<string, unknown> = {}): PlatformSpecInput {
+  return {
+    name: 'lockp',
+    aws: { region: 'us-east-1' },
+    models: [{
+      name: 'churn',
+      source: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1' },
+      endpoint: { compute: { instanceType: 'ml.m5.large' } },
+      featureStore: { featureGroups: [{ name: 'customers', recordIdentifier: 'customer_id', eventTime: 'event_time', features: [...FEATURES], ...group }] },
+    }],
+  };
+}
+
+describe('mlops features lock', () => {
+  let dir: string;
+  let spec: string;
+  let lock: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-lock-'));
+    spec = path.join(dir, 'platform.yaml');
+    lock = path.join(dir, 'feature-store.lock.json');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (p: PlatformSpecInput) => fs.writeFileSync(spec, stringify(p));
+
+  it('records the synthesized feature groups in the lock file', async () => {
+    write(platform());
+    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    expect(r).toMatchObject({ code: EXIT.ok });
+    expect(r.out).toContain('+ lockp-churn/customers (3 features)');
+    const content = JSON.parse(fs.readFileSync(lock, 'utf8'));
+    expect(content.version).toBe(1);
+    expect(content.featureGroups['lockp-churn/customers'].properties).toMatchObject({ FeatureGroupName: 'customers', RecordIdentifierFeatureName: 'customer_id' });
+  });
+
+  it('--check passes while the app matches the lock', async () => {
+    const r = await run(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain('up to date');
+  });
+
+  it('accepts appended features: --check reports the lock out of date, lock records them', async () => {
+    write(platform({ features: [...FEATURES, { name: 'support_calls', type: 'Integral' }] }));
+    const check = await run(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
+    expect(check.code).toBe(EXIT.checkFailed);
+    expect(check.err).toContain('features appended: support_calls');
+    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain('~ lockp-churn/customers: features appended: support_calls');
+  });
+
+  it('refuses a replacing change with exit 2 and leaves the lock as it was', async () => {
+    const before = fs.readFileSync(lock, 'utf8');
+    write(platform({ features: [...FEATURES, { name: 'support_calls', type: 'Integral' }], onlineStore: { storageType: 'InMemory' } }));
+    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toContain("FeatureStore 'FeatureStore' (Platform/churn/FeatureStore): featureGroups[0].onlineStore: changes the online store configuration (enabled, storage type, TTL or KMS key) of the deployed feature group 'customers'");
+    expect(r.err).toContain('got StorageType="InMemory", expected the deployed StorageType="Standard"');
+    expect(r.err).toMatch(/CloudFormation would REPLACE it \(OnlineStoreConfig/);
+    expect(r.err).toMatch(/migrate/);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(before);
+  });
+});
