@@ -5,3 +5,6 @@ export * from './registry';
 export * from './platform';
 export * from './load';
 export * from './json-schema';
+export * from './pipeline';
+export * from './experiment-tracker';
+export * from './training-cluster';
