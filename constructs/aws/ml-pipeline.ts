@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -273,6 +273,9 @@ export class MlPipeline extends MlPipelineBase {
       pipelineDefinition: { PipelineDefinitionBody: Lazy.string({ produce: () => stack.toJsonString(this.renderDefinition()) }) },
     });
     this.cfnPipeline.node.addDependency(...this.execution.dependable);
+    // Render (and so validate) before synthesis resolves tokens: a bad pipeline fails with its own
+    // MlopsValidationError, not one wrapped in token resolution errors.
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.renderDefinition(); } });
     this.cfnPipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
 
     // --- Triggers -----------------------------------------------------------------------------
