@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ExperimentTracker, ExperimentTrackerProps } from '../../../constructs/aws';
+import { ExperimentTracker } from '../../../constructs/aws';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';
 
 const SUBJECT = "ExperimentTracker 'Tracker' (Stack/Tracker)";

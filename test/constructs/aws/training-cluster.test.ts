@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { TrainingCluster, TrainingClusterProps } from '../../../constructs/aws';
+import { TrainingCluster } from '../../../constructs/aws';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';
 
 const SUBJECT = "TrainingCluster 'Cluster' (Stack/Cluster)";
