@@ -5,8 +5,11 @@
 import { z } from 'zod';
 import { renderValue } from '../errors';
 import { endpointSpecSchema } from './endpoint';
+import { experimentTrackerSpecSchema } from './experiment-tracker';
+import { pipelineSpecSchema } from './pipeline';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
+import { refineTrainingCluster, trainingClusterObject } from './training-cluster';
 
 /** ECR image URIs (SageMaker pulls serving images from ECR): `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@sha256:digest]`. */
 export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
@@ -29,7 +32,17 @@ const modelSpec = z.strictObject({
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
   source: z.union([imageSource, registrySource]).meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
   endpoint: endpointSpecSchema,
+  pipeline: pipelineSpecSchema.optional().meta({ description: "How the model is built: preprocess → train → evaluate → quality gate → register into the model's registry (needs 'registry'). @default - no pipeline" }),
 });
+
+/** A TrainingCluster of the platform: the cluster spec, named, and the existing VPC its nodes join on AWS. */
+const platformTrainingCluster = trainingClusterObject.extend({
+  name: z.string().regex(SAGEMAKER_NAME, { error: 'a cluster name: 1-63 letters, digits and hyphens' }),
+  aws: z.strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "a VPC id such as 'vpc-0123456789abcdef0'" }),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "a subnet id such as 'subnet-0123456789abcdef0'" })).min(1).meta({ description: 'Private subnets the nodes run in (one per Availability Zone used).' }),
+  }).meta({ description: 'The existing VPC the nodes join.' }),
+}).superRefine(refineTrainingCluster);
 
 export const platformSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'a platform name: a letter, then up to 63 letters, digits and hyphens (it prefixes stack names)' }),
@@ -41,7 +54,18 @@ export const platformSpecSchema = z.strictObject({
   }).default({ alarmEmails: [] }),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every stack.' }),
   models: z.array(modelSpec).min(1),
+  experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
+  trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
 }).superRefine((p, ctx) => {
+  p.models.forEach((m, i) => {
+    if (m.pipeline && !m.registry) addIssue(ctx, ['models', i, 'pipeline'], 'registers models, but the model has no registry', { got: 'a pipeline without a registry', expected: "a 'registry' section on the model" });
+  });
+  const clusters = new Map<string, number>();
+  p.trainingClusters.forEach((c, i) => {
+    const first = clusters.get(c.name);
+    if (first !== undefined) addIssue(ctx, ['trainingClusters', i, 'name'], `repeats the name of trainingClusters[${first}]`, { got: renderValue(c.name), expected: 'a name no other cluster has' });
+    else clusters.set(c.name, i);
+  });
   const names = new Map<string, number>();
   p.models.forEach((m, i) => {
     const first = names.get(m.name);

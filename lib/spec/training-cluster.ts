@@ -17,7 +17,8 @@ const instanceGroupSchema = z.strictObject({
   volumeSizeGiB: int(1, 16384).default(500).meta({ description: 'EBS volume per instance, mounted at /opt/sagemaker, encrypted with the cluster key. @default 500' }),
 });
 
-export const trainingClusterSpecSchema = z.strictObject({
+/** The cluster's fields, before the cross-field rules (for platform.ts to extend). */
+export const trainingClusterObject = z.strictObject({
   name: sagemakerName().optional().meta({ description: 'Cluster name. @default - derived from the construct path' }),
   orchestrator: z.enum(ORCHESTRATORS).default('slurm').meta({ description: "'slurm' or 'eks' (an existing EKS cluster, eksClusterArn). @default 'slurm'" }),
   eksClusterArn: z.string().regex(/^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, { error: 'an EKS cluster ARN' }).optional()
@@ -26,7 +27,10 @@ export const trainingClusterSpecSchema = z.strictObject({
   onCreate: z.string().regex(/^[\w./-]+$/, { error: "a script file name such as 'on_create.sh'" }).default('on_create.sh').meta({ description: "The entrypoint script under lifecycleScriptsUri. @default 'on_create.sh'" }),
   nodeRecovery: z.enum(['Automatic', 'None']).default('Automatic').meta({ description: "Replace or reboot faulty nodes automatically. @default 'Automatic'" }),
   instanceGroups: z.array(instanceGroupSchema).min(1).max(20),
-}).superRefine((c, ctx) => {
+});
+
+/** Cross-field rules of a cluster: orchestrator settings, unique group names, an accelerated group. */
+export function refineTrainingCluster(c: z.output<typeof trainingClusterObject>, ctx: z.RefinementCtx): void {
   if (c.orchestrator === 'eks' && !c.eksClusterArn) addIssue(ctx, ['eksClusterArn'], "is required with orchestrator 'eks'", { got: 'nothing', expected: 'the ARN of the EKS cluster' });
   if (c.orchestrator === 'slurm' && c.eksClusterArn) addIssue(ctx, ['eksClusterArn'], "only applies to orchestrator 'eks'", { got: renderValue(c.eksClusterArn), expected: "no eksClusterArn, or orchestrator 'eks'" });
   const names = new Map<string, number>();
@@ -37,7 +41,9 @@ export const trainingClusterSpecSchema = z.strictObject({
   });
   const accelerated = c.instanceGroups.some((g) => g.compute.kind === 'instance' && (g.compute.info === undefined || g.compute.info.accelerator !== undefined));
   if (!accelerated) addIssue(ctx, ['instanceGroups'], 'has no accelerated instance group', { got: 'only CPU instance types', expected: 'at least one group of GPU or Trainium instances' });
-});
+}
+
+export const trainingClusterSpecSchema = trainingClusterObject.superRefine(refineTrainingCluster);
 
 export type TrainingClusterSpecInput = z.input<typeof trainingClusterSpecSchema>;
 export type TrainingClusterSpec = z.output<typeof trainingClusterSpecSchema>;

@@ -1,16 +1,18 @@
 /**
  * Renders a PlatformSpec onto AWS: a shared stack (platform key, alarm topic, artifacts and access
- * log buckets) and one stack per model (its registry and endpoint). No stack grows with the number
- * of models, so a platform of any size stays under CloudFormation's 500 resources per stack, and
- * cross-stack references are only the shared topic and buckets.
+ * log buckets), a training stack when the platform has an experiment tracker or training clusters,
+ * and one stack per model (its registry, endpoint and build pipeline). No stack grows with the
+ * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
+ * and cross-stack references are only the shared topic and buckets.
  */
 import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource } from '../../constructs/aws';
+import { ExperimentTracker, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, TrainingCluster } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 
@@ -45,6 +47,44 @@ export class SharedStack extends Stack {
   }
 }
 
+export interface TrainingStackProps extends StackProps {
+  /** The platform as validated, defaults applied. */
+  readonly spec: PlatformSpec;
+  /** The platform as written: constructs parse their own props. */
+  readonly specInput: PlatformSpecInput;
+  readonly shared: SharedStack;
+}
+
+/** What the platform trains with beyond pipelines: the experiment tracker and the HyperPod clusters. */
+export class TrainingStack extends Stack {
+  public readonly experimentTracker?: ExperimentTracker;
+  public readonly clusters: ReadonlyMap<string, TrainingCluster>;
+
+  constructor(scope: Construct, id: string, props: TrainingStackProps) {
+    super(scope, id, props);
+    const { spec, specInput, shared } = props;
+    if (specInput.experimentTracker) {
+      this.experimentTracker = new ExperimentTracker(this, 'ExperimentTracker', {
+        ...specInput.experimentTracker,
+        name: spec.experimentTracker?.name ?? `${spec.name}-experiments`,
+        accessLogsBucket: shared.accessLogs,
+      });
+    }
+    const clusters = new Map<string, TrainingCluster>();
+    (specInput.trainingClusters ?? []).forEach((input, i) => {
+      const { aws, name, ...clusterInput } = input;
+      // Construct ids are API: the index, never the user's name.
+      const vpc = ec2.Vpc.fromVpcAttributes(this, `ClusterVpc${i}`, {
+        vpcId: aws.vpcId,
+        availabilityZones: aws.subnetIds.map((_, z) => `${this.region}${String.fromCharCode(97 + z)}`),
+        privateSubnetIds: aws.subnetIds,
+      });
+      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: `${spec.name}-${name}`, vpc, vpcSubnets: { subnets: vpc.privateSubnets } }));
+    });
+    this.clusters = clusters;
+  }
+}
+
 export interface ModelStackProps extends StackProps {
   /** The model as validated, defaults applied. */
   readonly model: ModelSpec;
@@ -53,12 +93,17 @@ export interface ModelStackProps extends StackProps {
   readonly shared: SharedStack;
   /** Registries of other models this one deploys from. */
   readonly registries: ReadonlyMap<string, ModelRegistry>;
+  /** The platform's name: pipelines are named `<platform>-<model>`. */
+  readonly platformName: string;
+  /** The tracker the model's pipeline logs to. @default - none */
+  readonly experimentTracker?: ExperimentTracker;
 }
 
-/** One model: its registry (if it has one) and its endpoint. */
+/** One model: its registry (if it has one), its endpoint and its build pipeline (if it has one). */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
   public readonly endpoint: ModelEndpoint;
+  public readonly pipeline?: MlPipeline;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -77,6 +122,19 @@ export class ModelStack extends Stack {
       alarmTopic: shared.alarmTopic,
       accessLogsBucket: shared.accessLogs,
     });
+    if (props.modelInput.pipeline) {
+      // parsePlatformSpec has checked that a model with a pipeline has a registry.
+      this.pipeline = new MlPipeline(this, 'Pipeline', {
+        spec: props.modelInput.pipeline,
+        registry: this.registry,
+        pipelineName: `${props.platformName}-${model.name}`,
+        artifactsBucket: shared.artifacts,
+        accessLogsBucket: shared.accessLogs,
+        notificationTopic: shared.alarmTopic,
+        experimentTracker: props.experimentTracker,
+      });
+      if (props.experimentTracker) this.addStackDependency(props.experimentTracker.stack, 'its pipeline logs to the experiment tracker');
+    }
   }
 
   private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>): ModelSource {
@@ -102,6 +160,8 @@ export interface AwsPlatformProps {
 export class AwsPlatform extends Construct {
   public readonly spec: PlatformSpec;
   public readonly shared: SharedStack;
+  /** The experiment tracker and training clusters, when the platform has any. */
+  public readonly training?: TrainingStack;
   public readonly models: ReadonlyMap<string, ModelStack>;
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
@@ -111,13 +171,17 @@ export class AwsPlatform extends Construct {
     const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
     this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: `${spec.name}-shared`, description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
 
+    if (spec.experimentTracker || spec.trainingClusters.length > 0) {
+      this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: `${spec.name}-training`, description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
+    }
+
     // Models whose registry others deploy from are rendered first.
     const order = [...spec.models].sort((a, b) => Number(usesOtherRegistry(a)) - Number(usesOtherRegistry(b)));
     const registries = new Map<string, ModelRegistry>();
     const models = new Map<string, ModelStack>();
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
     }
