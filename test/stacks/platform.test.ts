@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PlatformSpecInput } from '../../lib/spec';
 import { AwsPlatform } from '../../stacks/aws/platform';
 import { referencePlatform } from '../../stacks/reference-platform';
+import { definitionOf, expectValidDefinition, stepOf } from '../constructs/aws/pipeline-schema';
 
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
 
@@ -28,6 +29,27 @@ describe('AwsPlatform', () => {
   it('renders a shared stack and one stack per model, named after the platform', () => {
     expect(platform.shared.stackName).toBe('mlops-reference-shared');
     expect([...platform.models.values()].map((s) => s.stackName)).toEqual(['mlops-reference-support-assistant', 'mlops-reference-churn', 'mlops-reference-ticket-router']);
+    expect(platform.training?.stackName).toBe('mlops-reference-training');
+  });
+
+  it('builds the GPU model and the churn model with pipelines whose definitions validate against the pipeline schema', () => {
+    for (const name of ['support-assistant', 'churn']) {
+      const d = definitionOf(Template.fromStack(platform.models.get(name)!));
+      expectValidDefinition(d);
+      expect(stepOf(d, 'Register').Arguments).toMatchObject({ ModelPackageGroupName: name, ModelApprovalStatus: 'PendingManualApproval' });
+    }
+    const llm = stepOf(definitionOf(Template.fromStack(platform.models.get('support-assistant')!)), 'Train').Arguments;
+    expect(llm).toMatchObject({ EnableManagedSpotTraining: true, ResourceConfig: { InstanceCount: 2, InstanceType: 'ml.g5.12xlarge' }, HyperParameters: { sagemaker_torch_distributed_enabled: 'true' } });
+    expect(stepOf(definitionOf(Template.fromStack(platform.models.get('churn')!)), 'DataQualityBaseline').CheckType).toBe('DATA_QUALITY');
+    Template.fromStack(platform.models.get('churn')!).resourceCountIs('AWS::Scheduler::Schedule', 1);
+  });
+
+  it('gives the pipelines the experiment tracker and renders the HyperPod cluster in the training stack', () => {
+    const d = definitionOf(Template.fromStack(platform.models.get('churn')!));
+    expect(stepOf(d, 'Train').Arguments.Environment.MLFLOW_TRACKING_URI).toContain('mlflow-tracking-server/mlops-reference-experiments');
+    const t = Template.fromStack(platform.training!);
+    t.resourceCountIs('AWS::SageMaker::MlflowTrackingServer', 1);
+    t.hasResourceProperties('AWS::SageMaker::Cluster', { ClusterName: 'mlops-reference-llm', VpcConfig: { Subnets: ['subnet-0a1b2c3d4e5f60781'] } });
   });
 
   it('puts a model registry and its endpoint in the model stack, retained', () => {
@@ -77,7 +99,8 @@ describe('AwsPlatform', () => {
   it('keeps cross-stack references to the shared topic, buckets and key', () => {
     const template = JSON.stringify(Template.fromStack(platform.models.get('support-assistant')!).toJSON());
     const imports = new Set([...template.matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]));
-    expect(imports.size).toBeLessThanOrEqual(4);
+    // Topic, access logs, key ARN, artifacts bucket ARN and (for the pipeline's S3 paths) its name.
+    expect(imports.size).toBeLessThanOrEqual(5);
     for (const name of imports) expect(name).toMatch(/^mlops-reference-shared:ExportsOutput(Ref|FnGetAtt)(AlarmTopic|AccessLogs|ModelArtifacts|PlatformKey)/);
   });
 });

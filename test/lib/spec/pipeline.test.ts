@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { MlopsValidationError } from '../../../lib/errors';
-import { experimentTrackerSpecSchema, parseSpec, pipelineSpecSchema, trainingClusterSpecSchema } from '../../../lib/spec';
+import { experimentTrackerSpecSchema, parsePlatformSpec, parseSpec, pipelineSpecSchema, trainingClusterSpecSchema } from '../../../lib/spec';
 
 const subject = { kind: 'MlPipeline', id: 'P' };
 const parse = (input: unknown) => parseSpec(pipelineSpecSchema, input, subject);
@@ -85,5 +85,41 @@ describe('experiment tracker and training cluster specs', () => {
   it('defaults a cluster to Slurm, automatic node recovery and on_create.sh', () => {
     const c = parseSpec(trainingClusterSpecSchema, { lifecycleScriptsUri: 's3://scripts-bucket/lc/', instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.g5.48xlarge' }, count: 2 }] }, subject);
     expect(c).toMatchObject({ orchestrator: 'slurm', nodeRecovery: 'Automatic', onCreate: 'on_create.sh' });
+  });
+});
+
+describe('platform spec sections', () => {
+  const model = { name: 'churn', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } } };
+  const cluster = { name: 'llm', lifecycleScriptsUri: 's3://scripts-bucket/lc/', instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.p5.48xlarge' }, count: 1 }], aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } };
+  const platformIssues = (input: unknown): string[] => {
+    try {
+      parsePlatformSpec(input);
+    } catch (e) {
+      if (e instanceof MlopsValidationError) return e.issues.map((i) => i.path);
+      throw e;
+    }
+    return [];
+  };
+
+  it('accepts a model pipeline, an experiment tracker and a training cluster', () => {
+    expect(platformIssues({ name: 'p', models: [{ ...model, registry: {}, pipeline: base }], experimentTracker: {}, trainingClusters: [cluster] })).toEqual([]);
+  });
+
+  it('rejects a model pipeline without a registry', () => {
+    expect(platformIssues({ name: 'p', models: [{ ...model, pipeline: base }] })).toEqual(['models[0].pipeline']);
+  });
+
+  it('rejects two training clusters with one name', () => {
+    expect(platformIssues({ name: 'p', models: [model], trainingClusters: [cluster, cluster] })).toEqual(['trainingClusters[1].name']);
+  });
+
+  it('rejects a training cluster without its VPC', () => {
+    const noVpc: Record<string, unknown> = { ...cluster };
+    delete noVpc.aws;
+    expect(platformIssues({ name: 'p', models: [model], trainingClusters: [noVpc] })).toEqual(['trainingClusters[0].aws']);
+  });
+
+  it('rejects a malformed subnet id', () => {
+    expect(platformIssues({ name: 'p', models: [model], trainingClusters: [{ ...cluster, aws: { ...cluster.aws, subnetIds: ['subnet-xyz'] } }] })).toEqual(['trainingClusters[0].aws.subnetIds[0]']);
   });
 });
