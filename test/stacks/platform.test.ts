@@ -33,15 +33,16 @@ describe('AwsPlatform', () => {
   });
 
   it('builds the GPU model and the churn model with pipelines whose definitions validate against the pipeline schema', () => {
+    const templates = new Map(['support-assistant', 'churn'].map((name) => [name, Template.fromStack(platform.models.get(name)!)]));
     for (const name of ['support-assistant', 'churn']) {
-      const d = definitionOf(Template.fromStack(platform.models.get(name)!));
+      const d = definitionOf(templates.get(name)!);
       expectValidDefinition(d);
       expect(stepOf(d, 'Register').Arguments).toMatchObject({ ModelPackageGroupName: name, ModelApprovalStatus: 'PendingManualApproval' });
     }
-    const llm = stepOf(definitionOf(Template.fromStack(platform.models.get('support-assistant')!)), 'Train').Arguments;
+    const llm = stepOf(definitionOf(templates.get('support-assistant')!), 'Train').Arguments;
     expect(llm).toMatchObject({ EnableManagedSpotTraining: true, ResourceConfig: { InstanceCount: 2, InstanceType: 'ml.g5.12xlarge' }, HyperParameters: { sagemaker_torch_distributed_enabled: 'true' } });
-    expect(stepOf(definitionOf(Template.fromStack(platform.models.get('churn')!)), 'DataQualityBaseline').CheckType).toBe('DATA_QUALITY');
-    Template.fromStack(platform.models.get('churn')!).resourceCountIs('AWS::Scheduler::Schedule', 1);
+    expect(stepOf(definitionOf(templates.get('churn')!), 'DataQualityBaseline').CheckType).toBe('DATA_QUALITY');
+    templates.get('churn')!.resourceCountIs('AWS::Scheduler::Schedule', 1);
   });
 
   it('gives the pipelines the experiment tracker and renders the HyperPod cluster in the training stack', () => {

@@ -36,7 +36,13 @@ function build(input: Record<string, unknown> | undefined, props: Partial<MlPipe
   return { stack, pipeline };
 }
 
-const synth = (input: Record<string, unknown> | undefined, props: Partial<MlPipelineProps> = {}) => Template.fromStack(build(input, props).stack);
+/** Templates of pipelines built from a spec alone, synthesized once per spec (they are only read). */
+const templates = new Map<string, Template>();
+function synth(input: Record<string, unknown> | undefined): Template {
+  const key = JSON.stringify(input);
+  if (!templates.has(key)) templates.set(key, Template.fromStack(build(input).stack));
+  return templates.get(key)!;
+}
 const PIPE = "MlPipeline 'Pipeline' (Stack/Pipeline)";
 
 /** A bare pipeline (no template) holding `steps`. */
