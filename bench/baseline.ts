@@ -4,7 +4,7 @@
  * constructs derive (instance types, thresholds, policy statements, dashboard layout) is written
  * out as a literal, the way someone writing raw CloudFormation in CDK would.
  *
- * The CPU model's build pipeline is written out too: its role's policy statement by statement and its
+ * The CPU model's build pipeline is written out too: its key, its role's policy statement by statement and its
  * SageMaker pipeline definition as a literal object (steps, arguments, property references).
  *
  * It produces the same stacks (`<platform>-shared` and one per model), the same resources (types,
@@ -241,7 +241,7 @@ function sharedStack(platform: Construct, withRegistries: boolean): Shared {
 // --- Model stack ----------------------------------------------------------------------------
 
 interface Rendered {
-  /** Access log prefixes of the model's buckets (data capture, pipeline input). */
+  /** Access log prefixes of the model's buckets (data capture). */
   readonly logPrefixes: string[];
 }
 
@@ -495,15 +495,14 @@ function modelStack(platform: Construct, shared: Shared, name: string, m: HandMo
   widgets.push({ type: 'alarm', width: 24, height: 3, x: 0, y, properties: { title: 'Alarms', alarms: alarms.map((a) => a.attrArn) } });
   new CfnDashboard(at(endpoint, 'Dashboard'), 'Resource', { dashboardBody: stack.toJsonString({ start: '-PT3H', widgets }), tags });
 
-  const logPrefixes = dataCaptureLogPrefix ? [dataCaptureLogPrefix] : [];
-  if (m.pipeline) logPrefixes.push(pipelineOf(stack, shared, name, m.pipeline));
-  return { logPrefixes };
+  if (m.pipeline) pipelineOf(stack, shared, name, m.pipeline);
+  return { logPrefixes: dataCaptureLogPrefix ? [dataCaptureLogPrefix] : [] };
 }
 
 // --- Pipeline -------------------------------------------------------------------------------
 
-/** The model's build pipeline, its key, input bucket, role, failure rule and alarm; returns the input bucket's access log prefix. */
-function pipelineOf(stack: Stack, shared: Shared, name: string, p: HandPipeline): string {
+/** The model's build pipeline, its key, role, failure rule and alarm (the data lives in a bucket of its own: no input bucket). */
+function pipelineOf(stack: Stack, shared: Shared, name: string, p: HandPipeline): void {
   const scope = at(stack, 'Pipeline');
   const pipelineName = `${PLATFORM_NAME}-${name}`;
   const arn = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${REGION}:${Aws.ACCOUNT_ID}:${resource}`;
@@ -513,18 +512,6 @@ function pipelineOf(stack: Stack, shared: Shared, name: string, p: HandPipeline)
     keyPolicy: { Statement: [allowAccount], Version: '2012-10-17' },
     tags,
   }));
-  const inputScope = at(scope, 'InputBucket');
-  const logPrefix = `pipeline-input/${pipelineName}/`;
-  const input = retain(new CfnBucket(inputScope, 'Resource', {
-    bucketEncryption: kmsBucketEncryption(key.attrArn),
-    loggingConfiguration: { destinationBucketName: shared.accessLogs.ref, logFilePrefix: logPrefix },
-    ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerEnforced' }] },
-    publicAccessBlockConfiguration: blockPublicAccess,
-    versioningConfiguration: { status: 'Enabled' },
-    tags,
-  }));
-  new CfnBucketPolicy(at(inputScope, 'Policy'), 'Resource', { bucket: input.ref, policyDocument: tlsOnly(input) });
-
   const executionRole = at(scope, 'ExecutionRole');
   const role = new CfnRole(at(executionRole, 'Role'), 'Resource', {
     assumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } }], Version: '2012-10-17' },
@@ -691,7 +678,6 @@ function pipelineOf(stack: Stack, shared: Shared, name: string, p: HandPipeline)
     treatMissingData: 'notBreaching',
     tags,
   });
-  return logPrefix;
 }
 
 // --- The platform ---------------------------------------------------------------------------

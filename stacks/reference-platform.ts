@@ -38,7 +38,7 @@ export const referencePlatform: PlatformSpecInput = {
       },
       pipeline: {
         description: 'Weekly fine-tuning of the support assistant on new support transcripts',
-        inputDataUri: 's3://mlops-reference-data-us-east-1/support-assistant/transcripts/',
+        // No inputDataUri: transcripts land under data/ of the pipeline's own versioned input bucket.
         preprocess: {
           image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04',
           command: ['python3', '/opt/ml/processing/input/code/prepare_dataset.py'],

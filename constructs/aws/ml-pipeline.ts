@@ -114,7 +114,8 @@ export interface MlPipelineProps {
   /**
    * Where training data lands (versioned: the version of the object that started an execution is
    * recorded with the registered model).
-   * @default - a new versioned, KMS-encrypted, access-logged, retained bucket
+   * @default - a new versioned, KMS-encrypted, access-logged, retained bucket, unless the spec's
+   * inputDataUri points elsewhere
    */
   readonly inputBucket?: s3.IBucket;
   /**
@@ -172,7 +173,8 @@ export class MlPipeline extends MlPipelineBase {
   public readonly spec?: PipelineSpec;
   public readonly role: iam.IRole;
   public readonly encryptionKey: kms.IKey;
-  public readonly inputBucket: s3.IBucket;
+  /** Where training data lands (versioned: an execution records the object version it trained on); none when the spec's inputDataUri points elsewhere. */
+  public readonly inputBucket?: s3.IBucket;
   public readonly artifactsBucket: s3.IBucket;
   public readonly notificationTopic: sns.ITopic;
   /** The alarm on failed executions. */
@@ -205,16 +207,18 @@ export class MlPipeline extends MlPipelineBase {
     this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
 
     // --- Buckets ------------------------------------------------------------------------------
-    const needLogs = !props.inputBucket || !props.artifactsBucket;
+    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
+    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
+    const needLogs = ownInput || !props.artifactsBucket;
     const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
     const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
-    this.inputBucket = props.inputBucket ?? new SecureBucket(this, 'InputBucket', {
+    this.inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
       encryptionKey: this.encryptionKey,
       accessLogs: logs!,
       accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
       replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
-    });
-    if (!props.inputBucket && spec?.retrainOnNewData) (this.inputBucket as s3.Bucket).enableEventBridgeNotification();
+    }) : undefined);
+    if (ownInput && spec?.retrainOnNewData) (this.inputBucket as s3.Bucket).enableEventBridgeNotification();
     this.artifactsBucket = props.artifactsBucket ?? new SecureBucket(this, 'ArtifactsBucket', {
       encryptionKey: this.encryptionKey,
       accessLogs: logs!,
@@ -247,7 +251,7 @@ export class MlPipeline extends MlPipelineBase {
     }
 
     // --- Parameters and steps -----------------------------------------------------------------
-    const defaultInput = spec?.inputDataUri ?? `s3://${this.inputBucket.bucketName}/data/`;
+    const defaultInput = spec?.inputDataUri ?? (this.inputBucket ? `s3://${this.inputBucket.bucketName}/data/` : '');
     this.inputDataUri = PipelineParameter.string('InputDataUri', defaultInput, 'S3 prefix of the training data');
     this.inputDataVersion = PipelineParameter.string('InputDataVersion', 'unspecified', 'Version of the input object that started the execution (S3 version id), recorded with the model');
     this.inputDataObjectKey = PipelineParameter.string('InputDataObjectKey', 'unspecified', 'Key of the input object that started the execution, recorded with the model');
@@ -263,8 +267,10 @@ export class MlPipeline extends MlPipelineBase {
     }
 
     const inputAccess = inputReadTarget(spec?.inputDataUri, this.inputBucket);
-    this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
-    if (inputAccess.ownBucket) this.inputBucket.encryptionKey?.grantDecrypt(this.execution.grantee);
+    if (inputAccess) {
+      this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
+      if (inputAccess.ownBucket) this.inputBucket?.encryptionKey?.grantDecrypt(this.execution.grantee);
+    }
 
     this.cfnPipeline = new sagemaker.CfnPipeline(this, 'Resource', {
       pipelineName: this.pipelineName,
@@ -529,7 +535,7 @@ export class MlPipeline extends MlPipelineBase {
 
   /** An EventBridge rule starting the pipeline when an object is created under the input prefix. */
   private addNewDataTrigger(inputDataUri: string | undefined): events.CfnRule {
-    const { bucket, prefix } = inputDataUri && !Token.isUnresolved(inputDataUri) ? splitS3Uri(inputDataUri) : { bucket: this.inputBucket.bucketName, prefix: 'data/' };
+    const { bucket, prefix } = inputDataUri && !Token.isUnresolved(inputDataUri) ? splitS3Uri(inputDataUri) : { bucket: this.inputBucket!.bucketName, prefix: 'data/' };
     if (inputDataUri) {
       Annotations.of(this).addInfoV2('cdk-mlops:pipelineNewDataBucket', `Retraining on new data needs EventBridge notifications turned on for bucket ${bucket}.`);
     }
@@ -560,14 +566,14 @@ function splitS3Uri(uri: string): { bucket: string; prefix: string } {
   return { bucket: m[1], prefix: m[2] };
 }
 
-/** What the role reads the input data from: the URI given, or the pipeline's own input bucket. */
-function inputReadTarget(uri: string | undefined, own: s3.IBucket): { resources: string[]; ownBucket: boolean } {
+/** What the role reads the input data from: the URI given, or the input bucket; nothing when neither is known. */
+function inputReadTarget(uri: string | undefined, own: s3.IBucket | undefined): { resources: string[]; ownBucket: boolean } | undefined {
   if (uri !== undefined && !Token.isUnresolved(uri)) {
     const { bucket, prefix } = splitS3Uri(uri);
     const partition = Aws.PARTITION;
     return { resources: [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/${prefix}*`], ownBucket: false };
   }
-  return { resources: [own.bucketArn, own.arnForObjects('data/*')], ownBucket: true };
+  return own ? { resources: [own.bucketArn, own.arnForObjects('data/*')], ownBucket: true } : undefined;
 }
 
 /** The spec (if any) and the AWS-only checks, as one error. */

@@ -310,6 +310,15 @@ describe('MlPipeline', () => {
       t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     });
 
+    it('creates no input bucket of its own when the data lives elsewhere, and reads only that prefix', () => {
+      const { stack, pipeline } = build(spec({ inputDataUri: 's3://team-data/churn/' }));
+      expect(pipeline.inputBucket).toBeUndefined();
+      const t = Template.fromStack(stack);
+      expect(Object.keys(t.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' }, BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } } }))).toHaveLength(1);
+      const read = allStatements(t).find((s) => s.Sid === 'ReadInputData')!;
+      expect(JSON.stringify(read.Resource)).toContain(':s3:::team-data/churn/*');
+    });
+
     it('defaults the input data parameter to the data/ prefix of its own input bucket', () => {
       const d = definitionOf(synth(spec()));
       expect(d.Parameters[0]).toMatchObject({ Name: 'InputDataUri', Type: 'String', DefaultValue: 's3://DEPLOYTIME/data/' });
