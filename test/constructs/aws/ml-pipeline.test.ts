@@ -135,6 +135,15 @@ describe('MlPipeline', () => {
       expect(JSON.stringify(stepOf(d, 'DataQualityBaseline').Arguments.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri)).toContain('/pipelines/churn-build/baselines/DataQualityBaseline');
     });
 
+    it('tells where a ClarifyCheck writes analysis.json, with the analysis configuration it ran with', () => {
+      const { stack, pipeline } = build(spec());
+      pipeline.addStep(new ClarifyCheckStep({ name: 'DataBias', checkType: 'DATA_BIAS', analysisConfigUri: 's3://config-bucket/clarify/analysis_config.json', dataset: Get.step('Preprocess', "ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri") }));
+      const b = pipeline.checkBaseline('DataBias');
+      expect(b.analysisConfigUri).toBe('s3://config-bucket/clarify/analysis_config.json');
+      expect(b.statisticsUri).toBeUndefined();
+      expect(JSON.stringify(stack.resolve(b.constraintsUri))).toContain('/pipelines/churn-build/baselines/DataBias/analysis.json');
+    });
+
     it('rejects checkBaseline of a step that computes no baseline, naming the check steps', () => {
       const { pipeline } = build(spec({ dataQualityBaseline: true }));
       expectValidationError(() => pipeline.checkBaseline('Train'), PIPE, { path: 'checkBaseline', got: "'Train'", expected: "one of 'DataQualityBaseline'" });
