@@ -4,6 +4,9 @@
  * constructs derive (instance types, thresholds, policy statements, dashboard layout) is written
  * out as a literal, the way someone writing raw CloudFormation in CDK would.
  *
+ * The CPU model's build pipeline is written out too: its key, its role's policy statement by statement and its
+ * SageMaker pipeline definition as a literal object (steps, arguments, property references).
+ *
  * It produces the same stacks (`<platform>-shared` and one per model), the same resources (types,
  * counts, logical IDs and properties) and the same cross-stack exports as OURS. Plain `Construct`
  * scopes mirror our construct paths only so that logical IDs, generated names and export names
@@ -16,7 +19,7 @@ import { CfnRule } from 'aws-cdk-lib/aws-events';
 import { CfnManagedPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import { CfnKey } from 'aws-cdk-lib/aws-kms';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
-import { CfnEndpoint, CfnEndpointConfig, CfnModel, CfnModelPackageGroup } from 'aws-cdk-lib/aws-sagemaker';
+import { CfnEndpoint, CfnEndpointConfig, CfnModel, CfnModelPackageGroup, CfnPipeline } from 'aws-cdk-lib/aws-sagemaker';
 import { CfnTopic, CfnTopicPolicy } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { kindOf, ModelKind, modelName, PLATFORM_NAME, REGION, TAGS } from './platform-spec';
@@ -44,6 +47,22 @@ interface HandModel {
   readonly trafficRouting: CfnEndpoint.TrafficRoutingConfigProperty;
   readonly latencyP99Ms: number;
   readonly dataCapture?: { readonly samplingPercent: number; readonly retentionDays: number; readonly csvContentTypes?: string[] };
+  /** Retrained by a SageMaker pipeline (preprocess → train → evaluate → gate → register | fail). */
+  readonly pipeline?: HandPipeline;
+}
+
+interface HandPipeline {
+  readonly dataBucket: string;
+  readonly dataPrefix: string;
+  readonly preprocessImage: string;
+  readonly preprocessScript: string;
+  readonly trainImage: string;
+  readonly evaluateScript: string;
+  readonly trainInstanceType: string;
+  readonly hyperparameters: Record<string, string>;
+  readonly maxRuntimeSeconds: number;
+  readonly gateMetric: string;
+  readonly threshold: number;
 }
 
 const ECR_ACCOUNT = '683313688378';
@@ -74,6 +93,19 @@ const MODELS: Record<ModelKind, HandModel> = {
     trafficRouting: { type: 'LINEAR', waitIntervalInSeconds: 300, linearStepSize: { type: 'CAPACITY_PERCENT', value: 50 } },
     latencyP99Ms: 200,
     dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
+    pipeline: {
+      dataBucket: 'mlops-reference-data-us-east-1',
+      dataPrefix: 'churn/',
+      preprocessImage: `${ECR_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3`,
+      preprocessScript: '/opt/ml/processing/input/code/preprocess.py',
+      trainImage: `${ECR_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1`,
+      evaluateScript: '/opt/ml/processing/input/code/evaluate.py',
+      trainInstanceType: 'ml.m5.xlarge',
+      hyperparameters: { num_round: '200' },
+      maxRuntimeSeconds: 3600,
+      gateMetric: 'binary_classification_metrics.auc.value',
+      threshold: 0.8,
+    },
   },
   serverless: {
     image: {
@@ -101,7 +133,14 @@ const AUTOSCALING_ROLE = 'aws-service-role/sagemaker.application-autoscaling.ama
 
 // --- Helpers --------------------------------------------------------------------------------
 
-const tags: CfnTag[] = Object.entries(TAGS).map(([key, value]) => ({ key, value }));
+/** The tags every resource of a stack carries: the platform's, the spec's and, in a model's stack, the model's (sorted by key, as CDK renders them). */
+function tagRecord(model?: string): Record<string, string> {
+  const all: Record<string, string> = { ...TAGS, 'cdk-mlops:platform': PLATFORM_NAME, ...(model ? { 'cdk-mlops:model': model } : {}) };
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
+function tagList(model?: string): CfnTag[] {
+  return Object.entries(tagRecord(model)).map(([key, value]) => ({ key, value }));
+}
 
 /** A plain scope, only for the construct path (and so the logical ID). */
 function at(parent: Construct, id: string): Construct {
@@ -152,8 +191,9 @@ function sharedStack(platform: Construct, withRegistries: boolean): Shared {
     env: { region: REGION },
     stackName: `${PLATFORM_NAME}-shared`,
     description: `cdk-mlops platform ${PLATFORM_NAME}: shared key, alarm topic, artifacts and access logs`,
-    tags: { ...TAGS },
+    tags: tagRecord(),
   });
+  const tags = tagList();
   const key = retain(new CfnKey(at(stack, 'PlatformKey'), 'Resource', {
     description: `cdk-mlops platform ${PLATFORM_NAME}: alarm topic and model artifacts`,
     enableKeyRotation: true,
@@ -209,8 +249,8 @@ function sharedStack(platform: Construct, withRegistries: boolean): Shared {
 // --- Model stack ----------------------------------------------------------------------------
 
 interface Rendered {
-  /** Access log prefix of the model's data capture bucket, if it has one. */
-  readonly dataCaptureLogPrefix?: string;
+  /** Access log prefixes of the model's buckets (data capture). */
+  readonly logPrefixes: string[];
 }
 
 function modelStack(platform: Construct, shared: Shared, name: string, m: HandModel): Rendered {
@@ -218,8 +258,9 @@ function modelStack(platform: Construct, shared: Shared, name: string, m: HandMo
     env: { region: REGION },
     stackName: `${PLATFORM_NAME}-${name}`,
     description: `cdk-mlops platform ${PLATFORM_NAME}: model ${name}`,
-    tags: { ...TAGS },
+    tags: tagRecord(name),
   });
+  const tags = tagList(name);
   const arn = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${REGION}:${Aws.ACCOUNT_ID}:${resource}`;
 
   // Registry: a retained model package group, and a rule telling the alarm topic of approvals.
@@ -468,7 +509,190 @@ function modelStack(platform: Construct, shared: Shared, name: string, m: HandMo
   widgets.push({ type: 'alarm', width: 24, height: 3, x: 0, y, properties: { title: 'Alarms', alarms: alarms.map((a) => a.attrArn) } });
   new CfnDashboard(at(endpoint, 'Dashboard'), 'Resource', { dashboardBody: stack.toJsonString({ start: '-PT3H', widgets }), tags });
 
-  return { dataCaptureLogPrefix };
+  if (m.pipeline) pipelineOf(stack, shared, name, m.pipeline);
+  return { logPrefixes: dataCaptureLogPrefix ? [dataCaptureLogPrefix] : [] };
+}
+
+// --- Pipeline -------------------------------------------------------------------------------
+
+/** The model's build pipeline, its key, role, failure rule and alarm (the data lives in a bucket of its own: no input bucket). */
+function pipelineOf(stack: Stack, shared: Shared, name: string, p: HandPipeline): void {
+  const tags = tagList(name);
+  const scope = at(stack, 'Pipeline');
+  const pipelineName = `${PLATFORM_NAME}-${name}`;
+  const arn = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+  const key = retain(new CfnKey(at(scope, 'Key'), 'Resource', {
+    description: `cdk-mlops MlPipeline ${scope.node.path}: job volumes, outputs, data`,
+    enableKeyRotation: true,
+    keyPolicy: { Statement: [allowAccount], Version: '2012-10-17' },
+    tags,
+  }));
+  const executionRole = at(scope, 'ExecutionRole');
+  const role = new CfnRole(at(executionRole, 'Role'), 'Resource', {
+    assumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } }], Version: '2012-10-17' },
+    description: `SageMaker pipeline and job role of ${scope.node.path}`,
+    tags,
+  });
+  const groupArns = [arn('sagemaker', `model-package-group/${name}`), arn('sagemaker', `model-package/${name}/*`)];
+  const dataArn = `arn:${Aws.PARTITION}:s3:::${p.dataBucket}`;
+  const policy = new CfnManagedPolicy(at(executionRole, 'Policy'), 'Resource', {
+    description: `Permissions of SageMaker pipeline and job role of ${scope.node.path}`,
+    path: '/',
+    policyDocument: {
+      Statement: [
+        {
+          Action: ['sagemaker:AddTags', 'sagemaker:CreateHyperParameterTuningJob', 'sagemaker:CreateProcessingJob', 'sagemaker:CreateTrainingJob', 'sagemaker:CreateTransformJob', 'sagemaker:DescribeHyperParameterTuningJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:DescribeTransformJob', 'sagemaker:ListTrainingJobsForHyperParameterTuningJob', 'sagemaker:StopHyperParameterTuningJob', 'sagemaker:StopProcessingJob', 'sagemaker:StopTrainingJob', 'sagemaker:StopTransformJob'],
+          Effect: 'Allow',
+          Resource: ['hyper-parameter-tuning-job', 'processing-job', 'training-job', 'transform-job'].map((t) => arn('sagemaker', `${t}/pipelines-*`)),
+          Sid: 'PipelineJobs',
+        },
+        { Action: ['sagemaker:AddTags', 'sagemaker:CreateModel', 'sagemaker:DescribeModel'], Effect: 'Allow', Resource: arn('sagemaker', 'model/*'), Sid: 'PipelineModels' },
+        { Action: 'iam:PassRole', Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }, Effect: 'Allow', Resource: role.attrArn, Sid: 'PassRoleToSageMakerJobs' },
+        {
+          Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], Effect: 'Allow',
+          Resource: ['ProcessingJobs', 'TrainingJobs', 'TransformJobs'].map((g) => arn('logs', `log-group:/aws/sagemaker/${g}:*`)), Sid: 'JobLogs',
+        },
+        { Action: 'cloudwatch:PutMetricData', Condition: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'aws/sagemaker/*'] } }, Effect: 'Allow', Resource: '*', Sid: 'JobMetrics' },
+        { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*', Sid: 'PullImagesAuth' },
+        {
+          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Effect: 'Allow',
+          Resource: ['sagemaker-scikit-learn', 'sagemaker-xgboost'].map((r) => `arn:${Aws.PARTITION}:ecr:${REGION}:${ECR_ACCOUNT}:repository/${r}`), Sid: 'PullImages',
+        },
+        { Action: ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: key.attrArn, Sid: 'JobEncryption' },
+        {
+          Action: ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:PutObject', 's3:PutObjectLegalHold', 's3:PutObjectRetention', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+          Effect: 'Allow', Resource: [shared.artifacts.attrArn, `${shared.artifacts.attrArn}/pipelines/${pipelineName}/*`],
+        },
+        { Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'], Effect: 'Allow', Resource: shared.key.attrArn },
+        // grantRegister and grantRead on the same resources, merged into one statement.
+        { Action: ['sagemaker:CreateModelPackage', 'sagemaker:DescribeModelPackage', 'sagemaker:DescribeModelPackageGroup', 'sagemaker:ListModelPackages'], Effect: 'Allow', Resource: groupArns },
+        { Action: ['s3:GetBucketLocation', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'], Effect: 'Allow', Resource: [dataArn, `${dataArn}/${p.dataPrefix}*`], Sid: 'ReadInputData' },
+      ],
+      Version: '2012-10-17',
+    },
+    roles: [role.ref],
+  });
+
+  // The definition, written out: per-execution outputs under the shared artifacts bucket.
+  const out = `s3://${shared.artifacts.ref}/pipelines/${pipelineName}`;
+  const outputUri = (step: string, output: string) => ({ 'Std:Join': { On: '/', Values: [out, { Get: 'Execution.PipelineExecutionId' }, step, output] } });
+  const cluster = { InstanceType: 'ml.m5.xlarge', InstanceCount: 1, VolumeSizeInGB: 30, VolumeKmsKeyId: key.attrArn };
+  const s3Input = (inputName: string, uri: object, localPath: string) => ({
+    InputName: inputName, S3Input: { S3Uri: uri, LocalPath: localPath, S3DataType: 'S3Prefix', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated', S3CompressionType: 'None' },
+  });
+  const s3Output = (step: string, outputName: string) => ({ OutputName: outputName, S3Output: { S3Uri: outputUri(step, outputName), LocalPath: `/opt/ml/processing/${outputName}`, S3UploadMode: 'EndOfJob' } });
+  const stepOutput = (step: string, outputName: string) => ({ Get: `Steps.${step}.ProcessingOutputConfig.Outputs['${outputName}'].S3Output.S3Uri` });
+  const network = { EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true };
+  const modelArtifacts = { Get: 'Steps.Train.ModelArtifacts.S3ModelArtifacts' };
+  const channel = (channelName: string) => ({ ChannelName: channelName, DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: stepOutput('Preprocess', channelName), S3DataDistributionType: 'FullyReplicated' } } });
+  const definition = {
+    Version: '2020-12-01',
+    Metadata: {},
+    Parameters: [
+      { Name: 'InputDataUri', Type: 'String', DefaultValue: `s3://${p.dataBucket}/${p.dataPrefix}`, Description: 'S3 prefix of the training data' },
+      { Name: 'InputDataVersion', Type: 'String', DefaultValue: 'unspecified', Description: 'Version of the input object that started the execution (S3 version id), recorded with the model' },
+      { Name: 'InputDataObjectKey', Type: 'String', DefaultValue: 'unspecified', Description: 'Key of the input object that started the execution, recorded with the model' },
+    ],
+    Steps: [
+      {
+        Name: 'Preprocess', Type: 'Processing',
+        Arguments: {
+          ProcessingResources: { ClusterConfig: cluster },
+          AppSpecification: { ImageUri: p.preprocessImage, ContainerEntrypoint: ['python3', p.preprocessScript] },
+          RoleArn: role.attrArn,
+          ProcessingInputs: [s3Input('input', { Get: 'Parameters.InputDataUri' }, '/opt/ml/processing/input')],
+          ProcessingOutputConfig: { Outputs: ['train', 'validation', 'test'].map((o) => s3Output('Preprocess', o)), KmsKeyId: key.attrArn },
+          StoppingCondition: { MaxRuntimeInSeconds: 86400 },
+          NetworkConfig: network,
+        },
+      },
+      {
+        Name: 'Train', Type: 'Training',
+        Arguments: {
+          AlgorithmSpecification: { TrainingImage: p.trainImage, TrainingInputMode: 'File' },
+          OutputDataConfig: { S3OutputPath: outputUri('Train', 'model'), KmsKeyId: key.attrArn },
+          StoppingCondition: { MaxRuntimeInSeconds: p.maxRuntimeSeconds },
+          ResourceConfig: { InstanceCount: 1, InstanceType: p.trainInstanceType, VolumeSizeInGB: 50, VolumeKmsKeyId: key.attrArn },
+          RoleArn: role.attrArn,
+          InputDataConfig: [channel('train'), channel('validation')],
+          HyperParameters: p.hyperparameters,
+          ...network,
+        },
+      },
+      {
+        Name: 'Evaluate', Type: 'Processing',
+        PropertyFiles: [{ PropertyFileName: 'EvaluationReport', OutputName: 'evaluation', FilePath: 'evaluation.json' }],
+        Arguments: {
+          ProcessingResources: { ClusterConfig: cluster },
+          AppSpecification: { ImageUri: p.trainImage, ContainerEntrypoint: ['python3', p.evaluateScript] },
+          RoleArn: role.attrArn,
+          ProcessingInputs: [s3Input('model', modelArtifacts, '/opt/ml/processing/model'), s3Input('test', stepOutput('Preprocess', 'test'), '/opt/ml/processing/test')],
+          ProcessingOutputConfig: { Outputs: [s3Output('Evaluate', 'evaluation')], KmsKeyId: key.attrArn },
+          StoppingCondition: { MaxRuntimeInSeconds: 86400 },
+          NetworkConfig: network,
+        },
+      },
+      {
+        Name: 'QualityGate', Type: 'Condition',
+        Arguments: {
+          Conditions: [{ Type: 'GreaterThanOrEqualTo', LeftValue: { 'Std:JsonGet': { PropertyFile: { Get: 'Steps.Evaluate.PropertyFiles.EvaluationReport' }, Path: p.gateMetric } }, RightValue: p.threshold }],
+          IfSteps: [{
+            Name: 'Register', Type: 'RegisterModel',
+            Arguments: {
+              ModelPackageGroupName: name,
+              ModelApprovalStatus: 'PendingManualApproval',
+              InferenceSpecification: { Containers: [{ Image: p.trainImage, ModelDataUrl: modelArtifacts }], SupportedContentTypes: ['text/csv'], SupportedResponseMIMETypes: ['text/csv'] },
+              ModelMetrics: { ModelQuality: { Statistics: { S3Uri: { 'Std:Join': { On: '/', Values: [stepOutput('Evaluate', 'evaluation'), 'evaluation.json'] } }, ContentType: 'application/json' } } },
+              CustomerMetadataProperties: {
+                InputDataUri: { Get: 'Parameters.InputDataUri' },
+                InputDataVersion: { Get: 'Parameters.InputDataVersion' },
+                InputDataObjectKey: { Get: 'Parameters.InputDataObjectKey' },
+                PipelineExecutionArn: { Get: 'Execution.PipelineExecutionArn' },
+                GateMetric: p.gateMetric,
+              },
+            },
+          }],
+          ElseSteps: [{ Name: 'QualityGateFailed', Type: 'Fail', Arguments: { ErrorMessage: `The model did not pass the quality gate: ${p.gateMetric} >= ${p.threshold} does not hold.` } }],
+        },
+      },
+    ],
+  };
+  const cfnPipeline = new CfnPipeline(scope, 'Resource', {
+    pipelineName,
+    roleArn: role.attrArn,
+    pipelineDefinition: { PipelineDefinitionBody: stack.toJsonString(definition) },
+    tags,
+  });
+  cfnPipeline.addResourceDependency(policy);
+  cfnPipeline.addResourceDependency(role);
+  cfnPipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
+
+  const pipelineArn = arn('sagemaker', `pipeline/${pipelineName}`);
+  new CfnRule(at(scope, 'FailedExecutionRule'), 'Resource', {
+    description: `Failed or stopped executions of ${scope.node.path}`,
+    eventPattern: {
+      'source': ['aws.sagemaker'],
+      'detail-type': ['SageMaker Model Building Pipeline Execution Status Change'],
+      'detail': { pipelineArn: [pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
+    },
+    state: 'ENABLED',
+    targets: [{ arn: shared.topic.ref, id: 'Target0' }],
+    tags,
+  });
+  new CfnAlarm(at(scope, 'FailedExecutionsAlarm'), 'Resource', {
+    alarmActions: [shared.topic.ref],
+    alarmDescription: `Executions of pipeline ${scope.node.path} failed`,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    dimensions: [{ name: 'PipelineName', value: pipelineName }],
+    evaluationPeriods: 1,
+    metricName: 'ExecutionFailed',
+    namespace: 'AWS/Sagemaker/ModelBuildingPipeline',
+    period: 300,
+    statistic: 'Sum',
+    threshold: 1,
+    treatMissingData: 'notBreaching',
+    tags,
+  });
 }
 
 // --- The platform ---------------------------------------------------------------------------
@@ -479,8 +703,7 @@ export function build(app: App, n: number): void {
   const shared = sharedStack(platform, models.some((m) => m.model.registryDescription !== undefined));
   const logPrefixes: string[] = [];
   for (const { name, model } of models) {
-    const { dataCaptureLogPrefix } = modelStack(platform, shared, name, model);
-    if (dataCaptureLogPrefix) logPrefixes.push(dataCaptureLogPrefix);
+    logPrefixes.push(...modelStack(platform, shared, name, model).logPrefixes);
   }
 
   // Access log bucket policy: TLS only; S3 server access logging may write under each source bucket's prefix.
@@ -498,4 +721,9 @@ export function build(app: App, n: number): void {
       ...(captureResources.length > 0 ? [{ Action: 's3:PutObject', Effect: 'Allow', Principal: logging, Resource: captureResources.length === 1 ? captureResources[0] : captureResources }] : []),
     ]),
   });
+
+  // Every template says which governance level it was checked at (the audit report reads it).
+  for (const stack of platform.node.children.filter((c): c is Stack => c instanceof Stack)) {
+    stack.templateOptions.metadata = { 'cdk-mlops:governance': { level: 'baseline', requiredTags: [] } };
+  }
 }

@@ -2,7 +2,7 @@
  * The platform the synth benchmark renders: N models cycling through the three kinds of model the
  * reference platform (stacks/reference-platform.ts) shows — a GPU LLM deployed from its own
  * registry with canary traffic shifting, a CPU image model (with a registry) shifted linearly, and
- * a serverless image model. The kinds are copied here, not imported, so the benchmark's workload
+ * a serverless image model; the CPU model is retrained by a pipeline. The kinds are copied here, not imported, so the benchmark's workload
  * stays the same when the reference platform changes.
  */
 import { PlatformSpecInput } from '../lib/spec';
@@ -53,6 +53,14 @@ const MODELS: Record<ModelKind, Omit<ModelInput, 'name'>> = {
       deployment: { strategy: 'linear', linearStepPercent: 50 },
       alarms: { latencyP99Ms: 200 },
       dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
+    },
+    // Retrained by a pipeline: preprocess → train → evaluate → gate → register or fail.
+    pipeline: {
+      inputDataUri: 's3://mlops-reference-data-us-east-1/churn/',
+      preprocess: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3', command: ['python3', '/opt/ml/processing/input/code/preprocess.py'] },
+      train: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1', compute: { instanceType: 'ml.m5.xlarge' }, hyperparameters: { num_round: '200' }, maxRuntimeSeconds: 3600 },
+      evaluate: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1', command: ['python3', '/opt/ml/processing/input/code/evaluate.py'] },
+      gate: { metric: 'binary_classification_metrics.auc.value', threshold: 0.8 },
     },
   },
   serverless: {

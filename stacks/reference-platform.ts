@@ -7,6 +7,12 @@
  * pipelines register new versions into; every endpoint serves an image and an S3 artifact, so the
  * platform deploys in one step (an endpoint serving `{ registryVersion }` needs that version
  * registered before its first deploy).
+ *
+ * The LLM is fine-tuned weekly by a pipeline (distributed PyTorch on two 4-GPU instances, on managed
+ * spot with checkpoints, gated on evaluation loss, registered pending approval); the churn model is
+ * retrained weekly on CPU with a data-quality baseline its drift monitor uses. Pipelines log to a
+ * managed MLflow server. A HyperPod cluster for large runs joins an existing VPC: replace `vpcId`
+ * and `subnetIds` with yours before deploying (synth needs no AWS account).
  */
 import { PlatformSpecInput } from '../lib/spec';
 
@@ -33,6 +39,39 @@ export const referencePlatform: PlatformSpecInput = {
         alarms: { latencyP99Ms: 5000 },
         dataCapture: { samplingPercent: 10, retentionDays: 30 },
       },
+      pipeline: {
+        description: 'Weekly fine-tuning of the support assistant on new support transcripts',
+        // No inputDataUri: transcripts land under data/ of the pipeline's own versioned input bucket.
+        preprocess: {
+          image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04',
+          command: ['python3', '/opt/ml/processing/input/code/prepare_dataset.py'],
+          compute: { instanceType: 'ml.m5.2xlarge' },
+        },
+        train: {
+          image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04',
+          compute: { accelerator: { type: 'nvidia-a10g', count: 4 } },
+          instanceCount: 2,
+          distribution: 'torch',
+          hyperparameters: { epochs: '2', learning_rate: '2e-5', per_device_train_batch_size: '4', lora_r: '16' },
+          metricDefinitions: [{ name: 'eval_loss', regex: "'eval_loss': ([0-9.]+)" }],
+          spot: { maxWaitSeconds: 172800 },
+          maxRuntimeSeconds: 86400,
+          volumeSizeGiB: 200,
+        },
+        evaluate: {
+          image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04',
+          command: ['python3', '/opt/ml/processing/input/code/evaluate.py'],
+          compute: { accelerator: { type: 'nvidia-a10g', count: 1 } },
+        },
+        gate: { metric: 'metrics.eval_loss.value', comparison: '<=', threshold: 1.2 },
+        register: {
+          image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04',
+          contentTypes: ['application/json'],
+          responseTypes: ['application/json'],
+          inferenceInstanceTypes: ['ml.g5.2xlarge', 'ml.g5.12xlarge'],
+        },
+        schedule: 'cron(0 2 ? * SUN *)',
+      },
     },
     {
       name: 'churn',
@@ -48,6 +87,29 @@ export const referencePlatform: PlatformSpecInput = {
         deployment: { strategy: 'linear', linearStepPercent: 50 },
         alarms: { latencyP99Ms: 200 },
         dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
+      },
+      pipeline: {
+        description: 'Weekly retraining of the churn classifier',
+        inputDataUri: 's3://mlops-reference-data-us-east-1/churn/',
+        preprocess: {
+          image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3',
+          command: ['python3', '/opt/ml/processing/input/code/preprocess.py'],
+        },
+        train: {
+          image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+          compute: { instanceType: 'ml.m5.xlarge' },
+          hyperparameters: { objective: 'binary:logistic', num_round: '200', max_depth: '5', eta: '0.2' },
+          metricDefinitions: [{ name: 'validation:auc', regex: '.*\\[[0-9]+\\].*#011validation-auc:([-+]?[0-9]*\\.?[0-9]+).*' }],
+          maxRuntimeSeconds: 3600,
+        },
+        evaluate: {
+          image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+          command: ['python3', '/opt/ml/processing/input/code/evaluate.py'],
+        },
+        gate: { metric: 'binary_classification_metrics.auc.value', comparison: '>=', threshold: 0.8 },
+        register: { inferenceInstanceTypes: ['ml.m5.large'] },
+        dataQualityBaseline: true,
+        schedule: 'cron(0 3 ? * MON *)',
       },
       featureStore: {
         featureGroups: [{
@@ -98,6 +160,18 @@ export const referencePlatform: PlatformSpecInput = {
         scaling: { minInstances: 2, maxInstances: 3 },
         dataCapture: { samplingPercent: 20, retentionDays: 30 },
       },
+    },
+  ],
+  experimentTracker: { size: 'Small', weeklyMaintenanceWindowStart: 'Sun:04:00' },
+  trainingClusters: [
+    {
+      name: 'llm',
+      lifecycleScriptsUri: 's3://mlops-reference-hyperpod-us-east-1/lifecycle/',
+      instanceGroups: [
+        { name: 'controller', compute: { instanceType: 'ml.m5.2xlarge' }, count: 1, volumeSizeGiB: 100 },
+        { name: 'gpu', compute: { accelerator: { type: 'nvidia-h100', count: 8 } }, count: 2 },
+      ],
+      aws: { vpcId: 'vpc-0a1b2c3d4e5f60789', subnetIds: ['subnet-0a1b2c3d4e5f60781'] },
     },
   ],
 };

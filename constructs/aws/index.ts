@@ -5,3 +5,6 @@ export * from './ml-pipeline';
 export * from './personas';
 export * from './feature-store';
 export * from './drift-monitor';
+export * from './experiment-tracker';
+export * from './training-cluster';
+export * from './pipeline';

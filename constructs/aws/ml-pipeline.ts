@@ -1,6 +1,30 @@
-import { IResource, Resource } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
+import { PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
+import type { IExperimentTracker } from './experiment-tracker';
+import type { IModelRegistry } from './model-registry';
+import { renderPipelineDefinition } from './pipeline/definition';
+import { ExecutionVariable, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
+import {
+  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, MAX_TRAINING_SECONDS, PipelineStep, ProcessingStep, QualityCheckStep,
+  RegisterModelStep, StepRenderContext, TrainingStep,
+} from './pipeline/steps';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
+import { ExecutionRole } from './private/execution-role';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { parseProps, subjectOf } from './private/validation';
 
 /**
  * A SageMaker model building pipeline: what other constructs need of one to start it (a
@@ -37,4 +61,633 @@ export abstract class MlPipelineBase extends Resource implements IMlPipeline {
       resourceArns: [this.pipelineArn, `${this.pipelineArn}/execution/*`],
     });
   }
+}
+
+// =============================================================================================
+// MlPipeline
+// =============================================================================================
+
+/** Namespace SageMaker publishes model building pipeline metrics in. */
+const PIPELINE_METRICS_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
+const EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
+
+/**
+ * Accounts of the SageMaker-provided analyzer images (Model Monitor's
+ * `sagemaker-model-monitor-analyzer`, Clarify's `sagemaker-clarify-processing:1.0`) in the
+ * regions cdk-mlops knows; elsewhere give the check step an `imageUri`.
+ */
+const ANALYZER_ACCOUNTS: Record<'model-monitor' | 'clarify', Readonly<Record<string, string>>> = {
+  'model-monitor': { 'us-east-1': '156813124566', 'us-east-2': '777275614652', 'eu-west-1': '468650794304', 'eu-central-1': '048819808253' },
+  'clarify': { 'us-east-1': '205585389593' },
+};
+
+export interface MlPipelineProps {
+  /**
+   * The default template: preprocess → train → evaluate → quality gate → register or fail (and a
+   * data-quality baseline when asked). Add, replace or remove steps afterwards with addStep,
+   * replaceStep and removeStep.
+   * @default - no template: the pipeline is made of `steps` and what addStep adds
+   */
+  readonly spec?: PipelineSpecInput;
+  /** Steps of the pipeline (after the template's, if any). @default - none */
+  readonly steps?: PipelineStep[];
+  /** Parameters beyond those steps read (which are declared by themselves). @default - none */
+  readonly parameters?: PipelineParameter[];
+  /**
+   * Where the template registers models that pass the gate (required with `spec`).
+   * @default - none
+   */
+  readonly registry?: IModelRegistry;
+  /** @default - derived from the construct path */
+  readonly pipelineName?: string;
+  /**
+   * Role of the pipeline and of the jobs it starts.
+   * @default - a new role with exactly what the steps need
+   */
+  readonly role?: iam.IRole;
+  /**
+   * Key for job volumes (where SageMaker allows one: not on instances with local NVMe storage,
+   * which is hardware-encrypted), job outputs, the buckets this pipeline creates and its topic.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Where training data lands (versioned: the version of the object that started an execution is
+   * recorded with the registered model).
+   * @default - a new versioned, KMS-encrypted, access-logged, retained bucket, unless the spec's
+   * inputDataUri points elsewhere
+   */
+  readonly inputBucket?: s3.IBucket;
+  /**
+   * Where jobs write outputs, model artifacts, checkpoints and baselines (under `pipelines/<name>/`).
+   * @default - a new versioned, KMS-encrypted, access-logged, retained bucket
+   */
+  readonly artifactsBucket?: s3.IBucket;
+  /** @default - a new access log bucket, when a bucket is created */
+  readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * Told of failed or stopped executions, and of the failed-execution alarm. A KMS-encrypted topic
+   * must let events.amazonaws.com and cloudwatch.amazonaws.com use its key.
+   * @default - a new topic encrypted with the pipeline's key
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * MLflow tracking server the jobs log to: they get MLFLOW_TRACKING_URI and permission to log.
+   * @default - none
+   */
+  readonly experimentTracker?: IExperimentTracker;
+  /** VPC every job runs in. @default - none: SageMaker's service network */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group allowing only HTTPS out (S3, ECR, SageMaker endpoints) */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/** A step and where it is (top level, or in a condition's branch). */
+function allSteps(steps: readonly PipelineStep[]): PipelineStep[] {
+  return steps.flatMap((s) => [s, ...allSteps(s.nestedSteps)]);
+}
+
+/** An existing pipeline, by name. */
+class ImportedPipeline extends MlPipelineBase {
+  constructor(scope: Construct, id: string, public readonly pipelineName: string) {
+    super(scope, id);
+  }
+}
+
+/**
+ * A SageMaker model building pipeline from typed steps, rendered at synth (so steps added later
+ * count) and checked as a whole: names, references, property files, cycles. Jobs run with a
+ * least-privilege role, encrypted volumes and outputs, network isolation and inter-container
+ * encryption by default. Optional triggers (a schedule, new data), notifications of failed or
+ * stopped executions and an alarm on failed executions.
+ */
+export class MlPipeline extends MlPipelineBase {
+  public static fromPipelineName(scope: Construct, id: string, pipelineName: string): IMlPipeline {
+    return new ImportedPipeline(scope, id, pipelineName);
+  }
+
+  public readonly pipelineName: string;
+  /** The resolved template spec, when built from one. */
+  public readonly spec?: PipelineSpec;
+  public readonly role: iam.IRole;
+  public readonly encryptionKey: kms.IKey;
+  /** Where training data lands (versioned: an execution records the object version it trained on); none when the spec's inputDataUri points elsewhere. */
+  public readonly inputBucket?: s3.IBucket;
+  public readonly artifactsBucket: s3.IBucket;
+  public readonly notificationTopic: sns.ITopic;
+  /** The alarm on failed executions. */
+  public readonly failedExecutionsAlarm?: cloudwatch.Alarm;
+  /** The rule notifying failed or stopped executions. */
+  public readonly failureRule?: events.Rule;
+  public readonly schedule?: scheduler.CfnSchedule;
+  public readonly newDataRule?: events.CfnRule;
+  /** S3 URI of the pipeline's outputs: `s3://<artifacts>/pipelines/<name>`. */
+  public readonly outputPrefixUri: string;
+  /** The input data parameters of the template: where, and which version. */
+  public readonly inputDataUri: PipelineParameter;
+  public readonly inputDataVersion: PipelineParameter;
+  public readonly inputDataObjectKey: PipelineParameter;
+  public readonly cfnPipeline: sagemaker.CfnPipeline;
+
+  private readonly stepList: PipelineStep[] = [];
+  private readonly parameters: PipelineParameter[];
+  private readonly execution: ExecutionRole;
+  private readonly vpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
+  private readonly jobEnvironment: Record<string, string> = {};
+  private rendered?: Record<string, unknown>;
+
+  constructor(scope: Construct, id: string, props: MlPipelineProps = {}) {
+    const spec = parsePipelineProps(scope, id, props);
+    super(scope, id);
+    this.spec = spec;
+    const stack = Stack.of(this);
+    this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
+    this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
+
+    // --- Buckets ------------------------------------------------------------------------------
+    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
+    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
+    const needLogs = ownInput || !props.artifactsBucket;
+    const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
+    const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
+    this.inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: logs!,
+      accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
+      replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
+    }) : undefined);
+    if (ownInput && spec?.retrainOnNewData) (this.inputBucket as s3.Bucket).enableEventBridgeNotification();
+    this.artifactsBucket = props.artifactsBucket ?? new SecureBucket(this, 'ArtifactsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: logs!,
+      accessLogsPrefix: `pipeline-artifacts/${nameForLogs}/`,
+      replicationReason: 'Pipeline outputs are reproducible from versioned data and code; versioning and retention protect them in-region.',
+    });
+    this.outputPrefixUri = `s3://${this.artifactsBucket.bucketName}/pipelines/${this.pipelineName}`;
+
+    // --- Role ---------------------------------------------------------------------------------
+    this.execution = new ExecutionRole(this, 'ExecutionRole', { role: props.role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker pipeline and job role of ${this.node.path}` });
+    this.role = this.execution.role;
+    this.grantJobs(stack);
+
+    // --- Network ------------------------------------------------------------------------------
+    if (props.vpc) {
+      const groups = props.securityGroups ?? [this.newJobSecurityGroup(props.vpc)];
+      const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+      this.vpcConfig = { SecurityGroupIds: groups.map((g) => g.securityGroupId), Subnets: subnets.subnetIds };
+      this.execution.addStatements(new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      }));
+    }
+
+    // --- Experiment tracking --------------------------------------------------------------------
+    if (props.experimentTracker) {
+      this.jobEnvironment.MLFLOW_TRACKING_URI = props.experimentTracker.trackingServerArn;
+      props.experimentTracker.grantLog(this.execution.grantee);
+    }
+
+    // --- Parameters and steps -----------------------------------------------------------------
+    const defaultInput = spec?.inputDataUri ?? (this.inputBucket ? `s3://${this.inputBucket.bucketName}/data/` : '');
+    this.inputDataUri = PipelineParameter.string('InputDataUri', defaultInput, 'S3 prefix of the training data');
+    this.inputDataVersion = PipelineParameter.string('InputDataVersion', 'unspecified', 'Version of the input object that started the execution (S3 version id), recorded with the model');
+    this.inputDataObjectKey = PipelineParameter.string('InputDataObjectKey', 'unspecified', 'Key of the input object that started the execution, recorded with the model');
+    this.parameters = [...(props.parameters ?? [])];
+    if (spec) {
+      this.parameters.unshift(this.inputDataUri, this.inputDataVersion, this.inputDataObjectKey);
+      this.stepList.push(...templateSteps(spec, props.registry!, this));
+    }
+    this.stepList.push(...(props.steps ?? []));
+    if (props.registry) {
+      props.registry.grantRegister(this.execution.grantee);
+      props.registry.grantRead(this.execution.grantee);
+    }
+
+    const inputAccess = inputReadTarget(spec?.inputDataUri, this.inputBucket);
+    if (inputAccess) {
+      this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
+      if (inputAccess.ownBucket) this.inputBucket?.encryptionKey?.grantDecrypt(this.execution.grantee);
+    }
+
+    this.cfnPipeline = new sagemaker.CfnPipeline(this, 'Resource', {
+      pipelineName: this.pipelineName,
+      pipelineDescription: spec?.description,
+      roleArn: this.role.roleArn,
+      pipelineDefinition: { PipelineDefinitionBody: Lazy.string({ produce: () => stack.toJsonString(this.renderDefinition()) }) },
+    });
+    this.cfnPipeline.node.addDependency(...this.execution.dependable);
+    // Render (and so validate) before synthesis resolves tokens: a bad pipeline fails with its own
+    // MlopsValidationError, not one wrapped in token resolution errors.
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.renderDefinition(); } });
+    this.cfnPipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
+
+    // --- Triggers -----------------------------------------------------------------------------
+    if (spec?.schedule) this.schedule = this.addSchedule(spec.schedule);
+    if (spec?.retrainOnNewData) this.newDataRule = this.addNewDataTrigger(spec.inputDataUri);
+
+    // --- Observability ------------------------------------------------------------------------
+    this.notificationTopic = props.notificationTopic ?? this.newTopic();
+    if (spec?.failureNotifications ?? true) {
+      this.failureRule = new events.Rule(this, 'FailedExecutionRule', {
+        description: `Failed or stopped executions of ${this.node.path}`,
+        eventPattern: {
+          source: ['aws.sagemaker'],
+          detailType: [EXECUTION_STATUS_CHANGE],
+          detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
+        },
+        targets: [new targets.SnsTopic(this.notificationTopic)],
+      });
+      this.failedExecutionsAlarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
+        alarmDescription: `Executions of pipeline ${this.node.path} failed`,
+        metric: this.metricExecutionFailed(),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      this.failedExecutionsAlarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
+    }
+
+    this.execution.justifyWildcards([
+      { finding: /^Resource::.*:(processing-job|training-job|hyper-parameter-tuning-job|transform-job)\/pipelines-\*$/, reason: 'SageMaker Pipelines names every job it starts pipelines-<execution>-<step>-<hash> at run time; the statement covers only jobs named so.' },
+      { finding: /^Resource::.*:model\/\*$/, reason: 'Model steps create models whose names SageMaker Pipelines generates per execution.' },
+      { finding: /^Resource::.*:log-group:\/aws\/sagemaker\/(ProcessingJobs|TrainingJobs|TransformJobs):\*$/, reason: 'SageMaker jobs create one log stream per job and instance at run time, in the SageMaker job log groups only.' },
+      { finding: /^Resource::.*\/pipelines\/.*\*$/, reason: "Jobs write outputs, checkpoints and baselines under this pipeline's own prefix of the artifacts bucket, with keys generated per execution." },
+      { finding: /^Resource::.*\*$/, reason: 'Jobs read every object of the training data prefix; object keys are not known at deploy time.' },
+      { finding: /^Action::s3:(GetObject|List|Abort|DeleteObject|GetBucket|PutObject)\*$/, reason: 'The S3 read/write action groups CDK grants for the artifacts bucket (Get*, List*, Abort*, DeleteObject*).' },
+      { finding: /^Action::kms:(GenerateDataKey|ReEncrypt)\*$/, reason: 'KMS data-key actions CDK grants for the buckets\' key, needed to read and write SSE-KMS objects.' },
+      { finding: /^Resource::\*$/, reason: 'ecr:GetAuthorizationToken, cloudwatch:PutMetricData (limited by condition to the SageMaker namespaces) and the EC2 network-interface actions of VPC jobs do not support resource-level permissions.' },
+      { finding: /^Resource::.*:model-package\/.*\/\*$/, reason: "Registration creates new versions of the registry's own model package group; version numbers are assigned at run time." },
+      { finding: /^Resource::.*:mlflow-tracking-server\/.*$/, reason: 'Logging to the tracking server covers its experiments and runs.' },
+    ]);
+  }
+
+  /** The steps at the top level, in order (the template's first). */
+  public get steps(): readonly PipelineStep[] {
+    return [...this.stepList];
+  }
+
+  /** Adds a step (rendered at synth). */
+  public addStep(step: PipelineStep): void {
+    this.stepList.push(step);
+    this.rendered = undefined;
+  }
+
+  /** Replaces the top-level step named `name` by `step` (which may have another name). */
+  public replaceStep(name: string, step: PipelineStep): void {
+    const i = this.indexOf(name, 'replaceStep');
+    this.stepList[i] = step;
+    this.rendered = undefined;
+  }
+
+  /** Removes the top-level step named `name`; steps still reading it fail the render. */
+  public removeStep(name: string): void {
+    this.stepList.splice(this.indexOf(name, 'removeStep'), 1);
+    this.rendered = undefined;
+  }
+
+  /** The step named `name`, anywhere in the pipeline (a condition's branches included). */
+  public findStep(name: string): PipelineStep | undefined {
+    return allSteps(this.stepList).find((s) => s.name === name);
+  }
+
+  /**
+   * Where a QualityCheck or ClarifyCheck step writes its baseline: the same S3 prefix for every
+   * execution (the bucket is versioned: earlier baselines stay as object versions). A DriftMonitor
+   * points its monitoring schedule at these: statistics.json and constraints.json of a
+   * QualityCheck, analysis.json (and the analysis configuration) of a ClarifyCheck.
+   */
+  public checkBaseline(stepName: string): CheckBaseline {
+    const step = this.findStep(stepName);
+    if (!(step instanceof QualityCheckStep) && !(step instanceof ClarifyCheckStep)) {
+      const checks = allSteps(this.stepList).filter((s) => s instanceof QualityCheckStep || s instanceof ClarifyCheckStep).map((s) => `'${s.name}'`);
+      throw new MlopsValidationError(subjectOf('MlPipeline', this.node.scope!, this.node.id), [{
+        path: 'checkBaseline', message: step ? 'names a step that computes no baseline' : 'names no step of the pipeline', got: renderValue(stepName),
+        expected: checks.length > 0 ? `one of ${checks.join(', ')}` : 'the name of a QualityCheckStep or ClarifyCheckStep of the pipeline',
+      }]);
+    }
+    const s3Uri = this.baselineUri(stepName);
+    if (step instanceof QualityCheckStep) return { s3Uri, constraintsUri: `${s3Uri}/constraints.json`, statisticsUri: `${s3Uri}/statistics.json` };
+    const config = step.analysisConfigUri;
+    return { s3Uri, constraintsUri: `${s3Uri}/analysis.json`, analysisConfigUri: typeof config === 'string' ? config : undefined };
+  }
+
+  /** Executions that failed (sum), from the pipeline metrics SageMaker publishes. */
+  public metricExecutionFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('ExecutionFailed', { statistic: 'Sum', ...props });
+  }
+
+  /** Any metric of the pipeline in AWS/Sagemaker/ModelBuildingPipeline (ExecutionStarted, ExecutionSucceeded, ExecutionDuration, ...). */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: PIPELINE_METRICS_NAMESPACE, metricName, dimensionsMap: { PipelineName: this.pipelineName }, period: Duration.minutes(5), ...props });
+  }
+
+  /** The pipeline definition (PipelineDefinitionBody) as an object; deploy-time values are tokens. Throws on an invalid pipeline. */
+  public renderDefinition(): Record<string, unknown> {
+    if (!this.rendered) {
+      this.rendered = renderPipelineDefinition(subjectOf('MlPipeline', this.node.scope!, this.node.id), this.stepList, this.parameters, this.renderContext());
+    }
+    return this.rendered;
+  }
+
+  private indexOf(name: string, method: string): number {
+    const i = this.stepList.findIndex((s) => s.name === name);
+    if (i < 0) {
+      throw new MlopsValidationError(subjectOf('MlPipeline', this.node.scope!, this.node.id), [{
+        path: method, message: 'names no top-level step of the pipeline', got: renderValue(name), expected: `one of ${this.stepList.map((s) => `'${s.name}'`).join(', ') || 'no step yet'}`,
+      }]);
+    }
+    return i;
+  }
+
+  private baselineUri(stepName: string): string {
+    return `${this.outputPrefixUri}/baselines/${stepName}`;
+  }
+
+  private renderContext(): StepRenderContext {
+    const region = Stack.of(this).region;
+    return {
+      roleArn: this.role.roleArn,
+      kmsKeyArn: this.encryptionKey.keyArn,
+      outputUri: (step, output) => Join.on('/', [this.outputPrefixUri, ExecutionVariable.PIPELINE_EXECUTION_ID, step, output]),
+      baselineUri: (step) => this.baselineUri(step),
+      analyzerImage: (kind, step) => {
+        const account = Token.isUnresolved(region) ? undefined : ANALYZER_ACCOUNTS[kind][region];
+        if (!account) {
+          throw new MlopsValidationError(subjectOf('MlPipeline', this.node.scope!, this.node.id), [{
+            path: `steps.${step}.imageUri`, message: `is needed: cdk-mlops does not know the ${kind} analyzer image of this region`, got: Token.isUnresolved(region) ? 'a region known only at deploy time' : renderValue(region),
+            expected: `an imageUri, or a stack in ${Object.keys(ANALYZER_ACCOUNTS[kind]).join(', ')}`,
+          }]);
+        }
+        return kind === 'model-monitor'
+          ? `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-model-monitor-analyzer`
+          : `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-clarify-processing:1.0`;
+      },
+      vpcConfig: this.vpcConfig,
+      environment: this.jobEnvironment,
+    };
+  }
+
+  /** ECR repositories of every image in the definition (pulled with the role). */
+  private repositoryArns(): string[] {
+    const json = JSON.stringify(this.renderDefinition());
+    const arns = new Set<string>();
+    for (const m of json.matchAll(/(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+?)(?=[:@"])/g)) {
+      arns.add(Stack.of(this).formatArn({ service: 'ecr', account: m[1], region: m[2], resource: 'repository', resourceName: m[3] }));
+    }
+    return [...arns].sort();
+  }
+
+  private grantJobs(stack: Stack): void {
+    const jobArn = (type: string) => stack.formatArn({ service: 'sagemaker', resource: type, resourceName: 'pipelines-*' });
+    const e = this.execution;
+    e.addStatements(
+      new iam.PolicyStatement({
+        sid: 'PipelineJobs',
+        actions: [
+          'sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob',
+          'sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob',
+          'sagemaker:CreateHyperParameterTuningJob', 'sagemaker:DescribeHyperParameterTuningJob', 'sagemaker:StopHyperParameterTuningJob', 'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
+          'sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob',
+          'sagemaker:AddTags',
+        ],
+        resources: ['processing-job', 'training-job', 'hyper-parameter-tuning-job', 'transform-job'].map(jobArn),
+      }),
+      new iam.PolicyStatement({
+        sid: 'PipelineModels',
+        actions: ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:AddTags'],
+        resources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' })],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassRoleToSageMakerJobs',
+        actions: ['iam:PassRole'],
+        resources: [this.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'JobLogs',
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: ['ProcessingJobs', 'TrainingJobs', 'TransformJobs'].map((g) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${g}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+      }),
+      new iam.PolicyStatement({
+        sid: 'JobMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'aws/sagemaker/*'] } },
+      }),
+      new iam.PolicyStatement({ sid: 'PullImagesAuth', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        sid: 'PullImages',
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: Lazy.list({ produce: () => this.repositoryArns() }),
+      }),
+      new iam.PolicyStatement({
+        sid: 'JobEncryption',
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
+        resources: [this.encryptionKey.keyArn],
+      }),
+    );
+    this.artifactsBucket.grantReadWrite(e.grantee, `pipelines/${this.pipelineName}/*`);
+  }
+
+  private newJobSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'JobSecurityGroup', { vpc, description: `SageMaker jobs of ${this.node.path}`, allowAllOutbound: false });
+    group.addEgressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (S3, ECR, SageMaker, CloudWatch)');
+    // Distributed training: instances of one job talk to each other on any port.
+    group.addIngressRule(group, ec2.Port.allTraffic(), 'Traffic between instances of a distributed job');
+    group.addEgressRule(group, ec2.Port.allTraffic(), 'Traffic between instances of a distributed job');
+    const reason = "The only all-port inbound rule has this pipeline's own job security group as its source: instances of one distributed training job exchange gradients on dynamic ports. Nothing outside may connect.";
+    Validations.of(group).acknowledge(
+      { id: 'NIST.800.53.R5-EC2RestrictedCommonPorts', reason },
+      { id: 'HIPAA.Security-EC2RestrictedCommonPorts', reason },
+    );
+    return group;
+  }
+
+  private newTopic(): sns.Topic {
+    allowServiceToUseKey(this.encryptionKey, 'events.amazonaws.com');
+    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
+    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
+  }
+
+  /** An EventBridge Scheduler schedule starting the pipeline, with its own role. */
+  private addSchedule(expression: string): scheduler.CfnSchedule {
+    const role = new ExecutionRole(this, 'ScheduleRole', { servicePrincipal: 'scheduler.amazonaws.com', description: `EventBridge Scheduler role starting ${this.node.path}` });
+    this.grantStartExecution(role.grantee);
+    const schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+      description: `Retrains ${this.node.path}`,
+      scheduleExpression: expression,
+      scheduleExpressionTimezone: 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: this.pipelineArn,
+        roleArn: role.role.roleArn,
+        sageMakerPipelineParameters: { pipelineParameterList: [{ name: 'InputDataVersion', value: 'scheduled' }] },
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      },
+    });
+    schedule.node.addDependency(...role.dependable, this.cfnPipeline);
+    return schedule;
+  }
+
+  /** An EventBridge rule starting the pipeline when an object is created under the input prefix. */
+  private addNewDataTrigger(inputDataUri: string | undefined): events.CfnRule {
+    const { bucket, prefix } = inputDataUri && !Token.isUnresolved(inputDataUri) ? splitS3Uri(inputDataUri) : { bucket: this.inputBucket!.bucketName, prefix: 'data/' };
+    if (inputDataUri) {
+      Annotations.of(this).addInfoV2('cdk-mlops:pipelineNewDataBucket', `Retraining on new data needs EventBridge notifications turned on for bucket ${bucket}.`);
+    }
+    const role = new ExecutionRole(this, 'NewDataRole', { servicePrincipal: 'events.amazonaws.com', description: `EventBridge role starting ${this.node.path} on new data` });
+    this.grantStartExecution(role.grantee);
+    const rule = new events.CfnRule(this, 'NewDataRule', {
+      description: `Starts ${this.node.path} when training data arrives`,
+      eventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [bucket] }, object: { key: [{ prefix }] } } },
+      targets: [{
+        id: 'Pipeline',
+        arn: this.pipelineArn,
+        roleArn: role.role.roleArn,
+        // EventBridge fills these from the event (dynamic path parameters): lineage of the data version.
+        sageMakerPipelineParameters: { pipelineParameterList: [
+          { name: 'InputDataObjectKey', value: '$.detail.object.key' },
+          { name: 'InputDataVersion', value: '$.detail.object.version-id' },
+        ] },
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      }],
+    });
+    rule.node.addDependency(...role.dependable, this.cfnPipeline);
+    return rule;
+  }
+}
+
+function splitS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri)!;
+  return { bucket: m[1], prefix: m[2] };
+}
+
+/** What the role reads the input data from: the URI given, or the input bucket; nothing when neither is known. */
+function inputReadTarget(uri: string | undefined, own: s3.IBucket | undefined): { resources: string[]; ownBucket: boolean } | undefined {
+  if (uri !== undefined && !Token.isUnresolved(uri)) {
+    const { bucket, prefix } = splitS3Uri(uri);
+    const partition = Aws.PARTITION;
+    return { resources: [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/${prefix}*`], ownBucket: false };
+  }
+  return own ? { resources: [own.bucketArn, own.arnForObjects('data/*')], ownBucket: true } : undefined;
+}
+
+/** The spec (if any) and the AWS-only checks, as one error. */
+function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps): PipelineSpec | undefined {
+  const issues: ValidationIssue[] = [];
+  if (props.spec && !props.registry) issues.push({ path: 'registry', message: 'is required by the template (it registers models that pass the gate)', got: 'nothing', expected: 'an IModelRegistry' });
+  if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/.test(props.pipelineName)) {
+    issues.push({ path: 'pipelineName', message: 'is not a SageMaker pipeline name', got: renderValue(props.pipelineName), expected: '1-256 letters, digits and hyphens, starting and ending with a letter or digit' });
+  }
+  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) issues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  let spec: PipelineSpec | undefined;
+  try {
+    spec = props.spec ? parseProps('MlPipeline', scope, id, pipelineSpecSchema, props.spec) : undefined;
+  } catch (e) {
+    if (e instanceof MlopsValidationError && issues.length > 0) throw new MlopsValidationError(e.subject, [...e.issues, ...issues]);
+    throw e;
+  }
+  if (issues.length > 0) throw new MlopsValidationError(subjectOf('MlPipeline', scope, id), issues);
+  return spec;
+}
+
+/** The default template: preprocess → [baseline] → train → evaluate → gate → register | fail. */
+function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: MlPipeline): PipelineStep[] {
+  const instanceOf = (c: PipelineSpec['train']['compute'] | undefined, fallback: string) => (c && c.kind === 'instance' ? c.instanceType : fallback);
+  const processing = (p: PipelineSpec['preprocess']) => ({
+    imageUri: p.image,
+    entrypoint: p.command,
+    arguments: p.arguments,
+    instanceType: instanceOf(p.compute, 'ml.m5.xlarge'),
+    instanceCount: p.instanceCount,
+    volumeSizeGiB: p.volumeSizeGiB,
+    maxRuntimeSeconds: p.maxRuntimeSeconds,
+    environment: p.environment,
+  });
+  const preprocess = new ProcessingStep({
+    name: 'Preprocess',
+    ...processing(spec.preprocess),
+    inputs: [{ name: 'input', source: pipeline.inputDataUri, localPath: '/opt/ml/processing/input' }],
+    outputs: ['train', 'validation', 'test'].map((o) => ({ name: o, localPath: `/opt/ml/processing/${o}` })),
+  });
+  const steps: PipelineStep[] = [preprocess];
+
+  let baseline: QualityCheckStep | undefined;
+  if (spec.dataQualityBaseline) {
+    baseline = new QualityCheckStep({ name: 'DataQualityBaseline', checkType: 'DATA_QUALITY', baselineDataset: preprocess.outputUri('train'), modelPackageGroupName: registry.modelPackageGroupName });
+    steps.push(baseline);
+  }
+
+  const t = spec.train;
+  const compute = t.compute as Extract<typeof t.compute, { kind: 'instance' }>;
+  const train = new TrainingStep({
+    name: 'Train',
+    imageUri: t.image,
+    instanceType: compute.instanceType,
+    instanceCount: t.instanceCount,
+    distribution: t.distribution === 'torch' ? { kind: 'torch' }
+      : t.distribution === 'mpi' ? { kind: 'mpi', processesPerHost: t.processesPerHost ?? compute.info?.accelerator?.count ?? 1 }
+        : { kind: 'none' },
+    hyperparameters: t.hyperparameters,
+    metricDefinitions: t.metricDefinitions,
+    environment: t.environment,
+    channels: [
+      { name: 'train', source: preprocess.outputUri('train'), distribution: t.dataDistribution },
+      { name: 'validation', source: preprocess.outputUri('validation') },
+    ],
+    spot: t.spot ? { maxWaitSeconds: t.spot.maxWaitSeconds ?? Math.min(2 * t.maxRuntimeSeconds, MAX_TRAINING_SECONDS) } : undefined,
+    maxRuntimeSeconds: t.maxRuntimeSeconds,
+    volumeSizeGiB: t.volumeSizeGiB,
+    networkIsolation: t.networkIsolation,
+    interContainerEncryption: t.interContainerEncryption,
+  });
+  steps.push(train);
+
+  const evaluate = new ProcessingStep({
+    name: 'Evaluate',
+    ...processing(spec.evaluate),
+    inputs: [
+      { name: 'model', source: train.modelArtifactsUri, localPath: '/opt/ml/processing/model' },
+      { name: 'test', source: preprocess.outputUri('test'), localPath: '/opt/ml/processing/test' },
+    ],
+    outputs: [{ name: 'evaluation', localPath: '/opt/ml/processing/evaluation' }],
+    propertyFiles: [{ name: 'EvaluationReport', outputName: 'evaluation', filePath: spec.evaluate.reportFile }],
+  });
+  steps.push(evaluate);
+
+  const metric = JsonGet.of('Evaluate', 'EvaluationReport', spec.gate.metric);
+  const register = new RegisterModelStep({
+    name: 'Register',
+    modelPackageGroupName: registry.modelPackageGroupName,
+    imageUri: spec.register.image ?? t.image,
+    modelDataUrl: train.modelArtifactsUri,
+    approvalStatus: spec.register.approvalStatus,
+    contentTypes: spec.register.contentTypes,
+    responseTypes: spec.register.responseTypes,
+    inferenceInstanceTypes: spec.register.inferenceInstanceTypes,
+    modelMetrics: {
+      modelQualityStatistics: { s3Uri: Join.on('/', [evaluate.outputUri('evaluation'), spec.evaluate.reportFile]) },
+      dataQualityStatistics: baseline ? { s3Uri: baseline.calculatedStatistics } : undefined,
+      dataQualityConstraints: baseline ? { s3Uri: baseline.calculatedConstraints } : undefined,
+    },
+    driftCheckBaselines: baseline ? { dataQualityStatistics: { s3Uri: baseline.driftCheckStatistics }, dataQualityConstraints: { s3Uri: baseline.driftCheckConstraints } } : undefined,
+    customerMetadata: {
+      InputDataUri: pipeline.inputDataUri,
+      InputDataVersion: pipeline.inputDataVersion,
+      InputDataObjectKey: pipeline.inputDataObjectKey,
+      PipelineExecutionArn: ExecutionVariable.PIPELINE_EXECUTION_ARN,
+      GateMetric: spec.gate.metric,
+    },
+  });
+  const fail = new FailStep({ name: 'QualityGateFailed', errorMessage: `The model did not pass the quality gate: ${spec.gate.metric} ${spec.gate.comparison} ${spec.gate.threshold} does not hold.` });
+  const threshold = spec.gate.threshold;
+  const condition = spec.gate.comparison === '>=' ? Condition.greaterThanOrEqualTo(metric, threshold)
+    : spec.gate.comparison === '>' ? Condition.greaterThan(metric, threshold)
+      : spec.gate.comparison === '<=' ? Condition.lessThanOrEqualTo(metric, threshold) : Condition.lessThan(metric, threshold);
+  steps.push(new ConditionStep({ name: 'QualityGate', conditions: [condition], ifSteps: [register], elseSteps: [fail] }));
+  return steps;
 }

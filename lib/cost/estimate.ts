@@ -6,6 +6,7 @@
  */
 import { lookupInstanceType, PRICES } from '../catalog';
 import { CfnResource, SynthesizedAssembly, SynthesizedStack } from '../governance/cloud-assembly';
+import { MODEL_TAG, PLATFORM_TAG } from '../spec/governance';
 import { flatText, literalNumber, literalString, parseJsonWithTokens, referencedLogicalIds } from './intrinsics';
 import { HOURS_PER_MONTH, OTHER_PRICES } from './prices';
 import { runsPerMonth, ScheduleError } from './schedule';
@@ -135,10 +136,15 @@ class Estimator {
   }
 
   private modelOf(stack: SynthesizedStack): string | undefined {
+    let platformMade = false;
     for (const r of Object.values(stack.resources)) {
-      const tag = asArray(propsOf(r).Tags).map(asRecord).find((t) => t.Key === 'cdk-mlops:model');
+      const tags = asArray(propsOf(r).Tags).map(asRecord);
+      const tag = tags.find((t) => t.Key === MODEL_TAG);
       if (typeof tag?.Value === 'string') return tag.Value;
+      platformMade ||= tags.some((t) => t.Key === PLATFORM_TAG);
     }
+    // A platform's own stacks carry its tag, and its model stacks the model's: the others are shared.
+    if (platformMade) return undefined;
     for (const prefix of this.platformPrefixes) {
       if (stack.stackName === `${prefix}-shared`) return undefined;
       if (stack.stackName.startsWith(`${prefix}-`)) return stack.stackName.slice(prefix.length + 1);

@@ -71,6 +71,8 @@ export interface JobView {
   readonly interContainerEncryption: unknown;
   readonly vpcConfig: unknown;
   readonly instanceCount: number | undefined;
+  /** The instance type, when the job names one (SageMaker rejects a volume key on local-NVMe types). */
+  readonly instanceType: unknown;
   readonly volumeKmsKeyId: unknown;
   readonly outputKmsKeyId: unknown;
 }
@@ -136,6 +138,7 @@ export function jobsOf(resource: CfnResource): JobView[] {
       interContainerEncryption: network.EnableInterContainerTrafficEncryption,
       vpcConfig: network.VpcConfig,
       instanceCount: num(cluster.InstanceCount),
+      instanceType: cluster.InstanceType,
       volumeKmsKeyId: cluster.VolumeKmsKeyId,
       outputKmsKeyId: obj(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId,
     }];
@@ -151,6 +154,7 @@ export function jobsOf(resource: CfnResource): JobView[] {
       interContainerEncryption: network.EnableInterContainerTrafficEncryption,
       vpcConfig: network.VpcConfig,
       instanceCount: num(cluster.InstanceCount),
+      instanceType: cluster.InstanceType,
       volumeKmsKeyId: cluster.VolumeKmsKeyId,
       outputKmsKeyId: obj(def.MonitoringOutputConfig)?.KmsKeyId,
     }];
@@ -173,6 +177,7 @@ export function jobsOf(resource: CfnResource): JobView[] {
           interContainerEncryption: job.EnableInterContainerTrafficEncryption ?? network.EnableInterContainerTrafficEncryption,
           vpcConfig: job.VpcConfig ?? network.VpcConfig,
           instanceCount: num(resources.InstanceCount),
+          instanceType: resources.InstanceType,
           volumeKmsKeyId: resources.VolumeKmsKeyId,
           outputKmsKeyId: obj(job.OutputDataConfig)?.KmsKeyId,
         });
@@ -186,6 +191,7 @@ export function jobsOf(resource: CfnResource): JobView[] {
           interContainerEncryption: network.EnableInterContainerTrafficEncryption,
           vpcConfig: network.VpcConfig,
           instanceCount: num(cluster.InstanceCount),
+          instanceType: cluster.InstanceType,
           volumeKmsKeyId: cluster.VolumeKmsKeyId,
           outputKmsKeyId: obj(args.ProcessingOutputConfig)?.KmsKeyId ?? obj(args.OutputDataConfig)?.KmsKeyId,
         });
@@ -311,7 +317,7 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       const jobs = jobsOf(resource);
       if (jobs.length === 0) return NA;
       for (const job of jobs) {
-        if (!isSet(job.volumeKmsKeyId)) findings.push(at(job.where, 'no volume KMS key'));
+        if (!isSet(job.volumeKmsKeyId) && allowsVolumeKey(job.instanceType)) findings.push(at(job.where, 'no volume KMS key'));
         if (!isSet(job.outputKmsKeyId)) findings.push(at(job.where, 'no output KMS key'));
       }
       return result(findings);

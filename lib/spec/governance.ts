@@ -10,6 +10,8 @@ export const GOVERNANCE_LEVELS = ['baseline', 'strict'] as const;
 /** The tags an auditor needs on every resource: who answers for it, who pays, how its data is handled. */
 /** The tag every resource of a platform carries (value: the platform name): personas are scoped by it. */
 export const PLATFORM_TAG = 'cdk-mlops:platform';
+/** The tag on every resource of a model's stack: which model it serves. */
+export const MODEL_TAG = 'cdk-mlops:model';
 
 export const DEFAULT_REQUIRED_TAGS = ['owner', 'cost-center', 'data-classification'] as const;
 

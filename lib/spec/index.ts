@@ -8,3 +8,6 @@ export * from './drift-monitor';
 export * from './platform';
 export * from './load';
 export * from './json-schema';
+export * from './pipeline';
+export * from './experiment-tracker';
+export * from './training-cluster';

@@ -8,8 +8,11 @@ import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
 import { governanceSpecSchema, requiredTagsOf } from './governance';
 import { featureStoreSpecSchema } from './feature-store';
+import { experimentTrackerSpecSchema } from './experiment-tracker';
+import { pipelineSpecSchema } from './pipeline';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
+import { refineTrainingCluster, trainingClusterObject } from './training-cluster';
 
 /** ECR image URIs (SageMaker pulls serving images from ECR): `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@sha256:digest]`. */
 export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
@@ -34,7 +37,17 @@ const modelSpec = z.strictObject({
   endpoint: endpointSpecSchema,
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
+  pipeline: pipelineSpecSchema.optional().meta({ description: "How the model is built: preprocess → train → evaluate → quality gate → register into the model's registry (needs 'registry'). @default - no pipeline" }),
 });
+
+/** A TrainingCluster of the platform: the cluster spec, named, and the existing VPC its nodes join on AWS. */
+const platformTrainingCluster = trainingClusterObject.extend({
+  name: z.string().regex(SAGEMAKER_NAME, { error: 'a cluster name: 1-63 letters, digits and hyphens' }),
+  aws: z.strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "a VPC id such as 'vpc-0123456789abcdef0'" }),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "a subnet id such as 'subnet-0123456789abcdef0'" })).min(1).meta({ description: 'Private subnets the nodes run in (one per Availability Zone used).' }),
+  }).meta({ description: 'The existing VPC the nodes join.' }),
+}).superRefine(refineTrainingCluster);
 
 export const platformSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'a platform name: a letter, then up to 63 letters, digits and hyphens (it prefixes stack names)' }),
@@ -47,6 +60,8 @@ export const platformSpecSchema = z.strictObject({
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
   governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   models: z.array(modelSpec).min(1),
+  experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
+  trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
 }).superRefine((p, ctx) => {
   for (const tag of requiredTagsOf(p.governance)) {
     if (!(tag in p.tags)) addIssue(ctx, ['tags', tag], `is required by governance (level '${p.governance.level}')`, { got: 'nothing', expected: `a '${tag}' tag` });
@@ -61,6 +76,15 @@ export const platformSpecSchema = z.strictObject({
       }
     });
   }
+  p.models.forEach((m, i) => {
+    if (m.pipeline && !m.registry) addIssue(ctx, ['models', i, 'pipeline'], 'registers models, but the model has no registry', { got: 'a pipeline without a registry', expected: "a 'registry' section on the model" });
+  });
+  const clusters = new Map<string, number>();
+  p.trainingClusters.forEach((c, i) => {
+    const first = clusters.get(c.name);
+    if (first !== undefined) addIssue(ctx, ['trainingClusters', i, 'name'], `repeats the name of trainingClusters[${first}]`, { got: renderValue(c.name), expected: 'a name no other cluster has' });
+    else clusters.set(c.name, i);
+  });
   const names = new Map<string, number>();
   p.models.forEach((m, i) => {
     const first = names.get(m.name);

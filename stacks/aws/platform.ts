@@ -1,20 +1,22 @@
 /**
  * Renders a PlatformSpec onto AWS: a shared stack (platform key, alarm topic, artifacts and access
- * log buckets) and one stack per model (its registry and endpoint). No stack grows with the number
- * of models, so a platform of any size stays under CloudFormation's 500 resources per stack, and
- * cross-stack references are only the shared topic and buckets.
+ * log buckets), a training stack when the platform has an experiment tracker or training clusters,
+ * and one stack per model (its registry, endpoint and build pipeline). No stack grows with the
+ * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
+ * and cross-stack references are only the shared topic and buckets.
  */
 import { Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DriftMonitor, FeatureStore, IMlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas } from '../../constructs/aws';
+import { DriftMonitor, ExperimentTracker, FeatureStore, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, TrainingCluster } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -59,6 +61,44 @@ export class SharedStack extends Stack {
   }
 }
 
+export interface TrainingStackProps extends StackProps {
+  /** The platform as validated, defaults applied. */
+  readonly spec: PlatformSpec;
+  /** The platform as written: constructs parse their own props. */
+  readonly specInput: PlatformSpecInput;
+  readonly shared: SharedStack;
+}
+
+/** What the platform trains with beyond pipelines: the experiment tracker and the HyperPod clusters. */
+export class TrainingStack extends Stack {
+  public readonly experimentTracker?: ExperimentTracker;
+  public readonly clusters: ReadonlyMap<string, TrainingCluster>;
+
+  constructor(scope: Construct, id: string, props: TrainingStackProps) {
+    super(scope, id, props);
+    const { spec, specInput, shared } = props;
+    if (specInput.experimentTracker) {
+      this.experimentTracker = new ExperimentTracker(this, 'ExperimentTracker', {
+        ...specInput.experimentTracker,
+        name: spec.experimentTracker?.name ?? `${spec.name}-experiments`,
+        accessLogsBucket: shared.accessLogs,
+      });
+    }
+    const clusters = new Map<string, TrainingCluster>();
+    (specInput.trainingClusters ?? []).forEach((input, i) => {
+      const { aws, name, ...clusterInput } = input;
+      // Construct ids are API: the index, never the user's name.
+      const vpc = ec2.Vpc.fromVpcAttributes(this, `ClusterVpc${i}`, {
+        vpcId: aws.vpcId,
+        availabilityZones: aws.subnetIds.map((_, z) => `${this.region}${String.fromCharCode(97 + z)}`),
+        privateSubnetIds: aws.subnetIds,
+      });
+      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: `${spec.name}-${name}`, vpc, vpcSubnets: { subnets: vpc.privateSubnets } }));
+    });
+    this.clusters = clusters;
+  }
+}
+
 export interface ModelStackProps extends StackProps {
   /** The model as validated, defaults applied. */
   readonly model: ModelSpec;
@@ -67,19 +107,17 @@ export interface ModelStackProps extends StackProps {
   readonly shared: SharedStack;
   /** Registries of other models this one deploys from. */
   readonly registries: ReadonlyMap<string, ModelRegistry>;
-  /**
-   * The model's training pipeline, which its drift monitor starts on drift (`drift.retraining`).
-   * INTEGRATION HOOK: AwsPlatform passes none until the spec renders MlPipeline; without one the
-   * monitor alarms and warns (`cdk-mlops:retrainingWithoutPipeline`) instead of retraining.
-   * @default - no retraining
-   */
-  readonly retrainPipeline?: IMlPipeline;
+  /** The platform's name: pipelines are named `<platform>-<model>`. */
+  readonly platformName: string;
+  /** The tracker the model's pipeline logs to. @default - none */
+  readonly experimentTracker?: ExperimentTracker;
 }
 
-/** One model: its registry (if it has one), its endpoint, its feature store and its drift monitor. */
+/** One model: its registry, endpoint, build pipeline, feature store and drift monitor (each but the endpoint optional). */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
   public readonly endpoint: ModelEndpoint;
+  public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
 
@@ -101,6 +139,20 @@ export class ModelStack extends Stack {
       accessLogsBucket: shared.accessLogs,
       ...shared.network?.placement,
     });
+    if (props.modelInput.pipeline) {
+      // parsePlatformSpec has checked that a model with a pipeline has a registry.
+      this.pipeline = new MlPipeline(this, 'Pipeline', {
+        spec: props.modelInput.pipeline,
+        registry: this.registry,
+        pipelineName: `${props.platformName}-${model.name}`,
+        artifactsBucket: shared.artifacts,
+        accessLogsBucket: shared.accessLogs,
+        notificationTopic: shared.alarmTopic,
+        experimentTracker: props.experimentTracker,
+        ...shared.network?.placement,
+      });
+      if (props.experimentTracker) this.addStackDependency(props.experimentTracker.stack, 'its pipeline logs to the experiment tracker');
+    }
     if (props.modelInput.featureStore) {
       this.featureStore = new FeatureStore(this, 'FeatureStore', { ...props.modelInput.featureStore, accessLogsBucket: shared.accessLogs });
     }
@@ -110,7 +162,7 @@ export class ModelStack extends Stack {
         endpoint: this.endpoint,
         alarmTopic: shared.alarmTopic,
         accessLogsBucket: shared.accessLogs,
-        retrainPipeline: props.retrainPipeline,
+        retrainPipeline: this.pipeline,
         ...shared.network?.placement,
       });
     }
@@ -139,6 +191,8 @@ export interface AwsPlatformProps {
 export class AwsPlatform extends Construct {
   public readonly spec: PlatformSpec;
   public readonly shared: SharedStack;
+  /** The experiment tracker and training clusters, when the platform has any. */
+  public readonly training?: TrainingStack;
   public readonly models: ReadonlyMap<string, ModelStack>;
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
@@ -148,15 +202,21 @@ export class AwsPlatform extends Construct {
     const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
     this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: `${spec.name}-shared`, description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
 
+    if (spec.experimentTracker || spec.trainingClusters.length > 0) {
+      this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: `${spec.name}-training`, description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
+    }
+
     // Models whose registry others deploy from are rendered first.
     const order = [...spec.models].sort((a, b) => Number(usesOtherRegistry(a)) - Number(usesOtherRegistry(b)));
     const registries = new Map<string, ModelRegistry>();
     const models = new Map<string, ModelStack>();
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
+      // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).
+      Tags.of(stack).add(MODEL_TAG, model.name, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     }
     this.models = models;
     // A tag change replaces a feature group (and loses its data): tags never reach one.
@@ -167,7 +227,7 @@ export class AwsPlatform extends Construct {
     }
     // The MLOps pack holds this platform's resources to its level; the templates say which, for the audit report.
     MlopsChecks.govern(this, governance);
-    for (const stack of [this.shared, ...models.values()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
+    for (const stack of [this.shared, ...(this.training ? [this.training] : []), ...models.values()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
   }
 }
 

@@ -35,7 +35,7 @@ describe('mlops', () => {
   it('synth --json prints a machine-readable summary', async () => {
     const r = await run(['synth', '--out', path.join(dir, 'o'), '--json']);
     const summary = JSON.parse(r.out) as { stacks: { name: string }[]; findings: { unacknowledged: unknown[] } };
-    expect(summary.stacks).toHaveLength(4);
+    expect(summary.stacks).toHaveLength(5);
     expect(summary.findings.unacknowledged).toEqual([]);
   });
 

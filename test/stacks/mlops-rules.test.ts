@@ -113,6 +113,16 @@ describe('MLOps-SageMakerEncryption', () => {
     expect(violations(s)['MLOps-SageMakerEncryption']).toEqual(['Stack/Bad']);
   });
 
+  it('does not ask a training step on a local-NVMe instance type for a volume key, but does on others', () => {
+    const s = stack();
+    pipeline(s, 'Nvme', [trainingStep('Train', { ResourceConfig: { InstanceCount: 2, InstanceType: 'ml.g5.12xlarge', VolumeSizeInGB: 100 } })]);
+    pipeline(s, 'Ebs', [trainingStep('Train', { ResourceConfig: { InstanceCount: 2, InstanceType: 'ml.m5.xlarge', VolumeSizeInGB: 100 } })]);
+    const report = new MlopsChecks().validateScope(s);
+    const v = report.violations.find((x) => x.ruleName === 'MLOps-SageMakerEncryption');
+    expect(v?.violatingResources.map((r) => r.constructPath)).toEqual(['Stack/Ebs']);
+    expect(v?.description).toContain("step 'Train': no volume KMS key");
+  });
+
   it('reads pipeline steps from the definition body, including a step nested in a Condition', () => {
     const s = stack();
     pipeline(s, 'Ok', [trainingStep('Train')]);

@@ -3,6 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { PlatformSpecInput } from '../../lib/spec';
 import { AwsPlatform } from '../../stacks/aws/platform';
 import { referencePlatform } from '../../stacks/reference-platform';
+import { definitionOf, expectValidDefinition, stepOf } from '../constructs/aws/pipeline-schema';
 
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
 
@@ -28,6 +29,28 @@ describe('AwsPlatform', () => {
   it('renders a shared stack and one stack per model, named after the platform', () => {
     expect(platform.shared.stackName).toBe('mlops-reference-shared');
     expect([...platform.models.values()].map((s) => s.stackName)).toEqual(['mlops-reference-support-assistant', 'mlops-reference-churn', 'mlops-reference-ticket-router']);
+    expect(platform.training?.stackName).toBe('mlops-reference-training');
+  });
+
+  it('builds the GPU model and the churn model with pipelines whose definitions validate against the pipeline schema', () => {
+    const templates = new Map(['support-assistant', 'churn'].map((name) => [name, Template.fromStack(platform.models.get(name)!)]));
+    for (const name of ['support-assistant', 'churn']) {
+      const d = definitionOf(templates.get(name)!);
+      expectValidDefinition(d);
+      expect(stepOf(d, 'Register').Arguments).toMatchObject({ ModelPackageGroupName: name, ModelApprovalStatus: 'PendingManualApproval' });
+    }
+    const llm = stepOf(definitionOf(templates.get('support-assistant')!), 'Train').Arguments;
+    expect(llm).toMatchObject({ EnableManagedSpotTraining: true, ResourceConfig: { InstanceCount: 2, InstanceType: 'ml.g5.12xlarge' }, HyperParameters: { sagemaker_torch_distributed_enabled: 'true' } });
+    expect(stepOf(definitionOf(templates.get('churn')!), 'DataQualityBaseline').CheckType).toBe('DATA_QUALITY');
+    templates.get('churn')!.resourceCountIs('AWS::Scheduler::Schedule', 1);
+  });
+
+  it('gives the pipelines the experiment tracker and renders the HyperPod cluster in the training stack', () => {
+    const d = definitionOf(Template.fromStack(platform.models.get('churn')!));
+    expect(stepOf(d, 'Train').Arguments.Environment.MLFLOW_TRACKING_URI).toContain('mlflow-tracking-server/mlops-reference-experiments');
+    const t = Template.fromStack(platform.training!);
+    t.resourceCountIs('AWS::SageMaker::MlflowTrackingServer', 1);
+    t.hasResourceProperties('AWS::SageMaker::Cluster', { ClusterName: 'mlops-reference-llm', VpcConfig: { Subnets: ['subnet-0a1b2c3d4e5f60781'] } });
   });
 
   it('puts a model registry and its endpoint in the model stack, retained', () => {
@@ -84,10 +107,23 @@ describe('AwsPlatform', () => {
     t.hasResourceProperties('AWS::SageMaker::Endpoint', { Tags: Match.arrayWith([{ Key: 'managed-by', Value: 'cdk-mlops' }]) });
   });
 
-  it('leaves retraining to the pipeline hook: the monitor warns until a pipeline is rendered', () => {
+  it("retrains churn through its own pipeline when its drift monitor alarms", () => {
     const churn = platform.models.get('churn')!;
-    expect(churn.driftMonitor!.retraining).toBeUndefined();
-    Annotations.fromStack(churn).hasWarning('/Platform/churn/DriftMonitor', Match.stringLikeRegexp('no retrainPipeline'));
+    expect(churn.pipeline).toBeDefined();
+    expect(churn.driftMonitor!.retraining).toBeDefined();
+    Annotations.fromStack(churn).hasNoWarning('/Platform/churn/DriftMonitor', Match.stringLikeRegexp('retrain'));
+    // The guard function is told which pipeline to start.
+    Template.fromStack(churn).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PIPELINE_NAME: 'mlops-reference-churn' }) },
+    });
+  });
+
+  it('tags every model stack with its model, so cost and audit read it from the templates', () => {
+    Template.fromStack(platform.models.get('churn')!).hasResourceProperties('AWS::SageMaker::Endpoint', {
+      Tags: Match.arrayWith([{ Key: 'cdk-mlops:model', Value: 'churn' }]),
+    });
+    const group = Object.values(Template.fromStack(platform.models.get('churn')!).findResources('AWS::SageMaker::FeatureGroup'))[0];
+    expect(JSON.stringify(group.Properties.Tags ?? [])).not.toContain('cdk-mlops:model');
   });
 
   it('keeps every stack of a 60-model platform under 500 resources, with a shared stack that does not grow', () => {
@@ -101,8 +137,9 @@ describe('AwsPlatform', () => {
   it('keeps cross-stack references to the shared topic, buckets and key', () => {
     const template = JSON.stringify(Template.fromStack(platform.models.get('support-assistant')!).toJSON());
     const imports = new Set([...template.matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]));
-    // The shared topic, buckets and key, and (strict level) the VPC's two subnets and the model security group.
-    expect(imports.size).toBeLessThanOrEqual(7);
+    // The shared topic, access logs, key, artifacts bucket (ARN and, for the pipeline's S3 paths, its name) and
+    // (strict level) the VPC's two subnets and the model security group.
+    expect(imports.size).toBeLessThanOrEqual(8);
     for (const name of imports) expect(name).toMatch(/^mlops-reference-shared:ExportsOutput(Ref|FnGetAtt)(AlarmTopic|AccessLogs|ModelArtifacts|PlatformKey|Network)/);
   });
 });
