@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { renderValue } from '../errors';
 import { endpointSpecSchema } from './endpoint';
+import { platformKubernetesSchema } from './kubernetes';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
 
@@ -39,6 +40,7 @@ export const platformSpecSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "an AWS region such as 'us-east-1'" }).optional().meta({ description: '@default - the region of the credentials cdk deploy uses' }),
     alarmEmails: z.array(z.email()).default([]).meta({ description: 'Addresses subscribed to the platform alarm topic. @default - none' }),
   }).default({ alarmEmails: [] }),
+  kubernetes: platformKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (namespace, storage class, registry images); ignored on AWS. @default - see each field' }),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every stack.' }),
   models: z.array(modelSpec).min(1),
 }).superRefine((p, ctx) => {
