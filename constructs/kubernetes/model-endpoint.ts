@@ -97,10 +97,14 @@ export class ModelEndpoint extends Construct {
       issues.push({ path: 'scaling.targetGpuUtilizationPercent', message: 'needs an NVIDIA GPU', got: String(spec.scaling.targetGpuUtilizationPercent), expected: 'an NVIDIA accelerator' });
     }
     if (issues.length > 0) throw new MlopsValidationError(subject, issues);
-    for (const field of ['dataCapture', 'alarms'] as const) {
-      if (specInput[field] !== undefined) {
-        Annotations.of(this).addWarning(`[cdk-mlops:k8s-aws-only-${field}] ${field} is AWS-only (${field === 'dataCapture' ? 'captured to S3 by SageMaker' : 'CloudWatch alarms'}); it is not rendered on Kubernetes.`);
-      }
+    const awsOnly: [string, unknown, string][] = [
+      ['dataCapture', specInput.dataCapture, 'captured to S3 by SageMaker'],
+      ['alarms', specInput.alarms, 'CloudWatch alarms'],
+      ['variantName', specInput.variantName, 'a SageMaker production variant'],
+      ['terminationWaitSeconds', specInput.deployment?.terminationWaitSeconds, 'how long SageMaker keeps the blue fleet'],
+    ];
+    for (const [field, value, what] of awsOnly) {
+      if (value !== undefined) Annotations.of(this).addWarning(`[cdk-mlops:k8s-aws-only-${field}] ${field} is AWS-only (${what}); it is not rendered on Kubernetes.`);
     }
 
     // --- Sizing -----------------------------------------------------------------------------

@@ -276,6 +276,13 @@ describe('ModelEndpoint (Kubernetes)', () => {
       expect(warnings).toEqual([expect.stringContaining('k8s-aws-only-dataCapture'), expect.stringContaining('k8s-aws-only-alarms')]);
     });
 
+    it('warns that variantName and terminationWaitSeconds are not rendered on Kubernetes', () => {
+      const stack = new TerraformStack(Testing.app(), 'S');
+      const ep = build(stack, { ...CPU, variantName: 'Primary', deployment: { terminationWaitSeconds: 60 } });
+      const warnings = ep.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data));
+      expect(warnings).toEqual([expect.stringContaining('k8s-aws-only-variantName'), expect.stringContaining('k8s-aws-only-terminationWaitSeconds')]);
+    });
+
     it('warns about nothing when the spec has no AWS-only sections', () => {
       const stack = new TerraformStack(Testing.app(), 'S');
       const ep = build(stack, CPU);
