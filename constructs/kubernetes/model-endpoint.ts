@@ -19,6 +19,7 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { DeploymentV1, DeploymentV1SpecTemplateSpecContainerEnv, DeploymentV1SpecTemplateSpecToleration } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { HorizontalPodAutoscalerV2, HorizontalPodAutoscalerV2SpecMetric } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
@@ -29,7 +30,7 @@ import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { EndpointKubernetesSpec, endpointKubernetesSchema, EndpointSpec, endpointSpecSchema, EndpointSpecInput } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
 import type { ModelRegistry } from './model-registry';
-import { NETWORK_ISOLATION_LABEL, newServiceAccount, restrictedPodSpec, ScratchVolume, selectorLabels, TMP, workloadLabels } from './private/pod';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, NETWORK_ISOLATION_LABEL, newServiceAccount, restrictedPodSpec, ScratchVolume, selectorLabels, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 export interface KubernetesModelSource {
@@ -50,6 +51,12 @@ export interface ModelEndpointProps extends EndpointSpecInput {
    * MLFLOW_TRACKING_URI). @default - the image carries the model
    */
   readonly source?: KubernetesModelSource;
+  /**
+   * Where objects that need CRDs go (serving 'kserve'): a construct in a stack of its own, so the
+   * typed objects plan on a cluster without the CRDs, and the namespace's literal name there.
+   * @default - none: serving 'kserve' is refused
+   */
+  readonly crdScope?: { readonly scope: Construct; readonly namespace: string };
 }
 
 /** The per-pod footprint of an endpoint at full scale, for the namespace's quota. */
@@ -63,13 +70,35 @@ export interface EndpointFootprint {
 
 const COMPONENT = 'model-endpoint';
 
+interface InferenceServiceInputs {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly podLabels: Record<string, string>;
+  readonly selector: Record<string, string>;
+  readonly k8s: EndpointKubernetesSpec;
+  readonly env: DeploymentV1SpecTemplateSpecContainerEnv[];
+  readonly requests: Record<string, string>;
+  readonly limits: Record<string, string>;
+  readonly tolerations: DeploymentV1SpecTemplateSpecToleration[];
+  readonly nodeSelector?: Record<string, string>;
+  readonly scratch: readonly ScratchVolume[];
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly surgePercent: number;
+  readonly containerPort: { name: string; containerPort: number; protocol: string };
+  readonly probe: (periodSeconds: number, failureThreshold: number) => Record<string, unknown>;
+}
+
 export class ModelEndpoint extends Construct {
   public readonly spec: EndpointSpec;
   public readonly kubernetes: EndpointKubernetesSpec;
   public readonly serviceAccount: ServiceAccountV1;
-  public readonly resource: DeploymentV1;
-  public readonly service: ServiceV1;
+  /** The Deployment (serving 'deployment'). */
+  public readonly resource?: DeploymentV1;
+  public readonly service?: ServiceV1;
   public readonly autoscaler?: HorizontalPodAutoscalerV2;
+  /** The KServe InferenceService (serving 'kserve'), in the CRD scope. */
+  public readonly inferenceService?: Manifest;
   public readonly disruptionBudget: PodDisruptionBudgetV1;
   public readonly networkPolicy: NetworkPolicyV1;
   /** `http://<name>:<port>` inside the namespace. */
@@ -79,7 +108,7 @@ export class ModelEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
-    const { namespace, name, partOf, source, ...specInput } = props;
+    const { namespace, name, partOf, source, crdScope, ...specInput } = props;
     const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
     const subject = subjectOf('ModelEndpoint', scope, id);
     const k8s = parseProps('ModelEndpoint', scope, id, endpointKubernetesSchema, specInput.kubernetes ?? {});
@@ -175,79 +204,93 @@ export class ModelEndpoint extends Construct {
     const probe = (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: 'http' }, periodSeconds, timeoutSeconds: 5, failureThreshold });
 
     this.serviceAccount = newServiceAccount(this, namespace, name, labels);
-    const podSpec = restrictedPodSpec({
-      serviceAccountName: this.serviceAccount.metadata.name,
-      uid: 1000,
-      scratch,
-      container: {
-        name: 'model',
-        image: k8s.image,
-        port: [{ name: 'http', containerPort: k8s.port, protocol: 'TCP' }],
-        env,
-        resources: { requests, limits },
-        // Startup covers model loading; liveness only starts once it succeeds.
-        startupProbe: probe(10, Math.ceil(k8s.startupTimeoutSeconds / 10)),
-        readinessProbe: probe(10, 3),
-        livenessProbe: probe(20, 3),
-      },
-      extra: {
-        terminationGracePeriodSeconds: 60,
-        toleration: tolerations.length > 0 ? tolerations : undefined,
-        nodeSelector,
-        topologySpreadConstraint: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] }],
-      },
-    });
-
     const scales = maxReplicas > minReplicas;
-    this.resource = new DeploymentV1(this, 'Resource', {
-      metadata: { name, namespace, labels },
-      spec: {
-        replicas: String(initialReplicas),
-        selector: { matchLabels: selector },
-        minReadySeconds,
-        progressDeadlineSeconds,
-        revisionHistoryLimit: 10,
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: `${surgePercent}%` } },
-        template: { metadata: { labels: podLabels }, spec: podSpec },
-      },
-      // Wait on purpose: `terraform apply` fails when the new pods never become ready (a broken
-      // image or model), so whoever applied learns it there; maxUnavailable 0 keeps the old pods serving.
-      waitForRollout: k8s.waitForRollout,
-      timeouts: { create: `${rolloutMinutes}m`, update: `${rolloutMinutes}m` },
-      // The HPA owns the replica count once it exists: do not reset it on every apply.
-      lifecycle: scales ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
-    });
-    const deploymentName = this.resource.metadata.name;
-
-    this.service = new ServiceV1(this, 'Service', {
-      metadata: { name, namespace, labels },
-      spec: { type: 'ClusterIP', selector, port: [{ name: 'http', port: k8s.port, targetPort: 'http', protocol: 'TCP' }] },
-    });
-    this.url = `http://${name}:${k8s.port}`;
-
-    if (scales) {
-      const metrics: HorizontalPodAutoscalerV2SpecMetric[] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: k8s.targetCpuUtilizationPercent } } }];
-      const sc = spec.scaling;
-      if (sc && k8s.requestsPerSecondMetric) {
-        metrics.push({ type: 'Pods', pods: { metric: { name: k8s.requestsPerSecondMetric }, target: { type: 'AverageValue', averageValue: perSecond(sc.targetInvocationsPerInstance) } } });
+    const containerPort = { name: 'http', containerPort: k8s.port, protocol: 'TCP' };
+    if (k8s.serving === 'kserve') {
+      if (!crdScope) {
+        throw new MlopsValidationError(subject, [{ path: 'kubernetes.serving', message: "'kserve' needs a scope for CRD objects", got: "'kserve' and no crdScope", expected: "a crdScope (the platform's CRD stack), or serving 'deployment'" }]);
       }
-      if (sc?.targetGpuUtilizationPercent !== undefined) {
-        metrics.push({ type: 'Pods', pods: { metric: { name: k8s.gpuUtilizationMetric }, target: { type: 'AverageValue', averageValue: String(sc.targetGpuUtilizationPercent) } } });
-      }
-      const scaleIn = sc?.scaleInCooldownSeconds ?? 300;
-      const scaleOut = sc?.scaleOutCooldownSeconds ?? 60;
-      this.autoscaler = new HorizontalPodAutoscalerV2(this, 'Autoscaler', {
-        metadata: { name, namespace, labels },
-        spec: {
-          minReplicas, maxReplicas,
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
-          metric: metrics,
-          behavior: {
-            scaleUp: [{ stabilizationWindowSeconds: scaleOut, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 100, periodSeconds: 60 }] }],
-            scaleDown: [{ stabilizationWindowSeconds: scaleIn, selectPolicy: 'Min', policy: [{ type: 'Pods', value: 1, periodSeconds: 60 }] }],
-          },
+      this.inferenceService = this.renderInferenceService(crdScope, {
+        name, labels, podLabels, selector, k8s, env, requests, limits, tolerations, nodeSelector, scratch, minReplicas, maxReplicas, surgePercent, containerPort,
+        probe: (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: k8s.port }, periodSeconds, timeoutSeconds: 5, failureThreshold }),
+      });
+      // KServe's Standard mode serves the predictor behind '<name>-predictor' on port 80.
+      this.url = `http://${name}-predictor`;
+    } else {
+      const podSpec = restrictedPodSpec({
+        serviceAccountName: this.serviceAccount.metadata.name,
+        uid: 1000,
+        scratch,
+        container: {
+          name: 'model',
+          image: k8s.image,
+          port: [containerPort],
+          env,
+          resources: { requests, limits },
+          // Startup covers model loading; liveness only starts once it succeeds.
+          startupProbe: probe(10, Math.ceil(k8s.startupTimeoutSeconds / 10)),
+          readinessProbe: probe(10, 3),
+          livenessProbe: probe(20, 3),
+        },
+        extra: {
+          terminationGracePeriodSeconds: 60,
+          toleration: tolerations.length > 0 ? tolerations : undefined,
+          nodeSelector,
+          topologySpreadConstraint: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] }],
         },
       });
+
+      this.resource = new DeploymentV1(this, 'Resource', {
+        metadata: { name, namespace, labels },
+        spec: {
+          replicas: String(initialReplicas),
+          selector: { matchLabels: selector },
+          minReadySeconds,
+          progressDeadlineSeconds,
+          revisionHistoryLimit: 10,
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: `${surgePercent}%` } },
+          template: { metadata: { labels: podLabels }, spec: podSpec },
+        },
+        // Wait on purpose: `terraform apply` fails when the new pods never become ready (a broken
+        // image or model), so whoever applied learns it there; maxUnavailable 0 keeps the old pods serving.
+        waitForRollout: k8s.waitForRollout,
+        timeouts: { create: `${rolloutMinutes}m`, update: `${rolloutMinutes}m` },
+        // The HPA owns the replica count once it exists: do not reset it on every apply.
+        lifecycle: scales ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
+      });
+      const deploymentName = this.resource.metadata.name;
+
+      this.service = new ServiceV1(this, 'Service', {
+        metadata: { name, namespace, labels },
+        spec: { type: 'ClusterIP', selector, port: [{ name: 'http', port: k8s.port, targetPort: 'http', protocol: 'TCP' }] },
+      });
+      this.url = `http://${name}:${k8s.port}`;
+
+      if (scales) {
+        const metrics: HorizontalPodAutoscalerV2SpecMetric[] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: k8s.targetCpuUtilizationPercent } } }];
+        const sc = spec.scaling;
+        if (sc && k8s.requestsPerSecondMetric) {
+          metrics.push({ type: 'Pods', pods: { metric: { name: k8s.requestsPerSecondMetric }, target: { type: 'AverageValue', averageValue: perSecond(sc.targetInvocationsPerInstance) } } });
+        }
+        if (sc?.targetGpuUtilizationPercent !== undefined) {
+          metrics.push({ type: 'Pods', pods: { metric: { name: k8s.gpuUtilizationMetric }, target: { type: 'AverageValue', averageValue: String(sc.targetGpuUtilizationPercent) } } });
+        }
+        const scaleIn = sc?.scaleInCooldownSeconds ?? 300;
+        const scaleOut = sc?.scaleOutCooldownSeconds ?? 60;
+        this.autoscaler = new HorizontalPodAutoscalerV2(this, 'Autoscaler', {
+          metadata: { name, namespace, labels },
+          spec: {
+            minReplicas, maxReplicas,
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
+            metric: metrics,
+            behavior: {
+              scaleUp: [{ stabilizationWindowSeconds: scaleOut, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 100, periodSeconds: 60 }] }],
+              scaleDown: [{ stabilizationWindowSeconds: scaleIn, selectPolicy: 'Min', policy: [{ type: 'Pods', value: 1, periodSeconds: 60 }] }],
+            },
+          },
+        });
+      }
+
     }
 
     // One pod at a time may be evicted by a node drain; with a single replica that is a short outage, never a stuck drain.
@@ -275,6 +318,62 @@ export class ModelEndpoint extends Construct {
       maxPods: maxReplicas + Math.ceil((maxReplicas * surgePercent) / 100),
       cpuMillis, memoryMiB, gpus, neuronDevices: neuron,
     };
+  }
+
+  /**
+   * A KServe InferenceService in RawDeployment mode (KServe 0.17 calls it Standard and converts the
+   * annotation; older releases know only RawDeployment): KServe creates the Deployment, Service and
+   * HPA from the predictor, with the same pod as serving 'deployment' would run.
+   */
+  private renderInferenceService(crd: { scope: Construct; namespace: string }, o: InferenceServiceInputs): Manifest {
+    const scratch = apiScratchVolumes(o.scratch);
+    const manifest = {
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: {
+        name: o.name,
+        namespace: crd.namespace,
+        labels: o.labels,
+        annotations: { 'serving.kserve.io/deploymentMode': 'RawDeployment', 'serving.kserve.io/autoscalerClass': 'hpa' },
+      },
+      spec: {
+        predictor: {
+          labels: o.podLabels,
+          serviceAccountName: o.name,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          minReplicas: o.minReplicas,
+          maxReplicas: o.maxReplicas,
+          scaleMetric: 'cpu',
+          scaleTarget: o.k8s.targetCpuUtilizationPercent,
+          deploymentStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: `${o.surgePercent}%` } },
+          securityContext: apiPodSecurityContext(1000),
+          terminationGracePeriodSeconds: 60,
+          ...(o.tolerations.length > 0 ? { tolerations: o.tolerations } : {}),
+          ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: o.selector } }],
+          volumes: scratch.volumes,
+          containers: [{
+            name: 'kserve-container',
+            image: o.k8s.image,
+            ports: [o.containerPort],
+            env: o.env,
+            resources: { requests: o.requests, limits: o.limits },
+            startupProbe: o.probe(10, Math.ceil(o.k8s.startupTimeoutSeconds / 10)),
+            readinessProbe: o.probe(10, 3),
+            livenessProbe: o.probe(20, 3),
+            securityContext: apiContainerSecurityContext(),
+            volumeMounts: scratch.volumeMounts,
+          }],
+        },
+      },
+    };
+    return new Manifest(crd.scope, 'InferenceService', {
+      manifest,
+      // Wait on purpose, as a Deployment would: apply fails when the predictor never becomes ready.
+      wait: o.k8s.waitForRollout ? { condition: [{ type: 'Ready', status: 'True' }] } : undefined,
+      timeouts: { create: '60m', update: '60m', delete: '10m' },
+    });
   }
 }
 

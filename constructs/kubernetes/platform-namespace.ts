@@ -63,6 +63,8 @@ export class PlatformNamespace extends Construct {
    * Terraform creates the namespace first.
    */
   public readonly name: string;
+  /** The namespace's name as a literal, for objects in other stacks (kubernetes_manifest in the CRD stack). */
+  public readonly namespaceName: string;
   public readonly resource: NamespaceV1;
   public readonly defaultDeny: NetworkPolicyV1;
   public readonly allowDns: NetworkPolicyV1;
@@ -82,6 +84,7 @@ export class PlatformNamespace extends Construct {
     });
     const ns = this.resource.metadata.name;
     this.name = ns;
+    this.namespaceName = p.name;
 
     this.defaultDeny = new NetworkPolicyV1(this, 'DefaultDeny', {
       metadata: { name: 'default-deny', namespace: ns, labels },

@@ -30,6 +30,7 @@ export const endpointKubernetesSchema = z.strictObject({
   allowFromNamespaces: z.array(dnsLabel()).default([]).meta({ description: "Namespaces (e.g. the ingress controller's) whose pods may call the endpoint's port, besides its own namespace. @default - none" }),
   cpu: z.string().regex(CPU_QUANTITY, { error: "a CPU quantity such as '2', '0.5' or '500m'" }).optional().meta({ description: 'CPU request per pod. @default - 3/4 of the vCPUs of the resolved instance type (room for the kubelet and daemons on a node of that size)' }),
   memoryMiB: int(64).optional().meta({ description: 'Memory request and limit per pod in MiB. @default - 3/4 of the memory of the resolved instance type, or the serverless memory size' }),
+  serving: z.enum(['deployment', 'kserve']).default('deployment').meta({ description: "'deployment': a Deployment, Service and HorizontalPodAutoscaler of our own; 'kserve': a KServe InferenceService in RawDeployment (Standard) mode, in the platform's CRD stack, which creates them. @default 'deployment'" }),
   waitForRollout: z.boolean().default(true).meta({ description: 'Make `terraform apply` wait until the rollout is complete (and fail if it stalls). @default true' }),
 });
 

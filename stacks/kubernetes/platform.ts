@@ -21,12 +21,28 @@ export function objectName(model: string): string {
   return model.toLowerCase();
 }
 
-/** A whole platform on Kubernetes, in one stack. Each model's objects live under a construct named after it, as on AWS. */
+/**
+ * The objects of a platform that need CRDs (KServe InferenceServices), in a stack of their own named
+ * `<platform>-crds`: apply it after the platform stack, on a cluster that has the CRDs.
+ */
+export class KubernetesCrdStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new KubernetesProvider(this, 'kubernetes', {});
+  }
+}
+
+/**
+ * A whole platform on Kubernetes, in one stack of typed resources (plus a CRD stack when an endpoint
+ * is served by KServe). Each model's objects live under a construct named after it, as on AWS.
+ */
 export class KubernetesPlatformStack extends TerraformStack {
   public readonly spec: PlatformSpec;
   public readonly namespace: PlatformNamespace;
   public readonly registries: ReadonlyMap<string, ModelRegistry>;
   public readonly endpoints: ReadonlyMap<string, ModelEndpoint>;
+  /** The stack of objects that need CRDs; undefined when the platform has none. */
+  public readonly crdStack?: KubernetesCrdStack;
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
@@ -75,15 +91,24 @@ export class KubernetesPlatformStack extends TerraformStack {
     }
     this.registries = registries;
 
+    const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
+    if (kserve) {
+      this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`);
+      this.crdStack.addDependency(this);
+    }
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of spec.models) {
       const input = props.spec.models.find((m) => m.name === model.name)!;
+      const crdScope = this.crdStack && model.endpoint.kubernetes?.serving === 'kserve'
+        ? { scope: new Construct(this.crdStack, model.name), namespace: this.namespace.namespaceName }
+        : undefined;
       const endpoint = new ModelEndpoint(scopes.get(model.name)!, 'Endpoint', {
         ...input.endpoint,
         namespace: this.namespace.name,
         name: objectName(model.name),
         partOf,
         source: sourceOf(model, registries),
+        crdScope,
       });
       const f = endpoint.footprint;
       this.namespace.reserve({ pods: f.maxPods, cpuMillis: f.maxPods * f.cpuMillis, memoryMiB: f.maxPods * f.memoryMiB, gpus: f.maxPods * f.gpus, neuronDevices: f.maxPods * f.neuronDevices });

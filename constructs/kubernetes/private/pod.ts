@@ -107,3 +107,21 @@ export function newServiceAccount(scope: Construct, namespace: string, name: str
     automountServiceAccountToken: false,
   });
 }
+
+/** {@link restrictedPodSecurityContext} in Kubernetes API form (for kubernetes_manifest objects). */
+export function apiPodSecurityContext(uid: number): Record<string, unknown> {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** {@link restrictedContainerSecurityContext} in Kubernetes API form. */
+export function apiContainerSecurityContext(): Record<string, unknown> {
+  return { runAsNonRoot: true, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+/** Scratch volumes and their mounts in Kubernetes API form. */
+export function apiScratchVolumes(volumes: readonly ScratchVolume[]): { volumes: Record<string, unknown>[]; volumeMounts: Record<string, unknown>[] } {
+  return {
+    volumes: volumes.map((v) => ({ name: v.name, emptyDir: v.medium ? { medium: v.medium, sizeLimit: v.sizeLimit } : { sizeLimit: v.sizeLimit } })),
+    volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: v.path })),
+  };
+}

@@ -3,7 +3,11 @@
  * kubernetes_* resource back into the Kubernetes API object it creates, and validate that object
  * with kubernetes-models (schemas generated from the Kubernetes OpenAPI, not written here).
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { ValidateFunction } from 'ajv';
 import { Testing } from 'cdktf';
+import YAML from 'yaml';
 import { Construct } from 'constructs';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -171,4 +175,49 @@ export function expectValidationError(fn: () => unknown, kind: string, ...expect
 /** The pod spec (API form) of a Deployment or StatefulSet object. */
 export function podSpecOf(o: Json): Json & { containers: Json[]; volumes?: Json[] } {
   return ((o.spec as Json).template as Json).spec as Json & { containers: Json[] };
+}
+
+// --- CRD objects (kubernetes_manifest) --------------------------------------------------------
+/** The CRDs in ../shared/schemas (written elsewhere: KServe, Kueue, Kubeflow Trainer), by `group/version/Kind`. */
+let crdValidators: Map<string, ValidateFunction> | undefined;
+function crdValidatorsOf(): Map<string, ValidateFunction> {
+  if (crdValidators) return crdValidators;
+  const dir = path.join(__dirname, '..', '..', '..', '..', 'shared', 'schemas');
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  crdValidators = new Map();
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    const crd = YAML.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { spec: { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: object } }[] } };
+    for (const v of crd.spec.versions.filter((x) => x.served)) {
+      const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
+      crdValidators.set(key, ajv.compile(v.schema.openAPIV3Schema));
+    }
+  }
+  return crdValidators;
+}
+
+/** The object of every kubernetes_manifest resource of a synthesized scope. */
+export function manifests(tf: Synth): (Json & { apiVersion: string; kind: string; metadata: Json; spec: Json })[] {
+  return resources(tf, 'kubernetes_manifest').map((r) => r.manifest as Json & { apiVersion: string; kind: string; metadata: Json; spec: Json });
+}
+
+/** Validates every kubernetes_manifest object against the openAPIV3Schema of its CRD's served version. Throws on an unknown kind. */
+export function validateManifests(tf: Synth): number {
+  const validators = crdValidatorsOf();
+  let n = 0;
+  for (const m of manifests(tf)) {
+    const key = `${m.apiVersion}/${m.kind}`;
+    const validate = validators.get(key);
+    if (!validate) throw new Error(`no CRD schema for ${key} in ../shared/schemas`);
+    const what = `${m.kind} '${String(m.metadata.name)}'`;
+    if (!validate(m)) throw new Error(`${what} does not match its CRD schema: ${JSON.stringify(validate.errors)}`);
+    n++;
+  }
+  return n;
+}
+
+/** Validates one object against the CRD schema of its kind (for tests that the validator can fail). */
+export function validateAgainstCrd(m: Json & { apiVersion: string; kind: string }): ValidateFunction['errors'] {
+  const validate = crdValidatorsOf().get(`${m.apiVersion}/${m.kind}`)!;
+  validate(m);
+  return validate.errors;
 }

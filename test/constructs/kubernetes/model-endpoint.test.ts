@@ -41,7 +41,7 @@ describe('ModelEndpoint (Kubernetes)', () => {
     it("makes the Deployment the primary child 'Resource'", () => {
       synth((scope) => {
         const ep = build(scope, CPU);
-        expect(ep.resource.node.id).toBe('Resource');
+        expect(ep.resource!.node.id).toBe('Resource');
       });
     });
 

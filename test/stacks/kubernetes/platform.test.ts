@@ -10,7 +10,7 @@ import { AwsPlatform } from '../../../stacks/aws/platform';
 import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
 import { referencePlatform } from '../../../stacks/reference-platform';
-import { Json, ofKind, podSpecOf, Synth, validateAll } from '../../constructs/kubernetes/helpers';
+import { Json, manifests, ofKind, podSpecOf, Synth, validateAll, validateManifests } from '../../constructs/kubernetes/helpers';
 
 function kubernetesOf(spec: PlatformSpecInput): { stack: KubernetesPlatformStack; tf: Synth } {
   const stack = new KubernetesPlatformStack(Testing.app(), spec.name, { spec });
@@ -96,6 +96,22 @@ describe('KubernetesPlatformStack', () => {
     };
     const env = podSpecOf(ofKind(kubernetesOf(spec).tf, 'Deployment').find((d) => d.metadata.name === 'churn')!).containers[0].env;
     expect(env).toContainEqual({ name: 'MODEL_URI', value: 'models:/churn/4' });
+  });
+
+  it('creates no CRD stack when no endpoint needs a CRD', () => {
+    expect(kubernetesOf(referencePlatform).stack.crdStack).toBeUndefined();
+  });
+
+  it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
+    const llm = referencePlatform.models[0];
+    const spec: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...llm.endpoint.kubernetes, serving: 'kserve' } } }] };
+    const { stack, tf } = kubernetesOf(spec);
+    expect(stack.crdStack!.node.id).toBe('mlops-reference-crds');
+    expect(stack.crdStack!.dependencies).toContain(stack);
+    expect(tf.resource.kubernetes_manifest).toBeUndefined();
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    expect(validateManifests(crds)).toBe(1);
+    expect(manifests(crds)[0].metadata.namespace).toBe('mlops-reference');
   });
 
   it('uses the namespace the spec names', () => {
