@@ -17,7 +17,7 @@ function kserve(input: EndpointSpecInput = KSERVE): { typed: Synth; crds: Synth;
   const app = Testing.app();
   const typed = new TerraformStack(app, 'typed');
   const crds = new TerraformStack(app, 'crds');
-  const endpoint = new ModelEndpoint(typed, 'Endpoint', { ...input, namespace: 'ml', name: 'support-assistant', partOf: 'p', crdScope: { scope: new Construct(crds, 'support-assistant'), namespace: 'ml' } } as ModelEndpointProps);
+  const endpoint = new ModelEndpoint(typed, 'Endpoint', { ...input, namespace: 'ml', name: 'support-assistant', partOf: 'p', crdScope: { scope: new Construct(crds, 'support-assistant'), namespace: 'ml' } });
   return { typed: JSON.parse(Testing.synth(typed)) as Synth, crds: JSON.parse(Testing.synth(crds)) as Synth, endpoint };
 }
 
@@ -83,7 +83,7 @@ describe('ModelEndpoint served by KServe', () => {
 
   it('is refused without a CRD scope to put it in', () => {
     expectValidationError(
-      () => new ModelEndpoint(new TerraformStack(Testing.app(), 'S'), 'Endpoint', { ...KSERVE, namespace: 'ml', name: 'x', partOf: 'p' } as ModelEndpointProps),
+      () => new ModelEndpoint(new TerraformStack(Testing.app(), 'S'), 'Endpoint', { ...KSERVE, namespace: 'ml', name: 'x', partOf: 'p' }),
       'ModelEndpoint', { path: 'kubernetes.serving', message: /kserve/ },
     );
   });
