@@ -1,6 +1,6 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { ModelEndpoint, ModelEndpointProps } from '../../../constructs/kubernetes';
+import { ModelEndpoint } from '../../../constructs/kubernetes';
 import { EndpointSpecInput } from '../../../lib/spec';
 import { expectValidationError, Json, manifests, ofKind, Synth, validateAgainstCrd, validateAll, validateManifests } from './helpers';
 
