@@ -178,21 +178,55 @@ export function podSpecOf(o: Json): Json & { containers: Json[]; volumes?: Json[
 }
 
 // --- CRD objects (kubernetes_manifest) --------------------------------------------------------
-/** The CRDs in ../shared/schemas (written elsewhere: KServe, Kueue, Kubeflow Trainer), by `group/version/Kind`. */
-let crdValidators: Map<string, ValidateFunction> | undefined;
-function crdValidatorsOf(): Map<string, ValidateFunction> {
-  if (crdValidators) return crdValidators;
-  const dir = path.join(__dirname, '..', '..', '..', '..', 'shared', 'schemas');
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  crdValidators = new Map();
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    const crd = YAML.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { spec: { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: object } }[] } };
-    for (const v of crd.spec.versions.filter((x) => x.served)) {
-      const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
-      crdValidators.set(key, ajv.compile(v.schema.openAPIV3Schema));
-    }
-  }
-  return crdValidators;
+/**
+ * The CRD schemas in ../shared/schemas (written elsewhere: KServe, Kueue, Kubeflow Trainer), compiled
+ * on first use per `group/version/Kind`: the files are named `<group>_<plural>.yaml`.
+ */
+const CRD_DIR = path.join(__dirname, '..', '..', '..', '..', 'shared', 'schemas');
+/** Parsed CRDs cached as JSON (parsing the 39,000-line KServe YAML takes seconds; JSON.parse, milliseconds). */
+const CACHE_DIR = path.join(__dirname, '..', '..', '.generated', 'crds');
+
+interface Crd { spec: { names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: SchemaNode } }[] } }
+interface SchemaNode { properties?: Record<string, SchemaNode>; [k: string]: unknown }
+
+function readCrd(file: string): Crd {
+  const cached = path.join(CACHE_DIR, `${path.basename(file)}.${fs.statSync(file).size}.json`);
+  if (fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, 'utf8')) as Crd;
+  const crd = YAML.parse(fs.readFileSync(file, 'utf8')) as Crd;
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const tmp = `${cached}.${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(crd));
+  fs.renameSync(tmp, cached); // atomic: parallel workers never read half a file
+  return crd;
+}
+
+const crdValidators = new Map<string, ValidateFunction>();
+/**
+ * A validator for objects of `kind` whose spec has exactly `specKeys`: the served version's schema
+ * with `spec.properties` cut to those keys (compiling the whole KServe schema takes seconds; the
+ * fields the object does not have cannot fail), so every field the object has is checked.
+ */
+function crdValidator(apiVersion: string, kind: string, specKeys: readonly string[]): ValidateFunction | undefined {
+  const key = `${apiVersion}/${kind}/${[...specKeys].sort().join(',')}`;
+  const cached = crdValidators.get(key);
+  if (cached) return cached;
+  const [group, version] = apiVersion.split('/');
+  const file = path.join(CRD_DIR, `${group}_${kind.toLowerCase()}s.yaml`);
+  if (!fs.existsSync(file)) return undefined;
+  const crd = readCrd(file);
+  const served = crd.spec.versions.find((v) => v.served && v.name === version);
+  if (!served || crd.spec.names.kind !== kind) return undefined;
+  const root = served.schema.openAPIV3Schema;
+  const spec = root.properties?.spec;
+  const known = Object.keys(spec?.properties ?? {});
+  const unknown = specKeys.filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new Error(`${kind} has no spec field(s) ${unknown.join(', ')} in its CRD`);
+  const cut: SchemaNode = spec
+    ? { ...root, properties: { ...root.properties, spec: { ...spec, properties: Object.fromEntries(specKeys.map((k) => [k, spec.properties![k]])) } } }
+    : root;
+  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(cut);
+  crdValidators.set(key, validate);
+  return validate;
 }
 
 /** The object of every kubernetes_manifest resource of a synthesized scope. */
@@ -202,12 +236,10 @@ export function manifests(tf: Synth): (Json & { apiVersion: string; kind: string
 
 /** Validates every kubernetes_manifest object against the openAPIV3Schema of its CRD's served version. Throws on an unknown kind. */
 export function validateManifests(tf: Synth): number {
-  const validators = crdValidatorsOf();
   let n = 0;
   for (const m of manifests(tf)) {
-    const key = `${m.apiVersion}/${m.kind}`;
-    const validate = validators.get(key);
-    if (!validate) throw new Error(`no CRD schema for ${key} in ../shared/schemas`);
+    const validate = crdValidator(m.apiVersion, m.kind, Object.keys(m.spec ?? {}));
+    if (!validate) throw new Error(`no served CRD schema for ${m.apiVersion} ${m.kind} in ../shared/schemas`);
     const what = `${m.kind} '${String(m.metadata.name)}'`;
     if (!validate(m)) throw new Error(`${what} does not match its CRD schema: ${JSON.stringify(validate.errors)}`);
     n++;
@@ -217,7 +249,7 @@ export function validateManifests(tf: Synth): number {
 
 /** Validates one object against the CRD schema of its kind (for tests that the validator can fail). */
 export function validateAgainstCrd(m: Json & { apiVersion: string; kind: string }): ValidateFunction['errors'] {
-  const validate = crdValidatorsOf().get(`${m.apiVersion}/${m.kind}`)!;
+  const validate = crdValidator(m.apiVersion, m.kind, Object.keys((m.spec as Json | undefined) ?? {}))!;
   validate(m);
   return validate.errors;
 }

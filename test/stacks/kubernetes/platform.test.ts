@@ -17,13 +17,17 @@ function kubernetesOf(spec: PlatformSpecInput): { stack: KubernetesPlatformStack
   return { stack, tf: JSON.parse(Testing.synth(stack)) as Synth };
 }
 
+/** The reference platform on Kubernetes, synthesized once for the tests that only read it. */
+let reference: { stack: KubernetesPlatformStack; tf: Synth } | undefined;
+const referenceOnKubernetes = () => (reference ??= kubernetesOf(referencePlatform));
+
 const named = (objects: (Json & { metadata: Json })[], name: string) => objects.find((o) => o.metadata.name === name)!;
 
 describe('the reference platform on both targets', () => {
   // One spec, two renderers, in the same test: the same models, sizes and scaling bounds.
   it('renders the same models with the same compute and scaling on AWS and on Kubernetes', () => {
     const aws = new AwsPlatform(new App(), 'Platform', { spec: referencePlatform });
-    const { tf } = kubernetesOf(referencePlatform);
+    const { tf } = referenceOnKubernetes();
 
     for (const model of referencePlatform.models) {
       const awsStack: Stack = aws.models.get(model.name)!;
@@ -54,12 +58,12 @@ describe('the reference platform on both targets', () => {
 
 describe('KubernetesPlatformStack', () => {
   it('renders only valid Kubernetes objects for the reference platform', () => {
-    const { tf } = kubernetesOf(referencePlatform);
+    const { tf } = referenceOnKubernetes();
     expect(validateAll(tf)).toBeGreaterThan(30);
   });
 
   it('puts every object in the platform namespace, which is created first', () => {
-    const { tf } = kubernetesOf(referencePlatform);
+    const { tf } = referenceOnKubernetes();
     const [ns] = ofKind(tf, 'Namespace');
     expect(ns.metadata.name).toBe('mlops-reference');
     for (const o of [...ofKind(tf, 'Deployment'), ...ofKind(tf, 'NetworkPolicy'), ...ofKind(tf, 'ServiceAccount')]) {
@@ -68,7 +72,7 @@ describe('KubernetesPlatformStack', () => {
   });
 
   it('gives every workload its own ServiceAccount and NetworkPolicy on top of the default deny', () => {
-    const { tf } = kubernetesOf(referencePlatform);
+    const { tf } = referenceOnKubernetes();
     const workloads = [...ofKind(tf, 'Deployment'), ...ofKind(tf, 'StatefulSet')];
     const accounts = new Set(workloads.map((w) => podSpecOf(w).serviceAccountName));
     expect(accounts.size).toBe(workloads.length);
@@ -77,12 +81,12 @@ describe('KubernetesPlatformStack', () => {
   });
 
   it("sizes the quota to every workload at full scale plus surge: 7 GPUs for support-assistant's 6 pods + 1 surging", () => {
-    const [quota] = ofKind(kubernetesOf(referencePlatform).tf, 'ResourceQuota');
+    const [quota] = ofKind(referenceOnKubernetes().tf, 'ResourceQuota');
     expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '7', persistentvolumeclaims: '2', 'requests.storage': '120Gi' });
   });
 
   it('runs one MLflow server that every registry shares, and binds the viewer group', () => {
-    const { stack, tf } = kubernetesOf(referencePlatform);
+    const { stack, tf } = referenceOnKubernetes();
     expect([...stack.registries.keys()]).toEqual(['support-assistant', 'churn']);
     expect(stack.registries.get('churn')!.server).toBe(stack.registries.get('support-assistant')!.server);
     expect(ofKind(tf, 'StatefulSet')).toHaveLength(1);
@@ -99,7 +103,7 @@ describe('KubernetesPlatformStack', () => {
   });
 
   it('creates no CRD stack when no endpoint needs a CRD', () => {
-    expect(kubernetesOf(referencePlatform).stack.crdStack).toBeUndefined();
+    expect(referenceOnKubernetes().stack.crdStack).toBeUndefined();
   });
 
   it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
