@@ -34,7 +34,8 @@ export const referencePlatform: PlatformSpecInput = {
         deployment: { strategy: 'canary', canaryPercent: 10, waitIntervalSeconds: 600 },
         alarms: { latencyP99Ms: 5000 },
         dataCapture: { samplingPercent: 10, retentionDays: 30 },
-        // Text Generation Inference, the server inside the SageMaker TGI image, with the model baked in.
+        // Text Generation Inference (the server inside the SageMaker TGI image) with the model baked in,
+        // listening on 8080 (PORT=8080 in the image): a non-root pod cannot bind port 80.
         kubernetes: { image: 'ghcr.io/cdk-mlops/support-assistant-tgi:2.4.0', port: 8080, healthPath: '/health', startupTimeoutSeconds: 900, allowFromNamespaces: ['ingress-nginx'] },
       },
     },

@@ -21,7 +21,8 @@ export const CPU_QUANTITY = /^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$/;
 
 export const endpointKubernetesSchema = z.strictObject({
   image: imageReference().optional().meta({ description: "The serving image on Kubernetes (any registry), carrying the model or loading it from the registry. Required by the Kubernetes target: SageMaker's ECR images and S3 model data are AWS-only. @default - none" }),
-  port: int(1, 65535).default(8080).meta({ description: "The container's HTTP port. @default 8080 (the SageMaker serving contract)" }),
+  // A non-root container with every capability dropped cannot bind a port below 1024.
+  port: int(1024, 65535).default(8080).meta({ description: "The container's HTTP port, 1024 or above (the pod runs non-root without NET_BIND_SERVICE). @default 8080 (the SageMaker serving contract)" }),
   healthPath: z.string().regex(/^\/[\w./-]*$/, { error: "an HTTP path starting with '/'" }).default('/ping').meta({ description: "Path of the readiness, liveness and startup probes. @default '/ping' (the SageMaker serving contract)" }),
   startupTimeoutSeconds: int(10, 3600).default(600).meta({ description: 'How long a new pod may take to load its model before it is restarted. @default 600' }),
   targetCpuUtilizationPercent: int(1, 100).default(70).meta({ description: 'HorizontalPodAutoscaler target on average CPU utilization of requests. @default 70' }),

@@ -4,7 +4,7 @@
  * and one endpoint per model. Objects that need CRDs (KServe, Kueue, Argo, Prometheus rules) go in a
  * stack of their own so this one plans on a cluster without them; this version renders none.
  */
-import { TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { KubernetesModelSource, ModelEndpoint, ModelRegistry, PlatformNamespace } from '../../constructs/kubernetes';
@@ -29,6 +29,7 @@ export class KubernetesCrdStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     new KubernetesProvider(this, 'kubernetes', {});
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
   }
 }
 
@@ -60,6 +61,9 @@ export class KubernetesPlatformStack extends TerraformStack {
 
     // The provider reads the cluster from the environment (KUBE_CONFIG_PATH and KUBE_CTX, or in-cluster).
     new KubernetesProvider(this, 'kubernetes', {});
+    // State beside the stack's Terraform JSON, not at an absolute path of the machine that synthesized
+    // it; replace it with a remote backend (`stack.addOverride('terraform.backend', ...)`) for a team.
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
     const partOf = spec.name;
     this.namespace = new PlatformNamespace(this, 'Namespace', {
       name: k8s.namespace ?? spec.name.toLowerCase(),

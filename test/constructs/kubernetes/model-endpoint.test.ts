@@ -142,11 +142,11 @@ describe('ModelEndpoint (Kubernetes)', () => {
 
   describe('probes and rollout', () => {
     it('probes the health path: startup covers model loading, then readiness and liveness', () => {
-      const c = containerOf({ ...CPU, kubernetes: { image: IMAGE, healthPath: '/health', startupTimeoutSeconds: 300, port: 80 } });
+      const c = containerOf({ ...CPU, kubernetes: { image: IMAGE, healthPath: '/health', startupTimeoutSeconds: 300, port: 8000 } });
       expect(c.startupProbe).toMatchObject({ httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, failureThreshold: 30 });
       expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/health', port: 'http' } });
       expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/health', port: 'http' } });
-      expect(c.ports).toEqual([{ name: 'http', containerPort: 80, protocol: 'TCP' }]);
+      expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }]);
     });
 
     it("probes /ping on 8080 by default (SageMaker's serving contract)", () => {
@@ -305,6 +305,11 @@ describe('ModelEndpoint (Kubernetes)', () => {
 
     it('rejects a port out of range', () => {
       expectValidationError(() => endpoint({ ...CPU, kubernetes: { image: IMAGE, port: 70000 } }), 'ModelEndpoint', { path: 'kubernetes.port' });
+    });
+
+    it('rejects a privileged port, which a non-root container without capabilities cannot bind', () => {
+      const err = expectValidationError(() => endpoint({ ...CPU, kubernetes: { image: IMAGE, port: 80 } }), 'ModelEndpoint', { path: 'kubernetes.port' });
+      expect(err.message).toContain('≥ 1024');
     });
 
     it('rejects a health path that is not a path', () => {

@@ -150,6 +150,8 @@ describe('synthKubernetesPlatform', () => {
     const file = path.join(out, 'stacks', 'mlops-reference', 'cdk.tf.json');
     const tf = JSON.parse(fs.readFileSync(file, 'utf8')) as Synth & { provider: Json };
     expect(Object.keys(tf.provider)).toEqual(['kubernetes']);
+    // Reproducible output: no absolute path of the machine that synthesized it.
+    expect((tf as unknown as { terraform: { backend: Json } }).terraform.backend).toEqual({ local: { path: 'terraform.mlops-reference.tfstate' } });
     expect(validateAll(tf)).toBeGreaterThan(30);
   });
 
