@@ -51,7 +51,8 @@ export class ModelRegistry extends Construct {
     if (specInput.notifyOn !== undefined) {
       Annotations.of(this).addWarning('[cdk-mlops:k8s-aws-only-notify-on] notifyOn raises EventBridge events on AWS; MLflow has no approval events, so it is not rendered on Kubernetes.');
     }
-    this.registeredModelName = spec.name ?? id;
+    // As on AWS, a registry without a name is named after its construct path.
+    this.registeredModelName = spec.name ?? this.node.path.replace(/\//g, '-');
     if (server) {
       this.server = server;
       return;

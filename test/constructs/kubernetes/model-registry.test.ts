@@ -30,6 +30,14 @@ describe('ModelRegistry (Kubernetes)', () => {
     });
   });
 
+  it('names the registered model after its construct path when the spec gives no name', () => {
+    synth((scope) => {
+      const r = build(scope);
+      expect(r.registeredModelName).toBe(r.node.path.replace(/\//g, '-'));
+      expect(r.registeredModelName).toMatch(/Registry$/);
+    });
+  });
+
   describe('PostgreSQL', () => {
     it('keeps its volume when the StatefulSet is deleted or scaled down', () => {
       const { json } = registry();
