@@ -26,8 +26,8 @@ import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disrup
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { kubernetesAcceleratorFor } from '../../lib/catalog';
-import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
-import { EndpointKubernetesSpec, endpointKubernetesSchema, EndpointSpec, endpointSpecSchema, EndpointSpecInput } from '../../lib/spec';
+import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
+import { DNS_LABEL, EndpointKubernetesSpec, endpointKubernetesSchema, EndpointSpec, endpointSpecSchema, EndpointSpecInput } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
 import type { ModelRegistry } from './model-registry';
 import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, NETWORK_ISOLATION_LABEL, newServiceAccount, restrictedPodSpec, ScratchVolume, selectorLabels, TMP, workloadLabels } from './private/pod';
@@ -69,6 +69,8 @@ export interface EndpointFootprint {
 }
 
 const COMPONENT = 'model-endpoint';
+/** A Kubernetes label value. */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 interface InferenceServiceInputs {
   readonly name: string;
@@ -116,6 +118,14 @@ export class ModelEndpoint extends Construct {
     this.kubernetes = k8s;
 
     const issues: ValidationIssue[] = [];
+    if (!DNS_LABEL.test(name)) {
+      issues.push({ path: 'name', message: 'is not a Kubernetes object name', got: renderValue(name), expected: 'a DNS-1123 label: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
+    } else if (k8s.serving === 'kserve' && name.length > 53) {
+      issues.push({ path: 'name', message: "is too long for KServe, which appends '-predictor'", got: `${name.length} characters`, expected: 'at most 53 characters' });
+    }
+    if (!LABEL_VALUE.test(partOf)) {
+      issues.push({ path: 'partOf', message: 'is not a Kubernetes label value', got: renderValue(partOf), expected: 'at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit' });
+    }
     if (k8s.image === undefined) {
       issues.push({ path: 'kubernetes.image', message: 'is required on Kubernetes (SageMaker ECR images and S3 model data are AWS-only)', got: 'nothing', expected: "an image reference with a tag or digest, e.g. 'ghcr.io/acme/churn:1.4.0'" });
     }

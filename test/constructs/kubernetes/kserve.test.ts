@@ -88,6 +88,13 @@ describe('ModelEndpoint served by KServe', () => {
     );
   });
 
+  it("rejects a name too long for KServe's '-predictor' suffix", () => {
+    expectValidationError(
+      () => new ModelEndpoint(new TerraformStack(Testing.app(), 'S'), 'Endpoint', { ...KSERVE, namespace: 'ml', name: 'a'.repeat(54), partOf: 'p' }),
+      'ModelEndpoint', { path: 'name', message: /predictor/ },
+    );
+  });
+
   it("rejects a serving mode that is neither 'deployment' nor 'kserve'", () => {
     expectValidationError(() => kserve({ ...KSERVE, kubernetes: { image: IMAGE, serving: 'knative' as never } }), 'ModelEndpoint', { path: 'kubernetes.serving' });
   });

@@ -295,6 +295,14 @@ describe('ModelEndpoint (Kubernetes)', () => {
       expectValidationError(() => endpoint({ compute: { instanceType: 'ml.m5.large' } }), 'ModelEndpoint', { path: 'kubernetes.image', message: /required on Kubernetes/ });
     });
 
+    it('rejects an object name that is not a DNS label', () => {
+      expectValidationError(() => synth((scope) => { new ModelEndpoint(scope, 'Endpoint', { ...CPU, namespace: 'ml', name: 'Churn_Model', partOf: 'p' }); }), 'ModelEndpoint', { path: 'name' });
+    });
+
+    it('rejects a partOf that is not a label value', () => {
+      expectValidationError(() => synth((scope) => { new ModelEndpoint(scope, 'Endpoint', { ...CPU, namespace: 'ml', name: 'churn', partOf: 'my platform' }); }), 'ModelEndpoint', { path: 'partOf' });
+    });
+
     it("rejects an image pinned to 'latest'", () => {
       expectValidationError(() => endpoint({ ...CPU, kubernetes: { image: 'ghcr.io/acme/churn:latest' } }), 'ModelEndpoint', { path: 'kubernetes.image' });
     });
