@@ -15,5 +15,5 @@ try {
 } catch (e) {
   if (!isMlopsValidationError(e)) throw e;
   console.error(e.message);
-  process.exitCode = 1;
+  process.exitCode = 2; // bad input, as for `mlops`
 }
