@@ -11,6 +11,8 @@ module.exports = {
     '^cdk-mlops/aws$': '<rootDir>/constructs/aws/index.ts',
     '^cdk-mlops/kubernetes$': '<rootDir>/constructs/kubernetes/index.ts',
   },
+  // cdktf's jest matchers for the Kubernetes target's tests.
+  setupFilesAfterEnv: ['<rootDir>/test/setup-cdktf.ts'],
   maxWorkers: 2,
   testTimeout: 60000,
 };

@@ -20,6 +20,11 @@ export const referencePlatform: PlatformSpecInput = {
   name: 'mlops-reference',
   description: 'cdk-mlops reference platform',
   aws: { region: 'us-east-1' },
+  // On Kubernetes: the registry's MLflow server is built from docker/mlflow/Dockerfile.
+  kubernetes: {
+    viewerGroups: ['mlops-engineers'],
+    registry: { mlflowImage: 'ghcr.io/cdk-mlops/mlflow-postgres:2.22.1' },
+  },
   tags: { 'managed-by': 'cdk-mlops', owner: 'ml-platform-team', 'cost-center': 'cc-1042', 'data-classification': 'confidential', environment: 'production' },
   governance: { level: 'strict', personas: true },
   models: [
@@ -38,6 +43,9 @@ export const referencePlatform: PlatformSpecInput = {
         deployment: { strategy: 'canary', canaryPercent: 10, waitIntervalSeconds: 600 },
         alarms: { latencyP99Ms: 5000 },
         dataCapture: { samplingPercent: 10, retentionDays: 30 },
+        // Text Generation Inference (the server inside the SageMaker TGI image) with the model baked in,
+        // listening on 8080 (PORT=8080 in the image): a non-root pod cannot bind port 80.
+        kubernetes: { image: 'ghcr.io/cdk-mlops/support-assistant-tgi:2.4.0', port: 8080, healthPath: '/health', startupTimeoutSeconds: 900, allowFromNamespaces: ['ingress-nginx'] },
       },
       pipeline: {
         description: 'Weekly fine-tuning of the support assistant on new support transcripts',
@@ -87,6 +95,8 @@ export const referencePlatform: PlatformSpecInput = {
         deployment: { strategy: 'linear', linearStepPercent: 50 },
         alarms: { latencyP99Ms: 200 },
         dataCapture: { samplingPercent: 100, retentionDays: 90, csvContentTypes: ['text/csv'] },
+        // The SageMaker serving contract (/ping, /invocations on 8080), model baked into the image.
+        kubernetes: { image: 'ghcr.io/cdk-mlops/churn-xgboost:1.7-1', allowFromNamespaces: ['ingress-nginx'] },
       },
       pipeline: {
         description: 'Weekly retraining of the churn classifier',
@@ -159,6 +169,7 @@ export const referencePlatform: PlatformSpecInput = {
         compute: { instanceType: 'ml.c5.large' },
         scaling: { minInstances: 2, maxInstances: 3 },
         dataCapture: { samplingPercent: 20, retentionDays: 30 },
+        kubernetes: { image: 'ghcr.io/cdk-mlops/ticket-router-sklearn:1.2-1' },
       },
     },
   ],

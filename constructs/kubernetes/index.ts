@@ -1,2 +1,5 @@
-// The Kubernetes target (cdktf + @cdktf/provider-kubernetes) lands with its own issue.
-export {};
+// The Kubernetes target: the same constructs on cdktf + @cdktf/provider-kubernetes.
+export * from './platform-namespace';
+export * from './mlflow-server';
+export * from './model-registry';
+export * from './model-endpoint';

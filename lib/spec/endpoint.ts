@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { renderValue } from '../errors';
 import { computeSchema, isGpu, ResolvedCompute } from './compute';
+import { endpointKubernetesSchema } from './kubernetes';
 import { addIssue, int, isUnresolved, num, sagemakerName, tokenOr } from './primitives';
 
 export const DEPLOYMENT_STRATEGIES = ['all-at-once', 'canary', 'linear', 'rolling'] as const;
@@ -65,6 +66,7 @@ export const endpointSpecSchema = z.strictObject({
   alarms: alarmsSchema.default({ latencyP99Ms: 1000, invocation5xxErrors: 5, rate4xxPercent: 5, gpuUtilizationPercent: 90, gpuMemoryUtilizationPercent: 90, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 }),
   dataCapture: dataCaptureSchema.optional(),
   networkIsolation: z.boolean().optional().meta({ description: 'Run the model container with no network access. @default true for instance-backed endpoints; serverless endpoints do not support it' }),
+  kubernetes: endpointKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (serving image, port, probes, autoscaling metrics); ignored on AWS. @default - none' }),
 }).superRefine((s, ctx) => {
   const env = Object.keys(s.environment);
   if (env.length > 100) addIssue(ctx, ['environment'], 'has too many variables', { got: `${env.length}`, expected: 'at most 100' });

@@ -5,6 +5,7 @@ export * from './registry';
 export * from './governance';
 export * from './feature-store';
 export * from './drift-monitor';
+export * from './kubernetes';
 export * from './platform';
 export * from './load';
 export * from './json-schema';

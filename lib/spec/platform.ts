@@ -10,6 +10,7 @@ import { governanceSpecSchema, requiredTagsOf } from './governance';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
+import { platformKubernetesSchema } from './kubernetes';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
 import { refineTrainingCluster, trainingClusterObject } from './training-cluster';
@@ -57,6 +58,7 @@ export const platformSpecSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "an AWS region such as 'us-east-1'" }).optional().meta({ description: '@default - the region of the credentials cdk deploy uses' }),
     alarmEmails: z.array(z.email()).default([]).meta({ description: 'Addresses subscribed to the platform alarm topic. @default - none' }),
   }).default({ alarmEmails: [] }),
+  kubernetes: platformKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (namespace, storage class, registry images); ignored on AWS. @default - see each field' }),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
   governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   models: z.array(modelSpec).min(1),

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * The reference platform (or `MLOPS_SPEC=platform.yaml`) on Kubernetes: writes Terraform JSON to
+ * cdktf.out/stacks/<platform>/cdk.tf.json, for `cdktf deploy` or `terraform -chdir=... apply`.
+ */
+import { loadPlatformSpec } from '../lib/spec';
+import { isMlopsValidationError } from '../lib/errors';
+import { referencePlatform } from '../stacks/reference-platform';
+import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
+
+const specFile = process.env.MLOPS_SPEC;
+try {
+  const { outdir, stack } = synthKubernetesPlatform(specFile ? loadPlatformSpec(specFile) : referencePlatform, process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+  console.log(`cdk-mlops: wrote ${outdir}/stacks/${stack.node.id}/cdk.tf.json`);
+} catch (e) {
+  if (!isMlopsValidationError(e)) throw e;
+  console.error(e.message);
+  process.exitCode = 2; // bad input, as for `mlops`
+}

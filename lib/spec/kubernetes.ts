@@ -1,0 +1,52 @@
+/**
+ * Kubernetes-only knobs of the spec (DESIGN.md: target-only knobs live in a `kubernetes: {...}`
+ * section). The AWS target ignores these sections; the Kubernetes target reads them.
+ */
+import { z } from 'zod';
+import { int, tokenOr } from './primitives';
+
+/**
+ * An OCI image reference pinned to a tag or a digest: `registry[:port]/path:tag` or `...@sha256:<64 hex>`.
+ * 'latest' is refused: a moving tag makes a rollout unreproducible.
+ */
+export const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:(?!latest$)[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+export const imageReference = () => tokenOr(z.string().regex(IMAGE_REFERENCE, { error: "an image reference with a tag other than 'latest' or a digest, e.g. 'ghcr.io/acme/churn:1.4.0'" }));
+
+/** A DNS-1123 label: namespaces and other object names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const dnsLabel = () => z.string().regex(DNS_LABEL, { error: 'a DNS-1123 label: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
+
+/** A Kubernetes CPU quantity: whole or decimal cores ('2', '0.5') or millicores ('500m'). */
+export const CPU_QUANTITY = /^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$/;
+
+export const endpointKubernetesSchema = z.strictObject({
+  image: imageReference().optional().meta({ description: "The serving image on Kubernetes (any registry), carrying the model or loading it from the registry. Required by the Kubernetes target: SageMaker's ECR images and S3 model data are AWS-only. @default - none" }),
+  // A non-root container with every capability dropped cannot bind a port below 1024.
+  port: int(1024, 65535).default(8080).meta({ description: "The container's HTTP port, 1024 or above (the pod runs non-root without NET_BIND_SERVICE). @default 8080 (the SageMaker serving contract)" }),
+  healthPath: z.string().regex(/^\/[\w./-]*$/, { error: "an HTTP path starting with '/'" }).default('/ping').meta({ description: "Path of the readiness, liveness and startup probes. @default '/ping' (the SageMaker serving contract)" }),
+  startupTimeoutSeconds: int(10, 3600).default(600).meta({ description: 'How long a new pod may take to load its model before it is restarted. @default 600' }),
+  targetCpuUtilizationPercent: int(1, 100).default(70).meta({ description: 'HorizontalPodAutoscaler target on average CPU utilization of requests. @default 70' }),
+  requestsPerSecondMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'a metric name' }).optional().meta({ description: 'A per-pod requests-per-second metric served by a custom metrics adapter (e.g. prometheus-adapter); scaled on with target scaling.targetInvocationsPerInstance / 60. @default - not used' }),
+  gpuUtilizationMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'a metric name' }).default('DCGM_FI_DEV_GPU_UTIL').meta({ description: "The per-pod GPU utilization metric (NVIDIA DCGM exporter via a custom metrics adapter) used for scaling.targetGpuUtilizationPercent. @default 'DCGM_FI_DEV_GPU_UTIL'" }),
+  allowFromNamespaces: z.array(dnsLabel()).default([]).meta({ description: "Namespaces (e.g. the ingress controller's) whose pods may call the endpoint's port, besides its own namespace. @default - none" }),
+  cpu: z.string().regex(CPU_QUANTITY, { error: "a CPU quantity such as '2', '0.5' or '500m'" }).optional().meta({ description: 'CPU request per pod. @default - 3/4 of the vCPUs of the resolved instance type (room for the kubelet and daemons on a node of that size)' }),
+  memoryMiB: int(64).optional().meta({ description: 'Memory request and limit per pod in MiB. @default - 3/4 of the memory of the resolved instance type, or the serverless memory size' }),
+  serving: z.enum(['deployment', 'kserve']).default('deployment').meta({ description: "'deployment': a Deployment, Service and HorizontalPodAutoscaler of our own; 'kserve': a KServe InferenceService in RawDeployment (Standard) mode, in the platform's CRD stack, which creates them. @default 'deployment'" }),
+  waitForRollout: z.boolean().default(true).meta({ description: 'Make `terraform apply` wait until the rollout is complete (and fail if it stalls). @default true' }),
+});
+
+export type EndpointKubernetesSpec = z.output<typeof endpointKubernetesSchema>;
+
+export const platformKubernetesSchema = z.strictObject({
+  namespace: dnsLabel().optional().meta({ description: 'The namespace every workload of the platform runs in. @default - the platform name, lower-cased' }),
+  storageClassName: dnsLabel().optional().meta({ description: 'StorageClass of the persistent volumes (registry database and artifacts). Choose an encrypted class. @default - the cluster default' }),
+  viewerGroups: z.array(z.string().min(1).max(256)).default([]).meta({ description: "Groups (as the cluster's authenticator names them) bound to the read-only 'mlops-viewer' Role. @default - none" }),
+  registry: z.strictObject({
+    mlflowImage: imageReference().optional().meta({ description: 'MLflow tracking server image with the psycopg2 PostgreSQL driver (the official ghcr.io/mlflow/mlflow image lacks it, mlflow/mlflow#9513; docker/mlflow/Dockerfile builds one). Required when a model has a registry. @default - none' }),
+    databaseSecretName: dnsLabel().optional().meta({ description: "An existing Secret with 'username' and 'password' keys for the registry's PostgreSQL. @default - '<namespace>-registry-db', created outside Terraform so the password never enters the state" }),
+    databaseVolumeGiB: int(1, 65536).default(20).meta({ description: '@default 20' }),
+    artifactsVolumeGiB: int(1, 65536).default(100).meta({ description: 'Size of the volume MLflow serves artifacts from. @default 100' }),
+  }).default({ databaseVolumeGiB: 20, artifactsVolumeGiB: 100 }),
+});
+
+export type PlatformKubernetesSpec = z.output<typeof platformKubernetesSchema>;

@@ -1,0 +1,165 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Testing } from 'cdktf';
+import { MlopsValidationError } from '../../../lib/errors';
+import { PlatformSpecInput } from '../../../lib/spec';
+import { AwsPlatform } from '../../../stacks/aws/platform';
+import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
+import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
+import { referencePlatform } from '../../../stacks/reference-platform';
+import { Json, manifests, ofKind, podSpecOf, Synth, validateAll, validateManifests } from '../../constructs/kubernetes/helpers';
+
+function kubernetesOf(spec: PlatformSpecInput): { stack: KubernetesPlatformStack; tf: Synth } {
+  const stack = new KubernetesPlatformStack(Testing.app(), spec.name, { spec });
+  return { stack, tf: JSON.parse(Testing.synth(stack)) as Synth };
+}
+
+/** The reference platform on Kubernetes, synthesized once for the tests that only read it. */
+let reference: { stack: KubernetesPlatformStack; tf: Synth } | undefined;
+const referenceOnKubernetes = () => (reference ??= kubernetesOf(referencePlatform));
+
+const named = (objects: (Json & { metadata: Json })[], name: string) => objects.find((o) => o.metadata.name === name)!;
+
+describe('the reference platform on both targets', () => {
+  // One spec, two renderers, in the same test: the same models, sizes and scaling bounds.
+  it('renders the same models with the same compute and scaling on AWS and on Kubernetes', () => {
+    const aws = new AwsPlatform(new App(), 'Platform', { spec: referencePlatform });
+    const { tf } = referenceOnKubernetes();
+
+    for (const model of referencePlatform.models) {
+      const awsStack: Stack = aws.models.get(model.name)!;
+      const t = Template.fromStack(awsStack);
+      const variants = Object.values(t.findResources('AWS::SageMaker::EndpointConfig')).map((r) => (r as { Properties: { ProductionVariants: Json[] } }).Properties.ProductionVariants[0]);
+      expect(variants).toHaveLength(1);
+      const deployment = named(ofKind(tf, 'Deployment'), model.name);
+      expect(deployment).toBeDefined();
+      const hpa = named(ofKind(tf, 'HorizontalPodAutoscaler'), model.name) as unknown as { spec: { minReplicas: number; maxReplicas: number } };
+      const targets = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => (r as { Properties: { MinCapacity: number; MaxCapacity: number } }).Properties);
+      if (targets.length > 0) {
+        // Instance-backed: the HPA bounds are SageMaker's instance bounds.
+        expect({ min: hpa.spec.minReplicas, max: hpa.spec.maxReplicas }).toEqual({ min: targets[0].MinCapacity, max: targets[0].MaxCapacity });
+      } else {
+        // Serverless: SageMaker's max concurrency bounds the pods.
+        expect(variants[0].ServerlessConfig).toMatchObject({ MaxConcurrency: hpa.spec.maxReplicas });
+      }
+    }
+
+    // The GPU model: ml.g5.xlarge (1 x A10G) on AWS, one A10G on Kubernetes.
+    const llm = Template.fromStack(aws.models.get('support-assistant')!);
+    llm.hasResourceProperties('AWS::SageMaker::EndpointConfig', { ProductionVariants: [Match.objectLike({ InstanceType: 'ml.g5.xlarge' })] });
+    const pod = podSpecOf(named(ofKind(tf, 'Deployment'), 'support-assistant'));
+    expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-A10G' });
+    expect((pod.containers[0] as { resources: { limits: Json } }).resources.limits['nvidia.com/gpu']).toBe('1');
+  });
+});
+
+describe('KubernetesPlatformStack', () => {
+  it('renders only valid Kubernetes objects for the reference platform', () => {
+    const { tf } = referenceOnKubernetes();
+    expect(validateAll(tf)).toBeGreaterThan(30);
+  });
+
+  it('puts every object in the platform namespace, which is created first', () => {
+    const { tf } = referenceOnKubernetes();
+    const [ns] = ofKind(tf, 'Namespace');
+    expect(ns.metadata.name).toBe('mlops-reference');
+    for (const o of [...ofKind(tf, 'Deployment'), ...ofKind(tf, 'NetworkPolicy'), ...ofKind(tf, 'ServiceAccount')]) {
+      expect(o.metadata.namespace).toBe('${kubernetes_namespace_v1.Namespace_9B63B8C8.metadata[0].name}');
+    }
+  });
+
+  it('gives every workload its own ServiceAccount and NetworkPolicy on top of the default deny', () => {
+    const { tf } = referenceOnKubernetes();
+    const workloads = [...ofKind(tf, 'Deployment'), ...ofKind(tf, 'StatefulSet')];
+    const accounts = new Set(workloads.map((w) => podSpecOf(w).serviceAccountName));
+    expect(accounts.size).toBe(workloads.length);
+    const policies = ofKind(tf, 'NetworkPolicy').map((p) => p.metadata.name);
+    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', ...workloads.map((w) => w.metadata.name)]));
+  });
+
+  it("sizes the quota to every workload at full scale plus surge: 7 GPUs for support-assistant's 6 pods + 1 surging", () => {
+    const [quota] = ofKind(referenceOnKubernetes().tf, 'ResourceQuota');
+    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '7', persistentvolumeclaims: '2', 'requests.storage': '120Gi' });
+  });
+
+  it('runs one MLflow server that every registry shares, and binds the viewer group', () => {
+    const { stack, tf } = referenceOnKubernetes();
+    expect([...stack.registries.keys()]).toEqual(['support-assistant', 'churn']);
+    expect(stack.registries.get('churn')!.server).toBe(stack.registries.get('support-assistant')!.server);
+    expect(ofKind(tf, 'StatefulSet')).toHaveLength(1);
+    expect(ofKind(tf, 'RoleBinding')[0].subjects).toEqual([{ kind: 'Group', name: 'mlops-engineers', apiGroup: 'rbac.authorization.k8s.io' }]);
+  });
+
+  it('loads a registry version from MLflow for a model that deploys from its registry', () => {
+    const spec: PlatformSpecInput = {
+      ...referencePlatform,
+      models: [{ ...referencePlatform.models[1], source: { registryVersion: 4 } }],
+    };
+    const env = podSpecOf(ofKind(kubernetesOf(spec).tf, 'Deployment').find((d) => d.metadata.name === 'churn')!).containers[0].env;
+    expect(env).toContainEqual({ name: 'MODEL_URI', value: 'models:/churn/4' });
+  });
+
+  it('creates no CRD stack when no endpoint needs a CRD', () => {
+    expect(referenceOnKubernetes().stack.crdStack).toBeUndefined();
+  });
+
+  it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
+    const llm = referencePlatform.models[0];
+    const spec: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...llm.endpoint.kubernetes, serving: 'kserve' } } }] };
+    const { stack, tf } = kubernetesOf(spec);
+    expect(stack.crdStack!.node.id).toBe('mlops-reference-crds');
+    expect(stack.crdStack!.dependencies).toContain(stack);
+    expect(tf.resource.kubernetes_manifest).toBeUndefined();
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    expect(validateManifests(crds)).toBe(1);
+    expect(manifests(crds)[0].metadata.namespace).toBe('mlops-reference');
+  });
+
+  it('uses the namespace the spec names', () => {
+    const { tf } = kubernetesOf({ ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, namespace: 'ml-prod' } });
+    expect(ofKind(tf, 'Namespace')[0].metadata.name).toBe('ml-prod');
+  });
+
+  it('rejects two models whose names differ only in case (their Kubernetes objects would clash)', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, models: [referencePlatform.models[1], { ...referencePlatform.models[1], name: 'Churn' }] };
+    expect(() => kubernetesOf(spec)).toThrow(MlopsValidationError);
+    expect(() => kubernetesOf(spec)).toThrow(/models\[1\]\.name/);
+  });
+
+  it('rejects a platform with a registry but no MLflow image', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { registry: {} } };
+    expect(() => kubernetesOf(spec)).toThrow(/ModelRegistry.*mlflowImage/);
+  });
+
+  it('rejects a namespace that is not a DNS label in the spec', () => {
+    expect(() => kubernetesOf({ ...referencePlatform, kubernetes: { namespace: 'ML' } })).toThrow(/kubernetes\.namespace/);
+  });
+});
+
+describe('synthKubernetesPlatform', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-k8s-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the platform stack as Terraform JSON into the outdir', () => {
+    const out = path.join(dir, 'cdktf.out');
+    synthKubernetesPlatform(referencePlatform, out);
+    const file = path.join(out, 'stacks', 'mlops-reference', 'cdk.tf.json');
+    const tf = JSON.parse(fs.readFileSync(file, 'utf8')) as Synth & { provider: Json };
+    expect(Object.keys(tf.provider)).toEqual(['kubernetes']);
+    // Reproducible output: no absolute path of the machine that synthesized it.
+    expect((tf as unknown as { terraform: { backend: Json } }).terraform.backend).toEqual({ local: { path: 'terraform.mlops-reference.tfstate' } });
+    expect(validateAll(tf)).toBeGreaterThan(30);
+  });
+
+  it('leaves the previous output as it was when the spec is bad', () => {
+    const out = path.join(dir, 'cdktf.out');
+    synthKubernetesPlatform(referencePlatform, out);
+    expect(() => synthKubernetesPlatform({ ...referencePlatform, models: [] }, out)).toThrow(MlopsValidationError);
+    expect(fs.existsSync(path.join(out, 'stacks', 'mlops-reference', 'cdk.tf.json'))).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(['cdktf.out']);
+  });
+});
