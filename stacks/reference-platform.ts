@@ -141,10 +141,7 @@ export const referencePlatform: PlatformSpecInput = {
       drift: {
         schedule: 'hourly',
         dataQuality: {
-          baseline: {
-            constraintsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/constraints.json',
-            statisticsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/statistics.json',
-          },
+          // No URIs: the baseline of the pipeline's DataQualityBaseline step, refreshed by every retraining.
           alarmFeatures: ['tenure_months', 'monthly_charges', 'support_calls'],
         },
         modelQuality: {

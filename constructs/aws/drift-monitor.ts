@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
-import { IMlPipeline } from './ml-pipeline';
+import { IMlPipeline, MlPipeline } from './ml-pipeline';
 import { ModelEndpoint } from './model-endpoint';
 import { canonical } from './private/feature-group-lock';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
@@ -51,15 +51,23 @@ export interface S3BaselineProps extends BaselineConfig {
 }
 
 /**
- * The statistics and constraints a monitor compares captured data with. `Baseline.fromS3(...)`
- * today; a pipeline's QualityCheck/ClarifyCheck step exposes the same two URIs, so
- * `Baseline.fromPipelineCheck(pipeline, stepName)` is a subclass whose bind returns them and
- * grants read on the pipeline's output bucket.
+ * The statistics and constraints a monitor compares captured data with: objects already in S3, or
+ * what a pipeline's QualityCheck or ClarifyCheck step writes on each run.
  */
 export abstract class Baseline {
   /** A baseline already in S3 (a baseline job's or a pipeline check step's output). */
   public static fromS3(props: S3BaselineProps): Baseline {
     return new S3Baseline(props);
+  }
+
+  /**
+   * The baseline a QualityCheck or ClarifyCheck step of `pipeline` writes (the same S3 prefix on
+   * every run, in the pipeline's versioned, encrypted bucket), so every retraining refreshes what
+   * the monitor compares with. Until the pipeline's first run, monitoring executions find no
+   * baseline and fail (and alarm).
+   */
+  public static fromPipelineCheck(pipeline: MlPipeline, stepName: string): Baseline {
+    return new PipelineCheckBaseline(pipeline, stepName);
   }
 
   /** Grants `grantee` read on the baseline and returns its URIs. */
@@ -90,6 +98,22 @@ class S3Baseline extends Baseline {
     if (arns.length > 0) iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: arns });
     this.props.encryptionKey?.grantDecrypt(grantee);
     return { constraintsUri: this.props.constraintsUri, statisticsUri: this.props.statisticsUri };
+  }
+}
+
+class PipelineCheckBaseline extends Baseline {
+  constructor(private readonly pipeline: MlPipeline, private readonly stepName: string) {
+    super();
+  }
+
+  public bind(_scope: Construct, grantee: iam.IGrantable): BaselineConfig {
+    const check = this.pipeline.checkBaseline(this.stepName);
+    // Exactly the baseline's objects: constraints.json and, for a QualityCheck, statistics.json.
+    const objects = [check.constraintsUri, check.statisticsUri].filter((u): u is string => u !== undefined)
+      .map((uri) => this.pipeline.artifactsBucket.arnForObjects(`${check.objectKeyPrefix}/${uri.slice(uri.lastIndexOf('/') + 1)}`));
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: objects });
+    this.pipeline.encryptionKey.grantDecrypt(grantee);
+    return { constraintsUri: check.constraintsUri, statisticsUri: check.statisticsUri };
   }
 }
 

@@ -26,6 +26,9 @@ import { ExecutionRole } from './private/execution-role';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';
 
+/** The default template's QualityCheck step (`dataQualityBaseline: true`): its baseline is what a DriftMonitor compares with. */
+export const DATA_QUALITY_BASELINE_STEP = 'DataQualityBaseline';
+
 /**
  * A SageMaker model building pipeline: what other constructs need of one to start it (a
  * DriftMonitor retraining on drift, a schedule, an application).
@@ -225,7 +228,7 @@ export class MlPipeline extends MlPipelineBase {
       accessLogsPrefix: `pipeline-artifacts/${nameForLogs}/`,
       replicationReason: 'Pipeline outputs are reproducible from versioned data and code; versioning and retention protect them in-region.',
     });
-    this.outputPrefixUri = `s3://${this.artifactsBucket.bucketName}/pipelines/${this.pipelineName}`;
+    this.outputPrefixUri = `s3://${this.artifactsBucket.bucketName}/${this.outputKeyPrefix}`;
 
     // --- Role ---------------------------------------------------------------------------------
     this.execution = new ExecutionRole(this, 'ExecutionRole', { role: props.role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker pipeline and job role of ${this.node.path}` });
@@ -370,9 +373,10 @@ export class MlPipeline extends MlPipelineBase {
       }]);
     }
     const s3Uri = this.baselineUri(stepName);
-    if (step instanceof QualityCheckStep) return { s3Uri, constraintsUri: `${s3Uri}/constraints.json`, statisticsUri: `${s3Uri}/statistics.json` };
+    const objectKeyPrefix = `${this.outputKeyPrefix}/baselines/${stepName}`;
+    if (step instanceof QualityCheckStep) return { s3Uri, objectKeyPrefix, constraintsUri: `${s3Uri}/constraints.json`, statisticsUri: `${s3Uri}/statistics.json` };
     const config = step.analysisConfigUri;
-    return { s3Uri, constraintsUri: `${s3Uri}/analysis.json`, analysisConfigUri: typeof config === 'string' ? config : undefined };
+    return { s3Uri, objectKeyPrefix, constraintsUri: `${s3Uri}/analysis.json`, analysisConfigUri: typeof config === 'string' ? config : undefined };
   }
 
   /** Executions that failed (sum), from the pipeline metrics SageMaker publishes. */
@@ -405,6 +409,11 @@ export class MlPipeline extends MlPipelineBase {
 
   private baselineUri(stepName: string): string {
     return `${this.outputPrefixUri}/baselines/${stepName}`;
+  }
+
+  /** Where the pipeline's outputs go in its artifacts bucket. */
+  private get outputKeyPrefix(): string {
+    return `pipelines/${this.pipelineName}`;
   }
 
   private renderContext(): StepRenderContext {
@@ -618,7 +627,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
 
   let baseline: QualityCheckStep | undefined;
   if (spec.dataQualityBaseline) {
-    baseline = new QualityCheckStep({ name: 'DataQualityBaseline', checkType: 'DATA_QUALITY', baselineDataset: preprocess.outputUri('train'), modelPackageGroupName: registry.modelPackageGroupName });
+    baseline = new QualityCheckStep({ name: DATA_QUALITY_BASELINE_STEP, checkType: 'DATA_QUALITY', baselineDataset: preprocess.outputUri('train'), modelPackageGroupName: registry.modelPackageGroupName });
     steps.push(baseline);
   }
 

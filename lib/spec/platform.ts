@@ -100,8 +100,9 @@ export const platformSpecSchema = z.strictObject({
         expected: 'an instance-backed endpoint with dataCapture enabled (the default), or no drift section',
       });
     }
-    if (m.drift?.dataQuality && !m.drift.dataQuality.baseline) {
-      addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], 'is required: data quality compares captured data with a baseline', { got: 'nothing', expected: '{ constraintsUri, statisticsUri } of a baseline job' });
+    // Without S3 URIs, data quality compares with the baseline the model's pipeline computes.
+    if (m.drift?.dataQuality && !m.drift.dataQuality.baseline && !m.pipeline?.dataQualityBaseline) {
+      addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], 'is required: data quality compares captured data with a baseline', { got: 'nothing', expected: "{ constraintsUri, statisticsUri } of a baseline job, or 'pipeline.dataQualityBaseline: true' on the model" });
     }
   });
   p.models.forEach((m, i) => {

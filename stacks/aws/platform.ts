@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DriftMonitor, ExperimentTracker, FeatureStore, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, TrainingCluster } from '../../constructs/aws';
+import { Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, TrainingCluster } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
@@ -163,6 +163,10 @@ export class ModelStack extends Stack {
         alarmTopic: shared.alarmTopic,
         accessLogsBucket: shared.accessLogs,
         retrainPipeline: this.pipeline,
+        // parsePlatformSpec has checked that data quality without S3 URIs has the pipeline's baseline.
+        baselines: !model.drift?.dataQuality?.baseline && this.pipeline && model.pipeline?.dataQualityBaseline
+          ? { dataQuality: Baseline.fromPipelineCheck(this.pipeline, DATA_QUALITY_BASELINE_STEP) }
+          : undefined,
         ...shared.network?.placement,
       });
     }

@@ -118,6 +118,21 @@ describe('AwsPlatform', () => {
     });
   });
 
+  it("compares churn's captured data with the baseline its pipeline's QualityCheck writes, and may read exactly that", () => {
+    const churn = platform.models.get('churn')!;
+    const t = Template.fromStack(churn);
+    const uri = (file: string) => ({ 'Fn::Join': ['', ['s3://', { 'Fn::ImportValue': Match.stringLikeRegexp('ModelArtifacts') }, `/pipelines/mlops-reference-churn/baselines/DataQualityBaseline/${file}`]] });
+    t.hasResourceProperties('AWS::SageMaker::DataQualityJobDefinition', {
+      DataQualityBaselineConfig: { ConstraintsResource: { S3Uri: uri('constraints.json') }, StatisticsResource: { S3Uri: uri('statistics.json') } },
+    });
+    // The pipeline's QualityCheck step writes to the same prefix.
+    expect(JSON.stringify(stepOf(definitionOf(t), 'DataQualityBaseline'))).toContain('/baselines/DataQualityBaseline');
+    const objectArn = (file: string) => ({ 'Fn::Join': ['', [{ 'Fn::ImportValue': Match.stringLikeRegexp('ModelArtifacts') }, `/pipelines/mlops-reference-churn/baselines/DataQualityBaseline/${file}`]] });
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 's3:GetObject', Resource: [objectArn('constraints.json'), objectArn('statistics.json')] })]) },
+    });
+  });
+
   it('tags every model stack with its model, so cost and audit read it from the templates', () => {
     Template.fromStack(platform.models.get('churn')!).hasResourceProperties('AWS::SageMaker::Endpoint', {
       Tags: Match.arrayWith([{ Key: 'cdk-mlops:model', Value: 'churn' }]),

@@ -796,6 +796,8 @@ export interface QualityCheckStepProps extends CheckProps {
 export interface CheckBaseline {
   /** The S3 prefix of the baseline (the same for every execution; the bucket keeps earlier versions). */
   readonly s3Uri: string;
+  /** The same prefix as an object key in the pipeline's artifacts bucket, for grants. */
+  readonly objectKeyPrefix: string;
   /** constraints.json (QualityCheck) or analysis.json (ClarifyCheck). */
   readonly constraintsUri: string;
   /** statistics.json (QualityCheck only). */

@@ -65,6 +65,18 @@ describe('PlatformSpec', () => {
     expect(e.issues[0]).toMatchObject({ path: 'models[0].drift.dataQuality.baseline', message: expect.stringContaining('is required') });
   });
 
+  it("accepts data quality drift without URIs when the model's pipeline computes the baseline", () => {
+    const pipeline = {
+      inputDataUri: 's3://data-bucket/m/',
+      preprocess: { image: IMAGE }, train: { image: IMAGE, compute: { instanceType: 'ml.m5.xlarge' } }, evaluate: { image: IMAGE },
+      gate: { metric: 'auc', threshold: 0.8 },
+    };
+    const model = { name: 'm', registry: {}, source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, drift: { dataQuality: { alarmFeatures: ['a'] } } };
+    expect(parsePlatformSpec(minimal({ models: [{ ...model, pipeline: { ...pipeline, dataQualityBaseline: true } }] })).models[0].drift?.dataQuality?.baseline).toBeUndefined();
+    const e = errorOf(() => parsePlatformSpec(minimal({ models: [{ ...model, pipeline }] })));
+    expect(e.issues[0]).toMatchObject({ path: 'models[0].drift.dataQuality.baseline', expected: expect.stringContaining('pipeline.dataQualityBaseline: true') });
+  });
+
   it('rejects a bad feature group inside a model, with the full path', () => {
     const e = errorOf(() => parsePlatformSpec(minimal({
       models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, featureStore: { featureGroups: [{ name: 'g', recordIdentifier: 'id', eventTime: 'ts', features: [{ name: 'id', type: 'String' }] }] } }],
