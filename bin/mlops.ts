@@ -11,6 +11,7 @@ import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecIn
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform } from '../stacks/aws/synth';
+import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
 import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
 import { CommandError } from './commands/exit';
@@ -26,13 +27,12 @@ function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
   return config ? { spec: loadPlatformSpec(config), label: config } : { spec: referencePlatform, label: 'the reference platform' };
 }
 
-function synth(options: { config?: string; out: string; json?: boolean; target: string }, log: (s: string) => void): void {
-  if (options.target !== 'aws') {
-    throw new CommandError(`--target ${options.target}: the Kubernetes renderer is not wired into this build of mlops yet; use --target aws`, 2);
-  }
-  const { spec, label } = specFrom(options.config);
+interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; target: 'aws' | 'kubernetes' | 'all' }
+
+/** CloudFormation into `out`, the rule packs, the audit report: the summary and its text. */
+function synthAws(spec: PlatformSpecInput, label: string, out: string): { summary: Record<string, unknown>; lines: string[] } {
   try {
-    synthAwsPlatform(spec, options.out);
+    synthAwsPlatform(spec, out);
   } catch (e) {
     const err = e as Error;
     if (err.name === 'ValidationError' || /Validation failed/.test(err.message)) {
@@ -40,8 +40,8 @@ function synth(options: { config?: string; out: string; json?: boolean; target: 
     }
     throw e;
   }
-  const assembly = readCloudAssembly(options.out);
-  const audit = writeAudit(options.out).files;
+  const assembly = readCloudAssembly(out);
+  const audit = writeAudit(out).files;
   const acks = acknowledgments(assembly);
   const open = unacknowledgedFindings(assembly);
   const byPack = new Map<string, number>();
@@ -50,18 +50,13 @@ function synth(options: { config?: string; out: string; json?: boolean; target: 
     byPack.set(pack, (byPack.get(pack) ?? 0) + 1);
   }
   const summary = {
-    platform: spec.name,
-    outdir: options.out,
+    outdir: out,
     stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
     resourcesByType: Object.fromEntries(resourcesByType(assembly)),
     findings: { packs: [...COMPLIANCE_PACKS], unacknowledged: open, acknowledged: Object.fromEntries(byPack) },
     audit,
   };
-  if (options.json) {
-    log(JSON.stringify(summary, null, 2));
-    return;
-  }
-  const lines = [`Synthesized ${label} (${spec.name}) into ${options.out}/`, '', 'Stacks:'];
+  const lines = [`AWS (CloudFormation) into ${out}/`, '', 'Stacks:'];
   for (const s of summary.stacks) lines.push(`  ${s.name.padEnd(40)} ${String(s.resources).padStart(4)} resources`);
   lines.push('', 'Resources by type:');
   for (const [type, n] of Object.entries(summary.resourcesByType)) lines.push(`  ${type.padEnd(48)} ${String(n).padStart(4)}`);
@@ -69,6 +64,33 @@ function synth(options: { config?: string; out: string; json?: boolean; target: 
   for (const [pack, n] of byPack) lines.push(`  ${pack.padEnd(20)} ${n} acknowledged`);
   for (const f of open) lines.push(`  ${f.severity.toUpperCase()} ${f.rule} (${f.plugin}): ${f.description.split('\n')[0]} at ${f.constructPaths.join(', ')}`);
   lines.push('', `Audit report: ${audit.json}, ${audit.markdown}, ${audit.html}`);
+  return { summary, lines };
+}
+
+/** Terraform JSON for the Kubernetes target into `out`: the summary and its text. */
+function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Record<string, unknown>; lines: string[] } {
+  const result = synthKubernetesPlatform(spec, out);
+  const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings };
+  const lines = [`Kubernetes (Terraform JSON for the kubernetes provider) into ${out}/`, ''];
+  for (const s of result.stacks) {
+    const total = Object.values(s.resourcesByType).reduce((a, b) => a + b, 0);
+    lines.push(`  ${s.file}: ${total} resources`);
+    for (const [type, n] of Object.entries(s.resourcesByType)) lines.push(`    ${type.padEnd(46)} ${String(n).padStart(4)}`);
+  }
+  if (result.warnings.length > 0) lines.push('', `Warnings (${result.warnings.length}):`, ...result.warnings.map((w) => `  ${w}`));
+  return { summary, lines };
+}
+
+function synth(options: SynthOptions, log: (s: string) => void): void {
+  const { spec, label } = specFrom(options.config);
+  const aws = options.target === 'kubernetes' ? undefined : synthAws(spec, label, options.out);
+  const kubernetes = options.target === 'aws' ? undefined : synthKubernetes(spec, options.k8sOut);
+  if (options.json) {
+    log(JSON.stringify({ platform: spec.name, ...aws?.summary, ...(kubernetes ? { kubernetes: kubernetes.summary } : {}) }, null, 2));
+    return;
+  }
+  const lines = [`Synthesized ${label} (${spec.name})`];
+  for (const part of [aws, kubernetes]) if (part) lines.push('', ...part.lines);
   log(lines.join('\n'));
 }
 
@@ -80,13 +102,14 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
   program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 
   program.command('synth')
-    .description('Synthesize a platform into a CloudFormation cloud assembly, running the compliance packs')
+    .description('Synthesize a platform: CloudFormation (cdk.out/, with the compliance packs and the audit report) and Terraform JSON for Kubernetes (cdktf.out/)')
     .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
-    .option('-o, --out <dir>', 'output directory', 'cdk.out')
-    .addOption(new Option('--target <target>', 'what to render: aws (CloudFormation), kubernetes (Terraform JSON) or all').choices(['aws', 'kubernetes', 'all']).default('aws'))
+    .option('-o, --out <dir>', 'output directory of the AWS target (a cloud assembly)', 'cdk.out')
+    .addOption(new Option('--target <target>', 'what to render: aws (CloudFormation), kubernetes (Terraform JSON) or all').choices(['aws', 'kubernetes', 'all']).default('all'))
+    .option('--k8s-out <dir>', 'output directory of the Kubernetes target', 'cdktf.out')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExamples:\n  $ mlops synth\n  $ mlops synth --config platform.yaml --out build/cdk.out\n  $ mlops synth --json')
-    .action((opts: { config?: string; out: string; json?: boolean; target: string }) => synth(opts, log));
+    .addHelpText('after', '\nExamples:\n  $ mlops synth\n  $ mlops synth --config platform.yaml --out build/cdk.out\n  $ mlops synth --target kubernetes --k8s-out build/cdktf.out\n  $ mlops synth --target aws --json')
+    .action((opts: SynthOptions) => synth(opts, log));
 
   program.command('validate')
     .description('Check a platform spec without synthesizing (fast): every problem, with its path and line')

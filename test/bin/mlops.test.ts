@@ -14,11 +14,15 @@ describe('mlops', () => {
   beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cli-')); });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('synth writes the cloud assembly and prints stacks, resources by type and findings', async () => {
+  it('synth writes the cloud assembly and the Terraform JSON, and prints stacks, resources by type and findings', async () => {
     const out = path.join(dir, 'cdk.out');
-    const r = await run(['synth', '--out', out]);
+    const k8sOut = path.join(dir, 'cdktf.out');
+    const r = await run(['synth', '--out', out, '--k8s-out', k8sOut]);
     expect(r.code).toBe(EXIT.ok);
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
+    expect(fs.existsSync(path.join(k8sOut, 'stacks', 'mlops-reference', 'cdk.tf.json'))).toBe(true);
+    expect(r.out).toMatch(/kubernetes_deployment_v1\s+\d+/);
+    expect(r.out).toContain('[cdk-mlops:k8s-aws-only-dataCapture]');
     expect(r.out).toContain('mlops-reference-support-assistant');
     expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+3/);
     expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security, MLOps\): 0 unacknowledged; \d+ acknowledged/);
@@ -33,10 +37,12 @@ describe('mlops', () => {
   });
 
   it('synth --json prints a machine-readable summary', async () => {
-    const r = await run(['synth', '--out', path.join(dir, 'o'), '--json']);
-    const summary = JSON.parse(r.out) as { stacks: { name: string }[]; findings: { unacknowledged: unknown[] } };
+    const r = await run(['synth', '--out', path.join(dir, 'o'), '--k8s-out', path.join(dir, 'k'), '--json']);
+    const summary = JSON.parse(r.out) as { stacks: { name: string }[]; findings: { unacknowledged: unknown[] }; kubernetes: { stacks: { name: string; resourcesByType: Record<string, number> }[] } };
     expect(summary.stacks).toHaveLength(5);
     expect(summary.findings.unacknowledged).toEqual([]);
+    expect(summary.kubernetes.stacks.map((s) => s.name)).toEqual(['mlops-reference']);
+    expect(summary.kubernetes.stacks[0].resourcesByType.kubernetes_namespace_v1).toBe(1);
   });
 
   it('validate reports every problem with its path and line, exits 2 and writes nothing', async () => {
@@ -56,9 +62,10 @@ describe('mlops', () => {
     expect(v.err).toContain("models[0].endpoint.compute.instanceType (line 6): is not a SageMaker instance type; did you mean 'ml.g5.xlarge'?");
     expect(v.err).toContain("models[0].endpoint.scalling (line 7): is not a known field; did you mean 'scaling'?");
     expect(v.err).not.toMatch(/\n\s+at /); // no stack trace
-    const s = await run(['synth', '--config', file, '--out', out]);
+    const s = await run(['synth', '--config', file, '--out', out, '--k8s-out', `${out}-k8s`]);
     expect(s.code).toBe(EXIT.badInput);
     expect(fs.existsSync(out)).toBe(false);
+    expect(fs.existsSync(`${out}-k8s`)).toBe(false);
   });
 
   it('validate accepts a good spec', async () => {
@@ -89,12 +96,15 @@ describe('mlops', () => {
     jest.restoreAllMocks();
   });
 
-  it('synth --target kubernetes is refused with exit 2 until the Kubernetes renderer is wired, and writes nothing', async () => {
-    const out = path.join(dir, 'k8s');
-    const r = await run(['synth', '--target', 'kubernetes', '--out', out]);
-    expect(r.code).toBe(EXIT.badInput);
-    expect(r.err).toBe('error: --target kubernetes: the Kubernetes renderer is not wired into this build of mlops yet; use --target aws');
-    expect(fs.existsSync(out)).toBe(false);
+  it('synth --target kubernetes writes only the Terraform JSON; --target aws only the cloud assembly', async () => {
+    const k = await run(['synth', '--target', 'kubernetes', '--out', path.join(dir, 'a1'), '--k8s-out', path.join(dir, 'k1')]);
+    expect(k.code).toBe(EXIT.ok);
+    expect(fs.existsSync(path.join(dir, 'k1', 'stacks', 'mlops-reference', 'cdk.tf.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'a1'))).toBe(false);
+    const a = await run(['synth', '--target', 'aws', '--out', path.join(dir, 'a2'), '--k8s-out', path.join(dir, 'k2')]);
+    expect(a.code).toBe(EXIT.ok);
+    expect(fs.existsSync(path.join(dir, 'a2', 'manifest.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'k2'))).toBe(false);
   });
 
   it('synth --target with an unknown target exits 2', async () => {
