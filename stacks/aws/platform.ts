@@ -5,7 +5,7 @@
  * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
  * and cross-stack references are only the shared topic and buckets.
  */
-import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -25,6 +25,9 @@ type ModelSpecInput = PlatformSpecInput['models'][number];
 export interface SharedStackProps extends StackProps {
   readonly spec: PlatformSpec;
 }
+
+/** The prefix of the platform's artifacts bucket the audit report is published under. */
+export const AUDIT_REPORT_PREFIX = 'audit/';
 
 /** What every model stack of a platform uses. */
 export class SharedStack extends Stack {
@@ -55,8 +58,12 @@ export class SharedStack extends Stack {
     if (props.spec.governance.level === 'strict') {
       this.network = new PlatformVpc(this, 'Network', { flowLogsBucket: this.accessLogs });
     }
+    // The audit report is published beside the artifacts (`aws s3 cp cdk.out/audit <uri> --recursive`),
+    // where the auditor persona may read it and nothing else.
+    const auditReport = { bucket: this.artifacts, prefix: AUDIT_REPORT_PREFIX, key: this.key };
+    new CfnOutput(this, 'AuditReportUri', { value: `s3://${this.artifacts.bucketName}/${AUDIT_REPORT_PREFIX}`, description: 'Where to publish cdk.out/audit/ for the auditor persona' });
     if (props.spec.governance.personas) {
-      this.personas = new Personas(this, 'Personas', { scopeTag: { key: PLATFORM_TAG, value: props.spec.name } });
+      this.personas = new Personas(this, 'Personas', { scopeTag: { key: PLATFORM_TAG, value: props.spec.name }, auditReport });
     }
   }
 }

@@ -133,6 +133,16 @@ describe('AwsPlatform', () => {
     });
   });
 
+  it('lets the auditor persona read the audit report published under audit/ of the artifacts bucket, and says where', () => {
+    const t = Template.fromStack(platform.shared);
+    const artifacts = Object.keys(t.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('ModelArtifacts'))!;
+    t.hasOutput('AuditReportUri', { Value: { 'Fn::Join': ['', ['s3://', { Ref: artifacts }, '/audit/']] } });
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Description: Match.stringLikeRegexp('[Aa]uditor'),
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'ReadAuditReport', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [artifacts, 'Arn'] }, '/audit/*']] } })]) },
+    });
+  });
+
   it('tags every model stack with its model, so cost and audit read it from the templates', () => {
     Template.fromStack(platform.models.get('churn')!).hasResourceProperties('AWS::SageMaker::Endpoint', {
       Tags: Match.arrayWith([{ Key: 'cdk-mlops:model', Value: 'churn' }]),
