@@ -1,0 +1,27 @@
+/**
+ * Validation of Argo Workflows objects (WorkflowTemplate, CronWorkflow, Workflow) with
+ * @kubernetes-models/argo-workflows, through a child `node` process (the package is ESM only).
+ */
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import type { Json } from './helpers';
+
+const SCRIPT = path.join(__dirname, 'validate-argo.mjs');
+
+/** Validates the objects in one child process; returns, per object, null when valid or the validation error. */
+export function argoErrors(objects: readonly Json[]): (string | null)[] {
+  const out = execFileSync(process.execPath, [SCRIPT], { input: JSON.stringify(objects), encoding: 'utf8', timeout: 30000 });
+  return JSON.parse(out) as (string | null)[];
+}
+
+/** Validates the objects; throws with the kind, name and error of the first invalid one. Returns how many were checked. */
+export function validateArgo(objects: readonly Json[]): number {
+  const errors = argoErrors(objects);
+  errors.forEach((e, i) => {
+    if (e !== null) {
+      const o = objects[i] as { kind?: string; metadata?: { name?: string } };
+      throw new Error(`${o.kind} '${o.metadata?.name}' is not valid: ${e}`);
+    }
+  });
+  return errors.length;
+}
