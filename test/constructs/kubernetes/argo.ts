@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import type { Json } from './helpers';
+import { Json, Synth, validateManifests } from './helpers';
 
 const SCRIPT = path.join(__dirname, 'validate-argo.mjs');
 
@@ -24,4 +24,16 @@ export function validateArgo(objects: readonly Json[]): number {
     }
   });
   return errors.length;
+}
+
+/**
+ * Validates every kubernetes_manifest object of a CRD stack: Argo objects with the Argo Workflows
+ * models, the rest against their CRD schemas in ../shared/schemas. Returns how many of each were checked.
+ */
+export function validateCrdStack(tf: Synth): { argo: number; crds: number } {
+  const all = tf.resource.kubernetes_manifest ?? {};
+  const isArgo = (r: Json) => (r.manifest as { apiVersion?: string }).apiVersion === 'argoproj.io/v1alpha1';
+  const argo = Object.values(all).filter(isArgo).map((r) => r.manifest as Json);
+  const others: Synth = { resource: { kubernetes_manifest: Object.fromEntries(Object.entries(all).filter(([, r]) => !isArgo(r))) } };
+  return { argo: argo.length > 0 ? validateArgo(argo) : 0, crds: validateManifests(others) };
 }
