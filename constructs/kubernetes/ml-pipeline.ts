@@ -54,7 +54,12 @@ export interface MlPipelineProps extends PipelineSpecInput {
   readonly mlflowImage: string;
   /** Where the Argo and Trainer objects go (a construct in the CRD stack) and the namespace's literal name there. */
   readonly crdScope: { readonly scope: Construct; readonly namespace: string };
-  /** The Kueue LocalQueue the pipeline's pods and TrainJobs are submitted to. @default - not queued */
+  /**
+   * The Kueue LocalQueue training is submitted to: the training pod (or the TrainJob) carries
+   * kueue.x-k8s.io/queue-name. Give a queue whose ClusterQueue has a flavor of the training's
+   * accelerator: Kueue never admits a workload that no flavor fits. Other steps are not queued.
+   * @default - not queued
+   */
   readonly queueName?: string;
   /** StorageClass of the per-run volume; must offer ReadWriteMany for distributed training. @default - the cluster default */
   readonly storageClassName?: string;
@@ -167,7 +172,8 @@ export class MlPipeline extends Construct {
     this.pipelineName = pipelineName;
     const labels = workloadLabels(name, COMPONENT, partOf);
     const server = registry.server;
-    const podLabels: Record<string, string> = { ...labels, ...server.clientLabels, ...(queueName ? { [KUEUE_QUEUE_LABEL]: queueName } : {}) };
+    const podLabels: Record<string, string> = { ...labels, ...server.clientLabels };
+    const queueLabel: Record<string, string> = queueName ? { [KUEUE_QUEUE_LABEL]: queueName } : {};
 
     // --- Identity and network --------------------------------------------------------------
     this.serviceAccount = newServiceAccount(this, namespace, pipelineName, labels);
@@ -263,8 +269,10 @@ export class MlPipeline extends Construct {
     let train: Json;
     if (!distributed) {
       train = step('train', trainInfo!, { image: t.image, args: trainArgs, env: env(trainEnv), volumeMounts: trainMounts }, { activeDeadlineSeconds: t.maxRuntimeSeconds });
+      // Kueue's pod integration admits the training pod against the queue's quota.
+      train.metadata = { labels: { ...(train.metadata as { labels: Record<string, string> }).labels, ...queueLabel } };
     } else {
-      const trainJob = this.renderTrainJob(pipelineName, crdScope.namespace, labels, podLabels, trainSize, trainArgs, trainEnv, trainMounts);
+      const trainJob = this.renderTrainJob(pipelineName, crdScope.namespace, labels, podLabels, queueLabel, trainSize, trainArgs, trainEnv, trainMounts);
       this.trainJob = trainJob;
       train = {
         name: 'train',
@@ -275,8 +283,12 @@ export class MlPipeline extends Construct {
           // The TrainJob is owned by the run: deleting the run deletes the training.
           setOwnerReference: true,
           manifest: JSON.stringify(trainJob, undefined, 2),
-          successCondition: 'status.conditions.#(type=="Complete").status == True',
-          failureCondition: 'status.conditions.#(type=="Failed").status == True',
+          // Argo reads these as label selectors over gjson paths, so a key must be a label key: no
+          // `conditions.#(type=="Complete")` queries. The first replicated job of both runtimes decides
+          // the outcome ('node' of torch-distributed, 'launcher' of mpi-distributed), and its entry in
+          // jobsStatus counts its finished Jobs.
+          successCondition: 'status.jobsStatus.0.succeeded > 0',
+          failureCondition: 'status.jobsStatus.0.failed > 0',
         },
       };
     }
@@ -431,7 +443,7 @@ export class MlPipeline extends Construct {
   }
 
   /** A Kubeflow Trainer v2 TrainJob on the 'torch-distributed' or 'mpi-distributed' runtime, patched to the platform's pod rules. */
-  private renderTrainJob(pipelineName: string, namespace: string, labels: Record<string, string>, podLabels: Record<string, string>, size: PodSize, args: string[], env: Record<string, string>, mounts: Json[]): Json {
+  private renderTrainJob(pipelineName: string, namespace: string, labels: Record<string, string>, podLabels: Record<string, string>, queueLabel: Record<string, string>, size: PodSize, args: string[], env: Record<string, string>, mounts: Json[]): Json {
     const t = this.spec.train;
     const procs = t.distribution === 'mpi' ? (t.processesPerHost ?? size.accelerator?.count ?? 1) : (size.accelerator?.count ?? 1);
     const volumes: Json[] = [
@@ -443,14 +455,14 @@ export class MlPipeline extends Construct {
       volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(65536, Math.floor(size.memoryMiB / 4))}Mi` } });
       nodeMounts.push({ name: 'dshm', mountPath: '/dev/shm' });
     }
-    const queue = podLabels[KUEUE_QUEUE_LABEL];
     return {
       apiVersion: 'trainer.kubeflow.org/v1alpha1',
       kind: 'TrainJob',
       metadata: {
         generateName: `${pipelineName}-train-`,
         namespace,
-        labels: { ...labels, ...(queue ? { [KUEUE_QUEUE_LABEL]: queue } : {}) },
+        // Kueue admits the TrainJob as one workload (all its nodes or none).
+        labels: { ...labels, ...queueLabel },
       },
       spec: {
         runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: t.distribution === 'mpi' ? 'mpi-distributed' : 'torch-distributed' },

@@ -51,6 +51,8 @@ export class TrainingCluster extends Construct {
   public readonly queueName: string;
   /** The cluster-scoped ClusterQueue's name: `<namespace>-<cluster>`. */
   public readonly clusterQueueName: string;
+  /** The accelerator types the cluster has quota for (catalog names, e.g. 'nvidia-h100'). */
+  public readonly acceleratorTypes: readonly string[];
   public readonly resourceFlavors: Manifest[];
   public readonly clusterQueue: Manifest;
   public readonly localQueue: Manifest;
@@ -116,6 +118,8 @@ export class TrainingCluster extends Construct {
       }
     }
     const all = [...flavors.values()];
+    this.acceleratorTypes = spec.instanceGroups.flatMap((g) => (g.compute.kind === 'instance' && g.compute.info?.accelerator ? [g.compute.info.accelerator.type] : []))
+      .filter((t, i, a) => a.indexOf(t) === i);
     this.resourceFlavors = all.map((f, i) => new Manifest(this, `ResourceFlavor${i === 0 ? '' : i + 1}`, {
       manifest: {
         apiVersion: KUEUE,

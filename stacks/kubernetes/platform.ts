@@ -5,7 +5,7 @@
  * WorkflowTemplates and CronWorkflows, the training clusters' Kueue queues) go in a stack of their own
  * so this one plans on a cluster without them.
  */
-import { LocalBackend, TerraformStack } from 'cdktf';
+import { Annotations, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
@@ -130,14 +130,13 @@ export class KubernetesPlatformStack extends TerraformStack {
     }
     this.endpoints = endpoints;
 
-    // Training clusters: Kueue quotas; the platform's pipelines queue on the first one.
+    // Training clusters: Kueue quotas. A pipeline's accelerated training queues on the first cluster with its accelerator.
     const clusters = new Map<string, TrainingCluster>();
     (props.spec.trainingClusters ?? []).forEach((input, i) => {
       const crds = this.crdStack!;
       clusters.set(input.name, new TrainingCluster(crds, `Cluster${i}`, { ...input, namespace: this.namespace.namespaceName, partOf }));
     });
     this.trainingClusters = clusters;
-    const queueName = [...clusters.values()][0]?.queueName;
 
     const pipelines = new Map<string, MlPipeline>();
     for (const model of spec.models) {
@@ -145,6 +144,12 @@ export class KubernetesPlatformStack extends TerraformStack {
       if (!model.pipeline || !input.pipeline) continue;
       // parsePlatformSpec has checked that a model with a pipeline has a registry.
       const registry = registries.get(model.name)!;
+      const train = model.pipeline.train.compute;
+      const accelerator = train.kind === 'instance' ? train.info?.accelerator?.type : undefined;
+      const cluster = accelerator ? [...clusters.values()].find((c) => c.acceleratorTypes.includes(accelerator)) : undefined;
+      if (accelerator && clusters.size > 0 && !cluster) {
+        Annotations.of(scopes.get(model.name)!).addWarning(`[cdk-mlops:k8s-training-not-queued] no training cluster has ${accelerator}: the pipeline's training is not queued by Kueue.`);
+      }
       const pipeline = new MlPipeline(scopes.get(model.name)!, 'Pipeline', {
         ...input.pipeline,
         namespace: this.namespace.name,
@@ -154,7 +159,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         // A registry exists, so the platform's MLflow image does (ModelRegistry requires it).
         mlflowImage: k8s.registry.mlflowImage!,
         crdScope: crdScopeOf(model.name),
-        queueName,
+        queueName: cluster?.queueName,
         storageClassName: k8s.storageClassName,
       });
       this.namespace.reserve(pipeline.reservation);

@@ -152,8 +152,15 @@ describe('MlPipeline (Kubernetes)', () => {
     expect(validateAgainstCrd(job)).toBeNull();
     expect(job.spec.trainer).toMatchObject({ numNodes: 2, numProcPerNode: 4, resourcesPerNode: { limits: { 'nvidia.com/gpu': '4' } } });
     expect(job.spec.runtimeRef).toMatchObject({ name: 'torch-distributed' });
-    expect(train.successCondition).toContain('Complete');
-    expect(train.failureCondition).toContain('Failed');
+    expect(train.successCondition).toBe('status.jobsStatus.0.succeeded > 0');
+    expect(train.failureCondition).toBe('status.jobsStatus.0.failed > 0');
+    // Argo parses the conditions as label selectors: each key must be a qualified label name, each value an integer for > and <.
+    for (const condition of [train.successCondition, train.failureCondition]) {
+      const [key, op, value] = condition.split(' ');
+      expect(key).toMatch(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/);
+      expect(['>', '<', '=', '==', '!=']).toContain(op);
+      expect(value).toMatch(/^\d+$/);
+    }
     // Its nodes mount the run's volume, which all nodes must share.
     expect(JSON.stringify(job)).toContain('"claimName":"{{workflow.name}}-workspace"');
     expect((template(r).spec.volumeClaimTemplates as { spec: { accessModes: string[] } }[])[0].spec.accessModes).toEqual(['ReadWriteMany']);
@@ -171,10 +178,17 @@ describe('MlPipeline (Kubernetes)', () => {
     expect(role.rule).toContainEqual({ api_groups: ['trainer.kubeflow.org'], resources: ['trainjobs'], verbs: ['create', 'get', 'list', 'watch'] });
   });
 
-  it('carries the Kueue queue label on the pipeline pods and the TrainJob when given a queue', () => {
+  it('submits distributed training to the Kueue queue: the TrainJob carries the queue label, the other steps do not', () => {
     const r = gpuPipeline();
-    expect((template(r).spec.podMetadata as { labels: Json }).labels[KUEUE_QUEUE_LABEL]).toBe('llm');
     expect(((r.pipeline.trainJob!.metadata as Json).labels as Json)[KUEUE_QUEUE_LABEL]).toBe('llm');
+    expect((template(r).spec.podMetadata as { labels: Json }).labels[KUEUE_QUEUE_LABEL]).toBeUndefined();
+    for (const t of templates(r)) expect((t.metadata as { labels?: Json } | undefined)?.labels?.[KUEUE_QUEUE_LABEL]).toBeUndefined();
+  });
+
+  it('submits single-node training to the Kueue queue through the training pod label', () => {
+    const r = render(CPU, { queueName: 'cpu' });
+    expect((step(r, 'train').metadata as { labels: Json }).labels).toEqual({ 'mlops.cdk.io/step': 'train', [KUEUE_QUEUE_LABEL]: 'cpu' });
+    expect((step(r, 'evaluate').metadata as { labels: Json }).labels[KUEUE_QUEUE_LABEL]).toBeUndefined();
     expect(JSON.stringify(template(cpuPipeline()))).not.toContain(KUEUE_QUEUE_LABEL);
   });
 

@@ -62,6 +62,7 @@ describe('TrainingCluster (Kubernetes)', () => {
     expect(lq.metadata).toMatchObject({ name: 'llm', namespace: 'mlops-reference' });
     expect(lq.spec).toEqual({ clusterQueue: cluster.clusterQueueName });
     expect(cluster.queueName).toBe('llm');
+    expect(cluster.acceleratorTypes).toEqual(['nvidia-h100']);
   });
 
   it('adds up groups of the same accelerator type in one flavor', () => {

@@ -117,9 +117,20 @@ describe('KubernetesPlatformStack', () => {
     expect([...stack.pipelines.keys()]).toEqual(['support-assistant', 'churn']);
     const llm = stack.pipelines.get('support-assistant')!;
     expect(llm.trainJob).toBeDefined();
-    const template = manifests(crds).find((m) => m.kind === 'WorkflowTemplate' && m.metadata.name === 'support-assistant-pipeline')!;
-    expect(((template.spec.podMetadata as Json).labels as Json)['kueue.x-k8s.io/queue-name']).toBe(stack.trainingClusters.get('llm')!.queueName);
     expect(manifests(crds).find((m) => m.kind === 'CronWorkflow' && m.metadata.name === 'churn-pipeline')!.spec.schedules).toEqual(['0 3 * * 1']);
+  });
+
+  it("queues a pipeline's training on the cluster that has its accelerator, and warns when none has", () => {
+    // The reference cluster has H100s; the LLM fine-tunes on A10Gs: not queued, with a warning.
+    const { stack } = referenceOnKubernetes();
+    expect((stack.pipelines.get('support-assistant')!.trainJob!.metadata as { labels: Json }).labels['kueue.x-k8s.io/queue-name']).toBeUndefined();
+    const warnings = stack.node.findChild('support-assistant').node.metadata.map((m) => String(m.data));
+    expect(warnings).toContainEqual(expect.stringContaining('no training cluster has nvidia-a10g'));
+
+    const [llm] = referencePlatform.trainingClusters!;
+    const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [llm, { ...llm, name: 'a10g', instanceGroups: [{ name: 'gpu', compute: { accelerator: { type: 'nvidia-a10g', count: 4 } }, count: 2 }] }] };
+    const queued = kubernetesOf(spec).stack;
+    expect((queued.pipelines.get('support-assistant')!.trainJob!.metadata as { labels: Json }).labels['kueue.x-k8s.io/queue-name']).toBe(queued.trainingClusters.get('a10g')!.queueName);
   });
 
   it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
