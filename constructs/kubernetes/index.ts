@@ -3,3 +3,5 @@ export * from './platform-namespace';
 export * from './mlflow-server';
 export * from './model-registry';
 export * from './model-endpoint';
+export * from './ml-pipeline';
+export * from './training-cluster';

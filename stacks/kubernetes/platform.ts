@@ -1,13 +1,14 @@
 /**
  * Renders a PlatformSpec onto Kubernetes: one cdktf stack named after the platform, with the
  * namespace and its governance, the registry (one MLflow server that every model's registry shares)
- * and one endpoint per model. Objects that need CRDs (KServe, Kueue, Argo, Prometheus rules) go in a
- * stack of their own so this one plans on a cluster without them; this version renders none.
+ * and one endpoint per model. Objects that need CRDs (KServe InferenceServices, the pipelines' Argo
+ * WorkflowTemplates and CronWorkflows, the training clusters' Kueue queues) go in a stack of their own
+ * so this one plans on a cluster without them.
  */
-import { LocalBackend, TerraformStack } from 'cdktf';
+import { Annotations, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { KubernetesModelSource, ModelEndpoint, ModelRegistry, PlatformNamespace } from '../../constructs/kubernetes';
+import { KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 
@@ -22,7 +23,7 @@ export function objectName(model: string): string {
 }
 
 /**
- * The objects of a platform that need CRDs (KServe InferenceServices), in a stack of their own named
+ * The objects of a platform that need CRDs (KServe, Argo Workflows, Kueue), in a stack of their own named
  * `<platform>-crds`: apply it after the platform stack, on a cluster that has the CRDs.
  */
 export class KubernetesCrdStack extends TerraformStack {
@@ -44,6 +45,10 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly endpoints: ReadonlyMap<string, ModelEndpoint>;
   /** The stack of objects that need CRDs; undefined when the platform has none. */
   public readonly crdStack?: KubernetesCrdStack;
+  /** Each model's pipeline (Argo Workflows), by model name. */
+  public readonly pipelines: ReadonlyMap<string, MlPipeline>;
+  /** The training clusters (Kueue queues), by cluster name. */
+  public readonly trainingClusters: ReadonlyMap<string, TrainingCluster>;
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
@@ -96,16 +101,21 @@ export class KubernetesPlatformStack extends TerraformStack {
     this.registries = registries;
 
     const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
-    if (kserve) {
+    if (kserve || spec.models.some((m) => m.pipeline) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`);
       this.crdStack.addDependency(this);
     }
+    // One construct per model in the CRD stack, shared by its InferenceService and its pipeline.
+    const crdScopes = new Map<string, Construct>();
+    const crdScopeOf = (model: string) => {
+      if (!this.crdStack) throw new Error('internal: no CRD stack');
+      if (!crdScopes.has(model)) crdScopes.set(model, new Construct(this.crdStack, model));
+      return { scope: crdScopes.get(model)!, namespace: this.namespace.namespaceName };
+    };
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of spec.models) {
       const input = props.spec.models.find((m) => m.name === model.name)!;
-      const crdScope = this.crdStack && model.endpoint.kubernetes?.serving === 'kserve'
-        ? { scope: new Construct(this.crdStack, model.name), namespace: this.namespace.namespaceName }
-        : undefined;
+      const crdScope = model.endpoint.kubernetes?.serving === 'kserve' ? crdScopeOf(model.name) : undefined;
       const endpoint = new ModelEndpoint(scopes.get(model.name)!, 'Endpoint', {
         ...input.endpoint,
         namespace: this.namespace.name,
@@ -119,6 +129,43 @@ export class KubernetesPlatformStack extends TerraformStack {
       endpoints.set(model.name, endpoint);
     }
     this.endpoints = endpoints;
+
+    // Training clusters: Kueue quotas. A pipeline's accelerated training queues on the first cluster with its accelerator.
+    const clusters = new Map<string, TrainingCluster>();
+    (props.spec.trainingClusters ?? []).forEach((input, i) => {
+      const crds = this.crdStack!;
+      clusters.set(input.name, new TrainingCluster(crds, `Cluster${i}`, { ...input, namespace: this.namespace.namespaceName, partOf }));
+    });
+    this.trainingClusters = clusters;
+
+    const pipelines = new Map<string, MlPipeline>();
+    for (const model of spec.models) {
+      const input = props.spec.models.find((m) => m.name === model.name)!;
+      if (!model.pipeline || !input.pipeline) continue;
+      // parsePlatformSpec has checked that a model with a pipeline has a registry.
+      const registry = registries.get(model.name)!;
+      const train = model.pipeline.train.compute;
+      const accelerator = train.kind === 'instance' ? train.info?.accelerator?.type : undefined;
+      const cluster = accelerator ? [...clusters.values()].find((c) => c.acceleratorTypes.includes(accelerator)) : undefined;
+      if (accelerator && clusters.size > 0 && !cluster) {
+        Annotations.of(scopes.get(model.name)!).addWarning(`[cdk-mlops:k8s-training-not-queued] no training cluster has ${accelerator}: the pipeline's training is not queued by Kueue.`);
+      }
+      const pipeline = new MlPipeline(scopes.get(model.name)!, 'Pipeline', {
+        ...input.pipeline,
+        namespace: this.namespace.name,
+        name: objectName(model.name),
+        partOf,
+        registry,
+        // A registry exists, so the platform's MLflow image does (ModelRegistry requires it).
+        mlflowImage: k8s.registry.mlflowImage!,
+        crdScope: crdScopeOf(model.name),
+        queueName: cluster?.queueName,
+        storageClassName: k8s.storageClassName,
+      });
+      this.namespace.reserve(pipeline.reservation);
+      pipelines.set(model.name, pipeline);
+    }
+    this.pipelines = pipelines;
   }
 }
 

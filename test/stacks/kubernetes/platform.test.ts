@@ -10,7 +10,8 @@ import { AwsPlatform } from '../../../stacks/aws/platform';
 import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
 import { referencePlatform } from '../../../stacks/reference-platform';
-import { Json, manifests, ofKind, podSpecOf, Synth, validateAll, validateManifests } from '../../constructs/kubernetes/helpers';
+import { validateCrdStack } from '../../constructs/kubernetes/argo';
+import { Json, manifests, ofKind, podSpecOf, Synth, validateAll } from '../../constructs/kubernetes/helpers';
 
 function kubernetesOf(spec: PlatformSpecInput): { stack: KubernetesPlatformStack; tf: Synth } {
   const stack = new KubernetesPlatformStack(Testing.app(), spec.name, { spec });
@@ -80,9 +81,10 @@ describe('KubernetesPlatformStack', () => {
     expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', ...workloads.map((w) => w.metadata.name)]));
   });
 
-  it("sizes the quota to every workload at full scale plus surge: 7 GPUs for support-assistant's 6 pods + 1 surging", () => {
+  it("sizes the quota to every workload at full scale plus surge: 7 GPUs for support-assistant's 6 pods + 1 surging, 8 for its pipeline's 2 × 4-GPU training", () => {
     const [quota] = ofKind(referenceOnKubernetes().tf, 'ResourceQuota');
-    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '7', persistentvolumeclaims: '2', 'requests.storage': '120Gi' });
+    // Volumes: the registry's 20 + 100 GiB, and one run volume per pipeline (200 GiB for the LLM, 50 for churn).
+    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '15', persistentvolumeclaims: '4', 'requests.storage': '370Gi' });
   });
 
   it('runs one MLflow server that every registry shares, and binds the viewer group', () => {
@@ -102,8 +104,33 @@ describe('KubernetesPlatformStack', () => {
     expect(env).toContainEqual({ name: 'MODEL_URI', value: 'models:/churn/4' });
   });
 
-  it('creates no CRD stack when no endpoint needs a CRD', () => {
-    expect(referenceOnKubernetes().stack.crdStack).toBeUndefined();
+  it('creates no CRD stack when nothing needs a CRD', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [], models: referencePlatform.models.map(({ pipeline: _, ...m }) => m) };
+    expect(kubernetesOf(spec).stack.crdStack).toBeUndefined();
+  });
+
+  it("renders each pipeline as Argo objects and the training cluster as Kueue queues in the CRD stack, the pipelines' pods queued on it", () => {
+    const { stack } = referenceOnKubernetes();
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue.
+    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4 });
+    expect([...stack.pipelines.keys()]).toEqual(['support-assistant', 'churn']);
+    const llm = stack.pipelines.get('support-assistant')!;
+    expect(llm.trainJob).toBeDefined();
+    expect(manifests(crds).find((m) => m.kind === 'CronWorkflow' && m.metadata.name === 'churn-pipeline')!.spec.schedules).toEqual(['0 3 * * 1']);
+  });
+
+  it("queues a pipeline's training on the cluster that has its accelerator, and warns when none has", () => {
+    // The reference cluster has H100s; the LLM fine-tunes on A10Gs: not queued, with a warning.
+    const { stack } = referenceOnKubernetes();
+    expect((stack.pipelines.get('support-assistant')!.trainJob!.metadata as { labels: Json }).labels['kueue.x-k8s.io/queue-name']).toBeUndefined();
+    const warnings = stack.node.findChild('support-assistant').node.metadata.map((m) => String(m.data));
+    expect(warnings).toContainEqual(expect.stringContaining('no training cluster has nvidia-a10g'));
+
+    const [llm] = referencePlatform.trainingClusters!;
+    const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [llm, { ...llm, name: 'a10g', instanceGroups: [{ name: 'gpu', compute: { accelerator: { type: 'nvidia-a10g', count: 4 } }, count: 2 }] }] };
+    const queued = kubernetesOf(spec).stack;
+    expect((queued.pipelines.get('support-assistant')!.trainJob!.metadata as { labels: Json }).labels['kueue.x-k8s.io/queue-name']).toBe(queued.trainingClusters.get('a10g')!.queueName);
   });
 
   it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
@@ -114,8 +141,10 @@ describe('KubernetesPlatformStack', () => {
     expect(stack.crdStack!.dependencies).toContain(stack);
     expect(tf.resource.kubernetes_manifest).toBeUndefined();
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
-    expect(validateManifests(crds)).toBe(1);
-    expect(manifests(crds)[0].metadata.namespace).toBe('mlops-reference');
+    expect(validateCrdStack(crds).crds).toBeGreaterThan(1);
+    const services = manifests(crds).filter((m) => m.kind === 'InferenceService');
+    expect(services).toHaveLength(1);
+    expect(services[0].metadata.namespace).toBe('mlops-reference');
   });
 
   it('uses the namespace the spec names', () => {
