@@ -41,7 +41,8 @@ describe('mlops', () => {
     const summary = JSON.parse(r.out) as { stacks: { name: string }[]; findings: { unacknowledged: unknown[] }; kubernetes: { stacks: { name: string; resourcesByType: Record<string, number> }[] } };
     expect(summary.stacks).toHaveLength(5);
     expect(summary.findings.unacknowledged).toEqual([]);
-    expect(summary.kubernetes.stacks.map((s) => s.name)).toEqual(['mlops-reference']);
+    expect(summary.kubernetes.stacks.map((s) => s.name)).toEqual(['mlops-reference', 'mlops-reference-crds']);
+    expect(summary.kubernetes.stacks[1].resourcesByType.kubernetes_manifest).toBeGreaterThan(0);
     expect(summary.kubernetes.stacks[0].resourcesByType.kubernetes_namespace_v1).toBe(1);
   });
 

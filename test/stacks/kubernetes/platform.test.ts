@@ -104,8 +104,8 @@ describe('KubernetesPlatformStack', () => {
     expect(env).toContainEqual({ name: 'MODEL_URI', value: 'models:/churn/4' });
   });
 
-  it('creates no CRD stack when nothing needs a CRD', () => {
-    const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [], models: referencePlatform.models.map(({ pipeline: _, ...m }) => m) };
+  it('creates no CRD stack when nothing needs a CRD (no pipeline, drift monitor, cluster or KServe endpoint)', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [], models: referencePlatform.models.map(({ pipeline: _pipeline, drift: _drift, ...m }) => m) };
     expect(kubernetesOf(spec).stack.crdStack).toBeUndefined();
   });
 
