@@ -12,7 +12,7 @@
  * scopes mirror our construct paths only so that logical IDs, generated names and export names
  * come out identical, which lets `bench/compare.ts` diff the two outputs template by template.
  */
-import { App, Aws, CfnDeletionPolicy, CfnTag, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Aws, CfnDeletionPolicy, CfnOutput, CfnTag, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CfnScalableTarget, CfnScalingPolicy } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { CfnAlarm, CfnAlarmProps, CfnDashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnRule } from 'aws-cdk-lib/aws-events';
@@ -243,6 +243,7 @@ function sharedStack(platform: Construct, withRegistries: boolean): Shared {
     tags,
   }));
   new CfnBucketPolicy(at(artifactsScope, 'Policy'), 'Resource', { bucket: artifacts.ref, policyDocument: tlsOnly(artifacts) });
+  new CfnOutput(stack, 'AuditReportUri', { value: `s3://${artifacts.ref}/audit/`, description: 'Where to publish cdk.out/audit/ for the auditor persona' });
   return { stack, key, topic, accessLogs, accessLogsScope, artifacts };
 }
 
