@@ -206,6 +206,18 @@ describe('Kubernetes audit of non-compliant Terraform JSON', () => {
     expect(audit.exposure.find((e) => e.kind === 'kubernetes-namespace')?.networkIsolation).toBe('network-access');
   });
 
+  it('reports a namespace with no default-deny policy at all, and the workloads open to every pod', () => {
+    const open = buildKubernetesAudit(cdktfOut('no-policy', {
+      kubernetes_namespace_v1: { ns: { metadata: { name: 'open', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } },
+      kubernetes_service_v1: { web: { metadata: { name: 'web', namespace: 'open' }, spec: { selector: { app: 'web' }, port: [{ port: 80 }] } } },
+    }));
+    expect(open.findings.map((f) => `${f.rule}: ${f.description}`)).toEqual([
+      'Kubernetes-DefaultDenyNetworkPolicy: Namespace open has no default-deny NetworkPolicy for ingress and egress (a policy with an empty pod selector, policy type Ingress and Egress and no rules)',
+    ]);
+    expect(open.exposure.find((e) => e.kind === 'kubernetes-namespace')?.inbound).toEqual(['NO default deny: pods no policy selects accept connections from anywhere']);
+    expect(open.exposure.find((e) => e.kind === 'kubernetes-service')?.inbound).toEqual(['port 80/TCP', 'no NetworkPolicy selects its pods: every pod in the cluster can connect']);
+  });
+
   it('reports a workload without a restricted security context, and not one with it', () => {
     const restricted = audit.findings.filter((f) => f.rule === KUBERNETES_RULES.restricted.id);
     expect(restricted.map((f) => f.logicalId)).toEqual(['kubernetes_deployment_v1.web']);
@@ -273,6 +285,21 @@ describe('the merged report', () => {
 
     expect(await main(['audit', '--cdk-out', cdkOut, '--cdktf-out', cdkOut], (s) => err.push(s), (s) => out.push(s))).toBe(2);
     expect(err.join('\n')).toMatch(/--cdktf-out: is not a cdktf output/);
+  });
+
+  it('`mlops audit` reads ./cdktf.out when it exists and no --cdktf-out is given', async () => {
+    const cwd = process.cwd();
+    const work = fs.mkdtempSync(path.join(root, 'cwd-'));
+    fs.cpSync(refOut, path.join(work, 'cdktf.out'), { recursive: true });
+    process.chdir(work);
+    try {
+      const out: string[] = [];
+      expect(await main(['audit', '--cdk-out', cdkOut, '--out', path.join(work, 'audit'), '--json'], () => undefined, (s) => out.push(s))).toBe(0);
+      const summary = JSON.parse(out.join('\n')) as { summary: { stacks: { name: string }[] } };
+      expect(summary.summary.stacks.map((s) => s.name)).toEqual(['Small', 'mlops-reference']);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('fails `mlops audit` when the Kubernetes output has an open error finding', async () => {
