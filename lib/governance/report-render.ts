@@ -47,6 +47,7 @@ function byTarget(r: AuditReport) {
   };
 }
 
+const K8S_STORE_KIND: Record<string, string> = { 'kubernetes-volume': 'disk', 'kubernetes-secret': 'Secret' };
 const k8sTitle = (p: AuditPrincipal) => `${K8S_KIND[p.kind] ?? p.kind} ${p.name ?? p.logicalId}`;
 const podSecurityText = (e: AuditExposure) => (['enforce', 'audit', 'warn'] as const).map((m) => `${m}: ${e.podSecurity?.[m] ?? 'not set'}`).join('; ');
 const storeName = (d: AuditDataStore) => d.notes[0] ?? d.constructPath ?? d.logicalId;
@@ -128,7 +129,7 @@ function markdownKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string[] {
       lines.push('| Verbs | On | Only when | Granted by |', '|---|---|---|---|');
       for (const s of p.statements) lines.push(`| ${mdCell(s.actions.join(', '))} | ${mdCell(s.resources.join(', ') || '-')} | ${mdCell(s.conditions.join('; ') || 'always')} | ${mdCell(s.policy)} |`);
       lines.push('');
-    } else lines.push('No Kubernetes API permissions in this output.', '');
+    } else if (p.kind !== 'kubernetes-service-account') lines.push('No rules.', '');
   }
   lines.push('### Where data is kept in the cluster', '', K8S_INTRO.data, '');
   lines.push('| Store | Kind | Encryption | Retention | Details |', '|---|---|---|---|---|');
@@ -166,7 +167,8 @@ th,td{border:1px solid #d8dde6;padding:6px 8px;text-align:left;vertical-align:to
 .ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
 code{font:12px ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 4px;border-radius:4px}
 nav a{margin-right:14px}
-td:first-child{white-space:nowrap}`;
+td:first-child{white-space:nowrap}
+.wrap td:first-child{white-space:normal;min-width:180px}.wrap td:nth-child(2){white-space:nowrap}#kubernetes>h3{margin:28px 0 6px;font-size:18px}`;
 
 const h = escapeHtml;
 const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
@@ -226,10 +228,10 @@ function htmlKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string {
   for (const p of k8s.principals) {
     parts.push(`<div class="card"><h3>${h(k8sTitle(p))}</h3>${p.constructPath ? `<p class="muted">Made by ${h(p.constructPath)}</p>` : ''}${p.description ? `<p>${h(p.description)}</p>` : ''}
 <p><b>${p.kind === 'kubernetes-service-account' ? 'Used by' : 'Granted to'}:</b> ${h(trustLine(p))}</p>
-${p.statements.length ? table(['May', 'On', 'Only when', 'Granted by'], p.statements.map((s) => [h(s.actions.join(', ')), h(s.resources.join(', ') || '-'), h(s.conditions.join('; ') || 'always'), h(s.policy)])) : '<p class="muted">No Kubernetes API permissions in this output.</p>'}</div>`);
+${p.statements.length ? table(['May', 'On', 'Only when', 'Granted by'], p.statements.map((s) => [h(s.actions.join(', ')), h(s.resources.join(', ') || '-'), h(s.conditions.join('; ') || 'always'), h(s.policy)])) : p.kind === 'kubernetes-service-account' ? '' : '<p class="muted">No rules.</p>'}</div>`);
   }
   parts.push(`<h3>Where data is kept in the cluster</h3><p class="muted">${h(K8S_INTRO.data)}</p>
-${table(['Store', 'Kind', 'Encryption', 'What happens on removal', 'Details'], k8s.dataStores.map((d) => [h(storeName(d)), h(d.kind), h(d.encryption), /^NOT retained|DELETED|deleted with the Terraform/.test(d.retention) ? yes(false, d.retention) : h(d.retention), h(d.notes.slice(1).join('; ') || '-')]))}`);
+<div class="wrap">${table(['Store', 'Kind', 'Encryption', 'What happens on removal', 'Details'], k8s.dataStores.map((d) => [h(storeName(d)), h(K8S_STORE_KIND[d.kind] ?? d.kind), h(d.encryption), /^NOT retained|DELETED|deleted with the Terraform/.test(d.retention) ? yes(false, d.retention) : h(d.retention), h(d.notes.slice(1).join('; ') || '-')]))}</div>`);
   parts.push(`<h3>Namespaces</h3><p class="muted">${h(K8S_INTRO.namespaces)}</p>
 ${table(['Namespace', 'Pod Security', 'Incoming traffic', 'Outgoing traffic'], k8s.exposure.filter((e) => e.kind === 'kubernetes-namespace').map((e) => [h(e.name ?? e.logicalId), e.podSecurity?.enforce?.startsWith('restricted') ? yes(true, podSecurityText(e)) : yes(false, podSecurityText(e)), e.inbound.some((l) => l.startsWith('NO ')) ? yes(false, e.inbound.join('; ')) : h(e.inbound.join('; ')), (e.outbound ?? []).some((l) => l.startsWith('NO ')) ? yes(false, (e.outbound ?? []).join('; ')) : h((e.outbound ?? []).join('; '))]))}`);
   parts.push(`<h3>Network policies</h3><p class="muted">${h(K8S_INTRO.policies)}</p>

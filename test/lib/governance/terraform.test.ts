@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ajv from 'ajv';
+import { chromium } from 'playwright-core';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { writeAudit } from '../../../bin/commands/audit';
@@ -268,6 +269,31 @@ describe('the merged report', () => {
     expect(html).toContain('<a href="#kubernetes">Kubernetes</a>');
     expect(html).toContain('<b>Granted to:</b> members of the group mlops-engineers');
     expect(html).not.toMatch(/<(script|link|img)\b/);
+  });
+
+  it('shows the Kubernetes section in headless Chromium, with nothing fetched', async () => {
+    const { files } = writeAudit(cdkOut, { cdktfOut: refOut, outDir: path.join(root, 'audit-browser') });
+    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: '/usr/bin/chromium', headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(`file://${files.html}`);
+      expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Kubernetes', 'Rule checks', 'Tags']);
+      const section = page.locator('#kubernetes');
+      expect(await section.locator(':scope > h3').allInnerTexts()).toEqual(['Who can do what in the cluster', 'Where data is kept in the cluster', 'Namespaces', 'Network policies', 'Services']);
+      await expect(section.locator('.card', { hasText: 'Role mlops-reference/mlops-viewer' }).innerText()).resolves.toMatch(/Granted to: members of the group mlops-engineers/);
+      await expect(section.locator('tr', { hasText: 'data-mlflow-db' }).innerText()).resolves.toMatch(/retained: the volume claims are kept/);
+      await expect(section.locator('tr', { hasText: 'enforce:' }).innerText()).resolves.toMatch(/enforce: restricted/);
+      expect(requests).toEqual([`file://${files.html}`]);
+    } finally {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    }
   });
 
   it('is written by writeAudit and `mlops audit --cdktf-out`, and a wrong directory is bad input', async () => {
