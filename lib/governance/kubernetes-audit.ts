@@ -83,7 +83,7 @@ class StackReader {
     return resolveReference(this.stack, v);
   }
   meta(r: TerraformResource): Json {
-    return block(r.body.metadata) ?? {};
+    return block(r.body.metadata) ?? block(block(r.body.manifest)?.metadata) ?? {};
   }
   name(r: TerraformResource): string {
     return this.resolve(this.meta(r).name) ?? r.name;
@@ -104,22 +104,68 @@ class StackReader {
 }
 
 interface Workload {
+  readonly reader: StackReader;
   readonly resource: TerraformResource;
   readonly kind: string;
   /** `Deployment mlops/churn`. */
   readonly title: string;
   readonly namespace: string;
+  /** The pod spec in the provider's snake_case shape (converted for `kubernetes_manifest` objects). */
   readonly podSpec: Json;
-  readonly podLabels: Record<string, string>;
+}
+
+/**
+ * Where the pod specs are in an API object written as `kubernetes_manifest` (the Kubernetes API's
+ * own camelCase shape): core workloads and the serving CRDs cdk-mlops renders.
+ */
+const MANIFEST_POD_SPECS: Record<string, string[][]> = {
+  Pod: [['spec']],
+  Deployment: [['spec', 'template', 'spec']],
+  StatefulSet: [['spec', 'template', 'spec']],
+  DaemonSet: [['spec', 'template', 'spec']],
+  ReplicaSet: [['spec', 'template', 'spec']],
+  Job: [['spec', 'template', 'spec']],
+  CronJob: [['spec', 'jobTemplate', 'spec', 'template', 'spec']],
+  // KServe: each component is a PodSpec with extra fields.
+  InferenceService: [['spec', 'predictor'], ['spec', 'transformer'], ['spec', 'explainer']],
+};
+/** Fields whose provider name is not the snake_case of the API name. */
+const PROVIDER_NAMES: Record<string, string> = { containers: 'container', initContainers: 'init_container', ephemeralContainers: 'ephemeral_container', volumes: 'volume', ports: 'port' };
+/** Maps whose keys are data (label keys, resource names), never renamed. */
+const DATA_MAPS = new Set(['labels', 'annotations', 'nodeSelector', 'matchLabels', 'limits', 'requests', 'selector']);
+
+/** An API object (camelCase) in the provider's snake_case shape, so one reader serves both. */
+function providerShape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(providerShape);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [
+    PROVIDER_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    DATA_MAPS.has(k) ? v : providerShape(v),
+  ]));
+}
+
+function manifestWorkloads(reader: StackReader): Workload[] {
+  return reader.of('kubernetes_manifest').flatMap((r) => {
+    const manifest = block(r.body.manifest) ?? {};
+    const kind = str(manifest.kind) ?? '?';
+    return (MANIFEST_POD_SPECS[kind] ?? []).flatMap((specPath) => {
+      let spec: unknown = manifest;
+      for (const key of specPath) spec = block((spec as Json | undefined)?.[key]);
+      if (spec === undefined) return [];
+      const component = kind === 'InferenceService' ? ` (${specPath[1]})` : '';
+      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${component}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as Json }];
+    });
+  });
 }
 
 function workloadsOf(reader: StackReader): Workload[] {
+  return [...typedWorkloads(reader), ...manifestWorkloads(reader)];
+}
+
+function typedWorkloads(reader: StackReader): Workload[] {
   return reader.stack.resources.filter((r) => WORKLOADS[r.type] !== undefined).map((r) => {
     const { kind, podSpec } = WORKLOADS[r.type];
-    const spec = dig(r.body, ...podSpec) ?? {};
-    const templateMeta = dig(r.body, ...podSpec.slice(0, -1), 'metadata');
-    const podLabels = kind === 'Pod' ? reader.labels(r) : Object.fromEntries(Object.entries(block(templateMeta?.labels) ?? {}).map(([k, v]) => [k, String(v)]));
-    return { resource: r, kind, title: `${kind} ${reader.qualified(r)}`, namespace: reader.namespace(r), podSpec: spec, podLabels };
+    return { reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}`, namespace: reader.namespace(r), podSpec: dig(r.body, ...podSpec) ?? {} };
   });
 }
 
@@ -170,6 +216,7 @@ function portsText(ports: Json[]): string {
 }
 
 interface PolicyView {
+  readonly reader: StackReader;
   readonly resource: TerraformResource;
   readonly name: string;
   readonly namespace: string;
@@ -192,7 +239,7 @@ function policyOf(reader: StackReader, r: TerraformResource): PolicyView {
   const egress = types.includes('Egress') ? egressRules.map((rule) => `allow ${ruleLine(blocks(rule.to), blocks(rule.ports), 'to')}`) : undefined;
   const all = emptySelector(podSelector);
   return {
-    resource: r, name: reader.name(r), namespace: reader.namespace(r), podSelector, ingress, egress,
+    reader, resource: r, name: reader.name(r), namespace: reader.namespace(r), podSelector, ingress, egress,
     denyAllIngress: all && types.includes('Ingress') && ingressRules.length === 0,
     denyAllEgress: all && types.includes('Egress') && egressRules.length === 0,
   };
@@ -201,7 +248,8 @@ function policyOf(reader: StackReader, r: TerraformResource): PolicyView {
 // ---------------------------------------------------------------- RBAC
 
 interface RoleView {
-  readonly resource?: TerraformResource;
+  readonly reader: StackReader;
+  readonly resource: TerraformResource;
   readonly kind: 'Role' | 'ClusterRole';
   /** `ns/name` for a Role, `name` for a ClusterRole. */
   readonly key: string;
@@ -209,6 +257,7 @@ interface RoleView {
 }
 
 interface BindingView {
+  readonly reader: StackReader;
   readonly resource: TerraformResource;
   readonly kind: 'RoleBinding' | 'ClusterRoleBinding';
   readonly title: string;
@@ -271,21 +320,27 @@ function finding(reader: StackReader, r: TerraformResource, rule: { id: string }
   return { pack: KUBERNETES_PACK, rule: rule.id, status: 'open', severity, description, ...reader.where(r) };
 }
 
-function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; dataStores: AuditDataStore[]; exposure: AuditExposure[]; findings: AuditFinding[] }): void {
-  const workloads = workloadsOf(reader);
+/**
+ * Audits every stack of the output as one cluster: a RoleBinding, a NetworkPolicy or a namespace in
+ * one stack applies to the workloads of another (the CRD stack's InferenceServices run in the
+ * platform stack's namespace, as its ServiceAccounts).
+ */
+function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[]; dataStores: AuditDataStore[]; exposure: AuditExposure[]; findings: AuditFinding[] }): void {
+  const workloads = readers.flatMap(workloadsOf);
+  const each = <T>(types: string[], f: (reader: StackReader, r: TerraformResource) => T): T[] => readers.flatMap((reader) => reader.of(...types).map((r) => f(reader, r)));
 
   // RBAC: roles, bindings, service accounts.
   const roles = new Map<string, RoleView>();
-  for (const r of reader.of(...ROLE_TYPES)) roles.set(`Role ${reader.qualified(r)}`, { resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) });
-  for (const r of reader.of(...CLUSTER_ROLE_TYPES)) roles.set(`ClusterRole ${reader.name(r)}`, { resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) });
-  const bindings: BindingView[] = [...reader.of(...BINDING_TYPES), ...reader.of(...CLUSTER_BINDING_TYPES)].map((r) => {
+  each(ROLE_TYPES, (reader, r) => roles.set(`Role ${reader.qualified(r)}`, { reader, resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) }));
+  each(CLUSTER_ROLE_TYPES, (reader, r) => roles.set(`ClusterRole ${reader.name(r)}`, { reader, resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) }));
+  const bindings: BindingView[] = each([...BINDING_TYPES, ...CLUSTER_BINDING_TYPES], (reader, r) => {
     const cluster = CLUSTER_BINDING_TYPES.includes(r.type);
     const namespace = cluster ? undefined : reader.namespace(r);
     const ref = block(r.body.role_ref) ?? {};
     const roleKind = ref.kind === 'Role' ? 'Role' as const : 'ClusterRole' as const;
     const roleName = reader.resolve(ref.name) ?? '?';
     return {
-      resource: r, kind: cluster ? 'ClusterRoleBinding' as const : 'RoleBinding' as const,
+      reader, resource: r, kind: cluster ? 'ClusterRoleBinding' as const : 'RoleBinding' as const,
       title: cluster ? `ClusterRoleBinding ${reader.name(r)}` : `RoleBinding ${reader.qualified(r)}`,
       namespace, roleKind, roleKey: roleKind === 'Role' ? `${namespace}/${roleName}` : roleName,
       subjects: blocks(r.body.subject).map((s) => ({ kind: String(s.kind), name: reader.resolve(s.name) ?? '?', namespace: reader.resolve(s.namespace) ?? (s.kind === 'ServiceAccount' ? namespace : undefined) })),
@@ -300,7 +355,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
   };
 
   for (const role of roles.values()) {
-    const r = role.resource!;
+    const { reader, resource: r } = role;
     const bound = bindings.filter((b) => b.roleKind === role.kind && b.roleKey === role.key);
     out.principals.push({
       ...reader.where(r),
@@ -319,9 +374,9 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
     });
   }
 
-  for (const sa of reader.of(...SA_TYPES)) {
+  for (const [reader, sa] of each(SA_TYPES, (reader, r) => [reader, r] as const)) {
     const key = reader.qualified(sa);
-    const users = workloads.filter((w) => `${w.namespace}/${reader.resolve(w.podSpec.service_account_name ?? w.podSpec.service_account) ?? 'default'}` === key);
+    const users = workloads.filter((w) => `${w.namespace}/${w.reader.resolve(w.podSpec.service_account_name ?? w.podSpec.service_account) ?? 'default'}` === key);
     const saMount = sa.body.automount_service_account_token;
     const grants = bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && `${s.namespace ?? 'default'}/${s.name}` === key));
     out.principals.push({
@@ -342,7 +397,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
   }
 
   // Data stores: StatefulSet claim templates, claims, volumes, Secrets.
-  const storageClasses = new Map(reader.of(...STORAGE_CLASS_TYPES).map((r) => [reader.name(r), r] as const));
+  const storageClasses = new Map(each(STORAGE_CLASS_TYPES, (reader, r) => [reader.name(r), r] as const));
   const classText = (cls: string | undefined) => {
     if (!cls) return { encryption: "depends on the cluster's default storage class (none named)", reclaim: "the cluster's default storage class" };
     const defined = storageClasses.get(cls);
@@ -356,11 +411,12 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
     const size = str(dig(spec, 'resources')?.requests && block(dig(spec, 'resources')?.requests)?.storage);
     return [`size ${size ?? 'not set'}`, `access ${strings(spec?.access_modes).join(', ') || 'not set'}`, `storage class ${str(spec?.storage_class_name) ?? "the cluster's default"}`];
   };
-  const volume = (r: TerraformResource, type: string, encryption: string, retention: string, notes: string[]): AuditDataStore => ({
+  const volume = (reader: StackReader, r: TerraformResource, type: string, encryption: string, retention: string, notes: string[]): AuditDataStore => ({
     ...reader.where(r), kind: 'kubernetes-volume', type, encryption, customerManagedKey: false, versioning: 'not-applicable', retention, publicAccess: 'not-applicable', tlsOnly: 'not-applicable', notes,
   });
 
-  for (const w of workloads.filter((x) => x.kind === 'StatefulSet')) {
+  for (const w of workloads.filter((x) => x.kind === 'StatefulSet' && x.resource.type !== 'kubernetes_manifest')) {
+    const reader = w.reader;
     const spec = block(w.resource.body.spec) ?? {};
     const policy = block(spec.persistent_volume_claim_retention_policy);
     const whenDeleted = str(policy?.when_deleted) ?? 'Retain';
@@ -370,39 +426,40 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
       const cls = classText(str(claimSpec?.storage_class_name));
       const claim = `${str(block(template.metadata)?.name) ?? '?'}-${reader.name(w.resource)}-<ordinal>`;
       const kept = whenDeleted === 'Retain' && whenScaled === 'Retain';
-      out.dataStores.push(volume(w.resource, `${w.resource.type} volumeClaimTemplate`, cls.encryption,
+      out.dataStores.push(volume(reader, w.resource, `${w.resource.type} volumeClaimTemplate`, cls.encryption,
         `${kept ? 'retained' : 'NOT retained'}: the volume claims are ${whenDeleted === 'Retain' ? 'kept' : 'deleted'} when the StatefulSet is deleted (whenDeleted: ${whenDeleted}) and ${whenScaled === 'Retain' ? 'kept' : 'deleted'} when it scales down (whenScaled: ${whenScaled}); once a claim is deleted, ${cls.reclaim} decides whether the disk survives`,
         [`claims ${w.namespace}/${claim} of ${w.title}`, ...claimNotes(claimSpec)]));
     }
   }
-  const volumes = new Map(reader.of(...PV_TYPES).map((r) => [reader.name(r), r] as const));
-  for (const r of reader.of(...PVC_TYPES)) {
+  const volumes = new Map(each(PV_TYPES, (reader, r) => [reader.name(r), r] as const));
+  for (const [reader, r] of each(PVC_TYPES, (reader, r) => [reader, r] as const)) {
     const spec = block(r.body.spec);
     const cls = classText(str(spec?.storage_class_name));
     const protectedByTf = block(r.body.lifecycle)?.prevent_destroy === true;
     const pvName = reader.resolve(spec?.volume_name);
     const pv = pvName ? volumes.get(pvName) : undefined;
     const pvReclaim = pv ? str(block(pv.body.spec)?.persistent_volume_reclaim_policy) ?? 'Retain' : undefined;
-    out.dataStores.push(volume(r, r.type, cls.encryption,
+    out.dataStores.push(volume(reader, r, r.type, cls.encryption,
       `${protectedByTf ? 'retained: Terraform refuses to destroy the claim (lifecycle.prevent_destroy)' : 'deleted with the Terraform stack (no lifecycle.prevent_destroy)'}; ${pv ? `its volume ${pvName} has reclaim policy ${pvReclaim}` : `if the claim is deleted, ${cls.reclaim} decides whether the disk survives`}`,
       [`claim ${reader.qualified(r)}`, ...claimNotes(spec)]));
   }
-  for (const r of reader.of(...PV_TYPES)) {
+  for (const [reader, r] of each(PV_TYPES, (reader, r) => [reader, r] as const)) {
     const spec = block(r.body.spec) ?? {};
     const source = Object.keys(block(spec.persistent_volume_source) ?? {})[0] ?? 'unknown';
     const reclaim = str(spec.persistent_volume_reclaim_policy) ?? 'Retain';
-    out.dataStores.push(volume(r, r.type, `depends on the volume's backend (${source})${str(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
+    out.dataStores.push(volume(reader, r, r.type, `depends on the volume's backend (${source})${str(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
       `reclaim policy ${reclaim}: the disk is ${reclaim === 'Retain' ? 'kept' : reclaim === 'Delete' ? 'DELETED' : 'recycled'} when its claim is released`, [`volume ${reader.name(r)}`, `capacity ${str(block(spec.capacity)?.storage) ?? 'not set'}`]));
   }
 
-  const secrets = new Map<string, { resource: TerraformResource; created: boolean; uses: string[] }>();
-  for (const r of reader.of(...SECRET_TYPES)) secrets.set(reader.qualified(r), { resource: r, created: true, uses: [] });
+  const secrets = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean; uses: string[] }>();
+  each(SECRET_TYPES, (reader, r) => secrets.set(reader.qualified(r), { reader, resource: r, created: true, uses: [] }));
   for (const w of workloads) {
+    const reader = w.reader;
     const use = (name: unknown, how: string) => {
       const n = reader.resolve(name);
       if (!n) return;
       const key = `${w.namespace}/${n}`;
-      const entry = secrets.get(key) ?? { resource: w.resource, created: false, uses: [] };
+      const entry = secrets.get(key) ?? { reader, resource: w.resource, created: false, uses: [] };
       entry.uses.push(`${w.title} ${how}`);
       secrets.set(key, entry);
     };
@@ -421,7 +478,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
   }
   for (const [key, s] of secrets) {
     out.dataStores.push({
-      ...reader.where(s.resource), kind: 'kubernetes-secret', type: 'Secret',
+      ...s.reader.where(s.resource), kind: 'kubernetes-secret', type: 'Secret',
       encryption: "Kubernetes Secret: encrypted at rest only if the cluster's API server encrypts Secrets (EncryptionConfiguration, e.g. a KMS provider); not visible in the Terraform",
       customerManagedKey: false, versioning: 'not-applicable',
       retention: s.created ? 'created and deleted by this Terraform' : 'not created here: it must exist before the workloads start (managed outside this Terraform)',
@@ -431,17 +488,17 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
   }
 
   // Network: namespaces and their Pod Security labels, NetworkPolicies, Services.
-  const policies = reader.of(...POLICY_TYPES).map((r) => policyOf(reader, r));
-  const namespaces = new Map<string, TerraformResource | undefined>(reader.of(...NAMESPACE_TYPES).map((r) => [reader.name(r), r] as const));
-  for (const w of workloads) if (!namespaces.has(w.namespace)) namespaces.set(w.namespace, undefined);
-  for (const [ns, r] of namespaces) {
+  const policies = each(POLICY_TYPES, policyOf);
+  const namespaces = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean }>(each(NAMESPACE_TYPES, (reader, r) => [reader.name(r), { reader, resource: r, created: true }] as const));
+  for (const w of workloads) if (!namespaces.has(w.namespace)) namespaces.set(w.namespace, { reader: w.reader, resource: w.resource, created: false });
+  for (const [ns, { reader, resource: anchor, created }] of namespaces) {
+    const r = created ? anchor : undefined;
     const labels = r ? reader.labels(r) : {};
     const mode = (m: string) => (labels[`pod-security.kubernetes.io/${m}`] ? `${labels[`pod-security.kubernetes.io/${m}`]} (version ${labels[`pod-security.kubernetes.io/${m}-version`] ?? 'latest'})` : undefined);
     const podSecurity = { enforce: mode('enforce'), audit: mode('audit'), warn: mode('warn') };
     const inNs = policies.filter((p) => p.namespace === ns);
     const denyIn = inNs.find((p) => p.denyAllIngress);
     const denyOut = inNs.find((p) => p.denyAllEgress);
-    const anchor = r ?? workloads.find((w) => w.namespace === ns)!.resource;
     out.exposure.push({
       ...reader.where(anchor), kind: 'kubernetes-namespace', name: ns,
       vpcPlacement: r ? `Kubernetes namespace ${ns} (created here)` : `Kubernetes namespace ${ns} (not created here)`,
@@ -463,7 +520,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
   }
   for (const p of policies) {
     out.exposure.push({
-      ...reader.where(p.resource), kind: 'kubernetes-network-policy', name: `${p.namespace}/${p.name}`,
+      ...p.reader.where(p.resource), kind: 'kubernetes-network-policy', name: `${p.namespace}/${p.name}`,
       vpcPlacement: `applies to ${emptySelector(p.podSelector) ? 'every pod' : `pods labelled ${selectorText(p.podSelector)}`} in namespace ${p.namespace}`,
       networkIsolation: 'not-applicable',
       authentication: 'not applicable: a NetworkPolicy filters traffic by pod, namespace and address; it does not authenticate callers',
@@ -471,7 +528,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
       outbound: p.egress === undefined ? ['does not restrict outgoing traffic'] : p.egress.length ? p.egress : [`allows no outgoing connection: the selected pods reach only what other policies allow${p.denyAllEgress ? ' (default deny)' : ''}`],
     });
   }
-  for (const r of reader.of(...SERVICE_TYPES)) {
+  for (const [reader, r] of each(SERVICE_TYPES, (reader, r) => [reader, r] as const)) {
     const spec = block(r.body.spec) ?? {};
     const type = str(spec.type) ?? 'ClusterIP';
     const ns = reader.namespace(r);
@@ -502,7 +559,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
 
   for (const w of workloads) {
     const gaps = restrictedProfileGaps(w.podSpec);
-    if (gaps.length) out.findings.push(finding(reader, w.resource, KUBERNETES_RULES.restricted, 'error', `${w.title} does not meet the restricted profile: ${gaps.join('; ')}`));
+    if (gaps.length) out.findings.push(finding(w.reader, w.resource, KUBERNETES_RULES.restricted, 'error', `${w.title} does not meet the restricted profile: ${gaps.join('; ')}`));
   }
 }
 
@@ -510,7 +567,7 @@ function auditStack(reader: StackReader, out: { principals: AuditPrincipal[]; da
 export function buildKubernetesAudit(input: string | TerraformOutput): KubernetesAudit {
   const output = typeof input === 'string' ? readTerraformOutput(input) : input;
   const out = { principals: [] as AuditPrincipal[], dataStores: [] as AuditDataStore[], exposure: [] as AuditExposure[], findings: [] as AuditFinding[] };
-  for (const stack of output.stacks) auditStack(new StackReader(stack), out);
+  auditCluster(output.stacks.map((stack) => new StackReader(stack)), out);
   return {
     targets: [TARGET],
     cdktfOut: output.directory,

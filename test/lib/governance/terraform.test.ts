@@ -133,6 +133,38 @@ describe('Kubernetes audit of the reference platform', () => {
   });
 });
 
+describe('Kubernetes audit across stacks, with objects written as kubernetes_manifest', () => {
+  it("reads a KServe InferenceService in the CRD stack as a workload of the platform stack's namespace", () => {
+    const spec = structuredClone(referencePlatform) as typeof referencePlatform & { models: { name: string; endpoint: { kubernetes?: Record<string, unknown> } }[] };
+    const churn = spec.models.find((m) => m.name === 'churn')!;
+    churn.endpoint.kubernetes = { ...churn.endpoint.kubernetes, serving: 'kserve' };
+    const out = path.join(root, 'cdktf-kserve.out');
+    synthKubernetesPlatform(spec, out);
+    const audit = buildKubernetesAudit(out);
+    expect(audit.stacks.map((s) => s.name)).toEqual(['mlops-reference', 'mlops-reference-crds']);
+    const sa = audit.principals.find((p) => p.name === 'mlops-reference/churn')!;
+    expect(sa.trustedBy).toEqual([{ kind: 'kubernetes-workload', principal: 'InferenceService mlops-reference/churn (predictor)', conditions: ['API token not mounted into its pods'] }]);
+    // The namespace, its default deny and Pod Security labels live in the other stack: no finding.
+    expect(audit.findings).toEqual([]);
+    expect(audit.exposure.filter((e) => e.kind === 'kubernetes-namespace').map((e) => e.name)).toEqual(['mlops-reference']);
+  });
+
+  it('checks the pod spec of a manifest workload in its API (camelCase) shape', () => {
+    const audit = buildKubernetesAudit(cdktfOut('manifest', {
+      kubernetes_manifest: {
+        job: {
+          manifest: {
+            apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'etl', namespace: 'data' },
+            spec: { template: { spec: { serviceAccountName: 'etl', hostNetwork: true, containers: [{ name: 'etl', image: 'etl:1', securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } }, envFrom: [{ secretRef: { name: 'warehouse' } }] }] } } },
+          },
+        },
+      },
+    }));
+    expect(audit.findings.find((f) => f.rule === KUBERNETES_RULES.restricted.id)?.description).toBe('Job data/etl does not meet the restricted profile: host network is on');
+    expect(audit.dataStores.find((d) => d.kind === 'kubernetes-secret')?.notes).toEqual(['Secret data/warehouse', 'Job data/etl loads it as environment']);
+  });
+});
+
 describe('Kubernetes audit of non-compliant Terraform JSON', () => {
   let audit: KubernetesAudit;
   beforeAll(() => {
