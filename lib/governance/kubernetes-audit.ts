@@ -23,7 +23,7 @@ export const KUBERNETES_RULES = {
   podSecurity: { id: 'Kubernetes-PodSecurityRestricted', explanation: "Every namespace enforces the Pod Security 'restricted' level (label pod-security.kubernetes.io/enforce=restricted)." },
   loadBalancer: { id: 'Kubernetes-NoLoadBalancerService', explanation: 'No Service of type LoadBalancer: it gives the pods an address outside the cluster; expose through an ingress or gateway that authenticates.' },
   nodePort: { id: 'Kubernetes-NoNodePortService', explanation: "No Service of type NodePort: it opens a port on every node's address." },
-  rbacWildcard: { id: 'Kubernetes-RbacNoWildcard', explanation: "No RBAC rule grants '*' verbs, resources, API groups or URLs: every rule names what it allows." },
+  rbacWildcard: { id: 'Kubernetes-RbacNoWildcard', explanation: "No RBAC rule grants '*' verbs, resources, API groups or URLs, and no binding grants the built-in cluster-admin: every rule names what it allows." },
   restricted: { id: 'Kubernetes-RestrictedSecurityContext', explanation: 'Every workload meets the Pod Security restricted profile: runAsNonRoot, no privilege escalation, all capabilities dropped, RuntimeDefault (or Localhost) seccomp, not privileged, no host namespaces or hostPath volumes.' },
 } as const;
 
@@ -346,6 +346,12 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
       subjects: blocks(r.body.subject).map((s) => ({ kind: String(s.kind), name: reader.resolve(s.name) ?? '?', namespace: reader.resolve(s.namespace) ?? (s.kind === 'ServiceAccount' ? namespace : undefined) })),
     };
   });
+  for (const b of bindings) {
+    // The built-in cluster-admin is '*' verbs on '*' (and every non-resource URL): the same as a wildcard rule written here.
+    if (b.roleKind === 'ClusterRole' && b.roleKey === 'cluster-admin' && !roles.has('ClusterRole cluster-admin')) {
+      out.findings.push(finding(b.reader, b.resource, KUBERNETES_RULES.rbacWildcard, 'error', `${b.title} grants the built-in ClusterRole cluster-admin ('*' verbs on '*') to ${b.subjects.map((s) => `${s.kind} ${s.name}`).join(', ')}`));
+    }
+  }
   const scopeOf = (b: BindingView) => (b.namespace ? `only in namespace ${b.namespace}` : 'in every namespace (cluster-wide)');
   const statementsOf = (b: BindingView): AuditStatement[] => {
     const role = roles.get(`${b.roleKind} ${b.roleKey}`);

@@ -231,6 +231,13 @@ describe('Kubernetes audit of non-compliant Terraform JSON', () => {
     expect(clusterRole.trustedBy.map((t) => `${t.kind} ${t.principal}`)).toEqual(['kubernetes-service-account team/web', 'kubernetes-user alice@example.com']);
   });
 
+  it('reports a binding to the built-in cluster-admin as a wildcard grant', () => {
+    const admin = buildKubernetesAudit(cdktfOut('cluster-admin', {
+      kubernetes_cluster_role_binding_v1: { ops: { metadata: { name: 'ops' }, role_ref: { api_group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subject: [{ kind: 'Group', name: 'ops', api_group: 'rbac.authorization.k8s.io' }] } },
+    }));
+    expect(admin.findings).toEqual([expect.objectContaining({ rule: KUBERNETES_RULES.rbacWildcard.id, severity: 'error', logicalId: 'kubernetes_cluster_role_binding_v1.ops', description: "ClusterRoleBinding ops grants the built-in ClusterRole cluster-admin ('*' verbs on '*') to Group ops" })]);
+  });
+
   it('reports the missing egress default deny and the namespace not enforcing restricted', () => {
     const deny = audit.findings.find((f) => f.rule === KUBERNETES_RULES.defaultDeny.id)!;
     expect(deny).toMatchObject({ severity: 'error', logicalId: 'kubernetes_namespace_v1.ns' });
