@@ -112,7 +112,11 @@ interface Workload {
   readonly namespace: string;
   /** The pod spec in the provider's snake_case shape (converted for `kubernetes_manifest` objects). */
   readonly podSpec: Json;
+  /** The labels its pods carry (from the pod template), what Services and NetworkPolicies select on. */
+  readonly podLabels: Record<string, string>;
 }
+
+const labelMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(block(v) ?? {}).map(([k, x]) => [k, str(x) ?? '']));
 
 /**
  * Where the pod specs are in an API object written as `kubernetes_manifest` (the Kubernetes API's
@@ -150,10 +154,13 @@ function manifestWorkloads(reader: StackReader): Workload[] {
     const kind = str(manifest.kind) ?? '?';
     return (MANIFEST_POD_SPECS[kind] ?? []).flatMap((specPath) => {
       let spec: unknown = manifest;
-      for (const key of specPath) spec = block((spec as Json | undefined)?.[key]);
+      let parent: Json | undefined;
+      for (const key of specPath) { parent = spec as Json | undefined; spec = block(parent?.[key]); }
       if (spec === undefined) return [];
-      const component = kind === 'InferenceService' ? ` (${specPath[1]})` : '';
-      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${component}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as Json }];
+      const isvc = kind === 'InferenceService';
+      // A pod template's labels are beside its spec; a KServe component's are its own `labels` over the object's.
+      const podLabels = isvc ? { ...labelMap(block(manifest.metadata)?.labels), ...labelMap((spec as Json).labels) } : kind === 'Pod' ? labelMap(block(manifest.metadata)?.labels) : labelMap(block(parent?.metadata)?.labels);
+      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${isvc ? ` (${specPath[1]})` : ''}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as Json, podLabels }];
     });
   });
 }
@@ -165,7 +172,8 @@ function workloadsOf(reader: StackReader): Workload[] {
 function typedWorkloads(reader: StackReader): Workload[] {
   return reader.stack.resources.filter((r) => WORKLOADS[r.type] !== undefined).map((r) => {
     const { kind, podSpec } = WORKLOADS[r.type];
-    return { reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}`, namespace: reader.namespace(r), podSpec: dig(r.body, ...podSpec) ?? {} };
+    const podLabels = kind === 'Pod' ? reader.labels(r) : labelMap(dig(r.body, ...podSpec.slice(0, -1), 'metadata')?.labels);
+    return { reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}`, namespace: reader.namespace(r), podSpec: dig(r.body, ...podSpec) ?? {}, podLabels };
   });
 }
 
@@ -544,7 +552,10 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
       : type === 'NodePort' ? "NodePort: reachable on every node's address"
         : type === 'ExternalName' ? `ExternalName: a DNS alias of ${String(spec.external_name)}`
           : str(spec.cluster_ip) === 'None' ? 'ClusterIP, headless: inside the cluster only (DNS names of the pods)' : 'ClusterIP: inside the cluster only';
-    const selecting = Object.keys(selector).length ? policies.filter((p) => p.namespace === ns && p.ingress !== undefined && selects(p.podSelector, selector)) : [];
+    // The pods behind it: the workloads whose pod labels the selector matches (the selector's own labels when none is in the output).
+    const backing = workloads.filter((w) => w.namespace === ns && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v)).map((w) => w.podLabels);
+    const podLabelSets = backing.length ? backing : [selector];
+    const selecting = Object.keys(selector).length ? policies.filter((p) => p.namespace === ns && p.ingress !== undefined && podLabelSets.some((labels) => selects(p.podSelector, labels))) : [];
     // NetworkPolicies add up: the pods accept the union of the allows of every policy selecting them.
     const allows = selecting.flatMap((p) => p.ingress!.map((line) => `${line} (NetworkPolicy ${p.name})`));
     const inbound = [

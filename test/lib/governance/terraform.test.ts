@@ -258,6 +258,19 @@ describe('Kubernetes audit of non-compliant Terraform JSON', () => {
     expect(open.exposure.find((e) => e.kind === 'kubernetes-service')?.inbound).toEqual(['port 80/TCP', 'no NetworkPolicy selects its pods: every pod in the cluster can connect']);
   });
 
+  it("matches a Service's NetworkPolicies on the labels of the pods behind it, not only its selector", () => {
+    const audit = buildKubernetesAudit(cdktfOut('pod-labels', {
+      kubernetes_service_v1: { web: { metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { app: 'web' }, port: [{ port: 80 }] } } },
+      kubernetes_network_policy_v1: { front: { metadata: { name: 'frontend', namespace: 'shop' }, spec: { pod_selector: { match_labels: { tier: 'frontend' } }, policy_types: ['Ingress'], ingress: [{ from: [{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'gateway' } } }], ports: [{ port: '8080' }] }] } } },
+      kubernetes_deployment_v1: { web: { metadata: { name: 'web', namespace: 'shop' }, spec: { selector: { match_labels: { app: 'web' } }, template: { metadata: { labels: { app: 'web', tier: 'frontend' } }, spec: { container: [restrictedContainer], security_context: { seccomp_profile: { type: 'RuntimeDefault' } } } } } } },
+    }));
+    expect(audit.exposure.find((e) => e.kind === 'kubernetes-service')?.inbound).toEqual([
+      'port 80/TCP',
+      'allow from every pod in namespaces labelled kubernetes.io/metadata.name=gateway; on 8080/TCP (NetworkPolicy frontend)',
+      'every other incoming connection is refused',
+    ]);
+  });
+
   it('reports a workload without a restricted security context, and not one with it', () => {
     const restricted = audit.findings.filter((f) => f.rule === KUBERNETES_RULES.restricted.id);
     expect(restricted.map((f) => f.logicalId)).toEqual(['kubernetes_deployment_v1.web']);
