@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { MlopsValidationError } from '../../lib/errors';
-import { auditReportJsonSchema, buildAuditReport, governanceDiff, renderGovernanceDiff, writeAuditReport } from '../../lib/governance';
+import { auditReportJsonSchema, buildAuditReport, buildKubernetesAudit, governanceDiff, mergeAuditReports, renderGovernanceDiff, writeAuditReport } from '../../lib/governance';
 
 /** A check that ran and failed: `main` reports it and exits 1. */
 export class AuditCheckFailed extends Error {
@@ -25,28 +25,50 @@ function cloudAssembly(dir: string, flag: string): string {
   return dir;
 }
 
-/** Writes the audit report of a cloud assembly into `outDir` (default `<cdkOut>/audit`); returns the report and files. */
-export function writeAudit(cdkOut: string, outDir = path.join(cdkOut, 'audit')) {
-  const report = buildAuditReport(cdkOut);
-  return { report, files: writeAuditReport(report, outDir) };
+function cdktfOutput(dir: string, flag: string): string {
+  const manifest = path.join(dir, 'manifest.json');
+  const stacks = fs.existsSync(manifest) ? (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { stacks?: unknown }).stacks : undefined;
+  if (stacks === null || typeof stacks !== 'object') {
+    throw new MlopsValidationError({ kind: 'mlops audit' }, [{ path: flag, message: 'is not a cdktf output (no manifest.json listing stacks)', got: `'${dir}'`, expected: "a directory written by 'mlops synth --target kubernetes', bin/kubernetes.ts or 'cdktf synth'" }]);
+  }
+  return dir;
+}
+
+export interface WriteAuditOptions {
+  /** A cdktf output directory (cdktf.out/) whose Kubernetes resources the report covers beside the CloudFormation ones. */
+  readonly cdktfOut?: string;
+  /** Where to write report.json, report.md and report.html; default `<cdkOut>/audit`. */
+  readonly outDir?: string;
+}
+
+/**
+ * Writes the audit report of a cloud assembly, and of a cdktf output when `cdktfOut` is given (both
+ * targets merged in one report), into `outDir` (default `<cdkOut>/audit`); returns the report and files.
+ */
+export function writeAudit(cdkOut: string, options: WriteAuditOptions = {}) {
+  const aws = buildAuditReport(cdkOut);
+  const report = options.cdktfOut ? mergeAuditReports(aws, buildKubernetesAudit(options.cdktfOut)) : aws;
+  return { report, files: writeAuditReport(report, options.outDir ?? path.join(cdkOut, 'audit')) };
 }
 
 export function registerAuditCommands(program: Command, log: (s: string) => void): void {
   const audit = program.command('audit')
     .description('Write the audit report of a synthesized platform: who can do what, what is encrypted and retained, what is exposed, every finding and its reason')
     .option('--cdk-out <dir>', 'the synthesized cloud assembly', 'cdk.out')
+    .option('--cdktf-out <dir>', 'the synthesized Kubernetes target (Terraform JSON), audited beside the cloud assembly; default: cdktf.out when it exists')
     .option('-o, --out <dir>', 'where to write report.json, report.md and report.html; default: <cdk-out>/audit')
     .option('--json', 'print the report summary as JSON')
-    .addHelpText('after', '\nExamples:\n  $ mlops synth && mlops audit\n  $ mlops audit --cdk-out build/cdk.out --out build/audit\n  $ mlops audit diff deployed/cdk.out cdk.out')
-    .action((opts: { cdkOut: string; out?: string; json?: boolean }) => {
-      const { report, files } = writeAudit(cloudAssembly(opts.cdkOut, '--cdk-out'), opts.out);
+    .addHelpText('after', '\nExamples:\n  $ mlops synth && mlops audit\n  $ mlops audit --cdk-out build/cdk.out --cdktf-out build/cdktf.out --out build/audit\n  $ mlops audit diff deployed/cdk.out cdk.out')
+    .action((opts: { cdkOut: string; cdktfOut?: string; out?: string; json?: boolean }) => {
+      const cdktfOut = opts.cdktfOut !== undefined ? cdktfOutput(opts.cdktfOut, '--cdktf-out') : fs.existsSync(path.join('cdktf.out', 'manifest.json')) ? cdktfOutput('cdktf.out', '--cdktf-out') : undefined;
+      const { report, files } = writeAudit(cloudAssembly(opts.cdkOut, '--cdk-out'), { cdktfOut, outDir: opts.out });
       const open = report.findings.filter((f) => f.status === 'open' && f.severity === 'error');
       if (opts.json) {
         log(JSON.stringify({ files, governance: report.governance, summary: report.summary, tagsMissing: report.tags.missing.length }, null, 2));
       } else {
         log([
-          `Audit report of ${opts.cdkOut} (governance level ${report.governance.level}):`,
-          `  ${report.summary.principals} roles, ${report.summary.dataStores} data stores, ${report.summary.exposures} network-facing items`,
+          `Audit report of ${opts.cdkOut}${cdktfOut ? ` and ${cdktfOut} (Kubernetes)` : ''} (governance level ${report.governance.level}):`,
+          `  ${report.summary.principals} roles and service accounts, ${report.summary.dataStores} data stores, ${report.summary.exposures} network-facing items`,
           `  ${report.summary.openFindings} open findings, ${report.summary.acknowledgedFindings} acknowledged with a reason`,
           `  ${report.tags.compliant}/${report.tags.checked} resources carry the required tags (${report.governance.requiredTags.join(', ') || 'none required'})`,
           `  wrote ${files.json}, ${files.markdown}, ${files.html}`,

@@ -374,17 +374,24 @@ export function buildAuditReport(input: string | SynthesizedAssembly, now: Date 
  * Adds another target's entries (e.g. the Kubernetes reader's, from cdktf.out/) to a report: the
  * lists are concatenated, the summary recomputed.
  */
-export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 'principals' | 'dataStores' | 'exposure' | 'findings'> & { targets: AuditReport['source']['targets'] }): AuditReport {
+export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 'principals' | 'dataStores' | 'exposure' | 'findings'> & {
+  targets: AuditReport['source']['targets'];
+  /** The other target's stacks, added to the summary. */
+  stacks?: AuditReport['summary']['stacks'];
+  /** The cdktf output directory the other entries were read from. */
+  cdktfOut?: string;
+}): AuditReport {
   const findingsAll = [...report.findings, ...other.findings];
   return {
     ...report,
-    source: { ...report.source, targets: [...new Set([...report.source.targets, ...other.targets])] },
+    source: { ...report.source, ...(other.cdktfOut !== undefined ? { cdktfOut: other.cdktfOut } : {}), targets: [...new Set([...report.source.targets, ...other.targets])] },
     principals: [...report.principals, ...other.principals],
     dataStores: [...report.dataStores, ...other.dataStores],
     exposure: [...report.exposure, ...other.exposure],
     findings: findingsAll,
     summary: {
       ...report.summary,
+      stacks: [...report.summary.stacks, ...(other.stacks ?? [])],
       principals: report.principals.length + other.principals.length,
       dataStores: report.dataStores.length + other.dataStores.length,
       exposures: report.exposure.length + other.exposure.length,

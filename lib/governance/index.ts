@@ -4,3 +4,5 @@ export * from './report-model';
 export * from './audit';
 export * from './report-render';
 export * from './diff';
+export * from './terraform';
+export * from './kubernetes-audit';

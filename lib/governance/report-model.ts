@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const AUDIT_REPORT_VERSION = '1.0.0';
+export const AUDIT_REPORT_VERSION = '1.1.0';
 
 /**
  * Which synthesized output an entry was read from. Every principal, store and exposure carries it,
@@ -17,37 +17,37 @@ export const auditTarget = z.enum(['aws-cloudformation', 'kubernetes-terraform']
 const where = {
   target: auditTarget,
   stack: z.string().meta({ description: 'CloudFormation stack (or Terraform stack) the resource is in.' }),
-  logicalId: z.string().meta({ description: 'Logical id of the resource in its template.' }),
-  constructPath: z.string().optional().meta({ description: 'Construct path that created it (aws:cdk:path metadata), e.g. Platform/churn/Endpoint/ExecutionRole/Role.' }),
+  logicalId: z.string().meta({ description: 'Logical id of the resource in its template; for Terraform, <resource type>.<resource name>.' }),
+  constructPath: z.string().optional().meta({ description: 'Construct path that created it (aws:cdk:path metadata, or the cdktf path), e.g. Platform/churn/Endpoint/ExecutionRole/Role.' }),
 };
 
 const statement = z.object({
   policy: z.string().meta({ description: 'Where the statement lives: the logical id of the policy, or "inline: <name>".' }),
   sid: z.string().optional(),
   effect: z.enum(['Allow', 'Deny']),
-  actions: z.array(z.string()).meta({ description: 'Actions allowed or denied (NotAction entries are prefixed "NOT ").' }),
-  resources: z.array(z.string()).meta({ description: 'Resources, with references written as the logical id of the resource they point to.' }),
-  conditions: z.array(z.string()).meta({ description: 'Conditions, one readable line each: `iam:PassedToService StringEquals sagemaker.amazonaws.com`.' }),
+  actions: z.array(z.string()).meta({ description: 'Actions allowed or denied (NotAction entries are prefixed "NOT "); for a Kubernetes RBAC rule, its verbs.' }),
+  resources: z.array(z.string()).meta({ description: 'Resources, with references written as the logical id of the resource they point to; for a Kubernetes RBAC rule, `<resource>` (core API group) or `<resource>.<api group>`, and non-resource URLs.' }),
+  conditions: z.array(z.string()).meta({ description: 'Conditions, one readable line each: `iam:PassedToService StringEquals sagemaker.amazonaws.com`; for a Kubernetes RBAC rule, its resourceNames.' }),
 });
 
 export const principalSchema = z.object({
   ...where,
-  kind: z.enum(['iam-role', 'iam-user', 'kubernetes-service-account']),
-  name: z.string().optional().meta({ description: 'The role name when it is fixed in the template.' }),
+  kind: z.enum(['iam-role', 'iam-user', 'kubernetes-service-account', 'kubernetes-role', 'kubernetes-cluster-role']),
+  name: z.string().optional().meta({ description: 'The role name when it is fixed in the template (for Kubernetes: namespace/name, or the name of a cluster-scoped object).' }),
   description: z.string().optional(),
   trustedBy: z.array(z.object({
-    kind: z.enum(['service', 'account', 'federated', 'any']),
+    kind: z.enum(['service', 'account', 'federated', 'any', 'kubernetes-workload', 'kubernetes-service-account', 'kubernetes-user', 'kubernetes-group']),
     principal: z.string(),
     conditions: z.array(z.string()),
-  })).meta({ description: 'Who can assume the role (its trust policy).' }),
+  })).meta({ description: 'Who can assume the role (its trust policy). For a Kubernetes ServiceAccount: the workloads that run as it; for a Kubernetes Role or ClusterRole: the subjects its bindings grant it to.' }),
   permissionsBoundary: z.string().optional().meta({ description: 'The permissions boundary ARN, when one is attached.' }),
   statements: z.array(statement),
 });
 
 export const dataStoreSchema = z.object({
   ...where,
-  kind: z.enum(['s3-bucket', 'kms-key', 'sns-topic', 'feature-group', 'model-registry', 'data-capture', 'log-group', 'mlflow-tracking-server', 'kubernetes-volume']),
-  type: z.string().meta({ description: 'The resource type (AWS::S3::Bucket, ...).' }),
+  kind: z.enum(['s3-bucket', 'kms-key', 'sns-topic', 'feature-group', 'model-registry', 'data-capture', 'log-group', 'mlflow-tracking-server', 'kubernetes-volume', 'kubernetes-secret']),
+  type: z.string().meta({ description: 'The resource type (AWS::S3::Bucket, kubernetes_stateful_set_v1, ...).' }),
   encryption: z.string().meta({ description: 'How data at rest is encrypted, in words: "customer-managed KMS key PlatformKey", "SSE-S3 (AWS-managed)", "none".' }),
   customerManagedKey: z.boolean().meta({ description: 'True when a customer-managed KMS key protects the data.' }),
   versioning: z.enum(['enabled', 'suspended', 'off', 'not-applicable']),
@@ -59,16 +59,22 @@ export const dataStoreSchema = z.object({
 
 export const exposureSchema = z.object({
   ...where,
-  kind: z.enum(['sagemaker-endpoint', 'sagemaker-model', 'sagemaker-job', 'vpc-endpoint', 'security-group', 'mlflow-tracking-server', 'kubernetes-service']),
+  kind: z.enum(['sagemaker-endpoint', 'sagemaker-model', 'sagemaker-job', 'vpc-endpoint', 'security-group', 'mlflow-tracking-server', 'kubernetes-service', 'kubernetes-namespace', 'kubernetes-network-policy']),
   name: z.string().optional(),
   vpcPlacement: z.string().meta({ description: 'Where it runs on the network: "VPC (subnets ..., security groups ...)" or "SageMaker service network (no VPC)".' }),
   networkIsolation: z.enum(['isolated', 'network-access', 'not-applicable']),
   authentication: z.string().meta({ description: 'How a caller is authenticated, e.g. "AWS SigV4 (IAM): callers need sagemaker:InvokeEndpoint on it".' }),
   inbound: z.array(z.string()).meta({ description: 'Inbound network rules, one readable line each.' }),
+  outbound: z.array(z.string()).optional().meta({ description: 'Outbound network rules, one readable line each (Kubernetes NetworkPolicy egress).' }),
+  podSecurity: z.object({
+    enforce: z.string().optional(),
+    audit: z.string().optional(),
+    warn: z.string().optional(),
+  }).optional().meta({ description: "A Kubernetes namespace's Pod Security Admission labels: the level (privileged, baseline, restricted) and version per mode; a missing mode is not set." }),
 });
 
 export const findingSchema = z.object({
-  pack: z.string().meta({ description: 'The rule pack: AwsSolutions, NIST.800.53.R5, HIPAA.Security or MLOps.' }),
+  pack: z.string().meta({ description: 'The rule pack: AwsSolutions, NIST.800.53.R5, HIPAA.Security, MLOps, or Kubernetes (the checks of the Terraform JSON in cdktf.out/).' }),
   rule: z.string().meta({ description: 'The rule id as the pack reports it, e.g. MLOps-NetworkIsolation or AwsSolutions-IAM5[Resource::*].' }),
   status: z.enum(['open', 'acknowledged']).meta({ description: "'open' fails synth (errors) or is a warning; 'acknowledged' was accepted with the reason given." }),
   severity: z.enum(['error', 'warning']),
@@ -94,6 +100,7 @@ export const auditReportSchema = z.object({
   generatedAt: z.string().meta({ description: 'When the report was written (ISO 8601).' }),
   source: z.object({
     cloudAssembly: z.string().meta({ description: 'The directory the report was read from.' }),
+    cdktfOut: z.string().optional().meta({ description: 'The cdktf output directory the Kubernetes entries were read from, when there are any.' }),
     targets: z.array(auditTarget),
   }),
   governance: z.object({

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AuditPrincipal, AuditReport } from './report-model';
+import { AuditDataStore, AuditExposure, AuditPrincipal, AuditReport } from './report-model';
 
 const LEVEL_TEXT: Record<AuditReport['governance']['level'], string> = {
   baseline: 'Baseline: everything encrypted with keys the account controls, least-privilege roles, checked by four rule packs.',
@@ -18,16 +18,47 @@ function principalTitle(p: AuditPrincipal): string {
 }
 
 function trustLine(p: AuditPrincipal): string {
-  if (p.trustedBy.length === 0) return 'nobody (no trust policy)';
+  if (p.trustedBy.length === 0) return p.target === 'kubernetes-terraform' ? 'nobody in this output' : 'nobody (no trust policy)';
   return p.trustedBy.map((t) => {
     const root = /^arn:[^:]+:iam::([^:]+):root$/.exec(t.principal);
     const who = t.kind === 'service' ? `the AWS service ${t.principal}`
       : t.kind === 'federated' ? `users signed in through ${t.principal}`
         : t.kind === 'any' ? 'ANYONE'
-          : root ? `people and roles of account ${root[1]} whose own IAM permissions allow it (for example single sign-on roles)` : t.principal;
-    return t.conditions.length ? `${who} (when ${t.conditions.join(' and ')})` : who;
+          : t.kind === 'kubernetes-workload' ? `the workload ${t.principal}`
+            : t.kind === 'kubernetes-group' ? `members of the group ${t.principal}`
+              : t.kind === 'kubernetes-user' ? `the user ${t.principal}`
+                : t.kind === 'kubernetes-service-account' ? `pods running as the ServiceAccount ${t.principal}`
+                  : root ? `people and roles of account ${root[1]} whose own IAM permissions allow it (for example single sign-on roles)` : t.principal;
+    if (!t.conditions.length) return who;
+    return t.kind.startsWith('kubernetes-') ? `${who} (${t.conditions.join('; ')})` : `${who} (when ${t.conditions.join(' and ')})`;
   }).join('; ');
 }
+
+const K8S = 'kubernetes-terraform';
+const K8S_KIND: Record<string, string> = { 'kubernetes-service-account': 'ServiceAccount', 'kubernetes-role': 'Role', 'kubernetes-cluster-role': 'ClusterRole' };
+
+/** The report's entries split by target: the CloudFormation sections stay as they were, Kubernetes gets its own. */
+function byTarget(r: AuditReport) {
+  const isK8s = (e: { target: string }) => e.target === K8S;
+  const k8s = { principals: r.principals.filter(isK8s), dataStores: r.dataStores.filter(isK8s), exposure: r.exposure.filter(isK8s) };
+  return {
+    aws: { principals: r.principals.filter((e) => !isK8s(e)), dataStores: r.dataStores.filter((e) => !isK8s(e)), exposure: r.exposure.filter((e) => !isK8s(e)) },
+    k8s: { ...k8s, present: r.source.targets.includes(K8S) || k8s.principals.length + k8s.dataStores.length + k8s.exposure.length > 0 },
+  };
+}
+
+const K8S_STORE_KIND: Record<string, string> = { 'kubernetes-volume': 'disk', 'kubernetes-secret': 'Secret' };
+const k8sTitle = (p: AuditPrincipal) => `${K8S_KIND[p.kind] ?? p.kind} ${p.name ?? p.logicalId}`;
+const podSecurityText = (e: AuditExposure) => (['enforce', 'audit', 'warn'] as const).map((m) => `${m}: ${e.podSecurity?.[m] ?? 'not set'}`).join('; ');
+const storeName = (d: AuditDataStore) => d.notes[0] ?? d.constructPath ?? d.logicalId;
+
+const K8S_INTRO = {
+  principals: 'Each ServiceAccount is the identity a workload uses when it calls the Kubernetes API; each Role or ClusterRole is a set of permissions, granted to people, groups or ServiceAccounts by a binding. Verbs are what may be done (get, list, create, ...); resources are the kinds of Kubernetes objects.',
+  data: 'Disks (persistent volumes) and Secrets the workloads use. Whether a disk is encrypted is decided by its storage class, and whether Secrets are encrypted by the cluster: the Terraform cannot show either, so the report says which one decides.',
+  namespaces: 'A namespace groups the workloads. Pod Security labels make Kubernetes refuse (enforce), log (audit) or warn about pods that are less locked down than the level named; restricted is the strictest. A default deny refuses all traffic that no policy allows.',
+  policies: 'Network policies are firewall rules between pods. They add up: a pod accepts the connections that any policy selecting it allows, and nothing else once a default deny selects it.',
+  services: 'A Service is the address other programs call. ClusterIP is reachable only inside the cluster; NodePort and LoadBalancer are reachable from outside it.',
+};
 
 // ---------------------------------------------------------------- Markdown
 
@@ -35,6 +66,7 @@ const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderMarkdown(r: AuditReport): string {
   const lines: string[] = [];
+  const { aws, k8s } = byTarget(r);
   const open = r.findings.filter((f) => f.status === 'open');
   lines.push('# Audit report', '');
   lines.push(`Generated ${r.generatedAt} from \`${r.source.cloudAssembly}\` (report format ${r.schemaVersion}). It describes what the templates deploy, not what anyone intended.`, '');
@@ -43,10 +75,11 @@ export function renderMarkdown(r: AuditReport): string {
   lines.push(`- **Permissions boundary on every role:** ${r.governance.permissionsBoundary ?? 'none'}`);
   lines.push(`- **Required tags:** ${r.governance.requiredTags.length ? r.governance.requiredTags.join(', ') : 'none'} (${r.tags.compliant} of ${r.tags.checked} resources carry them)`);
   lines.push(`- **Stacks:** ${r.summary.stacks.map((s) => `${s.name} (${s.resources} resources)`).join(', ')}`);
+  if (k8s.present) lines.push(`- **Kubernetes:** read from the Terraform JSON in \`${r.source.cdktfOut ?? 'cdktf.out'}\`: ${k8s.principals.length} service accounts and RBAC roles, ${k8s.dataStores.length} volumes and Secrets, ${k8s.exposure.length} namespaces, network policies and Services`);
   lines.push(`- **Open findings:** ${open.length}; **accepted with a reason:** ${r.summary.acknowledgedFindings}`, '');
 
   lines.push('## Who can do what (roles and their permissions)', '');
-  for (const p of r.principals) {
+  for (const p of aws.principals) {
     lines.push(`### ${principalTitle(p)}`, '');
     if (p.description) lines.push(p.description, '');
     lines.push(`- **Can be used by:** ${trustLine(p)}`);
@@ -60,13 +93,15 @@ export function renderMarkdown(r: AuditReport): string {
 
   lines.push('## Where data is kept', '');
   lines.push('| Store | Kind | Encryption | Versioning | Retention | Public access | TLS only |', '|---|---|---|---|---|---|---|');
-  for (const d of r.dataStores) lines.push(`| ${mdCell(d.constructPath ?? d.logicalId)} | ${d.kind} | ${mdCell(d.encryption)} | ${d.versioning} | ${mdCell(d.retention)} | ${d.publicAccess} | ${d.tlsOnly} |`);
+  for (const d of aws.dataStores) lines.push(`| ${mdCell(d.constructPath ?? d.logicalId)} | ${d.kind} | ${mdCell(d.encryption)} | ${d.versioning} | ${mdCell(d.retention)} | ${d.publicAccess} | ${d.tlsOnly} |`);
   lines.push('');
 
   lines.push('## What is reachable, and how callers are checked', '');
   lines.push('| What | Kind | Network placement | Isolated | Authentication | Inbound |', '|---|---|---|---|---|---|');
-  for (const e of r.exposure) lines.push(`| ${mdCell(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId)} | ${e.kind} | ${mdCell(e.vpcPlacement)} | ${e.networkIsolation} | ${mdCell(e.authentication)} | ${mdCell(e.inbound.join('; ') || '-')} |`);
+  for (const e of aws.exposure) lines.push(`| ${mdCell(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId)} | ${e.kind} | ${mdCell(e.vpcPlacement)} | ${e.networkIsolation} | ${mdCell(e.authentication)} | ${mdCell(e.inbound.join('; ') || '-')} |`);
   lines.push('');
+
+  if (k8s.present) lines.push(...markdownKubernetes(k8s));
 
   lines.push('## Rule checks', '');
   lines.push(`${open.length} open finding(s). Every accepted finding is listed with the reason it was accepted; the same reasons are written into the deployed templates.`, '');
@@ -79,6 +114,40 @@ export function renderMarkdown(r: AuditReport): string {
   for (const m of r.tags.missing) lines.push(`- ${m.constructPath ?? m.logicalId} (${m.type}) is missing ${m.missing.join(', ')}`);
   for (const e of r.tags.exempt) lines.push(`- ${e.constructPath ?? e.logicalId} (${e.type}) is exempt: ${e.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+function markdownKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string[] {
+  const lines: string[] = ['## Kubernetes', ''];
+  lines.push('### Who can do what in the cluster', '', K8S_INTRO.principals, '');
+  for (const p of k8s.principals) {
+    lines.push(`#### ${k8sTitle(p)}`, '');
+    if (p.description) lines.push(p.description, '');
+    lines.push(`- **${p.kind === 'kubernetes-service-account' ? 'Used by' : 'Granted to'}:** ${trustLine(p)}`);
+    if (p.constructPath) lines.push(`- **Made by:** ${p.constructPath}`);
+    lines.push('');
+    if (p.statements.length) {
+      lines.push('| Verbs | On | Only when | Granted by |', '|---|---|---|---|');
+      for (const s of p.statements) lines.push(`| ${mdCell(s.actions.join(', '))} | ${mdCell(s.resources.join(', ') || '-')} | ${mdCell(s.conditions.join('; ') || 'always')} | ${mdCell(s.policy)} |`);
+      lines.push('');
+    } else if (p.kind !== 'kubernetes-service-account') lines.push('No rules.', '');
+  }
+  lines.push('### Where data is kept in the cluster', '', K8S_INTRO.data, '');
+  lines.push('| Store | Kind | Encryption | Retention | Details |', '|---|---|---|---|---|');
+  for (const d of k8s.dataStores) lines.push(`| ${mdCell(storeName(d))} | ${d.kind} | ${mdCell(d.encryption)} | ${mdCell(d.retention)} | ${mdCell(d.notes.slice(1).join('; ') || '-')} |`);
+  lines.push('');
+  lines.push('### Namespaces', '', K8S_INTRO.namespaces, '');
+  lines.push('| Namespace | Pod Security | Incoming | Outgoing |', '|---|---|---|---|');
+  for (const e of k8s.exposure.filter((x) => x.kind === 'kubernetes-namespace')) lines.push(`| ${mdCell(e.name ?? e.logicalId)} | ${mdCell(podSecurityText(e))} | ${mdCell(e.inbound.join('; '))} | ${mdCell((e.outbound ?? []).join('; '))} |`);
+  lines.push('');
+  lines.push('### Network policies', '', K8S_INTRO.policies, '');
+  lines.push('| Policy | Applies to | Lets in | Lets out |', '|---|---|---|---|');
+  for (const e of k8s.exposure.filter((x) => x.kind === 'kubernetes-network-policy')) lines.push(`| ${mdCell(e.name ?? e.logicalId)} | ${mdCell(e.vpcPlacement)} | ${mdCell(e.inbound.join('; '))} | ${mdCell((e.outbound ?? []).join('; '))} |`);
+  lines.push('');
+  lines.push('### Services', '', K8S_INTRO.services, '');
+  lines.push('| Service | Reachable from | Ports and who may connect | How callers are checked |', '|---|---|---|---|');
+  for (const e of k8s.exposure.filter((x) => x.kind === 'kubernetes-service')) lines.push(`| ${mdCell(e.name ?? e.logicalId)} | ${mdCell(e.vpcPlacement)} | ${mdCell(e.inbound.join('; '))} | ${mdCell(e.authentication)} |`);
+  lines.push('');
+  return lines;
 }
 
 // ---------------------------------------------------------------- HTML
@@ -98,7 +167,8 @@ th,td{border:1px solid #d8dde6;padding:6px 8px;text-align:left;vertical-align:to
 .ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
 code{font:12px ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 4px;border-radius:4px}
 nav a{margin-right:14px}
-td:first-child{white-space:nowrap}`;
+td:first-child{white-space:nowrap}
+.wrap td:first-child{white-space:normal;min-width:180px}.wrap td:nth-child(2){white-space:nowrap}#kubernetes>h3{margin:28px 0 6px;font-size:18px}`;
 
 const h = escapeHtml;
 const table = (head: string[], rows: string[][]) => `<table><thead><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
@@ -106,19 +176,21 @@ const yes = (good: boolean, text: string) => `<span class="${good ? 'ok' : 'bad'
 
 export function renderHtml(r: AuditReport): string {
   const open = r.findings.filter((f) => f.status === 'open');
+  const { aws, k8s } = byTarget(r);
   const parts: string[] = [];
   parts.push(`<header><h1>Audit report</h1><p class="muted">Generated ${h(r.generatedAt)} from <code>${h(r.source.cloudAssembly)}</code> · report format ${h(r.schemaVersion)}. This page describes what the templates deploy, read from the templates themselves.</p>
-<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a><a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
+<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a>${k8s.present ? '<a href="#kubernetes">Kubernetes</a>' : ''}<a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
 
   parts.push(`<section id="summary"><h2>Summary</h2>
 <div class="card"><b>Governance level.</b> ${h(LEVEL_TEXT[r.governance.level])}<br><b>Permissions boundary on every role:</b> ${h(r.governance.permissionsBoundary ?? 'none')}<br><b>Required tags:</b> ${h(r.governance.requiredTags.join(', ') || 'none')}</div>
 <div class="grid"><div class="stat"><b>${r.summary.principals}</b>roles</div><div class="stat"><b>${r.summary.dataStores}</b>data stores</div><div class="stat"><b>${r.summary.exposures}</b>network-facing items</div>
 <div class="stat"><b class="${open.length ? 'bad' : 'ok'}">${open.length}</b>open findings</div><div class="stat"><b>${r.summary.acknowledgedFindings}</b>findings accepted with a reason</div>
 <div class="stat"><b class="${r.tags.missing.length ? 'bad' : 'ok'}">${r.tags.compliant}/${r.tags.checked}</b>resources fully tagged</div></div>
+${k8s.present ? `<div class="card"><b>Kubernetes.</b> Read from the Terraform JSON in <code>${h(r.source.cdktfOut ?? 'cdktf.out')}</code>: ${k8s.principals.length} service accounts and access roles, ${k8s.dataStores.length} disks and Secrets, ${k8s.exposure.length} namespaces, network policies and Services.</div>` : ''}
 ${table(['Stack', 'Resources'], r.summary.stacks.map((s) => [h(s.name), String(s.resources)]))}</section>`);
 
   parts.push('<section id="principals"><h2>Who can do what</h2><p class="muted">Each role below is an identity that a person or an AWS service can take on. "Can be used by" says who; the table lists everything the role may do. Resources are named after the item in the template they point to.</p>');
-  for (const p of r.principals) {
+  for (const p of aws.principals) {
     parts.push(`<div class="card"><h3>${h(principalTitle(p))}</h3>${p.description ? `<p>${h(p.description)}</p>` : ''}
 <p><b>Can be used by:</b> ${h(trustLine(p))}<br><b>Permissions boundary:</b> ${p.permissionsBoundary ? h(p.permissionsBoundary) : '<span class="muted">none</span>'}</p>
 ${p.statements.length ? table(['Allowed or denied', 'Actions', 'On', 'Only when'], p.statements.map((s) => [s.effect === 'Allow' ? 'Allowed' : '<b>Denied</b>', h(s.actions.join(', ')), h(s.resources.join(', ') || '-'), h(s.conditions.join('; ') || 'always')])) : '<p class="muted">No permissions of its own.</p>'}</div>`);
@@ -126,12 +198,14 @@ ${p.statements.length ? table(['Allowed or denied', 'Actions', 'On', 'Only when'
   parts.push('</section>');
 
   parts.push(`<section id="data"><h2>Where data is kept</h2><p class="muted">Every place data rests: how it is encrypted, whether old versions are kept, what happens when the platform is removed, and whether it can be made public or read without encryption in transit.</p>
-${table(['Store', 'Kind', 'Encryption', 'Versions kept', 'Retention', 'Public access', 'Encrypted connections only'], r.dataStores.map((d) => [h(d.constructPath ?? d.logicalId), h(d.kind), d.customerManagedKey ? yes(true, d.encryption) : h(d.encryption), h(d.versioning), h(d.retention), d.publicAccess === 'possible' ? yes(false, 'possible') : h(d.publicAccess), d.tlsOnly === 'not-enforced' ? yes(false, 'not enforced') : h(d.tlsOnly)]))}</section>`);
+${table(['Store', 'Kind', 'Encryption', 'Versions kept', 'Retention', 'Public access', 'Encrypted connections only'], aws.dataStores.map((d) => [h(d.constructPath ?? d.logicalId), h(d.kind), d.customerManagedKey ? yes(true, d.encryption) : h(d.encryption), h(d.versioning), h(d.retention), d.publicAccess === 'possible' ? yes(false, 'possible') : h(d.publicAccess), d.tlsOnly === 'not-enforced' ? yes(false, 'not enforced') : h(d.tlsOnly)]))}</section>`);
 
   parts.push(`<section id="exposure"><h2>What is reachable, and how callers are checked</h2><p class="muted">Models and jobs, where they run on the network, whether they can reach the network at all, and how anyone calling them proves who they are.</p>
-${table(['What', 'Kind', 'Network placement', 'Cut off from the network', 'How callers are checked', 'Inbound'], r.exposure.map((e) => [h(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId), h(e.kind), h(e.vpcPlacement), e.networkIsolation === 'network-access' ? yes(false, 'no') : e.networkIsolation === 'isolated' ? yes(true, 'yes') : 'n/a', h(e.authentication), h(e.inbound.join('; ') || '-')]))}</section>`);
+${table(['What', 'Kind', 'Network placement', 'Cut off from the network', 'How callers are checked', 'Inbound'], aws.exposure.map((e) => [h(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId), h(e.kind), h(e.vpcPlacement), e.networkIsolation === 'network-access' ? yes(false, 'no') : e.networkIsolation === 'isolated' ? yes(true, 'yes') : 'n/a', h(e.authentication), h(e.inbound.join('; ') || '-')]))}</section>`);
 
-  parts.push(`<section id="findings"><h2>Rule checks</h2><p>Four rule packs check the templates: AWS Solutions, NIST 800-53 rev. 5, HIPAA Security and the MLOps pack. <b class="${open.length ? 'bad' : 'ok'}">${open.length} open finding(s).</b> Each finding that was accepted is listed with the reason given for it; the same reason is written into the deployed template.</p>
+  if (k8s.present) parts.push(htmlKubernetes(k8s));
+
+  parts.push(`<section id="findings"><h2>Rule checks</h2><p>Four rule packs check the templates: AWS Solutions, NIST 800-53 rev. 5, HIPAA Security and the MLOps pack.${k8s.present ? ' The Kubernetes checks read the Terraform JSON: a default-deny network policy and Pod Security <i>restricted</i> in every namespace, no LoadBalancer or NodePort Service, no access role with a wildcard, every workload locked down (restricted security context).' : ''} <b class="${open.length ? 'bad' : 'ok'}">${open.length} open finding(s).</b> Each finding that was accepted is listed with the reason given for it; the same reason is written into the deployed template.</p>
 ${table(['Status', 'Pack', 'Rule', 'Resource', 'Reason (accepted) or problem (open)'], r.findings.map((f) => [f.status === 'open' ? `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">OPEN ${h(f.severity)}</span>` : 'accepted', h(f.pack), `<code>${h(f.rule)}</code>`, h(f.constructPath ?? `${f.stack}/${f.logicalId}`), h(f.reason ?? f.description)]))}</section>`);
 
   parts.push(`<section id="tags"><h2>Tags</h2><p>Required on every resource: <b>${h(r.tags.requiredTags.join(', ') || 'none')}</b>. ${r.tags.compliant} of ${r.tags.checked} taggable resources carry all of them.</p>
@@ -146,6 +220,26 @@ ${r.tags.exempt.length ? `<p>Deliberately untagged:</p>${table(['Resource', 'Typ
 ${parts.join('\n')}
 </main></body></html>
 `;
+}
+
+function htmlKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string {
+  const parts: string[] = ['<section id="kubernetes"><h2>Kubernetes</h2>'];
+  parts.push(`<h3>Who can do what in the cluster</h3><p class="muted">${h(K8S_INTRO.principals)}</p>`);
+  for (const p of k8s.principals) {
+    parts.push(`<div class="card"><h3>${h(k8sTitle(p))}</h3>${p.constructPath ? `<p class="muted">Made by ${h(p.constructPath)}</p>` : ''}${p.description ? `<p>${h(p.description)}</p>` : ''}
+<p><b>${p.kind === 'kubernetes-service-account' ? 'Used by' : 'Granted to'}:</b> ${h(trustLine(p))}</p>
+${p.statements.length ? table(['May', 'On', 'Only when', 'Granted by'], p.statements.map((s) => [h(s.actions.join(', ')), h(s.resources.join(', ') || '-'), h(s.conditions.join('; ') || 'always'), h(s.policy)])) : p.kind === 'kubernetes-service-account' ? '' : '<p class="muted">No rules.</p>'}</div>`);
+  }
+  parts.push(`<h3>Where data is kept in the cluster</h3><p class="muted">${h(K8S_INTRO.data)}</p>
+<div class="wrap">${table(['Store', 'Kind', 'Encryption', 'What happens on removal', 'Details'], k8s.dataStores.map((d) => [h(storeName(d)), h(K8S_STORE_KIND[d.kind] ?? d.kind), h(d.encryption), /^NOT retained|DELETED|deleted with the Terraform/.test(d.retention) ? yes(false, d.retention) : h(d.retention), h(d.notes.slice(1).join('; ') || '-')]))}</div>`);
+  parts.push(`<h3>Namespaces</h3><p class="muted">${h(K8S_INTRO.namespaces)}</p>
+${table(['Namespace', 'Pod Security', 'Incoming traffic', 'Outgoing traffic'], k8s.exposure.filter((e) => e.kind === 'kubernetes-namespace').map((e) => [h(e.name ?? e.logicalId), e.podSecurity?.enforce?.startsWith('restricted') ? yes(true, podSecurityText(e)) : yes(false, podSecurityText(e)), e.inbound.some((l) => l.startsWith('NO ')) ? yes(false, e.inbound.join('; ')) : h(e.inbound.join('; ')), (e.outbound ?? []).some((l) => l.startsWith('NO ')) ? yes(false, (e.outbound ?? []).join('; ')) : h((e.outbound ?? []).join('; '))]))}`);
+  parts.push(`<h3>Network policies</h3><p class="muted">${h(K8S_INTRO.policies)}</p>
+${table(['Policy', 'Applies to', 'Lets in', 'Lets out'], k8s.exposure.filter((e) => e.kind === 'kubernetes-network-policy').map((e) => [h(e.name ?? e.logicalId), h(e.vpcPlacement), h(e.inbound.join('; ')), h((e.outbound ?? []).join('; '))]))}`);
+  parts.push(`<h3>Services</h3><p class="muted">${h(K8S_INTRO.services)}</p>
+${table(['Service', 'Reachable from', 'Ports and who may connect', 'How callers are checked'], k8s.exposure.filter((e) => e.kind === 'kubernetes-service').map((e) => [h(e.name ?? e.logicalId), /^(LoadBalancer|NodePort)/.test(e.vpcPlacement) ? yes(false, e.vpcPlacement) : h(e.vpcPlacement), h(e.inbound.join('; ')), h(e.authentication)]))}`);
+  parts.push('</section>');
+  return parts.join('\n');
 }
 
 /** Writes report.json, report.md and report.html into `outDir`; returns their paths. */

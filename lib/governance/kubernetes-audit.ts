@@ -1,0 +1,594 @@
+/**
+ * The audit report's Kubernetes entries, read from the Terraform JSON in cdktf.out/ (never from
+ * the spec), in the same report model as the CloudFormation reader and merged beside it
+ * ({@link mergeAuditReports}): ServiceAccounts and the RBAC roles bound to them, Roles and
+ * ClusterRoles with who is bound to them, persistent volumes and the Secrets workloads read,
+ * Services, NetworkPolicies and namespace Pod Security labels, and the findings where a governance
+ * expectation fails. Every entry carries `target: 'kubernetes-terraform'`.
+ *
+ * What Terraform JSON cannot show is said, not guessed: encryption at rest of a volume is the
+ * storage class's, and of a Secret the API server's encryption configuration.
+ */
+import { AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
+import { block, blocks, readTerraformOutput, resolveReference, TerraformOutput, TerraformResource, TerraformStack } from './terraform';
+
+type Json = Record<string, unknown>;
+const TARGET = 'kubernetes-terraform' as const;
+/** The pack name of the Kubernetes checks in the report's findings. */
+export const KUBERNETES_PACK = 'Kubernetes';
+
+/** The Kubernetes rules the report checks; ids as they appear in findings. */
+export const KUBERNETES_RULES = {
+  defaultDeny: { id: 'Kubernetes-DefaultDenyNetworkPolicy', explanation: 'Every namespace with workloads has a NetworkPolicy that selects all pods and denies all ingress and egress, so only explicit allows let traffic through.' },
+  podSecurity: { id: 'Kubernetes-PodSecurityRestricted', explanation: "Every namespace enforces the Pod Security 'restricted' level (label pod-security.kubernetes.io/enforce=restricted)." },
+  loadBalancer: { id: 'Kubernetes-NoLoadBalancerService', explanation: 'No Service of type LoadBalancer: it gives the pods an address outside the cluster; expose through an ingress or gateway that authenticates.' },
+  nodePort: { id: 'Kubernetes-NoNodePortService', explanation: "No Service of type NodePort: it opens a port on every node's address." },
+  rbacWildcard: { id: 'Kubernetes-RbacNoWildcard', explanation: "No RBAC rule grants '*' verbs, resources, API groups or URLs, and no binding grants the built-in cluster-admin: every rule names what it allows." },
+  restricted: { id: 'Kubernetes-RestrictedSecurityContext', explanation: 'Every workload meets the Pod Security restricted profile: runAsNonRoot, no privilege escalation, all capabilities dropped, RuntimeDefault (or Localhost) seccomp, not privileged, no host namespaces or hostPath volumes.' },
+} as const;
+
+export interface KubernetesAudit {
+  readonly targets: AuditReport['source']['targets'];
+  readonly cdktfOut: string;
+  readonly stacks: AuditReport['summary']['stacks'];
+  readonly principals: AuditPrincipal[];
+  readonly dataStores: AuditDataStore[];
+  readonly exposure: AuditExposure[];
+  readonly findings: AuditFinding[];
+}
+
+// ---------------------------------------------------------------- helpers
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]).map(str).filter((s): s is string => s !== undefined);
+/** Follows nested blocks, taking the first instance of each. */
+function dig(value: unknown, ...keys: string[]): Json | undefined {
+  let current = block(value);
+  for (const key of keys) current = block(current?.[key]);
+  return current;
+}
+
+const WORKLOADS: Record<string, { kind: string; podSpec: string[] }> = {};
+for (const [kind, types, podSpec] of [
+  ['Deployment', ['kubernetes_deployment_v1', 'kubernetes_deployment'], ['spec', 'template', 'spec']],
+  ['StatefulSet', ['kubernetes_stateful_set_v1', 'kubernetes_stateful_set'], ['spec', 'template', 'spec']],
+  ['DaemonSet', ['kubernetes_daemon_set_v1', 'kubernetes_daemonset'], ['spec', 'template', 'spec']],
+  ['ReplicationController', ['kubernetes_replication_controller_v1', 'kubernetes_replication_controller'], ['spec', 'template', 'spec']],
+  ['Job', ['kubernetes_job_v1', 'kubernetes_job'], ['spec', 'template', 'spec']],
+  ['CronJob', ['kubernetes_cron_job_v1', 'kubernetes_cron_job'], ['spec', 'job_template', 'spec', 'template', 'spec']],
+  ['Pod', ['kubernetes_pod_v1', 'kubernetes_pod'], ['spec']],
+] as const) {
+  for (const type of types) WORKLOADS[type] = { kind, podSpec: [...podSpec] };
+}
+const ROLE_TYPES = ['kubernetes_role_v1', 'kubernetes_role'];
+const CLUSTER_ROLE_TYPES = ['kubernetes_cluster_role_v1', 'kubernetes_cluster_role'];
+const BINDING_TYPES = ['kubernetes_role_binding_v1', 'kubernetes_role_binding'];
+const CLUSTER_BINDING_TYPES = ['kubernetes_cluster_role_binding_v1', 'kubernetes_cluster_role_binding'];
+const SA_TYPES = ['kubernetes_service_account_v1', 'kubernetes_service_account'];
+const NAMESPACE_TYPES = ['kubernetes_namespace_v1', 'kubernetes_namespace'];
+const POLICY_TYPES = ['kubernetes_network_policy_v1', 'kubernetes_network_policy'];
+const SERVICE_TYPES = ['kubernetes_service_v1', 'kubernetes_service'];
+const PVC_TYPES = ['kubernetes_persistent_volume_claim_v1', 'kubernetes_persistent_volume_claim'];
+const PV_TYPES = ['kubernetes_persistent_volume_v1', 'kubernetes_persistent_volume'];
+const STORAGE_CLASS_TYPES = ['kubernetes_storage_class_v1', 'kubernetes_storage_class'];
+const SECRET_TYPES = ['kubernetes_secret_v1', 'kubernetes_secret'];
+
+/** Reads one stack: names and namespaces resolved through the stack's own references. */
+class StackReader {
+  constructor(readonly stack: TerraformStack) {}
+  of(...types: string[]): TerraformResource[] {
+    return this.stack.resources.filter((r) => types.includes(r.type));
+  }
+  resolve(v: unknown): string | undefined {
+    return resolveReference(this.stack, v);
+  }
+  meta(r: TerraformResource): Json {
+    return block(r.body.metadata) ?? block(block(r.body.manifest)?.metadata) ?? {};
+  }
+  name(r: TerraformResource): string {
+    return this.resolve(this.meta(r).name) ?? r.name;
+  }
+  namespace(r: TerraformResource): string {
+    return this.resolve(this.meta(r).namespace) ?? 'default';
+  }
+  /** `namespace/name`. */
+  qualified(r: TerraformResource): string {
+    return `${this.namespace(r)}/${this.name(r)}`;
+  }
+  where(r: TerraformResource) {
+    return { target: TARGET, stack: this.stack.stackName, logicalId: `${r.type}.${r.name}`, constructPath: r.constructPath };
+  }
+  labels(r: TerraformResource): Record<string, string> {
+    return Object.fromEntries(Object.entries(block(this.meta(r).labels) ?? {}).map(([k, v]) => [k, this.resolve(v) ?? '']));
+  }
+}
+
+interface Workload {
+  readonly reader: StackReader;
+  readonly resource: TerraformResource;
+  readonly kind: string;
+  /** `Deployment mlops/churn`. */
+  readonly title: string;
+  readonly namespace: string;
+  /** The pod spec in the provider's snake_case shape (converted for `kubernetes_manifest` objects). */
+  readonly podSpec: Json;
+  /** The labels its pods carry (from the pod template), what Services and NetworkPolicies select on. */
+  readonly podLabels: Record<string, string>;
+}
+
+const labelMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(block(v) ?? {}).map(([k, x]) => [k, str(x) ?? '']));
+
+/**
+ * Where the pod specs are in an API object written as `kubernetes_manifest` (the Kubernetes API's
+ * own camelCase shape): core workloads and the serving CRDs cdk-mlops renders.
+ */
+const MANIFEST_POD_SPECS: Record<string, string[][]> = {
+  Pod: [['spec']],
+  Deployment: [['spec', 'template', 'spec']],
+  StatefulSet: [['spec', 'template', 'spec']],
+  DaemonSet: [['spec', 'template', 'spec']],
+  ReplicaSet: [['spec', 'template', 'spec']],
+  Job: [['spec', 'template', 'spec']],
+  CronJob: [['spec', 'jobTemplate', 'spec', 'template', 'spec']],
+  // KServe: each component is a PodSpec with extra fields.
+  InferenceService: [['spec', 'predictor'], ['spec', 'transformer'], ['spec', 'explainer']],
+};
+/** Fields whose provider name is not the snake_case of the API name. */
+const PROVIDER_NAMES: Record<string, string> = { containers: 'container', initContainers: 'init_container', ephemeralContainers: 'ephemeral_container', volumes: 'volume', ports: 'port' };
+/** Maps whose keys are data (label keys, resource names), never renamed. */
+const DATA_MAPS = new Set(['labels', 'annotations', 'nodeSelector', 'matchLabels', 'limits', 'requests', 'selector']);
+
+/** An API object (camelCase) in the provider's snake_case shape, so one reader serves both. */
+function providerShape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(providerShape);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [
+    PROVIDER_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    DATA_MAPS.has(k) ? v : providerShape(v),
+  ]));
+}
+
+function manifestWorkloads(reader: StackReader): Workload[] {
+  return reader.of('kubernetes_manifest').flatMap((r) => {
+    const manifest = block(r.body.manifest) ?? {};
+    const kind = str(manifest.kind) ?? '?';
+    return (MANIFEST_POD_SPECS[kind] ?? []).flatMap((specPath) => {
+      let spec: unknown = manifest;
+      let parent: Json | undefined;
+      for (const key of specPath) { parent = spec as Json | undefined; spec = block(parent?.[key]); }
+      if (spec === undefined) return [];
+      const isvc = kind === 'InferenceService';
+      // A pod template's labels are beside its spec; a KServe component's are its own `labels` over the object's.
+      const podLabels = isvc ? { ...labelMap(block(manifest.metadata)?.labels), ...labelMap((spec as Json).labels) } : kind === 'Pod' ? labelMap(block(manifest.metadata)?.labels) : labelMap(block(parent?.metadata)?.labels);
+      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${isvc ? ` (${specPath[1]})` : ''}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as Json, podLabels }];
+    });
+  });
+}
+
+function workloadsOf(reader: StackReader): Workload[] {
+  return [...typedWorkloads(reader), ...manifestWorkloads(reader)];
+}
+
+function typedWorkloads(reader: StackReader): Workload[] {
+  return reader.stack.resources.filter((r) => WORKLOADS[r.type] !== undefined).map((r) => {
+    const { kind, podSpec } = WORKLOADS[r.type];
+    const podLabels = kind === 'Pod' ? reader.labels(r) : labelMap(dig(r.body, ...podSpec.slice(0, -1), 'metadata')?.labels);
+    return { reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}`, namespace: reader.namespace(r), podSpec: dig(r.body, ...podSpec) ?? {}, podLabels };
+  });
+}
+
+const containersOf = (podSpec: Json): Json[] => [...blocks(podSpec.init_container), ...blocks(podSpec.container), ...blocks(podSpec.ephemeral_container)];
+
+// ---------------------------------------------------------------- selectors and network rules
+
+function selectorText(selector: Json | undefined): string {
+  const parts = [
+    ...Object.entries(block(selector?.match_labels) ?? {}).map(([k, v]) => `${k}=${String(v)}`),
+    ...blocks(selector?.match_expressions).map((e) => `${String(e.key)} ${String(e.operator)}${strings(e.values).length ? ` (${strings(e.values).join(', ')})` : ''}`),
+  ];
+  return parts.join(', ');
+}
+
+const emptySelector = (selector: Json | undefined) => selectorText(selector) === '';
+
+/** Whether a label selector selects pods that carry (at least) these labels. */
+function selects(selector: Json | undefined, labels: Record<string, string>): boolean {
+  if (Object.entries(block(selector?.match_labels) ?? {}).some(([k, v]) => labels[k] !== String(v))) return false;
+  return blocks(selector?.match_expressions).every((e) => {
+    const key = String(e.key);
+    const values = strings(e.values);
+    switch (e.operator) {
+      case 'In': return labels[key] !== undefined && values.includes(labels[key]);
+      case 'NotIn': return labels[key] === undefined || !values.includes(labels[key]);
+      case 'Exists': return labels[key] !== undefined;
+      case 'DoesNotExist': return labels[key] === undefined;
+      default: return false;
+    }
+  });
+}
+
+function peerText(peer: Json): string {
+  const ip = block(peer.ip_block);
+  if (ip) return `addresses ${String(ip.cidr)}${strings(ip.except).length ? ` except ${strings(ip.except).join(', ')}` : ''}`;
+  const pods = block(peer.pod_selector);
+  const namespaces = block(peer.namespace_selector);
+  const podPart = pods === undefined ? undefined : emptySelector(pods) ? 'every pod' : `pods labelled ${selectorText(pods)}`;
+  if (namespaces === undefined) return `${podPart ?? 'every pod'} in this namespace`;
+  const nsPart = emptySelector(namespaces) ? 'every namespace' : `namespaces labelled ${selectorText(namespaces)}`;
+  return `${podPart ?? 'every pod'} in ${nsPart}`;
+}
+
+function portsText(ports: Json[]): string {
+  if (ports.length === 0) return 'on every port';
+  return `on ${ports.map((p) => `${str(p.port) ?? 'every port'}${str(p.end_port) !== undefined ? `-${str(p.end_port)}` : ''}/${str(p.protocol) ?? 'TCP'}`).join(', ')}`;
+}
+
+interface PolicyView {
+  readonly reader: StackReader;
+  readonly resource: TerraformResource;
+  readonly name: string;
+  readonly namespace: string;
+  readonly podSelector: Json | undefined;
+  readonly ingress?: string[];
+  readonly egress?: string[];
+  readonly denyAllIngress: boolean;
+  readonly denyAllEgress: boolean;
+}
+
+function policyOf(reader: StackReader, r: TerraformResource): PolicyView {
+  const spec = block(r.body.spec) ?? {};
+  const ingressRules = blocks(spec.ingress);
+  const egressRules = blocks(spec.egress);
+  // Kubernetes' default: Ingress always, Egress when there are egress rules.
+  const types = strings(spec.policy_types).length ? strings(spec.policy_types) : ['Ingress', ...(egressRules.length ? ['Egress'] : [])];
+  const podSelector = block(spec.pod_selector);
+  const ruleLine = (peers: Json[], ports: Json[], word: string) => `${peers.length === 0 ? `${word} anywhere` : `${word} ${peers.map(peerText).join(', or ')}`}; ${portsText(ports)}`;
+  const ingress = types.includes('Ingress') ? ingressRules.map((rule) => `allow ${ruleLine(blocks(rule.from), blocks(rule.ports), 'from')}`) : undefined;
+  const egress = types.includes('Egress') ? egressRules.map((rule) => `allow ${ruleLine(blocks(rule.to), blocks(rule.ports), 'to')}`) : undefined;
+  const all = emptySelector(podSelector);
+  return {
+    reader, resource: r, name: reader.name(r), namespace: reader.namespace(r), podSelector, ingress, egress,
+    denyAllIngress: all && types.includes('Ingress') && ingressRules.length === 0,
+    denyAllEgress: all && types.includes('Egress') && egressRules.length === 0,
+  };
+}
+
+// ---------------------------------------------------------------- RBAC
+
+interface RoleView {
+  readonly reader: StackReader;
+  readonly resource: TerraformResource;
+  readonly kind: 'Role' | 'ClusterRole';
+  /** `ns/name` for a Role, `name` for a ClusterRole. */
+  readonly key: string;
+  readonly rules: Json[];
+}
+
+interface BindingView {
+  readonly reader: StackReader;
+  readonly resource: TerraformResource;
+  readonly kind: 'RoleBinding' | 'ClusterRoleBinding';
+  readonly title: string;
+  /** Where the grant applies: a namespace, or undefined for cluster-wide. */
+  readonly namespace?: string;
+  readonly roleKind: 'Role' | 'ClusterRole';
+  readonly roleKey: string;
+  readonly subjects: { kind: string; name: string; namespace?: string }[];
+}
+
+function ruleResources(rule: Json): string[] {
+  const groups = strings(rule.api_groups);
+  const resources = strings(rule.resources).flatMap((res) => (groups.length ? groups : ['']).map((g) => (g === '' ? res : `${res}.${g}`)));
+  return [...resources, ...strings(rule.non_resource_urls).map((u) => `URL ${u}`)];
+}
+
+function ruleStatement(policy: string, rule: Json, scope?: string): AuditStatement {
+  const names = strings(rule.resource_names);
+  return {
+    policy,
+    effect: 'Allow',
+    actions: strings(rule.verbs),
+    resources: ruleResources(rule),
+    conditions: [...(names.length ? [`only the objects named ${names.join(', ')}`] : []), ...(scope ? [scope] : [])],
+  };
+}
+
+const hasWildcard = (rule: Json) => ['verbs', 'resources', 'api_groups', 'non_resource_urls', 'resource_names'].some((k) => strings(rule[k]).some((v) => v === '*' || v.endsWith('/*')));
+
+// ---------------------------------------------------------------- restricted security context
+
+/** What keeps a pod from the Pod Security restricted profile (empty when it meets it). */
+export function restrictedProfileGaps(podSpec: Json): string[] {
+  const gaps: string[] = [];
+  const pod = block(podSpec.security_context) ?? {};
+  for (const host of ['host_network', 'host_pid', 'host_ipc'] as const) if (podSpec[host] === true) gaps.push(`${host.replace('_', ' ')} is on`);
+  for (const v of blocks(podSpec.volume)) if (v.host_path !== undefined) gaps.push(`volume '${String(v.name)}' is a hostPath`);
+  const podSeccomp = str(block(pod.seccomp_profile)?.type);
+  for (const c of containersOf(podSpec)) {
+    const sc = block(c.security_context) ?? {};
+    const name = `container '${String(c.name)}'`;
+    const nonRoot = sc.run_as_non_root ?? pod.run_as_non_root;
+    if (nonRoot !== true) gaps.push(`${name}: runAsNonRoot is not true`);
+    if (String(sc.run_as_user ?? pod.run_as_user) === '0') gaps.push(`${name}: runs as user 0 (root)`);
+    if (sc.allow_privilege_escalation !== false) gaps.push(`${name}: allowPrivilegeEscalation is not false`);
+    if (sc.privileged === true) gaps.push(`${name}: privileged`);
+    const caps = block(sc.capabilities);
+    if (!strings(caps?.drop).includes('ALL')) gaps.push(`${name}: capabilities do not drop ALL`);
+    const added = strings(caps?.add).filter((a) => a !== 'NET_BIND_SERVICE');
+    if (added.length) gaps.push(`${name}: adds capabilities ${added.join(', ')}`);
+    const seccomp = str(block(sc.seccomp_profile)?.type) ?? podSeccomp;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') gaps.push(`${name}: seccomp profile is ${seccomp ?? 'not set'} (RuntimeDefault or Localhost expected)`);
+  }
+  return gaps;
+}
+
+// ---------------------------------------------------------------- the audit
+
+function finding(reader: StackReader, r: TerraformResource, rule: { id: string }, severity: 'error' | 'warning', description: string): AuditFinding {
+  return { pack: KUBERNETES_PACK, rule: rule.id, status: 'open', severity, description, ...reader.where(r) };
+}
+
+/**
+ * Audits every stack of the output as one cluster: a RoleBinding, a NetworkPolicy or a namespace in
+ * one stack applies to the workloads of another (the CRD stack's InferenceServices run in the
+ * platform stack's namespace, as its ServiceAccounts).
+ */
+function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[]; dataStores: AuditDataStore[]; exposure: AuditExposure[]; findings: AuditFinding[] }): void {
+  const workloads = readers.flatMap(workloadsOf);
+  const each = <T>(types: string[], f: (reader: StackReader, r: TerraformResource) => T): T[] => readers.flatMap((reader) => reader.of(...types).map((r) => f(reader, r)));
+
+  // RBAC: roles, bindings, service accounts.
+  const roles = new Map<string, RoleView>();
+  each(ROLE_TYPES, (reader, r) => roles.set(`Role ${reader.qualified(r)}`, { reader, resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) }));
+  each(CLUSTER_ROLE_TYPES, (reader, r) => roles.set(`ClusterRole ${reader.name(r)}`, { reader, resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) }));
+  const bindings: BindingView[] = each([...BINDING_TYPES, ...CLUSTER_BINDING_TYPES], (reader, r) => {
+    const cluster = CLUSTER_BINDING_TYPES.includes(r.type);
+    const namespace = cluster ? undefined : reader.namespace(r);
+    const ref = block(r.body.role_ref) ?? {};
+    const roleKind = ref.kind === 'Role' ? 'Role' as const : 'ClusterRole' as const;
+    const roleName = reader.resolve(ref.name) ?? '?';
+    return {
+      reader, resource: r, kind: cluster ? 'ClusterRoleBinding' as const : 'RoleBinding' as const,
+      title: cluster ? `ClusterRoleBinding ${reader.name(r)}` : `RoleBinding ${reader.qualified(r)}`,
+      namespace, roleKind, roleKey: roleKind === 'Role' ? `${namespace}/${roleName}` : roleName,
+      subjects: blocks(r.body.subject).map((s) => ({ kind: String(s.kind), name: reader.resolve(s.name) ?? '?', namespace: reader.resolve(s.namespace) ?? (s.kind === 'ServiceAccount' ? namespace : undefined) })),
+    };
+  });
+  for (const b of bindings) {
+    // The built-in cluster-admin is '*' verbs on '*' (and every non-resource URL): the same as a wildcard rule written here.
+    if (b.roleKind === 'ClusterRole' && b.roleKey === 'cluster-admin' && !roles.has('ClusterRole cluster-admin')) {
+      out.findings.push(finding(b.reader, b.resource, KUBERNETES_RULES.rbacWildcard, 'error', `${b.title} grants the built-in ClusterRole cluster-admin ('*' verbs on '*') to ${b.subjects.map((s) => `${s.kind} ${s.name}`).join(', ')}`));
+    }
+  }
+  const scopeOf = (b: BindingView) => (b.namespace ? `only in namespace ${b.namespace}` : 'in every namespace (cluster-wide)');
+  const statementsOf = (b: BindingView): AuditStatement[] => {
+    const role = roles.get(`${b.roleKind} ${b.roleKey}`);
+    const policy = `${b.roleKind} ${b.roleKey} (through ${b.title})`;
+    if (!role) return [{ policy, effect: 'Allow', actions: [`everything ${b.roleKind} ${b.roleKey} allows`], resources: [`defined in the cluster, not in this output${b.roleKey === 'cluster-admin' ? ': cluster-admin is full control' : ''}`], conditions: [scopeOf(b)] }];
+    return role.rules.map((rule) => ruleStatement(policy, rule, scopeOf(b)));
+  };
+
+  for (const role of roles.values()) {
+    const { reader, resource: r } = role;
+    const bound = bindings.filter((b) => b.roleKind === role.kind && b.roleKey === role.key);
+    out.principals.push({
+      ...reader.where(r),
+      kind: role.kind === 'Role' ? 'kubernetes-role' : 'kubernetes-cluster-role',
+      name: role.key,
+      description: `Kubernetes ${role.kind} ${role.key}: ${role.kind === 'Role' ? `permissions inside namespace ${reader.namespace(r)}` : 'permissions that apply in every namespace when bound by a ClusterRoleBinding, or in one namespace through a RoleBinding'}.${bound.length ? '' : ' Not bound to anyone in this output.'}`,
+      trustedBy: bound.flatMap((b) => b.subjects.map((s) => ({
+        kind: s.kind === 'Group' ? 'kubernetes-group' as const : s.kind === 'User' ? 'kubernetes-user' as const : 'kubernetes-service-account' as const,
+        principal: s.kind === 'ServiceAccount' ? `${s.namespace ?? 'default'}/${s.name}` : s.name,
+        conditions: [`through ${b.title}, ${scopeOf(b)}`],
+      }))),
+      statements: role.rules.map((rule) => ruleStatement(`${role.kind} ${role.key}`, rule)),
+    });
+    role.rules.forEach((rule, i) => {
+      if (hasWildcard(rule)) out.findings.push(finding(reader, r, KUBERNETES_RULES.rbacWildcard, 'error', `${role.kind} ${role.key} rule ${i + 1} grants a wildcard: verbs ${strings(rule.verbs).join(', ') || '-'} on ${ruleResources(rule).join(', ') || '-'}`));
+    });
+  }
+
+  for (const [reader, sa] of each(SA_TYPES, (reader, r) => [reader, r] as const)) {
+    const key = reader.qualified(sa);
+    const users = workloads.filter((w) => `${w.namespace}/${w.reader.resolve(w.podSpec.service_account_name ?? w.podSpec.service_account) ?? 'default'}` === key);
+    const saMount = sa.body.automount_service_account_token;
+    const grants = bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && `${s.namespace ?? 'default'}/${s.name}` === key));
+    out.principals.push({
+      ...reader.where(sa),
+      kind: 'kubernetes-service-account',
+      name: key,
+      description: [
+        `Kubernetes ServiceAccount ${key}: the identity its pods use to call the Kubernetes API.`,
+        saMount === false ? 'Its API token is not mounted into pods unless a pod asks for it (automountServiceAccountToken: false).' : 'Its API token is mounted into every pod that runs as it.',
+        grants.length ? '' : 'No Role or ClusterRole is bound to it in this output: it has no Kubernetes API permissions beyond what the cluster gives every signed-in account.',
+      ].filter(Boolean).join(' '),
+      trustedBy: users.map((w) => {
+        const mounted = (w.podSpec.automount_service_account_token ?? saMount) !== false;
+        return { kind: 'kubernetes-workload' as const, principal: w.title, conditions: [mounted ? 'API token mounted into its pods' : 'API token not mounted into its pods'] };
+      }),
+      statements: grants.flatMap(statementsOf),
+    });
+  }
+
+  // Data stores: StatefulSet claim templates, claims, volumes, Secrets.
+  const storageClasses = new Map(each(STORAGE_CLASS_TYPES, (reader, r) => [reader.name(r), r] as const));
+  const classText = (cls: string | undefined) => {
+    if (!cls) return { encryption: "depends on the cluster's default storage class (none named)", reclaim: "the cluster's default storage class" };
+    const defined = storageClasses.get(cls);
+    const params = Object.entries(block(defined?.body.parameters) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+    return {
+      encryption: `depends on storage class ${cls}${defined ? ` (provisioner ${String(defined.body.storage_provisioner)}${params.length ? `, parameters ${params.join(', ')}` : ''})` : ''}`,
+      reclaim: defined ? `storage class ${cls} (reclaim policy ${str(defined.body.reclaim_policy) ?? 'Delete'})` : `storage class ${cls}`,
+    };
+  };
+  const claimNotes = (spec: Json | undefined) => {
+    const size = str(dig(spec, 'resources')?.requests && block(dig(spec, 'resources')?.requests)?.storage);
+    return [`size ${size ?? 'not set'}`, `access ${strings(spec?.access_modes).join(', ') || 'not set'}`, `storage class ${str(spec?.storage_class_name) ?? "the cluster's default"}`];
+  };
+  const volume = (reader: StackReader, r: TerraformResource, type: string, encryption: string, retention: string, notes: string[]): AuditDataStore => ({
+    ...reader.where(r), kind: 'kubernetes-volume', type, encryption, customerManagedKey: false, versioning: 'not-applicable', retention, publicAccess: 'not-applicable', tlsOnly: 'not-applicable', notes,
+  });
+
+  for (const w of workloads.filter((x) => x.kind === 'StatefulSet' && x.resource.type !== 'kubernetes_manifest')) {
+    const reader = w.reader;
+    const spec = block(w.resource.body.spec) ?? {};
+    const policy = block(spec.persistent_volume_claim_retention_policy);
+    const whenDeleted = str(policy?.when_deleted) ?? 'Retain';
+    const whenScaled = str(policy?.when_scaled) ?? 'Retain';
+    for (const template of blocks(spec.volume_claim_template)) {
+      const claimSpec = block(template.spec);
+      const cls = classText(str(claimSpec?.storage_class_name));
+      const claim = `${str(block(template.metadata)?.name) ?? '?'}-${reader.name(w.resource)}-<ordinal>`;
+      const kept = whenDeleted === 'Retain' && whenScaled === 'Retain';
+      out.dataStores.push(volume(reader, w.resource, `${w.resource.type} volumeClaimTemplate`, cls.encryption,
+        `${kept ? 'retained' : 'NOT retained'}: the volume claims are ${whenDeleted === 'Retain' ? 'kept' : 'deleted'} when the StatefulSet is deleted (whenDeleted: ${whenDeleted}) and ${whenScaled === 'Retain' ? 'kept' : 'deleted'} when it scales down (whenScaled: ${whenScaled}); once a claim is deleted, ${cls.reclaim} decides whether the disk survives`,
+        [`claims ${w.namespace}/${claim} of ${w.title}`, ...claimNotes(claimSpec)]));
+    }
+  }
+  const volumes = new Map(each(PV_TYPES, (reader, r) => [reader.name(r), r] as const));
+  for (const [reader, r] of each(PVC_TYPES, (reader, r) => [reader, r] as const)) {
+    const spec = block(r.body.spec);
+    const cls = classText(str(spec?.storage_class_name));
+    const protectedByTf = block(r.body.lifecycle)?.prevent_destroy === true;
+    const pvName = reader.resolve(spec?.volume_name);
+    const pv = pvName ? volumes.get(pvName) : undefined;
+    const pvReclaim = pv ? str(block(pv.body.spec)?.persistent_volume_reclaim_policy) ?? 'Retain' : undefined;
+    out.dataStores.push(volume(reader, r, r.type, cls.encryption,
+      `${protectedByTf ? 'retained: Terraform refuses to destroy the claim (lifecycle.prevent_destroy)' : 'deleted with the Terraform stack (no lifecycle.prevent_destroy)'}; ${pv ? `its volume ${pvName} has reclaim policy ${pvReclaim}` : `if the claim is deleted, ${cls.reclaim} decides whether the disk survives`}`,
+      [`claim ${reader.qualified(r)}`, ...claimNotes(spec)]));
+  }
+  for (const [reader, r] of each(PV_TYPES, (reader, r) => [reader, r] as const)) {
+    const spec = block(r.body.spec) ?? {};
+    const source = Object.keys(block(spec.persistent_volume_source) ?? {})[0] ?? 'unknown';
+    const reclaim = str(spec.persistent_volume_reclaim_policy) ?? 'Retain';
+    out.dataStores.push(volume(reader, r, r.type, `depends on the volume's backend (${source})${str(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
+      `reclaim policy ${reclaim}: the disk is ${reclaim === 'Retain' ? 'kept' : reclaim === 'Delete' ? 'DELETED' : 'recycled'} when its claim is released`, [`volume ${reader.name(r)}`, `capacity ${str(block(spec.capacity)?.storage) ?? 'not set'}`]));
+  }
+
+  const secrets = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean; uses: string[] }>();
+  each(SECRET_TYPES, (reader, r) => secrets.set(reader.qualified(r), { reader, resource: r, created: true, uses: [] }));
+  for (const w of workloads) {
+    const reader = w.reader;
+    const use = (name: unknown, how: string) => {
+      const n = reader.resolve(name);
+      if (!n) return;
+      const key = `${w.namespace}/${n}`;
+      const entry = secrets.get(key) ?? { reader, resource: w.resource, created: false, uses: [] };
+      entry.uses.push(`${w.title} ${how}`);
+      secrets.set(key, entry);
+    };
+    for (const c of containersOf(w.podSpec)) {
+      for (const env of blocks(c.env)) {
+        const ref = dig(env, 'value_from', 'secret_key_ref');
+        if (ref) use(ref.name, `reads key ${String(ref.key)} as ${String(env.name)}`);
+      }
+      for (const from of blocks(c.env_from)) if (block(from.secret_ref)) use(block(from.secret_ref)!.name, 'loads it as environment');
+    }
+    for (const v of blocks(w.podSpec.volume)) {
+      if (block(v.secret)) use(block(v.secret)!.secret_name, `mounts it as volume ${String(v.name)}`);
+      for (const src of blocks(dig(v, 'projected')?.sources)) for (const s of blocks(src.secret)) use(s.name, `projects it into volume ${String(v.name)}`);
+    }
+    for (const p of blocks(w.podSpec.image_pull_secrets)) use(p.name, 'pulls images with it');
+  }
+  for (const [key, s] of secrets) {
+    out.dataStores.push({
+      ...s.reader.where(s.resource), kind: 'kubernetes-secret', type: 'Secret',
+      encryption: "Kubernetes Secret: encrypted at rest only if the cluster's API server encrypts Secrets (EncryptionConfiguration, e.g. a KMS provider); not visible in the Terraform",
+      customerManagedKey: false, versioning: 'not-applicable',
+      retention: s.created ? 'created and deleted by this Terraform' : 'not created here: it must exist before the workloads start (managed outside this Terraform)',
+      publicAccess: 'not-applicable', tlsOnly: 'not-applicable',
+      notes: [`Secret ${key}`, ...s.uses],
+    });
+  }
+
+  // Network: namespaces and their Pod Security labels, NetworkPolicies, Services.
+  const policies = each(POLICY_TYPES, policyOf);
+  const namespaces = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean }>(each(NAMESPACE_TYPES, (reader, r) => [reader.name(r), { reader, resource: r, created: true }] as const));
+  for (const w of workloads) if (!namespaces.has(w.namespace)) namespaces.set(w.namespace, { reader: w.reader, resource: w.resource, created: false });
+  for (const [ns, { reader, resource: anchor, created }] of namespaces) {
+    const r = created ? anchor : undefined;
+    const labels = r ? reader.labels(r) : {};
+    const mode = (m: string) => (labels[`pod-security.kubernetes.io/${m}`] ? `${labels[`pod-security.kubernetes.io/${m}`]} (version ${labels[`pod-security.kubernetes.io/${m}-version`] ?? 'latest'})` : undefined);
+    const podSecurity = { enforce: mode('enforce'), audit: mode('audit'), warn: mode('warn') };
+    const inNs = policies.filter((p) => p.namespace === ns);
+    const denyIn = inNs.find((p) => p.denyAllIngress);
+    const denyOut = inNs.find((p) => p.denyAllEgress);
+    out.exposure.push({
+      ...reader.where(anchor), kind: 'kubernetes-namespace', name: ns,
+      vpcPlacement: r ? `Kubernetes namespace ${ns} (created here)` : `Kubernetes namespace ${ns} (not created here)`,
+      networkIsolation: denyIn && denyOut ? 'isolated' : 'network-access',
+      authentication: 'not applicable: callers reach the Services listed separately',
+      inbound: [denyIn ? `default deny: every incoming connection is refused unless a policy allows it (NetworkPolicy ${denyIn.name})` : 'NO default deny: pods no policy selects accept connections from anywhere'],
+      outbound: [denyOut ? `default deny: every outgoing connection is refused unless a policy allows it (NetworkPolicy ${denyOut.name})` : 'NO default deny: pods no policy selects may connect anywhere'],
+      podSecurity: Object.fromEntries(Object.entries(podSecurity).filter(([, v]) => v !== undefined)),
+    });
+    if (!denyIn || !denyOut) {
+      const missing = [!denyIn ? 'ingress' : undefined, !denyOut ? 'egress' : undefined].filter(Boolean).join(' and ');
+      out.findings.push(finding(reader, anchor, KUBERNETES_RULES.defaultDeny, 'error', `Namespace ${ns} has no default-deny NetworkPolicy for ${missing} (a policy with an empty pod selector, policy type ${missing === 'ingress and egress' ? 'Ingress and Egress' : missing === 'ingress' ? 'Ingress' : 'Egress'} and no rules)`));
+    }
+    if (!labels['pod-security.kubernetes.io/enforce'] || labels['pod-security.kubernetes.io/enforce'] !== 'restricted') {
+      out.findings.push(finding(reader, anchor, KUBERNETES_RULES.podSecurity, r ? 'error' : 'warning', r
+        ? `Namespace ${ns} enforces Pod Security '${labels['pod-security.kubernetes.io/enforce'] ?? 'nothing (no label)'}', not 'restricted'`
+        : `Namespace ${ns} is not created in this output: its Pod Security labels cannot be checked here`));
+    }
+  }
+  for (const p of policies) {
+    out.exposure.push({
+      ...p.reader.where(p.resource), kind: 'kubernetes-network-policy', name: `${p.namespace}/${p.name}`,
+      vpcPlacement: `applies to ${emptySelector(p.podSelector) ? 'every pod' : `pods labelled ${selectorText(p.podSelector)}`} in namespace ${p.namespace}`,
+      networkIsolation: 'not-applicable',
+      authentication: 'not applicable: a NetworkPolicy filters traffic by pod, namespace and address; it does not authenticate callers',
+      inbound: p.ingress === undefined ? ['does not restrict incoming traffic'] : p.ingress.length ? p.ingress : [`allows no incoming connection: the selected pods accept only what other policies allow${p.denyAllIngress ? ' (default deny)' : ''}`],
+      outbound: p.egress === undefined ? ['does not restrict outgoing traffic'] : p.egress.length ? p.egress : [`allows no outgoing connection: the selected pods reach only what other policies allow${p.denyAllEgress ? ' (default deny)' : ''}`],
+    });
+  }
+  for (const [reader, r] of each(SERVICE_TYPES, (reader, r) => [reader, r] as const)) {
+    const spec = block(r.body.spec) ?? {};
+    const type = str(spec.type) ?? 'ClusterIP';
+    const ns = reader.namespace(r);
+    const selector = Object.fromEntries(Object.entries(block(spec.selector) ?? {}).map(([k, v]) => [k, String(v)]));
+    const ports = blocks(spec.port).map((p) => `port ${str(p.port) ?? '?'}/${str(p.protocol) ?? 'TCP'}${str(p.node_port) !== undefined ? ` (node port ${str(p.node_port)})` : ''}`);
+    const placement = type === 'LoadBalancer' ? `LoadBalancer: reachable from outside the cluster through a cloud load balancer${strings(spec.load_balancer_source_ranges).length ? ` (source ranges ${strings(spec.load_balancer_source_ranges).join(', ')})` : ''}`
+      : type === 'NodePort' ? "NodePort: reachable on every node's address"
+        : type === 'ExternalName' ? `ExternalName: a DNS alias of ${String(spec.external_name)}`
+          : str(spec.cluster_ip) === 'None' ? 'ClusterIP, headless: inside the cluster only (DNS names of the pods)' : 'ClusterIP: inside the cluster only';
+    // The pods behind it: the workloads whose pod labels the selector matches (the selector's own labels when none is in the output).
+    const backing = workloads.filter((w) => w.namespace === ns && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v)).map((w) => w.podLabels);
+    const podLabelSets = backing.length ? backing : [selector];
+    const selecting = Object.keys(selector).length ? policies.filter((p) => p.namespace === ns && p.ingress !== undefined && podLabelSets.some((labels) => selects(p.podSelector, labels))) : [];
+    // NetworkPolicies add up: the pods accept the union of the allows of every policy selecting them.
+    const allows = selecting.flatMap((p) => p.ingress!.map((line) => `${line} (NetworkPolicy ${p.name})`));
+    const inbound = [
+      ...ports,
+      ...allows,
+      ...(Object.keys(selector).length === 0 ? ['no pod selector: its endpoints are managed outside this Service']
+        : selecting.length === 0 ? ['no NetworkPolicy selects its pods: every pod in the cluster can connect']
+        : allows.length === 0 ? ['no policy allows incoming connections: nothing can connect'] : ['every other incoming connection is refused']),
+    ];
+    out.exposure.push({
+      ...reader.where(r), kind: 'kubernetes-service', name: reader.qualified(r), vpcPlacement: placement, networkIsolation: 'network-access',
+      authentication: 'none at the network layer: a caller the NetworkPolicies let through reaches the pods, which must authenticate requests themselves',
+      inbound,
+    });
+    if (type === 'LoadBalancer') out.findings.push(finding(reader, r, KUBERNETES_RULES.loadBalancer, 'error', `Service ${reader.qualified(r)} is of type LoadBalancer: its pods are reachable from outside the cluster`));
+    if (type === 'NodePort') out.findings.push(finding(reader, r, KUBERNETES_RULES.nodePort, 'warning', `Service ${reader.qualified(r)} is of type NodePort: ${ports.join(', ')} open on every node`));
+  }
+
+  for (const w of workloads) {
+    const gaps = restrictedProfileGaps(w.podSpec);
+    if (gaps.length) out.findings.push(finding(w.reader, w.resource, KUBERNETES_RULES.restricted, 'error', `${w.title} does not meet the restricted profile: ${gaps.join('; ')}`));
+  }
+}
+
+/** The Kubernetes entries of the audit report, read from a cdktf output directory (or one already read). */
+export function buildKubernetesAudit(input: string | TerraformOutput): KubernetesAudit {
+  const output = typeof input === 'string' ? readTerraformOutput(input) : input;
+  const out = { principals: [] as AuditPrincipal[], dataStores: [] as AuditDataStore[], exposure: [] as AuditExposure[], findings: [] as AuditFinding[] };
+  auditCluster(output.stacks.map((stack) => new StackReader(stack)), out);
+  return {
+    targets: [TARGET],
+    cdktfOut: output.directory,
+    stacks: output.stacks.map((s) => ({ name: s.stackName, resources: s.resources.length })),
+    ...out,
+  };
+}
