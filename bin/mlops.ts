@@ -41,7 +41,6 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
     throw e;
   }
   const assembly = readCloudAssembly(out);
-  const audit = writeAudit(out).files;
   const acks = acknowledgments(assembly);
   const open = unacknowledgedFindings(assembly);
   const byPack = new Map<string, number>();
@@ -54,7 +53,6 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
     stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
     resourcesByType: Object.fromEntries(resourcesByType(assembly)),
     findings: { packs: [...COMPLIANCE_PACKS], unacknowledged: open, acknowledged: Object.fromEntries(byPack) },
-    audit,
   };
   const lines = [`AWS (CloudFormation) into ${out}/`, '', 'Stacks:'];
   for (const s of summary.stacks) lines.push(`  ${s.name.padEnd(40)} ${String(s.resources).padStart(4)} resources`);
@@ -63,7 +61,6 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
   lines.push('', `Findings (${COMPLIANCE_PACKS.join(', ')}): ${open.length} unacknowledged; ${acks.length} acknowledged, each with its reason in the template metadata:`);
   for (const [pack, n] of byPack) lines.push(`  ${pack.padEnd(20)} ${n} acknowledged`);
   for (const f of open) lines.push(`  ${f.severity.toUpperCase()} ${f.rule} (${f.plugin}): ${f.description.split('\n')[0]} at ${f.constructPaths.join(', ')}`);
-  lines.push('', `Audit report: ${audit.json}, ${audit.markdown}, ${audit.html}`);
   return { summary, lines };
 }
 
@@ -85,12 +82,23 @@ function synth(options: SynthOptions, log: (s: string) => void): void {
   const { spec, label } = specFrom(options.config);
   const aws = options.target === 'kubernetes' ? undefined : synthAws(spec, label, options.out);
   const kubernetes = options.target === 'aws' ? undefined : synthKubernetes(spec, options.k8sOut);
+  // One audit report of everything rendered (it is written beside the cloud assembly).
+  const audit = aws ? writeAudit(options.out, { cdktfOut: kubernetes ? options.k8sOut : undefined }) : undefined;
+  const kubernetesFindings = audit?.report.findings.filter((f) => f.target === 'kubernetes-terraform' && f.status === 'open') ?? [];
   if (options.json) {
-    log(JSON.stringify({ platform: spec.name, ...aws?.summary, ...(kubernetes ? { kubernetes: kubernetes.summary } : {}) }, null, 2));
+    log(JSON.stringify({
+      platform: spec.name, ...aws?.summary,
+      ...(kubernetes ? { kubernetes: { ...kubernetes.summary, ...(audit ? { openFindings: kubernetesFindings } : {}) } } : {}),
+      ...(audit ? { audit: audit.files } : {}),
+    }, null, 2));
     return;
   }
   const lines = [`Synthesized ${label} (${spec.name})`];
   for (const part of [aws, kubernetes]) if (part) lines.push('', ...part.lines);
+  if (kubernetes && audit) {
+    lines.push('', `Kubernetes findings: ${kubernetesFindings.length} open`, ...kubernetesFindings.map((f) => `  ${f.severity.toUpperCase()} ${f.rule}: ${f.description.split('\n')[0]} at ${f.constructPath ?? f.logicalId}`.trimEnd()));
+  }
+  if (audit) lines.push('', `Audit report${kubernetes ? ' (AWS and Kubernetes)' : ''}: ${audit.files.json}, ${audit.files.markdown}, ${audit.files.html}`);
   log(lines.join('\n'));
 }
 

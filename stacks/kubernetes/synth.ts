@@ -3,7 +3,8 @@
  * `bin/kubernetes.ts` and `mlops synth --target kubernetes` do.
  */
 import * as fs from 'fs';
-import { App, TerraformStack } from 'cdktf';
+import { App } from 'cdktf';
+import { readTerraformOutput, terraformResourcesByType } from '../../lib/governance/terraform';
 import { PlatformSpecInput } from '../../lib/spec';
 import { KubernetesPlatformStack } from './platform';
 
@@ -24,14 +25,6 @@ export interface KubernetesSynthResult {
   readonly warnings: readonly string[];
 }
 
-function written(outdir: string, stack: TerraformStack): WrittenTerraformStack {
-  const name = stack.node.id;
-  const resources = (stack.toTerraform() as { resource?: Record<string, Record<string, unknown>> }).resource ?? {};
-  const resourcesByType = Object.fromEntries(Object.entries(resources).map(([type, byName]) => [type, Object.keys(byName).length] as const)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
-  return { name, file: `${outdir}/stacks/${name}/cdk.tf.json`, resourcesByType };
-}
-
 /** Throws MlopsValidationError for a bad spec; a failed synth leaves the previous output as it was. */
 export function synthKubernetesPlatform(spec: PlatformSpecInput, outdir: string): KubernetesSynthResult {
   const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
@@ -43,7 +36,9 @@ export function synthKubernetesPlatform(spec: PlatformSpecInput, outdir: string)
     app.synth();
     fs.rmSync(outdir, { recursive: true, force: true });
     fs.renameSync(staging, outdir);
-    const stacks = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].map((s) => written(outdir, s));
+    // What was written, read back as the audit reads it.
+    const output = readTerraformOutput(outdir);
+    const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
     const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
       .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
     return { outdir, stack, stacks, warnings };

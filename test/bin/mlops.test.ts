@@ -23,6 +23,10 @@ describe('mlops', () => {
     expect(fs.existsSync(path.join(k8sOut, 'stacks', 'mlops-reference', 'cdk.tf.json'))).toBe(true);
     expect(r.out).toMatch(/kubernetes_deployment_v1\s+\d+/);
     expect(r.out).toContain('[cdk-mlops:k8s-aws-only-dataCapture]');
+    // One audit report of both targets.
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'audit', 'report.json'), 'utf8')) as { principals: { target: string }[] };
+    expect(new Set(report.principals.map((p) => p.target))).toEqual(new Set(['aws-cloudformation', 'kubernetes-terraform']));
+    expect(r.out).toContain('Audit report (AWS and Kubernetes)');
     expect(r.out).toContain('mlops-reference-support-assistant');
     expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+3/);
     expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security, MLOps\): 0 unacknowledged; \d+ acknowledged/);

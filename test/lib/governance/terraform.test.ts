@@ -48,7 +48,7 @@ const restrictedContainer = {
 describe('readTerraformOutput', () => {
   it('reads the stacks and resources of a cdktf output, with construct paths', () => {
     const out = readTerraformOutput(refOut);
-    expect(out.stacks.map((s) => s.stackName)).toEqual(['mlops-reference']);
+    expect(out.stacks.map((s) => s.stackName)).toEqual(['mlops-reference', 'mlops-reference-crds']);
     const types = terraformResourcesByType(out);
     expect(types.get('kubernetes_network_policy_v1')).toBeGreaterThanOrEqual(2);
     expect(types.get('kubernetes_namespace_v1')).toBe(1);
@@ -308,7 +308,7 @@ describe('the merged report', () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     expect(validate(JSON.parse(JSON.stringify(report))) || validate.errors).toBe(true);
     expect(report.source).toMatchObject({ cdktfOut: refOut, targets: ['aws-cloudformation', 'kubernetes-terraform'] });
-    expect(report.summary.stacks.map((s) => s.name)).toEqual(['Small', 'mlops-reference']);
+    expect(report.summary.stacks.map((s) => s.name)).toEqual(['Small', 'mlops-reference', 'mlops-reference-crds']);
     expect(report.summary.principals).toBe(1 + ref.principals.length);
   });
 
@@ -374,7 +374,7 @@ describe('the merged report', () => {
       const out: string[] = [];
       expect(await main(['audit', '--cdk-out', cdkOut, '--out', path.join(work, 'audit'), '--json'], () => undefined, (s) => out.push(s))).toBe(0);
       const summary = JSON.parse(out.join('\n')) as { summary: { stacks: { name: string }[] } };
-      expect(summary.summary.stacks.map((s) => s.name)).toEqual(['Small', 'mlops-reference']);
+      expect(summary.summary.stacks.map((s) => s.name)).toEqual(['Small', 'mlops-reference', 'mlops-reference-crds']);
     } finally {
       process.chdir(cwd);
     }
