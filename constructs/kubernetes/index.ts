@@ -3,3 +3,6 @@ export * from './platform-namespace';
 export * from './mlflow-server';
 export * from './model-registry';
 export * from './model-endpoint';
+export * from './experiment-tracker';
+export * from './feature-store';
+export * from './drift-monitor';
