@@ -245,7 +245,7 @@ export class DriftMonitor extends Construct {
       spec: {
         podSelector: { matchLabels: { 'app.kubernetes.io/name': objectName, 'app.kubernetes.io/component': 'drift-monitor' } },
         policyTypes: ['Ingress', 'Egress'],
-        egress: dedupePorts(egress) as never,
+        egress: dedupePorts(egress),
       },
     });
 
