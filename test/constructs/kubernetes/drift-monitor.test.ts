@@ -23,12 +23,12 @@ function monitor(props: Partial<Input> = {}): { typed: Synth; crds: Synth; monit
   const app = Testing.app();
   const typed = new TerraformStack(app, 'typed');
   const crds = new TerraformStack(app, 'crds');
-  const m = new DriftMonitor(typed, 'Drift', { ...base, crdScope: { scope: new Construct(crds, 'churn'), namespace: 'ml' }, ...props } as DriftMonitorProps);
+  const m = new DriftMonitor(typed, 'Drift', { ...base, crdScope: { scope: new Construct(crds, 'churn'), namespace: 'ml' }, ...props });
   return { typed: JSON.parse(Testing.synth(typed)) as Synth, crds: JSON.parse(Testing.synth(crds)) as Synth, monitor: m };
 }
 
 type Pod = Json & { containers: (Json & { env: Json[]; volumeMounts: Json[] })[]; initContainers?: (Json & { env: Json[] })[]; volumes: Json[]; securityContext: Json };
-const cronJob = (tf: Synth) => ofKind(tf, 'CronJob')[0] as Json & { spec: Json & { jobTemplate: { spec: Json & { template: { spec: Pod } } } } };
+const cronJob = (tf: Synth) => ofKind(tf, 'CronJob')[0] as unknown as Json & { spec: Json & { jobTemplate: { spec: Json & { template: { spec: Pod } } } } };
 const podOf = (tf: Synth) => cronJob(tf).spec.jobTemplate.spec.template.spec;
 const rulesOf = (crds: Synth) => ((manifests(crds)[0].spec.groups as Json[])[0].rules as (Json & { alert: string; expr: string })[]);
 
@@ -111,10 +111,10 @@ describe('DriftMonitor (Kubernetes)', () => {
 
     it('may create and list Workflows in its namespace, and nothing else', () => {
       const { typed } = monitor();
-      const role = ofKind(typed, 'Role')[0] as Json & { rules: Json[] };
+      const role = ofKind(typed, 'Role')[0] as unknown as Json & { metadata: Json } & { rules: Json[] };
       expect(role.metadata.namespace).toBe('ml');
       expect(role.rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create', 'list'] }]);
-      const binding = ofKind(typed, 'RoleBinding')[0] as Json & { subjects: Json[] };
+      const binding = ofKind(typed, 'RoleBinding')[0] as unknown as Json & { subjects: Json[] };
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: expect.stringMatching(/Drift_ServiceAccount/), namespace: 'ml' }]);
     });
 
