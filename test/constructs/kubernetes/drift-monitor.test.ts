@@ -181,3 +181,52 @@ describe('DriftMonitor (Kubernetes)', () => {
     });
   });
 });
+
+describe('the retraining gate script', () => {
+  // Runs the gate with /bin/sh and a kubectl stub that lists the given creation timestamps and records what it is asked to create.
+  const fs = jest.requireActual<typeof import('fs')>('fs');
+  const os = jest.requireActual<typeof import('os')>('os');
+  const path = jest.requireActual<typeof import('path')>('path');
+  const { spawnSync } = jest.requireActual<typeof import('child_process')>('child_process');
+
+  function runGate(verdict: string | undefined, existing: string[]): { created?: string; stdout: string; status: number | null } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-'));
+    const kubectl = path.join(dir, 'kubectl');
+    fs.writeFileSync(kubectl, [
+      '#!/bin/sh',
+      `if [ "$1" = get ]; then echo "${existing.join(' ')}"; exit 0; fi`,
+      `if [ "$1" = create ]; then echo "$@" > "${dir}/create-args"; cat > "${dir}/created"; exit 0; fi`,
+      'exit 3',
+    ].join('\n'), { mode: 0o755 });
+    if (verdict !== undefined) fs.writeFileSync(path.join(dir, 'verdict'), verdict);
+    const r = spawnSync('/bin/sh', ['-c', RETRAIN_GATE], {
+      env: { PATH: `${dir}:${process.env.PATH}`, NAMESPACE: 'ml', MODEL: 'churn', TEMPLATE: 'reference-churn', MIN_INTERVAL_SECONDS: String(12 * 3600), VERDICT_FILE: path.join(dir, 'verdict') },
+      encoding: 'utf8',
+    });
+    const created = fs.existsSync(path.join(dir, 'created')) ? fs.readFileSync(path.join(dir, 'created'), 'utf8') : undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { created, stdout: r.stdout, status: r.status };
+  }
+  const iso = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+  it('submits a Workflow from the template, labelled with the model, on drift with no recent run', () => {
+    const r = runGate('drift', [iso(30), iso(13)]);
+    expect(r.status).toBe(0);
+    expect(r.created).toContain('kind: Workflow');
+    expect(r.created).toContain('generateName: reference-churn-retrain-');
+    expect(r.created).toContain('mlops.cdk.io/retrain-of: churn');
+    expect(r.created).toContain('workflowTemplateRef:\n    name: reference-churn');
+  });
+
+  it('submits nothing when a run started within the minimum interval', () => {
+    const r = runGate('drift', [iso(30), iso(2)]);
+    expect(r.status).toBe(0);
+    expect(r.created).toBeUndefined();
+    expect(r.stdout).toContain('already started');
+  });
+
+  it('submits nothing without drift, or when the analysis left no verdict', () => {
+    expect(runGate('ok', []).created).toBeUndefined();
+    expect(runGate(undefined, []).created).toBeUndefined();
+  });
+});
