@@ -24,6 +24,15 @@ export const referencePlatform: PlatformSpecInput = {
   kubernetes: {
     viewerGroups: ['mlops-engineers'],
     registry: { mlflowImage: 'ghcr.io/cdk-mlops/mlflow-postgres:2.22.1' },
+    // churn's features: a Feast server on Redis, history in the same bucket the AWS offline store uses.
+    featureStore: { feastImage: 'docker.io/feastdev/feature-server:0.49.0', offlineStoreUri: 's3://mlops-reference-features-us-east-1' },
+    // churn's drift monitor: results to the kube-prometheus-stack's Pushgateway, rules picked up by its Prometheus.
+    drift: {
+      image: 'ghcr.io/cdk-mlops/drift-analysis:1.0.0',
+      pushgatewayUrl: 'http://prometheus-pushgateway.monitoring:9091',
+      captureUri: 's3://mlops-reference-capture-us-east-1',
+      prometheusRuleLabels: { release: 'kube-prometheus-stack' },
+    },
   },
   tags: { 'managed-by': 'cdk-mlops', owner: 'ml-platform-team', 'cost-center': 'cc-1042', 'data-classification': 'confidential', environment: 'production' },
   governance: { level: 'strict', personas: true },

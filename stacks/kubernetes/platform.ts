@@ -2,12 +2,14 @@
  * Renders a PlatformSpec onto Kubernetes: one cdktf stack named after the platform, with the
  * namespace and its governance, the registry (one MLflow server that every model's registry shares)
  * and one endpoint per model. Objects that need CRDs (KServe, Kueue, Argo, Prometheus rules) go in a
- * stack of their own so this one plans on a cluster without them; this version renders none.
+ * stack of their own so this one plans on a cluster without them: KServe InferenceServices and the
+ * drift monitors' PrometheusRules. Each model's feature store and drift monitor live under its
+ * construct; the experiment tracker shares the registries' MLflow server when there is one.
  */
 import { LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { KubernetesModelSource, ModelEndpoint, ModelRegistry, PlatformNamespace } from '../../constructs/kubernetes';
+import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, ModelEndpoint, ModelRegistry, PlatformNamespace } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 
@@ -22,7 +24,7 @@ export function objectName(model: string): string {
 }
 
 /**
- * The objects of a platform that need CRDs (KServe InferenceServices), in a stack of their own named
+ * The objects of a platform that need CRDs (KServe InferenceServices, PrometheusRules), in a stack of their own named
  * `<platform>-crds`: apply it after the platform stack, on a cluster that has the CRDs.
  */
 export class KubernetesCrdStack extends TerraformStack {
@@ -44,6 +46,10 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly endpoints: ReadonlyMap<string, ModelEndpoint>;
   /** The stack of objects that need CRDs; undefined when the platform has none. */
   public readonly crdStack?: KubernetesCrdStack;
+  public readonly featureStores: ReadonlyMap<string, FeatureStore>;
+  public readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** The platform's experiment tracker: the registries' MLflow server when there is one. */
+  public readonly experimentTracker?: ExperimentTracker;
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
@@ -95,17 +101,92 @@ export class KubernetesPlatformStack extends TerraformStack {
     }
     this.registries = registries;
 
+    // MLflow tracks experiments and registers models in one server: the tracker shares the registries'.
+    if (spec.experimentTracker) {
+      const tracker = new ExperimentTracker(this, 'ExperimentTracker', {
+        ...props.spec.experimentTracker,
+        namespace: this.namespace.name,
+        partOf,
+        server: first?.server,
+        mlflowImage: k8s.registry.mlflowImage,
+        databaseSecretName: k8s.registry.databaseSecretName,
+        databaseVolumeGiB: k8s.registry.databaseVolumeGiB,
+        artifacts: { volumeGiB: k8s.registry.artifactsVolumeGiB, storageClassName: k8s.storageClassName },
+        storageClassName: k8s.storageClassName,
+      });
+      if (tracker.reservation) this.namespace.reserve(tracker.reservation);
+      this.experimentTracker = tracker;
+    }
+
     const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
-    if (kserve) {
+    if (kserve || spec.models.some((m) => m.drift)) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`);
       this.crdStack.addDependency(this);
     }
+    const crdScopes = new Map<string, Construct>();
+    const crdScopeOf = (model: string) => {
+      if (!crdScopes.has(model)) crdScopes.set(model, new Construct(this.crdStack!, model));
+      return { scope: crdScopes.get(model)!, namespace: this.namespace.namespaceName };
+    };
+    const subject = { kind: 'PlatformSpec', id: spec.name, location: id };
+    const required = (value: string | undefined, i: number, section: string, path: string, expected: string): string => {
+      if (value === undefined) throw new MlopsValidationError(subject, [{ path, message: `is required by models[${i}].${section}`, got: 'nothing', expected }]);
+      return value;
+    };
+
+    const featureStores = new Map<string, FeatureStore>();
+    const driftMonitors = new Map<string, DriftMonitor>();
+    spec.models.forEach((model, i) => {
+      const input = props.spec.models.find((m) => m.name === model.name)!;
+      const name = objectName(model.name);
+      if (input.featureStore) {
+        const fs = k8s.featureStore;
+        const store = new FeatureStore(scopes.get(model.name)!, 'FeatureStore', {
+          ...input.featureStore,
+          namespace: this.namespace.name,
+          name: `${name}-features`,
+          partOf,
+          feastImage: required(fs.feastImage, i, 'featureStore', 'kubernetes.featureStore.feastImage', "a Feast image with the redis extra, e.g. 'docker.io/feastdev/feature-server:0.49.0'"),
+          redisPasswordSecretName: `${name}-features-redis`,
+          redisImage: fs.redisImage,
+          redisVolumeGiB: fs.redisVolumeGiB,
+          storageClassName: k8s.storageClassName,
+          offlineStoreUri: fs.offlineStoreUri && `${fs.offlineStoreUri.replace(/\/+$/, '')}/${name}`,
+          offlineStoreEndpointUrl: fs.storageEndpointUrl,
+          offlineStoreCredentialsSecretName: fs.storageCredentialsSecretName,
+        });
+        this.namespace.reserve(store.reservation);
+        featureStores.set(model.name, store);
+      }
+      if (input.drift) {
+        const d = k8s.drift;
+        const monitor = new DriftMonitor(scopes.get(model.name)!, 'DriftMonitor', {
+          ...input.drift,
+          namespace: this.namespace.name,
+          name,
+          partOf,
+          model: model.name,
+          image: required(d.image, i, 'drift', 'kubernetes.drift.image', "the drift analysis image, e.g. 'ghcr.io/acme/drift-analysis:1.0.0'"),
+          pushgatewayUrl: required(d.pushgatewayUrl, i, 'drift', 'kubernetes.drift.pushgatewayUrl', "the Pushgateway, e.g. 'http://pushgateway.monitoring:9091'"),
+          captureUri: `${required(d.captureUri, i, 'drift', 'kubernetes.drift.captureUri', "where requests are captured, e.g. 's3://capture'").replace(/\/+$/, '')}/${name}/`,
+          storageEndpointUrl: d.storageEndpointUrl,
+          storageCredentialsSecretName: d.storageCredentialsSecretName,
+          // The model pipeline's Argo WorkflowTemplate is named <platform>-<model>.
+          retrainingTarget: model.pipeline ? { workflowTemplateName: `${spec.name}-${model.name}`.toLowerCase(), kubectlImage: d.kubectlImage } : undefined,
+          crdScope: crdScopeOf(model.name),
+          ruleLabels: d.prometheusRuleLabels,
+        });
+        this.namespace.reserve(monitor.reservation);
+        driftMonitors.set(model.name, monitor);
+      }
+    });
+    this.featureStores = featureStores;
+    this.driftMonitors = driftMonitors;
+
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of spec.models) {
       const input = props.spec.models.find((m) => m.name === model.name)!;
-      const crdScope = this.crdStack && model.endpoint.kubernetes?.serving === 'kserve'
-        ? { scope: new Construct(this.crdStack, model.name), namespace: this.namespace.namespaceName }
-        : undefined;
+      const crdScope = this.crdStack && model.endpoint.kubernetes?.serving === 'kserve' ? crdScopeOf(model.name) : undefined;
       const endpoint = new ModelEndpoint(scopes.get(model.name)!, 'Endpoint', {
         ...input.endpoint,
         namespace: this.namespace.name,

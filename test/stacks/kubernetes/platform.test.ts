@@ -82,14 +82,18 @@ describe('KubernetesPlatformStack', () => {
 
   it("sizes the quota to every workload at full scale plus surge: 7 GPUs for support-assistant's 6 pods + 1 surging", () => {
     const [quota] = ofKind(referenceOnKubernetes().tf, 'ResourceQuota');
-    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '7', persistentvolumeclaims: '2', 'requests.storage': '120Gi' });
+    // Claims: MLflow's database and artifacts (20 + 100 GiB), churn's Redis (10 GiB).
+    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '7', persistentvolumeclaims: '3', 'requests.storage': '130Gi' });
   });
 
   it('runs one MLflow server that every registry shares, and binds the viewer group', () => {
     const { stack, tf } = referenceOnKubernetes();
     expect([...stack.registries.keys()]).toEqual(['support-assistant', 'churn']);
     expect(stack.registries.get('churn')!.server).toBe(stack.registries.get('support-assistant')!.server);
-    expect(ofKind(tf, 'StatefulSet')).toHaveLength(1);
+    // The experiment tracker is the same MLflow server: MLflow tracks runs and registers models.
+    expect(stack.experimentTracker!.server).toBe(stack.registries.get('churn')!.server);
+    expect(ofKind(tf, 'StatefulSet').map((s) => s.metadata.name).sort()).toEqual(['churn-features-redis', 'mlflow-db']);
+    expect(ofKind(tf, 'Deployment').filter((d) => d.metadata.name === 'mlflow')).toHaveLength(1);
     expect(ofKind(tf, 'RoleBinding')[0].subjects).toEqual([{ kind: 'Group', name: 'mlops-engineers', apiGroup: 'rbac.authorization.k8s.io' }]);
   });
 
@@ -102,8 +106,33 @@ describe('KubernetesPlatformStack', () => {
     expect(env).toContainEqual({ name: 'MODEL_URI', value: 'models:/churn/4' });
   });
 
-  it('creates no CRD stack when no endpoint needs a CRD', () => {
-    expect(referenceOnKubernetes().stack.crdStack).toBeUndefined();
+  it('creates no CRD stack when no endpoint or drift monitor needs a CRD', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, models: referencePlatform.models.map(({ drift: _drift, ...m }) => m) };
+    expect(kubernetesOf(spec).stack.crdStack).toBeUndefined();
+  });
+
+  it("renders churn's feature store and drift monitor, its PrometheusRule in the CRD stack", () => {
+    const { stack, tf } = referenceOnKubernetes();
+    expect([...stack.featureStores.keys()]).toEqual(['churn']);
+    expect(ofKind(tf, 'ConfigMap').map((c) => c.metadata.name)).toEqual(['churn-features-repo']);
+    expect(stack.featureStores.get('churn')!.repository['features.py']).toContain('path="s3://mlops-reference-features-us-east-1/churn/churn-customers/",');
+    const [cron] = ofKind(tf, 'CronJob');
+    expect(cron.metadata.name).toBe('churn-drift');
+    // Retraining submits churn's pipeline, the Argo WorkflowTemplate <platform>-<model>.
+    const gate = ((((cron.spec as Json).jobTemplate as Json).spec as Json).template as { spec: { containers: Json[] } }).spec.containers[0];
+    expect(gate.env).toContainEqual({ name: 'TEMPLATE', value: 'mlops-reference-churn' });
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    expect(manifests(crds).map((m) => `${m.kind}/${String(m.metadata.name)}/${String(m.metadata.namespace)}`)).toEqual(['PrometheusRule/churn-drift/mlops-reference']);
+  });
+
+  it('rejects a feature store without a Feast image, naming the Kubernetes setting', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, featureStore: {} } };
+    expect(() => kubernetesOf(spec)).toThrow(/kubernetes\.featureStore\.feastImage: is required by models\[1\]\.featureStore/);
+  });
+
+  it('rejects a drift monitor without a Pushgateway, naming the Kubernetes setting', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, drift: { ...referencePlatform.kubernetes!.drift, pushgatewayUrl: undefined } } };
+    expect(() => kubernetesOf(spec)).toThrow(/kubernetes\.drift\.pushgatewayUrl: is required by models\[1\]\.drift/);
   });
 
   it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
@@ -116,6 +145,7 @@ describe('KubernetesPlatformStack', () => {
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
     expect(validateManifests(crds)).toBe(1);
     expect(manifests(crds)[0].metadata.namespace).toBe('mlops-reference');
+    expect(manifests(crds)[0].kind).toBe('InferenceService');
   });
 
   it('uses the namespace the spec names', () => {
