@@ -160,6 +160,9 @@ export class KubernetesPlatformStack extends TerraformStack {
       }
       if (input.drift) {
         const d = k8s.drift;
+        if (model.drift?.retraining && !model.pipeline) {
+          throw new MlopsValidationError(subject, [{ path: `models[${i}].drift.retraining`, message: "submits the model pipeline's Argo WorkflowTemplate on Kubernetes, but the model has no pipeline", got: 'retraining without a pipeline', expected: "a 'pipeline' section on the model, or no retraining" }]);
+        }
         const monitor = new DriftMonitor(scopes.get(model.name)!, 'DriftMonitor', {
           ...input.drift,
           namespace: this.namespace.name,

@@ -130,6 +130,12 @@ describe('KubernetesPlatformStack', () => {
     expect(() => kubernetesOf(spec)).toThrow(/kubernetes\.featureStore\.feastImage: is required by models\[1\]\.featureStore/);
   });
 
+  it('rejects retraining on a model without a pipeline: there is no WorkflowTemplate to submit', () => {
+    const churn = referencePlatform.models[1];
+    const spec: PlatformSpecInput = { ...referencePlatform, models: [referencePlatform.models[0], { ...churn, pipeline: undefined }] };
+    expect(() => kubernetesOf(spec)).toThrow(/models\[1\]\.drift\.retraining: submits the model pipeline's Argo WorkflowTemplate/);
+  });
+
   it('rejects a drift monitor without a Pushgateway, naming the Kubernetes setting', () => {
     const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, drift: { ...referencePlatform.kubernetes!.drift, pushgatewayUrl: undefined } } };
     expect(() => kubernetesOf(spec)).toThrow(/kubernetes\.drift\.pushgatewayUrl: is required by models\[1\]\.drift/);
