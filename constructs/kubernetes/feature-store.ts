@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { FeatureGroupSpec, FeatureStoreSpec, featureStoreSpecSchema, FeatureStoreSpecInput, FeatureType } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
-import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
+import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, terraformLiteral, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 export const FEAST_PORT = 6566;
@@ -186,7 +186,8 @@ export class FeatureStore extends Construct {
     this.repository = feastRepository(spec, { project: `${partOf}_${name}`.replace(/[^A-Za-z0-9_]/g, '_'), redisAddress: this.redis.endpoint, offlineStoreUri });
     this.config = new ConfigMapV1(this, 'Repository', {
       metadata: { name: `${name}-repo`, namespace, labels },
-      data: this.repository,
+      // Escaped for Terraform: the ConfigMap holds `${REDIS_PASSWORD}` for Feast to expand.
+      data: Object.fromEntries(Object.entries(this.repository).map(([file, content]) => [file, terraformLiteral(content)])),
     });
 
     this.serviceAccount = newServiceAccount(this, namespace, name, labels);

@@ -58,7 +58,9 @@ describe('FeatureStore (Kubernetes)', () => {
     it('is the ConfigMap mounted read-only into the server, and applied by an init container before it starts', () => {
       const { r, tf } = repo();
       const cm = ofKind(tf, 'ConfigMap')[0];
-      expect(cm.data).toEqual(r);
+      // Terraform would read ${REDIS_PASSWORD} as its own template syntax: the JSON carries $${...}, applied as ${...}.
+      expect(cm.data).toEqual({ ...r, 'feature_store.yaml': r['feature_store.yaml'].replace('${REDIS_PASSWORD}', () => '$${REDIS_PASSWORD}') });
+      expect(JSON.stringify(tf)).not.toMatch(/[^$]\$\{REDIS_PASSWORD\}/);
       const pod = podSpecOf(ofKind(tf, 'Deployment')[0]) as Json & { containers: Json[]; initContainers: Json[]; volumes: Json[] };
       // A reference to the ConfigMap resource: Terraform creates it before the Deployment.
       expect(cm.metadata.name).toBe('churn-features-repo');

@@ -62,6 +62,14 @@ describe('KubernetesPlatformStack', () => {
     expect(validateAll(tf)).toBeGreaterThan(30);
   });
 
+  it('writes no literal text that Terraform would read as a template: every ${ is a reference', () => {
+    const json = JSON.stringify(referenceOnKubernetes().tf);
+    const templates = [...json.matchAll(/(?<!\$)\$\{([^}]*)\}/g)].map((m) => m[1]);
+    expect(templates.length).toBeGreaterThan(10);
+    for (const t of templates) expect(t).toMatch(/^(kubernetes_[a-z0-9_]+|data\.[a-z0-9_]+)\.[\w-]+\./);
+    expect(json).not.toMatch(/(?<!%)%\{/);
+  });
+
   it('puts every object in the platform namespace, which is created first', () => {
     const { tf } = referenceOnKubernetes();
     const [ns] = ofKind(tf, 'Namespace');
