@@ -31,7 +31,7 @@ export interface ExperimentTrackerProps extends ExperimentTrackerSpecInput {
    * @default - a new MlflowServer on a new PostgresDatabase
    */
   readonly server?: MlflowServer;
-  /** Object name of a new server (a DNS label). @default 'mlflow' */
+  /** Object name of a new server (a DNS label). @default - the spec's name, lower-cased, or 'mlflow' */
   readonly serverName?: string;
   /** MLflow image with psycopg2; required when no `server` is given. Its tag must start with `mlflowVersion` when that is set. */
   readonly mlflowImage?: string;
@@ -85,9 +85,11 @@ export class ExperimentTracker extends Construct {
         issues.push({ path: 'mlflowVersion', message: "does not match the MLflow image's tag", got: `'${spec.mlflowVersion}' with image '${mlflowImage}'`, expected: `an image tagged with MLflow ${spec.mlflowVersion}, or no mlflowVersion` });
       }
     }
+    const name = serverName ?? spec.name?.toLowerCase() ?? 'mlflow';
+    // Objects and labels derive from it: '<name>-db', 'mlops.cdk.io/<name>-client' (63 characters at most).
+    if (name.length > 56) issues.push({ path: serverName ? 'serverName' : 'name', message: 'is too long for the names derived from it on Kubernetes', got: `${name.length} characters`, expected: 'at most 56 characters' });
     if (issues.length > 0) throw new MlopsValidationError(subject, issues);
     this.shared = false;
-    const name = serverName ?? 'mlflow';
     const store = artifacts ?? { volumeGiB: 100, storageClassName };
     const dbGiB = databaseVolumeGiB ?? 20;
     this.storageGiB = dbGiB + ('volumeGiB' in store ? store.volumeGiB : 0);

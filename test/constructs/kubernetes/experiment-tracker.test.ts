@@ -46,6 +46,12 @@ describe('ExperimentTracker (Kubernetes)', () => {
     });
   });
 
+  it("names a server of its own after the spec's name, lower-cased", () => {
+    const { tf } = synth((scope) => { expect(build(scope, { name: 'Research-Tracking' }).trackingUri).toBe('http://research-tracking:5000'); });
+    expect(ofKind(tf, 'Deployment')[0].metadata.name).toBe('research-tracking');
+    expect(ofKind(tf, 'StatefulSet')[0].metadata.name).toBe('research-tracking-db');
+  });
+
   it('accepts an mlflowVersion that the image tag carries', () => {
     expect(() => synth((scope) => { build(scope, { mlflowVersion: '2.22' }); })).not.toThrow();
   });
@@ -63,6 +69,10 @@ describe('ExperimentTracker (Kubernetes)', () => {
 
     it('a tracker of its own without an MLflow image', () => {
       expectValidationError(() => synth((scope) => { build(scope, { mlflowImage: undefined }); }), 'ExperimentTracker', { path: 'mlflowImage' });
+    });
+
+    it('a name too long for the objects and labels derived from it', () => {
+      expectValidationError(() => synth((scope) => { build(scope, { name: `t${'x'.repeat(60)}` }); }), 'ExperimentTracker', { path: 'name', message: /too long/ });
     });
 
     it('an unknown size', () => {
