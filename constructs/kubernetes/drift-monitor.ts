@@ -105,6 +105,8 @@ export class DriftMonitor extends Construct {
     if (!/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/.test(captureUri)) {
       issues.push({ path: 'captureUri', message: 'is not an object store URI', got: `'${captureUri}'`, expected: "an URI such as 's3://capture/churn/'" });
     }
+    // A CronJob's name is at most 52 characters (its Jobs append 11): '<name>-drift' leaves 46.
+    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(name)) issues.push({ path: 'name', message: 'is not a DNS label short enough for a CronJob name', got: `'${name}'`, expected: 'at most 46 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
     if (issues.length > 0) throw new MlopsValidationError(subjectOf('DriftMonitor', scope, id), issues);
     if (spec.compute.instanceCount > 1) {
       Annotations.of(this).addWarning('[cdk-mlops:k8s-drift-instance-count] compute.instanceCount > 1 distributes a SageMaker processing job; the Kubernetes job runs in one pod.');

@@ -168,6 +168,8 @@ export class FeatureStore extends Construct {
     } else if (offlineStoreUri !== undefined && !/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/.test(offlineStoreUri)) {
       issues.push({ path: 'offlineStoreUri', message: 'is not an object store URI', got: `'${offlineStoreUri}'`, expected: "an URI such as 's3://features/churn'" });
     }
+    // Derived: '<name>-redis', '<name>-repo', the label key 'mlops.cdk.io/<name>-client' (63 characters at most).
+    if (!/^[a-z0-9]([-a-z0-9]{0,54}[a-z0-9])?$/.test(name)) issues.push({ path: 'name', message: 'is not a DNS label short enough for the names derived from it', got: `'${name}'`, expected: 'at most 56 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
     const volumeGiB = redisVolumeGiB ?? 10;
     if (!Number.isInteger(volumeGiB) || volumeGiB < 1) issues.push({ path: 'redisVolumeGiB', message: 'is not a whole number of GiB', got: String(volumeGiB), expected: 'a whole number ≥ 1' });
     if (issues.length > 0) throw new MlopsValidationError(subjectOf('FeatureStore', scope, id), issues);

@@ -176,6 +176,10 @@ describe('DriftMonitor (Kubernetes)', () => {
       expectValidationError(() => monitor({ dataQuality: { alarmFeatures: ['tenure_months'] } }), 'DriftMonitor', { path: 'dataQuality.baseline' });
     });
 
+    it('a name too long for a CronJob', () => {
+      expectValidationError(() => monitor({ name: `m${'x'.repeat(46)}` }), 'DriftMonitor', { path: 'name', message: /CronJob/ });
+    });
+
     it('a drift threshold above 1', () => {
       expectValidationError(() => monitor({ dataQuality: { baseline: BASELINE, driftThreshold: 2 } }), 'DriftMonitor', { path: 'dataQuality.driftThreshold' });
     });

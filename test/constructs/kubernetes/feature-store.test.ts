@@ -196,6 +196,10 @@ describe('FeatureStore (Kubernetes)', () => {
       expectValidationError(() => store({ featureGroups: [{ ...CUSTOMERS, recordIdentifier: 'id' }] }), 'FeatureStore', { path: 'featureGroups[0].recordIdentifier' });
     });
 
+    it('a name too long for the objects and labels derived from it', () => {
+      expectValidationError(() => store({ name: `f${'x'.repeat(56)}` }), 'FeatureStore', { path: 'name', message: /short enough/ });
+    });
+
     it('a Redis volume that is not a whole number of GiB', () => {
       expectValidationError(() => store({ redisVolumeGiB: 0.5 }), 'FeatureStore', { path: 'redisVolumeGiB' });
     });
