@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Construct } from 'constructs';
 import YAML from 'yaml';
@@ -87,6 +88,24 @@ describe('FeatureStore (Kubernetes)', () => {
       expect(py).toContain('Field(name="session_id", dtype=Int64),');
       expect(py).not.toContain('Field(name="event_time"');
       expect(py).toContain('timestamp_field="event_time",');
+    });
+
+    // Python parses the generated definitions (Feast itself is not installed here: syntax, not semantics).
+    const python = spawnSync('python3', ['--version']).status === 0;
+    (python ? it : it.skip)('is Python that parses, names resolved from the imports', () => {
+      const source = repo().r['features.py'];
+      const check = [
+        'import ast, sys',
+        'tree = ast.parse(sys.stdin.read())',
+        'defined = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}',
+        'defined |= {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets}',
+        'used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}',
+        'missing = used - defined - {"True", "False", "None"}',
+        'print(",".join(sorted(missing)))',
+      ].join('\n');
+      const r = spawnSync('python3', ['-c', check], { input: source, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('');
     });
 
     it('keys each feature view by an entity of the record identifier with its value type', () => {
