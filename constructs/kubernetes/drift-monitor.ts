@@ -28,7 +28,7 @@ import { parseProps, subjectOf } from './private/validation';
 
 /** The environment the analysis container is given, and what it must do. */
 export const DRIFT_JOB_CONTRACT = {
-  env: ['MODEL', 'PLATFORM', 'CAPTURE_URI', 'BASELINE_STATISTICS_URI', 'BASELINE_CONSTRAINTS_URI', 'ALARM_FEATURES', 'DRIFT_THRESHOLD', 'MODEL_QUALITY', 'PUSHGATEWAY_URL', 'VERDICT_FILE', 'WINDOW_SECONDS'],
+  env: ['MODEL', 'PLATFORM', 'CAPTURE_URI', 'BASELINE_STATISTICS_URI', 'BASELINE_CONSTRAINTS_URI', 'ALARM_FEATURES', 'DRIFT_THRESHOLD', 'MODEL_QUALITY', 'PUSHGATEWAY_URL', 'VERDICT_FILE', 'WINDOW_SECONDS', 'RETRAIN_ON_MODEL_QUALITY'],
   metrics: ['mlops_feature_drift', 'mlops_model_quality', 'mlops_drift_last_run_timestamp_seconds'],
   pushPath: '/metrics/job/mlops-drift/platform/<platform>/model/<model>',
 } as const;
@@ -138,6 +138,8 @@ export class DriftMonitor extends Construct {
     }
     const mq = spec.modelQuality;
     if (mq) env.push({ name: 'MODEL_QUALITY', value: JSON.stringify({ ...mq, alarms: mq.alarms.map((a) => ({ ...a, direction: MODEL_QUALITY_METRICS[mq.problemType][a.metric] })) }) });
+    // The verdict is 'drift' when an alarm feature drifted, or (when this is true) a quality alarm fired.
+    if (spec.retraining) env.push({ name: 'RETRAIN_ON_MODEL_QUALITY', value: String(spec.retraining.onModelQuality && !!mq) });
     if (storageEndpointUrl) env.push({ name: 'AWS_ENDPOINT_URL_S3', value: storageEndpointUrl });
     if (storageCredentialsSecretName) {
       env.push({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: storageCredentialsSecretName, key: 'access-key-id' } } });

@@ -104,6 +104,7 @@ describe('DriftMonitor (Kubernetes)', () => {
         { name: 'TEMPLATE', value: 'reference-churn' },
         { name: 'MIN_INTERVAL_SECONDS', value: String(12 * 3600) },
       ]));
+      expect(pod.initContainers![0].env).toContainEqual({ name: 'RETRAIN_ON_MODEL_QUALITY', value: 'true' });
       expect(RETRAIN_GATE).toContain('workflowTemplateRef:\n    name: $TEMPLATE');
       expect(RETRAIN_GATE).toContain('-l "mlops.cdk.io/retrain-of=$MODEL"');
       expect(RETRAIN_GATE).toMatch(/if \[ "\$verdict" != "drift" \]; then .*exit 0; fi/);
