@@ -12,6 +12,8 @@ const specFile = process.env.MLOPS_SPEC;
 try {
   const { outdir, stack } = synthKubernetesPlatform(specFile ? loadPlatformSpec(specFile) : referencePlatform, process.env.CDKTF_OUTDIR ?? 'cdktf.out');
   console.log(`cdk-mlops: wrote ${outdir}/stacks/${stack.node.id}/cdk.tf.json`);
+  // Objects that need CRDs (KServe, PrometheusRules): apply after the platform stack.
+  if (stack.crdStack) console.log(`cdk-mlops: wrote ${outdir}/stacks/${stack.crdStack.node.id}/cdk.tf.json (apply it after the platform stack)`);
 } catch (e) {
   if (!isMlopsValidationError(e)) throw e;
   console.error(e.message);

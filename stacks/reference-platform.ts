@@ -24,6 +24,15 @@ export const referencePlatform: PlatformSpecInput = {
   kubernetes: {
     viewerGroups: ['mlops-engineers'],
     registry: { mlflowImage: 'ghcr.io/cdk-mlops/mlflow-postgres:2.22.1' },
+    // churn's features: a Feast server on Redis, history in the same bucket the AWS offline store uses.
+    featureStore: { feastImage: 'docker.io/feastdev/feature-server:0.49.0', offlineStoreUri: 's3://mlops-reference-features-us-east-1' },
+    // churn's drift monitor: results to the kube-prometheus-stack's Pushgateway, rules picked up by its Prometheus.
+    drift: {
+      image: 'ghcr.io/cdk-mlops/drift-analysis:1.0.0',
+      pushgatewayUrl: 'http://prometheus-pushgateway.monitoring:9091',
+      captureUri: 's3://mlops-reference-capture-us-east-1',
+      prometheusRuleLabels: { release: 'kube-prometheus-stack' },
+    },
   },
   tags: { 'managed-by': 'cdk-mlops', owner: 'ml-platform-team', 'cost-center': 'cc-1042', 'data-classification': 'confidential', environment: 'production' },
   governance: { level: 'strict', personas: true },
@@ -141,7 +150,12 @@ export const referencePlatform: PlatformSpecInput = {
       drift: {
         schedule: 'hourly',
         dataQuality: {
-          // No URIs: the baseline of the pipeline's DataQualityBaseline step, refreshed by every retraining.
+          // On AWS, leaving these out compares with the baseline the pipeline's DataQualityBaseline step
+          // writes on every retraining; the Kubernetes pipeline computes none, so the reference names one.
+          baseline: {
+            constraintsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/constraints.json',
+            statisticsUri: 's3://mlops-reference-models-us-east-1/churn/baseline/statistics.json',
+          },
           alarmFeatures: ['tenure_months', 'monthly_charges', 'support_calls'],
         },
         modelQuality: {

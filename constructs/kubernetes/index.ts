@@ -5,3 +5,6 @@ export * from './model-registry';
 export * from './model-endpoint';
 export * from './ml-pipeline';
 export * from './training-cluster';
+export * from './experiment-tracker';
+export * from './feature-store';
+export * from './drift-monitor';

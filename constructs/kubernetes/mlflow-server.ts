@@ -126,7 +126,19 @@ export interface MlflowServerProps {
   /** A PostgresDatabase of the platform, or an external database: a Secret whose 'uri' key is a postgresql:// URI. */
   readonly database: PostgresDatabase | { readonly uriSecretName: string };
   readonly artifacts: MlflowArtifactStore;
+  /** CPU request, memory request and limit, and gunicorn workers of the server. @default - 500m, 1Gi (limit 2Gi), 2 workers */
+  readonly size?: MlflowServerSize;
 }
+
+/** What a tracking server is given to serve its load. */
+export interface MlflowServerSize {
+  readonly cpuMillis: number;
+  readonly memoryMiB: number;
+  readonly memoryLimitMiB: number;
+  readonly workers: number;
+}
+
+export const DEFAULT_MLFLOW_SIZE: MlflowServerSize = { cpuMillis: 500, memoryMiB: 1024, memoryLimitMiB: 2048, workers: 2 };
 
 /**
  * The MLflow tracking server. Clients (endpoints loading `models:/` URIs, training jobs) are pods
@@ -148,6 +160,7 @@ export class MlflowServer extends Construct {
   /** The label a pod carries to be let in by the server's NetworkPolicy. */
   public readonly clientLabels: Record<string, string>;
   public readonly selector: Record<string, string>;
+  public readonly size: MlflowServerSize;
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
@@ -155,6 +168,8 @@ export class MlflowServer extends Construct {
     this.selector = MlflowServer.selectorFor(props.name);
     this.clientLabels = { [`mlops.cdk.io/${props.name}-client`]: 'true' };
     this.serviceAccount = newServiceAccount(this, props.namespace, props.name, labels);
+    const size = props.size ?? DEFAULT_MLFLOW_SIZE;
+    this.size = size;
 
     const env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[] = [{ name: 'HOME', value: '/tmp' }];
     let backendUri: string;
@@ -202,11 +217,11 @@ export class MlflowServer extends Construct {
         name: 'mlflow',
         image: props.image,
         command: ['mlflow'],
-        args: ['server', '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--backend-store-uri', backendUri, '--serve-artifacts', '--artifacts-destination', destination],
+        args: ['server', '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--backend-store-uri', backendUri, '--serve-artifacts', '--artifacts-destination', destination, '--workers', String(size.workers)],
         env,
         port: [{ name: 'http', containerPort: MLFLOW_PORT }],
         volumeMount: mounts,
-        resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+        resources: { requests: { cpu: `${size.cpuMillis}m`, memory: `${size.memoryMiB}Mi` }, limits: { memory: `${size.memoryLimitMiB}Mi` } },
         readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10 },
         livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 20, failureThreshold: 3 },
         startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 60 },

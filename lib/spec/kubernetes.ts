@@ -47,6 +47,26 @@ export const platformKubernetesSchema = z.strictObject({
     databaseVolumeGiB: int(1, 65536).default(20).meta({ description: '@default 20' }),
     artifactsVolumeGiB: int(1, 65536).default(100).meta({ description: 'Size of the volume MLflow serves artifacts from. @default 100' }),
   }).default({ databaseVolumeGiB: 20, artifactsVolumeGiB: 100 }),
+  featureStore: z.strictObject({
+    feastImage: imageReference().optional().meta({ description: "A Feast image with the redis extra (feast[redis]), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore. @default - none" }),
+    redisImage: imageReference().optional().meta({ description: "@default 'redis:7.4.2-bookworm'" }),
+    redisVolumeGiB: int(1, 65536).default(10).meta({ description: "Size of each model's Redis volume (retained). @default 10" }),
+    offlineStoreUri: z.string().regex(/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/, { error: "an object store URI such as 's3://features'" }).optional()
+      .meta({ description: "Where feature groups with an offline store keep their history, under '<uri>/<model>/<group>/'. Required when a group keeps history. @default - none" }),
+    storageEndpointUrl: z.url().optional().meta({ description: 'S3-compatible endpoint of the offline store (MinIO, Ceph). @default - AWS S3' }),
+    storageCredentialsSecretName: dnsLabel().optional().meta({ description: "Secret with 'access-key-id' and 'secret-access-key' for the offline store. @default - the pod's ambient credentials" }),
+  }).default({ redisVolumeGiB: 10 }).meta({ description: "Feast feature servers and their Redis online stores; each model's Redis password is read from the Secret '<model>-features-redis' (key 'password'), created outside Terraform." }),
+  drift: z.strictObject({
+    image: imageReference().optional().meta({ description: 'The drift analysis image (its contract: the README, DriftMonitor on Kubernetes). Required when a model has drift. @default - none' }),
+    pushgatewayUrl: z.string().regex(/^https?:\/\/[^/\s]+\/?$/, { error: "a Pushgateway base URL such as 'http://pushgateway.monitoring:9091'" }).optional()
+      .meta({ description: 'The Prometheus Pushgateway drift results are pushed to. Required when a model has drift. @default - none' }),
+    captureUri: z.string().regex(/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/, { error: "an object store URI such as 's3://capture'" }).optional()
+      .meta({ description: "Where endpoints' requests are captured, under '<uri>/<model>/'. Required when a model has drift. @default - none" }),
+    storageEndpointUrl: z.url().optional().meta({ description: 'S3-compatible endpoint of the capture and baseline store. @default - AWS S3' }),
+    storageCredentialsSecretName: dnsLabel().optional().meta({ description: "Secret with 'access-key-id' and 'secret-access-key' for that store. @default - the pod's ambient credentials" }),
+    kubectlImage: imageReference().optional().meta({ description: "Image of the retraining gate (kubectl and a POSIX shell). @default 'docker.io/bitnami/kubectl:1.31.4'" }),
+    prometheusRuleLabels: z.record(z.string().min(1).max(317), z.string().max(63)).default({}).meta({ description: "Labels the Prometheus ruleSelector matches, e.g. { release: 'kube-prometheus-stack' }. @default - none" }),
+  }).default({ prometheusRuleLabels: {} }).meta({ description: 'Drift monitor CronJobs, their PrometheusRules (CRD stack) and retraining through the Argo WorkflowTemplate of the model pipeline.' }),
 });
 
 export type PlatformKubernetesSpec = z.output<typeof platformKubernetesSchema>;

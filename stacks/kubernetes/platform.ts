@@ -2,13 +2,15 @@
  * Renders a PlatformSpec onto Kubernetes: one cdktf stack named after the platform, with the
  * namespace and its governance, the registry (one MLflow server that every model's registry shares)
  * and one endpoint per model. Objects that need CRDs (KServe InferenceServices, the pipelines' Argo
- * WorkflowTemplates and CronWorkflows, the training clusters' Kueue queues) go in a stack of their own
- * so this one plans on a cluster without them.
+ * WorkflowTemplates and CronWorkflows, the training clusters' Kueue queues, the drift monitors'
+ * PrometheusRules) go in a stack of their own so this one plans on a cluster without them. Each
+ * model's feature store and drift monitor live under its construct; the experiment tracker shares
+ * the registries' MLflow server when there is one.
  */
 import { Annotations, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
+import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 
@@ -23,7 +25,7 @@ export function objectName(model: string): string {
 }
 
 /**
- * The objects of a platform that need CRDs (KServe, Argo Workflows, Kueue), in a stack of their own named
+ * The objects of a platform that need CRDs (KServe, Argo Workflows, Kueue, PrometheusRules), in a stack of their own named
  * `<platform>-crds`: apply it after the platform stack, on a cluster that has the CRDs.
  */
 export class KubernetesCrdStack extends TerraformStack {
@@ -49,6 +51,10 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly pipelines: ReadonlyMap<string, MlPipeline>;
   /** The training clusters (Kueue queues), by cluster name. */
   public readonly trainingClusters: ReadonlyMap<string, TrainingCluster>;
+  public readonly featureStores: ReadonlyMap<string, FeatureStore>;
+  public readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** The platform's experiment tracker: the registries' MLflow server when there is one. */
+  public readonly experimentTracker?: ExperimentTracker;
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
@@ -100,8 +106,25 @@ export class KubernetesPlatformStack extends TerraformStack {
     }
     this.registries = registries;
 
+    // MLflow tracks experiments and registers models in one server: the tracker shares the registries'.
+    if (spec.experimentTracker) {
+      const tracker = new ExperimentTracker(this, 'ExperimentTracker', {
+        ...props.spec.experimentTracker,
+        namespace: this.namespace.name,
+        partOf,
+        server: first?.server,
+        mlflowImage: k8s.registry.mlflowImage,
+        databaseSecretName: k8s.registry.databaseSecretName,
+        databaseVolumeGiB: k8s.registry.databaseVolumeGiB,
+        artifacts: { volumeGiB: k8s.registry.artifactsVolumeGiB, storageClassName: k8s.storageClassName },
+        storageClassName: k8s.storageClassName,
+      });
+      if (tracker.reservation) this.namespace.reserve(tracker.reservation);
+      this.experimentTracker = tracker;
+    }
+
     const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
-    if (kserve || spec.models.some((m) => m.pipeline) || spec.trainingClusters.length > 0) {
+    if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`);
       this.crdStack.addDependency(this);
     }
@@ -166,6 +189,65 @@ export class KubernetesPlatformStack extends TerraformStack {
       pipelines.set(model.name, pipeline);
     }
     this.pipelines = pipelines;
+
+    // Feature stores and drift monitors (which retrain through the model's pipeline).
+    const subject = { kind: 'PlatformSpec', id: spec.name, location: id };
+    const required = (value: string | undefined, i: number, section: string, path: string, expected: string): string => {
+      if (value === undefined) throw new MlopsValidationError(subject, [{ path, message: `is required by models[${i}].${section}`, got: 'nothing', expected }]);
+      return value;
+    };
+
+    const featureStores = new Map<string, FeatureStore>();
+    const driftMonitors = new Map<string, DriftMonitor>();
+    spec.models.forEach((model, i) => {
+      const input = props.spec.models.find((m) => m.name === model.name)!;
+      const name = objectName(model.name);
+      if (input.featureStore) {
+        const fs = k8s.featureStore;
+        const store = new FeatureStore(scopes.get(model.name)!, 'FeatureStore', {
+          ...input.featureStore,
+          namespace: this.namespace.name,
+          name: `${name}-features`,
+          partOf,
+          feastImage: required(fs.feastImage, i, 'featureStore', 'kubernetes.featureStore.feastImage', "a Feast image with the redis extra, e.g. 'docker.io/feastdev/feature-server:0.49.0'"),
+          redisPasswordSecretName: `${name}-features-redis`,
+          redisImage: fs.redisImage,
+          redisVolumeGiB: fs.redisVolumeGiB,
+          storageClassName: k8s.storageClassName,
+          offlineStoreUri: fs.offlineStoreUri && `${fs.offlineStoreUri.replace(/\/+$/, '')}/${name}`,
+          offlineStoreEndpointUrl: fs.storageEndpointUrl,
+          offlineStoreCredentialsSecretName: fs.storageCredentialsSecretName,
+        });
+        this.namespace.reserve(store.reservation);
+        featureStores.set(model.name, store);
+      }
+      if (input.drift) {
+        const d = k8s.drift;
+        if (model.drift?.retraining && !model.pipeline) {
+          throw new MlopsValidationError(subject, [{ path: `models[${i}].drift.retraining`, message: "submits the model pipeline's Argo WorkflowTemplate on Kubernetes, but the model has no pipeline", got: 'retraining without a pipeline', expected: "a 'pipeline' section on the model, or no retraining" }]);
+        }
+        const monitor = new DriftMonitor(scopes.get(model.name)!, 'DriftMonitor', {
+          ...input.drift,
+          namespace: this.namespace.name,
+          name,
+          partOf,
+          model: model.name,
+          image: required(d.image, i, 'drift', 'kubernetes.drift.image', "the drift analysis image, e.g. 'ghcr.io/acme/drift-analysis:1.0.0'"),
+          pushgatewayUrl: required(d.pushgatewayUrl, i, 'drift', 'kubernetes.drift.pushgatewayUrl', "the Pushgateway, e.g. 'http://pushgateway.monitoring:9091'"),
+          captureUri: `${required(d.captureUri, i, 'drift', 'kubernetes.drift.captureUri', "where requests are captured, e.g. 's3://capture'").replace(/\/+$/, '')}/${name}/`,
+          storageEndpointUrl: d.storageEndpointUrl,
+          storageCredentialsSecretName: d.storageCredentialsSecretName,
+          // Retraining submits the model pipeline's Argo WorkflowTemplate.
+          retrainingTarget: pipelines.has(model.name) ? { workflowTemplateName: pipelines.get(model.name)!.pipelineName, kubectlImage: d.kubectlImage } : undefined,
+          crdScope: crdScopeOf(model.name),
+          ruleLabels: d.prometheusRuleLabels,
+        });
+        this.namespace.reserve(monitor.reservation);
+        driftMonitors.set(model.name, monitor);
+      }
+    });
+    this.featureStores = featureStores;
+    this.driftMonitors = driftMonitors;
   }
 }
 

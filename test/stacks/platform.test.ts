@@ -118,8 +118,9 @@ describe('AwsPlatform', () => {
     });
   });
 
-  it("compares churn's captured data with the baseline its pipeline's QualityCheck writes, and may read exactly that", () => {
-    const churn = platform.models.get('churn')!;
+  it("compares captured data with the baseline the model pipeline's QualityCheck writes when the spec names none, and may read exactly that", () => {
+    const models = referencePlatform.models.map((m) => (m.name !== 'churn' ? m : { ...m, drift: { ...m.drift!, dataQuality: { ...m.drift!.dataQuality!, baseline: undefined } } }));
+    const churn = new AwsPlatform(new App(), 'Platform', { spec: { ...referencePlatform, models } }).models.get('churn')!;
     const t = Template.fromStack(churn);
     const uri = (file: string) => ({ 'Fn::Join': ['', ['s3://', { 'Fn::ImportValue': Match.stringLikeRegexp('ModelArtifacts') }, `/pipelines/mlops-reference-churn/baselines/DataQualityBaseline/${file}`]] });
     t.hasResourceProperties('AWS::SageMaker::DataQualityJobDefinition', {

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { Json, Synth, validateManifests } from './helpers';
 
 const SCRIPT = path.join(__dirname, 'validate-argo.mjs');
@@ -30,10 +31,15 @@ export function validateArgo(objects: readonly Json[]): number {
  * Validates every kubernetes_manifest object of a CRD stack: Argo objects with the Argo Workflows
  * models, the rest against their CRD schemas in ../shared/schemas. Returns how many of each were checked.
  */
-export function validateCrdStack(tf: Synth): { argo: number; crds: number } {
+export function validateCrdStack(tf: Synth): { argo: number; crds: number; prometheusRules: number } {
   const all = tf.resource.kubernetes_manifest ?? {};
-  const isArgo = (r: Json) => (r.manifest as { apiVersion?: string }).apiVersion === 'argoproj.io/v1alpha1';
+  const apiVersion = (r: Json) => (r.manifest as { apiVersion?: string }).apiVersion;
+  const isArgo = (r: Json) => apiVersion(r) === 'argoproj.io/v1alpha1';
+  const isRule = (r: Json) => apiVersion(r) === 'monitoring.coreos.com/v1';
   const argo = Object.values(all).filter(isArgo).map((r) => r.manifest as Json);
-  const others: Synth = { resource: { kubernetes_manifest: Object.fromEntries(Object.entries(all).filter(([, r]) => !isArgo(r))) } };
-  return { argo: argo.length > 0 ? validateArgo(argo) : 0, crds: validateManifests(others) };
+  // PrometheusRules with the prometheus-operator models (their CRD is not in ../shared/schemas).
+  const rules = Object.values(all).filter(isRule).map((r) => r.manifest as Json);
+  for (const rule of rules) new PrometheusRule(rule as never).validate();
+  const others: Synth = { resource: { kubernetes_manifest: Object.fromEntries(Object.entries(all).filter(([, r]) => !isArgo(r) && !isRule(r))) } };
+  return { argo: argo.length > 0 ? validateArgo(argo) : 0, crds: validateManifests(others), prometheusRules: rules.length };
 }

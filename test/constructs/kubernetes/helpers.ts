@@ -11,6 +11,8 @@ import YAML from 'yaml';
 import { Construct } from 'constructs';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { LimitRange } from 'kubernetes-models/v1/LimitRange';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -63,6 +65,8 @@ export const KINDS: Record<string, KindInfo> = {
   kubernetes_pod_disruption_budget_v1: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', validate: model(PodDisruptionBudget) },
   kubernetes_network_policy_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', validate: model(NetworkPolicy) },
   kubernetes_role_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', validate: model(Role) },
+  kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap', validate: model(ConfigMap) },
+  kubernetes_cron_job_v1: { apiVersion: 'batch/v1', kind: 'CronJob', validate: model(CronJob) },
   kubernetes_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', validate: model(RoleBinding) },
 };
 
@@ -79,9 +83,9 @@ const RENAME: Record<string, string> = {
   image_pull_secrets: 'imagePullSecrets', cluster_ip: 'clusterIP', cluster_ips: 'clusterIPs', external_ips: 'externalIPs',
 };
 /** Blocks the provider models as a one-element list where the API has one object. */
-const UNWRAP = new Set(['persistent_volume_claim_retention_policy', 'update_strategy', 'label_selector', 'scale_up', 'scale_down', 'tcp_socket', 'grpc']);
+const UNWRAP = new Set(['projected', 'config_map', 'persistent_volume_claim_retention_policy', 'update_strategy', 'label_selector', 'scale_up', 'scale_down', 'tcp_socket', 'grpc']);
 /** Integers the provider carries as strings. */
-const INTS = new Set(['replicas', 'run_as_user', 'run_as_group', 'fs_group', 'toleration_seconds']);
+const INTS = new Set(['ttl_seconds_after_finished', 'replicas', 'run_as_user', 'run_as_group', 'fs_group', 'toleration_seconds']);
 /** IntOrString fields: a numeric string is an integer in the API. */
 const INT_OR_STRING = new Set(['max_surge', 'max_unavailable', 'min_available', 'target_port', 'port']);
 
@@ -94,6 +98,8 @@ function convert(value: unknown, key?: string): unknown {
   }
   if (value === null || typeof value !== 'object') {
     if (key !== undefined && INTS.has(key) && typeof value === 'string') return Number(value);
+    // File modes are octal strings in the provider ('0440'), integers in the API.
+    if ((key === 'default_mode' || key === 'mode') && typeof value === 'string') return parseInt(value, 8);
     if (key !== undefined && INT_OR_STRING.has(key) && typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
     return value;
   }
@@ -106,7 +112,7 @@ function convert(value: unknown, key?: string): unknown {
       out[k === 'default_request' ? 'defaultRequest' : k === 'max_limit_request_ratio' ? 'maxLimitRequestRatio' : camel(k)] = v;
       continue;
     }
-    const name = Array.isArray(v) && RENAME[k] ? RENAME[k] : k === 'cluster_ip' ? 'clusterIP' : camel(k);
+    const name = Array.isArray(v) && RENAME[k] ? RENAME[k] : k === 'cluster_ip' ? 'clusterIP' : k === 'downward_api' ? 'downwardAPI' : camel(k);
     const c = convert(v, k);
     if (c !== undefined) out[name] = c;
   }

@@ -110,7 +110,7 @@ describe('Kubernetes audit of the reference platform', () => {
   });
 
   it("shows the Postgres StatefulSet's volume retained, encryption left to the storage class", () => {
-    const pg = ref.dataStores.find((d) => d.kind === 'kubernetes-volume' && d.type === 'kubernetes_stateful_set_v1 volumeClaimTemplate')!;
+    const pg = ref.dataStores.find((d) => d.kind === 'kubernetes-volume' && d.type === 'kubernetes_stateful_set_v1 volumeClaimTemplate' && d.constructPath?.endsWith('/Registry/Database/Resource'))!;
     expect(pg.constructPath).toBe('mlops-reference/support-assistant/Registry/Database/Resource');
     expect(pg.retention).toMatch(/^retained: .*whenDeleted: Retain.*whenScaled: Retain/);
     expect(pg.encryption).toBe("depends on the cluster's default storage class (none named)");
@@ -121,7 +121,7 @@ describe('Kubernetes audit of the reference platform', () => {
   });
 
   it('lists the Secret the tracking server and its database read, without claiming it is encrypted', () => {
-    const secret = ref.dataStores.find((d) => d.kind === 'kubernetes-secret')!;
+    const secret = ref.dataStores.find((d) => d.kind === 'kubernetes-secret' && d.notes[0] === 'Secret mlops-reference/mlflow-db')!;
     expect(secret.notes[0]).toBe('Secret mlops-reference/mlflow-db');
     expect(secret.notes).toContain('StatefulSet mlops-reference/mlflow-db reads key password as POSTGRES_PASSWORD');
     expect(secret.encryption).toMatch(/only if the cluster's API server encrypts Secrets/);

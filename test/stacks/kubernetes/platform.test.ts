@@ -63,6 +63,14 @@ describe('KubernetesPlatformStack', () => {
     expect(validateAll(tf)).toBeGreaterThan(30);
   });
 
+  it('writes no literal text that Terraform would read as a template: every ${ is a reference', () => {
+    const json = JSON.stringify(referenceOnKubernetes().tf);
+    const templates = [...json.matchAll(/(?<!\$)\$\{([^}]*)\}/g)].map((m) => m[1]);
+    expect(templates.length).toBeGreaterThan(10);
+    for (const t of templates) expect(t).toMatch(/^(kubernetes_[a-z0-9_]+|data\.[a-z0-9_]+)\.[\w-]+\./);
+    expect(json).not.toMatch(/(?<!%)%\{/);
+  });
+
   it('puts every object in the platform namespace, which is created first', () => {
     const { tf } = referenceOnKubernetes();
     const [ns] = ofKind(tf, 'Namespace');
@@ -83,15 +91,18 @@ describe('KubernetesPlatformStack', () => {
 
   it("sizes the quota to every workload at full scale plus surge: 7 GPUs for support-assistant's 6 pods + 1 surging, 8 for its pipeline's 2 × 4-GPU training", () => {
     const [quota] = ofKind(referenceOnKubernetes().tf, 'ResourceQuota');
-    // Volumes: the registry's 20 + 100 GiB, and one run volume per pipeline (200 GiB for the LLM, 50 for churn).
-    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '15', persistentvolumeclaims: '4', 'requests.storage': '370Gi' });
+    // Claims: MLflow's database and artifacts (20 + 100 GiB), one run volume per pipeline (200 GiB for the LLM, 50 for churn), churn's Redis (10 GiB).
+    expect((quota.spec as { hard: Json }).hard).toMatchObject({ 'requests.nvidia.com/gpu': '15', persistentvolumeclaims: '5', 'requests.storage': '380Gi' });
   });
 
   it('runs one MLflow server that every registry shares, and binds the viewer group', () => {
     const { stack, tf } = referenceOnKubernetes();
     expect([...stack.registries.keys()]).toEqual(['support-assistant', 'churn']);
     expect(stack.registries.get('churn')!.server).toBe(stack.registries.get('support-assistant')!.server);
-    expect(ofKind(tf, 'StatefulSet')).toHaveLength(1);
+    // The experiment tracker is the same MLflow server: MLflow tracks runs and registers models.
+    expect(stack.experimentTracker!.server).toBe(stack.registries.get('churn')!.server);
+    expect(ofKind(tf, 'StatefulSet').map((s) => s.metadata.name).sort()).toEqual(['churn-features-redis', 'mlflow-db']);
+    expect(ofKind(tf, 'Deployment').filter((d) => d.metadata.name === 'mlflow')).toHaveLength(1);
     expect(ofKind(tf, 'RoleBinding')[0].subjects).toEqual([{ kind: 'Group', name: 'mlops-engineers', apiGroup: 'rbac.authorization.k8s.io' }]);
   });
 
@@ -112,8 +123,8 @@ describe('KubernetesPlatformStack', () => {
   it("renders each pipeline as Argo objects and the training cluster as Kueue queues in the CRD stack, the pipelines' pods queued on it", () => {
     const { stack } = referenceOnKubernetes();
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
-    // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue.
-    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4 });
+    // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue; churn's drift rule.
+    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 1 });
     expect([...stack.pipelines.keys()]).toEqual(['support-assistant', 'churn']);
     const llm = stack.pipelines.get('support-assistant')!;
     expect(llm.trainJob).toBeDefined();
@@ -131,6 +142,40 @@ describe('KubernetesPlatformStack', () => {
     const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [llm, { ...llm, name: 'a10g', instanceGroups: [{ name: 'gpu', compute: { accelerator: { type: 'nvidia-a10g', count: 4 } }, count: 2 }] }] };
     const queued = kubernetesOf(spec).stack;
     expect((queued.pipelines.get('support-assistant')!.trainJob!.metadata as { labels: Json }).labels['kueue.x-k8s.io/queue-name']).toBe(queued.trainingClusters.get('a10g')!.queueName);
+  });
+
+  it("renders churn's feature store and drift monitor, its PrometheusRule in the CRD stack", () => {
+    const { stack, tf } = referenceOnKubernetes();
+    expect([...stack.featureStores.keys()]).toEqual(['churn']);
+    expect(ofKind(tf, 'ConfigMap').map((c) => c.metadata.name)).toEqual(['churn-features-repo']);
+    expect(stack.featureStores.get('churn')!.repository['features.py']).toContain('path="s3://mlops-reference-features-us-east-1/churn/churn-customers/",');
+    const [cron] = ofKind(tf, 'CronJob');
+    expect(cron.metadata.name).toBe('churn-drift');
+    // Retraining submits churn's pipeline: its Argo WorkflowTemplate.
+    const gate = ((((cron.spec as Json).jobTemplate as Json).spec as Json).template as { spec: { containers: Json[] } }).spec.containers[0];
+    expect(gate.env).toContainEqual({ name: 'TEMPLATE', value: stack.pipelines.get('churn')!.pipelineName });
+    expect(stack.pipelines.get('churn')!.pipelineName).toBe('churn-pipeline');
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    expect(manifests(crds).filter((m) => m.kind === 'PrometheusRule').map((m) => `${String(m.metadata.name)}/${String(m.metadata.namespace)}`)).toEqual(['churn-drift/mlops-reference']);
+  });
+
+  it('rejects a feature store without a Feast image, naming the Kubernetes setting', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, featureStore: {} } };
+    expect(() => kubernetesOf(spec)).toThrow(/kubernetes\.featureStore\.feastImage: is required by models\[1\]\.featureStore/);
+  });
+
+  it('rejects retraining on a model without a pipeline: there is no WorkflowTemplate to submit', () => {
+    const churn = referencePlatform.models[1];
+    // Without a pipeline, data quality needs a baseline in S3.
+    const baseline = { constraintsUri: 's3://baselines-bucket/churn/constraints.json', statisticsUri: 's3://baselines-bucket/churn/statistics.json' };
+    const drift = { ...churn.drift!, dataQuality: { ...churn.drift!.dataQuality!, baseline } };
+    const spec: PlatformSpecInput = { ...referencePlatform, models: [referencePlatform.models[0], { ...churn, pipeline: undefined, drift }] };
+    expect(() => kubernetesOf(spec)).toThrow(/models\[1\]\.drift\.retraining: submits the model pipeline's Argo WorkflowTemplate/);
+  });
+
+  it('rejects a drift monitor without a Pushgateway, naming the Kubernetes setting', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, drift: { ...referencePlatform.kubernetes!.drift, pushgatewayUrl: undefined } } };
+    expect(() => kubernetesOf(spec)).toThrow(/kubernetes\.drift\.pushgatewayUrl: is required by models\[1\]\.drift/);
   });
 
   it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {

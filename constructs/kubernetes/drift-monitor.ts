@@ -1,0 +1,353 @@
+/**
+ * DriftMonitor on Kubernetes, from the same spec as the AWS DriftMonitor: a CronJob that compares
+ * the requests captured from the model's endpoint with the baseline and pushes the result to a
+ * Prometheus Pushgateway; a PrometheusRule (in the CRD stack) alerting on feature drift above the
+ * threshold, on model quality past its thresholds, and on failed runs; and, with `retraining`, a
+ * guarded submission of the model pipeline's Argo WorkflowTemplate.
+ *
+ * The analysis image is the user's (as the serving image is): cdk-mlops fixes its contract, not its
+ * statistics. It reads its inputs from the environment (see {@link DRIFT_JOB_CONTRACT}), pushes
+ * `mlops_feature_drift{feature}` and `mlops_model_quality{metric}` to
+ * `$PUSHGATEWAY_URL/metrics/job/mlops-drift/platform/<platform>/model/<model>`, and writes 'drift'
+ * or 'ok' to `$VERDICT_FILE`. A run that cannot compare exits non-zero: the Job fails and alerts.
+ */
+import { createHash } from 'crypto';
+import { Annotations } from 'cdktf';
+import { Construct } from 'constructs';
+import { CronJobV1, CronJobV1SpecJobTemplateSpecTemplateSpecContainer, CronJobV1SpecJobTemplateSpecTemplateSpecVolume } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
+import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
+import { DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorSpecInput, MODEL_QUALITY_METRICS } from '../../lib/spec';
+import type { QuotaReservation } from './platform-namespace';
+import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, terraformLiteral, TMP, workloadLabels } from './private/pod';
+import { parseProps, subjectOf } from './private/validation';
+
+/** The environment the analysis container is given, and what it must do. */
+export const DRIFT_JOB_CONTRACT = {
+  env: ['MODEL', 'PLATFORM', 'CAPTURE_URI', 'BASELINE_STATISTICS_URI', 'BASELINE_CONSTRAINTS_URI', 'ALARM_FEATURES', 'DRIFT_THRESHOLD', 'MODEL_QUALITY', 'PUSHGATEWAY_URL', 'VERDICT_FILE', 'WINDOW_SECONDS', 'RETRAIN_ON_MODEL_QUALITY'],
+  metrics: ['mlops_feature_drift', 'mlops_model_quality', 'mlops_drift_last_run_timestamp_seconds'],
+  pushPath: '/metrics/job/mlops-drift/platform/<platform>/model/<model>',
+} as const;
+
+const VERDICT_DIR = '/var/run/mlops';
+const PERIOD_SECONDS = { hourly: 3600, daily: 86400 } as const;
+
+/** The Argo WorkflowTemplate a drift alarm submits, and the image that submits it. */
+export interface RetrainingTarget {
+  /** Name of the model pipeline's WorkflowTemplate in the namespace (`<platform>-<model>`, lower-cased). */
+  readonly workflowTemplateName: string;
+  /** An image with kubectl and a POSIX shell. @default 'docker.io/bitnami/kubectl:1.31.4' */
+  readonly kubectlImage?: string;
+}
+
+export interface DriftMonitorProps extends DriftMonitorSpecInput {
+  /** The namespace (PlatformNamespace.name). */
+  readonly namespace: string;
+  /** Object name prefix (a DNS label), the model's: objects are `<name>-drift`. */
+  readonly name: string;
+  readonly partOf: string;
+  /** The model's name, as the metrics label it. */
+  readonly model: string;
+  /** The analysis image (the contract: {@link DRIFT_JOB_CONTRACT}). */
+  readonly image: string;
+  /** Where the model's requests and responses are captured (an S3-compatible URI the endpoint's logger writes to). */
+  readonly captureUri: string;
+  /** The Prometheus Pushgateway, e.g. 'http://pushgateway.monitoring:9091'. */
+  readonly pushgatewayUrl: string;
+  /** S3-compatible endpoint of the capture and baseline store (MinIO, Ceph). @default - AWS S3 */
+  readonly storageEndpointUrl?: string;
+  /** Secret with 'access-key-id' and 'secret-access-key' for that store. @default - the pod's ambient credentials */
+  readonly storageCredentialsSecretName?: string;
+  /** Required with the spec's `retraining`. @default - no retraining */
+  readonly retrainingTarget?: RetrainingTarget;
+  /** Where the PrometheusRule goes (the platform's CRD stack) and the namespace's literal name. */
+  readonly crdScope: { readonly scope: Construct; readonly namespace: string };
+  /** Labels the Prometheus ruleSelector matches (kube-prometheus-stack: `release: <release>`). @default - none */
+  readonly ruleLabels?: Record<string, string>;
+}
+
+export class DriftMonitor extends Construct {
+  public readonly spec: DriftMonitorSpec;
+  public readonly serviceAccount: ServiceAccountV1;
+  public readonly resource: CronJobV1;
+  public readonly networkPolicy: NetworkPolicyV1;
+  public readonly rule: Manifest;
+  /** The Role that lets the monitor submit its retraining Workflow (with retraining only). */
+  public readonly retrainRole?: RoleV1;
+  /** The CronJob's schedule (cron syntax, the controller's time zone: UTC on managed clusters). */
+  public readonly schedule: string;
+
+  constructor(scope: Construct, id: string, props: DriftMonitorProps) {
+    super(scope, id);
+    const { namespace, name, partOf, model, image, captureUri, pushgatewayUrl, storageEndpointUrl, storageCredentialsSecretName, retrainingTarget, crdScope, ruleLabels, ...specInput } = props;
+    const spec = parseProps('DriftMonitor', scope, id, driftMonitorSpecSchema, specInput);
+    this.spec = spec;
+    const issues: ValidationIssue[] = [];
+    for (const field of ['modelBias', 'modelExplainability'] as const) {
+      if (spec[field]) issues.push({ path: field, message: 'is AWS-only: it runs SageMaker Clarify', got: `a ${field} monitor`, expected: 'dataQuality or modelQuality on Kubernetes' });
+    }
+    if (!spec.dataQuality && !spec.modelQuality && issues.length === 0) {
+      issues.push({ path: 'dataQuality', message: 'is required on Kubernetes unless modelQuality is set', got: 'nothing', expected: 'dataQuality or modelQuality' });
+    }
+    if (spec.dataQuality && !spec.dataQuality.baseline) {
+      issues.push({ path: 'dataQuality.baseline', message: 'is required: the job compares captured data with a baseline', got: 'nothing', expected: '{ constraintsUri, statisticsUri }' });
+    }
+    if (spec.retraining && !retrainingTarget) {
+      issues.push({ path: 'retrainingTarget', message: 'is required by retraining', got: 'nothing', expected: "the model pipeline's WorkflowTemplate name, e.g. { workflowTemplateName: 'reference-churn' }" });
+    }
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(pushgatewayUrl)) {
+      issues.push({ path: 'pushgatewayUrl', message: 'is not a Pushgateway base URL', got: `'${pushgatewayUrl}'`, expected: "an http(s) URL with no path, e.g. 'http://pushgateway.monitoring:9091'" });
+    }
+    if (!/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/.test(captureUri)) {
+      issues.push({ path: 'captureUri', message: 'is not an object store URI', got: `'${captureUri}'`, expected: "an URI such as 's3://capture/churn/'" });
+    }
+    // A CronJob's name is at most 52 characters (its Jobs append 11): '<name>-drift' leaves 46.
+    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(name)) issues.push({ path: 'name', message: 'is not a DNS label short enough for a CronJob name', got: `'${name}'`, expected: 'at most 46 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
+    if (issues.length > 0) throw new MlopsValidationError(subjectOf('DriftMonitor', scope, id), issues);
+    if (spec.compute.instanceCount > 1) {
+      Annotations.of(this).addWarning('[cdk-mlops:k8s-drift-instance-count] compute.instanceCount > 1 distributes a SageMaker processing job; the Kubernetes job runs in one pod.');
+    }
+
+    const objectName = `${name}-drift`;
+    const labels = { ...workloadLabels(objectName, 'drift-monitor', partOf), 'mlops.cdk.io/model': model };
+    this.serviceAccount = newServiceAccount(this, namespace, objectName, labels);
+    // A minute of the hour derived from the name: the platform's monitors do not all start at :00.
+    const minute = parseInt(createHash('sha256').update(objectName).digest('hex').slice(0, 8), 16) % 60;
+    this.schedule = spec.schedule === 'hourly' ? `${minute} * * * *` : `${minute} 2 * * *`;
+    const period = PERIOD_SECONDS[spec.schedule];
+
+    type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+    const dq = spec.dataQuality;
+    const env: Env[] = [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'MODEL', value: model },
+      { name: 'PLATFORM', value: partOf },
+      { name: 'CAPTURE_URI', value: captureUri },
+      { name: 'WINDOW_SECONDS', value: String(period) },
+      { name: 'PUSHGATEWAY_URL', value: pushgatewayUrl.replace(/\/$/, '') },
+      { name: 'VERDICT_FILE', value: `${VERDICT_DIR}/verdict` },
+    ];
+    if (dq) {
+      env.push({ name: 'BASELINE_CONSTRAINTS_URI', value: dq.baseline!.constraintsUri });
+      if (dq.baseline!.statisticsUri) env.push({ name: 'BASELINE_STATISTICS_URI', value: dq.baseline!.statisticsUri });
+      env.push({ name: 'ALARM_FEATURES', value: dq.alarmFeatures.join(',') }, { name: 'DRIFT_THRESHOLD', value: String(dq.driftThreshold) });
+    }
+    const mq = spec.modelQuality;
+    if (mq) env.push({ name: 'MODEL_QUALITY', value: JSON.stringify({ ...mq, alarms: mq.alarms.map((a) => ({ ...a, direction: MODEL_QUALITY_METRICS[mq.problemType][a.metric] })) }) });
+    // The verdict is 'drift' when an alarm feature drifted, or (when this is true) a quality alarm fired.
+    if (spec.retraining) env.push({ name: 'RETRAIN_ON_MODEL_QUALITY', value: String(spec.retraining.onModelQuality && !!mq) });
+    if (storageEndpointUrl) env.push({ name: 'AWS_ENDPOINT_URL_S3', value: storageEndpointUrl });
+    if (storageCredentialsSecretName) {
+      env.push({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: storageCredentialsSecretName, key: 'access-key-id' } } });
+      env.push({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: storageCredentialsSecretName, key: 'secret-access-key' } } });
+    }
+
+    const scratch = scratchVolumes([TMP, { name: 'work', path: '/work', sizeLimit: `${spec.compute.volumeSizeGiB}Gi` }, { name: 'verdict', path: VERDICT_DIR, sizeLimit: '1Mi' }]);
+    const analysis: CronJobV1SpecJobTemplateSpecTemplateSpecContainer = {
+      name: 'analyse',
+      image,
+      env,
+      volumeMount: scratch.volumeMount,
+      resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } },
+      securityContext: restrictedContainerSecurityContext(),
+    };
+    const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [...scratch.volume];
+    let containers: CronJobV1SpecJobTemplateSpecTemplateSpecContainer[] = [analysis];
+    let initContainers: CronJobV1SpecJobTemplateSpecTemplateSpecContainer[] = [];
+    const retraining = spec.retraining;
+    if (retraining && retrainingTarget) {
+      // The analysis runs first; the gate reads its verdict and submits at most one Workflow per interval.
+      initContainers = [analysis];
+      containers = [{
+        name: 'retrain-gate',
+        image: retrainingTarget.kubectlImage ?? 'docker.io/bitnami/kubectl:1.31.4',
+        command: ['/bin/sh', '-c', terraformLiteral(RETRAIN_GATE)],
+        env: [
+          { name: 'HOME', value: '/tmp' },
+          { name: 'NAMESPACE', value: namespace },
+          { name: 'MODEL', value: model },
+          { name: 'TEMPLATE', value: retrainingTarget.workflowTemplateName },
+          { name: 'MIN_INTERVAL_SECONDS', value: String(retraining.minIntervalHours * 3600) },
+          { name: 'VERDICT_FILE', value: `${VERDICT_DIR}/verdict` },
+        ],
+        volumeMount: [
+          { name: TMP.name, mountPath: TMP.path },
+          { name: 'verdict', mountPath: VERDICT_DIR, readOnly: true },
+          { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+        ],
+        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+        securityContext: restrictedContainerSecurityContext(),
+      }];
+      // The API token is projected into the gate container only: the analysis image never sees it.
+      volumes.push({
+        name: 'kube-api-access',
+        projected: [{
+          defaultMode: '0440',
+          sources: [
+            { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+            { configMap: [{ name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] }] },
+            { downwardApi: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+          ],
+        }],
+      });
+      this.retrainRole = new RoleV1(this, 'RetrainRole', {
+        metadata: { name: `${objectName}-retrain`, namespace, labels },
+        // create: submit the pipeline's Workflow; list: the one-run-per-interval guard. Nothing else.
+        rule: [{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create', 'list'] }],
+      });
+      new RoleBindingV1(this, 'RetrainBinding', {
+        metadata: { name: `${objectName}-retrain`, namespace, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.retrainRole.metadata.name },
+        subject: [{ kind: 'ServiceAccount', name: this.serviceAccount.metadata.name, namespace }],
+      });
+    }
+
+    this.resource = new CronJobV1(this, 'Resource', {
+      metadata: { name: objectName, namespace, labels },
+      spec: {
+        schedule: this.schedule,
+        concurrencyPolicy: 'Forbid',
+        // A run missed by more than a tenth of the period is skipped, not started late.
+        startingDeadlineSeconds: period / 10,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: 1,
+            activeDeadlineSeconds: spec.compute.maxRuntimeSeconds,
+            // A finished Job (and its failed status, which alerts) is removed after one period.
+            ttlSecondsAfterFinished: String(period),
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName: this.serviceAccount.metadata.name,
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                restartPolicy: 'Never',
+                securityContext: restrictedPodSecurityContext(1000),
+                initContainer: initContainers,
+                container: containers,
+                volume: volumes,
+              },
+            },
+          },
+        },
+      },
+    });
+
+    const egress = [
+      // The capture and baseline store, the Kubernetes API (443 or 6443), the Pushgateway.
+      { ports: [{ port: '443', protocol: 'TCP' }, ...(retraining ? [{ port: '6443', protocol: 'TCP' }] : []), { port: urlPort(pushgatewayUrl), protocol: 'TCP' }, ...(storageEndpointUrl ? [{ port: urlPort(storageEndpointUrl), protocol: 'TCP' }] : [])] },
+    ];
+    this.networkPolicy = new NetworkPolicyV1(this, 'NetworkPolicy', {
+      metadata: { name: objectName, namespace, labels },
+      spec: {
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': objectName, 'app.kubernetes.io/component': 'drift-monitor' } },
+        policyTypes: ['Ingress', 'Egress'],
+        egress: dedupePorts(egress),
+      },
+    });
+
+    this.rule = new Manifest(crdScope.scope, 'PrometheusRule', {
+      manifest: {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: objectName, namespace: crdScope.namespace, labels: { ...labels, ...ruleLabels } },
+        spec: { groups: [{ name: `${objectName}.rules`, rules: alertRules(spec, { model, partOf, namespace: crdScope.namespace, cronJob: objectName, period }) }] },
+      },
+    });
+  }
+
+  /** What the monitor's Job may use at most (one pod: Forbid never runs two). */
+  public get reservation(): QuotaReservation {
+    return { pods: 1, cpuMillis: 1000 + (this.retrainRole ? 50 : 0), memoryMiB: 4096 };
+  }
+}
+
+function urlPort(url: string): string {
+  const m = /^(https?):\/\/[^/:]+(?::(\d+))?/.exec(url);
+  if (!m) return '443';
+  return m[2] ?? (m[1] === 'http' ? '80' : '443');
+}
+
+function dedupePorts(rules: { ports: { port: string; protocol: string }[] }[]) {
+  return rules.map((r) => ({ ports: r.ports.filter((p, i) => r.ports.findIndex((q) => q.port === p.port) === i) }));
+}
+
+/** PromQL string literal inside a label matcher. */
+const q = (s: string) => JSON.stringify(s);
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface RuleContext { model: string; partOf: string; namespace: string; cronJob: string; period: number }
+
+/** The alerting rules: feature drift, model quality, failed and missing runs. */
+export function alertRules(spec: DriftMonitorSpec, c: RuleContext): Record<string, unknown>[] {
+  const sel = `platform=${q(c.partOf)}, model=${q(c.model)}`;
+  const labels = { severity: 'warning', model: c.model, platform: c.partOf };
+  const rules: Record<string, unknown>[] = [];
+  const dq = spec.dataQuality;
+  if (dq && dq.alarmFeatures.length > 0) {
+    rules.push({
+      alert: 'MlopsFeatureDrift',
+      expr: `max by (platform, model, feature) (mlops_feature_drift{${sel}, feature=~${q(dq.alarmFeatures.map(escapeRegex).join('|'))}}) > ${dq.driftThreshold}`,
+      labels,
+      annotations: { summary: `Feature drift on model ${c.model}`, description: `Feature {{ $labels.feature }} of model ${c.model} drifted {{ $value }} from its baseline (threshold ${dq.driftThreshold}).` },
+    });
+  }
+  const mq = spec.modelQuality;
+  for (const a of mq?.alarms ?? []) {
+    const direction = MODEL_QUALITY_METRICS[mq!.problemType][a.metric];
+    const op = direction === 'lower' ? '>' : '<';
+    rules.push({
+      alert: 'MlopsModelQuality',
+      expr: `max by (platform, model, metric) (mlops_model_quality{${sel}, metric=${q(a.metric)}}) ${op} ${a.threshold}`,
+      labels: { ...labels, metric: a.metric },
+      annotations: { summary: `Model quality of ${c.model}: ${a.metric} ${op} ${a.threshold}`, description: `${a.metric} of model ${c.model} is {{ $value }} (alarm ${op} ${a.threshold}).` },
+    });
+  }
+  rules.push({
+    alert: 'MlopsDriftMonitorRunFailed',
+    // Jobs of a CronJob are named <cronjob>-<minutes since the epoch>; kube-state-metrics exports their status.
+    expr: `max by (namespace, job_name) (kube_job_status_failed{namespace=${q(c.namespace)}, job_name=~${q(`${escapeRegex(c.cronJob)}-[0-9]+`)}}) > 0`,
+    labels,
+    annotations: { summary: `Drift monitor run of ${c.model} failed`, description: `Job {{ $labels.job_name }} in ${c.namespace} failed: no drift result for this period.` },
+  });
+  rules.push({
+    alert: 'MlopsDriftMonitorStale',
+    expr: `time() - max by (platform, model) (mlops_drift_last_run_timestamp_seconds{${sel}}) > ${c.period * 2}`,
+    labels,
+    annotations: { summary: `Drift monitor of ${c.model} has not reported for two periods`, description: `The last drift result of ${c.model} is {{ $value | humanizeDuration }} old.` },
+  });
+  return rules;
+}
+
+/**
+ * The retraining gate: submits the pipeline's WorkflowTemplate when the analysis found drift, unless
+ * a Workflow it submitted started less than MIN_INTERVAL_SECONDS ago (ISO-8601 UTC timestamps
+ * compare as strings). concurrencyPolicy Forbid keeps two gates from racing.
+ */
+export const RETRAIN_GATE = [
+  'set -eu',
+  'verdict=$(cat "$VERDICT_FILE" 2>/dev/null || echo missing)',
+  'if [ "$verdict" != "drift" ]; then echo "verdict: $verdict; no retraining"; exit 0; fi',
+  'since=$(date -u -d "@$(( $(date +%s) - MIN_INTERVAL_SECONDS ))" +%Y-%m-%dT%H:%M:%SZ)',
+  'for ts in $(kubectl get workflows.argoproj.io -n "$NAMESPACE" -l "mlops.cdk.io/retrain-of=$MODEL" -o jsonpath="{.items[*].metadata.creationTimestamp}"); do',
+  '  if expr "$ts" \\> "$since" >/dev/null; then echo "retraining of $MODEL already started at $ts (at most one per $MIN_INTERVAL_SECONDS s)"; exit 0; fi',
+  'done',
+  'cat <<EOF | kubectl create -n "$NAMESPACE" -f -',
+  'apiVersion: argoproj.io/v1alpha1',
+  'kind: Workflow',
+  'metadata:',
+  '  generateName: $TEMPLATE-retrain-',
+  '  labels:',
+  '    mlops.cdk.io/retrain-of: $MODEL',
+  'spec:',
+  '  workflowTemplateRef:',
+  '    name: $TEMPLATE',
+  'EOF',
+].join('\n');
