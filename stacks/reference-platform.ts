@@ -193,7 +193,7 @@ export const referencePlatform: PlatformSpecInput = {
         { name: 'controller', compute: { instanceType: 'ml.m5.2xlarge' }, count: 1, volumeSizeGiB: 100 },
         { name: 'gpu', compute: { accelerator: { type: 'nvidia-h100', count: 8 } }, count: 2 },
       ],
-      aws: { vpcId: 'vpc-0a1b2c3d4e5f60789', subnetIds: ['subnet-0a1b2c3d4e5f60781'] },
+      // No `aws` section: the nodes join the platform's own (strict level) VPC.
     },
   ],
 };

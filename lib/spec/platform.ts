@@ -47,7 +47,7 @@ const platformTrainingCluster = trainingClusterObject.extend({
   aws: z.strictObject({
     vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: "a VPC id such as 'vpc-0123456789abcdef0'" }),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "a subnet id such as 'subnet-0123456789abcdef0'" })).min(1).meta({ description: 'Private subnets the nodes run in (one per Availability Zone used).' }),
-  }).meta({ description: 'The existing VPC the nodes join.' }),
+  }).optional().meta({ description: "The existing VPC the nodes join. @default - the platform's own VPC (strict governance level); required below it" }),
 }).superRefine(refineTrainingCluster);
 
 export const platformSpecSchema = z.strictObject({
@@ -83,6 +83,9 @@ export const platformSpecSchema = z.strictObject({
   });
   const clusters = new Map<string, number>();
   p.trainingClusters.forEach((c, i) => {
+    if (!c.aws && p.governance.level !== 'strict') {
+      addIssue(ctx, ['trainingClusters', i, 'aws'], "is required: HyperPod nodes join a VPC, and only a platform at the strict level has its own", { got: 'nothing', expected: "{ vpcId, subnetIds } of an existing VPC, or governance.level 'strict'" });
+    }
     const first = clusters.get(c.name);
     if (first !== undefined) addIssue(ctx, ['trainingClusters', i, 'name'], `repeats the name of trainingClusters[${first}]`, { got: renderValue(c.name), expected: 'a name no other cluster has' });
     else clusters.set(c.name, i);

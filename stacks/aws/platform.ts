@@ -95,12 +95,14 @@ export class TrainingStack extends Stack {
     (specInput.trainingClusters ?? []).forEach((input, i) => {
       const { aws, name, ...clusterInput } = input;
       // Construct ids are API: the index, never the user's name.
-      const vpc = ec2.Vpc.fromVpcAttributes(this, `ClusterVpc${i}`, {
+      const existing = aws && ec2.Vpc.fromVpcAttributes(this, `ClusterVpc${i}`, {
         vpcId: aws.vpcId,
         availabilityZones: aws.subnetIds.map((_, z) => `${this.region}${String.fromCharCode(97 + z)}`),
         privateSubnetIds: aws.subnetIds,
       });
-      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: `${spec.name}-${name}`, vpc, vpcSubnets: { subnets: vpc.privateSubnets } }));
+      // parsePlatformSpec has checked that a cluster without its own VPC is on a strict platform, which has one.
+      const network = existing ? { vpc: existing, vpcSubnets: { subnets: existing.privateSubnets } } : { vpc: shared.network!.vpc, vpcSubnets: shared.network!.subnets };
+      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: `${spec.name}-${name}`, ...network }));
     });
     this.clusters = clusters;
   }

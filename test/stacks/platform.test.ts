@@ -50,7 +50,11 @@ describe('AwsPlatform', () => {
     expect(stepOf(d, 'Train').Arguments.Environment.MLFLOW_TRACKING_URI).toContain('mlflow-tracking-server/mlops-reference-experiments');
     const t = Template.fromStack(platform.training!);
     t.resourceCountIs('AWS::SageMaker::MlflowTrackingServer', 1);
-    t.hasResourceProperties('AWS::SageMaker::Cluster', { ClusterName: 'mlops-reference-llm', VpcConfig: { Subnets: ['subnet-0a1b2c3d4e5f60781'] } });
+    // No VPC of its own in the spec: the nodes join the strict platform's isolated subnets.
+    t.hasResourceProperties('AWS::SageMaker::Cluster', {
+      ClusterName: 'mlops-reference-llm',
+      VpcConfig: { Subnets: [{ 'Fn::ImportValue': Match.stringLikeRegexp('NetworkmodelsSubnet1') }, { 'Fn::ImportValue': Match.stringLikeRegexp('NetworkmodelsSubnet2') }], SecurityGroupIds: Match.anyValue() },
+    });
   });
 
   it('puts a model registry and its endpoint in the model stack, retained', () => {

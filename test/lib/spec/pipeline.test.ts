@@ -113,10 +113,12 @@ describe('platform spec sections', () => {
     expect(platformIssues({ name: 'p', models: [model], trainingClusters: [cluster, cluster] })).toEqual(['trainingClusters[1].name']);
   });
 
-  it('rejects a training cluster without its VPC', () => {
+  it('rejects a training cluster without its VPC below the strict level, and accepts it at strict (the platform VPC)', () => {
     const noVpc: Record<string, unknown> = { ...cluster };
     delete noVpc.aws;
     expect(platformIssues({ name: 'p', models: [model], trainingClusters: [noVpc] })).toEqual(['trainingClusters[0].aws']);
+    const tags = { owner: 'a', 'cost-center': 'b', 'data-classification': 'c' };
+    expect(platformIssues({ name: 'p', tags, governance: { level: 'strict' }, models: [model], trainingClusters: [noVpc] })).toEqual([]);
   });
 
   it('rejects a malformed subnet id', () => {
