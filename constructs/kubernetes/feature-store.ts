@@ -19,6 +19,7 @@ import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { FeatureGroupSpec, FeatureStoreSpec, featureStoreSpecSchema, FeatureStoreSpecInput, FeatureType } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
 import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, terraformLiteral, TMP, workloadLabels } from './private/pod';
+import { renderStatefulStore } from './private/stateful-store';
 import { parseProps, subjectOf } from './private/validation';
 
 export const FEAST_PORT = 6566;
@@ -340,35 +341,14 @@ export class RedisOnlineStore extends Construct {
       },
       extra: { terminationGracePeriodSeconds: 60 },
     });
-    this.service = new ServiceV1(this, 'Service', {
-      metadata: { name: props.name, namespace: props.namespace, labels },
-      spec: { selector: this.selector, clusterIp: 'None', port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }] },
+    // Ingress from the feature server only; no egress.
+    const store = renderStatefulStore(this, {
+      namespace: props.namespace, name: props.name, labels, selector: this.selector, podSpec: spec,
+      port: { name: 'redis', number: REDIS_PORT }, volumeGiB: props.volumeGiB, storageClassName: props.storageClassName, clientSelector: props.clientSelector,
     });
-    this.resource = new StatefulSetV1(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace, labels },
-      spec: {
-        serviceName: this.service.metadata.name,
-        replicas: '1',
-        selector: { matchLabels: this.selector },
-        template: { metadata: { labels }, spec },
-        updateStrategy: [{ type: 'RollingUpdate' }],
-        persistentVolumeClaimRetentionPolicy: [{ whenDeleted: 'Retain', whenScaled: 'Retain' }],
-        volumeClaimTemplate: [{
-          metadata: { name: 'data', labels },
-          spec: { accessModes: ['ReadWriteOnce'], storageClassName: props.storageClassName, resources: { requests: { storage: `${props.volumeGiB}Gi` } } },
-        }],
-      },
-      waitForRollout: true,
-    });
-    this.endpoint = `${props.name}:${REDIS_PORT}`;
-    this.networkPolicy = new NetworkPolicyV1(this, 'NetworkPolicy', {
-      metadata: { name: props.name, namespace: props.namespace, labels },
-      // Ingress from the feature server only; no egress (the namespace's default deny stands).
-      spec: {
-        podSelector: { matchLabels: this.selector },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: props.clientSelector } }], ports: [{ port: String(REDIS_PORT), protocol: 'TCP' }] }],
-      },
-    });
+    this.service = store.service;
+    this.resource = store.resource;
+    this.networkPolicy = store.networkPolicy;
+    this.endpoint = store.endpoint;
   }
 }

@@ -11,6 +11,7 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { newServiceAccount, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
+import { renderStatefulStore } from './private/stateful-store';
 
 const POSTGRES_PORT = 5432;
 export const MLFLOW_PORT = 5000;
@@ -78,36 +79,15 @@ export class PostgresDatabase extends Construct {
       },
       extra: { terminationGracePeriodSeconds: 60 },
     });
-    this.service = new ServiceV1(this, 'Service', {
-      metadata: { name, namespace: props.namespace, labels },
-      spec: { selector: this.selector, clusterIp: 'None', port: [{ name: 'postgres', port: POSTGRES_PORT, targetPort: 'postgres' }] },
+    // Ingress from the tracking server only; no egress.
+    const store = renderStatefulStore(this, {
+      namespace: props.namespace, name, labels, selector: this.selector, podSpec: spec,
+      port: { name: 'postgres', number: POSTGRES_PORT }, volumeGiB: props.volumeGiB, storageClassName: props.storageClassName, clientSelector: props.clientSelector,
     });
-    this.resource = new StatefulSetV1(this, 'Resource', {
-      metadata: { name, namespace: props.namespace, labels },
-      spec: {
-        serviceName: this.service.metadata.name,
-        replicas: '1',
-        selector: { matchLabels: this.selector },
-        template: { metadata: { labels }, spec: spec },
-        updateStrategy: [{ type: 'RollingUpdate' }],
-        persistentVolumeClaimRetentionPolicy: [{ whenDeleted: 'Retain', whenScaled: 'Retain' }],
-        volumeClaimTemplate: [{
-          metadata: { name: 'data', labels },
-          spec: { accessModes: ['ReadWriteOnce'], storageClassName: props.storageClassName, resources: { requests: { storage: `${props.volumeGiB}Gi` } } },
-        }],
-      },
-      waitForRollout: true,
-    });
-    this.endpoint = `${name}:${POSTGRES_PORT}`;
-    this.networkPolicy = new NetworkPolicyV1(this, 'NetworkPolicy', {
-      metadata: { name, namespace: props.namespace, labels },
-      // Ingress from the tracking server only; no egress (the namespace's default deny stands).
-      spec: {
-        podSelector: { matchLabels: this.selector },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: props.clientSelector } }], ports: [{ port: String(POSTGRES_PORT), protocol: 'TCP' }] }],
-      },
-    });
+    this.service = store.service;
+    this.resource = store.resource;
+    this.networkPolicy = store.networkPolicy;
+    this.endpoint = store.endpoint;
   }
 }
 
