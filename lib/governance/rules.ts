@@ -126,38 +126,32 @@ function pipelineSteps(definition: Json): Json[] {
   return out;
 }
 
+/** A monitoring job from its NetworkConfig and ClusterConfig (standalone job definitions and schedules' inline ones). */
+function monitoringJob(where: string, networkConfig: unknown, clusterConfig: unknown, outputKmsKeyId: unknown): JobView {
+  const network = obj(networkConfig) ?? {};
+  const cluster = obj(clusterConfig) ?? {};
+  return {
+    where, kind: 'monitoring',
+    networkIsolation: network.EnableNetworkIsolation,
+    interContainerEncryption: network.EnableInterContainerTrafficEncryption,
+    vpcConfig: network.VpcConfig,
+    instanceCount: num(cluster.InstanceCount),
+    instanceType: cluster.InstanceType,
+    volumeKmsKeyId: cluster.VolumeKmsKeyId,
+    outputKmsKeyId,
+  };
+}
+
 /** The jobs a resource runs: pipeline Training/Processing/Tuning steps, monitoring job definitions and schedules. */
 export function jobsOf(resource: CfnResource): JobView[] {
   const p = resource.Properties ?? {};
   if ((MONITORING_JOB_TYPES as readonly string[]).includes(resource.Type)) {
-    const network = obj(p.NetworkConfig) ?? {};
-    const cluster = obj(obj(p.JobResources)?.ClusterConfig) ?? {};
-    return [{
-      where: '', kind: 'monitoring',
-      networkIsolation: network.EnableNetworkIsolation,
-      interContainerEncryption: network.EnableInterContainerTrafficEncryption,
-      vpcConfig: network.VpcConfig,
-      instanceCount: num(cluster.InstanceCount),
-      instanceType: cluster.InstanceType,
-      volumeKmsKeyId: cluster.VolumeKmsKeyId,
-      outputKmsKeyId: obj(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId,
-    }];
+    return [monitoringJob('', p.NetworkConfig, obj(p.JobResources)?.ClusterConfig, obj(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId)];
   }
   if (resource.Type === 'AWS::SageMaker::MonitoringSchedule') {
     const def = obj(obj(p.MonitoringScheduleConfig)?.MonitoringJobDefinition);
     if (!def) return []; // refers to a standalone job definition, checked on its own
-    const network = obj(def.NetworkConfig) ?? {};
-    const cluster = obj(obj(def.MonitoringResources)?.ClusterConfig) ?? {};
-    return [{
-      where: 'MonitoringJobDefinition', kind: 'monitoring',
-      networkIsolation: network.EnableNetworkIsolation,
-      interContainerEncryption: network.EnableInterContainerTrafficEncryption,
-      vpcConfig: network.VpcConfig,
-      instanceCount: num(cluster.InstanceCount),
-      instanceType: cluster.InstanceType,
-      volumeKmsKeyId: cluster.VolumeKmsKeyId,
-      outputKmsKeyId: obj(def.MonitoringOutputConfig)?.KmsKeyId,
-    }];
+    return [monitoringJob('MonitoringJobDefinition', def.NetworkConfig, obj(def.MonitoringResources)?.ClusterConfig, obj(def.MonitoringOutputConfig)?.KmsKeyId)];
   }
   if (resource.Type === 'AWS::SageMaker::Pipeline') {
     const definition = pipelineDefinition(resource);
