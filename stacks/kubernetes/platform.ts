@@ -83,8 +83,17 @@ export class KubernetesPlatformStack extends TerraformStack {
 
     // Registries first: endpoints may load versions from another model's registry.
     const scopes = new Map(spec.models.map((m) => [m.name, new Construct(this, m.name)]));
-    const registries = new Map<string, ModelRegistry>();
+    // The MLflow server settings of the registries and the tracker: the first one creates the server, the others share it.
     let first: ModelRegistry | undefined;
+    const mlflow = () => ({
+      server: first?.server,
+      mlflowImage: k8s.registry.mlflowImage,
+      databaseSecretName: k8s.registry.databaseSecretName,
+      databaseVolumeGiB: k8s.registry.databaseVolumeGiB,
+      artifacts: { volumeGiB: k8s.registry.artifactsVolumeGiB, storageClassName: k8s.storageClassName },
+      storageClassName: k8s.storageClassName,
+    });
+    const registries = new Map<string, ModelRegistry>();
     for (const model of spec.models) {
       if (!model.registry) continue;
       const input = props.spec.models.find((m) => m.name === model.name)!;
@@ -93,12 +102,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         name: model.registry.name ?? model.name,
         namespace: this.namespace.name,
         partOf,
-        server: first?.server,
-        mlflowImage: k8s.registry.mlflowImage,
-        databaseSecretName: k8s.registry.databaseSecretName,
-        databaseVolumeGiB: k8s.registry.databaseVolumeGiB,
-        artifacts: { volumeGiB: k8s.registry.artifactsVolumeGiB, storageClassName: k8s.storageClassName },
-        storageClassName: k8s.storageClassName,
+        ...mlflow(),
       });
       first ??= registry;
       if (registry.reservation) this.namespace.reserve(registry.reservation);
@@ -112,12 +116,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         ...props.spec.experimentTracker,
         namespace: this.namespace.name,
         partOf,
-        server: first?.server,
-        mlflowImage: k8s.registry.mlflowImage,
-        databaseSecretName: k8s.registry.databaseSecretName,
-        databaseVolumeGiB: k8s.registry.databaseVolumeGiB,
-        artifacts: { volumeGiB: k8s.registry.artifactsVolumeGiB, storageClassName: k8s.storageClassName },
-        storageClassName: k8s.storageClassName,
+        ...mlflow(),
       });
       if (tracker.reservation) this.namespace.reserve(tracker.reservation);
       this.experimentTracker = tracker;
