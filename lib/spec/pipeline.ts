@@ -39,6 +39,12 @@ const trainSchema = z.strictObject({
   instanceCount: int(1, 100).default(1).meta({ description: 'Instances of the training cluster; > 1 needs a distribution. @default 1' }),
   distribution: z.enum(DISTRIBUTIONS).default('none').meta({ description: "'torch' (torchrun, the SageMaker SDK's torch_distributed), 'mpi' (mpirun) or 'none'. @default 'none'" }),
   processesPerHost: int(1, 64).optional().meta({ description: 'Processes per instance for mpi. @default - the accelerators per instance (1 on CPU)' }),
+  entryPoint: z.strictObject({
+    script: z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+$/, { error: "a path relative to sourceDir, e.g. 'train.py'" }).meta({ description: "The program the framework container runs, relative to sourceDir, e.g. 'train.py'." }),
+    sourceDir: z.string().min(1).meta({ description: 'A folder of your repository (relative to the spec file, or absolute) packaged with the job; it must contain script.' }),
+  }).optional().meta({ description: "A training script from your repository, run by a framework container (AWS Deep Learning Containers: sagemaker_program / sagemaker_submit_directory). @default - the image's own program" }),
+  command: z.array(tokenOr(z.string().min(1))).min(1).optional().meta({ description: "Container entrypoint of the training job, e.g. ['python3', '/opt/ml/code/train.py'] (SageMaker ContainerEntrypoint; the container command on Kubernetes). @default - the image's entrypoint, run as the SageMaker training contract ('train')" }),
+  arguments: z.array(tokenOr(z.string())).default([]).meta({ description: 'Arguments of command (SageMaker ContainerArguments). @default - none' }),
   hyperparameters: z.record(z.string().min(1).max(256), tokenOr(z.string().max(2500))).default({}).meta({ description: 'Passed to the training container as strings. @default - none' }),
   metricDefinitions: z.array(z.strictObject({ name: z.string().min(1).max(255), regex: z.string().min(1).max(500) })).max(40).default([]).meta({ description: 'Metrics parsed from the training logs. @default - none' }),
   environment,
