@@ -182,7 +182,8 @@ export class KubernetesPlatformStack extends TerraformStack {
         mlflowImage: k8s.registry.mlflowImage!,
         crdScope: crdScopeOf(model.name),
         queueName: cluster?.queueName,
-        storageClassName: k8s.storageClassName,
+        workspaceStorageClassName: k8s.pipeline.workspaceStorageClassName,
+        apiServerCidrs: k8s.pipeline.apiServerCidrs,
       });
       this.namespace.reserve(pipeline.reservation);
       pipelines.set(model.name, pipeline);

@@ -13,6 +13,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { LimitRange } from 'kubernetes-models/v1/LimitRange';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -66,15 +67,16 @@ export const KINDS: Record<string, KindInfo> = {
   kubernetes_network_policy_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', validate: model(NetworkPolicy) },
   kubernetes_role_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', validate: model(Role) },
   kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap', validate: model(ConfigMap) },
+  kubernetes_secret_v1: { apiVersion: 'v1', kind: 'Secret', validate: model(Secret) },
   kubernetes_cron_job_v1: { apiVersion: 'batch/v1', kind: 'CronJob', validate: model(CronJob) },
   kubernetes_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', validate: model(RoleBinding) },
 };
 
 // --- Terraform JSON → Kubernetes API ---------------------------------------------------------
 /** Provider-only arguments: how Terraform manages the object, not part of it. */
-const TF_ONLY = new Set(['//', 'lifecycle', 'timeouts', 'wait_for_rollout', 'wait_until_bound', 'depends_on', 'provider', 'count', 'for_each']);
+const TF_ONLY = new Set(['//', 'wait_for_service_account_token', 'lifecycle', 'timeouts', 'wait_for_rollout', 'wait_until_bound', 'depends_on', 'provider', 'count', 'for_each']);
 /** Fields whose value is a string map: keys kept as written. */
-const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'hard', 'limits', 'requests', 'default', 'default_request', 'max', 'min', 'max_limit_request_ratio', 'data', 'string_data']);
+const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'hard', 'limits', 'requests', 'default', 'default_request', 'max', 'min', 'max_limit_request_ratio', 'data', 'string_data', 'binary_data']);
 /** Repeated blocks the provider names in the singular. */
 const RENAME: Record<string, string> = {
   container: 'containers', init_container: 'initContainers', port: 'ports', volume: 'volumes', volume_mount: 'volumeMounts',

@@ -1,5 +1,9 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { stringify } from 'yaml';
 import { MlopsValidationError } from '../../../lib/errors';
-import { JOBSET_POD_NAME_MAX, longestTrainingPodName, parsePlatformSpec, PlatformSpecInput, versionAtLeast } from '../../../lib/spec';
+import { JOBSET_POD_NAME_MAX, loadPlatformSpec, longestTrainingPodName, parsePlatformSpec, PlatformSpecInput, versionAtLeast } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
 
 function errorOf(fn: () => unknown): MlopsValidationError {
@@ -58,5 +62,19 @@ describe('PlatformSpec on Kubernetes: names JobSet derives from a model name', (
     const long = 'a'.repeat(40);
     expect(() => parsePlatformSpec({ ...renamed(long), kubernetes: undefined })).not.toThrow();
     expect(() => parsePlatformSpec({ ...referencePlatform, models: [llm, { ...churn, name: long }, router] })).not.toThrow();
+  });
+});
+
+describe('loadPlatformSpec', () => {
+  it('reads train.entryPoint.sourceDir relative to the spec file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-spec-'));
+    try {
+      const file = path.join(dir, 'platform.yaml');
+      fs.writeFileSync(file, stringify(referencePlatform));
+      const loaded = loadPlatformSpec(file);
+      expect(loaded.models[0].pipeline!.train.entryPoint!.sourceDir).toBe(path.join(dir, 'examples', 'code', 'support-assistant'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
