@@ -45,7 +45,7 @@ import { executorPodSpecPatch, executorTokenSecretName } from './private/argo';
 import { apiContainerSecurityContext, apiPodSecurityContext, NETWORK_ISOLATION_LABEL, newServiceAccount, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { CHANNELS, CONTRACT, packageSources, sagemakerConfigFiles, SourceFile, trainingProgram, TrainingProgram } from './private/training';
-import { parseProps, subjectOf } from './private/validation';
+import { escapeTerraformLiterals, parseProps, subjectOf } from './private/validation';
 
 /** The label Kueue admits workloads by: the LocalQueue they are submitted to. */
 export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
@@ -177,6 +177,7 @@ export class MlPipeline extends Construct {
     const specInput = specOf(props);
     this.props = props;
     this.spec = parseProps('MlPipeline', scope, id, pipelineSpecSchema, specInput);
+    escapeTerraformLiterals(props.crdScope.scope);
     const { infos, cron, sources } = this.validate(scope, id);
     this.infos = infos;
     this.distributed = this.spec.train.distribution !== 'none';
