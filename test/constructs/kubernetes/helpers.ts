@@ -232,9 +232,19 @@ function crdValidator(apiVersion: string, kind: string, specKeys: readonly strin
   const cut: SchemaNode = spec
     ? { ...root, properties: { ...root.properties, spec: { ...spec, properties: Object.fromEntries(specKeys.map((k) => [k, spec.properties![k]])) } } }
     : root;
-  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(cut);
+  // Strict: the API server prunes unknown fields silently, so a misspelt one must fail here.
+  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(strictCrdSchema(cut));
   crdValidators.set(key, validate);
   return validate;
+}
+
+/** Adds `additionalProperties: false` to every object schema with properties that does not preserve unknown fields. */
+function strictCrdSchema<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(strictCrdSchema) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const out: Json = Object.fromEntries(Object.entries(node as Json).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, x]) => [p, strictCrdSchema(x)])) : strictCrdSchema(v)]));
+  if (out.properties && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  return out as T;
 }
 
 /** The object of every kubernetes_manifest resource of a synthesized scope. */

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { KUEUE_QUEUE_LABEL, MlPipeline, MlPipelineProps, ModelRegistry } from '../../../constructs/kubernetes';
 import { toKubernetesCron } from '../../../constructs/kubernetes/private/schedule';
 import { PipelineSpecInput } from '../../../lib/spec';
-import { argoErrors, validateArgo } from './argo';
+import { argoErrors, submittedObjects, validateArgo, validateTrainJob } from './argo';
 import { expectValidationError, Json, manifests, ofKind, only, Synth, validateAgainstCrd, validateAll } from './helpers';
 
 const ECR = '683313688378.dkr.ecr.us-east-1.amazonaws.com';
@@ -70,6 +70,24 @@ describe('MlPipeline (Kubernetes)', () => {
     const [main, first, ...rest] = wt.spec.templates as Json[];
     const broken = { ...wt, spec: { ...wt.spec, templates: [main, { ...first, container: { ...(first.container as Json), args: '--epochs 2' } }, ...rest] } };
     expect(argoErrors([broken])[0]).toMatch(/templates\/1\/container\/args must be array/);
+  });
+
+  it("refuses a misspelt field anywhere in an Argo object (Argo's schema made strict), at every depth", () => {
+    const wt = template(cpuPipeline());
+    const [main, first, ...rest] = wt.spec.templates as Json[];
+    const misspelt = (t: Json) => ({ ...wt, spec: { ...wt.spec, templates: [main, t, ...rest] } });
+    expect(argoErrors([misspelt({ ...first, activeDeadlineSecond: 10 })])[0]).toMatch(/must NOT have additional properties 'activeDeadlineSecond'/);
+    expect(argoErrors([misspelt({ ...first, container: { ...(first.container as Json), volumeMount: [] } })])[0]).toMatch(/container must NOT have additional properties 'volumeMount'/);
+    expect(argoErrors([{ ...wt, spec: { ...wt.spec, podGc: {} } }])[0]).toMatch(/'podGc'/);
+    expect(argoErrors([wt])).toEqual([null]);
+  });
+
+  it('validates the TrainJob a workflow submits strictly against the Trainer CRD, and its runtime against those Trainer 2.3 installs', () => {
+    const [job] = submittedObjects(template(gpuPipeline()));
+    expect(() => validateTrainJob(job)).not.toThrow();
+    const trainer = (job.spec as { trainer: Json }).trainer;
+    expect(() => validateTrainJob({ ...job, spec: { ...(job.spec as Json), trainer: { ...trainer, numNode: 2 } } })).toThrow(/additionalProperty.*numNode/);
+    expect(() => validateTrainJob({ ...job, spec: { ...(job.spec as Json), runtimeRef: { ...((job.spec as Json).runtimeRef as Json), name: 'mpi-distributed' } } })).toThrow(/not one Kubeflow Trainer 2.3 installs/);
   });
 
   it('renders typed objects that are valid Kubernetes objects: ServiceAccount, Role, RoleBinding, NetworkPolicy', () => {

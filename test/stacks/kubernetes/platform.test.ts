@@ -124,7 +124,7 @@ describe('KubernetesPlatformStack', () => {
     const { stack } = referenceOnKubernetes();
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
     // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue; churn's drift rule.
-    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 1 });
+    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 1, trainJobs: 1 });
     expect([...stack.pipelines.keys()]).toEqual(['support-assistant', 'churn']);
     const llm = stack.pipelines.get('support-assistant')!;
     expect(llm.trainJob).toBeDefined();
