@@ -2,19 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { MlopsValidationError } from '../../../lib/errors';
+import { errorOf } from './errors';
 import { JOBSET_POD_NAME_MAX, loadPlatformSpec, longestTrainingPodName, parsePlatformSpec, PlatformSpecInput, versionAtLeast } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
-
-function errorOf(fn: () => unknown): MlopsValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MlopsValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected an MlopsValidationError');
-}
 
 const [llm, churn, router] = referencePlatform.models;
 const withVersions = (versions: Record<string, string>): PlatformSpecInput => ({ ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, versions } });

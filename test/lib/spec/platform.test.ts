@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { MlopsValidationError } from '../../../lib/errors';
+import { errorOf } from './errors';
 import { loadPlatformSpec, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
 
@@ -14,16 +14,6 @@ function minimal(overrides: Partial<PlatformSpecInput> = {}): PlatformSpecInput 
     models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }],
     ...overrides,
   };
-}
-
-function errorOf(fn: () => unknown): MlopsValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MlopsValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected an MlopsValidationError');
 }
 
 describe('PlatformSpec', () => {
