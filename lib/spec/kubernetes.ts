@@ -127,11 +127,12 @@ export function refineKubernetesVersions(versions: z.output<typeof kubernetesVer
  * Kubeflow Trainer names a TrainJob's JobSet after it, and JobSet's webhook refuses one whose longest
  * pod name, `<jobset>-<replicatedJob>-<jobIndex>-<podIndex>-<5 random>`, is not a DNS-1035 label (63
  * characters). The pipeline names its TrainJob after the Argo Workflow, `<model>-pipeline-<suffix>`,
- * where the suffix is at most 11 characters (a CronWorkflow's `-<unix time>`; `generateName` adds 6).
- * torch-distributed has one replicated job, 'node', of `numNodes` indexed pods.
+ * where the suffix is at most 14 characters: a drift monitor's retraining run (`generateName`
+ * `<template>-retrain-` and 5 random characters); a CronWorkflow adds `-<unix time>` (11), a plain
+ * submission 6. torch-distributed has one replicated job, 'node', of `numNodes` indexed pods.
  */
 export function longestTrainingPodName(model: string, numNodes: number): string {
-  return `${model}-pipeline-1234567890-node-0-${numNodes - 1}-abcde`;
+  return `${model}-pipeline-retrain-abcde-node-0-${numNodes - 1}-abcde`;
 }
 
 /** JobSet's limit on the names {@link longestTrainingPodName} builds. */

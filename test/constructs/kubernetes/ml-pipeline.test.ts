@@ -410,8 +410,8 @@ describe('MlPipeline (Kubernetes): what Argo and Kubernetes do with it', () => {
 
   describe('names Kubernetes derives', () => {
     it('rejects a name whose JobSet pod names would exceed 63 characters, and accepts the longest that fits', () => {
-      expect(() => render(GPU, { name: 'a'.repeat(28) })).not.toThrow();
-      expectValidationError(() => render(GPU, { name: 'a'.repeat(29) }), 'MlPipeline', { path: 'name', message: /JobSet names the training pods after it/ });
+      expect(() => render(GPU, { name: 'a'.repeat(25) })).not.toThrow();
+      expectValidationError(() => render(GPU, { name: 'a'.repeat(26) }), 'MlPipeline', { path: 'name', message: /JobSet names the training pods after it/ });
     });
 
     it("rejects a scheduled pipeline whose CronWorkflow name exceeds Argo's 52 characters", () => {

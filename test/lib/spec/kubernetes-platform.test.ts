@@ -36,8 +36,8 @@ describe('PlatformSpec on Kubernetes: controller versions', () => {
 });
 
 describe('PlatformSpec on Kubernetes: names JobSet derives from a model name', () => {
-  it("computes the longest training pod name of a run: '<model>-pipeline-<cron suffix>-node-0-<last node>-<random>'", () => {
-    expect(longestTrainingPodName('support-assistant', 2)).toBe('support-assistant-pipeline-1234567890-node-0-1-abcde');
+  it("computes the longest training pod name of a run: '<model>-pipeline-<drift retraining suffix>-node-0-<last node>-<random>'", () => {
+    expect(longestTrainingPodName('support-assistant', 2)).toBe('support-assistant-pipeline-retrain-abcde-node-0-1-abcde');
   });
 
   it('accepts the longest name whose pod names fit 63 characters, and rejects one character more at models[i].name', () => {

@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Testing } from 'cdktf';
 import { MlopsValidationError } from '../../../lib/errors';
-import { PlatformSpecInput } from '../../../lib/spec';
+import { longestTrainingPodName, PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
 import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
@@ -157,6 +157,15 @@ describe('KubernetesPlatformStack', () => {
     expect(stack.pipelines.get('churn')!.pipelineName).toBe('churn-pipeline');
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
     expect(manifests(crds).filter((m) => m.kind === 'PrometheusRule').map((m) => `${String(m.metadata.name)}/${String(m.metadata.namespace)}`)).toEqual(['churn-drift/mlops-reference']);
+  });
+
+  it("bounds model names by the longest run name: the drift monitor's retraining runs, <template>-retrain-<5 random>", () => {
+    const { tf } = referenceOnKubernetes();
+    const [cron] = ofKind(tf, 'CronJob');
+    const gate = JSON.stringify(cron.spec);
+    const suffix = /generateName: \$TEMPLATE(-[a-z-]*)/.exec(gate)![1];
+    // generateName adds 5 random characters; longestTrainingPodName counts the same suffix.
+    expect(longestTrainingPodName('m', 1)).toContain(`m-pipeline${suffix}abcde-node-0-0`);
   });
 
   it('rejects a feature store without a Feast image, naming the Kubernetes setting', () => {

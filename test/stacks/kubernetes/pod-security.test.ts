@@ -8,7 +8,7 @@ import { argoPods, Pod, strategicMerge, trainJobPods, violations } from '../../c
 const obj = (v: unknown) => v as Json;
 
 /** Every pod that will run from a platform's whole Kubernetes output (both stacks), and the kinds they came from. */
-function podsOf(spec: PlatformSpecInput): { pods: Pod[]; kinds: Set<string> } {
+function podsOf(spec: PlatformSpecInput): { pods: Pod[]; kinds: Set<string>; workflowTemplates: ReturnType<typeof manifests> } {
   const stack = new KubernetesPlatformStack(Testing.app(), spec.name, { spec });
   const typed = JSON.parse(Testing.synth(stack)) as Synth;
   const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
@@ -48,7 +48,7 @@ function podsOf(spec: PlatformSpecInput): { pods: Pod[]; kinds: Set<string> } {
       pods.push(...trainJobPods(m));
     }
   }
-  return { pods, kinds };
+  return { pods, kinds, workflowTemplates: manifests(crds).filter((m) => m.kind === 'WorkflowTemplate') };
 }
 
 const llm = referencePlatform.models[0];
@@ -56,8 +56,8 @@ const llm = referencePlatform.models[0];
 const withKserve: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...llm.endpoint.kubernetes, serving: 'kserve' } } }, ...referencePlatform.models.slice(1)] };
 
 describe('Pod Security restricted, at admission: every pod the Kubernetes target will run', () => {
-  let reference: { pods: Pod[]; kinds: Set<string> };
-  let kserve: { pods: Pod[]; kinds: Set<string> };
+  let reference: ReturnType<typeof podsOf>;
+  let kserve: ReturnType<typeof podsOf>;
   beforeAll(() => {
     reference = podsOf(referencePlatform);
     kserve = podsOf(withKserve);
@@ -88,8 +88,7 @@ describe('Pod Security restricted, at admission: every pod the Kubernetes target
   it("would refuse Argo's pods without the executor patch: Argo hardens init and wait only from the controller's executor.securityContext", () => {
     const argo = reference.pods.filter((p) => p.name.startsWith('Argo '));
     expect(argo.length).toBeGreaterThan(0);
-    const stack = new KubernetesPlatformStack(Testing.app(), referencePlatform.name, { spec: referencePlatform });
-    const [template] = manifests(JSON.parse(Testing.synth(stack.crdStack!)) as Synth).filter((m) => m.kind === 'WorkflowTemplate');
+    const [template] = reference.workflowTemplates;
     const unpatched = { ...template, spec: { ...template.spec, templates: (template.spec.templates as Json[]).map(({ podSpecPatch: _patch, ...t }) => t) } };
     const found = argoPods(unpatched).flatMap(violations);
     expect(found).toContainEqual(expect.stringMatching(/init container init does not set allowPrivilegeEscalation false/));
