@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
   ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, ExperimentTracker, FailStep, Get, JsonGet, MlPipeline, MlPipelineProps, ModelRegistry,
-  PipelineParameter, ProcessingStep, QualityCheckStep, TrainingStep, TransformStep, TuningStep,
+  PipelineParameter, PipelineStep, ProcessingStep, QualityCheckStep, StepProps, TrainingStep, TransformStep, TuningStep,
 } from '../../../constructs/aws';
 import { MlopsValidationError } from '../../../lib/errors';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';
@@ -579,6 +579,30 @@ describe('pipeline steps', () => {
 
   it('throws MlopsValidationError, never a raw error', () => {
     expect(() => new FailStep({ name: '', errorMessage: 'x' })).toThrow(MlopsValidationError);
+  });
+
+  describe('a step class of its own', () => {
+    interface PauseStepProps extends StepProps { readonly seconds: number }
+    /** Validates its props before super and renders them from the typed `props`, with no copy of its own. */
+    class PauseStep extends PipelineStep<PauseStepProps> {
+      public readonly type = 'Fail';
+      constructor(props: PauseStepProps) {
+        super('PauseStep', props, props.seconds > 0 ? [] : [{ path: 'seconds', message: 'must be positive', got: String(props.seconds), expected: '> 0' }]);
+      }
+      protected renderArguments(): Record<string, unknown> {
+        return { ErrorMessage: `paused ${this.props.seconds}s` };
+      }
+    }
+
+    it('rejects its own props together with a bad name, in one error', () => {
+      const err = expectValidationError(() => new PauseStep({ name: 'bad name', seconds: 0 }), "PauseStep 'bad name'", { path: 'name' }, { path: 'seconds', got: '0', expected: '> 0' });
+      expect(err.issues).toHaveLength(2);
+    });
+
+    it('renders from the props it was given', () => {
+      const { pipeline } = custom([new PauseStep({ name: 'Pause', seconds: 5 })]);
+      expect(stepOf(pipeline.renderDefinition(), 'Pause').Arguments).toEqual({ ErrorMessage: 'paused 5s' });
+    });
   });
 });
 
