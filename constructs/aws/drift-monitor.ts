@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Annotations, ArnFormat, Aws, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,8 +13,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
-import { IMlPipeline, MlPipeline } from './ml-pipeline';
+import { Baseline, MonitorBaselines } from './baseline';
+import { IMlPipeline } from './ml-pipeline';
 import { ModelEndpoint } from './model-endpoint';
+import { s3BucketArn, s3ObjectArn } from './private/arns';
 import { canonical } from './private/feature-group-lock';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
@@ -29,101 +31,6 @@ export const MODEL_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/model-metrics';
 const SCHEDULE_EXPRESSIONS = { hourly: 'cron(0 * ? * * *)', daily: 'cron(0 0 ? * * *)' } as const;
 const INPUT_PATH = '/opt/ml/processing/input/endpoint';
 const OUTPUT_PATH = '/opt/ml/processing/output';
-
-// ---------------------------------------------------------------------------------------------
-// Baselines
-// ---------------------------------------------------------------------------------------------
-
-/** Where a monitor's baseline is, once bound: S3 URIs of the baseline job's outputs. */
-export interface BaselineConfig {
-  /** constraints.json (every monitor type). */
-  readonly constraintsUri: string;
-  /** statistics.json (data quality only). */
-  readonly statisticsUri?: string;
-}
-
-export interface S3BaselineProps extends BaselineConfig {
-  /**
-   * Key the baseline objects are encrypted with, if a customer-managed one.
-   * @default - none: SSE-S3 or an AWS-managed key
-   */
-  readonly encryptionKey?: kms.IKey;
-}
-
-/**
- * The statistics and constraints a monitor compares captured data with: objects already in S3, or
- * what a pipeline's QualityCheck or ClarifyCheck step writes on each run.
- */
-export abstract class Baseline {
-  /** A baseline already in S3 (a baseline job's or a pipeline check step's output). */
-  public static fromS3(props: S3BaselineProps): Baseline {
-    return new S3Baseline(props);
-  }
-
-  /**
-   * The baseline a QualityCheck or ClarifyCheck step of `pipeline` writes (the same S3 prefix on
-   * every run, in the pipeline's versioned, encrypted bucket), so every retraining refreshes what
-   * the monitor compares with. Until the pipeline's first run, monitoring executions find no
-   * baseline and fail (and alarm).
-   */
-  public static fromPipelineCheck(pipeline: MlPipeline, stepName: string): Baseline {
-    return new PipelineCheckBaseline(pipeline, stepName);
-  }
-
-  /** Grants `grantee` read on the baseline and returns its URIs. */
-  public abstract bind(scope: Construct, grantee: iam.IGrantable): BaselineConfig;
-}
-
-/** `s3://bucket/key` → the object's ARN (a token is left to the caller). */
-function s3ObjectArn(uri: string): string | undefined {
-  if (Token.isUnresolved(uri)) return undefined;
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  return m ? `arn:${Aws.PARTITION}:s3:::${m[1]}/${m[2]}` : undefined;
-}
-
-function s3BucketArn(uri: string): string | undefined {
-  if (Token.isUnresolved(uri)) return undefined;
-  const m = /^s3:\/\/([^/]+)/.exec(uri);
-  return m ? `arn:${Aws.PARTITION}:s3:::${m[1]}` : undefined;
-}
-
-class S3Baseline extends Baseline {
-  constructor(private readonly props: S3BaselineProps) {
-    super();
-  }
-
-  public bind(_scope: Construct, grantee: iam.IGrantable): BaselineConfig {
-    const uris = [this.props.constraintsUri, this.props.statisticsUri].filter((u): u is string => u !== undefined);
-    const arns = uris.map(s3ObjectArn).filter((a): a is string => a !== undefined);
-    if (arns.length > 0) iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: arns });
-    this.props.encryptionKey?.grantDecrypt(grantee);
-    return { constraintsUri: this.props.constraintsUri, statisticsUri: this.props.statisticsUri };
-  }
-}
-
-class PipelineCheckBaseline extends Baseline {
-  constructor(private readonly pipeline: MlPipeline, private readonly stepName: string) {
-    super();
-  }
-
-  public bind(_scope: Construct, grantee: iam.IGrantable): BaselineConfig {
-    const check = this.pipeline.checkBaseline(this.stepName);
-    // Exactly the baseline's objects: constraints.json and, for a QualityCheck, statistics.json.
-    const objects = [check.constraintsUri, check.statisticsUri].filter((u): u is string => u !== undefined)
-      .map((uri) => this.pipeline.artifactsBucket.arnForObjects(`${check.objectKeyPrefix}/${uri.slice(uri.lastIndexOf('/') + 1)}`));
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: objects });
-    this.pipeline.encryptionKey.grantDecrypt(grantee);
-    return { constraintsUri: check.constraintsUri, statisticsUri: check.statisticsUri };
-  }
-}
-
-/** Baselines passed as objects; each overrides the spec's `baseline` URIs of its monitor. */
-export interface MonitorBaselines {
-  readonly dataQuality?: Baseline;
-  readonly modelQuality?: Baseline;
-  readonly modelBias?: Baseline;
-  readonly modelExplainability?: Baseline;
-}
 
 // ---------------------------------------------------------------------------------------------
 // DriftMonitor

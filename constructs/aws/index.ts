@@ -4,6 +4,7 @@ export * from './model-endpoint';
 export * from './ml-pipeline';
 export * from './personas';
 export * from './feature-store';
+export * from './baseline';
 export * from './drift-monitor';
 export * from './experiment-tracker';
 export * from './training-cluster';
