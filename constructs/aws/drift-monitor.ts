@@ -16,12 +16,14 @@ import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_
 import { Baseline, MonitorBaselines } from './baseline';
 import { IMlPipeline } from './ml-pipeline';
 import { ModelEndpoint } from './model-endpoint';
+import { VpcPlacementProps } from './placement';
 import { s3BucketArn, s3ObjectArn } from './private/arns';
 import { canonical } from './private/feature-group-lock';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
+import { placementIssues, renderVpcPlacement } from './private/placement';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { Retraining } from './private/retraining';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces Model Monitor publishes in (dimensions Endpoint and MonitoringSchedule). */
@@ -36,7 +38,8 @@ const OUTPUT_PATH = '/opt/ml/processing/output';
 // DriftMonitor
 // ---------------------------------------------------------------------------------------------
 
-export interface DriftMonitorProps extends DriftMonitorSpecInput {
+/** The monitors' spec and their AWS resources; a VPC placement applies to every monitoring job. */
+export interface DriftMonitorProps extends DriftMonitorSpecInput, VpcPlacementProps {
   /** The endpoint to watch. Its data capture must be on: every monitor reads captured requests. */
   readonly endpoint: ModelEndpoint;
   /** @default - the spec's `baseline` URIs of each monitor */
@@ -61,12 +64,6 @@ export interface DriftMonitorProps extends DriftMonitorSpecInput {
   readonly alarmTopic?: sns.ITopic;
   /** @default - a new access log bucket */
   readonly accessLogsBucket?: s3.IBucket;
-  /** VPC the monitoring jobs run in. @default - no VPC (network isolation still applies) */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with no inbound rules */
-  readonly securityGroups?: ec2.ISecurityGroup[];
   /** @default - the region's SageMaker Model Monitor and SageMaker Clarify images */
   readonly imageUris?: { readonly modelMonitor?: string; readonly clarify?: string };
 }
@@ -130,15 +127,9 @@ export class DriftMonitor extends Construct {
     this.grantJobBasics(endpoint);
 
     // --- Network ------------------------------------------------------------------------------
-    let vpcConfig: { securityGroupIds: string[]; subnets: string[] } | undefined;
-    if (vpc) {
-      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Monitoring jobs of ${this.node.path}`, allowAllOutbound: false })];
-      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds };
-      this.execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
+    const placement = renderVpcPlacement({ vpc, vpcSubnets, securityGroups }, this.execution, (v) => new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: v, description: `Monitoring jobs of ${this.node.path}`, allowAllOutbound: false }));
+    const vpcConfig = placement && { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
+    if (placement) {
       this.justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place monitoring jobs in the VPC do not support resource-level permissions.' });
     }
     const common: JobCommon = {
@@ -470,7 +461,7 @@ function parseDriftProps(scope: IConstruct, id: string, specInput: DriftMonitorS
   if (dq && dq.baseline === undefined && !props.baselines?.dataQuality) {
     issues.push({ path: 'dataQuality.baseline', message: 'is required: data quality compares captured data with a baseline', got: 'nothing', expected: '{ constraintsUri, statisticsUri }, or baselines.dataQuality (Baseline.fromS3(...))' });
   }
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) issues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  issues.push(...placementIssues(props));
   for (const [key, uri] of Object.entries(props.imageUris ?? {})) {
     if (uri !== undefined && !Token.isUnresolved(uri) && !/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/.+/.test(uri)) {
       issues.push({ path: `imageUris.${key}`, message: 'is not an ECR image URI', got: `'${uri}'`, expected: "'<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]'" });

@@ -9,3 +9,6 @@ export * from './drift-monitor';
 export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './pipeline';
+export * from './placement';
+export { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
+export type { AccessLogsBucketProps, SecureBucketProps } from './security';

@@ -22,8 +22,10 @@ import {
   RegisterModelStep, StepRenderContext, TrainingStep,
 } from './pipeline/steps';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
+import { VpcPlacementProps } from './placement';
 import { ExecutionRole } from './private/execution-role';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { placementIssues, renderVpcPlacement } from './private/placement';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The default template's QualityCheck step (`dataQualityBaseline: true`): its baseline is what a DriftMonitor compares with. */
@@ -84,7 +86,8 @@ const ANALYZER_ACCOUNTS: Record<'model-monitor' | 'clarify', Readonly<Record<str
   'clarify': { 'us-east-1': '205585389593' },
 };
 
-export interface MlPipelineProps {
+/** The pipeline's template spec and steps, and its AWS resources; a VPC placement applies to every job (a new security group allows only HTTPS out, and traffic between the instances of a distributed job). */
+export interface MlPipelineProps extends VpcPlacementProps {
   /**
    * The default template: preprocess → train → evaluate → quality gate → register or fail (and a
    * data-quality baseline when asked). Add, replace or remove steps afterwards with addStep,
@@ -139,12 +142,6 @@ export interface MlPipelineProps {
    * @default - none
    */
   readonly experimentTracker?: IExperimentTracker;
-  /** VPC every job runs in. @default - none: SageMaker's service network */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group allowing only HTTPS out (S3, ECR, SageMaker endpoints) */
-  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /** A step and where it is (top level, or in a condition's branch). */
@@ -236,16 +233,8 @@ export class MlPipeline extends MlPipelineBase {
     this.grantJobs(stack);
 
     // --- Network ------------------------------------------------------------------------------
-    if (props.vpc) {
-      const groups = props.securityGroups ?? [this.newJobSecurityGroup(props.vpc)];
-      const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-      this.vpcConfig = { SecurityGroupIds: groups.map((g) => g.securityGroupId), Subnets: subnets.subnetIds };
-      this.execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
-    }
+    const placement = renderVpcPlacement(props, this.execution, (vpc) => this.newJobSecurityGroup(vpc));
+    this.vpcConfig = placement && { SecurityGroupIds: placement.securityGroupIds, Subnets: placement.subnetIds };
 
     // --- Experiment tracking --------------------------------------------------------------------
     if (props.experimentTracker) {
@@ -592,7 +581,7 @@ function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps
   if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/.test(props.pipelineName)) {
     issues.push({ path: 'pipelineName', message: 'is not a SageMaker pipeline name', got: renderValue(props.pipelineName), expected: '1-256 letters, digits and hyphens, starting and ending with a letter or digit' });
   }
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) issues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  issues.push(...placementIssues(props));
   let spec: PipelineSpec | undefined;
   try {
     spec = props.spec ? parseProps('MlPipeline', scope, id, pipelineSpecSchema, props.spec) : undefined;

@@ -12,9 +12,11 @@ import { Construct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../../lib/spec';
 import { ModelSource } from './model-source';
+import { VpcPlacementProps } from './placement';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { placementIssues, renderVpcPlacement } from './private/placement';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -59,7 +61,8 @@ export interface ModelEndpointAttributes {
   readonly variantName?: string;
 }
 
-export interface ModelEndpointProps extends EndpointSpecInput {
+/** The endpoint's spec and its AWS resources. A VPC placement applies to instance-backed endpoints only (serverless inference has none). */
+export interface ModelEndpointProps extends EndpointSpecInput, VpcPlacementProps {
   /** The model to serve: `ModelSource.fromRegistry(registry, { version })` or `ModelSource.fromImage(image, data)`. */
   readonly source: ModelSource;
   /**
@@ -89,15 +92,6 @@ export interface ModelEndpointProps extends EndpointSpecInput {
    * @default - a new access log bucket
    */
   readonly accessLogsBucket?: s3.IBucket;
-  /**
-   * VPC the model containers run in (instance-backed endpoints only).
-   * @default - no VPC: SageMaker's service network
-   */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with no inbound rules */
-  readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * Create a CloudWatch dashboard of the endpoint.
    * @default true
@@ -242,18 +236,9 @@ export class ModelEndpoint extends ModelEndpointBase {
     }
 
     // --- Network ------------------------------------------------------------------------------
-    let vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined;
-    if (vpc) {
-      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Model containers of ${this.node.path}`, allowAllOutbound: false })];
-      const subnets = vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: subnets.subnetIds };
-      execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
-    }
-    if (vpc) {
+    const placement = renderVpcPlacement({ vpc, vpcSubnets, securityGroups }, execution, (v) => new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: v, description: `Model containers of ${this.node.path}`, allowAllOutbound: false }));
+    const vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined = placement && { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
+    if (placement) {
       justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
     }
     execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
@@ -491,7 +476,7 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   const targetIssues: ValidationIssue[] = [];
   const serverless = (specInput.compute as { serverless?: unknown } | undefined)?.serverless !== undefined;
   if (serverless && props.vpc) targetIssues.push({ path: 'vpc', message: 'is not supported by serverless inference', got: 'a VPC', expected: 'no vpc, or an instance-backed endpoint' });
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) targetIssues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  targetIssues.push(...placementIssues(props));
   if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
     targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
   }
