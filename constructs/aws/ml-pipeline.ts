@@ -202,35 +202,17 @@ export class MlPipeline extends MlPipelineBase {
     const spec = parsePipelineProps(scope, id, props);
     super(scope, id);
     this.spec = spec;
-    const stack = Stack.of(this);
     this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
-
-    // --- Buckets ------------------------------------------------------------------------------
-    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
-    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
-    const needLogs = ownInput || !props.artifactsBucket;
-    const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
-    const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
-    this.inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
-      encryptionKey: this.encryptionKey,
-      accessLogs: logs!,
-      accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
-      replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
-    }) : undefined);
-    if (ownInput && spec?.retrainOnNewData) (this.inputBucket as s3.Bucket).enableEventBridgeNotification();
-    this.artifactsBucket = props.artifactsBucket ?? new SecureBucket(this, 'ArtifactsBucket', {
-      encryptionKey: this.encryptionKey,
-      accessLogs: logs!,
-      accessLogsPrefix: `pipeline-artifacts/${nameForLogs}/`,
-      replicationReason: 'Pipeline outputs are reproducible from versioned data and code; versioning and retention protect them in-region.',
-    });
+    const { inputBucket, artifactsBucket } = this.renderBuckets(props);
+    this.inputBucket = inputBucket;
+    this.artifactsBucket = artifactsBucket;
     this.outputPrefixUri = `s3://${this.artifactsBucket.bucketName}/${this.outputKeyPrefix}`;
 
     // --- Role ---------------------------------------------------------------------------------
     this.execution = new ExecutionRole(this, 'ExecutionRole', { role: props.role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker pipeline and job role of ${this.node.path}` });
     this.role = this.execution.role;
-    this.grantJobs(stack);
+    this.grantJobs(Stack.of(this));
 
     // --- Network ------------------------------------------------------------------------------
     const placement = renderVpcPlacement(props, this.execution, (vpc) => this.newJobSecurityGroup(vpc));
@@ -253,28 +235,8 @@ export class MlPipeline extends MlPipelineBase {
       this.stepList.push(...templateSteps(spec, props.registry!, this));
     }
     this.stepList.push(...(props.steps ?? []));
-    if (props.registry) {
-      props.registry.grantRegister(this.execution.grantee);
-      props.registry.grantRead(this.execution.grantee);
-    }
-
-    const inputAccess = inputReadTarget(spec?.inputDataUri, this.inputBucket);
-    if (inputAccess) {
-      this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
-      if (inputAccess.ownBucket) this.inputBucket?.encryptionKey?.grantDecrypt(this.execution.grantee);
-    }
-
-    this.cfnPipeline = new sagemaker.CfnPipeline(this, 'Resource', {
-      pipelineName: this.pipelineName,
-      pipelineDescription: spec?.description,
-      roleArn: this.role.roleArn,
-      pipelineDefinition: { PipelineDefinitionBody: Lazy.string({ produce: () => stack.toJsonString(this.renderDefinition()) }) },
-    });
-    this.cfnPipeline.node.addDependency(...this.execution.dependable);
-    // Render (and so validate) before synthesis resolves tokens: a bad pipeline fails with its own
-    // MlopsValidationError, not one wrapped in token resolution errors.
-    Aspects.of(this).add({ visit: (node) => { if (node === this) this.renderDefinition(); } });
-    this.cfnPipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.grantData(props.registry);
+    this.cfnPipeline = this.renderPipeline();
 
     // --- Triggers -----------------------------------------------------------------------------
     if (spec?.schedule) this.schedule = this.addSchedule(spec.schedule);
@@ -283,26 +245,94 @@ export class MlPipeline extends MlPipelineBase {
     // --- Observability ------------------------------------------------------------------------
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
     if (spec?.failureNotifications ?? true) {
-      this.failureRule = new events.Rule(this, 'FailedExecutionRule', {
-        description: `Failed or stopped executions of ${this.node.path}`,
-        eventPattern: {
-          source: ['aws.sagemaker'],
-          detailType: [EXECUTION_STATUS_CHANGE],
-          detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
-        },
-        targets: [new targets.SnsTopic(this.notificationTopic)],
-      });
-      this.failedExecutionsAlarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
-        alarmDescription: `Executions of pipeline ${this.node.path} failed`,
-        metric: this.metricExecutionFailed(),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.failedExecutionsAlarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
+      this.failureRule = this.addFailureRule();
+      this.failedExecutionsAlarm = this.addFailedExecutionsAlarm();
     }
+    this.justifyRoleWildcards();
+  }
 
+  // --- Buckets ------------------------------------------------------------------------------
+  /** The input bucket (none when the spec's data is elsewhere or one is given) and the artifacts bucket. */
+  private renderBuckets(props: MlPipelineProps): { inputBucket?: s3.IBucket; artifactsBucket: s3.IBucket } {
+    const spec = this.spec;
+    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
+    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
+    const needLogs = ownInput || !props.artifactsBucket;
+    const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
+    const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
+    const inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: logs!,
+      accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
+      replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
+    }) : undefined);
+    if (ownInput && spec?.retrainOnNewData) (inputBucket as s3.Bucket).enableEventBridgeNotification();
+    const artifactsBucket = props.artifactsBucket ?? new SecureBucket(this, 'ArtifactsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: logs!,
+      accessLogsPrefix: `pipeline-artifacts/${nameForLogs}/`,
+      replicationReason: 'Pipeline outputs are reproducible from versioned data and code; versioning and retention protect them in-region.',
+    });
+    return { inputBucket, artifactsBucket };
+  }
+
+  /** What the template and the jobs read: the registry, and the input data. */
+  private grantData(registry: IModelRegistry | undefined): void {
+    if (registry) {
+      registry.grantRegister(this.execution.grantee);
+      registry.grantRead(this.execution.grantee);
+    }
+    const inputAccess = inputReadTarget(this.spec?.inputDataUri, this.inputBucket);
+    if (inputAccess) {
+      this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
+      if (inputAccess.ownBucket) this.inputBucket?.encryptionKey?.grantDecrypt(this.execution.grantee);
+    }
+  }
+
+  /** The CfnPipeline, its definition rendered at synth from the steps then present. */
+  private renderPipeline(): sagemaker.CfnPipeline {
+    const stack = Stack.of(this);
+    const pipeline = new sagemaker.CfnPipeline(this, 'Resource', {
+      pipelineName: this.pipelineName,
+      pipelineDescription: this.spec?.description,
+      roleArn: this.role.roleArn,
+      pipelineDefinition: { PipelineDefinitionBody: Lazy.string({ produce: () => stack.toJsonString(this.renderDefinition()) }) },
+    });
+    pipeline.node.addDependency(...this.execution.dependable);
+    // Render (and so validate) before synthesis resolves tokens: a bad pipeline fails with its own
+    // MlopsValidationError, not one wrapped in token resolution errors.
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.renderDefinition(); } });
+    pipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    return pipeline;
+  }
+
+  // --- Observability ------------------------------------------------------------------------
+  private addFailureRule(): events.Rule {
+    return new events.Rule(this, 'FailedExecutionRule', {
+      description: `Failed or stopped executions of ${this.node.path}`,
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
+      },
+      targets: [new targets.SnsTopic(this.notificationTopic)],
+    });
+  }
+
+  private addFailedExecutionsAlarm(): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
+      alarmDescription: `Executions of pipeline ${this.node.path} failed`,
+      metric: this.metricExecutionFailed(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
+    return alarm;
+  }
+
+  private justifyRoleWildcards(): void {
     this.execution.justifyWildcards([
       { finding: /^Resource::.*:(processing-job|training-job|hyper-parameter-tuning-job|transform-job)\/pipelines-\*$/, reason: 'SageMaker Pipelines names every job it starts pipelines-<execution>-<step>-<hash> at run time; the statement covers only jobs named so.' },
       { finding: /^Resource::.*:model\/\*$/, reason: 'Model steps create models whose names SageMaker Pipelines generates per execution.' },
