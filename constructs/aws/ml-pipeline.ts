@@ -24,6 +24,7 @@ import {
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { VpcPlacementProps } from './placement';
 import { ExecutionRole } from './private/execution-role';
+import { monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -75,16 +76,6 @@ export abstract class MlPipelineBase extends Resource implements IMlPipeline {
 /** Namespace SageMaker publishes model building pipeline metrics in. */
 const PIPELINE_METRICS_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
 const EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
-
-/**
- * Accounts of the SageMaker-provided analyzer images (Model Monitor's
- * `sagemaker-model-monitor-analyzer`, Clarify's `sagemaker-clarify-processing:1.0`) in the
- * regions cdk-mlops knows; elsewhere give the check step an `imageUri`.
- */
-const ANALYZER_ACCOUNTS: Record<'model-monitor' | 'clarify', Readonly<Record<string, string>>> = {
-  'model-monitor': { 'us-east-1': '156813124566', 'us-east-2': '777275614652', 'eu-west-1': '468650794304', 'eu-central-1': '048819808253' },
-  'clarify': { 'us-east-1': '205585389593' },
-};
 
 /** The pipeline's template spec and steps, and its AWS resources; a VPC placement applies to every job (a new security group allows only HTTPS out, and traffic between the instances of a distributed job). */
 export interface MlPipelineProps extends VpcPlacementProps {
@@ -443,16 +434,14 @@ export class MlPipeline extends MlPipelineBase {
       outputUri: (step, output) => Join.on('/', [this.outputPrefixUri, ExecutionVariable.PIPELINE_EXECUTION_ID, step, output]),
       baselineUri: (step) => this.baselineUri(step),
       analyzerImage: (kind, step) => {
-        const account = Token.isUnresolved(region) ? undefined : ANALYZER_ACCOUNTS[kind][region];
-        if (!account) {
+        const uri = Token.isUnresolved(region) ? undefined : monitoringImageUri(kind, region);
+        if (!uri) {
           throw new MlopsValidationError(subjectOf('MlPipeline', this.node.scope!, this.node.id), [{
-            path: `steps.${step}.imageUri`, message: `is needed: cdk-mlops does not know the ${kind} analyzer image of this region`, got: Token.isUnresolved(region) ? 'a region known only at deploy time' : renderValue(region),
-            expected: `an imageUri, or a stack in ${Object.keys(ANALYZER_ACCOUNTS[kind]).join(', ')}`,
+            path: `steps.${step}.imageUri`, message: `is needed: cdk-mlops does not know the ${kind === 'modelMonitor' ? 'Model Monitor' : 'Clarify'} analyzer image of this region`, got: Token.isUnresolved(region) ? 'a region known only at deploy time' : renderValue(region),
+            expected: `an imageUri, or a stack in one of ${monitoringImageRegions(kind).join(', ')}`,
           }]);
         }
-        return kind === 'model-monitor'
-          ? `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-model-monitor-analyzer`
-          : `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-clarify-processing:1.0`;
+        return uri;
       },
       vpcConfig: this.vpcConfig,
       environment: this.jobEnvironment,

@@ -20,8 +20,8 @@ export interface StepRenderContext {
   outputUri(stepName: string, outputName: string): PipelineValue;
   /** A fixed location (the same for every execution) for the baselines a check step writes. */
   baselineUri(stepName: string): string;
-  /** The container image of a SageMaker-provided analyzer in the pipeline's region. */
-  analyzerImage(kind: 'model-monitor' | 'clarify', stepName: string): string;
+  /** The container image of a SageMaker-provided analyzer (Model Monitor's or Clarify's) in the pipeline's region. */
+  analyzerImage(kind: 'modelMonitor' | 'clarify', stepName: string): string;
   /** VPC placement of every job. */
   readonly vpcConfig?: { readonly SecurityGroupIds: string[]; readonly Subnets: string[] };
   /** Environment every job container gets (the experiment tracker's URI). */

@@ -106,7 +106,7 @@ export class QualityCheckStep extends PipelineStep<QualityCheckStepProps> {
       if (p.probabilityAttribute) environment.probability_attribute = p.probabilityAttribute;
     }
     return processingArguments(this.name, {
-      imageUri: p.imageUri ?? ctx.analyzerImage('model-monitor', this.name),
+      imageUri: p.imageUri ?? ctx.analyzerImage('modelMonitor', this.name),
       instanceType: p.instanceType ?? 'ml.m5.xlarge',
       instanceCount: p.instanceCount,
       maxRuntimeSeconds: 3600,
