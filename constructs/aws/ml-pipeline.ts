@@ -11,14 +11,15 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
-import { PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
+import { MAX_JOB_RUNTIME_SECONDS, PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
 import type { IExperimentTracker } from './experiment-tracker';
 import type { IModelRegistry } from './model-registry';
 import { renderPipelineDefinition } from './pipeline/definition';
 import { ExecutionVariable, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
 import {
-  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, MAX_TRAINING_SECONDS, PipelineStep, ProcessingStep, QualityCheckStep,
+  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, PipelineStep, ProcessingStep, QualityCheckStep,
   RegisterModelStep, StepRenderContext, TrainingStep,
 } from './pipeline/steps';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
@@ -619,7 +620,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
     imageUri: p.image,
     entrypoint: p.command,
     arguments: p.arguments,
-    instanceType: instanceOf(p.compute, 'ml.m5.xlarge'),
+    instanceType: instanceOf(p.compute, DEFAULT_PROCESSING_INSTANCE_TYPE),
     instanceCount: p.instanceCount,
     volumeSizeGiB: p.volumeSizeGiB,
     maxRuntimeSeconds: p.maxRuntimeSeconds,
@@ -656,7 +657,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
       { name: 'train', source: preprocess.outputUri('train'), distribution: t.dataDistribution },
       { name: 'validation', source: preprocess.outputUri('validation') },
     ],
-    spot: t.spot ? { maxWaitSeconds: t.spot.maxWaitSeconds ?? Math.min(2 * t.maxRuntimeSeconds, MAX_TRAINING_SECONDS) } : undefined,
+    spot: t.spot ? { maxWaitSeconds: t.spot.maxWaitSeconds ?? Math.min(2 * t.maxRuntimeSeconds, MAX_JOB_RUNTIME_SECONDS) } : undefined,
     maxRuntimeSeconds: t.maxRuntimeSeconds,
     volumeSizeGiB: t.volumeSizeGiB,
     networkIsolation: t.networkIsolation,

@@ -7,6 +7,7 @@ import {
   PipelineParameter, PipelineStep, ProcessingStep, QualityCheckStep, StepProps, TrainingStep, TransformStep, TuningStep,
 } from '../../../constructs/aws';
 import { MlopsValidationError } from '../../../lib/errors';
+import { MAX_JOB_RUNTIME_SECONDS, MAX_PROCESSING_RUNTIME_SECONDS, pipelineSpecSchema } from '../../../lib/spec';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';
 import { definitionOf, expectValidDefinition, officialSchema, stepOf, stepsOf } from './pipeline-schema';
 
@@ -523,6 +524,16 @@ describe('pipeline steps', () => {
 
   it('rejects several training instances without a distribution', () => {
     expectValidationError(() => new TrainingStep({ name: 'T', ...job, instanceCount: 4 }), "TrainingStep 'T'", { path: 'distribution', got: 'none with instanceCount 4' });
+  });
+
+  it('accepts the longest runtimes the spec accepts, and rejects one second more', () => {
+    const processing = { name: 'P', imageUri: SKLEARN, instanceType: 'ml.m5.large' };
+    expect(new TrainingStep({ name: 'T', ...job, maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS }).job.maxRuntimeSeconds).toBe(2419200);
+    expect(new ProcessingStep({ ...processing, maxRuntimeSeconds: MAX_PROCESSING_RUNTIME_SECONDS }).name).toBe('P');
+    expectValidationError(() => new TrainingStep({ name: 'T', ...job, maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS + 1 }), "TrainingStep 'T'", { path: 'maxRuntimeSeconds', expected: 'a whole number in [1, 2419200]' });
+    expectValidationError(() => new ProcessingStep({ ...processing, maxRuntimeSeconds: MAX_PROCESSING_RUNTIME_SECONDS + 1 }), "ProcessingStep 'P'", { path: 'maxRuntimeSeconds', expected: 'a whole number in [1, 432000]' });
+    expect(pipelineSpecSchema.safeParse(spec({ train: { ...(spec().train as object), maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS + 1 } })).success).toBe(false);
+    expect(pipelineSpecSchema.safeParse(spec({ train: { ...(spec().train as object), maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS } })).success).toBe(true);
   });
 
   it('rejects a spot max wait below the max runtime', () => {

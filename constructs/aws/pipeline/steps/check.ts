@@ -1,4 +1,5 @@
 /** Check steps: data/model quality baselines (Model Monitor, QualityCheck) and bias/explainability (Clarify, ClarifyCheck). */
+import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../../../../lib/catalog';
 import { ValidationIssue } from '../../../../lib/errors';
 import { Get, PipelineValue } from '../expressions';
 import { PipelineStep, StepProps, StepRenderContext } from './base';
@@ -60,7 +61,7 @@ export interface CheckBaseline {
 export class QualityCheckStep extends PipelineStep<QualityCheckStepProps> {
   /** Problems with the props, found before the step exists. */
   private static validateProps(p: QualityCheckStepProps): ValidationIssue[] {
-    const issues = processingIssues({ imageUri: '', instanceType: p.instanceType ?? 'ml.m5.xlarge', instanceCount: p.instanceCount });
+    const issues = processingIssues({ imageUri: '', instanceType: p.instanceType ?? DEFAULT_PROCESSING_INSTANCE_TYPE, instanceCount: p.instanceCount });
     if ((p.checkType ?? 'DATA_QUALITY') === 'MODEL_QUALITY') {
       if (!p.problemType) issues.push({ path: 'problemType', message: 'is required for MODEL_QUALITY', got: 'nothing', expected: "'BinaryClassification', 'MulticlassClassification' or 'Regression'" });
       if (!p.inferenceAttribute) issues.push({ path: 'inferenceAttribute', message: 'is required for MODEL_QUALITY', got: 'nothing', expected: 'the column holding the prediction' });
@@ -107,7 +108,7 @@ export class QualityCheckStep extends PipelineStep<QualityCheckStepProps> {
     }
     return processingArguments(this.name, {
       imageUri: p.imageUri ?? ctx.analyzerImage('modelMonitor', this.name),
-      instanceType: p.instanceType ?? 'ml.m5.xlarge',
+      instanceType: p.instanceType ?? DEFAULT_PROCESSING_INSTANCE_TYPE,
       instanceCount: p.instanceCount,
       maxRuntimeSeconds: 3600,
       // The analyzer reads only S3 and writes only S3.
@@ -133,7 +134,7 @@ export interface ClarifyCheckStepProps extends CheckProps {
 export class ClarifyCheckStep extends PipelineStep<ClarifyCheckStepProps> {
   /** Problems with the props, found before the step exists. */
   private static validateProps(p: ClarifyCheckStepProps): ValidationIssue[] {
-    const issues = processingIssues({ imageUri: '', instanceType: p.instanceType ?? 'ml.m5.xlarge', instanceCount: p.instanceCount });
+    const issues = processingIssues({ imageUri: '', instanceType: p.instanceType ?? DEFAULT_PROCESSING_INSTANCE_TYPE, instanceCount: p.instanceCount });
     if (p.checkType !== 'DATA_BIAS' && p.modelName === undefined) issues.push({ path: 'modelName', message: `is required for ${p.checkType}`, got: 'nothing', expected: 'the model Clarify queries' });
     return issues;
   }
@@ -162,7 +163,7 @@ export class ClarifyCheckStep extends PipelineStep<ClarifyCheckStepProps> {
     const p = this.props;
     return processingArguments(this.name, {
       imageUri: p.imageUri ?? ctx.analyzerImage('clarify', this.name),
-      instanceType: p.instanceType ?? 'ml.m5.xlarge',
+      instanceType: p.instanceType ?? DEFAULT_PROCESSING_INSTANCE_TYPE,
       instanceCount: p.instanceCount,
       maxRuntimeSeconds: 3600,
       // MODEL_* checks call a shadow endpoint of the model.

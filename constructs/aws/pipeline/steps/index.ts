@@ -2,7 +2,7 @@ export { PipelineStep, STEP_NAME } from './base';
 export type { RetryPolicy, StepProps, StepRenderContext } from './base';
 export { ProcessingStep } from './processing';
 export type { ProcessingInput, ProcessingOutput, ProcessingStepProps } from './processing';
-export { MAX_TRAINING_SECONDS, TrainingStep } from './training';
+export { TrainingStep } from './training';
 export type { Distribution, TrainingChannel, TrainingJobProps, TrainingStepProps } from './training';
 export { TuningStep } from './tuning';
 export type { ScalingType, TuningStepProps } from './tuning';

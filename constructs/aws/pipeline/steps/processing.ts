@@ -1,5 +1,6 @@
 /** Processing steps (CreateProcessingJob): data preparation, evaluation, any script in a container. */
 import { renderValue, ValidationIssue } from '../../../../lib/errors';
+import { DEFAULT_JOB_RUNTIME_SECONDS, MAX_PROCESSING_RUNTIME_SECONDS } from '../../../../lib/spec/pipeline';
 import { Get, PipelineValue, PropertyFile } from '../expressions';
 import { PipelineStep, StepProps, StepRenderContext } from './base';
 import { instanceTypeIssues, nonEmpty, positiveInt, volumeKmsKeyId } from './shared';
@@ -46,7 +47,7 @@ export function processingIssues(p: ProcessingJobProps): ValidationIssue[] {
     ...instanceTypeIssues('instanceType', p.instanceType, 'processing'),
     ...positiveInt('instanceCount', p.instanceCount, 1, 100),
     ...positiveInt('volumeSizeGiB', p.volumeSizeGiB, 1, 16384),
-    ...positiveInt('maxRuntimeSeconds', p.maxRuntimeSeconds, 1, 5 * 24 * 3600),
+    ...positiveInt('maxRuntimeSeconds', p.maxRuntimeSeconds, 1, MAX_PROCESSING_RUNTIME_SECONDS),
   ];
 }
 
@@ -66,7 +67,7 @@ export function processingArguments(stepName: string, p: ProcessingJobProps, inp
       Outputs: outputs.map((o) => ({ OutputName: o.name, S3Output: { S3Uri: o.destination ?? ctx.outputUri(stepName, o.name), LocalPath: o.localPath, S3UploadMode: 'EndOfJob' } })),
       KmsKeyId: ctx.kmsKeyArn,
     } : undefined,
-    StoppingCondition: { MaxRuntimeInSeconds: p.maxRuntimeSeconds ?? 24 * 3600 },
+    StoppingCondition: { MaxRuntimeInSeconds: p.maxRuntimeSeconds ?? DEFAULT_JOB_RUNTIME_SECONDS },
     Environment: nonEmpty({ ...ctx.environment, ...ownEnvironment, ...p.environment }),
     NetworkConfig: { EnableNetworkIsolation: p.networkIsolation ?? true, EnableInterContainerTrafficEncryption: true, VpcConfig: ctx.vpcConfig },
   };

@@ -1,6 +1,7 @@
 /** Training steps (CreateTrainingJob): single instance or distributed, on-demand or managed spot. */
 import { Token } from 'aws-cdk-lib';
 import { renderValue, ValidationIssue } from '../../../../lib/errors';
+import { DEFAULT_JOB_RUNTIME_SECONDS, MAX_JOB_RUNTIME_SECONDS } from '../../../../lib/spec/pipeline';
 import { Get, PipelineValue } from '../expressions';
 import { PipelineStep, StepProps, StepRenderContext } from './base';
 import { instanceTypeIssues, nonEmpty, positiveInt, volumeKmsKeyId } from './shared';
@@ -55,13 +56,11 @@ export interface TrainingJobProps {
   readonly outputUri?: PipelineValue;
 }
 
-export const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
-
 export function trainingIssues(p: TrainingJobProps): ValidationIssue[] {
   const issues = [
     ...instanceTypeIssues('instanceType', p.instanceType, 'training'),
     ...positiveInt('instanceCount', p.instanceCount, 1, 100),
-    ...positiveInt('maxRuntimeSeconds', p.maxRuntimeSeconds, 1, MAX_TRAINING_SECONDS),
+    ...positiveInt('maxRuntimeSeconds', p.maxRuntimeSeconds, 1, MAX_JOB_RUNTIME_SECONDS),
     ...positiveInt('volumeSizeGiB', p.volumeSizeGiB, 1, 16384),
   ];
   const count = p.instanceCount ?? 1;
@@ -70,10 +69,10 @@ export function trainingIssues(p: TrainingJobProps): ValidationIssue[] {
   }
   if (p.distribution?.kind === 'mpi') issues.push(...positiveInt('distribution.processesPerHost', p.distribution.processesPerHost, 1, 64));
   if (p.spot) {
-    const runtime = p.maxRuntimeSeconds ?? 24 * 3600;
+    const runtime = p.maxRuntimeSeconds ?? DEFAULT_JOB_RUNTIME_SECONDS;
     const wait = p.spot.maxWaitSeconds;
-    if (!Token.isUnresolved(wait) && !Token.isUnresolved(runtime) && (!Number.isInteger(wait) || wait < runtime || wait > MAX_TRAINING_SECONDS)) {
-      issues.push({ path: 'spot.maxWaitSeconds', message: 'must be ≥ maxRuntimeSeconds and at most 28 days', got: renderValue(wait), expected: `a whole number in [${runtime}, ${MAX_TRAINING_SECONDS}]` });
+    if (!Token.isUnresolved(wait) && !Token.isUnresolved(runtime) && (!Number.isInteger(wait) || wait < runtime || wait > MAX_JOB_RUNTIME_SECONDS)) {
+      issues.push({ path: 'spot.maxWaitSeconds', message: 'must be ≥ maxRuntimeSeconds and at most 28 days', got: renderValue(wait), expected: `a whole number in [${runtime}, ${MAX_JOB_RUNTIME_SECONDS}]` });
     }
   }
   if (p.channels.length === 0) issues.push({ path: 'channels', message: 'is empty', got: 'no channel', expected: 'at least one data channel' });
@@ -97,7 +96,7 @@ function distributionHyperparameters(d: Distribution | undefined): Record<string
 
 /** The CreateTrainingJob request of a training job (TrainingStep, or a tuning job's definition). */
 export function trainingArguments(stepName: string, p: TrainingJobProps, ctx: StepRenderContext, tuning: boolean): Record<string, unknown> {
-  const runtime = p.maxRuntimeSeconds ?? 24 * 3600;
+  const runtime = p.maxRuntimeSeconds ?? DEFAULT_JOB_RUNTIME_SECONDS;
   const hyperparameters = nonEmpty({ ...p.hyperparameters, ...distributionHyperparameters(p.distribution) });
   return {
     AlgorithmSpecification: {
