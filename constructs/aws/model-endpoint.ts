@@ -349,7 +349,8 @@ export class ModelEndpoint extends ModelEndpointBase {
   private addAutoscaling(): appscaling.ScalableTarget | undefined {
     const scaling = this.spec.scaling;
     const compute = this.spec.compute;
-    if (!scaling || !(scaling.maxInstances > scaling.minInstances)) return undefined;
+    // A deploy-time maxInstances (a token) may exceed minInstances: scale, with the value CloudFormation resolves.
+    if (!scaling || !(Token.isUnresolved(scaling.maxInstances) || scaling.maxInstances > scaling.minInstances)) return undefined;
     const target = new appscaling.ScalableTarget(this, 'ScalableTarget', {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
