@@ -35,7 +35,7 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, JOBSET_POD_NAME_MAX, longestTrainingPodName, PipelineSpec, pipelineSpecSchema, PipelineSpecInput, PRIVATE_CIDRS, ResolvedCompute } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
@@ -750,8 +750,8 @@ function specOf(props: MlPipelineProps): PipelineSpecInput {
   return Object.fromEntries(Object.entries(props).filter(([k]) => !own.has(k))) as unknown as PipelineSpecInput;
 }
 
-/** The processing default of the spec: ml.m5.xlarge. */
-const processingDefault = (): InstanceTypeInfo => lookupInstanceType('ml.m5.xlarge')!;
+/** The processing default of the spec. */
+const processingDefault = (): InstanceTypeInfo => lookupInstanceType(DEFAULT_PROCESSING_INSTANCE_TYPE)!;
 
 /**
  * The register step: logs the model directory, the evaluation report and the gate metric to an MLflow
