@@ -28,13 +28,13 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
+import { AcceleratorNodeLabel, InstanceTypeInfo, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, PipelineSpec, pipelineSpecSchema, PipelineSpecInput, ResolvedCompute } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
 import type { ModelRegistry } from './model-registry';
 import type { QuotaReservation } from './platform-namespace';
-import { apiContainerSecurityContext, apiPodSecurityContext, newServiceAccount, workloadLabels } from './private/pod';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, newServiceAccount, PodSize, podSize, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -63,6 +63,8 @@ export interface MlPipelineProps extends PipelineSpecInput {
   readonly queueName?: string;
   /** StorageClass of the per-run volume; must offer ReadWriteMany for distributed training. @default - the cluster default */
   readonly storageClassName?: string;
+  /** How GPU nodes are labelled (lib/catalog). @default 'nvidia-gfd' */
+  readonly acceleratorNodeLabel?: AcceleratorNodeLabel;
 }
 
 const COMPONENT = 'ml-pipeline';
@@ -71,28 +73,6 @@ const WORKSPACE = 'workspace';
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 /** Requests of Argo's `wait` sidecar in every step pod (LimitRange defaults), for the quota. */
 const EXECUTOR = { cpuMillis: 100, memoryMiB: 512 };
-
-interface PodSize {
-  readonly cpuMillis: number;
-  readonly memoryMiB: number;
-  readonly requests: Record<string, string | number>;
-  readonly limits: Record<string, string | number>;
-  readonly accelerator?: { readonly resourceName: string; readonly count: number; readonly nodeSelector: Record<string, string> };
-}
-
-/** A pod sized to 3/4 of an instance type (room for the kubelet and daemons on a node of that size), with its accelerators. */
-function podSize(info: InstanceTypeInfo): PodSize {
-  const cpuMillis = Math.max(250, Math.floor(info.vCpus * 750));
-  const memoryMiB = Math.floor(info.memoryGiB * 1024 * 0.75);
-  const requests: Record<string, string> = { cpu: `${cpuMillis}m`, memory: `${memoryMiB}Mi` };
-  const limits: Record<string, string> = { memory: `${memoryMiB}Mi` };
-  if (!info.accelerator) return { cpuMillis, memoryMiB, requests, limits };
-  const k = kubernetesAcceleratorFor(info.accelerator.type);
-  // Extended resources: request = limit.
-  requests[k.resourceName] = String(info.accelerator.count);
-  limits[k.resourceName] = String(info.accelerator.count);
-  return { cpuMillis, memoryMiB, requests, limits, accelerator: { resourceName: k.resourceName, count: info.accelerator.count, nodeSelector: k.nodeSelector } };
-}
 
 /** NCCL settings of GPU training: fail fast on a hung collective, log warnings, never use loopback or docker bridges. */
 export const NCCL_ENV: Record<string, string> = {
@@ -120,7 +100,7 @@ export class MlPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: MlPipelineProps) {
     super(scope, id);
-    const { namespace, name, partOf, registry, mlflowImage, crdScope, queueName, storageClassName, ...specInput } = props;
+    const { namespace, name, partOf, registry, mlflowImage, crdScope, queueName, storageClassName, acceleratorNodeLabel, ...specInput } = props;
     const spec = parseProps('MlPipeline', scope, id, pipelineSpecSchema, specInput);
     this.spec = spec;
     const subject = subjectOf('MlPipeline', scope, id);
@@ -132,9 +112,9 @@ export class MlPipeline extends Construct {
     if (!LABEL_VALUE.test(partOf)) {
       issues.push({ path: 'partOf', message: 'is not a Kubernetes label value', got: renderValue(partOf), expected: 'at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit' });
     }
-    const known = (path: string, c: ResolvedCompute | undefined): InstanceTypeInfo | undefined => {
+    const known = (path: string, c: ResolvedCompute | undefined): InstanceCompute | undefined => {
       if (c === undefined) return undefined;
-      if (c.kind === 'instance' && c.info !== undefined) return c.info;
+      if (c.kind === 'instance' && c.info !== undefined) return c;
       issues.push({ path, message: 'must be known at synth time on Kubernetes (it sizes the pods)', got: 'an unresolved instance type', expected: 'a literal instance type or an accelerator intent' });
       return undefined;
     };
@@ -209,17 +189,17 @@ export class MlPipeline extends Construct {
     const mount = (subPath: string, mountPath: string, readOnly = false) => ({ name: WORKSPACE, subPath, mountPath, ...(readOnly ? { readOnly } : {}) });
     const tmp = { name: 'tmp', mountPath: '/tmp' };
     /** A container template for one step pod, GPU scheduling and shared memory included. */
-    const step = (tname: string, info: InstanceTypeInfo, c: Json, extra: Json = {}): Json => {
-      const size = podSize(info);
+    const step = (tname: string, compute: InstanceTypeInfo | InstanceCompute, c: Json, extra: Json = {}): Json => {
+      const size = podSize(compute, acceleratorNodeLabel);
       const volumes: Json[] = [{ name: 'tmp', emptyDir: { sizeLimit: '10Gi' } }];
       const mounts: Json[] = [tmp, ...((c.volumeMounts as Json[] | undefined) ?? [])];
       const gpu: Json = {};
       if (size.accelerator) {
-        // NCCL and PyTorch data loaders need far more than the container runtime's 64 MiB of /dev/shm.
-        volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(65536, Math.floor(size.memoryMiB / 4))}Mi` } });
-        mounts.push({ name: 'dshm', mountPath: '/dev/shm' });
-        gpu.nodeSelector = size.accelerator.nodeSelector;
-        gpu.tolerations = [{ key: size.accelerator.resourceName, operator: 'Exists', effect: 'NoSchedule' }];
+        const shm = apiScratchVolumes([size.accelerator.sharedMemory]);
+        volumes.push(...shm.volumes);
+        mounts.push(...shm.volumeMounts);
+        if (size.accelerator.nodeSelector) gpu.nodeSelector = size.accelerator.nodeSelector;
+        gpu.tolerations = size.accelerator.tolerations;
       }
       return {
         name: tname,
@@ -253,7 +233,7 @@ export class MlPipeline extends Construct {
     });
 
     const t = spec.train;
-    const trainSize = podSize(trainInfo!);
+    const trainSize = podSize(trainInfo!, acceleratorNodeLabel);
     const trainEnv: Record<string, string> = {
       ...(trainSize.accelerator?.resourceName === 'nvidia.com/gpu' ? NCCL_ENV : {}),
       SM_MODEL_DIR: '/opt/ml/model',
@@ -425,9 +405,9 @@ export class MlPipeline extends Construct {
 
     // Steps run one at a time: the largest step bounds what a run uses (plus the executor sidecars).
     const sizes = [
-      { pods: 1, size: podSize(preprocessInfo ?? processingDefault()) },
+      { pods: 1, size: podSize(preprocessInfo ?? processingDefault(), acceleratorNodeLabel) },
       { pods: t.instanceCount, size: trainSize },
-      { pods: 1, size: podSize(evaluateInfo ?? processingDefault()) },
+      { pods: 1, size: podSize(evaluateInfo ?? processingDefault(), acceleratorNodeLabel) },
     ];
     const gpuOf = (s: PodSize, r: string) => (s.accelerator?.resourceName === r ? s.accelerator.count : 0);
     const max = (f: (x: { pods: number; size: PodSize }) => number) => Math.max(...sizes.map(f));
@@ -452,8 +432,9 @@ export class MlPipeline extends Construct {
     ];
     const nodeMounts: Json[] = [{ name: 'tmp', mountPath: '/tmp' }, ...mounts];
     if (size.accelerator) {
-      volumes.push({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(65536, Math.floor(size.memoryMiB / 4))}Mi` } });
-      nodeMounts.push({ name: 'dshm', mountPath: '/dev/shm' });
+      const shm = apiScratchVolumes([size.accelerator.sharedMemory]);
+      volumes.push(...shm.volumes);
+      nodeMounts.push(...shm.volumeMounts);
     }
     return {
       apiVersion: 'trainer.kubeflow.org/v1alpha1',
@@ -488,7 +469,7 @@ export class MlPipeline extends Construct {
                         spec: {
                           serviceAccountName: pipelineName,
                           securityContext: apiPodSecurityContext(UID),
-                          ...(size.accelerator ? { nodeSelector: size.accelerator.nodeSelector, tolerations: [{ key: size.accelerator.resourceName, operator: 'Exists', effect: 'NoSchedule' }] } : {}),
+                          ...(size.accelerator ? { nodeSelector: size.accelerator.nodeSelector, tolerations: size.accelerator.tolerations } : {}),
                           volumes,
                           containers: [{ name: 'node', securityContext: apiContainerSecurityContext(), volumeMounts: nodeMounts }],
                         },

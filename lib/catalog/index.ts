@@ -10,6 +10,7 @@ export type {
   InstanceUse,
 } from './instance-types';
 export {
+  ACCELERATOR_NODE_LABEL_PRESETS,
   CatalogError,
   getInstanceType,
   kubernetesAcceleratorFor,
@@ -17,4 +18,4 @@ export {
   resolveInstanceType,
   suggestInstanceTypes,
 } from './catalog';
-export type { AcceleratorIntent } from './catalog';
+export type { AcceleratorIntent, AcceleratorNodeLabel, AcceleratorNodeLabelPreset } from './catalog';

@@ -145,6 +145,8 @@ export class KubernetesPlatformStack extends TerraformStack {
         partOf,
         source: sourceOf(model, registries),
         crdScope,
+        acceleratorNodeLabel: k8s.acceleratorNodeLabel,
+        prometheus: k8s.prometheus,
       });
       const f = endpoint.footprint;
       this.namespace.reserve({ pods: f.maxPods, cpuMillis: f.maxPods * f.cpuMillis, memoryMiB: f.maxPods * f.memoryMiB, gpus: f.maxPods * f.gpus, neuronDevices: f.maxPods * f.neuronDevices });
@@ -183,6 +185,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         crdScope: crdScopeOf(model.name),
         queueName: cluster?.queueName,
         storageClassName: k8s.storageClassName,
+        acceleratorNodeLabel: k8s.acceleratorNodeLabel,
       });
       this.namespace.reserve(pipeline.reservation);
       pipelines.set(model.name, pipeline);
