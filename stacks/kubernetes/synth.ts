@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import { App } from 'cdktf';
+import { isNotRenderedWarning } from '../../constructs/kubernetes';
 import { readTerraformOutput, terraformResourcesByType } from '../../lib/governance/terraform';
 import { PlatformSpecInput } from '../../lib/spec';
 import { KubernetesPlatformStack } from './platform';
@@ -23,6 +24,8 @@ export interface KubernetesSynthResult {
   readonly stacks: readonly WrittenTerraformStack[];
   /** Synth warnings (e.g. AWS-only fields not rendered on Kubernetes), one line each. */
   readonly warnings: readonly string[];
+  /** The warnings that say a spec field is not rendered on Kubernetes (a subset of `warnings`). */
+  readonly notRendered: readonly string[];
 }
 
 /** Throws MlopsValidationError for a bad spec; a failed synth leaves the previous output as it was. */
@@ -41,7 +44,7 @@ export function synthKubernetesPlatform(spec: PlatformSpecInput, outdir: string)
     const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
     const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
       .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
-    return { outdir, stack, stacks, warnings };
+    return { outdir, stack, stacks, warnings, notRendered: warnings.filter(isNotRenderedWarning) };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
