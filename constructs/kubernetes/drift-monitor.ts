@@ -20,10 +20,12 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DEFAULT_IMAGES, DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorSpecInput, MODEL_QUALITY_METRICS } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
-import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, terraformLiteral, TMP, workloadLabels } from './private/pod';
+import { warnNotRendered } from './not-rendered';
+import { newServiceAccount, PodSize, podSize, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, terraformLiteral, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The environment the analysis container is given, and what it must do. */
@@ -92,6 +94,8 @@ export class DriftMonitor extends Construct {
   public readonly retrainRole?: RoleV1;
   /** The CronJob's schedule (cron syntax, the controller's time zone: UTC on managed clusters). */
   public readonly schedule: string;
+  /** The analysis container's size: the spec's compute.instanceType. */
+  public readonly size: PodSize;
 
   constructor(scope: Construct, id: string, props: DriftMonitorProps) {
     super(scope, id);
@@ -102,6 +106,11 @@ export class DriftMonitor extends Construct {
     if (spec.compute.instanceCount > 1) {
       Annotations.of(this).addWarning('[cdk-mlops:k8s-drift-instance-count] compute.instanceCount > 1 distributes a SageMaker processing job; the Kubernetes job runs in one pod.');
     }
+
+    // The analysis pod is sized as the processing instance the spec names (3/4 of it, private/pod).
+    const info = lookupInstanceType(spec.compute.instanceType);
+    if (!info) warnNotRendered(this, 'compute.instanceType', `'${spec.compute.instanceType}' is not a literal type the catalog knows; the analysis pod is sized as ml.m5.xlarge.`);
+    this.size = podSize(info ?? lookupInstanceType('ml.m5.xlarge')!);
 
     const objectName = `${name}-drift`;
     const labels = { ...workloadLabels(objectName, 'drift-monitor', partOf), 'mlops.cdk.io/model': model };
@@ -117,7 +126,7 @@ export class DriftMonitor extends Construct {
       image,
       env: this.analysisEnvironment(props, period),
       volumeMount: scratch.volumeMount,
-      resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } },
+      resources: { requests: this.size.requests, limits: this.size.limits },
       securityContext: restrictedContainerSecurityContext(),
     };
     const pod: JobPod = { initContainers: [], containers: [analysis], volumes: [...scratch.volume] };
@@ -310,7 +319,7 @@ export class DriftMonitor extends Construct {
 
   /** What the monitor's Job may use at most (one pod: Forbid never runs two). */
   public get reservation(): QuotaReservation {
-    return { pods: 1, cpuMillis: 1000 + (this.retrainRole ? 50 : 0), memoryMiB: 4096 };
+    return { pods: 1, cpuMillis: this.size.cpuMillis + (this.retrainRole ? 50 : 0), memoryMiB: this.size.memoryMiB };
   }
 }
 

@@ -18,6 +18,7 @@ import YAML from 'yaml';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DEFAULT_IMAGES, DEFAULT_PROMETHEUS, FeatureGroupSpec, FeatureStoreSpec, featureStoreSpecSchema, FeatureStoreSpecInput, FeatureType, PrometheusAccess } from '../../lib/spec';
 import type { FeatureStoreAccess } from './model-endpoint';
+import { warnNotRendered } from './not-rendered';
 import type { QuotaReservation } from './platform-namespace';
 import { newServiceAccount, prometheusPeer, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, terraformLiteral, TMP, workloadLabels } from './private/pod';
 import { renderStatefulStore } from './private/stateful-store';
@@ -181,6 +182,10 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
     const { namespace, name, partOf, feastImage, redisPasswordSecretName, redisImage, prometheus, redisVolumeGiB, storageClassName, offlineStoreUri, offlineStoreEndpointUrl, offlineStoreCredentialsSecretName, ...specInput } = props;
     const spec = parseProps('FeatureStore', scope, id, featureStoreSpecSchema, specInput);
     this.spec = spec;
+    specInput.featureGroups.forEach((g, i) => {
+      if (g.throughput !== undefined) warnNotRendered(this, `featureGroups[${i}].throughput`, 'SageMaker online-store capacity; Redis serves what its pod can, sized by the platform.');
+      if (g.offlineStore?.tableFormat !== undefined) warnNotRendered(this, `featureGroups[${i}].offlineStore.tableFormat`, 'a Glue or Iceberg table on AWS; Feast writes Parquet files under the offline store URI.');
+    });
     const issues: ValidationIssue[] = [];
     const withHistory = spec.featureGroups.findIndex((g) => g.offlineStore.enabled);
     if (withHistory >= 0 && offlineStoreUri === undefined) {

@@ -9,6 +9,7 @@ import { MlopsValidationError } from '../../lib/errors';
 import { PrometheusAccess, RegistrySpec, registrySpecSchema, RegistrySpecInput } from '../../lib/spec';
 import { MlflowArtifactStore, MlflowServer } from './mlflow-server';
 import { PostgresDatabase } from './postgres-database';
+import { warnNotRendered } from './not-rendered';
 import type { QuotaReservation } from './platform-namespace';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -55,6 +56,9 @@ export class ModelRegistry extends Construct {
     }
     if (specInput.notifyOn !== undefined) {
       Annotations.of(this).addWarning('[cdk-mlops:k8s-aws-only-notify-on] notifyOn raises EventBridge events on AWS; MLflow has no approval events, so it is not rendered on Kubernetes.');
+    }
+    if (specInput.description !== undefined) {
+      warnNotRendered(this, 'description', 'MLflow creates the registered model at its first registration (the pipeline\'s register step), not Terraform; set it there.');
     }
     // As on AWS, a registry without a name is named after its construct path.
     this.registeredModelName = spec.name ?? this.node.path.replace(/\//g, '-');

@@ -11,7 +11,7 @@ const NOT_RENDERED = /^\[cdk-mlops:k8s-(not-rendered|aws-only|ignored)-[\w.-]+\]
 
 /** Warns that `field` (its spec path) is not rendered on Kubernetes, and why. */
 export function warnNotRendered(scope: IConstruct, field: string, why: string): void {
-  Annotations.of(scope).addWarning(`[cdk-mlops:k8s-not-rendered-${field.replace(/[^\w.-]/g, '-')}] ${field} is not rendered on Kubernetes: ${why}`);
+  Annotations.of(scope).addWarning(`[cdk-mlops:k8s-not-rendered-${field.replace(/\[(\d+)\]/g, '.$1').replace(/[^\w.-]/g, '-')}] ${field} is not rendered on Kubernetes: ${why}`);
 }
 
 /** Whether a warning's text says a spec field is not rendered (the synth summary's list). */

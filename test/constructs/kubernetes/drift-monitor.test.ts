@@ -256,6 +256,14 @@ describe('the retraining gate script', () => {
       expect(pod.initContainers!.find((c) => c.name === 'shell')!.image).toBe('ghcr.io/acme/busybox:1.37.0');
     });
 
+    it('sizes the analysis pod as the processing instance the spec names (3/4 of it), and reserves that', () => {
+      const { typed, monitor: m } = monitor({ compute: { instanceType: 'ml.m5.2xlarge' } });
+      const analyse = podOf(typed).initContainers!.find((c) => c.name === 'analyse')! as unknown as { resources: Json };
+      // ml.m5.2xlarge: 8 vCPUs, 32 GiB.
+      expect(analyse.resources).toEqual({ requests: { cpu: '6000m', memory: '24576Mi' }, limits: { memory: '24576Mi' } });
+      expect(m.reservation).toMatchObject({ cpuMillis: 6050, memoryMiB: 24576 });
+    });
+
     it('holds every alert with a `for`, so one bad scrape never pages', () => {
       const rules = rulesOf(monitor().crds);
       expect(rules.length).toBeGreaterThanOrEqual(4);

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Construct } from 'constructs';
 import YAML from 'yaml';
@@ -225,6 +226,18 @@ describe('FeatureStore (Kubernetes)', () => {
 
     it('a Redis volume that is not a whole number of GiB', () => {
       expectValidationError(() => store({ redisVolumeGiB: 0.5 }), 'FeatureStore', { path: 'redisVolumeGiB' });
+    });
+  });
+
+  describe('not rendered', () => {
+    it("warns, per group, for SageMaker's throughput and offline table format, and for nothing else", () => {
+      const fs = build(new TerraformStack(Testing.app(), 'S'), { featureGroups: [{ ...CUSTOMERS, throughput: { mode: 'Provisioned', readCapacityUnits: 10, writeCapacityUnits: 10 }, offlineStore: { tableFormat: 'Iceberg' } }, SESSIONS] });
+      const warn: string = AnnotationMetadataEntryType.WARN;
+      expect(fs.node.metadata.filter((m) => m.type === warn).map((m) => /^\[([^\]]+)\]/.exec(String(m.data))?.[1])).toEqual([
+        'cdk-mlops:k8s-not-rendered-featureGroups.0.throughput',
+        'cdk-mlops:k8s-not-rendered-featureGroups.0.offlineStore.tableFormat',
+      ]);
+      expect(build(new TerraformStack(Testing.app(), 'T')).node.metadata.filter((m) => m.type === warn)).toEqual([]);
     });
   });
 });

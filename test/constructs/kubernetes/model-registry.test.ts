@@ -148,6 +148,11 @@ describe('ModelRegistry (Kubernetes)', () => {
       expect(r.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data))).toEqual([expect.stringContaining('k8s-aws-only-notify-on')]);
     });
 
+    it('warns that a description is not rendered (MLflow creates the registered model at its first registration)', () => {
+      const r = build(new TerraformStack(Testing.app(), 'S'), { description: 'Churn classifier' });
+      expect(r.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data))).toEqual([expect.stringMatching(/^\[cdk-mlops:k8s-not-rendered-description\]/)]);
+    });
+
     it('rejects cross-account read access, which has no meaning for MLflow', () => {
       expectValidationError(() => registry({ crossAccountReadAccountIds: ['123456789012'] }), 'ModelRegistry', { path: 'crossAccountReadAccountIds', message: /AWS-only/ });
     });
