@@ -131,3 +131,27 @@ describe('what is not rendered', () => {
     }
   });
 });
+
+describe('README: what the cluster needs', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### What the cluster needs'), readme.indexOf('## The `mlops` command'));
+  /** The Secrets table: each row's name (a pattern: <model> and <serverName> stand for names) and keys. */
+  const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\| ([^|]+)\|/gm)]
+    .map((m) => ({ pattern: new RegExp(`^${m[1].replace(/<[a-zA-Z]+>/g, '[a-z0-9-]+')}$`), keys: [...m[2].matchAll(/`([\w-]+)`/g)].map((k) => k[1]) }))
+    .filter((r) => r.keys.length > 0);
+
+  it('names, with their keys, every Secret the reference platform reads', () => {
+    const refs = containers().flatMap((c) => (c.env ?? []).map((e) => e.valueFrom?.secretKeyRef as { name: string; key: string } | undefined)).filter((r): r is { name: string; key: string } => r !== undefined);
+    expect(new Set(refs.map((r) => r.name))).toEqual(new Set(['mlflow-db', 'churn-features-redis']));
+    for (const ref of refs) {
+      const row = rows.find((r) => r.pattern.test(ref.name) && r.keys.includes(ref.key));
+      expect(row ? `${ref.name}/${ref.key}` : `${ref.name}/${ref.key} missing from the README`).toBe(`${ref.name}/${ref.key}`);
+    }
+  });
+
+  it('lists the minimum versions and the default images the code uses', () => {
+    for (const v of ['Argo Workflows', '≥ 3.6', 'Kubeflow Trainer', '≥ 2.2', 'Kueue', '≥ 0.15', 'KServe', 'kube-prometheus-stack', 'ReadWriteMany']) expect(section).toContain(v);
+    for (const image of Object.values(DEFAULT_IMAGES)) expect(section).toContain(image);
+  });
+});
+
