@@ -245,6 +245,9 @@ export class ModelEndpoint extends Construct {
     if (k8s.requestsPerSecondMetric !== undefined) {
       warnNotRendered(this, 'kubernetes.requestsPerSecondMetric', "KServe's HPA autoscaler class scales on cpu or memory only (custom metrics need its KEDA class); the InferenceService scales on CPU.");
     }
+    for (const field of ['scaleInCooldownSeconds', 'scaleOutCooldownSeconds'] as const) {
+      if (input.scaling?.[field] !== undefined) warnNotRendered(this, `scaling.${field}`, "KServe's HPA reconciler gives the HPA it creates an empty behavior: the Kubernetes defaults apply (scale-in after 300 s).");
+    }
     // The spec's default bake (300 s) is not a request: warn only when the spec sets one.
     if ((input.deployment?.waitIntervalSeconds ?? 0) > 0) {
       warnNotRendered(this, 'deployment.waitIntervalSeconds', 'a KServe predictor has no minReadySeconds: new pods serve as soon as they are ready.');
@@ -417,7 +420,6 @@ export class ModelEndpoint extends Construct {
     const k8s = this.kubernetes;
     const scratch = apiScratchVolumes(o.size.scratch);
     const probe = (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: k8s.port }, periodSeconds, timeoutSeconds: 5, failureThreshold });
-    const behavior = scalingBehavior(this.spec);
     const manifest = {
       apiVersion: 'serving.kserve.io/v1beta1',
       kind: 'InferenceService',
@@ -437,8 +439,8 @@ export class ModelEndpoint extends Construct {
           maxReplicas: o.size.maxReplicas,
           scaleMetric: 'cpu',
           scaleTarget: k8s.targetCpuUtilizationPercent,
-          // KServe copies the behavior into the HPA it creates: the cooldowns as stabilization windows.
-          autoScaling: { behavior: { scaleUp: behavior.scaleUp, scaleDown: behavior.scaleDown } },
+          // No autoScaling: KServe's HPA reconciler then takes scaleMetric/scaleTarget; with autoScaling it
+          // reads only autoScaling.metrics, and it never copies a behavior (the HPA gets an empty one).
           deploymentStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: `${o.rollout.surgePercent}%` } },
           securityContext: apiPodSecurityContext(1000),
           terminationGracePeriodSeconds: 60,

@@ -82,14 +82,13 @@ describe('ModelEndpoint served by KServe', () => {
     expect(r.wait).toEqual({ condition: [{ type: 'Ready', status: 'True' }] });
   });
 
-  it('renders the cooldowns as the HPA behaviour KServe copies into the HPA it creates', () => {
-    const { crds } = kserve({ ...KSERVE, scaling: { minInstances: 2, maxInstances: 6, scaleInCooldownSeconds: 600, scaleOutCooldownSeconds: 30 } });
-    expect(predictorOf(crds).autoScaling).toEqual({
-      behavior: {
-        scaleUp: { stabilizationWindowSeconds: 30, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 100, periodSeconds: 60 }] },
-        scaleDown: { stabilizationWindowSeconds: 600, selectPolicy: 'Min', policy: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
-      },
-    });
+  it('leaves autoScaling unset, so KServe scales on scaleMetric/scaleTarget, and warns that it drops the cooldowns', () => {
+    // KServe's HPA reconciler reads only autoScaling.metrics when autoScaling is set, and always gives
+    // the HPA an empty behavior (pkg/controller/v1beta1/inferenceservice/reconcilers/hpa).
+    const { crds, endpoint } = kserve({ ...KSERVE, scaling: { minInstances: 2, maxInstances: 6, scaleInCooldownSeconds: 600, scaleOutCooldownSeconds: 30 } });
+    expect(predictorOf(crds).autoScaling).toBeUndefined();
+    const ids = endpoint.node.metadata.filter((m) => m.type === WARN).map((m) => /^\[([^\]]+)\]/.exec(String(m.data))?.[1]);
+    expect(ids).toEqual(['cdk-mlops:k8s-not-rendered-scaling.scaleInCooldownSeconds', 'cdk-mlops:k8s-not-rendered-scaling.scaleOutCooldownSeconds']);
   });
 
   it('warns, with a stable id each, for the GPU and requests-per-second metrics and the bake time KServe cannot render', () => {
