@@ -20,7 +20,7 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { lookupInstanceType } from '../../lib/catalog';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DEFAULT_IMAGES, DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorSpecInput, MODEL_QUALITY_METRICS } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
@@ -109,8 +109,8 @@ export class DriftMonitor extends Construct {
 
     // The analysis pod is sized as the processing instance the spec names (3/4 of it, private/pod).
     const info = lookupInstanceType(spec.compute.instanceType);
-    if (!info) warnNotRendered(this, 'compute.instanceType', `'${spec.compute.instanceType}' is not a literal type the catalog knows; the analysis pod is sized as ml.m5.xlarge.`);
-    this.size = podSize(info ?? lookupInstanceType('ml.m5.xlarge')!);
+    if (!info) warnNotRendered(this, 'compute.instanceType', `'${spec.compute.instanceType}' is not a literal type the catalog knows; the analysis pod is sized as ${DEFAULT_PROCESSING_INSTANCE_TYPE}.`);
+    this.size = podSize(info ?? lookupInstanceType(DEFAULT_PROCESSING_INSTANCE_TYPE)!);
 
     const objectName = `${name}-drift`;
     const labels = { ...workloadLabels(objectName, 'drift-monitor', partOf), 'mlops.cdk.io/model': model };

@@ -12,6 +12,7 @@ export type {
 export {
   ACCELERATOR_NODE_LABEL_PRESETS,
   CatalogError,
+  DEFAULT_PROCESSING_INSTANCE_TYPE,
   getInstanceType,
   kubernetesAcceleratorFor,
   lookupInstanceType,
