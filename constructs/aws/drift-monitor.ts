@@ -19,7 +19,7 @@ import { canonical } from './private/feature-group-lock';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { Retraining } from './private/retraining';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces Model Monitor publishes in (dimensions Endpoint and MonitoringSchedule). */
@@ -313,10 +313,7 @@ export class DriftMonitor extends Construct {
 
     // --- Alarms -------------------------------------------------------------------------------
     this.alarmTopic = alarmTopic ?? endpoint.alarmTopic;
-    if (!alarmTopic && endpoint.alarmTopic.node.scope === endpoint) {
-      // The endpoint's own topic is encrypted with the endpoint's key: let EventBridge publish too.
-      allowServiceToUseKey(endpoint.encryptionKey, 'events.amazonaws.com');
-    }
+    allowAlarmPublishing(this, this.alarmTopic);
     const action = new cwActions.SnsAction(this.alarmTopic);
     const period = Duration.hours(spec.schedule === 'hourly' ? 1 : 24);
     const driftAlarms: Record<string, cloudwatch.Alarm> = {};

@@ -23,8 +23,17 @@ import {
 } from './pipeline/steps';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole } from './private/execution-role';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';
+
+/**
+ * Where a pipeline writes in its artifacts bucket: job outputs (model.tar.gz among them), checkpoints
+ * and baselines, under `pipelines/<pipelineName>` (no trailing slash). A registry the pipeline
+ * registers into reads its models from here.
+ */
+export function pipelineOutputKeyPrefix(pipelineName: string): string {
+  return `pipelines/${pipelineName}`;
+}
 
 /** The default template's QualityCheck step (`dataQualityBaseline: true`): its baseline is what a DriftMonitor compares with. */
 export const DATA_QUALITY_BASELINE_STEP = 'DataQualityBaseline';
@@ -111,7 +120,10 @@ export interface MlPipelineProps {
   /**
    * Key for job volumes (where SageMaker allows one: not on instances with local NVMe storage,
    * which is hardware-encrypted), job outputs, the buckets this pipeline creates and its topic.
-   * @default - a new customer-managed key with rotation
+   * Job outputs include the model artifacts the registry's endpoints load: whoever may decrypt the
+   * artifacts bucket must be able to decrypt them.
+   * @default - the artifacts bucket's key, when `artifactsBucket` has one; otherwise a new
+   * customer-managed key with rotation
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -207,7 +219,7 @@ export class MlPipeline extends MlPipelineBase {
     this.spec = spec;
     const stack = Stack.of(this);
     this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
-    this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
+    this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey ?? props.artifactsBucket?.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
 
     // --- Buckets ------------------------------------------------------------------------------
     // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
@@ -293,6 +305,7 @@ export class MlPipeline extends MlPipelineBase {
 
     // --- Observability ------------------------------------------------------------------------
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
+    allowAlarmPublishing(this, this.notificationTopic);
     if (spec?.failureNotifications ?? true) {
       this.failureRule = new events.Rule(this, 'FailedExecutionRule', {
         description: `Failed or stopped executions of ${this.node.path}`,
@@ -413,7 +426,7 @@ export class MlPipeline extends MlPipelineBase {
 
   /** Where the pipeline's outputs go in its artifacts bucket. */
   private get outputKeyPrefix(): string {
-    return `pipelines/${this.pipelineName}`;
+    return pipelineOutputKeyPrefix(this.pipelineName);
   }
 
   private renderContext(): StepRenderContext {
@@ -499,7 +512,7 @@ export class MlPipeline extends MlPipelineBase {
         resources: [this.encryptionKey.keyArn],
       }),
     );
-    this.artifactsBucket.grantReadWrite(e.grantee, `pipelines/${this.pipelineName}/*`);
+    this.artifactsBucket.grantReadWrite(e.grantee, `${pipelineOutputKeyPrefix(this.pipelineName)}/*`);
   }
 
   private newJobSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
@@ -517,8 +530,6 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newTopic(): sns.Topic {
-    allowServiceToUseKey(this.encryptionKey, 'events.amazonaws.com');
-    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
     return new sns.Topic(this, 'NotificationTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
   }
 

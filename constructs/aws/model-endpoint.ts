@@ -14,7 +14,7 @@ import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../.
 import { ModelSource } from './model-source';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -324,6 +324,7 @@ export class ModelEndpoint extends ModelEndpointBase {
 
     // --- Alarms -------------------------------------------------------------------------------
     this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
+    allowAlarmPublishing(this, this.alarmTopic);
     const { alarms, rollback } = this.createAlarms(spec);
     this.alarms = alarms;
     this.rollbackAlarms = rollback;
@@ -371,9 +372,7 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   private newAlarmTopic(): sns.Topic {
-    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
-    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
-    return topic;
+    return new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
   }
 
   private createAlarms(spec: EndpointSpec): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
