@@ -72,10 +72,20 @@ describe('data paths of a model serving the version its own pipeline trained, re
     const spec: PlatformSpecInput = {
       ...referencePlatform,
       models: referencePlatform.models.map((m) => m.name === 'churn'
-        ? { ...m, source: { registryVersion: 3 }, registry: { ...m.registry, crossAccountReadAccountIds: [CONSUMER_ACCOUNT] } }
+        // The drift monitor compares with the baseline the pipeline computes (no S3 URIs of its own).
+        ? { ...m, source: { registryVersion: 3 }, registry: { ...m.registry, crossAccountReadAccountIds: [CONSUMER_ACCOUNT] }, drift: { ...m.drift!, dataQuality: { ...m.drift!.dataQuality!, baseline: undefined } } }
         : m.name === 'support-assistant' ? { ...m, source: { registryVersion: 1 } } : m),
     };
     ({ world } = platformWorld(spec));
+  });
+
+  it('allows every runtime flow, the monitor reading the baseline the pipeline wrote among them', async () => {
+    const reader = new FlowReader(world);
+    const { counts, denied } = await evaluateFlows(world, reader.all());
+    expect(denied).toEqual({});
+    expect(counts).toMatchObject({ endpoint: 3, dataCapture: 3, monitor: 2 });
+    const dataQuality = reader.monitors().find((f) => f.name.startsWith('mlops-reference-churn/DriftMonitorDataQualityJob'));
+    expect(dataQuality?.requests.map((r) => r.resource)).toContainEqual(expect.stringMatching(/^arn:aws:s3:::mlops-reference-shared-modelartifacts[0-9a-f]+\/pipelines\/mlops-reference-churn\/baselines\/DataQualityBaseline\/constraints\.json$/));
   });
 
   it('lets the endpoint read the model.tar.gz its pipeline wrote, with the key the pipeline wrote it with, and pull the registered image', async () => {
