@@ -64,21 +64,20 @@ export class FlowReader {
 
   /** S3 GetObject, and Decrypt with the key the object was written with (through S3, with the bucket key's context). */
   public read(principal: string, objectArn: string, key?: string): Request[] {
-    const bucketArn = objectArn.replace(/^(arn:aws:s3:::[^/]+).*$/, '$1');
-    const kmsKey = key ?? this.bucketKey(bucketArn);
-    return [
-      { principal, action: 's3:GetObject', resource: objectArn },
-      ...(kmsKey === 'SSE-S3' ? [] : [{ principal, action: 'kms:Decrypt', resource: kmsKey, context: this.viaS3(bucketArn) }]),
-    ];
+    return this.objectAccess(principal, ['s3:GetObject', 'kms:Decrypt'], objectArn, key);
   }
 
   /** S3 PutObject, and GenerateDataKey with the key the writer names (through S3). */
   public write(principal: string, objectArn: string, key?: string): Request[] {
+    return this.objectAccess(principal, ['s3:PutObject', 'kms:GenerateDataKey'], objectArn, key);
+  }
+
+  private objectAccess(principal: string, [s3Action, kmsAction]: [string, string], objectArn: string, key?: string): Request[] {
     const bucketArn = objectArn.replace(/^(arn:aws:s3:::[^/]+).*$/, '$1');
     const kmsKey = key ?? this.bucketKey(bucketArn);
     return [
-      { principal, action: 's3:PutObject', resource: objectArn },
-      ...(kmsKey === 'SSE-S3' ? [] : [{ principal, action: 'kms:GenerateDataKey', resource: kmsKey, context: this.viaS3(bucketArn) }]),
+      { principal, action: s3Action, resource: objectArn },
+      ...(kmsKey === 'SSE-S3' ? [] : [{ principal, action: kmsAction, resource: kmsKey, context: this.viaS3(bucketArn) }]),
     ];
   }
 
