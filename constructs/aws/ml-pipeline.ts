@@ -122,8 +122,8 @@ export interface MlPipelineProps {
    * which is hardware-encrypted), job outputs, the buckets this pipeline creates and its topic.
    * Job outputs include the model artifacts the registry's endpoints load: whoever may decrypt the
    * artifacts bucket must be able to decrypt them.
-   * @default - the artifacts bucket's key, when `artifactsBucket` has one; otherwise a new
-   * customer-managed key with rotation
+   * @default - jobs use the artifacts bucket's key, when `artifactsBucket` has one; the input bucket
+   * and topic the pipeline creates (and jobs, otherwise) a new customer-managed key with rotation
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -187,6 +187,7 @@ export class MlPipeline extends MlPipelineBase {
   /** The resolved template spec, when built from one. */
   public readonly spec?: PipelineSpec;
   public readonly role: iam.IRole;
+  /** The key jobs encrypt their volumes and outputs (model artifacts, baselines) with. */
   public readonly encryptionKey: kms.IKey;
   /** Where training data lands (versioned: an execution records the object version it trained on); none when the spec's inputDataUri points elsewhere. */
   public readonly inputBucket?: s3.IBucket;
@@ -206,6 +207,8 @@ export class MlPipeline extends MlPipelineBase {
   public readonly inputDataObjectKey: PipelineParameter;
   public readonly cfnPipeline: sagemaker.CfnPipeline;
 
+  /** The key of what the pipeline creates (input bucket, topic), when it needs one. */
+  private readonly ownKey?: kms.IKey;
   private readonly stepList: PipelineStep[] = [];
   private readonly parameters: PipelineParameter[];
   private readonly execution: ExecutionRole;
@@ -219,16 +222,21 @@ export class MlPipeline extends MlPipelineBase {
     this.spec = spec;
     const stack = Stack.of(this);
     this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
-    this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey ?? props.artifactsBucket?.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
-
-    // --- Buckets ------------------------------------------------------------------------------
     // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
     const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
+    // Jobs write with the artifacts bucket's key: whoever may read the bucket's models can decrypt
+    // them. What the pipeline creates (input bucket, topic) keeps a key of its own.
+    const artifactsKey = props.artifactsBucket?.encryptionKey;
+    const needOwnKey = !props.encryptionKey && (ownInput || !artifactsKey || !props.notificationTopic);
+    this.ownKey = needOwnKey ? keyOrNew(this, 'Key', undefined, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`) : props.encryptionKey;
+    this.encryptionKey = props.encryptionKey ?? artifactsKey ?? this.ownKey!;
+
+    // --- Buckets ------------------------------------------------------------------------------
     const needLogs = ownInput || !props.artifactsBucket;
     const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
     const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
     this.inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
-      encryptionKey: this.encryptionKey,
+      encryptionKey: this.ownKey!,
       accessLogs: logs!,
       accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
       replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
@@ -530,7 +538,7 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newTopic(): sns.Topic {
-    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
+    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.ownKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
   }
 
   /** An EventBridge Scheduler schedule starting the pipeline, with its own role. */

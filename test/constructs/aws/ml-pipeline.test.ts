@@ -599,11 +599,12 @@ describe('MlPipeline artifacts key', () => {
     const registry = new ModelRegistry(stack, 'Registry', { name: 'churn' });
     new MlPipeline(stack, 'Pipeline', { spec: spec() as MlPipelineProps['spec'], registry, pipelineName: 'churn-build', artifactsBucket: artifacts });
     const template = Template.fromStack(stack);
-    // The pipeline makes no key of its own: the only key is the bucket's, and the definition names it.
-    expect(Object.keys(template.findResources('AWS::KMS::Key'))).toEqual([stack.getLogicalId(key.node.defaultChild as kms.CfnKey)]);
+    // Training writes model.tar.gz with the bucket's key ...
     expect(stepOf(definitionOf(template), 'Train').Arguments.OutputDataConfig.KmsKeyId).toBe('DEPLOYTIME');
     const body = JSON.stringify(only(template, 'AWS::SageMaker::Pipeline').resource.Properties?.PipelineDefinition);
-    expect(body).toContain(`"OutputDataConfig\\":{\\"S3OutputPath\\":`);
     expect(body).toMatch(/OutputDataConfig.*?KmsKeyId\\":\\"",\{"Fn::GetAtt":\["PlatformKey[0-9A-F]+","Arn"\]\}/);
+    expect(body).not.toMatch(/"Fn::GetAtt":\["PipelineKey[0-9A-F]+","Arn"\]/);
+    // ... while the input bucket the pipeline creates keeps the pipeline's own key (its data stays readable across upgrades).
+    template.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineKey'), 'Arn'] } } })] } });
   });
 });
