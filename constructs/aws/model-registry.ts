@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { RegistrySpecInput, registrySpecSchema } from '../../lib/spec';
 import { nameFromArn, sagemakerArn, sagemakerArnName } from './private/arns';
-import { allowAlarmPublishing } from './private/security';
+import { allowAlarmPublishing } from './security';
 import { parseProps } from './private/validation';
 
 /** A SageMaker model registry: one model package group and its versions. */

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ModelEndpoint, ModelImage, ModelData, ModelSource } from '../../../constructs/aws';
-import { AccessLogsBucket, SecureBucket } from '../../../constructs/aws/private/security';
+import { AccessLogsBucket, SecureBucket } from '../../../constructs/aws';
 import { PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
 import { referencePlatform } from '../../../stacks/reference-platform';

@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AccessLogsBucket } from '../../../../constructs/aws/private/security';
-import { ACCOUNT, REGION } from '../helpers';
+import { AccessLogsBucket } from '../../../constructs/aws';
+import { ACCOUNT, REGION } from './helpers';
 
 /** S3's limit on a bucket policy's size. */
 const BUCKET_POLICY_MAX_BYTES = 20 * 1024;

@@ -1,6 +1,7 @@
 /**
- * Secure-by-construction building blocks shared by every AWS construct: customer-managed keys and
- * buckets that are encrypted, versioned, private, TLS-only, logged and retained.
+ * Secure-by-construction building blocks shared by every AWS construct, and by stacks composing
+ * them (the platform's shared stack): customer-managed keys and buckets that are encrypted,
+ * versioned, private, TLS-only, logged and retained.
  */
 import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -23,7 +24,7 @@ export function keyOrNew(scope: Construct, id: string, provided: kms.IKey | unde
  * Lets a service principal (CloudWatch alarms, EventBridge) publish to a KMS-encrypted SNS topic.
  * False when the key's policy cannot be changed here (a key imported by ARN).
  */
-function allowServiceToUseKey(key: kms.IKey, servicePrincipal: string): boolean {
+export function allowServiceToUseKey(key: kms.IKey, servicePrincipal: string): boolean {
   return key.addToResourcePolicy(new iam.PolicyStatement({
     sid: `Allow${servicePrincipal.split('.')[0]}ToEncrypt`,
     principals: [new iam.ServicePrincipal(servicePrincipal)],
