@@ -16,7 +16,7 @@ import { VpcPlacementProps } from './placement';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { placementIssues, renderVpcPlacement } from './private/placement';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -201,6 +201,7 @@ export class ModelEndpoint extends ModelEndpointBase {
     this.cfnEndpointConfig = this.renderEndpointConfig(capture?.config);
 
     this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
+    allowAlarmPublishing(this, this.alarmTopic);
     const { alarms, rollback } = this.createAlarms(spec);
     this.alarms = alarms;
     this.rollbackAlarms = rollback;
@@ -383,9 +384,7 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   private newAlarmTopic(): sns.Topic {
-    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
-    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
-    return topic;
+    return new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
   }
 
   private createAlarms(spec: EndpointSpec): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
