@@ -2,10 +2,11 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ExperimentTracker, MlPipeline, MlPipelineProps, ModelRegistry } from '../../../constructs/aws';
 import {
-  ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, ExperimentTracker, FailStep, Get, JsonGet, MlPipeline, MlPipelineProps, ModelRegistry,
+  ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, FailStep, Get, JsonGet,
   PipelineParameter, ProcessingStep, QualityCheckStep, TrainingStep, TransformStep, TuningStep,
-} from '../../../constructs/aws';
+} from '../../../constructs/aws/pipeline';
 import { MlopsValidationError } from '../../../lib/errors';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';
 import { definitionOf, expectValidDefinition, officialSchema, stepOf, stepsOf } from './pipeline-schema';
