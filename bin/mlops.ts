@@ -18,6 +18,7 @@ import { CommandError } from './commands/exit';
 import { registerOps } from './commands/ops';
 import { registerAuditCommands, writeAudit } from './commands/audit';
 import { registerFeaturesCommands } from './commands/features';
+import { registerInit } from './commands/init';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -149,6 +150,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
   registerOps(program, log);
   registerAuditCommands(program, log);
   registerFeaturesCommands(program, log);
+  registerInit(program, log);
   return program;
 }
 
