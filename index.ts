@@ -61,6 +61,7 @@ export type {
   TrainingClusterSpec,
   TrainingClusterSpecInput,
 } from './lib/spec';
+export type { EndpointKubernetesSpecInput, PlatformKubernetesSpecInput } from './lib/spec/types.generated';
 
 export {
   ACCELERATOR_TYPES,

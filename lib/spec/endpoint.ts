@@ -136,6 +136,8 @@ function known2(...v: unknown[]): boolean {
   return v.every((x) => !isUnresolved(x));
 }
 
-export type EndpointSpecInput = z.input<typeof endpointSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { EndpointSpecInput } from './types.generated';
+export type { EndpointSpecInput };
 export type EndpointSpec = z.output<typeof endpointSpecSchema>;
 export type { ResolvedCompute };

@@ -124,7 +124,9 @@ export const platformSpecSchema = z.strictObject({
   });
 });
 
-export type PlatformSpecInput = z.input<typeof platformSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { PlatformSpecInput } from './types.generated';
+export type { PlatformSpecInput };
 export type PlatformSpec = z.output<typeof platformSpecSchema>;
 export type ModelSpec = PlatformSpec['models'][number];
 
