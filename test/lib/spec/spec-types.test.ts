@@ -27,8 +27,9 @@ function compilerOptions(): ts.CompilerOptions {
 }
 
 describe('lib/spec/types.generated.ts', () => {
-  const dir = path.join(repo, 'test', '.generated');
-  beforeAll(() => fs.mkdirSync(dir, { recursive: true }));
+  let dir: string;
+  beforeAll(() => { dir = fs.mkdtempSync(path.join(repo, 'test', '.generated-spec-types-')); });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('is up to date with the zod schemas (npm run generate writes it)', () => {
     expect(fs.readFileSync(GENERATED_FILE, 'utf8')).toBe(generateSpecTypes());
