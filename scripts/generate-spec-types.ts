@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
+import { computeSchema } from '../lib/spec/compute';
 import { driftMonitorSpecSchema } from '../lib/spec/drift-monitor';
 import { endpointSpecSchema } from '../lib/spec/endpoint';
 import { experimentTrackerSpecSchema } from '../lib/spec/experiment-tracker';
@@ -35,6 +36,8 @@ export const GENERATED_TYPES: Readonly<Record<string, z.ZodType>> = {
   GovernanceSpecInput: governanceSpecSchema,
   PlatformKubernetesSpecInput: platformKubernetesSchema,
   EndpointKubernetesSpecInput: endpointKubernetesSchema,
+  // Every use (inference, training, processing) refines the same object: matched by its shape.
+  ComputeInput: computeSchema('inference', { allowServerless: true }),
 };
 
 type Def = {
@@ -141,10 +144,18 @@ function isOptionalKey(schema: z.core.$ZodType): boolean {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** Two objects with the very same field schemas (a refinement clones the object, not its fields). */
+function sameShape(a: Record<string, z.core.$ZodType> | undefined, b: Record<string, z.core.$ZodType>): boolean {
+  return a !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+}
+
 /** The TypeScript input type of `schema`. `self` is the interface being written (not referred to by name). */
 function typeOf(schema: z.core.$ZodType, indent: string, self: string): string {
-  for (const [name, named] of Object.entries(GENERATED_TYPES)) if (named === schema && name !== self) return name;
   const def = defOf(schema);
+  for (const [name, named] of Object.entries(GENERATED_TYPES)) {
+    const same = named === schema || (def.type === 'object' && sameShape(defOf(core(named)).shape, def.shape!));
+    if (same && name !== self) return name;
+  }
   switch (def.type) {
     case 'optional': case 'default': case 'prefault': case 'readonly': case 'nonoptional': case 'catch':
       return typeOf(def.innerType!, indent, self);

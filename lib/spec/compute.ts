@@ -28,7 +28,9 @@ const computeInput = z.strictObject({
   serverless: serverlessSchema.optional().meta({ description: 'Serverless inference: pay per request, no GPUs, no VPC, no data capture.' }),
 });
 
-export type ComputeInput = z.input<typeof computeInput>;
+/** The input as written, with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { ComputeInput } from './types.generated';
+export type { ComputeInput };
 
 export type ResolvedCompute =
   | {

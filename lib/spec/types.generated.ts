@@ -162,53 +162,7 @@ export type PlatformSpecInput = {
       /**
        * { instanceType: 'ml.p5.48xlarge' } or an accelerator intent; controller and login groups may be CPU types.
        */
-      compute: {
-        /**
-         * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
-         */
-        instanceType?: string;
-        /**
-         * Settings: `type`, `count`.
-         */
-        accelerator?: {
-          /**
-           * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
-           */
-          type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
-          /**
-           * Accelerators per instance.
-           * @default 1
-           */
-          count?: number;
-        };
-        /**
-         * Minimum host memory in GiB (with accelerator or vCpus intent).
-         */
-        memoryGiB?: number;
-        /**
-         * Minimum vCPUs (with accelerator or memory intent).
-         */
-        vCpus?: number;
-        /**
-         * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
-         */
-        serverless?: {
-          /**
-           * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
-           */
-          memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
-          /**
-           * Concurrent invocations the endpoint serves before throttling.
-           * @default 20
-           */
-          maxConcurrency?: number;
-          /**
-           * Workers kept warm (no cold starts); at most maxConcurrency.
-           * @default - none: workers start on demand
-           */
-          provisionedConcurrency?: number;
-        };
-      };
+      compute: ComputeInput;
       /**
        * Instances in the group.
        */
@@ -246,53 +200,7 @@ export type EndpointSpecInput = {
   /**
    * Settings: `instanceType`, `accelerator`, `memoryGiB`, `vCpus`, `serverless`.
    */
-  compute: {
-    /**
-     * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
-     */
-    instanceType?: string;
-    /**
-     * Settings: `type`, `count`.
-     */
-    accelerator?: {
-      /**
-       * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
-       */
-      type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
-      /**
-       * Accelerators per instance.
-       * @default 1
-       */
-      count?: number;
-    };
-    /**
-     * Minimum host memory in GiB (with accelerator or vCpus intent).
-     */
-    memoryGiB?: number;
-    /**
-     * Minimum vCPUs (with accelerator or memory intent).
-     */
-    vCpus?: number;
-    /**
-     * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
-     */
-    serverless?: {
-      /**
-       * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
-       */
-      memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
-      /**
-       * Concurrent invocations the endpoint serves before throttling.
-       * @default 20
-       */
-      maxConcurrency?: number;
-      /**
-       * Workers kept warm (no cold starts); at most maxConcurrency.
-       * @default - none: workers start on demand
-       */
-      provisionedConcurrency?: number;
-    };
-  };
+  compute: ComputeInput;
   /**
    * Environment variables of the serving container (at most 100).
    * @default {}
@@ -812,53 +720,7 @@ export type PipelineSpecInput = {
      * Instance type or intent.
      * @default { instanceType: 'ml.m5.xlarge' }
      */
-    compute?: {
-      /**
-       * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
-       */
-      instanceType?: string;
-      /**
-       * Settings: `type`, `count`.
-       */
-      accelerator?: {
-        /**
-         * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
-         */
-        type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
-        /**
-         * Accelerators per instance.
-         * @default 1
-         */
-        count?: number;
-      };
-      /**
-       * Minimum host memory in GiB (with accelerator or vCpus intent).
-       */
-      memoryGiB?: number;
-      /**
-       * Minimum vCPUs (with accelerator or memory intent).
-       */
-      vCpus?: number;
-      /**
-       * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
-       */
-      serverless?: {
-        /**
-         * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
-         */
-        memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
-        /**
-         * Concurrent invocations the endpoint serves before throttling.
-         * @default 20
-         */
-        maxConcurrency?: number;
-        /**
-         * Workers kept warm (no cold starts); at most maxConcurrency.
-         * @default - none: workers start on demand
-         */
-        provisionedConcurrency?: number;
-      };
-    };
+    compute?: ComputeInput;
     /**
      * A whole number from 1 to 100.
      * @default 1
@@ -891,53 +753,7 @@ export type PipelineSpecInput = {
     /**
      * { instanceType } or an accelerator intent: { accelerator: { type: 'nvidia-a10g', count: 4 } }.
      */
-    compute: {
-      /**
-       * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
-       */
-      instanceType?: string;
-      /**
-       * Settings: `type`, `count`.
-       */
-      accelerator?: {
-        /**
-         * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
-         */
-        type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
-        /**
-         * Accelerators per instance.
-         * @default 1
-         */
-        count?: number;
-      };
-      /**
-       * Minimum host memory in GiB (with accelerator or vCpus intent).
-       */
-      memoryGiB?: number;
-      /**
-       * Minimum vCPUs (with accelerator or memory intent).
-       */
-      vCpus?: number;
-      /**
-       * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
-       */
-      serverless?: {
-        /**
-         * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
-         */
-        memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
-        /**
-         * Concurrent invocations the endpoint serves before throttling.
-         * @default 20
-         */
-        maxConcurrency?: number;
-        /**
-         * Workers kept warm (no cold starts); at most maxConcurrency.
-         * @default - none: workers start on demand
-         */
-        provisionedConcurrency?: number;
-      };
-    };
+    compute: ComputeInput;
     /**
      * Instances of the training cluster; > 1 needs a distribution.
      * @default 1
@@ -1060,53 +876,7 @@ export type PipelineSpecInput = {
      * Instance type or intent.
      * @default { instanceType: 'ml.m5.xlarge' }
      */
-    compute?: {
-      /**
-       * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
-       */
-      instanceType?: string;
-      /**
-       * Settings: `type`, `count`.
-       */
-      accelerator?: {
-        /**
-         * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
-         */
-        type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
-        /**
-         * Accelerators per instance.
-         * @default 1
-         */
-        count?: number;
-      };
-      /**
-       * Minimum host memory in GiB (with accelerator or vCpus intent).
-       */
-      memoryGiB?: number;
-      /**
-       * Minimum vCPUs (with accelerator or memory intent).
-       */
-      vCpus?: number;
-      /**
-       * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
-       */
-      serverless?: {
-        /**
-         * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
-         */
-        memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
-        /**
-         * Concurrent invocations the endpoint serves before throttling.
-         * @default 20
-         */
-        maxConcurrency?: number;
-        /**
-         * Workers kept warm (no cold starts); at most maxConcurrency.
-         * @default - none: workers start on demand
-         */
-        provisionedConcurrency?: number;
-      };
-    };
+    compute?: ComputeInput;
     /**
      * A whole number from 1 to 100.
      * @default 1
@@ -1274,53 +1044,7 @@ export type TrainingClusterSpecInput = {
     /**
      * { instanceType: 'ml.p5.48xlarge' } or an accelerator intent; controller and login groups may be CPU types.
      */
-    compute: {
-      /**
-       * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
-       */
-      instanceType?: string;
-      /**
-       * Settings: `type`, `count`.
-       */
-      accelerator?: {
-        /**
-         * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
-         */
-        type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
-        /**
-         * Accelerators per instance.
-         * @default 1
-         */
-        count?: number;
-      };
-      /**
-       * Minimum host memory in GiB (with accelerator or vCpus intent).
-       */
-      memoryGiB?: number;
-      /**
-       * Minimum vCPUs (with accelerator or memory intent).
-       */
-      vCpus?: number;
-      /**
-       * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
-       */
-      serverless?: {
-        /**
-         * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
-         */
-        memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
-        /**
-         * Concurrent invocations the endpoint serves before throttling.
-         * @default 20
-         */
-        maxConcurrency?: number;
-        /**
-         * Workers kept warm (no cold starts); at most maxConcurrency.
-         * @default - none: workers start on demand
-         */
-        provisionedConcurrency?: number;
-      };
-    };
+    compute: ComputeInput;
     /**
      * Instances in the group.
      */
@@ -1546,4 +1270,53 @@ export type EndpointKubernetesSpecInput = {
    * @default true
    */
   waitForRollout?: boolean;
+};
+
+/** The input of the spec's `ComputeInput` section, as written (defaults not yet applied). */
+export type ComputeInput = {
+  /**
+   * An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'.
+   */
+  instanceType?: string;
+  /**
+   * Settings: `type`, `count`.
+   */
+  accelerator?: {
+    /**
+     * Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.
+     */
+    type: 'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium';
+    /**
+     * Accelerators per instance.
+     * @default 1
+     */
+    count?: number;
+  };
+  /**
+   * Minimum host memory in GiB (with accelerator or vCpus intent).
+   */
+  memoryGiB?: number;
+  /**
+   * Minimum vCPUs (with accelerator or memory intent).
+   */
+  vCpus?: number;
+  /**
+   * Serverless inference: pay per request, no GPUs, no VPC, no data capture.
+   */
+  serverless?: {
+    /**
+     * Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.
+     */
+    memoryMiB: 1024 | 2048 | 3072 | 4096 | 5120 | 6144;
+    /**
+     * Concurrent invocations the endpoint serves before throttling.
+     * @default 20
+     */
+    maxConcurrency?: number;
+    /**
+     * Workers kept warm (no cold starts); at most maxConcurrency.
+     * @default - none: workers start on demand
+     */
+    provisionedConcurrency?: number;
+  };
 };

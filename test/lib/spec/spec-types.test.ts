@@ -19,6 +19,7 @@ const SCHEMAS: Record<string, [string, string]> = {
   GovernanceSpecInput: ['governance', 'governanceSpecSchema'],
   PlatformKubernetesSpecInput: ['kubernetes', 'platformKubernetesSchema'],
   EndpointKubernetesSpecInput: ['kubernetes', 'endpointKubernetesSchema'],
+  ComputeInput: ['compute', 'computeSchema'],
 };
 
 function compilerOptions(): ts.CompilerOptions {
@@ -42,8 +43,9 @@ describe('lib/spec/types.generated.ts', () => {
       "import { z } from 'zod';",
       "import * as generated from '../../lib/spec/types.generated';",
       ...Object.entries(SCHEMAS).map(([name, [mod, schema]]) => `import { ${schema} as ${name}Schema } from '../../lib/spec/${mod}';`),
+      "const computeSchemaOf = ComputeInputSchema('inference', { allowServerless: true });",
       'type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;',
-      ...Object.keys(SCHEMAS).map((name) => `export const ${name}: Same<z.input<typeof ${name}Schema>, generated.${name}> = true;`),
+      ...Object.keys(SCHEMAS).map((name) => `export const ${name}: Same<z.input<typeof ${name === 'ComputeInput' ? 'computeSchemaOf' : `${name}Schema`}>, generated.${name}> = true;`),
       // The control: an optional field is not the same as a required one.
       'export const control: Same<{ a?: string }, { a: string }> = true;',
     ];
