@@ -54,7 +54,7 @@ export type PlatformSpecInput = {
    */
   targets?: Array<'aws' | 'kubernetes'>;
   /**
-   * A list; each: settings: `name`, `description`, `registry`, `source`, `endpoint`, `featureStore`, `drift`, `pipeline`.
+   * The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.
    */
   models: {
     /**
@@ -95,7 +95,7 @@ export type PlatformSpecInput = {
       registryOf?: string;
     };
     /**
-     * Settings: `compute`, `environment`, `variantName`, `scaling`, `deployment`, `alarms`, `dataCapture`, `networkIsolation`, `kubernetes`.
+     * How the model is served: compute, scaling, deployment strategy, alarms, data capture.
      */
     endpoint: EndpointSpecInput;
     /**
@@ -198,7 +198,7 @@ export type PlatformSpecInput = {
 /** The input of the spec's `Endpoint` section, as written (defaults not yet applied). */
 export type EndpointSpecInput = {
   /**
-   * Settings: `instanceType`, `accelerator`, `memoryGiB`, `vCpus`, `serverless`.
+   * What the model runs on: exactly one of an instanceType, an intent (accelerator, memoryGiB, vCpus) resolved to the cheapest fitting type, or serverless.
    */
   compute: ComputeInput;
   /**
@@ -212,7 +212,8 @@ export type EndpointSpecInput = {
    */
   variantName?: string;
   /**
-   * Settings: `minInstances`, `maxInstances`, `initialInstances`, `targetInvocationsPerInstance`, `targetGpuUtilizationPercent`, `scaleInCooldownSeconds`, `scaleOutCooldownSeconds`.
+   * Instance counts and target tracking (invocations per instance, optionally GPU utilization).
+   * @default - 1 instance, no scaling
    */
   scaling?: {
     /**
@@ -252,8 +253,8 @@ export type EndpointSpecInput = {
     scaleOutCooldownSeconds?: number;
   };
   /**
-   * Settings: `strategy`, `canaryPercent`, `linearStepPercent`, `rollingBatchPercent`, `waitIntervalSeconds`, `terminationWaitSeconds`, `maximumExecutionTimeoutSeconds`, `autoRollback`.
-   * @default {"strategy":"all-at-once","waitIntervalSeconds":300,"terminationWaitSeconds":300,"autoRollback":true}
+   * How a new model or configuration is shifted in (blue/green all at once, canary, linear, or rolling) and rolled back.
+   * @default - blue/green all at once, rolled back on the alarms
    */
   deployment?: {
     /**
@@ -298,8 +299,8 @@ export type EndpointSpecInput = {
     autoRollback?: boolean;
   };
   /**
-   * Settings: `latencyP99Ms`, `invocation5xxErrors`, `rate4xxPercent`, `gpuUtilizationPercent`, `gpuMemoryUtilizationPercent`, `periodSeconds`, `evaluationPeriods`, `datapointsToAlarm`.
-   * @default {"latencyP99Ms":1000,"invocation5xxErrors":5,"rate4xxPercent":5,"gpuUtilizationPercent":90,"gpuMemoryUtilizationPercent":90,"periodSeconds":60,"evaluationPeriods":5,"datapointsToAlarm":3}
+   * The endpoint's alarms (latency, errors, GPU use), which also roll deployments back.
+   * @default - p99 latency 1000 ms, 5 5XX errors, 5 % 4XX, 90 % GPU and GPU memory
    */
   alarms?: {
     /**
@@ -344,7 +345,8 @@ export type EndpointSpecInput = {
     datapointsToAlarm?: number;
   };
   /**
-   * Settings: `enabled`, `samplingPercent`, `retentionDays`, `csvContentTypes`, `jsonContentTypes`.
+   * Capture of requests and responses to an encrypted, retained bucket (what drift monitors read).
+   * @default - on: 20 %, kept 30 days (off on serverless, which cannot capture)
    */
   dataCapture?: {
     /**
