@@ -1090,6 +1090,109 @@ export type GovernanceSpecInput = {
 /** The input of the spec's `PlatformKubernetes` section, as written (defaults not yet applied). */
 export type PlatformKubernetesSpecInput = {
   /**
+   * Where Terraform keeps each stack's state (local directory, S3, GCS or a Kubernetes Secret).
+   * @default - a local 'terraform-state/' beside the synth output, which synth never touches
+   */
+  backend?: {
+    /**
+     * See the type.
+     */
+    type: 'local';
+    /**
+     * A directory, relative to the directory that holds the synth output (the parent of cdktf.out/), or absolute; state is '<directory>/<stack>.tfstate'. It must not be inside the output.
+     * @default 'terraform-state'
+     */
+    directory?: string;
+  } | {
+    /**
+     * See the type.
+     */
+    type: 's3';
+    /**
+     * An S3 bucket name.
+     */
+    bucket: string;
+    /**
+     * An AWS region such as 'us-east-1'.
+     */
+    region: string;
+    /**
+     * State of each stack at '<keyPrefix>/<stack>.tfstate'.
+     * @default 'cdk-mlops'
+     */
+    keyPrefix?: string;
+    /**
+     * KMS key that encrypts the state objects.
+     * @default - the bucket default (state is always written encrypted)
+     */
+    kmsKeyId?: string;
+    /**
+     * DynamoDB lock table.
+     * @default - S3 lock files (use_lockfile)
+     */
+    dynamodbTable?: string;
+  } | {
+    /**
+     * See the type.
+     */
+    type: 'gcs';
+    /**
+     * A GCS bucket name.
+     */
+    bucket: string;
+    /**
+     * State of each stack under '<prefix>/<stack>/'.
+     * @default 'cdk-mlops'
+     */
+    prefix?: string;
+  } | {
+    /**
+     * See the type.
+     */
+    type: 'kubernetes';
+    /**
+     * Namespace of the state Secrets 'tfstate-default-<stack>' (and their lock Leases).
+     * @default 'default'
+     */
+    namespace?: string;
+  };
+  /**
+   * Pipelines and training on Kubernetes: the run workspace storage class and the API endpoints isolated training may reach.
+   * @default {}
+   */
+  pipeline?: {
+    /**
+     * StorageClass of each pipeline run's workspace volume. Distributed training mounts it on every node (ReadWriteMany): choose a class that offers it (EFS, Filestore, Azure Files, CephFS); EBS, PD and Azure Disk do not.
+     * @default - the cluster default (a synth warning when training is distributed)
+     */
+    workspaceStorageClassName?: string;
+    /**
+     * Where the Kubernetes API endpoints are (kubectl get endpoints kubernetes): the only egress of network-isolated training pods, for Argo's executor (ports 443 and 6443).
+     * @default - the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16
+     */
+    apiServerCidrs?: string[];
+  };
+  /**
+   * Versions of the controllers installed on the cluster, checked against the minimums the rendered objects need.
+   */
+  versions?: {
+    /**
+     * The Argo Workflows version installed (≥ 3.6).
+     * @default - not checked
+     */
+    argoWorkflows?: string;
+    /**
+     * The Kueue version installed (≥ 0.15).
+     * @default - not checked
+     */
+    kueue?: string;
+    /**
+     * The Kubeflow Trainer version installed (≥ 2.2).
+     * @default - not checked
+     */
+    trainer?: string;
+  };
+  /**
    * The namespace every workload of the platform runs in.
    * @default - the platform name, lower-cased
    */
