@@ -1,4 +1,125 @@
-export * from './lib/errors';
-export * from './lib/spec';
-export * from './lib/catalog';
-export * from './lib/governance';
+/**
+ * `cdk-mlops`: the cloud-neutral API. The platform spec (its zod schemas, loader and JSON Schema),
+ * the instance-type catalog, the validation error, the governance audit and diff of synthesized
+ * output, and the cost estimate. The targets are `cdk-mlops/aws` and `cdk-mlops/kubernetes`.
+ */
+export { isMlopsValidationError, MlopsValidationError } from './lib/errors';
+export type { ValidationIssue, ValidationSubject } from './lib/errors';
+
+export {
+  DEPLOYMENT_STRATEGIES,
+  driftMonitorSpecSchema,
+  endpointSpecSchema,
+  experimentTrackerSpecSchema,
+  FEATURE_TYPES,
+  featureGroupSpecSchema,
+  featureStoreSpecSchema,
+  GOVERNANCE_LEVELS,
+  governanceSpecSchema,
+  loadPlatformSpec,
+  MODEL_APPROVAL_STATUSES,
+  MODEL_TAG,
+  MONITOR_SCHEDULES,
+  parsePlatformSpec,
+  pipelineSpecSchema,
+  PLATFORM_TAG,
+  PLATFORM_TARGETS,
+  platformJsonSchema,
+  platformSpecSchema,
+  platformTargets,
+  PROBLEM_TYPES,
+  registrySpecSchema,
+  trainingClusterSpecSchema,
+} from './lib/spec';
+export type {
+  ComputeInput,
+  DeploymentStrategy,
+  DriftMonitorSpec,
+  DriftMonitorSpecInput,
+  EndpointSpec,
+  EndpointSpecInput,
+  ExperimentTrackerSpec,
+  ExperimentTrackerSpecInput,
+  FeatureGroupSpec,
+  FeatureGroupSpecInput,
+  FeatureStoreSpec,
+  FeatureStoreSpecInput,
+  FeatureType,
+  GovernanceSpec,
+  GovernanceSpecInput,
+  ModelSpec,
+  MonitorSchedule,
+  PipelineSpec,
+  PipelineSpecInput,
+  PlatformSpec,
+  PlatformSpecInput,
+  PlatformTarget,
+  ProblemType,
+  RegistrySpec,
+  RegistrySpecInput,
+  ResolvedCompute,
+  TrainingClusterSpec,
+  TrainingClusterSpecInput,
+} from './lib/spec';
+export type { EndpointKubernetesSpecInput, PlatformKubernetesSpecInput } from './lib/spec/types.generated';
+
+export {
+  ACCELERATOR_TYPES,
+  CatalogError,
+  getInstanceType,
+  INSTANCE_TYPES,
+  kubernetesAcceleratorFor,
+  lookupInstanceType,
+  PRICES,
+  resolveInstanceType,
+  suggestInstanceTypes,
+} from './lib/catalog';
+export type { AcceleratorInfo, AcceleratorIntent, AcceleratorType, InstanceTypeInfo, InstanceUse } from './lib/catalog';
+
+export {
+  acknowledgments,
+  AUDIT_REPORT_VERSION,
+  auditReportJsonSchema,
+  auditReportSchema,
+  buildAuditReport,
+  buildKubernetesAudit,
+  governanceDiff,
+  MLOPS_PACK,
+  MLOPS_RULES,
+  mergeAuditReports,
+  readCloudAssembly,
+  readTerraformOutput,
+  renderGovernanceDiff,
+  renderHtml,
+  renderMarkdown,
+  unacknowledgedFindings,
+  writeAuditReport,
+} from './lib/governance';
+export type {
+  Acknowledgment,
+  AuditDataStore,
+  AuditExposure,
+  AuditFinding,
+  AuditPrincipal,
+  AuditReport,
+  AuditStatement,
+  AuditTarget,
+  CfnResource,
+  Finding,
+  GovernanceChange,
+  GovernanceChangeKind,
+  GovernanceDiff,
+  KubernetesAudit,
+  MlopsRule,
+  RuleContext,
+  RuleLevel,
+  RuleResult,
+  SynthesizedAssembly,
+  SynthesizedStack,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+} from './lib/governance';
+
+export { estimateCost } from './lib/cost';
+export type { CostAssumptions, CostComponent, CostEstimate, CostLine, MonthlyUsd } from './lib/cost';

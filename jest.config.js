@@ -8,8 +8,9 @@ module.exports = {
   // The package's own entry points, as users import them (README examples).
   moduleNameMapper: {
     '^cdk-mlops$': '<rootDir>/index.ts',
-    '^cdk-mlops/aws$': '<rootDir>/constructs/aws/index.ts',
-    '^cdk-mlops/kubernetes$': '<rootDir>/constructs/kubernetes/index.ts',
+    '^cdk-mlops/aws$': '<rootDir>/aws.ts',
+    '^cdk-mlops/aws/pipeline$': '<rootDir>/constructs/aws/pipeline/index.ts',
+    '^cdk-mlops/kubernetes$': '<rootDir>/kubernetes.ts',
   },
   // cdktf's jest matchers for the Kubernetes target's tests.
   setupFilesAfterEnv: ['<rootDir>/test/setup-cdktf.ts'],

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
-import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
+import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecInput, PLATFORM_TARGETS, platformTargets } from '../lib/spec';
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform } from '../stacks/aws/synth';
@@ -18,6 +18,7 @@ import { CommandError } from './commands/exit';
 import { registerOps } from './commands/ops';
 import { registerAuditCommands, writeAudit } from './commands/audit';
 import { registerFeaturesCommands } from './commands/features';
+import { registerInit } from './commands/init';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2 } as const;
 
@@ -27,7 +28,7 @@ function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
   return config ? { spec: loadPlatformSpec(config), label: config } : { spec: referencePlatform, label: 'the reference platform' };
 }
 
-interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; target: 'aws' | 'kubernetes' | 'all' }
+interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; target?: 'aws' | 'kubernetes' | 'all' }
 
 /** CloudFormation into `out`, the rule packs, the audit report: the summary and its text. */
 function synthAws(spec: PlatformSpecInput, label: string, out: string): { summary: Record<string, unknown>; lines: string[] } {
@@ -81,8 +82,10 @@ function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Recor
 
 function synth(options: SynthOptions, log: (s: string) => void): void {
   const { spec, label } = specFrom(options.config);
-  const aws = options.target === 'kubernetes' ? undefined : synthAws(spec, label, options.out);
-  const kubernetes = options.target === 'aws' ? undefined : synthKubernetes(spec, options.k8sOut);
+  // Without --target, the spec says which targets it is for (its `targets`, or its sections).
+  const targets = options.target ? (options.target === 'all' ? PLATFORM_TARGETS : [options.target]) : platformTargets(spec);
+  const aws = targets.includes('aws') ? synthAws(spec, label, options.out) : undefined;
+  const kubernetes = targets.includes('kubernetes') ? synthKubernetes(spec, options.k8sOut) : undefined;
   // One audit report of everything rendered (it is written beside the cloud assembly).
   const audit = aws ? writeAudit(options.out, { cdktfOut: kubernetes ? options.k8sOut : undefined }) : undefined;
   const kubernetesFindings = audit?.report.findings.filter((f) => f.target === 'kubernetes-terraform' && f.status === 'open') ?? [];
@@ -114,7 +117,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
     .description('Synthesize a platform: CloudFormation (cdk.out/, with the compliance packs and the audit report) and Terraform JSON for Kubernetes (cdktf.out/)')
     .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
     .option('-o, --out <dir>', 'output directory of the AWS target (a cloud assembly)', 'cdk.out')
-    .addOption(new Option('--target <target>', 'what to render: aws (CloudFormation), kubernetes (Terraform JSON) or all').choices(['aws', 'kubernetes', 'all']).default('all'))
+    .addOption(new Option('--target <target>', "what to render: aws (CloudFormation), kubernetes (Terraform JSON) or all; default: the spec's targets").choices(['aws', 'kubernetes', 'all']))
     .option('--k8s-out <dir>', 'output directory of the Kubernetes target', 'cdktf.out')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExamples:\n  $ mlops synth\n  $ mlops synth --config platform.yaml --out build/cdk.out\n  $ mlops synth --target kubernetes --k8s-out build/cdktf.out\n  $ mlops synth --target aws --json')
@@ -148,6 +151,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
   registerOps(program, log);
   registerAuditCommands(program, log);
   registerFeaturesCommands(program, log);
+  registerInit(program, log);
   return program;
 }
 

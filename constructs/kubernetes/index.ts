@@ -1,12 +1,22 @@
-// The Kubernetes target: the same constructs on cdktf + @cdktf/provider-kubernetes.
-export * from './platform-namespace';
-export * from './postgres-database';
-export * from './mlflow-server';
-export * from './not-rendered';
-export * from './model-registry';
-export * from './model-endpoint';
-export * from './ml-pipeline';
-export * from './training-cluster';
-export * from './experiment-tracker';
-export * from './feature-store';
-export * from './drift-monitor';
+// The Kubernetes constructs: the same constructs on cdktf + @cdktf/provider-kubernetes.
+export { PlatformNamespace } from './platform-namespace';
+export type { PlatformNamespaceProps, QuotaReservation } from './platform-namespace';
+export { DEFAULT_MLFLOW_SIZE, MLFLOW_PORT, MlflowServer } from './mlflow-server';
+export type { MlflowArtifactStore, MlflowServerProps, MlflowServerSize } from './mlflow-server';
+export { PostgresDatabase } from './postgres-database';
+export type { PostgresDatabaseProps } from './postgres-database';
+export { isNotRenderedWarning, warnNotRendered } from './not-rendered';
+export { ModelRegistry } from './model-registry';
+export type { ModelRegistryProps } from './model-registry';
+export { ModelEndpoint } from './model-endpoint';
+export type { EndpointFootprint, KubernetesModelSource, ModelEndpointProps } from './model-endpoint';
+export { KUEUE_QUEUE_LABEL, MlPipeline } from './ml-pipeline';
+export type { MlPipelineProps } from './ml-pipeline';
+export { TrainingCluster } from './training-cluster';
+export type { TrainingClusterProps } from './training-cluster';
+export { ExperimentTracker } from './experiment-tracker';
+export type { ExperimentTrackerProps } from './experiment-tracker';
+export { FeatureStore, RedisOnlineStore } from './feature-store';
+export type { FeatureStoreProps, RedisOnlineStoreProps } from './feature-store';
+export { DRIFT_JOB_CONTRACT, DriftMonitor } from './drift-monitor';
+export type { DriftMonitorProps, RetrainingTarget } from './drift-monitor';

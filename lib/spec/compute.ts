@@ -3,7 +3,7 @@
  * the catalog to the cheapest type that meets it, or serverless capacity.
  */
 import { z } from 'zod';
-import { ACCELERATOR_TYPES, CatalogError, InstanceTypeInfo, InstanceUse, lookupInstanceType, resolveInstanceType, suggestInstanceTypes } from '../catalog';
+import { ACCELERATOR_TYPES, AcceleratorType, CatalogError, InstanceTypeInfo, InstanceUse, lookupInstanceType, resolveInstanceType, suggestInstanceTypes } from '../catalog';
 import { renderValue } from '../errors';
 import { addIssue, int, isUnresolved, num, tokenOr } from './primitives';
 
@@ -11,7 +11,7 @@ import { addIssue, int, isUnresolved, num, tokenOr } from './primitives';
 export const SERVERLESS_MEMORY_MIB = [1024, 2048, 3072, 4096, 5120, 6144] as const;
 
 const serverlessSchema = z.strictObject({
-  memoryMiB: z.union(SERVERLESS_MEMORY_MIB.map((m) => z.literal(m)) as unknown as [z.ZodLiteral<1024>, z.ZodLiteral<2048>])
+  memoryMiB: z.union(SERVERLESS_MEMORY_MIB.map((m) => z.literal(m)) as unknown as [z.ZodLiteral<(typeof SERVERLESS_MEMORY_MIB)[number]>, ...z.ZodLiteral<(typeof SERVERLESS_MEMORY_MIB)[number]>[]])
     .meta({ description: 'Memory per serverless worker in MiB: 1024, 2048, 3072, 4096, 5120 or 6144.' }),
   maxConcurrency: int(1, 200).default(20).meta({ description: 'Concurrent invocations the endpoint serves before throttling. @default 20' }),
   provisionedConcurrency: int(1, 200).optional().meta({ description: 'Workers kept warm (no cold starts); at most maxConcurrency. @default - none: workers start on demand' }),
@@ -20,7 +20,7 @@ const serverlessSchema = z.strictObject({
 const computeInput = z.strictObject({
   instanceType: tokenOr(z.string()).optional().meta({ description: "An explicit SageMaker instance type, e.g. 'ml.g5.xlarge'." }),
   accelerator: z.strictObject({
-    type: z.enum(ACCELERATOR_TYPES as unknown as [string, ...string[]]).meta({ description: 'Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.' }),
+    type: z.enum(ACCELERATOR_TYPES as unknown as [AcceleratorType, ...AcceleratorType[]]).meta({ description: 'Accelerator model, e.g. nvidia-a10g, nvidia-h100, aws-inferentia2.' }),
     count: int(1, 16).default(1).meta({ description: 'Accelerators per instance. @default 1' }),
   }).optional(),
   memoryGiB: num(0.5).optional().meta({ description: 'Minimum host memory in GiB (with accelerator or vCpus intent).' }),
@@ -28,7 +28,9 @@ const computeInput = z.strictObject({
   serverless: serverlessSchema.optional().meta({ description: 'Serverless inference: pay per request, no GPUs, no VPC, no data capture.' }),
 });
 
-export type ComputeInput = z.input<typeof computeInput>;
+/** The input as written, with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { ComputeInput } from './types.generated';
+export type { ComputeInput };
 
 export type ResolvedCompute =
   | {
@@ -104,7 +106,7 @@ export function computeSchema(use: InstanceUse, options: { allowServerless: bool
 
 function toIntent(c: z.output<typeof computeInput>, use: InstanceUse) {
   return {
-    accelerator: c.accelerator ? { type: c.accelerator.type as (typeof ACCELERATOR_TYPES)[number], count: c.accelerator.count } : undefined,
+    accelerator: c.accelerator ? { type: c.accelerator.type, count: c.accelerator.count } : undefined,
     memoryGiB: c.memoryGiB,
     vCpus: c.vCpus,
     use,

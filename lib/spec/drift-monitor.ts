@@ -121,5 +121,7 @@ function defaultQualityAlarms(problemType: ProblemType): { metric: string; thres
   return [];
 }
 
-export type DriftMonitorSpecInput = z.input<typeof driftMonitorSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { DriftMonitorSpecInput } from './types.generated';
+export type { DriftMonitorSpecInput };
 export type DriftMonitorSpec = z.output<typeof driftMonitorSpecSchema>;

@@ -64,16 +64,18 @@ const dataCaptureSchema = z.strictObject({
 const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export const endpointSpecSchema = z.strictObject({
-  compute: computeSchema('inference', { allowServerless: true }),
+  compute: computeSchema('inference', { allowServerless: true }).meta({ description: 'What the model runs on: exactly one of an instanceType, an intent (accelerator, memoryGiB, vCpus) resolved to the cheapest fitting type, or serverless.' }),
   environment: z.record(
     z.string().regex(ENV_NAME, { error: 'an environment variable name: letters, digits and _ , not starting with a digit' }).max(1024),
     tokenOr(z.string().max(1024)),
   ).default({}).meta({ description: 'Environment variables of the serving container (at most 100).' }),
   variantName: sagemakerName().default('AllTraffic').meta({ description: "Production variant name; keep it stable across deployments. @default 'AllTraffic'" }),
-  scaling: scalingSchema.optional(),
-  deployment: deploymentSchema.default({ strategy: 'all-at-once', waitIntervalSeconds: 300, terminationWaitSeconds: 300, autoRollback: true }),
-  alarms: alarmsSchema.default({ latencyP99Ms: 1000, invocation5xxErrors: 5, rate4xxPercent: 5, gpuUtilizationPercent: 90, gpuMemoryUtilizationPercent: 90, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 }),
-  dataCapture: dataCaptureSchema.optional(),
+  scaling: scalingSchema.optional().meta({ description: 'Instance counts and target tracking (invocations per instance, optionally GPU utilization). @default - 1 instance, no scaling' }),
+  deployment: deploymentSchema.default({ strategy: 'all-at-once', waitIntervalSeconds: 300, terminationWaitSeconds: 300, autoRollback: true })
+    .meta({ description: 'How a new model or configuration is shifted in (blue/green all at once, canary, linear, or rolling) and rolled back. @default - blue/green all at once, rolled back on the alarms' }),
+  alarms: alarmsSchema.default({ latencyP99Ms: 1000, invocation5xxErrors: 5, rate4xxPercent: 5, gpuUtilizationPercent: 90, gpuMemoryUtilizationPercent: 90, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 })
+    .meta({ description: "The endpoint's alarms (latency, errors, GPU use), which also roll deployments back. @default - p99 latency 1000 ms, 5 5XX errors, 5 % 4XX, 90 % GPU and GPU memory" }),
+  dataCapture: dataCaptureSchema.optional().meta({ description: 'Capture of requests and responses to an encrypted, retained bucket (what drift monitors read). @default - on: 20 %, kept 30 days (off on serverless, which cannot capture)' }),
   networkIsolation: z.boolean().optional().meta({ description: 'Run the model container with no network access. @default true for instance-backed endpoints; serverless endpoints do not support it' }),
   kubernetes: endpointKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (serving image, port, probes, autoscaling metrics); ignored on AWS. @default - none' }),
 }).superRefine((s, ctx) => {
@@ -145,6 +147,8 @@ function known2(...v: unknown[]): boolean {
   return v.every((x) => !isUnresolved(x));
 }
 
-export type EndpointSpecInput = z.input<typeof endpointSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { EndpointSpecInput } from './types.generated';
+export type { EndpointSpecInput };
 export type EndpointSpec = z.output<typeof endpointSpecSchema>;
 export type { ResolvedCompute };

@@ -13,5 +13,7 @@ export const experimentTrackerSpecSchema = z.strictObject({
     .meta({ description: "Start of the weekly maintenance window, 'Sun:03:00' (UTC). @default - SageMaker picks one" }),
 });
 
-export type ExperimentTrackerSpecInput = z.input<typeof experimentTrackerSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { ExperimentTrackerSpecInput } from './types.generated';
+export type { ExperimentTrackerSpecInput };
 export type ExperimentTrackerSpec = z.output<typeof experimentTrackerSpecSchema>;

@@ -101,7 +101,11 @@ export const featureStoreSpecSchema = z.strictObject({
   });
 });
 
-export type FeatureGroupSpecInput = z.input<typeof featureGroupSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { FeatureGroupSpecInput } from './types.generated';
+export type { FeatureGroupSpecInput };
 export type FeatureGroupSpec = z.output<typeof featureGroupSpecSchema>;
-export type FeatureStoreSpecInput = z.input<typeof featureStoreSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { FeatureStoreSpecInput } from './types.generated';
+export type { FeatureStoreSpecInput };
 export type FeatureStoreSpec = z.output<typeof featureStoreSpecSchema>;

@@ -33,7 +33,9 @@ export const governanceSpecSchema = z.strictObject({
   }),
 });
 
-export type GovernanceSpecInput = z.input<typeof governanceSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { GovernanceSpecInput } from './types.generated';
+export type { GovernanceSpecInput };
 export type GovernanceSpec = z.output<typeof governanceSpecSchema>;
 
 /** The tag keys a governance requires, defaults applied. */

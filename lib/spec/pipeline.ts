@@ -113,5 +113,7 @@ export const pipelineSpecSchema = z.strictObject({
   failureNotifications: z.boolean().default(true).meta({ description: 'Notify failed or stopped executions, and alarm on failed executions. @default true' }),
 });
 
-export type PipelineSpecInput = z.input<typeof pipelineSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { PipelineSpecInput } from './types.generated';
+export type { PipelineSpecInput };
 export type PipelineSpec = z.output<typeof pipelineSpecSchema>;

@@ -35,11 +35,14 @@ const modelSpec = z.strictObject({
   description: z.string().max(1024).optional(),
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
   source: z.union([imageSource, registrySource]).meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
-  endpoint: endpointSpecSchema,
+  endpoint: endpointSpecSchema.meta({ description: 'How the model is served: compute, scaling, deployment strategy, alarms, data capture.' }),
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
   pipeline: pipelineSpecSchema.optional().meta({ description: "How the model is built: preprocess → train → evaluate → quality gate → register into the model's registry (needs 'registry'). @default - no pipeline" }),
 });
+
+export const PLATFORM_TARGETS = ['aws', 'kubernetes'] as const;
+export type PlatformTarget = (typeof PLATFORM_TARGETS)[number];
 
 /** A TrainingCluster of the platform: the cluster spec, named, and the existing VPC its nodes join on AWS. */
 const platformTrainingCluster = trainingClusterObject.extend({
@@ -61,7 +64,8 @@ export const platformSpecSchema = z.strictObject({
   kubernetes: platformKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (namespace, storage class, registry images); ignored on AWS. @default - see each field' }),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
   governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
-  models: z.array(modelSpec).min(1),
+  targets: z.array(z.enum(PLATFORM_TARGETS)).min(1).optional().meta({ description: "What `mlops synth` renders: 'aws' (CloudFormation), 'kubernetes' (Terraform JSON), or both. @default - the targets the spec has sections for: 'kubernetes' when it has a `kubernetes` section (platform or endpoint), 'aws' when it has an `aws` section or no `kubernetes` one" }),
+  models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.' }),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
 }).superRefine((p, ctx) => {
@@ -121,6 +125,19 @@ export const platformSpecSchema = z.strictObject({
   });
 });
 
-export type PlatformSpecInput = z.input<typeof platformSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { PlatformSpecInput } from './types.generated';
+export type { PlatformSpecInput };
 export type PlatformSpec = z.output<typeof platformSpecSchema>;
 export type ModelSpec = PlatformSpec['models'][number];
+
+/**
+ * The targets a spec is rendered on: its `targets`, or the ones it has sections for: 'kubernetes' with a
+ * `kubernetes` section (platform or endpoint level), 'aws' with an `aws` section or without any `kubernetes` one.
+ */
+export function platformTargets(spec: PlatformSpecInput): PlatformTarget[] {
+  if (spec.targets) return PLATFORM_TARGETS.filter((t) => spec.targets!.includes(t));
+  const kubernetes = spec.kubernetes !== undefined || spec.models.some((m) => m.endpoint?.kubernetes !== undefined);
+  const aws = spec.aws !== undefined || !kubernetes;
+  return PLATFORM_TARGETS.filter((t) => (t === 'aws' ? aws : kubernetes));
+}

@@ -17,5 +17,7 @@ export const registrySpecSchema = z.strictObject({
   });
 });
 
-export type RegistrySpecInput = z.input<typeof registrySpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { RegistrySpecInput } from './types.generated';
+export type { RegistrySpecInput };
 export type RegistrySpec = z.output<typeof registrySpecSchema>;

@@ -45,5 +45,7 @@ export function refineTrainingCluster(c: z.output<typeof trainingClusterObject>,
 
 export const trainingClusterSpecSchema = trainingClusterObject.superRefine(refineTrainingCluster);
 
-export type TrainingClusterSpecInput = z.input<typeof trainingClusterSpecSchema>;
+/** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
+import type { TrainingClusterSpecInput } from './types.generated';
+export type { TrainingClusterSpecInput };
 export type TrainingClusterSpec = z.output<typeof trainingClusterSpecSchema>;

@@ -4,7 +4,8 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ClarifyCheckStep, MlPipeline, QualityCheckStep } from '../../../constructs/aws';
+import { MlPipeline } from '../../../constructs/aws';
+import { ClarifyCheckStep, QualityCheckStep } from '../../../constructs/aws/pipeline';
 import { monitoringImageRegions, monitoringImageUri } from '../../../constructs/aws/private/monitoring-images';
 import { ACCOUNT } from './helpers';
 import { definitionOf, stepOf } from './pipeline-schema';

@@ -4,10 +4,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ExperimentTracker, MlPipeline, MlPipelineProps, ModelRegistry } from '../../../constructs/aws';
 import {
-  ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, ExperimentTracker, FailStep, Get, JsonGet, MlPipeline, MlPipelineProps, ModelRegistry,
+  ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, FailStep, Get, JsonGet,
   PipelineParameter, PipelineStep, ProcessingStep, QualityCheckStep, StepProps, TrainingStep, TransformStep, TuningStep,
-} from '../../../constructs/aws';
+} from '../../../constructs/aws/pipeline';
 import { MlopsValidationError } from '../../../lib/errors';
 import { MAX_JOB_RUNTIME_SECONDS, MAX_PROCESSING_RUNTIME_SECONDS, pipelineSpecSchema } from '../../../lib/spec';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';

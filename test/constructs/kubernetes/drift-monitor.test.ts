@@ -1,7 +1,8 @@
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { DRIFT_JOB_CONTRACT, DriftMonitor, DriftMonitorProps, RETRAIN_GATE } from '../../../constructs/kubernetes';
+import { DRIFT_JOB_CONTRACT, DriftMonitor, DriftMonitorProps } from '../../../constructs/kubernetes';
+import { RETRAIN_GATE } from '../../../constructs/kubernetes/drift-monitor';
 import { expectValidationError, Json, manifests, ofKind, Synth, validateAll } from './helpers';
 
 const BASELINE = { constraintsUri: 's3://baselines/churn/constraints.json', statisticsUri: 's3://baselines/churn/statistics.json' };

@@ -3,7 +3,8 @@ import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Construct } from 'constructs';
 import YAML from 'yaml';
-import { FeatureStore, FeatureStoreProps, REDIS_START } from '../../../constructs/kubernetes';
+import { FeatureStore, FeatureStoreProps } from '../../../constructs/kubernetes';
+import { REDIS_START } from '../../../constructs/kubernetes/feature-store';
 import { FeatureGroupSpecInput } from '../../../lib/spec';
 import { expectValidationError, Json, ofKind, podSpecOf, synth, validateAll } from './helpers';
 

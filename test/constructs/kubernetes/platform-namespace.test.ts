@@ -1,5 +1,6 @@
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { PlatformNamespace, VIEWER_RULES } from '../../../constructs/kubernetes';
+import { PlatformNamespace } from '../../../constructs/kubernetes';
+import { VIEWER_RULES } from '../../../constructs/kubernetes/platform-namespace';
 import { expectValidationError, ofKind, only, synth, validateAll } from './helpers';
 
 const newNamespace = (props: Partial<ConstructorParameters<typeof PlatformNamespace>[2]> = {}, reserve = true) => synth((scope) => {

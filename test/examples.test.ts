@@ -1,0 +1,71 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { readCloudAssembly, readTerraformOutput, terraformResourcesByType } from '../lib/governance';
+import { loadPlatformSpec, platformTargets } from '../lib/spec';
+import { synthAwsPlatform } from '../stacks/aws/synth';
+import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
+
+const examples = path.join(__dirname, '..', 'examples');
+
+/** Every resource type of a cloud assembly, with its count. */
+function awsTypes(outdir: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const stack of readCloudAssembly(outdir).stacks) for (const r of Object.values(stack.resources)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+  return counts;
+}
+
+describe('examples/', () => {
+  let dir: string;
+  beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-examples-')); });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('has the four starting points, each for the targets its sections say', () => {
+    const found = fs.readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+    expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
+      'gpu-llm-canary.yaml': ['aws'],
+      'kubernetes.yaml': ['kubernetes'],
+      'pipeline-features-drift.yaml': ['aws'],
+      'realtime-model.yaml': ['aws'],
+    });
+  });
+
+  it('realtime-model synthesizes one endpoint with autoscaling, passing every rule pack', () => {
+    const out = path.join(dir, 'realtime');
+    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'realtime-model.yaml')), out);
+    const types = awsTypes(out);
+    expect(types['AWS::SageMaker::Endpoint']).toBe(1);
+    expect(types['AWS::ApplicationAutoScaling::ScalableTarget']).toBe(1);
+  });
+
+  it('gpu-llm-canary synthesizes a GPU endpoint shifted in by canary, passing every rule pack', () => {
+    const out = path.join(dir, 'llm');
+    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'gpu-llm-canary.yaml')), out);
+    const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
+    const config = resources.find((r) => r.Type === 'AWS::SageMaker::EndpointConfig')!;
+    expect((config.Properties as { ProductionVariants: { InstanceType: string }[] }).ProductionVariants[0].InstanceType).toMatch(/^ml\.g5\./);
+    const endpoint = resources.find((r) => r.Type === 'AWS::SageMaker::Endpoint')!;
+    expect(JSON.stringify(endpoint.Properties)).toContain('"Type":"CANARY"');
+  });
+
+  it('pipeline-features-drift synthesizes a pipeline, a feature group and drift monitors, passing every rule pack', () => {
+    const out = path.join(dir, 'lifecycle');
+    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'pipeline-features-drift.yaml')), out);
+    expect(awsTypes(out)).toMatchObject({
+      'AWS::SageMaker::Pipeline': 1,
+      'AWS::SageMaker::FeatureGroup': 1,
+      'AWS::SageMaker::DataQualityJobDefinition': 1,
+      'AWS::SageMaker::ModelQualityJobDefinition': 1,
+      'AWS::SageMaker::ModelPackageGroup': 1,
+    });
+  });
+
+  it('kubernetes synthesizes Terraform JSON for the kubernetes provider: deployments, the registry and the Argo pipeline', () => {
+    const out = path.join(dir, 'k8s');
+    synthKubernetesPlatform(loadPlatformSpec(path.join(examples, 'kubernetes.yaml')), out);
+    const types = Object.fromEntries(terraformResourcesByType(readTerraformOutput(out)));
+    expect(types).toMatchObject({ kubernetes_namespace_v1: 1, kubernetes_stateful_set_v1: 1, kubernetes_manifest: 2 });
+    // Two model servers and the MLflow server.
+    expect(types.kubernetes_deployment_v1).toBe(3);
+  });
+});
