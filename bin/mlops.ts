@@ -14,7 +14,9 @@ import { synthAwsPlatform } from '../stacks/aws/synth';
 import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
 import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
-import { CommandError } from './commands/exit';
+import { CommandError, printableValidationError } from './commands/exit';
+import { printableLines } from '../lib/printable';
+import { isCliWorker, runCommandLine } from './cli-process';
 import { registerOps } from './commands/ops';
 import { registerAuditCommands, writeAudit } from './commands/audit';
 import { registerFeaturesCommands } from './commands/features';
@@ -102,12 +104,12 @@ function synth(options: SynthOptions, log: (s: string) => void): void {
   log(lines.join('\n'));
 }
 
-export function buildProgram(log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Command {
+export function buildProgram(log: (s: string) => void = (s) => process.stdout.write(`${printableLines(s)}\n`)): Command {
   const program = new Command('mlops')
     .description('cdk-mlops: synthesize, validate and operate MLOps platforms on SageMaker')
     .showHelpAfterError()
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  program.configureOutput({ writeErr: (s) => process.stderr.write(printableLines(s)), writeOut: (s) => process.stdout.write(s) });
 
   program.command('synth')
     .description('Synthesize a platform: CloudFormation (cdk.out/, with the compliance packs and the audit report) and Terraform JSON for Kubernetes (cdktf.out/)')
@@ -151,14 +153,16 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
 }
 
 /** Runs the command line and returns the exit code; one readable message on failure, never a stack trace. */
-export async function main(argv: string[], err: (s: string) => void = (s) => process.stderr.write(`${s}\n`), log?: (s: string) => void): Promise<number> {
+export async function main(argv: string[], printErr: (s: string) => void = (s) => process.stderr.write(`${s}\n`), log?: (s: string) => void): Promise<number> {
+  // Nothing a user controls (a path, a spec's keys and values, a file's bytes) reaches the terminal as a control character.
+  const err = (s: string) => printErr(printableLines(s));
   try {
-    await buildProgram(log).parseAsync(argv, { from: 'user' });
+    await buildProgram(log && ((s) => log(printableLines(s)))).parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     if (isMlopsValidationError(e)) {
-      err(`error: ${e.message}`);
+      err(`error: ${printableValidationError(e)}`);
       return EXIT.badInput;
     }
     if (e instanceof CommandError || isOpsError(e)) {
@@ -174,6 +178,5 @@ export async function main(argv: string[], err: (s: string) => void = (s) => pro
   }
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
-}
+// The command runs in a worker thread; the process's main thread answers signals (see cli-process.ts).
+if (require.main === module || isCliWorker()) runCommandLine(__filename, (argv) => main(argv));

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { MlopsValidationError } from '../../lib/errors';
+import { writeOutputDir } from '../../lib/output-dir';
 import { auditReportJsonSchema, buildAuditReport, buildKubernetesAudit, governanceDiff, mergeAuditReports, renderGovernanceDiff, writeAuditReport } from '../../lib/governance';
 
 /** A check that ran and failed: `main` reports it and exits 1. */
@@ -46,9 +47,15 @@ export interface WriteAuditOptions {
  * targets merged in one report), into `outDir` (default `<cdkOut>/audit`); returns the report and files.
  */
 export function writeAudit(cdkOut: string, options: WriteAuditOptions = {}) {
-  const aws = buildAuditReport(cdkOut);
-  const report = options.cdktfOut ? mergeAuditReports(aws, buildKubernetesAudit(options.cdktfOut)) : aws;
-  return { report, files: writeAuditReport(report, options.outDir ?? path.join(cdkOut, 'audit')) };
+  const outDir = options.outDir ?? path.join(cdkOut, 'audit');
+  // Written beside and swapped in: a folder of someone else's is refused (before any work), never overwritten.
+  return writeOutputDir(outDir, { contents: 'an audit report' }, (staging) => {
+    const aws = buildAuditReport(cdkOut);
+    const report = options.cdktfOut ? mergeAuditReports(aws, buildKubernetesAudit(options.cdktfOut)) : aws;
+    const written = writeAuditReport(report, staging);
+    const files = { json: path.join(outDir, path.basename(written.json)), markdown: path.join(outDir, path.basename(written.markdown)), html: path.join(outDir, path.basename(written.html)) };
+    return { report, files };
+  });
 }
 
 export function registerAuditCommands(program: Command, log: (s: string) => void): void {

@@ -24,7 +24,8 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
   const subject = { kind: SUBJECT_KIND, location: file };
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // An editor's UTF-8 byte-order mark is not part of the document (JSON.parse refuses it).
+    text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new MlopsValidationError(subject, [{
@@ -70,11 +71,30 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
       };
     }));
   }
-  const data: unknown = doc.toJS();
+  const data = toJS(doc, subject);
   const result = platformSpecSchema.safeParse(data, { reportInput: true });
   if (result.success) return data as PlatformSpecInput;
   const issues = fromZodIssues(result.error.issues, { knownKeys: (p) => knownKeysAt(platformSpecSchema, p) });
   throw new MlopsValidationError(subject, issues.map((issue) => withLine(issue, doc, lines)));
+}
+
+/** YAML aliases at most this many times: a "billion laughs" document is refused, not expanded. */
+export const MAX_YAML_ALIASES = 100;
+
+/** The document as data; an undefined alias or an alias bomb is bad input naming the file. */
+function toJS(doc: ReturnType<typeof parseDocument>, subject: { kind: string; location: string }): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    const message = (e as Error).message;
+    const bomb = /Excessive alias count/.test(message);
+    throw new MlopsValidationError(subject, [{
+      path: '',
+      message: bomb ? `expands its aliases more than ${MAX_YAML_ALIASES} times (a resource exhaustion attack, such as "billion laughs")` : `has an alias that cannot be resolved: ${message}`,
+      got: bomb ? 'an alias bomb' : 'an undefined alias',
+      expected: 'aliases (*name) that refer to an anchor (&name) defined before them, expanded a bounded number of times',
+    }]);
+  }
 }
 
 /** Adds `(line N)` to an issue's path, from the YAML node at that path (or its nearest parent). */

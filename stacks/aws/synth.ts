@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import { writeOutputDir } from '../../lib/output-dir';
 import { PlatformSpecInput } from '../../lib/spec';
 import { addCompliancePacks } from './compliance';
 import { AwsPlatform } from './platform';
@@ -27,20 +28,14 @@ export interface SynthResult {
  * `context` overrides cdk.json's context.
  */
 export function synthAwsPlatform(spec: PlatformSpecInput, outdir: string, context: Record<string, unknown> = {}): SynthResult {
-  // Synthesize beside the target and swap it in only on success: a bad spec or a failed check
-  // leaves the previous output as it was.
-  const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
+  // Synthesized beside the target and swapped in only on success, and only over a previous output of
+  // ours: a bad spec or a failed check leaves the previous output as it was, and nothing else is removed.
+  return writeOutputDir(outdir, { contents: 'a cloud assembly' }, (staging) => {
     // Path metadata: the audit report names the construct that made each resource.
     const app = new App({ outdir: staging, context: { ...cdkJsonContext(), ...context, 'aws:cdk:enable-path-metadata': true } });
     const platform = new AwsPlatform(app, 'Platform', { spec });
     addCompliancePacks(app);
     app.synth();
-    fs.rmSync(outdir, { recursive: true, force: true });
-    fs.renameSync(staging, outdir);
     return { outdir, platform };
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  });
 }

@@ -2,9 +2,9 @@
  * Synthesizes a platform on Kubernetes in-process into Terraform JSON (cdktf.out/): what
  * `bin/kubernetes.ts` and `mlops synth --target kubernetes` do.
  */
-import * as fs from 'fs';
 import { App } from 'cdktf';
 import { readTerraformOutput, terraformResourcesByType } from '../../lib/governance/terraform';
+import { writeOutputDir } from '../../lib/output-dir';
 import { PlatformSpecInput } from '../../lib/spec';
 import { KubernetesPlatformStack } from './platform';
 
@@ -27,22 +27,17 @@ export interface KubernetesSynthResult {
 
 /** Throws MlopsValidationError for a bad spec; a failed synth leaves the previous output as it was. */
 export function synthKubernetesPlatform(spec: PlatformSpecInput, outdir: string): KubernetesSynthResult {
-  const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
+  const stack = writeOutputDir(outdir, { contents: 'Terraform JSON' }, (staging) => {
     const app = new App({ outdir: staging, skipValidation: false });
     const name = typeof (spec as { name?: unknown }).name === 'string' ? (spec as { name: string }).name : 'platform';
-    const stack = new KubernetesPlatformStack(app, name, { spec });
+    const platform = new KubernetesPlatformStack(app, name, { spec });
     app.synth();
-    fs.rmSync(outdir, { recursive: true, force: true });
-    fs.renameSync(staging, outdir);
-    // What was written, read back as the audit reads it.
-    const output = readTerraformOutput(outdir);
-    const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
-    const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
-    return { outdir, stack, stacks, warnings };
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+    return platform;
+  });
+  // What was written, read back as the audit reads it.
+  const output = readTerraformOutput(outdir);
+  const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
+  const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
+  return { outdir, stack, stacks, warnings };
 }
