@@ -10,7 +10,7 @@ import { isMlopsValidationError } from '../lib/errors';
 import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
-import { synthAwsPlatform } from '../stacks/aws/synth';
+import { synthAwsPlatform, SynthWarning } from '../stacks/aws/synth';
 import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
 import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
@@ -29,12 +29,13 @@ function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
   return config ? { spec: loadPlatformSpec(config), label: config } : { spec: referencePlatform, label: 'the reference platform' };
 }
 
-interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; target: 'aws' | 'kubernetes' | 'all' }
+interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; strict?: boolean; target: 'aws' | 'kubernetes' | 'all' }
 
 /** CloudFormation into `out`, the rule packs, the audit report: the summary and its text. */
-function synthAws(spec: PlatformSpecInput, label: string, out: string): { summary: Record<string, unknown>; lines: string[] } {
+function synthAws(spec: PlatformSpecInput, label: string, out: string): { summary: Record<string, unknown>; lines: string[]; warnings: number } {
+  let warnings: readonly SynthWarning[];
   try {
-    synthAwsPlatform(spec, out);
+    ({ warnings } = synthAwsPlatform(spec, out));
   } catch (e) {
     const err = e as Error;
     if (err.name === 'ValidationError' || /Validation failed/.test(err.message)) {
@@ -55,6 +56,7 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
     stacks: assembly.stacks.map((s) => ({ name: s.stackName, resources: Object.keys(s.resources).length })),
     resourcesByType: Object.fromEntries(resourcesByType(assembly)),
     findings: { packs: [...COMPLIANCE_PACKS], unacknowledged: open, acknowledged: Object.fromEntries(byPack) },
+    warnings,
   };
   const lines = [`AWS (CloudFormation) into ${out}/`, '', 'Stacks:'];
   for (const s of summary.stacks) lines.push(`  ${s.name.padEnd(40)} ${String(s.resources).padStart(4)} resources`);
@@ -63,11 +65,12 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
   lines.push('', `Findings (${COMPLIANCE_PACKS.join(', ')}): ${open.length} unacknowledged; ${acks.length} acknowledged, each with its reason in the template metadata:`);
   for (const [pack, n] of byPack) lines.push(`  ${pack.padEnd(20)} ${n} acknowledged`);
   for (const f of open) lines.push(`  ${f.severity.toUpperCase()} ${f.rule} (${f.plugin}): ${f.description.split('\n')[0]} at ${f.constructPaths.join(', ')}`);
-  return { summary, lines };
+  if (warnings.length > 0) lines.push('', `Warnings (${warnings.length}):`, ...warnings.map((w) => `  [${w.id || 'no id'}] ${w.path}: ${w.message}`));
+  return { summary, lines, warnings: warnings.length };
 }
 
 /** Terraform JSON for the Kubernetes target into `out`: the summary and its text. */
-function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Record<string, unknown>; lines: string[] } {
+function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Record<string, unknown>; lines: string[]; warnings: number } {
   const result = synthKubernetesPlatform(spec, out);
   const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings };
   const lines = [`Kubernetes (Terraform JSON for the kubernetes provider) into ${out}/`, ''];
@@ -77,7 +80,7 @@ function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Recor
     for (const [type, n] of Object.entries(s.resourcesByType)) lines.push(`    ${type.padEnd(46)} ${String(n).padStart(4)}`);
   }
   if (result.warnings.length > 0) lines.push('', `Warnings (${result.warnings.length}):`, ...result.warnings.map((w) => `  ${w}`));
-  return { summary, lines };
+  return { summary, lines, warnings: result.warnings.length };
 }
 
 function synth(options: SynthOptions, log: (s: string) => void): void {
@@ -93,6 +96,7 @@ function synth(options: SynthOptions, log: (s: string) => void): void {
       ...(kubernetes ? { kubernetes: { ...kubernetes.summary, ...(audit ? { openFindings: kubernetesFindings } : {}) } } : {}),
       ...(audit ? { audit: audit.files } : {}),
     }, null, 2));
+    failOnWarnings(options, (aws?.warnings ?? 0) + (kubernetes?.warnings ?? 0));
     return;
   }
   const lines = [`Synthesized ${label} (${spec.name})`];
@@ -102,6 +106,12 @@ function synth(options: SynthOptions, log: (s: string) => void): void {
   }
   if (audit) lines.push('', `Audit report${kubernetes ? ' (AWS and Kubernetes)' : ''}: ${audit.files.json}, ${audit.files.markdown}, ${audit.files.html}`);
   log(lines.join('\n'));
+  failOnWarnings(options, (aws?.warnings ?? 0) + (kubernetes?.warnings ?? 0));
+}
+
+/** `--strict`: a warning fails the synth (exit 1) once its output and summary are written. */
+function failOnWarnings(options: SynthOptions, warnings: number): void {
+  if (options.strict && warnings > 0) throw new CheckFailed(`--strict: ${warnings} construct warning(s), listed above`);
 }
 
 export function buildProgram(log: (s: string) => void = (s) => process.stdout.write(`${printableLines(s)}\n`)): Command {
@@ -118,6 +128,7 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
     .addOption(new Option('--target <target>', 'what to render: aws (CloudFormation), kubernetes (Terraform JSON) or all').choices(['aws', 'kubernetes', 'all']).default('all'))
     .option('--k8s-out <dir>', 'output directory of the Kubernetes target', 'cdktf.out')
     .option('--json', 'print the summary as JSON')
+    .option('--strict', 'exit 1 when a construct warns (the warnings are printed either way)')
     .addHelpText('after', '\nExamples:\n  $ mlops synth\n  $ mlops synth --config platform.yaml --out build/cdk.out\n  $ mlops synth --target kubernetes --k8s-out build/cdktf.out\n  $ mlops synth --target aws --json')
     .action((opts: SynthOptions) => synth(opts, log));
 

@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, cloud_assembly_schema as cxschema } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { writeOutputDir } from '../../lib/output-dir';
 import { PlatformSpecInput } from '../../lib/spec';
 import { addCompliancePacks } from './compliance';
@@ -17,9 +18,38 @@ function cdkJsonContext(): Record<string, unknown> {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
 }
 
+/** A construct warning (`Annotations.addWarningV2`): the `aws:cdk:warning` metadata CDK writes beside the templates. */
+export interface SynthWarning {
+  /** The warning's stable id (`cdk-mlops:retrainingWithoutPipeline`); `''` for a warning added without one. */
+  readonly id: string;
+  /** The construct path (`Platform/churn/Drift`). */
+  readonly path: string;
+  readonly message: string;
+}
+
 export interface SynthResult {
   readonly outdir: string;
   readonly platform: AwsPlatform;
+  /** Every construct warning, once, in construct-tree order. */
+  readonly warnings: readonly SynthWarning[];
+}
+
+/** Every `aws:cdk:warning` in the tree under `scope`, once each (`addWarningV2` writes `<message> [ack: <id>]`). */
+export function constructWarnings(scope: IConstruct): SynthWarning[] {
+  const seen = new Set<string>();
+  const out: SynthWarning[] = [];
+  for (const c of scope.node.findAll()) {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== (cxschema.ArtifactMetadataEntryType.WARN as string)) continue;
+      const text = String(entry.data);
+      const key = `${c.node.path}\n${text}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const m = /^([\s\S]*?)\s*\[ack: ([^\]]+)\]$/.exec(text);
+      out.push({ id: m ? m[2] : '', path: c.node.path, message: m ? m[1] : text });
+    }
+  }
+  return out;
 }
 
 /**
@@ -36,6 +66,6 @@ export function synthAwsPlatform(spec: PlatformSpecInput, outdir: string, contex
     const platform = new AwsPlatform(app, 'Platform', { spec });
     addCompliancePacks(app);
     app.synth();
-    return { outdir, platform };
+    return { outdir, platform, warnings: constructWarnings(app) };
   });
 }

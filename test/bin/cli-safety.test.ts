@@ -274,3 +274,33 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     expect(runs.escapePath.stderr).toContain('missing\\u001b[2J\\u0007.yaml');
   });
 });
+
+describe('mlops synth prints construct warnings', () => {
+  it('lists each warning once with its id and construct path (the README promises retrainingWithoutPipeline), and --strict exits 1', async () => {
+    const file = path.join(dir, 'warns.yaml');
+    fs.writeFileSync(file, [
+      'name: warns',
+      'aws: { region: us-east-1 }',
+      'models:',
+      '  - name: m',
+      "    source: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1', modelDataUrl: 's3://bucket-abc/model.tar.gz' }",
+      "    registry: { crossAccountReadAccountIds: ['111122223333'] }",
+      '    endpoint: { compute: { instanceType: ml.m5.large } }',
+      '    drift:',
+      '      dataQuality:',
+      "        baseline: { constraintsUri: 's3://bucket-abc/c.json', statisticsUri: 's3://bucket-abc/s.json' }",
+      '        alarmFeatures: [age]',
+      '      retraining: {}',
+    ].join('\n'));
+    const out = path.join(dir, 'warns.out');
+    const run = await mlops(['synth', '--config', file, '--target', 'aws', '--out', out, '--strict']);
+    expect(run.stdout).toContain('\nWarnings (2):\n');
+    const lines = run.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('  [cdk-mlops:retrainingWithoutPipeline] Platform/m/DriftMonitor: retraining is configured but no retrainPipeline was given'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('  [cdk-mlops:registryCrossAccountArtifacts] Platform/m/Registry: Accounts granted cross-account read'))).toHaveLength(1);
+    expect(run.stderr).toBe('error: --strict: 2 construct warning(s), listed above\n');
+    expect(run.code).toBe(1);
+    // The output is written either way: --strict fails the check, it does not hide the result.
+    expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
+  }, 300_000);
+});
