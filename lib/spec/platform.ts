@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { renderValue } from '../errors';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
-import { governanceSpecSchema, requiredTagsOf } from './governance';
+import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
+import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
@@ -50,7 +51,7 @@ const platformTrainingCluster = trainingClusterObject.extend({
   }).optional().meta({ description: "The existing VPC the nodes join. @default - the platform's own VPC (strict governance level); required below it" }),
 }).superRefine(refineTrainingCluster);
 
-export const platformSpecSchema = z.strictObject({
+const platformObject = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'a platform name: a letter, then up to 63 letters, digits and hyphens (it prefixes stack names)' }),
   description: z.string().max(1024).optional(),
   aws: z.strictObject({
@@ -59,12 +60,22 @@ export const platformSpecSchema = z.strictObject({
     alarmEmails: z.array(z.email()).default([]).meta({ description: 'Addresses subscribed to the platform alarm topic. @default - none' }),
   }).default({ alarmEmails: [] }),
   kubernetes: platformKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (namespace, storage class, registry images); ignored on AWS. @default - see each field' }),
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
+  tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags applied to every resource that takes tags without being replaced (never to feature groups). AWS's rules: keys of 1-128 and values of 0-256 letters, digits, spaces and _ . : / = + - @; no 'aws:' prefix; at most 48 (cdk-mlops adds two of its own)." }),
   governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   models: z.array(modelSpec).min(1),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
-}).superRefine((p, ctx) => {
+});
+
+export const platformSpecSchema = platformObject.superRefine((p, ctx) => {
+  refineTags(p.tags, ctx);
+  refineDerivedNames(p, ctx);
+  const emails = new Map<string, number>();
+  p.aws.alarmEmails.forEach((e, i) => {
+    const first = emails.get(e.toLowerCase());
+    if (first !== undefined) addIssue(ctx, ['aws', 'alarmEmails', i], `repeats aws.alarmEmails[${first}]`, { got: renderValue(e), expected: 'each address once (SNS subscribes an address once)' });
+    else emails.set(e.toLowerCase(), i);
+  });
   for (const tag of requiredTagsOf(p.governance)) {
     if (!(tag in p.tags)) addIssue(ctx, ['tags', tag], `is required by governance (level '${p.governance.level}')`, { got: 'nothing', expected: `a '${tag}' tag` });
   }
@@ -119,6 +130,33 @@ export const platformSpecSchema = z.strictObject({
     }
   });
 });
+
+/** The platform's tags as AWS takes them: keys and values it accepts, and room for cdk-mlops' own tags within its 50. */
+function refineTags(tags: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const [key, value] of Object.entries(tags)) {
+    const problem = tagProblem(key, value);
+    if (problem) addIssue(ctx, ['tags', key], problem.message, { got: renderValue(problem.field === 'key' ? key : value), expected: problem.expected });
+  }
+  const room = AWS_TAGS.maxTags - PLATFORM_TAGS.length;
+  const count = Object.keys(tags).length;
+  if (count > room) addIssue(ctx, ['tags'], `has more tags than a resource can carry beside cdk-mlops' own (${PLATFORM_TAGS.join(', ')})`, { got: `${count} tags`, expected: `at most ${room} (AWS allows ${AWS_TAGS.maxTags} a resource)` });
+}
+
+/** Every name the AWS platform derives from the spec's names, within the limit of the API that takes it. */
+function refineDerivedNames(p: z.output<typeof platformObject>, ctx: z.RefinementCtx): void {
+  const check = (path: PropertyKey[], name: string, limit: NameLimit) => {
+    const problem = nameProblem(name, limit);
+    if (problem) addIssue(ctx, path, problem, { got: `${name.length} characters`, expected: `at most ${limit.maxLength}: a shorter name` });
+  };
+  check(['name'], DERIVED_NAMES.sharedStack.of(p.name), DERIVED_NAMES.sharedStack.limit);
+  if (p.experimentTracker || p.trainingClusters.length > 0) check(['name'], DERIVED_NAMES.trainingStack.of(p.name), DERIVED_NAMES.trainingStack.limit);
+  p.models.forEach((m, i) => {
+    check(['models', i, 'name'], DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
+    if (m.pipeline) check(['models', i, 'name'], DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
+  });
+  p.trainingClusters.forEach((c, i) => check(['trainingClusters', i, 'name'], DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
+  if (p.experimentTracker && p.experimentTracker.name === undefined) check(['experimentTracker', 'name'], DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);
+}
 
 export type PlatformSpecInput = z.input<typeof platformSpecSchema>;
 export type PlatformSpec = z.output<typeof platformSpecSchema>;

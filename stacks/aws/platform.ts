@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, TrainingCluster } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { DERIVED_NAMES, ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -87,7 +87,7 @@ export class TrainingStack extends Stack {
     if (specInput.experimentTracker) {
       this.experimentTracker = new ExperimentTracker(this, 'ExperimentTracker', {
         ...specInput.experimentTracker,
-        name: spec.experimentTracker?.name ?? `${spec.name}-experiments`,
+        name: spec.experimentTracker?.name ?? DERIVED_NAMES.experimentTracker.of(spec.name),
         accessLogsBucket: shared.accessLogs,
       });
     }
@@ -102,7 +102,7 @@ export class TrainingStack extends Stack {
       });
       // parsePlatformSpec has checked that a cluster without its own VPC is on a strict platform, which has one.
       const network = existing ? { vpc: existing, vpcSubnets: { subnets: existing.privateSubnets } } : { vpc: shared.network!.vpc, vpcSubnets: shared.network!.subnets };
-      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: `${spec.name}-${name}`, ...network }));
+      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: DERIVED_NAMES.trainingCluster.of(spec.name, name), ...network }));
     });
     this.clusters = clusters;
   }
@@ -153,7 +153,7 @@ export class ModelStack extends Stack {
       this.pipeline = new MlPipeline(this, 'Pipeline', {
         spec: props.modelInput.pipeline,
         registry: this.registry,
-        pipelineName: `${props.platformName}-${model.name}`,
+        pipelineName: DERIVED_NAMES.pipeline.of(props.platformName, model.name),
         artifactsBucket: shared.artifacts,
         accessLogsBucket: shared.accessLogs,
         notificationTopic: shared.alarmTopic,
@@ -213,10 +213,10 @@ export class AwsPlatform extends Construct {
     const spec = parsePlatformSpec(props.spec, this.node.path);
     this.spec = spec;
     const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
-    this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: `${spec.name}-shared`, description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
+    this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: DERIVED_NAMES.sharedStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
 
     if (spec.experimentTracker || spec.trainingClusters.length > 0) {
-      this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: `${spec.name}-training`, description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
+      this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: DERIVED_NAMES.trainingStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
     }
 
     // Models whose registry others deploy from are rendered first.
@@ -225,7 +225,7 @@ export class AwsPlatform extends Construct {
     const models = new Map<string, ModelStack>();
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
       // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).

@@ -231,12 +231,25 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     fs.writeFileSync(files.bomYaml, `\uFEFF${SMALL_SPEC}\n`);
     files.binary = path.join(dir, 'binary.yaml');
     fs.writeFileSync(files.binary, Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x07, 0x3a, 0x20, 0x01, 0x0a, 0x1b, 0x5d, 0x30, 0x3b, 0x78, 0x07, 0x3a, 0x20, 0x31, 0x0a, 0x00, 0xff, 0xfe]));
+    files.synthWouldFail = path.join(dir, 'synth-would-fail.yaml');
+    fs.writeFileSync(files.synthWouldFail, [
+      `name: ${'p'.repeat(60)}`,
+      'aws: { alarmEmails: [ops@example.com, ops@example.com] }',
+      "tags: { 'aws:team': ml, 'team#1': ml }",
+      SMALL_SPEC.split('\n').slice(1).join('\n'),
+      'trainingClusters:',
+      '  - name: llm-cluster',
+      "    lifecycleScriptsUri: 's3://bucket-abc/lifecycle/'",
+      "    aws: { vpcId: vpc-0123456789abcdef0, subnetIds: [subnet-0123456789abcdef0] }",
+      '    instanceGroups: [{ name: gpu, compute: { instanceType: ml.g5.xlarge }, count: 1 }]',
+    ].join('\n'));
     files.escapeKey = path.join(dir, 'escape.yaml');
     fs.writeFileSync(files.escapeKey, 'name: p\n"\\e[2Jmodels\\r": []\n');
     const spawned: Record<string, string[]> = {
       bomb: ['validate', '--config', files.bomb],
       bomJson: ['validate', '--config', files.bomJson],
       binary: ['validate', '--config', files.binary],
+      synthWouldFail: ['validate', '--config', files.synthWouldFail],
     };
     const inProcess: Record<string, string[]> = {
       undefinedAlias: ['validate', '--config', files.undefinedAlias],
@@ -262,6 +275,15 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     expect(runs.bomJson.code).toBe(0);
     expect(runs.bomJson.stdout).toBe(`${files.bomJson}: valid (1 models: m)\n`);
     expect(runs.bomYaml.code).toBe(0);
+  });
+
+  it('validate refuses what synth failed on: a repeated alarm address, tags AWS refuses, a derived name over 63 characters', () => {
+    expect(runs.synthWouldFail.code).toBe(2);
+    expect(runs.synthWouldFail.stderr).toContain(`PlatformSpec (${files.synthWouldFail}): 4 problems`);
+    expect(runs.synthWouldFail.stderr).toContain("aws.alarmEmails[1] (line 2): repeats aws.alarmEmails[0] (got 'ops@example.com'");
+    expect(runs.synthWouldFail.stderr).toContain("tags.aws:team (line 3): starts with 'aws:', which AWS reserves for its own tags");
+    expect(runs.synthWouldFail.stderr).toContain("tags.team#1 (line 3): is not a tag key AWS accepts");
+    expect(runs.synthWouldFail.stderr).toContain(`trainingClusters[0].name (line 11): derives the HyperPod cluster name '${'p'.repeat(60)}-llm-cluster' (72 characters), over the 63 of SageMaker CreateCluster ClusterName`);
   });
 
   it('prints no control character from a binary file, a spec key or a path', () => {

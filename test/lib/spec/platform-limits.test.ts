@@ -1,0 +1,76 @@
+/**
+ * What `mlops validate` (parsePlatformSpec) refuses because AWS would refuse it at synth or deploy:
+ * derived names over their API's limit, tags AWS does not take, an alarm address listed twice.
+ */
+import { MlopsValidationError } from '../../../lib/errors';
+import { DERIVED_NAMES, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
+
+const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1';
+const model = (name = 'm') => ({ name, source: { image: IMAGE, modelDataUrl: 's3://bucket-abc/m.tar.gz' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } });
+const cluster = (name: string) => ({
+  name, lifecycleScriptsUri: 's3://bucket-abc/lifecycle/', aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] },
+  instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.g5.xlarge' }, count: 1 }],
+});
+
+function issues(spec: Partial<PlatformSpecInput>): string[] {
+  try {
+    parsePlatformSpec({ name: 'p', models: [model()], ...spec });
+  } catch (e) {
+    if (e instanceof MlopsValidationError) return e.issues.map((i) => `${i.path}: ${i.message} (got ${i.got}, expected ${i.expected})`);
+    throw e;
+  }
+  return [];
+}
+
+describe('derived names', () => {
+  const p60 = 'p'.repeat(60);
+
+  it('refuses a HyperPod cluster name <platform>-<cluster> over 63 characters, and takes one of exactly 63', () => {
+    expect(issues({ name: p60, trainingClusters: [cluster('abcd')] })).toEqual([
+      `trainingClusters[0].name: derives the HyperPod cluster name '${p60}-abcd' (65 characters), over the 63 of SageMaker CreateCluster ClusterName (got 65 characters, expected at most 63: a shorter name)`,
+    ]);
+    expect(DERIVED_NAMES.trainingCluster.of(p60, 'ab')).toHaveLength(63);
+    expect(issues({ name: p60, trainingClusters: [cluster('ab')] })).toEqual([]);
+  });
+
+  it("refuses a tracker without a name when '<platform>-experiments' is over 63 characters; a name of its own is fine", () => {
+    expect(issues({ name: p60, experimentTracker: {} })).toEqual([
+      `experimentTracker.name: derives the tracking server name '${p60}-experiments' (72 characters), over the 63 of ExperimentTracker's name (SageMaker CreateMlflowTrackingServer allows 256) (got 72 characters, expected at most 63: a shorter name)`,
+    ]);
+    expect(issues({ name: p60, experimentTracker: { name: 'tracker' } })).toEqual([]);
+  });
+
+  it('takes the longest platform and model names: their stacks and pipelines stay within 128 and 256', () => {
+    expect(DERIVED_NAMES.modelStack.of('p'.repeat(64), 'm'.repeat(63))).toHaveLength(128);
+    expect(issues({ name: `P${'p'.repeat(63)}`, models: [model('m'.repeat(63))] })).toEqual([]);
+  });
+});
+
+describe('tags', () => {
+  it.each([
+    [{ 'aws:team': 'x' }, "tags.aws:team: starts with 'aws:', which AWS reserves for its own tags (got 'aws:team', expected a key not starting with 'aws:')"],
+    [{ 'AWS:team': 'x' }, "tags.AWS:team: starts with 'aws:', which AWS reserves for its own tags (got 'AWS:team', expected a key not starting with 'aws:')"],
+    [{ 'team#1': 'x' }, "tags.team#1: is not a tag key AWS accepts (got 'team#1', expected 1-128 letters, digits, spaces and _ . : / = + - @)"],
+    [{ team: 'a,b' }, "tags.team: is not a tag value AWS accepts (got 'a,b', expected 0-256 letters, digits, spaces and _ . : / = + - @)"],
+    [{ team: 'v'.repeat(257) }, `tags.team: is not a tag value AWS accepts (got '${'v'.repeat(57)}...', expected 0-256 letters, digits, spaces and _ . : / = + - @)`],
+    [{ 'cdk-mlops:platform': 'x' }, "tags.cdk-mlops:platform: is set by cdk-mlops itself (got 'cdk-mlops:platform', expected a key other than 'cdk-mlops:platform' and 'cdk-mlops:model')"],
+  ])('refuses %j', (tags, message) => {
+    expect(issues({ tags })).toEqual([message]);
+  });
+
+  it('takes what AWS takes: letters of any script, spaces, _ . : / = + - @, an empty value', () => {
+    expect(issues({ tags: { 'équipe données': 'São Paulo', 'a_b.c:d/e=f+g-h@i': '', ['k'.repeat(128)]: 'v'.repeat(256) } })).toEqual([]);
+  });
+
+  it('refuses more tags than fit beside the two cdk-mlops adds (50 a resource)', () => {
+    const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+    expect(issues({ tags: tags(48) })).toEqual([]);
+    expect(issues({ tags: tags(49) })).toEqual(["tags: has more tags than a resource can carry beside cdk-mlops' own (cdk-mlops:platform, cdk-mlops:model) (got 49 tags, expected at most 48 (AWS allows 50 a resource))"]);
+  });
+});
+
+it('refuses an alarm address listed twice (synth failed on it: one subscription per address)', () => {
+  expect(issues({ aws: { alarmEmails: ['ops@example.com', 'ml@example.com', 'Ops@example.com'] } })).toEqual([
+    "aws.alarmEmails[2]: repeats aws.alarmEmails[0] (got 'Ops@example.com', expected each address once (SNS subscribes an address once))",
+  ]);
+});

@@ -1,0 +1,71 @@
+/**
+ * `mlops validate` accepts only what `mlops synth` renders: for any platform spec parsePlatformSpec
+ * accepts, the AWS platform synthesizes without throwing, and the SageMaker names it derives stay
+ * within their APIs' limits. The generator aims at the edges validation must see: names near
+ * their limits and with trailing hyphens, tags with characters AWS refuses, repeated alarm
+ * addresses, trackers and clusters named after the platform.
+ */
+import * as fc from 'fast-check';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MlopsValidationError } from '../../../lib/errors';
+import { parsePlatformSpec } from '../../../lib/spec';
+import { AwsPlatform } from '../../../stacks/aws/platform';
+
+const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1';
+
+/** Letters and digits with hyphens inside: mostly short, sometimes at the limit `max`, sometimes ending in hyphens. */
+const name = (first: string, max: number) => fc.tuple(
+  fc.constantFrom(...first),
+  fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 8 }) }, { weight: 1, arbitrary: fc.integer({ min: max - 6, max }) }),
+  fc.constantFrom('', '', '', '', '', '-', '--'),
+).map(([f, n, tail]) => `${f}${'a1-b'.repeat(Math.ceil(n / 4)).slice(0, n).replace(/-$/, 'c')}${tail}`);
+const tagText = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit: fc.constantFrom('a', 'Z', '9', ' ', '_', '.', ':', '/', '=', '+', '-', '@', 'é'), minLength: 1, maxLength: 6 }) },
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', '#', ',', '*', 'aws:', '\u0007'), maxLength: 4 }) },
+);
+
+const specs = fc.record({
+  name: name('pP', 63),
+  region: fc.constantFrom(undefined, 'us-east-1', 'eu-west-1'),
+  models: fc.uniqueArray(name('mM', 62), { minLength: 1, maxLength: 2, selector: (n) => n.toLowerCase() }),
+  tags: fc.dictionary(tagText, tagText, { maxKeys: 3 }),
+  alarmEmails: fc.array(fc.constantFrom('ops@example.com', 'ml@example.com', 'Ops@example.com'), { maxLength: 2 }),
+  tracker: fc.option(fc.record({ name: fc.option(name('t', 66), { nil: undefined }) }), { nil: undefined }),
+  cluster: fc.option(name('c', 40), { nil: undefined }),
+}).map((g) => ({
+  name: g.name,
+  aws: { region: g.region, alarmEmails: g.alarmEmails },
+  tags: g.tags,
+  models: g.models.map((m) => ({ name: m, source: { image: IMAGE, modelDataUrl: 's3://bucket-abc/m.tar.gz' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } })),
+  experimentTracker: g.tracker,
+  trainingClusters: g.cluster === undefined ? [] : [{
+    name: g.cluster, lifecycleScriptsUri: 's3://bucket-abc/lifecycle/', aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] },
+    instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.g5.xlarge' }, count: 1 }],
+  }],
+}));
+
+describe('validate, then synth (property-based)', () => {
+  it('synthesizes every spec validation accepts, with SageMaker names within their limits', () => {
+    let synthesized = 0;
+    fc.assert(fc.property(specs, (spec) => {
+      try {
+        parsePlatformSpec(spec);
+      } catch (e) {
+        if (e instanceof MlopsValidationError) return; // refused up front: nothing to synthesize
+        throw e;
+      }
+      const app = new App();
+      const platform = new AwsPlatform(app, 'Platform', { spec });
+      app.synth();
+      synthesized += 1;
+      const training = platform.training ? Template.fromStack(platform.training).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } : undefined;
+      for (const r of Object.values(training?.Resources ?? {})) {
+        if (r.Type === 'AWS::SageMaker::Cluster') expect(String(r.Properties.ClusterName).length).toBeLessThanOrEqual(63);
+        if (r.Type === 'AWS::SageMaker::MlflowTrackingServer') expect(String(r.Properties.TrackingServerName).length).toBeLessThanOrEqual(256);
+      }
+    }), { numRuns: 25, seed: 1042 });
+    // The generator reaches synth, not only validation errors.
+    expect(synthesized).toBeGreaterThanOrEqual(6);
+  }, 240_000);
+});
