@@ -7,7 +7,7 @@ import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
-import { loadPlatformSpec, parsePlatformSpec, platformJsonSchema, PlatformSpecInput } from '../lib/spec';
+import { loadPlatformSpec, parsePlatformSpecFor, platformJsonSchema, PlatformSpecInput, PlatformTarget } from '../lib/spec';
 import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
 import { synthAwsPlatform, SynthWarning } from '../stacks/aws/synth';
@@ -85,6 +85,8 @@ function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Recor
 
 function synth(options: SynthOptions, log: (s: string) => void): void {
   const { spec, label } = specFrom(options.config);
+  // Every target's rules before anything is written.
+  parsePlatformSpecFor(options.target, spec, label);
   const aws = options.target === 'kubernetes' ? undefined : synthAws(spec, label, options.out);
   const kubernetes = options.target === 'aws' ? undefined : synthKubernetes(spec, options.k8sOut);
   // One audit report of everything rendered (it is written beside the cloud assembly).
@@ -135,11 +137,12 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
   program.command('validate')
     .description('Check a platform spec without synthesizing (fast): every problem, with its path and line')
     .option('-c, --config <file>', 'platform spec (.yaml, .yml or .json); default: the reference platform')
+    .addOption(new Option('--target <target>', "the targets' own rules to check too: aws, kubernetes or all (as synth renders)").choices(['aws', 'kubernetes', 'all']).default('all'))
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ mlops validate --config platform.yaml\n  $ mlops validate            # the reference platform')
-    .action((opts: { config?: string; json?: boolean }) => {
+    .action((opts: { config?: string; json?: boolean; target: PlatformTarget }) => {
       const { spec, label } = specFrom(opts.config);
-      if (!opts.config) parsePlatformSpec(spec, label);
+      parsePlatformSpecFor(opts.target, spec, label);
       log(opts.json ? JSON.stringify({ valid: true, platform: spec.name, models: spec.models.map((m) => m.name) }) : `${opts.config ?? label}: valid (${spec.models.length} models: ${spec.models.map((m) => m.name).join(', ')})`);
     });
 

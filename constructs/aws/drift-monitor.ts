@@ -17,7 +17,7 @@ import { IMlPipeline, MlPipeline } from './ml-pipeline';
 import { ModelEndpoint } from './model-endpoint';
 import { canonical } from './private/feature-group-lock';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
-import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
+import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from '../../lib/catalog';
 import { Retraining } from './private/retraining';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';

@@ -18,3 +18,5 @@ export {
   suggestInstanceTypes,
 } from './catalog';
 export type { AcceleratorIntent } from './catalog';
+export { monitoringImageRegions, monitoringImageUri } from './monitoring-images';
+export type { MonitoringImageKind } from './monitoring-images';

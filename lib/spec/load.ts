@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { fromZodIssues, MlopsValidationError, ValidationIssue } from '../errors';
-import { PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
+import { awsTargetIssues, PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
 import { knownKeysAt, parseSpec } from './primitives';
 
 const SUBJECT_KIND = 'PlatformSpec';
@@ -14,6 +14,17 @@ const SUBJECT_KIND = 'PlatformSpec';
 /** Validates a platform spec given as an object (from TypeScript). */
 export function parsePlatformSpec(input: unknown, location?: string): PlatformSpec {
   return parseSpec(platformSpecSchema, input, { kind: SUBJECT_KIND, location });
+}
+
+/** The targets a platform is rendered on, as `mlops synth --target` names them. */
+export type PlatformTarget = 'aws' | 'kubernetes' | 'all';
+
+/** Validates a platform spec for the targets it will be rendered on: {@link parsePlatformSpec}, plus what the AWS target alone requires. */
+export function parsePlatformSpecFor(target: PlatformTarget, input: unknown, location?: string): PlatformSpec {
+  const spec = parsePlatformSpec(input, location);
+  const issues = target === 'kubernetes' ? [] : awsTargetIssues(spec);
+  if (issues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, issues);
+  return spec;
 }
 
 /**

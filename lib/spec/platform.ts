@@ -3,7 +3,8 @@
  * each with an optional registry and an endpoint. stacks/ renders it onto constructs.
  */
 import { z } from 'zod';
-import { renderValue } from '../errors';
+import { renderValue, ValidationIssue } from '../errors';
+import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from '../catalog';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
 import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
@@ -51,7 +52,7 @@ const platformTrainingCluster = trainingClusterObject.extend({
   }).optional().meta({ description: "The existing VPC the nodes join. @default - the platform's own VPC (strict governance level); required below it" }),
 }).superRefine(refineTrainingCluster);
 
-const platformObject = z.strictObject({
+export const platformSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'a platform name: a letter, then up to 63 letters, digits and hyphens (it prefixes stack names)' }),
   description: z.string().max(1024).optional(),
   aws: z.strictObject({
@@ -65,11 +66,8 @@ const platformObject = z.strictObject({
   models: z.array(modelSpec).min(1),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
-});
-
-export const platformSpecSchema = platformObject.superRefine((p, ctx) => {
+}).superRefine((p, ctx) => {
   refineTags(p.tags, ctx);
-  refineDerivedNames(p, ctx);
   const emails = new Map<string, number>();
   p.aws.alarmEmails.forEach((e, i) => {
     const first = emails.get(e.toLowerCase());
@@ -131,6 +129,22 @@ export const platformSpecSchema = platformObject.superRefine((p, ctx) => {
   });
 });
 
+/** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */
+function monitoringImageIssues(region: string | undefined, m: PlatformSpec['models'][number], i: number): ValidationIssue[] {
+  const kinds: [MonitoringImageKind, string, boolean][] = [
+    ['modelMonitor', 'SageMaker Model Monitor', Boolean(m.drift?.dataQuality || m.drift?.modelQuality)],
+    ['clarify', 'SageMaker Clarify', Boolean(m.drift?.modelBias || m.drift?.modelExplainability)],
+  ];
+  return kinds.filter(([kind, , used]) => used && !(region !== undefined && monitoringImageUri(kind, region))).map(([kind, image]) => ({
+    path: region === undefined ? 'aws.region' : `models[${i}].drift`,
+    message: region === undefined
+      ? `is required by models[${i}].drift on AWS: its monitors run the ${image} image, which is published per region`
+      : `runs the ${image} image, which SageMaker does not publish in ${region}`,
+    got: region === undefined ? 'nothing' : renderValue(region),
+    expected: `one of ${monitoringImageRegions(kind).join(', ')}`,
+  }));
+}
+
 /** The platform's tags as AWS takes them: keys and values it accepts, and room for cdk-mlops' own tags within its 50. */
 function refineTags(tags: Record<string, string>, ctx: z.RefinementCtx): void {
   for (const [key, value] of Object.entries(tags)) {
@@ -143,19 +157,29 @@ function refineTags(tags: Record<string, string>, ctx: z.RefinementCtx): void {
 }
 
 /** Every name the AWS platform derives from the spec's names, within the limit of the API that takes it. */
-function refineDerivedNames(p: z.output<typeof platformObject>, ctx: z.RefinementCtx): void {
-  const check = (path: PropertyKey[], name: string, limit: NameLimit) => {
+function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const check = (path: string, name: string, limit: NameLimit) => {
     const problem = nameProblem(name, limit);
-    if (problem) addIssue(ctx, path, problem, { got: `${name.length} characters`, expected: `at most ${limit.maxLength}: a shorter name` });
+    if (problem) issues.push({ path, message: problem, got: `${name.length} characters`, expected: `at most ${limit.maxLength}: a shorter name` });
   };
-  check(['name'], DERIVED_NAMES.sharedStack.of(p.name), DERIVED_NAMES.sharedStack.limit);
-  if (p.experimentTracker || p.trainingClusters.length > 0) check(['name'], DERIVED_NAMES.trainingStack.of(p.name), DERIVED_NAMES.trainingStack.limit);
+  check('name', DERIVED_NAMES.sharedStack.of(p.name), DERIVED_NAMES.sharedStack.limit);
+  if (p.experimentTracker || p.trainingClusters.length > 0) check('name', DERIVED_NAMES.trainingStack.of(p.name), DERIVED_NAMES.trainingStack.limit);
   p.models.forEach((m, i) => {
-    check(['models', i, 'name'], DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
-    if (m.pipeline) check(['models', i, 'name'], DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
+    check(`models[${i}].name`, DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
+    if (m.pipeline) check(`models[${i}].name`, DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
   });
-  p.trainingClusters.forEach((c, i) => check(['trainingClusters', i, 'name'], DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
-  if (p.experimentTracker && p.experimentTracker.name === undefined) check(['experimentTracker', 'name'], DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);
+  p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
+  if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);
+  return issues;
+}
+
+/**
+ * What the AWS target alone requires of a valid spec (a platform rendered only on Kubernetes need
+ * not meet it): names derived for AWS within their APIs' limits, a region with the monitoring images.
+ */
+export function awsTargetIssues(p: PlatformSpec): ValidationIssue[] {
+  return [...derivedNameIssues(p), ...p.models.flatMap((m, i) => monitoringImageIssues(p.aws.region, m, i))];
 }
 
 export type PlatformSpecInput = z.input<typeof platformSpecSchema>;

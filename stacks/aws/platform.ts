@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, TrainingCluster } from '../../constructs/aws';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws/private/security';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { DERIVED_NAMES, ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { DERIVED_NAMES, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -210,7 +210,7 @@ export class AwsPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
     super(scope, id);
-    const spec = parsePlatformSpec(props.spec, this.node.path);
+    const spec = parsePlatformSpecFor('aws', props.spec, this.node.path);
     this.spec = spec;
     const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
     this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: DERIVED_NAMES.sharedStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });

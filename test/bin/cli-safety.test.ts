@@ -233,14 +233,21 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     fs.writeFileSync(files.binary, Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x07, 0x3a, 0x20, 0x01, 0x0a, 0x1b, 0x5d, 0x30, 0x3b, 0x78, 0x07, 0x3a, 0x20, 0x31, 0x0a, 0x00, 0xff, 0xfe]));
     files.synthWouldFail = path.join(dir, 'synth-would-fail.yaml');
     fs.writeFileSync(files.synthWouldFail, [
-      `name: ${'p'.repeat(60)}`,
+      'name: p',
       'aws: { alarmEmails: [ops@example.com, ops@example.com] }',
       "tags: { 'aws:team': ml, 'team#1': ml }",
       SMALL_SPEC.split('\n').slice(1).join('\n'),
+    ].join('\n'));
+    files.awsRules = path.join(dir, 'aws-rules.yaml');
+    fs.writeFileSync(files.awsRules, [
+      `name: ${'p'.repeat(60)}`,
+      SMALL_SPEC.split('\n').slice(1).join('\n'),
+      '    drift:',
+      "      dataQuality: { baseline: { constraintsUri: 's3://bucket-abc/c.json', statisticsUri: 's3://bucket-abc/s.json' } }",
       'trainingClusters:',
       '  - name: llm-cluster',
       "    lifecycleScriptsUri: 's3://bucket-abc/lifecycle/'",
-      "    aws: { vpcId: vpc-0123456789abcdef0, subnetIds: [subnet-0123456789abcdef0] }",
+      '    aws: { vpcId: vpc-0123456789abcdef0, subnetIds: [subnet-0123456789abcdef0] }',
       '    instanceGroups: [{ name: gpu, compute: { instanceType: ml.g5.xlarge }, count: 1 }]',
     ].join('\n'));
     files.escapeKey = path.join(dir, 'escape.yaml');
@@ -255,6 +262,9 @@ describe('bad spec files are exit 2 naming the file, with no control character p
       undefinedAlias: ['validate', '--config', files.undefinedAlias],
       bomYaml: ['validate', '--config', files.bomYaml],
       escapeKey: ['validate', '--config', files.escapeKey],
+      awsRules: ['validate', '--config', files.awsRules],
+      awsRulesOnKubernetes: ['validate', '--config', files.awsRules, '--target', 'kubernetes'],
+      awsRulesSynth: ['synth', '--config', files.awsRules, '--target', 'aws', '--out', path.join(dir, 'never')],
       escapePath: ['validate', '--config', path.join(dir, 'missing\u001b[2J\u0007.yaml')],
     };
     const results = await Promise.all(Object.entries(spawned).map(async ([name, args]) => [name, await mlops(args)] as const));
@@ -277,13 +287,24 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     expect(runs.bomYaml.code).toBe(0);
   });
 
-  it('validate refuses what synth failed on: a repeated alarm address, tags AWS refuses, a derived name over 63 characters', () => {
+  it('validate refuses what synth failed on: a repeated alarm address, tags AWS refuses', () => {
     expect(runs.synthWouldFail.code).toBe(2);
-    expect(runs.synthWouldFail.stderr).toContain(`PlatformSpec (${files.synthWouldFail}): 4 problems`);
+    expect(runs.synthWouldFail.stderr).toContain(`PlatformSpec (${files.synthWouldFail}): 3 problems`);
     expect(runs.synthWouldFail.stderr).toContain("aws.alarmEmails[1] (line 2): repeats aws.alarmEmails[0] (got 'ops@example.com'");
     expect(runs.synthWouldFail.stderr).toContain("tags.aws:team (line 3): starts with 'aws:', which AWS reserves for its own tags");
-    expect(runs.synthWouldFail.stderr).toContain("tags.team#1 (line 3): is not a tag key AWS accepts");
-    expect(runs.synthWouldFail.stderr).toContain(`trainingClusters[0].name (line 11): derives the HyperPod cluster name '${'p'.repeat(60)}-llm-cluster' (72 characters), over the 63 of SageMaker CreateCluster ClusterName`);
+    expect(runs.synthWouldFail.stderr).toContain('tags.team#1 (line 3): is not a tag key AWS accepts');
+  });
+
+  it("validate and synth refuse, before writing anything, what the AWS target alone refuses: a derived name over 63 characters, monitors without a region; the Kubernetes target takes it", () => {
+    for (const run of [runs.awsRules, runs.awsRulesSynth]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`PlatformSpec (${files.awsRules}): 2 problems`);
+      expect(run.stderr).toContain(`trainingClusters[0].name: derives the HyperPod cluster name '${'p'.repeat(60)}-llm-cluster' (72 characters), over the 63 of SageMaker CreateCluster ClusterName`);
+      expect(run.stderr).toContain('aws.region: is required by models[0].drift on AWS: its monitors run the SageMaker Model Monitor image, which is published per region');
+    }
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+    expect(runs.awsRulesOnKubernetes.stderr).toBe('');
+    expect(runs.awsRulesOnKubernetes.code).toBe(0);
   });
 
   it('prints no control character from a binary file, a spec key or a path', () => {

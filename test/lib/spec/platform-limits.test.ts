@@ -1,9 +1,10 @@
 /**
- * What `mlops validate` (parsePlatformSpec) refuses because AWS would refuse it at synth or deploy:
- * derived names over their API's limit, tags AWS does not take, an alarm address listed twice.
+ * What `mlops validate` refuses because AWS would refuse it at synth or deploy: derived names over
+ * their API's limit and monitors in a region without their image (the AWS target's own rules,
+ * parsePlatformSpecFor('aws')), tags AWS does not take, an alarm address listed twice.
  */
 import { MlopsValidationError } from '../../../lib/errors';
-import { DERIVED_NAMES, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
+import { DERIVED_NAMES, parsePlatformSpecFor, PlatformSpecInput, PlatformTarget } from '../../../lib/spec';
 
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1';
 const model = (name = 'm') => ({ name, source: { image: IMAGE, modelDataUrl: 's3://bucket-abc/m.tar.gz' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } });
@@ -12,9 +13,9 @@ const cluster = (name: string) => ({
   instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.g5.xlarge' }, count: 1 }],
 });
 
-function issues(spec: Partial<PlatformSpecInput>): string[] {
+function issues(spec: Partial<PlatformSpecInput>, target: PlatformTarget = 'aws'): string[] {
   try {
-    parsePlatformSpec({ name: 'p', models: [model()], ...spec });
+    parsePlatformSpecFor(target, { name: 'p', models: [model()], ...spec });
   } catch (e) {
     if (e instanceof MlopsValidationError) return e.issues.map((i) => `${i.path}: ${i.message} (got ${i.got}, expected ${i.expected})`);
     throw e;
@@ -73,4 +74,31 @@ it('refuses an alarm address listed twice (synth failed on it: one subscription 
   expect(issues({ aws: { alarmEmails: ['ops@example.com', 'ml@example.com', 'Ops@example.com'] } })).toEqual([
     "aws.alarmEmails[2]: repeats aws.alarmEmails[0] (got 'Ops@example.com', expected each address once (SNS subscribes an address once))",
   ]);
+});
+
+describe('monitoring images', () => {
+  const baseline = { constraintsUri: 's3://bucket-abc/c.json', statisticsUri: 's3://bucket-abc/s.json' };
+  const drift = (d: object) => ({ ...model(), drift: d });
+  const modelMonitorRegions = 'one of ap-east-1, ap-northeast-1, ap-northeast-2, ap-south-1, ap-southeast-1, ap-southeast-2, ca-central-1, cn-north-1, cn-northwest-1, eu-central-1, eu-north-1, eu-west-1, eu-west-2, eu-west-3, me-south-1, sa-east-1, us-east-1, us-east-2, us-west-1, us-west-2';
+
+  it('needs the region of a platform whose models are monitored (synth failed on it: the image is per region)', () => {
+    expect(issues({ models: [drift({ dataQuality: { baseline } })] })).toEqual([
+      `aws.region: is required by models[0].drift on AWS: its monitors run the SageMaker Model Monitor image, which is published per region (got nothing, expected ${modelMonitorRegions})`,
+    ]);
+    expect(issues({ aws: { region: 'us-east-1' }, models: [drift({ dataQuality: { baseline } })] })).toEqual([]);
+  });
+
+  it('are AWS rules: the Kubernetes target takes a monitored platform without a region, and names AWS would refuse', () => {
+    expect(issues({ models: [drift({ dataQuality: { baseline } })] }, 'kubernetes')).toEqual([]);
+    expect(issues({ name: 'p'.repeat(60), experimentTracker: {} }, 'kubernetes')).toEqual([]);
+    expect(issues({ name: 'p'.repeat(60), experimentTracker: {} }, 'all')).toHaveLength(1);
+  });
+
+  it('refuses a region where SageMaker publishes no image the monitors need', () => {
+    expect(issues({ aws: { region: 'af-south-1' }, models: [drift({ dataQuality: { baseline } })] })).toEqual([
+      `models[0].drift: runs the SageMaker Model Monitor image, which SageMaker does not publish in af-south-1 (got 'af-south-1', expected ${modelMonitorRegions})`,
+    ]);
+    const bias = { analysisConfigUri: 's3://bucket-abc/analysis.json', groundTruthUri: 's3://bucket-abc/gt/' };
+    expect(issues({ aws: { region: 'ap-northeast-1' }, models: [drift({ modelBias: bias })] })[0]).toMatch(/^models\[0\]\.drift: runs the SageMaker Clarify image, which SageMaker does not publish in ap-northeast-1/);
+  });
 });
