@@ -324,15 +324,10 @@ describe('mlops synth prints construct warnings', () => {
     fs.writeFileSync(file, [
       'name: warns',
       'aws: { region: us-east-1 }',
-      'models:',
-      '  - name: m',
-      "    source: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1', modelDataUrl: 's3://bucket-abc/model.tar.gz' }",
+      SMALL_SPEC.split('\n').slice(1).join('\n'),
       "    registry: { crossAccountReadAccountIds: ['111122223333'] }",
-      '    endpoint: { compute: { instanceType: ml.m5.large } }',
       '    drift:',
-      '      dataQuality:',
-      "        baseline: { constraintsUri: 's3://bucket-abc/c.json', statisticsUri: 's3://bucket-abc/s.json' }",
-      '        alarmFeatures: [age]',
+      "      dataQuality: { baseline: { constraintsUri: 's3://bucket-abc/c.json', statisticsUri: 's3://bucket-abc/s.json' }, alarmFeatures: [age] }",
       '      retraining: {}',
     ].join('\n'));
     const out = path.join(dir, 'warns.out');
