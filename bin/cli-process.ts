@@ -3,7 +3,8 @@
  * answer SIGINT and SIGTERM while a synth runs synchronously for many seconds. On a signal the worker
  * is stopped (a thread dies with its process: nothing outlives the command), the temporary output
  * folders it had are removed (or a previous output set aside mid-swap is put back), and the process
- * exits 128 + the signal's number, as a shell expects.
+ * exits 128 + the signal's number, as a shell expects. Run through tsx, it also stops when tsx is
+ * killed outright.
  */
 import * as os from 'os';
 import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
@@ -69,4 +70,12 @@ function startWorker(entry: string, argv: string[]): void {
     });
   }
   for (const s of SIGNALS) process.on(s, stop);
+  // Under tsx (`npm run mlops`) this process is tsx's child: when tsx is killed outright (SIGKILL),
+  // no signal is relayed, and the orphan stops itself rather than outlive the command.
+  if (entry.endsWith('.ts')) {
+    const parent = process.ppid;
+    const watch = setInterval(() => { if (process.ppid !== parent) stop('SIGTERM'); }, 250);
+    watch.unref();
+    worker.on('exit', () => clearInterval(watch));
+  }
 }

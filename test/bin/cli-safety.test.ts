@@ -174,7 +174,7 @@ describe('mlops synth swaps its output in only over an empty folder or its own p
 });
 
 describe('an interrupted synth', () => {
-  async function interrupt(signal: NodeJS.Signals, name: string) {
+  async function interrupt(signal: NodeJS.Signals, name: string, kill: (child: ChildProcess) => void = (child) => child.kill(signal)) {
     const out = path.join(dir, name);
     // Left by a synth that was killed (SIGKILL): ours (name, marker, dead pid), and two that are not.
     const stale = `${out}.staging-${deadPid()}`;
@@ -196,7 +196,7 @@ describe('an interrupted synth', () => {
       own = fs.readdirSync(dir).map((n) => path.join(dir, n)).find((p) => p.startsWith(staging) && p !== stale && p !== notOurs);
     }
     expect(own).toBeDefined();
-    child.kill(signal);
+    kill(child);
     const run = await done;
     return { run, out, own: own!, stale, notOurs, otherTarget };
   }
@@ -212,6 +212,17 @@ describe('an interrupted synth', () => {
     expect(fs.existsSync(r.stale)).toBe(false);
     expect(fs.readFileSync(path.join(r.notOurs, 'keep.txt'), 'utf8')).toBe('not ours');
     expect(fs.existsSync(r.otherTarget)).toBe(true);
+  }, 300_000);
+
+  it('stops, and removes its staging folder, when tsx (`npm run mlops`) is killed outright: nothing outlives it', async () => {
+    const r = await interrupt('SIGKILL', 'orphaned');
+    expect(r.run.signal).toBe('SIGKILL');
+    // The command's own process (tsx's child) notices it was orphaned, cleans up and exits.
+    const begun = Date.now();
+    while (processesMentioning(r.out).length > 0 && Date.now() - begun < 20_000) await new Promise((res) => setTimeout(res, 100));
+    expect(processesMentioning(r.out)).toEqual([]);
+    expect(fs.existsSync(r.own)).toBe(false);
+    expect(fs.existsSync(r.out)).toBe(false);
   }, 300_000);
 });
 
