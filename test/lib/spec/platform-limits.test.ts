@@ -102,3 +102,12 @@ describe('monitoring images', () => {
     expect(issues({ aws: { region: 'ap-northeast-1' }, models: [drift({ modelBias: bias })] })[0]).toMatch(/^models\[0\]\.drift: runs the SageMaker Clarify image, which SageMaker does not publish in ap-northeast-1/);
   });
 });
+
+it("refuses a SageMaker name of more than 63 characters made long with hyphens (SageMaker's pattern alone counts only letters and digits)", () => {
+  const hyphenated = 'a-'.repeat(32).concat('a'); // 65 characters, 33 letters
+  expect(issues({ models: [model(hyphenated)] })).toEqual([
+    `models[0].name: is not in the expected format (got '${hyphenated.slice(0, 57)}...', expected a model name: 1-63 letters, digits and hyphens)`,
+  ]);
+  expect(issues({ experimentTracker: { name: hyphenated } })[0]).toMatch(/^experimentTracker\.name: is not in the expected format/);
+  expect(issues({ models: [model('a-'.repeat(31).concat('a'))] })).toEqual([]); // 63
+});

@@ -7,12 +7,26 @@
  */
 import * as fc from 'fast-check';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { MlopsValidationError } from '../../../lib/errors';
 import { parsePlatformSpecFor } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
 
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1';
+
+/** The name properties SageMaker limits, from its API reference (Create* requests). */
+const SAGEMAKER_NAME_LIMITS: Record<string, Record<string, number>> = {
+  'AWS::SageMaker::Endpoint': { EndpointName: 63 },
+  'AWS::SageMaker::EndpointConfig': { EndpointConfigName: 63 },
+  'AWS::SageMaker::Model': { ModelName: 63 },
+  'AWS::SageMaker::ModelPackageGroup': { ModelPackageGroupName: 63 },
+  'AWS::SageMaker::MonitoringSchedule': { MonitoringScheduleName: 63 },
+  'AWS::SageMaker::DataQualityJobDefinition': { JobDefinitionName: 63 },
+  'AWS::SageMaker::ModelQualityJobDefinition': { JobDefinitionName: 63 },
+  'AWS::SageMaker::Pipeline': { PipelineName: 256 },
+  'AWS::SageMaker::FeatureGroup': { FeatureGroupName: 64 },
+  'AWS::SageMaker::Cluster': { ClusterName: 63 },
+  'AWS::SageMaker::MlflowTrackingServer': { TrackingServerName: 63 },
+};
 
 /** Letters and digits with hyphens inside: mostly short, sometimes at the limit `max`, sometimes ending in hyphens. */
 const name = (first: string, max: number) => fc.tuple(
@@ -29,6 +43,7 @@ const specs = fc.record({
   name: name('pP', 63),
   region: fc.oneof({ weight: 3, arbitrary: fc.constant('us-east-1') }, { weight: 1, arbitrary: fc.constantFrom(undefined, 'eu-west-1', 'af-south-1') }),
   monitored: fc.boolean(),
+  registered: fc.boolean(),
   models: fc.uniqueArray(name('mM', 62), { minLength: 1, maxLength: 2, selector: (n) => n.toLowerCase() }),
   tags: fc.dictionary(tagText, tagText, { maxKeys: 2 }),
   alarmEmails: fc.array(fc.constantFrom('ops@example.com', 'ml@example.com', 'Ops@example.com'), { maxLength: 2 }),
@@ -40,6 +55,7 @@ const specs = fc.record({
   tags: g.tags,
   models: g.models.map((m, i) => ({
     name: m, source: { image: IMAGE, modelDataUrl: 's3://bucket-abc/m.tar.gz' }, endpoint: { compute: { instanceType: 'ml.m5.large' } },
+    ...(g.registered ? { registry: {} } : {}),
     ...(g.monitored && i === 0 ? { drift: { dataQuality: { baseline: { constraintsUri: 's3://bucket-abc/c.json', statisticsUri: 's3://bucket-abc/s.json' } } } } : {}),
   })),
   experimentTracker: g.tracker,
@@ -60,16 +76,20 @@ describe('validate, then synth (property-based)', () => {
         throw e;
       }
       const app = new App();
-      const platform = new AwsPlatform(app, 'Platform', { spec });
-      app.synth();
+      new AwsPlatform(app, 'Platform', { spec });
+      const assembly = app.synth();
       synthesized += 1;
-      const training = platform.training ? Template.fromStack(platform.training).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } : undefined;
-      for (const r of Object.values(training?.Resources ?? {})) {
-        if (r.Type === 'AWS::SageMaker::Cluster') expect(String(r.Properties.ClusterName).length).toBeLessThanOrEqual(63);
-        if (r.Type === 'AWS::SageMaker::MlflowTrackingServer') expect(String(r.Properties.TrackingServerName).length).toBeLessThanOrEqual(256);
+      for (const stack of assembly.stacks) {
+        expect(stack.stackName.length).toBeLessThanOrEqual(128);
+        for (const r of Object.values((stack.template as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }).Resources)) {
+          for (const [property, max] of Object.entries(SAGEMAKER_NAME_LIMITS[r.Type] ?? {})) {
+            const value = r.Properties?.[property];
+            if (typeof value === 'string') expect({ [`${r.Type}.${property}`]: value.length }).toEqual({ [`${r.Type}.${property}`]: Math.min(value.length, max) });
+          }
+        }
       }
     }), { numRuns: 25, seed: 1042 });
     // The generator reaches synth, not only validation errors.
-    expect(synthesized).toBeGreaterThanOrEqual(6);
+    expect(synthesized).toBeGreaterThanOrEqual(5);
   }, 240_000);
 });
