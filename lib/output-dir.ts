@@ -27,6 +27,12 @@ const WRITTEN_BY = 'cdk-mlops';
 /** What the folder holds, for messages: `a cloud assembly`, `Terraform JSON`, `an audit report`. */
 export interface OutputDirOptions {
   readonly contents: string;
+  /**
+   * Recognises a previous output of this kind without the marker, for a folder whose files are read
+   * as a whole by others (an audit report published to S3 as is): the marker is then left out of it.
+   * @default - the marker recognises it
+   */
+  readonly recognise?: (dir: string) => boolean;
 }
 
 /** Temporary folders of this process, and who wants to know (the CLI's signal handler, across a worker). */
@@ -88,7 +94,7 @@ function stateOf(dir: string, target: string, options: OutputDirOptions): Target
     return refuse(target, options, 'cannot be read', errnoText(e));
   }
   if (entries.length === 0) return 'empty';
-  if (isOurs(dir)) return 'ours';
+  if (isOurs(dir) || options.recognise?.(dir)) return 'ours';
   return refuse(target, options, `exists and holds files cdk-mlops did not write (no ${OUTPUT_MARKER}); move them away or choose another folder`,
     `a folder of ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
 }
@@ -154,11 +160,6 @@ export function cleanUpTemporaryOutputDir(dir: string): void {
   untrack(dir);
 }
 
-/** Every temporary folder this process has now (for a signal handler). */
-export function temporaryOutputDirs(): string[] {
-  return [...temporary];
-}
-
 /** Removes the staging and set-aside folders beside `dir` left by processes that no longer run. */
 function removeStale(dir: string): void {
   let names: string[];
@@ -203,7 +204,8 @@ export function writeOutputDir<T>(target: string, options: OutputDirOptions, wri
   try {
     writeMarker(staging, options);
     const result = write(staging);
-    writeMarker(staging, options);
+    if (options.recognise) fs.rmSync(path.join(staging, OUTPUT_MARKER));
+    else writeMarker(staging, options);
     swapIn(staging, dir, target, options);
     return result;
   } finally {
