@@ -99,7 +99,7 @@ describe('monitoring images', () => {
       `models[0].drift: runs the SageMaker Model Monitor image, which SageMaker does not publish in af-south-1 (got 'af-south-1', expected ${modelMonitorRegions})`,
     ]);
     const bias = { analysisConfigUri: 's3://bucket-abc/analysis.json', groundTruthUri: 's3://bucket-abc/gt/' };
-    expect(issues({ aws: { region: 'ap-northeast-1' }, models: [drift({ modelBias: bias })] })[0]).toMatch(/^models\[0\]\.drift: runs the SageMaker Clarify image, which SageMaker does not publish in ap-northeast-1/);
+    expect(issues({ aws: { region: 'me-central-1' }, models: [drift({ modelBias: bias })] })[0]).toMatch(/^models\[0\]\.drift: runs the SageMaker Clarify image, which SageMaker does not publish in me-central-1/);
   });
 });
 
