@@ -10,6 +10,7 @@ export type {
   InstanceUse,
 } from './instance-types';
 export {
+  ACCELERATOR_NODE_LABEL_PRESETS,
   CatalogError,
   DEFAULT_PROCESSING_INSTANCE_TYPE,
   getInstanceType,
@@ -18,6 +19,6 @@ export {
   resolveInstanceType,
   suggestInstanceTypes,
 } from './catalog';
-export type { AcceleratorIntent } from './catalog';
+export type { AcceleratorIntent, AcceleratorNodeLabel, AcceleratorNodeLabelPreset } from './catalog';
 export { monitoringImageRegions, monitoringImageUri } from './monitoring-images';
 export type { MonitoringImageKind } from './monitoring-images';
