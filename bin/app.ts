@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { AwsPlatform } from '../stacks/aws/platform';
 import { addCompliancePacks } from '../stacks/aws/compliance';
 import { loadPlatformSpec } from '../lib/spec';
+import { markOutputDir } from '../lib/output-dir';
 import { referencePlatform } from '../stacks/reference-platform';
 
 const app = new App();
@@ -12,3 +13,5 @@ const specFile = app.node.tryGetContext('spec') as string | undefined;
 new AwsPlatform(app, 'Platform', { spec: specFile ? loadPlatformSpec(specFile) : referencePlatform });
 addCompliancePacks(app);
 app.synth();
+// The CDK CLI's cdk.out is this app's output: `mlops synth` may replace it.
+markOutputDir(app.outdir, { contents: 'a cloud assembly' });

@@ -8,7 +8,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { MlopsValidationError } from '../../lib/errors';
+import { writeOutputDir } from '../../lib/output-dir';
 import { auditReportJsonSchema, buildAuditReport, buildKubernetesAudit, governanceDiff, mergeAuditReports, renderGovernanceDiff, writeAuditReport } from '../../lib/governance';
+
+/** How report.json names its schema (lib/governance writes `https://cdk-mlops.dev/schemas/audit-report-<version>.json`). */
+const AUDIT_REPORT_SCHEMA_PREFIX = 'https://cdk-mlops.dev/schemas/audit-report-';
 
 /** A check that ran and failed: `main` reports it and exits 1. */
 export class AuditCheckFailed extends Error {
@@ -34,6 +38,17 @@ function cdktfOutput(dir: string, flag: string): string {
   return dir;
 }
 
+/** A folder holding only an audit report cdk-mlops wrote (report.json naming our schema, report.md, report.html): the next report may replace it. */
+function isAuditReport(dir: string): boolean {
+  try {
+    const names = fs.readdirSync(dir);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as { $schema?: unknown };
+    return names.every((n) => ['report.json', 'report.md', 'report.html'].includes(n)) && typeof report.$schema === 'string' && report.$schema.startsWith(AUDIT_REPORT_SCHEMA_PREFIX);
+  } catch {
+    return false;
+  }
+}
+
 export interface WriteAuditOptions {
   /** A cdktf output directory (cdktf.out/) whose Kubernetes resources the report covers beside the CloudFormation ones. */
   readonly cdktfOut?: string;
@@ -46,9 +61,15 @@ export interface WriteAuditOptions {
  * targets merged in one report), into `outDir` (default `<cdkOut>/audit`); returns the report and files.
  */
 export function writeAudit(cdkOut: string, options: WriteAuditOptions = {}) {
-  const aws = buildAuditReport(cdkOut);
-  const report = options.cdktfOut ? mergeAuditReports(aws, buildKubernetesAudit(options.cdktfOut)) : aws;
-  return { report, files: writeAuditReport(report, options.outDir ?? path.join(cdkOut, 'audit')) };
+  const outDir = options.outDir ?? path.join(cdkOut, 'audit');
+  // Written beside and swapped in: a folder of someone else's is refused (before any work), never overwritten.
+  return writeOutputDir(outDir, { contents: 'an audit report', recognise: isAuditReport }, (staging) => {
+    const aws = buildAuditReport(cdkOut);
+    const report = options.cdktfOut ? mergeAuditReports(aws, buildKubernetesAudit(options.cdktfOut)) : aws;
+    const written = writeAuditReport(report, staging);
+    const files = { json: path.join(outDir, path.basename(written.json)), markdown: path.join(outDir, path.basename(written.markdown)), html: path.join(outDir, path.basename(written.html)) };
+    return { report, files };
+  });
 }
 
 export function registerAuditCommands(program: Command, log: (s: string) => void): void {

@@ -25,7 +25,7 @@ import {
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { VpcPlacementProps } from './placement';
 import { ExecutionRole } from './private/execution-role';
-import { monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
+import { monitoringImageRegions, monitoringImageUri } from '../../lib/catalog';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';

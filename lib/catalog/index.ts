@@ -20,3 +20,5 @@ export {
   suggestInstanceTypes,
 } from './catalog';
 export type { AcceleratorIntent, AcceleratorNodeLabel, AcceleratorNodeLabelPreset } from './catalog';
+export { monitoringImageRegions, monitoringImageUri } from './monitoring-images';
+export type { MonitoringImageKind } from './monitoring-images';

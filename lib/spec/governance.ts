@@ -13,6 +13,29 @@ export const PLATFORM_TAG = 'cdk-mlops:platform';
 /** The tag on every resource of a model's stack: which model it serves. */
 export const MODEL_TAG = 'cdk-mlops:model';
 
+/** The tags cdk-mlops puts on resources itself: a user's tags share the 50 a resource may carry with them. */
+export const PLATFORM_TAGS = [PLATFORM_TAG, MODEL_TAG] as const;
+
+/** AWS's tag rules (Tag in the IAM, SageMaker and CloudFormation references): characters, lengths, count, reserved prefix. */
+export const AWS_TAGS = {
+  keyPattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u,
+  valuePattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
+  maxKeyLength: 128,
+  maxValueLength: 256,
+  maxTags: 50,
+  reservedPrefix: 'aws:',
+} as const;
+
+/** What AWS refuses in one tag, or undefined when it takes it. */
+export function tagProblem(key: string, value: string): { field: 'key' | 'value'; message: string; expected: string } | undefined {
+  const chars = "letters, digits, spaces and _ . : / = + - @";
+  if (key.toLowerCase().startsWith(AWS_TAGS.reservedPrefix)) return { field: 'key', message: "starts with 'aws:', which AWS reserves for its own tags", expected: "a key not starting with 'aws:'" };
+  if ((PLATFORM_TAGS as readonly string[]).includes(key)) return { field: 'key', message: 'is set by cdk-mlops itself', expected: `a key other than ${PLATFORM_TAGS.map((t) => `'${t}'`).join(' and ')}` };
+  if ([...key].length > AWS_TAGS.maxKeyLength || !AWS_TAGS.keyPattern.test(key)) return { field: 'key', message: 'is not a tag key AWS accepts', expected: `1-${AWS_TAGS.maxKeyLength} ${chars}` };
+  if ([...value].length > AWS_TAGS.maxValueLength || !AWS_TAGS.valuePattern.test(value)) return { field: 'value', message: 'is not a tag value AWS accepts', expected: `0-${AWS_TAGS.maxValueLength} ${chars}` };
+  return undefined;
+}
+
 export const DEFAULT_REQUIRED_TAGS = ['owner', 'cost-center', 'data-classification'] as const;
 
 /** An IAM managed policy ARN (customer-managed or AWS-managed). */

@@ -12,3 +12,4 @@ export * from './json-schema';
 export * from './pipeline';
 export * from './experiment-tracker';
 export * from './training-cluster';
+export * from './names';

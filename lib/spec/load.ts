@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { fromZodIssues, MlopsValidationError, ValidationIssue } from '../errors';
-import { PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
+import { awsTargetIssues, PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
 import { knownKeysAt, parseSpec } from './primitives';
 
 const SUBJECT_KIND = 'PlatformSpec';
@@ -14,6 +14,17 @@ const SUBJECT_KIND = 'PlatformSpec';
 /** Validates a platform spec given as an object (from TypeScript). */
 export function parsePlatformSpec(input: unknown, location?: string): PlatformSpec {
   return parseSpec(platformSpecSchema, input, { kind: SUBJECT_KIND, location });
+}
+
+/** What a command renders or checks: one target, or both. */
+export type TargetChoice = 'aws' | 'kubernetes' | 'all';
+
+/** Validates a platform spec for the targets it will be rendered on: {@link parsePlatformSpec}, plus what the AWS target alone requires. */
+export function parsePlatformSpecFor(target: TargetChoice, input: unknown, location?: string): PlatformSpec {
+  const spec = parsePlatformSpec(input, location);
+  const issues = target === 'kubernetes' ? [] : awsTargetIssues(spec);
+  if (issues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, issues);
+  return spec;
 }
 
 /**
@@ -24,7 +35,8 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
   const subject = { kind: SUBJECT_KIND, location: file };
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // An editor's UTF-8 byte-order mark is not part of the document (JSON.parse refuses it).
+    text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new MlopsValidationError(subject, [{
@@ -70,11 +82,30 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
       };
     }));
   }
-  const data: unknown = doc.toJS();
+  const data = toJS(doc, subject);
   const result = platformSpecSchema.safeParse(data, { reportInput: true });
   if (result.success) return withSourceDirsFrom(path.dirname(path.resolve(file)), data as PlatformSpecInput);
   const issues = fromZodIssues(result.error.issues, { knownKeys: (p) => knownKeysAt(platformSpecSchema, p) });
   throw new MlopsValidationError(subject, issues.map((issue) => withLine(issue, doc, lines)));
+}
+
+/** YAML aliases at most this many times: a "billion laughs" document is refused, not expanded. */
+export const MAX_YAML_ALIASES = 100;
+
+/** The document as data; an undefined alias or an alias bomb is bad input naming the file. */
+function toJS(doc: ReturnType<typeof parseDocument>, subject: { kind: string; location: string }): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    const message = (e as Error).message;
+    const bomb = /Excessive alias count/.test(message);
+    throw new MlopsValidationError(subject, [{
+      path: '',
+      message: bomb ? `expands its aliases more than ${MAX_YAML_ALIASES} times (a resource exhaustion attack, such as "billion laughs")` : `has an alias that cannot be resolved: ${message}`,
+      got: bomb ? 'an alias bomb' : 'an undefined alias',
+      expected: 'aliases (*name) that refer to an anchor (&name) defined before them, expanded a bounded number of times',
+    }]);
+  }
 }
 
 /** Adds `(line N)` to an issue's path, from the YAML node at that path (or its nearest parent). */

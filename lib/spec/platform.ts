@@ -3,10 +3,12 @@
  * each with an optional registry and an endpoint. stacks/ renders it onto constructs.
  */
 import { z } from 'zod';
-import { renderValue } from '../errors';
+import { renderValue, ValidationIssue } from '../errors';
+import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from '../catalog';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
-import { governanceSpecSchema, requiredTagsOf } from './governance';
+import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
+import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
@@ -62,13 +64,20 @@ export const platformSpecSchema = z.strictObject({
     alarmEmails: z.array(z.email()).default([]).meta({ description: 'Addresses subscribed to the platform alarm topic. @default - none' }),
   }).default({ alarmEmails: [] }),
   kubernetes: platformKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (namespace, storage class, registry images); ignored on AWS. @default - see each field' }),
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}).meta({ description: 'Tags applied to every resource that takes tags without being replaced (never to feature groups).' }),
+  tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags applied to every resource that takes tags without being replaced (never to feature groups). AWS's rules: keys of 1-128 and values of 0-256 letters, digits, spaces and _ . : / = + - @; no 'aws:' prefix; at most 48 (cdk-mlops adds two of its own)." }),
   governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   targets: z.array(z.enum(PLATFORM_TARGETS)).min(1).optional().meta({ description: "What `mlops synth` renders: 'aws' (CloudFormation), 'kubernetes' (Terraform JSON), or both. @default - the targets the spec has sections for: 'kubernetes' when it has a `kubernetes` section (platform or endpoint), 'aws' when it has an `aws` section or no `kubernetes` one" }),
   models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.' }),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
 }).superRefine((p, ctx) => {
+  refineTags(p.tags, ctx);
+  const emails = new Map<string, number>();
+  p.aws.alarmEmails.forEach((e, i) => {
+    const first = emails.get(e.toLowerCase());
+    if (first !== undefined) addIssue(ctx, ['aws', 'alarmEmails', i], `repeats aws.alarmEmails[${first}]`, { got: renderValue(e), expected: 'each address once (SNS subscribes an address once)' });
+    else emails.set(e.toLowerCase(), i);
+  });
   for (const tag of requiredTagsOf(p.governance)) {
     if (!(tag in p.tags)) addIssue(ctx, ['tags', tag], `is required by governance (level '${p.governance.level}')`, { got: 'nothing', expected: `a '${tag}' tag` });
   }
@@ -124,6 +133,60 @@ export const platformSpecSchema = z.strictObject({
     }
   });
 });
+
+/** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */
+function monitoringImageIssues(region: string | undefined, m: PlatformSpec['models'][number], i: number): ValidationIssue[] {
+  const kinds: [MonitoringImageKind, string, boolean][] = [
+    ['modelMonitor', 'SageMaker Model Monitor', Boolean(m.drift?.dataQuality || m.drift?.modelQuality)],
+    ['clarify', 'SageMaker Clarify', Boolean(m.drift?.modelBias || m.drift?.modelExplainability)],
+  ];
+  return kinds.filter(([kind, , used]) => used && !(region !== undefined && monitoringImageUri(kind, region))).map(([kind, image]) => ({
+    path: region === undefined ? 'aws.region' : `models[${i}].drift`,
+    message: region === undefined
+      ? `is required by models[${i}].drift on AWS: its monitors run the ${image} image, which is published per region`
+      : `runs the ${image} image, which SageMaker does not publish in ${region}`,
+    got: region === undefined ? 'nothing' : renderValue(region),
+    expected: `one of ${monitoringImageRegions(kind).join(', ')}`,
+  }));
+}
+
+/** The platform's tags as AWS takes them: keys and values it accepts, and room for cdk-mlops' own tags within its 50. */
+function refineTags(tags: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const [key, value] of Object.entries(tags)) {
+    const problem = tagProblem(key, value);
+    if (problem) addIssue(ctx, ['tags', key], problem.message, { got: renderValue(problem.field === 'key' ? key : value), expected: problem.expected });
+  }
+  const room = AWS_TAGS.maxTags - PLATFORM_TAGS.length;
+  const count = Object.keys(tags).length;
+  if (count > room) addIssue(ctx, ['tags'], `has more tags than a resource can carry beside cdk-mlops' own (${PLATFORM_TAGS.join(', ')})`, { got: `${count} tags`, expected: `at most ${room} (AWS allows ${AWS_TAGS.maxTags} a resource)` });
+}
+
+/** Every name the AWS platform derives from the spec's names, within the limit of the API that takes it. */
+function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const check = (path: string, name: string, limit: NameLimit) => {
+    const problem = nameProblem(name, limit);
+    if (problem) issues.push({ path, message: problem, got: `${name.length} characters`, expected: `at most ${limit.maxLength}: a shorter name` });
+  };
+  check('name', DERIVED_NAMES.sharedStack.of(p.name), DERIVED_NAMES.sharedStack.limit);
+  if (p.experimentTracker || p.trainingClusters.length > 0) check('name', DERIVED_NAMES.trainingStack.of(p.name), DERIVED_NAMES.trainingStack.limit);
+  p.models.forEach((m, i) => {
+    check(`models[${i}].name`, DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
+    if (m.pipeline) check(`models[${i}].name`, DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
+  });
+  p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
+  if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);
+  return issues;
+}
+
+/**
+ * What the AWS target alone requires of a valid spec (a platform rendered only on Kubernetes need
+ * not meet it): names derived for AWS within their APIs' limits, a region with the monitoring images.
+ */
+export function awsTargetIssues(p: PlatformSpec): ValidationIssue[] {
+  return [...derivedNameIssues(p), ...p.models.flatMap((m, i) => monitoringImageIssues(p.aws.region, m, i))];
+}
+
 
 /** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
 import type { PlatformSpecInput } from './types.generated';

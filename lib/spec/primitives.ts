@@ -38,8 +38,11 @@ export function isTokenBranch(schema: z.core.$ZodType): boolean {
 // Leaves
 // ---------------------------------------------------------------------------------------------
 
-/** SageMaker resource names: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`. */
-export const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+/**
+ * SageMaker resource names: SageMaker's pattern `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$` and its maximum
+ * length of 63, which the pattern alone does not bound (it counts letters and digits, not hyphens).
+ */
+export const SAGEMAKER_NAME = /^(?=.{1,63}$)[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 export const sagemakerName = () => tokenOr(z.string().regex(SAGEMAKER_NAME, { error: 'a SageMaker name: 1-63 letters, digits and hyphens, starting and ending with a letter or digit' }));
 
 /** A whole number in [min, max], token-tolerant. */

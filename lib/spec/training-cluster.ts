@@ -5,12 +5,12 @@
 import { z } from 'zod';
 import { renderValue } from '../errors';
 import { computeSchema } from './compute';
-import { addIssue, int, s3Uri, sagemakerName } from './primitives';
+import { addIssue, int, s3Uri, SAGEMAKER_NAME, sagemakerName } from './primitives';
 
 export const ORCHESTRATORS = ['slurm', 'eks'] as const;
 
 const instanceGroupSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { error: 'an instance group name: 1-63 letters, digits and hyphens' }),
+  name: z.string().regex(SAGEMAKER_NAME, { error: 'an instance group name: 1-63 letters, digits and hyphens' }),
   compute: computeSchema('training', { allowServerless: false }).meta({ description: "{ instanceType: 'ml.p5.48xlarge' } or an accelerator intent; controller and login groups may be CPU types." }),
   count: int(1, 1000).meta({ description: 'Instances in the group.' }),
   threadsPerCore: z.union([z.literal(1), z.literal(2)]).default(1).meta({ description: '1 turns hyperthreading off (the usual choice for training). @default 1' }),

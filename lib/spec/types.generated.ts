@@ -38,7 +38,7 @@ export type PlatformSpecInput = {
    */
   kubernetes?: PlatformKubernetesSpecInput;
   /**
-   * Tags applied to every resource that takes tags without being replaced (never to feature groups).
+   * Tags applied to every resource that takes tags without being replaced (never to feature groups). AWS's rules: keys of 1-128 and values of 0-256 letters, digits, spaces and _ . : / = + - @; no 'aws:' prefix; at most 48 (cdk-mlops adds two of its own).
    * @default {}
    */
   tags?: Record<string, string>;

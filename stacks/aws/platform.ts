@@ -15,7 +15,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { DERIVED_NAMES, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -85,7 +85,7 @@ export class TrainingStack extends Stack {
     if (specInput.experimentTracker) {
       this.experimentTracker = new ExperimentTracker(this, 'ExperimentTracker', {
         ...specInput.experimentTracker,
-        name: spec.experimentTracker?.name ?? `${spec.name}-experiments`,
+        name: spec.experimentTracker?.name ?? DERIVED_NAMES.experimentTracker.of(spec.name),
         accessLogsBucket: shared.accessLogs,
       });
     }
@@ -100,7 +100,7 @@ export class TrainingStack extends Stack {
       });
       // parsePlatformSpec has checked that a cluster without its own VPC is on a strict platform, which has one.
       const network = existing ? { vpc: existing, vpcSubnets: { subnets: existing.privateSubnets } } : { vpc: shared.network!.vpc, vpcSubnets: shared.network!.subnets };
-      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: `${spec.name}-${name}`, ...network }));
+      clusters.set(name, new TrainingCluster(this, `Cluster${i}`, { ...clusterInput, name: DERIVED_NAMES.trainingCluster.of(spec.name, name), ...network }));
     });
     this.clusters = clusters;
   }
@@ -133,7 +133,7 @@ export class ModelStack extends Stack {
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
     const { model, shared } = props;
-    const pipelineName = `${props.platformName}-${model.name}`;
+    const pipelineName = DERIVED_NAMES.pipeline.of(props.platformName, model.name);
     if (model.registry) {
       this.registry = new ModelRegistry(this, 'Registry', {
         ...props.modelInput.registry,
@@ -217,13 +217,13 @@ export class AwsPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
     super(scope, id);
-    const spec = parsePlatformSpec(props.spec, this.node.path);
+    const spec = parsePlatformSpecFor('aws', props.spec, this.node.path);
     this.spec = spec;
     const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
-    this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: `${spec.name}-shared`, description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
+    this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: DERIVED_NAMES.sharedStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
 
     if (spec.experimentTracker || spec.trainingClusters.length > 0) {
-      this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: `${spec.name}-training`, description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
+      this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: DERIVED_NAMES.trainingStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
     }
 
     // Models whose registry others deploy from are rendered first.
@@ -233,7 +233,7 @@ export class AwsPlatform extends Construct {
     const modelSpecs = new Map(spec.models.map((m) => [m.name, m]));
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
       // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).

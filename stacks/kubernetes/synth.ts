@@ -2,12 +2,12 @@
  * Synthesizes a platform on Kubernetes in-process into Terraform JSON (cdktf.out/): what
  * `bin/kubernetes.ts` and `mlops synth --target kubernetes` do.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { isNotRenderedWarning } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { readTerraformOutput, terraformResourcesByType } from '../../lib/governance/terraform';
+import { writeOutputDir } from '../../lib/output-dir';
 import { PlatformSpecInput } from '../../lib/spec';
 import { localStateFile } from './backend';
 import { KubernetesPlatformStack } from './platform';
@@ -35,25 +35,21 @@ export interface KubernetesSynthResult {
 
 /** Throws MlopsValidationError for a bad spec; a failed synth leaves the previous output as it was. */
 export function synthKubernetesPlatform(spec: PlatformSpecInput, outdir: string): KubernetesSynthResult {
-  const staging = `${outdir.replace(/[\\/]+$/, '')}.staging-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
+  const written = writeOutputDir(outdir, { contents: 'Terraform JSON' }, (staging) => {
     const app = new App({ outdir: staging, skipValidation: false });
     const name = typeof (spec as { name?: unknown }).name === 'string' ? (spec as { name: string }).name : 'platform';
-    const stack = new KubernetesPlatformStack(app, name, { spec });
-    const state = stateLocations(stack, outdir);
+    const platform = new KubernetesPlatformStack(app, name, { spec });
+    const locations = stateLocations(platform, outdir);
     app.synth();
-    fs.rmSync(outdir, { recursive: true, force: true });
-    fs.renameSync(staging, outdir);
-    // What was written, read back as the audit reads it.
-    const output = readTerraformOutput(outdir);
-    const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
-    const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
-    return { outdir, stack, stacks, warnings, state, notRendered: warnings.filter(isNotRenderedWarning) };
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+    return { platform, locations };
+  });
+  const { platform: stack, locations: state } = written;
+  // What was written, read back as the audit reads it.
+  const output = readTerraformOutput(outdir);
+  const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
+  const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
+  return { outdir, stack, stacks, warnings, state, notRendered: warnings.filter(isNotRenderedWarning) };
 }
 
 /** Each stack's state location; a local state directory inside the output (which synth replaces) is refused. */

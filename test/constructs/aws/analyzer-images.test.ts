@@ -6,7 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MlPipeline } from '../../../constructs/aws';
 import { ClarifyCheckStep, QualityCheckStep } from '../../../constructs/aws/pipeline';
-import { monitoringImageRegions, monitoringImageUri } from '../../../constructs/aws/private/monitoring-images';
+import { monitoringImageRegions, monitoringImageUri } from '../../../lib/catalog';
 import { ACCOUNT } from './helpers';
 import { definitionOf, stepOf } from './pipeline-schema';
 

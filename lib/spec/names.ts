@@ -1,0 +1,50 @@
+/**
+ * Names the AWS platform derives from the platform's, its models' and its clusters' names: one
+ * formula each, used by stacks/aws/platform.ts to name the thing and by the platform spec's
+ * validation to check the result against the limit of the API that takes it (so `mlops validate`
+ * refuses what CloudFormation or SageMaker would refuse at deploy).
+ *
+ * Every other SageMaker name the constructs make (endpoints, monitoring schedules and job
+ * definitions, model package groups, tracking servers and clusters without a name) is
+ * `Names.uniqueResourceName` cut to the API's limit, or left to CloudFormation (models, endpoint
+ * configs), and cannot overflow.
+ */
+
+/** A derived name's limit and the API rule it comes from. */
+export interface NameLimit {
+  /** What is named, for messages: `the HyperPod cluster name`. */
+  readonly what: string;
+  readonly maxLength: number;
+  readonly pattern: RegExp;
+  /** Where the limit is stated. */
+  readonly reference: string;
+}
+
+const STACK: NameLimit = { what: 'the CloudFormation stack name', maxLength: 128, pattern: /^[A-Za-z][A-Za-z0-9-]*$/, reference: 'CloudFormation CreateStack StackName' };
+
+/** Each derived name: its formula and its limit. */
+export const DERIVED_NAMES = {
+  sharedStack: { of: (platform: string) => `${platform}-shared`, limit: STACK },
+  trainingStack: { of: (platform: string) => `${platform}-training`, limit: STACK },
+  modelStack: { of: (platform: string, model: string) => `${platform}-${model}`, limit: STACK },
+  pipeline: {
+    of: (platform: string, model: string) => `${platform}-${model}`,
+    limit: { what: 'the pipeline name', maxLength: 256, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: 'SageMaker CreatePipeline PipelineName' },
+  },
+  trainingCluster: {
+    of: (platform: string, cluster: string) => `${platform}-${cluster}`,
+    limit: { what: 'the HyperPod cluster name', maxLength: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: 'SageMaker CreateCluster ClusterName' },
+  },
+  experimentTracker: {
+    of: (platform: string) => `${platform}-experiments`,
+    // SageMaker allows 256 (CreateMlflowTrackingServer); the tracker's name is also a Kubernetes object name, hence 63.
+    limit: { what: 'the tracking server name', maxLength: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: "ExperimentTracker's name (SageMaker CreateMlflowTrackingServer allows 256)" },
+  },
+} as const;
+
+/** Why `name` breaks `limit`, or undefined when it does not. */
+export function nameProblem(name: string, limit: NameLimit): string | undefined {
+  if (name.length > limit.maxLength) return `derives ${limit.what} '${name}' (${name.length} characters), over the ${limit.maxLength} of ${limit.reference}`;
+  if (!limit.pattern.test(name)) return `derives ${limit.what} '${name}', which ${limit.reference} refuses`;
+  return undefined;
+}
