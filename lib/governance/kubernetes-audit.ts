@@ -9,10 +9,10 @@
  * What Terraform JSON cannot show is said, not guessed: encryption at rest of a volume is the
  * storage class's, and of a Secret the API server's encryption configuration.
  */
+import { asText, asTexts, JsonObject } from '../json';
 import { AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
 import { block, blocks, readTerraformOutput, resolveReference, TerraformOutput, TerraformResource, TerraformStack } from './terraform';
 
-type Json = Record<string, unknown>;
 const TARGET = 'kubernetes-terraform' as const;
 /** The pack name of the Kubernetes checks in the report's findings. */
 export const KUBERNETES_PACK = 'Kubernetes';
@@ -39,10 +39,8 @@ export interface KubernetesAudit {
 
 // ---------------------------------------------------------------- helpers
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]).map(str).filter((s): s is string => s !== undefined);
 /** Follows nested blocks, taking the first instance of each. */
-function dig(value: unknown, ...keys: string[]): Json | undefined {
+function dig(value: unknown, ...keys: string[]): JsonObject | undefined {
   let current = block(value);
   for (const key of keys) current = block(current?.[key]);
   return current;
@@ -82,7 +80,7 @@ class StackReader {
   resolve(v: unknown): string | undefined {
     return resolveReference(this.stack, v);
   }
-  meta(r: TerraformResource): Json {
+  meta(r: TerraformResource): JsonObject {
     return block(r.body.metadata) ?? block(block(r.body.manifest)?.metadata) ?? {};
   }
   name(r: TerraformResource): string {
@@ -111,12 +109,12 @@ interface Workload {
   readonly title: string;
   readonly namespace: string;
   /** The pod spec in the provider's snake_case shape (converted for `kubernetes_manifest` objects). */
-  readonly podSpec: Json;
+  readonly podSpec: JsonObject;
   /** The labels its pods carry (from the pod template), what Services and NetworkPolicies select on. */
   readonly podLabels: Record<string, string>;
 }
 
-const labelMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(block(v) ?? {}).map(([k, x]) => [k, str(x) ?? '']));
+const labelMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(block(v) ?? {}).map(([k, x]) => [k, asText(x) ?? '']));
 
 /**
  * Where the pod specs are in an API object written as `kubernetes_manifest` (the Kubernetes API's
@@ -142,7 +140,7 @@ const DATA_MAPS = new Set(['labels', 'annotations', 'nodeSelector', 'matchLabels
 function providerShape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(providerShape);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [
+  return Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [
     PROVIDER_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
     DATA_MAPS.has(k) ? v : providerShape(v),
   ]));
@@ -151,16 +149,16 @@ function providerShape(value: unknown): unknown {
 function manifestWorkloads(reader: StackReader): Workload[] {
   return reader.of('kubernetes_manifest').flatMap((r) => {
     const manifest = block(r.body.manifest) ?? {};
-    const kind = str(manifest.kind) ?? '?';
+    const kind = asText(manifest.kind) ?? '?';
     return (MANIFEST_POD_SPECS[kind] ?? []).flatMap((specPath) => {
       let spec: unknown = manifest;
-      let parent: Json | undefined;
-      for (const key of specPath) { parent = spec as Json | undefined; spec = block(parent?.[key]); }
+      let parent: JsonObject | undefined;
+      for (const key of specPath) { parent = spec as JsonObject | undefined; spec = block(parent?.[key]); }
       if (spec === undefined) return [];
       const isvc = kind === 'InferenceService';
       // A pod template's labels are beside its spec; a KServe component's are its own `labels` over the object's.
-      const podLabels = isvc ? { ...labelMap(block(manifest.metadata)?.labels), ...labelMap((spec as Json).labels) } : kind === 'Pod' ? labelMap(block(manifest.metadata)?.labels) : labelMap(block(parent?.metadata)?.labels);
-      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${isvc ? ` (${specPath[1]})` : ''}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as Json, podLabels }];
+      const podLabels = isvc ? { ...labelMap(block(manifest.metadata)?.labels), ...labelMap((spec as JsonObject).labels) } : kind === 'Pod' ? labelMap(block(manifest.metadata)?.labels) : labelMap(block(parent?.metadata)?.labels);
+      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${isvc ? ` (${specPath[1]})` : ''}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as JsonObject, podLabels }];
     });
   });
 }
@@ -177,26 +175,26 @@ function typedWorkloads(reader: StackReader): Workload[] {
   });
 }
 
-const containersOf = (podSpec: Json): Json[] => [...blocks(podSpec.init_container), ...blocks(podSpec.container), ...blocks(podSpec.ephemeral_container)];
+const containersOf = (podSpec: JsonObject): JsonObject[] => [...blocks(podSpec.init_container), ...blocks(podSpec.container), ...blocks(podSpec.ephemeral_container)];
 
 // ---------------------------------------------------------------- selectors and network rules
 
-function selectorText(selector: Json | undefined): string {
+function selectorText(selector: JsonObject | undefined): string {
   const parts = [
     ...Object.entries(block(selector?.match_labels) ?? {}).map(([k, v]) => `${k}=${String(v)}`),
-    ...blocks(selector?.match_expressions).map((e) => `${String(e.key)} ${String(e.operator)}${strings(e.values).length ? ` (${strings(e.values).join(', ')})` : ''}`),
+    ...blocks(selector?.match_expressions).map((e) => `${String(e.key)} ${String(e.operator)}${asTexts(e.values).length ? ` (${asTexts(e.values).join(', ')})` : ''}`),
   ];
   return parts.join(', ');
 }
 
-const emptySelector = (selector: Json | undefined) => selectorText(selector) === '';
+const emptySelector = (selector: JsonObject | undefined) => selectorText(selector) === '';
 
 /** Whether a label selector selects pods that carry (at least) these labels. */
-function selects(selector: Json | undefined, labels: Record<string, string>): boolean {
+function selects(selector: JsonObject | undefined, labels: Record<string, string>): boolean {
   if (Object.entries(block(selector?.match_labels) ?? {}).some(([k, v]) => labels[k] !== String(v))) return false;
   return blocks(selector?.match_expressions).every((e) => {
     const key = String(e.key);
-    const values = strings(e.values);
+    const values = asTexts(e.values);
     switch (e.operator) {
       case 'In': return labels[key] !== undefined && values.includes(labels[key]);
       case 'NotIn': return labels[key] === undefined || !values.includes(labels[key]);
@@ -207,9 +205,9 @@ function selects(selector: Json | undefined, labels: Record<string, string>): bo
   });
 }
 
-function peerText(peer: Json): string {
+function peerText(peer: JsonObject): string {
   const ip = block(peer.ip_block);
-  if (ip) return `addresses ${String(ip.cidr)}${strings(ip.except).length ? ` except ${strings(ip.except).join(', ')}` : ''}`;
+  if (ip) return `addresses ${String(ip.cidr)}${asTexts(ip.except).length ? ` except ${asTexts(ip.except).join(', ')}` : ''}`;
   const pods = block(peer.pod_selector);
   const namespaces = block(peer.namespace_selector);
   const podPart = pods === undefined ? undefined : emptySelector(pods) ? 'every pod' : `pods labelled ${selectorText(pods)}`;
@@ -218,9 +216,9 @@ function peerText(peer: Json): string {
   return `${podPart ?? 'every pod'} in ${nsPart}`;
 }
 
-function portsText(ports: Json[]): string {
+function portsText(ports: JsonObject[]): string {
   if (ports.length === 0) return 'on every port';
-  return `on ${ports.map((p) => `${str(p.port) ?? 'every port'}${str(p.end_port) !== undefined ? `-${str(p.end_port)}` : ''}/${str(p.protocol) ?? 'TCP'}`).join(', ')}`;
+  return `on ${ports.map((p) => `${asText(p.port) ?? 'every port'}${asText(p.end_port) !== undefined ? `-${asText(p.end_port)}` : ''}/${asText(p.protocol) ?? 'TCP'}`).join(', ')}`;
 }
 
 interface PolicyView {
@@ -228,7 +226,7 @@ interface PolicyView {
   readonly resource: TerraformResource;
   readonly name: string;
   readonly namespace: string;
-  readonly podSelector: Json | undefined;
+  readonly podSelector: JsonObject | undefined;
   readonly ingress?: string[];
   readonly egress?: string[];
   readonly denyAllIngress: boolean;
@@ -240,9 +238,9 @@ function policyOf(reader: StackReader, r: TerraformResource): PolicyView {
   const ingressRules = blocks(spec.ingress);
   const egressRules = blocks(spec.egress);
   // Kubernetes' default: Ingress always, Egress when there are egress rules.
-  const types = strings(spec.policy_types).length ? strings(spec.policy_types) : ['Ingress', ...(egressRules.length ? ['Egress'] : [])];
+  const types = asTexts(spec.policy_types).length ? asTexts(spec.policy_types) : ['Ingress', ...(egressRules.length ? ['Egress'] : [])];
   const podSelector = block(spec.pod_selector);
-  const ruleLine = (peers: Json[], ports: Json[], word: string) => `${peers.length === 0 ? `${word} anywhere` : `${word} ${peers.map(peerText).join(', or ')}`}; ${portsText(ports)}`;
+  const ruleLine = (peers: JsonObject[], ports: JsonObject[], word: string) => `${peers.length === 0 ? `${word} anywhere` : `${word} ${peers.map(peerText).join(', or ')}`}; ${portsText(ports)}`;
   const ingress = types.includes('Ingress') ? ingressRules.map((rule) => `allow ${ruleLine(blocks(rule.from), blocks(rule.ports), 'from')}`) : undefined;
   const egress = types.includes('Egress') ? egressRules.map((rule) => `allow ${ruleLine(blocks(rule.to), blocks(rule.ports), 'to')}`) : undefined;
   const all = emptySelector(podSelector);
@@ -261,7 +259,7 @@ interface RoleView {
   readonly kind: 'Role' | 'ClusterRole';
   /** `ns/name` for a Role, `name` for a ClusterRole. */
   readonly key: string;
-  readonly rules: Json[];
+  readonly rules: JsonObject[];
 }
 
 interface BindingView {
@@ -276,34 +274,34 @@ interface BindingView {
   readonly subjects: { kind: string; name: string; namespace?: string }[];
 }
 
-function ruleResources(rule: Json): string[] {
-  const groups = strings(rule.api_groups);
-  const resources = strings(rule.resources).flatMap((res) => (groups.length ? groups : ['']).map((g) => (g === '' ? res : `${res}.${g}`)));
-  return [...resources, ...strings(rule.non_resource_urls).map((u) => `URL ${u}`)];
+function ruleResources(rule: JsonObject): string[] {
+  const groups = asTexts(rule.api_groups);
+  const resources = asTexts(rule.resources).flatMap((res) => (groups.length ? groups : ['']).map((g) => (g === '' ? res : `${res}.${g}`)));
+  return [...resources, ...asTexts(rule.non_resource_urls).map((u) => `URL ${u}`)];
 }
 
-function ruleStatement(policy: string, rule: Json, scope?: string): AuditStatement {
-  const names = strings(rule.resource_names);
+function ruleStatement(policy: string, rule: JsonObject, scope?: string): AuditStatement {
+  const names = asTexts(rule.resource_names);
   return {
     policy,
     effect: 'Allow',
-    actions: strings(rule.verbs),
+    actions: asTexts(rule.verbs),
     resources: ruleResources(rule),
     conditions: [...(names.length ? [`only the objects named ${names.join(', ')}`] : []), ...(scope ? [scope] : [])],
   };
 }
 
-const hasWildcard = (rule: Json) => ['verbs', 'resources', 'api_groups', 'non_resource_urls', 'resource_names'].some((k) => strings(rule[k]).some((v) => v === '*' || v.endsWith('/*')));
+const hasWildcard = (rule: JsonObject) => ['verbs', 'resources', 'api_groups', 'non_resource_urls', 'resource_names'].some((k) => asTexts(rule[k]).some((v) => v === '*' || v.endsWith('/*')));
 
 // ---------------------------------------------------------------- restricted security context
 
 /** What keeps a pod from the Pod Security restricted profile (empty when it meets it). */
-export function restrictedProfileGaps(podSpec: Json): string[] {
+export function restrictedProfileGaps(podSpec: JsonObject): string[] {
   const gaps: string[] = [];
   const pod = block(podSpec.security_context) ?? {};
   for (const host of ['host_network', 'host_pid', 'host_ipc'] as const) if (podSpec[host] === true) gaps.push(`${host.replace('_', ' ')} is on`);
   for (const v of blocks(podSpec.volume)) if (v.host_path !== undefined) gaps.push(`volume '${String(v.name)}' is a hostPath`);
-  const podSeccomp = str(block(pod.seccomp_profile)?.type);
+  const podSeccomp = asText(block(pod.seccomp_profile)?.type);
   for (const c of containersOf(podSpec)) {
     const sc = block(c.security_context) ?? {};
     const name = `container '${String(c.name)}'`;
@@ -313,10 +311,10 @@ export function restrictedProfileGaps(podSpec: Json): string[] {
     if (sc.allow_privilege_escalation !== false) gaps.push(`${name}: allowPrivilegeEscalation is not false`);
     if (sc.privileged === true) gaps.push(`${name}: privileged`);
     const caps = block(sc.capabilities);
-    if (!strings(caps?.drop).includes('ALL')) gaps.push(`${name}: capabilities do not drop ALL`);
-    const added = strings(caps?.add).filter((a) => a !== 'NET_BIND_SERVICE');
+    if (!asTexts(caps?.drop).includes('ALL')) gaps.push(`${name}: capabilities do not drop ALL`);
+    const added = asTexts(caps?.add).filter((a) => a !== 'NET_BIND_SERVICE');
     if (added.length) gaps.push(`${name}: adds capabilities ${added.join(', ')}`);
-    const seccomp = str(block(sc.seccomp_profile)?.type) ?? podSeccomp;
+    const seccomp = asText(block(sc.seccomp_profile)?.type) ?? podSeccomp;
     if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') gaps.push(`${name}: seccomp profile is ${seccomp ?? 'not set'} (RuntimeDefault or Localhost expected)`);
   }
   return gaps;
@@ -384,7 +382,7 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
       statements: role.rules.map((rule) => ruleStatement(`${role.kind} ${role.key}`, rule)),
     });
     role.rules.forEach((rule, i) => {
-      if (hasWildcard(rule)) out.findings.push(finding(reader, r, KUBERNETES_RULES.rbacWildcard, 'error', `${role.kind} ${role.key} rule ${i + 1} grants a wildcard: verbs ${strings(rule.verbs).join(', ') || '-'} on ${ruleResources(rule).join(', ') || '-'}`));
+      if (hasWildcard(rule)) out.findings.push(finding(reader, r, KUBERNETES_RULES.rbacWildcard, 'error', `${role.kind} ${role.key} rule ${i + 1} grants a wildcard: verbs ${asTexts(rule.verbs).join(', ') || '-'} on ${ruleResources(rule).join(', ') || '-'}`));
     });
   }
 
@@ -418,12 +416,12 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
     const params = Object.entries(block(defined?.body.parameters) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
     return {
       encryption: `depends on storage class ${cls}${defined ? ` (provisioner ${String(defined.body.storage_provisioner)}${params.length ? `, parameters ${params.join(', ')}` : ''})` : ''}`,
-      reclaim: defined ? `storage class ${cls} (reclaim policy ${str(defined.body.reclaim_policy) ?? 'Delete'})` : `storage class ${cls}`,
+      reclaim: defined ? `storage class ${cls} (reclaim policy ${asText(defined.body.reclaim_policy) ?? 'Delete'})` : `storage class ${cls}`,
     };
   };
-  const claimNotes = (spec: Json | undefined) => {
-    const size = str(dig(spec, 'resources')?.requests && block(dig(spec, 'resources')?.requests)?.storage);
-    return [`size ${size ?? 'not set'}`, `access ${strings(spec?.access_modes).join(', ') || 'not set'}`, `storage class ${str(spec?.storage_class_name) ?? "the cluster's default"}`];
+  const claimNotes = (spec: JsonObject | undefined) => {
+    const size = asText(dig(spec, 'resources')?.requests && block(dig(spec, 'resources')?.requests)?.storage);
+    return [`size ${size ?? 'not set'}`, `access ${asTexts(spec?.access_modes).join(', ') || 'not set'}`, `storage class ${asText(spec?.storage_class_name) ?? "the cluster's default"}`];
   };
   const volume = (reader: StackReader, r: TerraformResource, type: string, encryption: string, retention: string, notes: string[]): AuditDataStore => ({
     ...reader.where(r), kind: 'kubernetes-volume', type, encryption, customerManagedKey: false, versioning: 'not-applicable', retention, publicAccess: 'not-applicable', tlsOnly: 'not-applicable', notes,
@@ -433,12 +431,12 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
     const reader = w.reader;
     const spec = block(w.resource.body.spec) ?? {};
     const policy = block(spec.persistent_volume_claim_retention_policy);
-    const whenDeleted = str(policy?.when_deleted) ?? 'Retain';
-    const whenScaled = str(policy?.when_scaled) ?? 'Retain';
+    const whenDeleted = asText(policy?.when_deleted) ?? 'Retain';
+    const whenScaled = asText(policy?.when_scaled) ?? 'Retain';
     for (const template of blocks(spec.volume_claim_template)) {
       const claimSpec = block(template.spec);
-      const cls = classText(str(claimSpec?.storage_class_name));
-      const claim = `${str(block(template.metadata)?.name) ?? '?'}-${reader.name(w.resource)}-<ordinal>`;
+      const cls = classText(asText(claimSpec?.storage_class_name));
+      const claim = `${asText(block(template.metadata)?.name) ?? '?'}-${reader.name(w.resource)}-<ordinal>`;
       const kept = whenDeleted === 'Retain' && whenScaled === 'Retain';
       out.dataStores.push(volume(reader, w.resource, `${w.resource.type} volumeClaimTemplate`, cls.encryption,
         `${kept ? 'retained' : 'NOT retained'}: the volume claims are ${whenDeleted === 'Retain' ? 'kept' : 'deleted'} when the StatefulSet is deleted (whenDeleted: ${whenDeleted}) and ${whenScaled === 'Retain' ? 'kept' : 'deleted'} when it scales down (whenScaled: ${whenScaled}); once a claim is deleted, ${cls.reclaim} decides whether the disk survives`,
@@ -448,11 +446,11 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
   const volumes = new Map(each(PV_TYPES, (reader, r) => [reader.name(r), r] as const));
   for (const [reader, r] of each(PVC_TYPES, (reader, r) => [reader, r] as const)) {
     const spec = block(r.body.spec);
-    const cls = classText(str(spec?.storage_class_name));
+    const cls = classText(asText(spec?.storage_class_name));
     const protectedByTf = block(r.body.lifecycle)?.prevent_destroy === true;
     const pvName = reader.resolve(spec?.volume_name);
     const pv = pvName ? volumes.get(pvName) : undefined;
-    const pvReclaim = pv ? str(block(pv.body.spec)?.persistent_volume_reclaim_policy) ?? 'Retain' : undefined;
+    const pvReclaim = pv ? asText(block(pv.body.spec)?.persistent_volume_reclaim_policy) ?? 'Retain' : undefined;
     out.dataStores.push(volume(reader, r, r.type, cls.encryption,
       `${protectedByTf ? 'retained: Terraform refuses to destroy the claim (lifecycle.prevent_destroy)' : 'deleted with the Terraform stack (no lifecycle.prevent_destroy)'}; ${pv ? `its volume ${pvName} has reclaim policy ${pvReclaim}` : `if the claim is deleted, ${cls.reclaim} decides whether the disk survives`}`,
       [`claim ${reader.qualified(r)}`, ...claimNotes(spec)]));
@@ -460,9 +458,9 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
   for (const [reader, r] of each(PV_TYPES, (reader, r) => [reader, r] as const)) {
     const spec = block(r.body.spec) ?? {};
     const source = Object.keys(block(spec.persistent_volume_source) ?? {})[0] ?? 'unknown';
-    const reclaim = str(spec.persistent_volume_reclaim_policy) ?? 'Retain';
-    out.dataStores.push(volume(reader, r, r.type, `depends on the volume's backend (${source})${str(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
-      `reclaim policy ${reclaim}: the disk is ${reclaim === 'Retain' ? 'kept' : reclaim === 'Delete' ? 'DELETED' : 'recycled'} when its claim is released`, [`volume ${reader.name(r)}`, `capacity ${str(block(spec.capacity)?.storage) ?? 'not set'}`]));
+    const reclaim = asText(spec.persistent_volume_reclaim_policy) ?? 'Retain';
+    out.dataStores.push(volume(reader, r, r.type, `depends on the volume's backend (${source})${asText(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
+      `reclaim policy ${reclaim}: the disk is ${reclaim === 'Retain' ? 'kept' : reclaim === 'Delete' ? 'DELETED' : 'recycled'} when its claim is released`, [`volume ${reader.name(r)}`, `capacity ${asText(block(spec.capacity)?.storage) ?? 'not set'}`]));
   }
 
   const secrets = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean; uses: string[] }>();
@@ -544,14 +542,14 @@ function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[
   }
   for (const [reader, r] of each(SERVICE_TYPES, (reader, r) => [reader, r] as const)) {
     const spec = block(r.body.spec) ?? {};
-    const type = str(spec.type) ?? 'ClusterIP';
+    const type = asText(spec.type) ?? 'ClusterIP';
     const ns = reader.namespace(r);
     const selector = Object.fromEntries(Object.entries(block(spec.selector) ?? {}).map(([k, v]) => [k, String(v)]));
-    const ports = blocks(spec.port).map((p) => `port ${str(p.port) ?? '?'}/${str(p.protocol) ?? 'TCP'}${str(p.node_port) !== undefined ? ` (node port ${str(p.node_port)})` : ''}`);
-    const placement = type === 'LoadBalancer' ? `LoadBalancer: reachable from outside the cluster through a cloud load balancer${strings(spec.load_balancer_source_ranges).length ? ` (source ranges ${strings(spec.load_balancer_source_ranges).join(', ')})` : ''}`
+    const ports = blocks(spec.port).map((p) => `port ${asText(p.port) ?? '?'}/${asText(p.protocol) ?? 'TCP'}${asText(p.node_port) !== undefined ? ` (node port ${asText(p.node_port)})` : ''}`);
+    const placement = type === 'LoadBalancer' ? `LoadBalancer: reachable from outside the cluster through a cloud load balancer${asTexts(spec.load_balancer_source_ranges).length ? ` (source ranges ${asTexts(spec.load_balancer_source_ranges).join(', ')})` : ''}`
       : type === 'NodePort' ? "NodePort: reachable on every node's address"
         : type === 'ExternalName' ? `ExternalName: a DNS alias of ${String(spec.external_name)}`
-          : str(spec.cluster_ip) === 'None' ? 'ClusterIP, headless: inside the cluster only (DNS names of the pods)' : 'ClusterIP: inside the cluster only';
+          : asText(spec.cluster_ip) === 'None' ? 'ClusterIP, headless: inside the cluster only (DNS names of the pods)' : 'ClusterIP: inside the cluster only';
     // The pods behind it: the workloads whose pod labels the selector matches (the selector's own labels when none is in the output).
     const backing = workloads.filter((w) => w.namespace === ns && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v)).map((w) => w.podLabels);
     const podLabelSets = backing.length ? backing : [selector];
