@@ -15,7 +15,7 @@ import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
 import { IMlPipeline, MlPipeline } from './ml-pipeline';
 import { ModelEndpoint } from './model-endpoint';
-import { canonical } from './private/feature-group-lock';
+import { sortedKeysJson } from '../../lib/json';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { Retraining } from './private/retraining';
@@ -433,7 +433,7 @@ export class DriftMonitor extends Construct {
     const body = Stack.of(this).resolve((probe as unknown as { _toCloudFormation(): unknown })._toCloudFormation()) as { Resources: Record<string, { Properties: Record<string, unknown> }> };
     const properties = { ...Object.values(body.Resources)[0].Properties };
     delete properties.JobDefinitionName;
-    const hash = createHash('sha256').update(`${type}\n${canonical(properties)}`).digest('hex').slice(0, 12);
+    const hash = createHash('sha256').update(`${type}\n${sortedKeysJson(properties)}`).digest('hex').slice(0, 12);
     const jobDefinitionName = `${Names.uniqueResourceName(scope, { maxLength: 63 - 13, separator: '-' })}-${hash}`;
     probe.addPropertyOverride('JobDefinitionName', jobDefinitionName);
     const scheduleName = Names.uniqueResourceName(scope, { maxLength: 63, separator: '-' });
