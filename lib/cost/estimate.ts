@@ -10,7 +10,8 @@ import { MODEL_TAG, PLATFORM_TAG } from '../spec/governance';
 import { asList, fieldsOf } from '../json';
 import { flatText, literalNumber, literalString, parseJsonWithTokens, referencedLogicalIds } from './intrinsics';
 import { HOURS_PER_MONTH, OTHER_PRICES } from './prices';
-import { runsPerMonth, ScheduleError } from './schedule';
+import { ScheduleError } from '../schedule';
+import { runsPerMonth } from './schedule';
 
 export type CostComponent =
   | 'endpoint' | 'serverless-endpoint' | 'training' | 'processing' | 'monitoring' | 'feature-store'
@@ -287,7 +288,8 @@ class Estimator {
         runs += runsPerMonth(text);
         expressions.push(text);
       } catch (e) {
-        this.warnings.add(`${where}: ${(e as ScheduleError).message}; not counted.`);
+        if (!(e instanceof ScheduleError)) throw e;
+        this.warnings.add(`${where}: ${e.message}; not counted.`);
       }
     };
     for (const [id, s] of this.ofType(stack, 'AWS::Scheduler::Schedule')) {
@@ -403,7 +405,8 @@ class Estimator {
       try {
         runs = runsPerMonth(expression);
       } catch (e) {
-        this.warnings.add(`${where}: ${(e as Error).message}; not priced.`);
+        if (!(e instanceof ScheduleError)) throw e;
+        this.warnings.add(`${where}: ${e.message}; not priced.`);
         continue;
       }
       const price = this.hourly(cluster.InstanceType, where);

@@ -254,7 +254,15 @@ describe('toKubernetesCron', () => {
     expect(toKubernetesCron(expression)).toEqual({ cron: expected });
   });
 
-  it.each(['cron(0 3 ? * 6#3 *)', 'cron(0 3 LW * ? *)', 'rate(5 days)', 'rate(5 hours)', 'cron(0 3 ? * 8 *)'])('refuses %s', (expression) => {
-    expect(toKubernetesCron(expression)).toHaveProperty('error');
+  it.each([
+    ['cron(0 3 ? * 6#3 *)', "uses day-of-week '6#3' (L, W or #), which Kubernetes cron cannot express"],
+    ['cron(0 3 LW * ? *)', "uses day-of-month 'LW' (L, W or #), which Kubernetes cron cannot express"],
+    ['rate(5 days)', 'runs every 5 days, which cron cannot express exactly'],
+    ['rate(5 hours)', 'runs every 5 hours, which cron cannot express exactly'],
+    ['cron(0 3 ? * 8 *)', "the day-of-week field has '8'"],
+    ['cron(0 3 ? * MON 2027)', "restricts the year ('2027'), which Kubernetes cron cannot"],
+    ['at(2027-01-01T00:00:00)', 'is a one-time schedule, which a CronWorkflow cannot express'],
+  ])('refuses %s: %s', (expression, error) => {
+    expect(toKubernetesCron(expression)).toMatchObject({ error });
   });
 });

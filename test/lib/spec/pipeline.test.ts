@@ -125,3 +125,24 @@ describe('platform spec sections', () => {
     expect(platformIssues({ name: 'p', models: [model], trainingClusters: [{ ...cluster, aws: { ...cluster.aws, subnetIds: ['subnet-xyz'] } }] })).toEqual(['trainingClusters[0].aws.subnetIds[0]']);
   });
 });
+
+describe('pipeline schedule', () => {
+  it.each(['rate(7 days)', 'rate(1 hour)', 'cron(0 3 ? * MON *)', 'cron(0 6 1 JAN,JUL ? *)'])('accepts %s', (schedule) => {
+    expect(parse({ ...base, schedule }).schedule).toBe(schedule);
+  });
+
+  it('refuses a cron expression EventBridge Scheduler refuses at deploy: a value in both day fields', () => {
+    expect(() => parse({ ...base, schedule: 'cron(0 3 * * MON *)' })).toThrow(
+      "schedule: is not a schedule EventBridge Scheduler accepts: the day fields are '*' and 'MON' (got 'cron(0 3 * * MON *)', expected '?' in exactly one of day-of-month and day-of-week)",
+    );
+  });
+
+  it('refuses an hour out of range, once, naming the field', () => {
+    expect(issuesOf({ ...base, schedule: 'cron(0 24 ? * MON *)' })).toEqual(['schedule']);
+    expect(() => parse({ ...base, schedule: 'cron(0 24 ? * MON *)' })).toThrow("the hours field has '24'");
+  });
+
+  it('refuses a wrong shape with one issue', () => {
+    expect(issuesOf({ ...base, schedule: 'every monday' })).toEqual(['schedule']);
+  });
+});
