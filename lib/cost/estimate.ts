@@ -107,11 +107,12 @@ class Estimator {
   readonly lines: CostLine[] = [];
   readonly assumptions = new Set<string>();
   readonly warnings = new Set<string>();
-  private readonly a: Required<CostAssumptions>;
+  /** The usage figures the estimate assumes: the caller's, the defaults for the rest. */
+  private readonly usage: Required<CostAssumptions>;
   private readonly platformPrefixes: string[];
 
   constructor(private readonly assembly: SynthesizedAssembly, assumptions: CostAssumptions) {
-    this.a = { ...DEFAULTS, ...Object.fromEntries(Object.entries(assumptions).filter(([, v]) => v !== undefined)) };
+    this.usage = { ...DEFAULTS, ...Object.fromEntries(Object.entries(assumptions).filter(([, v]) => v !== undefined)) };
     this.platformPrefixes = assembly.stacks.map((s) => /^(.+)-shared$/.exec(s.stackName)?.[1]).filter((p): p is string => p !== undefined);
   }
 
@@ -251,7 +252,7 @@ class Estimator {
 
   private serverless(stack: SynthesizedStack, model: string | undefined, endpointId: string, variant: string, config: Props): void {
     const memoryMb = literalNumber(config.MemorySizeInMB) ?? 1024;
-    const { serverlessRequestsPerMonth: requests, serverlessDurationMs: ms, serverlessPayloadKb: kb } = this.a;
+    const { serverlessRequestsPerMonth: requests, serverlessDurationMs: ms, serverlessPayloadKb: kb } = this.usage;
     const gbSeconds = requests * (ms / 1000) * (memoryMb / 1024);
     const compute = gbSeconds * OTHER_PRICES.serverlessPerGbSecond.usd;
     const data = (requests * kb) / (1024 * 1024) * OTHER_PRICES.serverlessPerGbProcessed.usd;
@@ -317,7 +318,7 @@ class Estimator {
         continue;
       }
       const { runs: scheduled, expressions } = this.schedulesOf(stack, pipelineId, literalString(p.PipelineName));
-      const runs = expressions.length > 0 ? scheduled : this.a.unscheduledPipelineRunsPerMonth;
+      const runs = expressions.length > 0 ? scheduled : this.usage.unscheduledPipelineRunsPerMonth;
       const when = expressions.length > 0 ? `${fmt(runs)} runs/month (${expressions.join(', ')})` : `${fmt(runs)} run/month (no schedule in the assembly)`;
       const parameters = new Map(asList(definition.Parameters).map(fieldsOf).map((x) => [String(x.Name), x.DefaultValue]));
       const resolve = (v: unknown): unknown => {
@@ -348,7 +349,7 @@ class Estimator {
       visit(asList(definition.Steps));
     }
     if (this.lines.some((l) => l.component === 'training' || l.component === 'processing')) {
-      this.assumptions.add(`Pipelines: each run is billed up to its steps' StoppingCondition.MaxRuntimeInSeconds (a ceiling; SageMaker's default ${DEFAULT_TRAINING_MAX_RUNTIME_S / 3600} h when unset), both branches of a condition counted; runs/month from the EventBridge Scheduler schedules or rules that start the pipeline, else ${this.a.unscheduledPipelineRunsPerMonth} (--pipeline-runs). Training uses the catalog's instance price.`);
+      this.assumptions.add(`Pipelines: each run is billed up to its steps' StoppingCondition.MaxRuntimeInSeconds (a ceiling; SageMaker's default ${DEFAULT_TRAINING_MAX_RUNTIME_S / 3600} h when unset), both branches of a condition counted; runs/month from the EventBridge Scheduler schedules or rules that start the pipeline, else ${this.usage.unscheduledPipelineRunsPerMonth} (--pipeline-runs). Training uses the catalog's instance price.`);
     }
   }
 
@@ -361,16 +362,16 @@ class Estimator {
       : [{ type: resolve(resources.InstanceType), count: literalNumber(resolve(resources.InstanceCount)) ?? 1 }];
     const seconds = literalNumber(resolve(fieldsOf(args.StoppingCondition).MaxRuntimeInSeconds)) ?? DEFAULT_TRAINING_MAX_RUNTIME_S;
     const spot = resolve(args.EnableManagedSpotTraining) === true || resolve(args.EnableManagedSpotTraining) === 'true';
-    const factor = spot ? 1 - this.a.spotDiscountPercent / 100 : 1;
+    const factor = spot ? 1 - this.usage.spotDiscountPercent / 100 : 1;
     for (const member of fleet) {
       const price = this.hourly(member.type, where);
       if (!price) continue;
       const perRun = member.count * price.price * (seconds / 3600) * factor;
       this.add(stack, model, pipelineId, 'training',
-        `step ${name}: ${member.count} x ${price.name} at ${usd(price.price)}/h x <= ${fmt(seconds / 3600)} h/run${spot ? ` x spot (-${this.a.spotDiscountPercent}%)` : ''} x ${when}`,
+        `step ${name}: ${member.count} x ${price.name} at ${usd(price.price)}/h x <= ${fmt(seconds / 3600)} h/run${spot ? ` x spot (-${this.usage.spotDiscountPercent}%)` : ''} x ${when}`,
         perRun * runs);
     }
-    if (spot) this.assumptions.add(`Managed spot training: ${this.a.spotDiscountPercent}% below on-demand (--spot-discount; SageMaker quotes savings of up to 90%, varying by type and time).`);
+    if (spot) this.assumptions.add(`Managed spot training: ${this.usage.spotDiscountPercent}% below on-demand (--spot-discount; SageMaker quotes savings of up to 90%, varying by type and time).`);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -428,14 +429,14 @@ class Estimator {
         if (online.StorageType === 'InMemory') {
           this.warnings.add(`${stack.stackName}/${id}: the InMemory online store tier is not priced.`);
         } else {
-          const { featureStoreWritesPerMonth: w, featureStoreReadsPerMonth: r, featureStoreOnlineGb: gb } = this.a;
+          const { featureStoreWritesPerMonth: w, featureStoreReadsPerMonth: r, featureStoreOnlineGb: gb } = this.usage;
           total += (w / 1e6) * OTHER_PRICES.featureStoreWritePerMillion.usd + (r / 1e6) * OTHER_PRICES.featureStoreReadPerMillion.usd + gb * OTHER_PRICES.featureStoreStoragePerGbMonth.usd;
           parts.push(`online store: ${(w / 1e6).toLocaleString('en-US')}M writes, ${(r / 1e6).toLocaleString('en-US')}M reads, ${gb} GB`);
           this.assumptions.add(`Feature store online (Standard) per feature group: ${(w / 1e6).toLocaleString('en-US')}M writes and ${(r / 1e6).toLocaleString('en-US')}M reads a month (1 request unit each, records <= 1 KB / 4 KB), ${gb} GB held; ${usd(OTHER_PRICES.featureStoreWritePerMillion.usd)} ${OTHER_PRICES.featureStoreWritePerMillion.unit}, ${usd(OTHER_PRICES.featureStoreReadPerMillion.usd)} ${OTHER_PRICES.featureStoreReadPerMillion.unit}, ${usd(OTHER_PRICES.featureStoreStoragePerGbMonth.usd)} ${OTHER_PRICES.featureStoreStoragePerGbMonth.unit}, taken ${OTHER_PRICES.featureStoreWritePerMillion.takenOn}.`);
         }
       }
       if (Object.keys(fieldsOf(p.OfflineStoreConfig)).length > 0) {
-        const gb = this.a.storageGbPerBucket;
+        const gb = this.usage.storageGbPerBucket;
         total += gb * OTHER_PRICES.s3StandardPerGbMonth.usd;
         parts.push(`offline store: ${gb} GB in S3`);
       }
@@ -472,7 +473,7 @@ class Estimator {
 
   private storageKeysAlarms(stack: SynthesizedStack, model: string | undefined): void {
     const buckets = this.ofType(stack, 'AWS::S3::Bucket');
-    const gb = this.a.storageGbPerBucket;
+    const gb = this.usage.storageGbPerBucket;
     for (const [id] of buckets) {
       this.add(stack, model, id, 'storage', `S3 bucket: ${gb} GB at ${usd(OTHER_PRICES.s3StandardPerGbMonth.usd)}/GB-month`, gb * OTHER_PRICES.s3StandardPerGbMonth.usd);
     }

@@ -73,11 +73,6 @@ export function terraformResourcesByType(output: TerraformOutput): Map<string, n
   return new Map([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
-/** The resources of one type in a stack. */
-export function resourcesOfType(stack: TerraformStack, ...types: string[]): TerraformResource[] {
-  return stack.resources.filter((r) => types.includes(r.type));
-}
-
 /**
  * A nested block as a list. Terraform JSON writes a block either as an object or as a list of
  * objects (cdktf writes `metadata` as an object and `update_strategy` as a list).

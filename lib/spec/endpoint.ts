@@ -107,7 +107,7 @@ export const endpointSpecSchema = z.strictObject({
   only('rollingBatchPercent', 'rolling');
 
   const a = s.alarms;
-  if (known2(a.datapointsToAlarm, a.evaluationPeriods) && a.datapointsToAlarm > a.evaluationPeriods) {
+  if (!isUnresolved(a.datapointsToAlarm) && !isUnresolved(a.evaluationPeriods) && a.datapointsToAlarm > a.evaluationPeriods) {
     addIssue(ctx, ['alarms', 'datapointsToAlarm'], 'must be ≤ evaluationPeriods', { got: String(a.datapointsToAlarm), expected: `≤ ${a.evaluationPeriods}` });
   }
 }).transform((s) => {
@@ -131,10 +131,6 @@ export const endpointSpecSchema = z.strictObject({
     networkIsolation: serverless ? false : s.networkIsolation ?? true,
   };
 });
-
-function known2(...v: unknown[]): boolean {
-  return v.every((x) => !isUnresolved(x));
-}
 
 export type EndpointSpecInput = z.input<typeof endpointSpecSchema>;
 export type EndpointSpec = z.output<typeof endpointSpecSchema>;
