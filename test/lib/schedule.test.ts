@@ -1,14 +1,7 @@
 import { parseSchedule, ScheduleError } from '../../lib/schedule';
+import { thrownBy } from '../thrown';
 
-function errorOf(expression: string): ScheduleError {
-  try {
-    parseSchedule(expression);
-  } catch (e) {
-    if (e instanceof ScheduleError) return e;
-    throw e;
-  }
-  throw new Error(`${expression} was read`);
-}
+const errorOf = (expression: string): ScheduleError => thrownBy(ScheduleError, () => parseSchedule(expression));
 
 describe('parseSchedule', () => {
   it('reads a rate, its unit singular or plural', () => {

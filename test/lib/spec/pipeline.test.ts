@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
-import { MlopsValidationError } from '../../../lib/errors';
 import { experimentTrackerSpecSchema, parsePlatformSpec, parseSpec, pipelineSpecSchema, trainingClusterSpecSchema } from '../../../lib/spec';
+import { issuePaths } from '../../thrown';
 
 const subject = { kind: 'MlPipeline', id: 'P' };
 const parse = (input: unknown) => parseSpec(pipelineSpecSchema, input, subject);
@@ -12,15 +12,7 @@ const base = {
   gate: { metric: 'metrics.auc.value', threshold: 0.7 },
 };
 
-function issuesOf(input: unknown): string[] {
-  try {
-    parse(input);
-  } catch (e) {
-    if (e instanceof MlopsValidationError) return e.issues.map((i) => i.path);
-    throw e;
-  }
-  return [];
-}
+const issuesOf = (input: unknown): string[] => issuePaths(() => parse(input));
 
 describe('pipeline spec', () => {
   it('applies safe defaults: pending manual approval, network isolation, encryption between instances, failure notifications', () => {
@@ -91,15 +83,7 @@ describe('experiment tracker and training cluster specs', () => {
 describe('platform spec sections', () => {
   const model = { name: 'churn', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } } };
   const cluster = { name: 'llm', lifecycleScriptsUri: 's3://scripts-bucket/lc/', instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.p5.48xlarge' }, count: 1 }], aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } };
-  const platformIssues = (input: unknown): string[] => {
-    try {
-      parsePlatformSpec(input);
-    } catch (e) {
-      if (e instanceof MlopsValidationError) return e.issues.map((i) => i.path);
-      throw e;
-    }
-    return [];
-  };
+  const platformIssues = (input: unknown): string[] => issuePaths(() => parsePlatformSpec(input));
 
   it('accepts a model pipeline, an experiment tracker and a training cluster', () => {
     expect(platformIssues({ name: 'p', models: [{ ...model, registry: {}, pipeline: base }], experimentTracker: {}, trainingClusters: [cluster] })).toEqual([]);
