@@ -2,14 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { EXIT, main } from '../../bin/mlops';
+import { EXIT } from '../../bin/mlops';
+import { runMlops } from './cli';
 import { PlatformSpecInput } from '../../lib/spec';
 
-function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return main(args, (s) => err.push(s), (s) => out.push(s)).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
-}
 
 const FEATURES = [
   { name: 'customer_id', type: 'String' },
@@ -39,7 +35,7 @@ describe('mlops features lock', () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-lock-'));
     const baseline = workspace('baseline');
     baseline.write(platform());
-    expect((await run(['features', 'lock', '--config', baseline.spec, '--lock', baseline.lock])).code).toBe(EXIT.ok);
+    expect((await runMlops(['features', 'lock', '--config', baseline.spec, '--lock', baseline.lock])).code).toBe(EXIT.ok);
     baselineLock = fs.readFileSync(baseline.lock, 'utf8');
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -55,7 +51,7 @@ describe('mlops features lock', () => {
   it('records the synthesized feature groups in the lock file', async () => {
     const { spec, lock, write } = workspace('record');
     write(platform());
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock]);
     expect(r).toMatchObject({ code: EXIT.ok });
     expect(r.out).toContain('+ lockp-churn/customers (3 features)');
     const content = JSON.parse(fs.readFileSync(lock, 'utf8'));
@@ -66,7 +62,7 @@ describe('mlops features lock', () => {
   it('--check passes while the app matches the lock', async () => {
     const { spec, lock, write } = workspace('check', { locked: true });
     write(platform());
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('up to date');
   });
@@ -74,10 +70,10 @@ describe('mlops features lock', () => {
   it('accepts appended features: --check reports the lock out of date, lock records them', async () => {
     const { spec, lock, write } = workspace('append', { locked: true });
     write(platform({ features: [...FEATURES, { name: 'support_calls', type: 'Integral' }] }));
-    const check = await run(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
+    const check = await runMlops(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
     expect(check.code).toBe(EXIT.checkFailed);
     expect(check.err).toContain('features appended: support_calls');
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('~ lockp-churn/customers: features appended: support_calls');
     expect(Object.keys(JSON.parse(fs.readFileSync(lock, 'utf8')).featureGroups['lockp-churn/customers'].properties.FeatureDefinitions)).toHaveLength(4);
@@ -86,7 +82,7 @@ describe('mlops features lock', () => {
   it('refuses a replacing change with exit 2 and leaves the lock as it was', async () => {
     const { spec, lock, write } = workspace('replace', { locked: true });
     write(platform({ onlineStore: { storageType: 'InMemory' } }));
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toContain("FeatureStore 'FeatureStore' (Platform/churn/FeatureStore): featureGroups[0].onlineStore: changes the online store configuration (enabled, storage type, TTL or KMS key) of the deployed feature group 'customers'");
     expect(r.err).toContain('got StorageType="InMemory", expected the deployed StorageType="Standard"');
