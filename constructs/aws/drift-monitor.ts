@@ -253,7 +253,7 @@ export class DriftMonitor extends Construct {
       const b = baseline('dataQuality', spec.dataQuality.baseline)!;
       monitors.dataQuality = this.addMonitor('DataQuality', 'DataQuality', (name) => new sagemaker.CfnDataQualityJobDefinition(this, 'DataQualityJob', {
         jobDefinitionName: name,
-        ...pick(common),
+        ...common,
         dataQualityAppSpecification: { imageUri: image('modelMonitor') },
         dataQualityJobInput: { endpointInput: endpointInput(common.endpointName) },
         dataQualityJobOutputConfig: this.outputConfig('data-quality'),
@@ -266,7 +266,7 @@ export class DriftMonitor extends Construct {
       this.grantReadPrefix(mq.groundTruthUri, 'GroundTruth');
       monitors.modelQuality = this.addMonitor('ModelQuality', 'ModelQuality', (name) => new sagemaker.CfnModelQualityJobDefinition(this, 'ModelQualityJob', {
         jobDefinitionName: name,
-        ...pick(common),
+        ...common,
         modelQualityAppSpecification: { imageUri: image('modelMonitor'), problemType: mq.problemType },
         modelQualityJobInput: {
           endpointInput: {
@@ -288,7 +288,7 @@ export class DriftMonitor extends Construct {
       this.grantReadPrefix(mb.groundTruthUri, 'BiasGroundTruth');
       monitors.modelBias = this.addMonitor('ModelBias', 'ModelBias', (name) => new sagemaker.CfnModelBiasJobDefinition(this, 'ModelBiasJob', {
         jobDefinitionName: name,
-        ...pick(common),
+        ...common,
         modelBiasAppSpecification: { imageUri: image('clarify'), configUri: mb.analysisConfigUri },
         modelBiasJobInput: { endpointInput: endpointInput(common.endpointName), groundTruthS3Input: { s3Uri: mb.groundTruthUri } },
         modelBiasJobOutputConfig: this.outputConfig('model-bias'),
@@ -301,7 +301,7 @@ export class DriftMonitor extends Construct {
       this.grantReadObject(me.analysisConfigUri);
       monitors.modelExplainability = this.addMonitor('ModelExplainability', 'ModelExplainability', (name) => new sagemaker.CfnModelExplainabilityJobDefinition(this, 'ModelExplainabilityJob', {
         jobDefinitionName: name,
-        ...pick(common),
+        ...common,
         modelExplainabilityAppSpecification: { imageUri: image('clarify'), configUri: me.analysisConfigUri },
         modelExplainabilityJobInput: { endpointInput: endpointInput(common.endpointName) },
         modelExplainabilityJobOutputConfig: this.outputConfig('model-explainability'),
@@ -533,10 +533,6 @@ interface JobCommon {
   readonly networkConfig: sagemaker.CfnDataQualityJobDefinition.NetworkConfigProperty;
   readonly stoppingCondition: sagemaker.CfnDataQualityJobDefinition.StoppingConditionProperty;
   readonly roleArn: string;
-}
-
-function pick(c: JobCommon) {
-  return { endpointName: c.endpointName, jobResources: c.jobResources, networkConfig: c.networkConfig, stoppingCondition: c.stoppingCondition, roleArn: c.roleArn };
 }
 
 function endpointInput(endpointName: string) {

@@ -9,7 +9,7 @@
 import { Token } from 'aws-cdk-lib';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../../lib/errors';
 import { lookupInstanceType, suggestInstanceTypes } from '../../../lib/catalog';
-import { Get, Join, PipelineExpression, PipelineValue, PropertyFile } from './expressions';
+import { Get, Join, PipelineValue, PropertyFile } from './expressions';
 
 /** What a pipeline gives its steps when it renders them. */
 export interface StepRenderContext {
@@ -125,11 +125,6 @@ export abstract class PipelineStep {
 function volumeKmsKeyId(instanceType: string, ctx: StepRenderContext): string | undefined {
   if (Token.isUnresolved(instanceType)) return undefined;
   return lookupInstanceType(instanceType)?.localNvmeStorage ? undefined : ctx.kmsKeyArn;
-}
-
-/** True when a job on this instance type gets no volume key (local NVMe storage). */
-export function hasLocalNvme(instanceType: string): boolean {
-  return !Token.isUnresolved(instanceType) && (lookupInstanceType(instanceType)?.localNvmeStorage ?? false);
 }
 
 function instanceTypeIssues(path: string, instanceType: string, use: 'training' | 'processing' | 'inference'): ValidationIssue[] {
@@ -926,9 +921,4 @@ export class ClarifyCheckStep extends PipelineStep {
     [{ name: 'analysis_result', localPath: '/opt/ml/processing/output', destination: ctx.baselineUri(this.name) }],
     { ...ctx, environment: {} });
   }
-}
-
-/** True for values that are expressions (used by the renderer). */
-export function isExpression(value: unknown): value is PipelineExpression {
-  return value instanceof PipelineExpression;
 }
