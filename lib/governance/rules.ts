@@ -228,6 +228,11 @@ export function identityPolicyDocuments(resource: CfnResource): { name: string; 
 
 const nameOf = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
 
+/** The statements of a resource's identity policies that are not Deny, each with its policy's name. */
+function allowStatements(resource: CfnResource): { doc: string; s: PolicyStatementView }[] {
+  return identityPolicyDocuments(resource).flatMap((doc) => doc.statements.filter((s) => s.Effect !== 'Deny').map((s) => ({ doc: doc.name, s })));
+}
+
 const IAM_TYPES = ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy', 'AWS::IAM::User', 'AWS::IAM::Group'];
 
 /** An action pattern that grants every action of every service, or of one service (`*`, `s3:*`). */
@@ -382,15 +387,10 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
     level: 'error',
     appliesTo: IAM_TYPES,
     check(resource) {
-      const findings: string[] = [];
-      for (const doc of identityPolicyDocuments(resource)) {
-        for (const s of doc.statements) {
-          if (s.Effect === 'Deny') continue;
-          for (const a of asList(s.Action).filter(isActionWildcard)) findings.push(`${doc.name}: Action '${String(a)}'`);
-          if (s.NotAction !== undefined) findings.push(`${doc.name}: NotAction`);
-        }
-      }
-      return result(findings);
+      return result(allowStatements(resource).flatMap(({ doc, s }) => [
+        ...asList(s.Action).filter(isActionWildcard).map((a) => `${doc}: Action '${String(a)}'`),
+        ...(s.NotAction !== undefined ? [`${doc}: NotAction`] : []),
+      ]));
     },
   },
   {
@@ -400,14 +400,9 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
     level: 'error',
     appliesTo: IAM_TYPES,
     check(resource) {
-      const findings: string[] = [];
-      for (const doc of identityPolicyDocuments(resource)) {
-        for (const s of doc.statements) {
-          if (s.Effect === 'Deny') continue;
-          if (asList(s.Action).some(coversPassRole) && !hasConditionKey(s.Condition, 'iam:PassedToService')) findings.push(`${doc.name}: statement ${s.Sid ?? '(no Sid)'}`);
-        }
-      }
-      return result(findings);
+      return result(allowStatements(resource)
+        .filter(({ s }) => asList(s.Action).some(coversPassRole) && !hasConditionKey(s.Condition, 'iam:PassedToService'))
+        .map(({ doc, s }) => `${doc}: statement ${s.Sid ?? '(no Sid)'}`));
     },
   },
   {
