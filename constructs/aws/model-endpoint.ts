@@ -11,10 +11,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../../lib/spec';
-import { ModelSource } from './model-source';
+import { ModelSource, ModelSourceConfig } from './model-source';
+import { VpcPlacementProps } from './placement';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { placementIssues, renderVpcPlacement } from './private/placement';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -59,7 +61,8 @@ export interface ModelEndpointAttributes {
   readonly variantName?: string;
 }
 
-export interface ModelEndpointProps extends EndpointSpecInput {
+/** The endpoint's spec and its AWS resources. A VPC placement applies to instance-backed endpoints only (serverless inference has none). */
+export interface ModelEndpointProps extends EndpointSpecInput, VpcPlacementProps {
   /** The model to serve: `ModelSource.fromRegistry(registry, { version })` or `ModelSource.fromImage(image, data)`. */
   readonly source: ModelSource;
   /**
@@ -89,15 +92,6 @@ export interface ModelEndpointProps extends EndpointSpecInput {
    * @default - a new access log bucket
    */
   readonly accessLogsBucket?: s3.IBucket;
-  /**
-   * VPC the model containers run in (instance-backed endpoints only).
-   * @default - no VPC: SageMaker's service network
-   */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with no inbound rules */
-  readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * Create a CloudWatch dashboard of the endpoint.
    * @default true
@@ -189,16 +183,41 @@ export class ModelEndpoint extends ModelEndpointBase {
     const spec = parseEndpointProps(scope, id, specInput, props);
     super(scope, id);
     this.spec = spec;
-    const stack = Stack.of(this);
-
     this.endpointName = endpointName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.variantName = spec.variantName;
     this.encryptionKey = keyOrNew(this, 'Key', encryptionKey, `cdk-mlops ModelEndpoint ${this.node.path}: storage volume, captured data, alarms`);
 
-    // --- Execution role: only what this model needs, in one customer-managed policy -------------
-    const execution = new ExecutionRole(this, 'ExecutionRole', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker execution role of ${this.node.path}` });
+    const { execution, justifications } = this.renderExecutionRole(role);
     this.role = execution.role;
-    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const bound = source.bind(this, execution.grantee);
+    const capture = spec.dataCapture.enabled ? this.renderDataCapture(execution, justifications, accessLogsBucket) : undefined;
+    this.dataCaptureBucket = capture?.bucket;
+    this.dataCaptureUri = capture?.uri;
+    const vpcConfig = this.renderVpcConfig({ vpc, vpcSubnets, securityGroups }, execution, justifications);
+    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
+
+    this.cfnModel = this.renderModel(execution, bound, vpcConfig);
+    this.instanceType = spec.compute.kind === 'instance' ? spec.compute.instanceType : undefined;
+    this.cfnEndpointConfig = this.renderEndpointConfig(capture?.config);
+
+    this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
+    const { alarms, rollback } = this.createAlarms(spec);
+    this.alarms = alarms;
+    this.rollbackAlarms = rollback;
+    this.cfnEndpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
+      endpointName: this.endpointName,
+      endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
+      deploymentConfig: deploymentConfig(spec, rollback),
+    });
+
+    this.scalableTarget = this.addAutoscaling();
+    if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
+  }
+
+  // --- Execution role: only what this model needs, in one customer-managed policy -------------
+  private renderExecutionRole(role: iam.IRole | undefined): { execution: ExecutionRole; justifications: WildcardJustification[] } {
+    const execution = new ExecutionRole(this, 'ExecutionRole', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker execution role of ${this.node.path}` });
+    const logGroupArn = Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     execution.addStatements(new iam.PolicyStatement({
       sid: 'EndpointLogs',
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
@@ -208,67 +227,62 @@ export class ModelEndpoint extends ModelEndpointBase {
       finding: /^Resource::.*:log-group:\/aws\/sagemaker\/Endpoints\/.*:\*$/,
       reason: "SageMaker creates one log stream per instance at run time; the statement is limited to this endpoint's own log group.",
     }];
-    const bound = source.bind(this, execution.grantee);
+    return { execution, justifications };
+  }
 
-    // --- Data capture -------------------------------------------------------------------------
-    let dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined;
-    if (spec.dataCapture.enabled) {
-      const logs = accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs');
-      const bucket = new SecureBucket(this, 'DataCaptureBucket', {
-        encryptionKey: this.encryptionKey,
-        accessLogs: logs,
-        accessLogsPrefix: `datacapture/${this.endpointName}/`,
-        lifecycleRules: [{ id: 'DataCaptureRetention', prefix: 'datacapture/', expiration: Duration.days(spec.dataCapture.retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
-        replicationReason: 'Captured inference data is a monitoring sample kept for a bounded retention period; it is not replicated.',
-      });
-      // SageMaker writes captured data with the model's execution role.
-      execution.addStatements(new iam.PolicyStatement({ sid: 'WriteDataCapture', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('datacapture/*')] }));
-      execution.allowEncrypt(this.encryptionKey);
-      justifications.unshift({
-        finding: /^Resource::.*\/datacapture\/\*$/,
-        reason: 'SageMaker writes one object per captured batch under the capture prefix, with generated keys; write-only (s3:PutObject), limited to that prefix.',
-      });
-      this.dataCaptureBucket = bucket;
-      this.dataCaptureUri = bucket.s3UrlForObject('datacapture');
-      const { csvContentTypes, jsonContentTypes } = spec.dataCapture;
-      dataCaptureConfig = {
-        enableCapture: true,
-        initialSamplingPercentage: spec.dataCapture.samplingPercent,
-        destinationS3Uri: this.dataCaptureUri,
-        kmsKeyId: this.encryptionKey.keyArn,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        captureContentTypeHeader: csvContentTypes || jsonContentTypes ? { csvContentTypes, jsonContentTypes } : undefined,
-      };
-    }
+  // --- Data capture -------------------------------------------------------------------------
+  private renderDataCapture(execution: ExecutionRole, justifications: WildcardJustification[], accessLogsBucket: s3.IBucket | undefined) {
+    const capture = this.spec.dataCapture;
+    const bucket = new SecureBucket(this, 'DataCaptureBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs'),
+      accessLogsPrefix: `datacapture/${this.endpointName}/`,
+      lifecycleRules: [{ id: 'DataCaptureRetention', prefix: 'datacapture/', expiration: Duration.days(capture.retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
+      replicationReason: 'Captured inference data is a monitoring sample kept for a bounded retention period; it is not replicated.',
+    });
+    // SageMaker writes captured data with the model's execution role.
+    execution.addStatements(new iam.PolicyStatement({ sid: 'WriteDataCapture', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('datacapture/*')] }));
+    execution.allowEncrypt(this.encryptionKey);
+    justifications.unshift({
+      finding: /^Resource::.*\/datacapture\/\*$/,
+      reason: 'SageMaker writes one object per captured batch under the capture prefix, with generated keys; write-only (s3:PutObject), limited to that prefix.',
+    });
+    const uri = bucket.s3UrlForObject('datacapture');
+    const { csvContentTypes, jsonContentTypes } = capture;
+    const config: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty = {
+      enableCapture: true,
+      initialSamplingPercentage: capture.samplingPercent,
+      destinationS3Uri: uri,
+      kmsKeyId: this.encryptionKey.keyArn,
+      captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+      captureContentTypeHeader: csvContentTypes || jsonContentTypes ? { csvContentTypes, jsonContentTypes } : undefined,
+    };
+    return { bucket, uri, config };
+  }
 
-    // --- Network ------------------------------------------------------------------------------
-    let vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined;
-    if (vpc) {
-      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Model containers of ${this.node.path}`, allowAllOutbound: false })];
-      const subnets = vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: subnets.subnetIds };
-      execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
-    }
-    if (vpc) {
-      justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
-    }
-    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
+  // --- Network ------------------------------------------------------------------------------
+  private renderVpcConfig(placementProps: VpcPlacementProps, execution: ExecutionRole, justifications: WildcardJustification[]): sagemaker.CfnModel.VpcConfigProperty | undefined {
+    const placement = renderVpcPlacement(placementProps, execution, (vpc) => new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Model containers of ${this.node.path}`, allowAllOutbound: false }));
+    if (!placement) return undefined;
+    justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
+    return { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
+  }
 
-    // --- Model, endpoint config, endpoint ---------------------------------------------------
-    this.cfnModel = new sagemaker.CfnModel(this, 'Model', {
+  // --- Model, endpoint config ----------------------------------------------------------------
+  private renderModel(execution: ExecutionRole, bound: ModelSourceConfig, vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined): sagemaker.CfnModel {
+    const model = new sagemaker.CfnModel(this, 'Model', {
       executionRoleArn: this.role.roleArn,
-      primaryContainer: { ...bound.container, environment: Object.keys(spec.environment).length > 0 ? spec.environment : undefined },
-      enableNetworkIsolation: spec.networkIsolation,
+      primaryContainer: { ...bound.container, environment: Object.keys(this.spec.environment).length > 0 ? this.spec.environment : undefined },
+      enableNetworkIsolation: this.spec.networkIsolation,
       vpcConfig,
     });
     // SageMaker checks the role's permissions when it creates the model.
-    this.cfnModel.node.addDependency(...execution.dependable);
+    model.node.addDependency(...execution.dependable);
+    return model;
+  }
 
-    const compute = spec.compute;
+  private renderEndpointConfig(dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined): sagemaker.CfnEndpointConfig {
+    const compute = this.spec.compute;
     const variant: sagemaker.CfnEndpointConfig.ProductionVariantProperty = compute.kind === 'serverless'
       ? {
         variantName: this.variantName,
@@ -279,22 +293,12 @@ export class ModelEndpoint extends ModelEndpointBase {
         variantName: this.variantName,
         modelName: this.cfnModel.attrModelName,
         instanceType: compute.instanceType,
-        initialInstanceCount: spec.scaling!.initialInstances,
+        initialInstanceCount: this.spec.scaling!.initialInstances,
         initialVariantWeight: 1,
       };
-    this.instanceType = compute.kind === 'instance' ? compute.instanceType : undefined;
-
-    // SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted) and for serverless.
-    let volumeKey: string | undefined;
-    if (compute.kind === 'instance') {
-      if (compute.info === undefined) {
-        Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
-      } else if (!compute.info.localNvmeStorage) {
-        volumeKey = this.encryptionKey.keyArn;
-      }
-    }
+    const volumeKey = this.volumeKeyArn();
     // Generated names: a changed model or instance type replaces the config without a name clash.
-    this.cfnEndpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+    const config = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
       productionVariants: [variant],
       kmsKeyId: volumeKey,
       dataCaptureConfig,
@@ -303,10 +307,28 @@ export class ModelEndpoint extends ModelEndpointBase {
     // them (`mlops rollback`); deleting the stack still deletes the current ones.
     this.cfnModel.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
     this.cfnModel.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
-    this.cfnEndpointConfig.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-    this.cfnEndpointConfig.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    config.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+    config.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    this.acknowledgeNoVolumeKey(config, volumeKey);
+    return config;
+  }
+
+  /** SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted) and for serverless. */
+  private volumeKeyArn(): string | undefined {
+    const compute = this.spec.compute;
+    if (compute.kind !== 'instance') return undefined;
+    if (compute.info === undefined) {
+      Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
+      return undefined;
+    }
+    return compute.info.localNvmeStorage ? undefined : this.encryptionKey.keyArn;
+  }
+
+  /** Why a config without a volume key (local NVMe, serverless) passes the checks that ask for one. */
+  private acknowledgeNoVolumeKey(config: sagemaker.CfnEndpointConfig, volumeKey: string | undefined): void {
+    const compute = this.spec.compute;
     if (volumeKey === undefined && compute.kind === 'instance' && compute.info?.localNvmeStorage) {
-      Validations.of(this.cfnEndpointConfig).acknowledge(
+      Validations.of(config).acknowledge(
         { id: 'AwsSolutions-SM2', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
         { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
         { id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
@@ -315,59 +337,49 @@ export class ModelEndpoint extends ModelEndpointBase {
     if (compute.kind === 'serverless') {
       Validations.of(this.cfnModel).acknowledge({ id: 'MLOps-NetworkIsolation', reason: 'SageMaker serverless inference supports neither network isolation nor VPC placement; the strict governance level rejects serverless endpoints for that reason.' });
       const reason = 'Serverless inference has no customer storage volume; SageMaker does not accept a KmsKeyId for serverless endpoint configs.';
-      Validations.of(this.cfnEndpointConfig).acknowledge(
+      Validations.of(config).acknowledge(
         { id: 'AwsSolutions-SM2', reason },
         { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
         { id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
       );
     }
+  }
 
-    // --- Alarms -------------------------------------------------------------------------------
-    this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
-    const { alarms, rollback } = this.createAlarms(spec);
-    this.alarms = alarms;
-    this.rollbackAlarms = rollback;
-
-    this.cfnEndpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
-      endpointName: this.endpointName,
-      endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
-      deploymentConfig: deploymentConfig(spec, rollback),
+  // --- Autoscaling ----------------------------------------------------------------------
+  private addAutoscaling(): appscaling.ScalableTarget | undefined {
+    const scaling = this.spec.scaling;
+    const compute = this.spec.compute;
+    // A deploy-time maxInstances (a token) may exceed minInstances: scale, with the value CloudFormation resolves.
+    if (!scaling || !(Token.isUnresolved(scaling.maxInstances) || scaling.maxInstances > scaling.minInstances)) return undefined;
+    const target = new appscaling.ScalableTarget(this, 'ScalableTarget', {
+      serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
+      minCapacity: scaling.minInstances,
+      maxCapacity: scaling.maxInstances,
+      // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
+      role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', Stack.of(this).formatArn({
+        service: 'iam', region: '', resource: 'role',
+        resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+      })),
     });
-
-    // --- Autoscaling ----------------------------------------------------------------------
-    const scaling = spec.scaling;
-    if (scaling && scaling.maxInstances > scaling.minInstances) {
-      this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
-        serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-        scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-        resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
-        minCapacity: scaling.minInstances,
-        maxCapacity: scaling.maxInstances,
-        // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
-        role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', stack.formatArn({
-          service: 'iam', region: '', resource: 'role',
-          resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
-        })),
-      });
-      this.scalableTarget.node.addDependency(this.cfnEndpoint);
-      this.scalableTarget.scaleToTrackMetric('InvocationsScaling', {
-        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-        targetValue: scaling.targetInvocationsPerInstance,
+    target.node.addDependency(this.cfnEndpoint);
+    target.scaleToTrackMetric('InvocationsScaling', {
+      predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      targetValue: scaling.targetInvocationsPerInstance,
+      scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+      scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+    });
+    if (scaling.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && compute.info?.accelerator) {
+      target.scaleToTrackMetric('GpuScaling', {
+        customMetric: this.metricGpuUtilization({ period: Duration.minutes(1) }),
+        // GPUUtilization sums over the instance's GPUs: target per GPU × GPUs.
+        targetValue: scaling.targetGpuUtilizationPercent * compute.info.accelerator.count,
         scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
         scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
       });
-      if (scaling.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && compute.info?.accelerator) {
-        this.scalableTarget.scaleToTrackMetric('GpuScaling', {
-          customMetric: this.metricGpuUtilization({ period: Duration.minutes(1) }),
-          // GPUUtilization sums over the instance's GPUs: target per GPU × GPUs.
-          targetValue: scaling.targetGpuUtilizationPercent * compute.info.accelerator.count,
-          scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
-          scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
-        });
-      }
     }
-
-    if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
+    return target;
   }
 
   private newAlarmTopic(): sns.Topic {
@@ -491,7 +503,7 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   const targetIssues: ValidationIssue[] = [];
   const serverless = (specInput.compute as { serverless?: unknown } | undefined)?.serverless !== undefined;
   if (serverless && props.vpc) targetIssues.push({ path: 'vpc', message: 'is not supported by serverless inference', got: 'a VPC', expected: 'no vpc, or an instance-backed endpoint' });
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) targetIssues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  targetIssues.push(...placementIssues(props));
   if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
     targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
   }
