@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
@@ -45,5 +46,14 @@ describe('mlops/private-imports', () => {
     ['stacks/aws/platform.ts', "import { x } from 'aws-cdk-lib/core/lib/private/util';"],
   ])('allows %s to write %s', (file, code) => {
     expect(lint(file, code)).toEqual([]);
+  });
+});
+
+describe('eslint.config.mjs', () => {
+  it('turns the rule on for the source tree and its tests', () => {
+    // The config is an ES module, which jest's CommonJS runtime cannot import: ask the CLI.
+    const eslint = path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js');
+    const config = JSON.parse(execFileSync(process.execPath, [eslint, '--print-config', 'stacks/aws/platform.ts'], { cwd: ROOT, encoding: 'utf8' })) as { rules: Record<string, unknown> };
+    expect(config.rules['mlops/private-imports']).toEqual([2, { root: ROOT }]);
   });
 });
