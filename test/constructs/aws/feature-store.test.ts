@@ -153,7 +153,7 @@ describe('FeatureStore', () => {
 
     it('synthesizes an unchanged feature group against its lock', () => {
       const again = deployedThen('unchanged', { featureGroups: [CUSTOMERS] });
-      expect(() => again({ featureGroups: [CUSTOMERS] })).not.toThrow();
+      again({ featureGroups: [CUSTOMERS] }).hasResourceProperties('AWS::SageMaker::FeatureGroup', { FeatureGroupName: 'customers', RecordIdentifierFeatureName: 'customer_id' });
     });
 
     it('allows appending features to a deployed feature group', () => {
