@@ -123,12 +123,12 @@ function pipelineSteps(definition: JsonObject): JsonObject[] {
   return out;
 }
 
-/** A monitoring job from its NetworkConfig and ClusterConfig (standalone job definitions and schedules' inline ones). */
-function monitoringJob(where: string, networkConfig: unknown, clusterConfig: unknown, outputKmsKeyId: unknown): JobView {
+/** A processing or monitoring job from its NetworkConfig and ClusterConfig (pipeline steps, standalone job definitions, schedules' inline ones). */
+function clusterJob(where: string, kind: 'processing' | 'monitoring', networkConfig: unknown, clusterConfig: unknown, outputKmsKeyId: unknown): JobView {
   const network = asObject(networkConfig) ?? {};
   const cluster = asObject(clusterConfig) ?? {};
   return {
-    where, kind: 'monitoring',
+    where, kind,
     networkIsolation: network.EnableNetworkIsolation,
     interContainerEncryption: network.EnableInterContainerTrafficEncryption,
     vpcConfig: network.VpcConfig,
@@ -143,12 +143,12 @@ function monitoringJob(where: string, networkConfig: unknown, clusterConfig: unk
 export function jobsOf(resource: CfnResource): JobView[] {
   const p = resource.Properties ?? {};
   if ((MONITORING_JOB_TYPES as readonly string[]).includes(resource.Type)) {
-    return [monitoringJob('', p.NetworkConfig, asObject(p.JobResources)?.ClusterConfig, asObject(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId)];
+    return [clusterJob('', 'monitoring', p.NetworkConfig, asObject(p.JobResources)?.ClusterConfig, asObject(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId)];
   }
   if (resource.Type === 'AWS::SageMaker::MonitoringSchedule') {
     const def = asObject(asObject(p.MonitoringScheduleConfig)?.MonitoringJobDefinition);
     if (!def) return []; // refers to a standalone job definition, checked on its own
-    return [monitoringJob('MonitoringJobDefinition', def.NetworkConfig, asObject(def.MonitoringResources)?.ClusterConfig, asObject(def.MonitoringOutputConfig)?.KmsKeyId)];
+    return [clusterJob('MonitoringJobDefinition', 'monitoring', def.NetworkConfig, asObject(def.MonitoringResources)?.ClusterConfig, asObject(def.MonitoringOutputConfig)?.KmsKeyId)];
   }
   if (resource.Type === 'AWS::SageMaker::Pipeline') {
     const definition = pipelineDefinition(resource);
@@ -174,18 +174,8 @@ export function jobsOf(resource: CfnResource): JobView[] {
         });
       } else if (step.Type === 'Processing') {
         // CreateProcessingJob: NetworkConfig, ProcessingResources.ClusterConfig, ProcessingOutputConfig.
-        const network = asObject(args.NetworkConfig) ?? {};
-        const cluster = asObject(asObject(args.ProcessingResources)?.ClusterConfig) ?? asObject(args.ResourceConfig) ?? {};
-        jobs.push({
-          where, kind: 'processing',
-          networkIsolation: network.EnableNetworkIsolation,
-          interContainerEncryption: network.EnableInterContainerTrafficEncryption,
-          vpcConfig: network.VpcConfig,
-          instanceCount: asWholeNumber(cluster.InstanceCount),
-          instanceType: cluster.InstanceType,
-          volumeKmsKeyId: cluster.VolumeKmsKeyId,
-          outputKmsKeyId: asObject(args.ProcessingOutputConfig)?.KmsKeyId ?? asObject(args.OutputDataConfig)?.KmsKeyId,
-        });
+        jobs.push(clusterJob(where, 'processing', args.NetworkConfig, asObject(asObject(args.ProcessingResources)?.ClusterConfig) ?? args.ResourceConfig,
+          asObject(args.ProcessingOutputConfig)?.KmsKeyId ?? asObject(args.OutputDataConfig)?.KmsKeyId));
       }
     }
     return jobs;
