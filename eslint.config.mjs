@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import mlops from './eslint-rules/private-imports.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'cdk.out/', 'cdktf.out/', 'coverage/', '**/*.js', '**/*.mjs'] },
@@ -9,8 +10,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { mlops },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // A private/ folder is imported only from inside its parent folder (DESIGN.md, Layout).
+      'mlops/private-imports': ['error', { root: import.meta.dirname }],
       // lib/ is the cloud-neutral core: it never imports a target's toolkit (DESIGN.md, dependency direction).
       'no-restricted-imports': 'off',
     },

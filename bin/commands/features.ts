@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
-import { DEFAULT_LOCK_FILE, LOCK_CONTEXT_KEY, lockFromTemplates, readLockFile, writeLockFile } from '../../constructs/aws/private/feature-group-lock';
+import { DEFAULT_LOCK_FILE, LOCK_CONTEXT_KEY, lockFromTemplates, readLockFile, writeLockFile } from '../../lib/features/lock';
 import { readCloudAssembly } from '../../lib/governance';
 import { loadPlatformSpec } from '../../lib/spec';
 import { synthAwsPlatform } from '../../stacks/aws/synth';

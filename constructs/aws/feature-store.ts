@@ -10,7 +10,7 @@ import { MlopsValidationError } from '../../lib/errors';
 import { FeatureGroupSpec, FeatureStoreSpec, FeatureStoreSpecInput, featureStoreSpecSchema } from '../../lib/spec/feature-store';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole } from './private/execution-role';
-import { DEFAULT_LOCK_FILE, LOCK_CONTEXT_KEY, lockKey, readLockFile, replacingChanges } from './private/feature-group-lock';
+import { DEFAULT_LOCK_FILE, LOCK_CONTEXT_KEY, lockKey, readLockFile, replacingChanges } from '../../lib/features/lock';
 import { AccessLogsBucket, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 

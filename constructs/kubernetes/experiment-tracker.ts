@@ -86,7 +86,9 @@ export class ExperimentTracker extends Construct {
       issues.push({ path: 'mlflowImage', message: 'is required to run a tracking server', got: 'nothing', expected: 'an MLflow image with the psycopg2 driver (docker/mlflow/Dockerfile), or an existing server' });
     } else if (spec.mlflowVersion !== undefined) {
       const tag = /:([\w][\w.-]*)$/.exec(mlflowImage)?.[1];
-      if (tag === undefined || !(tag === spec.mlflowVersion || tag.startsWith(`${spec.mlflowVersion}.`) || tag.startsWith(`${spec.mlflowVersion}-`) || tag.startsWith(`v${spec.mlflowVersion}`))) {
+      // The tag is the version, or starts with it followed by '.' or '-' (2.22 matches 2.22.1 and v2.22-slim, not 2.220).
+      const carries = tag !== undefined && new RegExp(`^v?${spec.mlflowVersion.replace(/\./g, '\\.')}($|[.-])`).test(tag);
+      if (!carries) {
         issues.push({ path: 'mlflowVersion', message: "does not match the MLflow image's tag", got: `'${spec.mlflowVersion}' with image '${mlflowImage}'`, expected: `an image tagged with MLflow ${spec.mlflowVersion}, or no mlflowVersion` });
       }
     }

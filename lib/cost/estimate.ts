@@ -7,9 +7,11 @@
 import { lookupInstanceType, PRICES } from '../catalog';
 import { CfnResource, SynthesizedAssembly, SynthesizedStack } from '../governance/cloud-assembly';
 import { MODEL_TAG, PLATFORM_TAG } from '../spec/governance';
+import { asList, fieldsOf } from '../json';
 import { flatText, literalNumber, literalString, parseJsonWithTokens, referencedLogicalIds } from './intrinsics';
 import { HOURS_PER_MONTH, OTHER_PRICES } from './prices';
-import { runsPerMonth, ScheduleError } from './schedule';
+import { ScheduleError } from '../schedule';
+import { runsPerMonth } from './schedule';
 
 export type CostComponent =
   | 'endpoint' | 'serverless-endpoint' | 'training' | 'processing' | 'monitoring' | 'feature-store'
@@ -100,18 +102,17 @@ const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(
 
 type Props = Record<string, unknown>;
 const propsOf = (r: CfnResource): Props => r.Properties ?? {};
-const asRecord = (v: unknown): Props => (v && typeof v === 'object' && !Array.isArray(v) ? v as Props : {});
-const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 class Estimator {
   readonly lines: CostLine[] = [];
   readonly assumptions = new Set<string>();
   readonly warnings = new Set<string>();
-  private readonly a: Required<CostAssumptions>;
+  /** The usage figures the estimate assumes: the caller's, the defaults for the rest. */
+  private readonly usage: Required<CostAssumptions>;
   private readonly platformPrefixes: string[];
 
   constructor(private readonly assembly: SynthesizedAssembly, assumptions: CostAssumptions) {
-    this.a = { ...DEFAULTS, ...Object.fromEntries(Object.entries(assumptions).filter(([, v]) => v !== undefined)) };
+    this.usage = { ...DEFAULTS, ...Object.fromEntries(Object.entries(assumptions).filter(([, v]) => v !== undefined)) };
     this.platformPrefixes = assembly.stacks.map((s) => /^(.+)-shared$/.exec(s.stackName)?.[1]).filter((p): p is string => p !== undefined);
   }
 
@@ -138,7 +139,7 @@ class Estimator {
   private modelOf(stack: SynthesizedStack): string | undefined {
     let platformMade = false;
     for (const r of Object.values(stack.resources)) {
-      const tags = asArray(propsOf(r).Tags).map(asRecord);
+      const tags = asList(propsOf(r).Tags).map(fieldsOf);
       const tag = tags.find((t) => t.Key === MODEL_TAG);
       if (typeof tag?.Value === 'string') return tag.Value;
       platformMade ||= tags.some((t) => t.Key === PLATFORM_TAG);
@@ -201,11 +202,11 @@ class Estimator {
       }
       used.add(config[0]);
       const cp = propsOf(config[1]);
-      const variants = [...asArray(cp.ProductionVariants), ...asArray(cp.ShadowProductionVariants)].map(asRecord);
+      const variants = [...asList(cp.ProductionVariants), ...asList(cp.ShadowProductionVariants)].map(fieldsOf);
       for (const v of variants) {
         const variantName = literalString(v.VariantName) ?? '?';
         const where = `${stack.stackName}/${endpointId} variant ${variantName}`;
-        const serverless = asRecord(v.ServerlessConfig);
+        const serverless = fieldsOf(v.ServerlessConfig);
         if (Object.keys(serverless).length > 0) {
           this.serverless(stack, model, endpointId, variantName, serverless);
           continue;
@@ -213,7 +214,7 @@ class Estimator {
         const price = this.hourly(v.InstanceType, where);
         if (!price) continue;
         const initial = literalNumber(v.InitialInstanceCount) ?? 1;
-        const managed = asRecord(v.ManagedInstanceScaling);
+        const managed = fieldsOf(v.ManagedInstanceScaling);
         const target = scaling.get(`${endpointId}/${variantName}`);
         const min = target?.min ?? (managed.Status === 'ENABLED' ? literalNumber(managed.MinInstanceCount) : undefined) ?? initial;
         const max = target?.max ?? (managed.Status === 'ENABLED' ? literalNumber(managed.MaxInstanceCount) : undefined) ?? initial;
@@ -251,7 +252,7 @@ class Estimator {
 
   private serverless(stack: SynthesizedStack, model: string | undefined, endpointId: string, variant: string, config: Props): void {
     const memoryMb = literalNumber(config.MemorySizeInMB) ?? 1024;
-    const { serverlessRequestsPerMonth: requests, serverlessDurationMs: ms, serverlessPayloadKb: kb } = this.a;
+    const { serverlessRequestsPerMonth: requests, serverlessDurationMs: ms, serverlessPayloadKb: kb } = this.usage;
     const gbSeconds = requests * (ms / 1000) * (memoryMb / 1024);
     const compute = gbSeconds * OTHER_PRICES.serverlessPerGbSecond.usd;
     const data = (requests * kb) / (1024 * 1024) * OTHER_PRICES.serverlessPerGbProcessed.usd;
@@ -288,18 +289,19 @@ class Estimator {
         runs += runsPerMonth(text);
         expressions.push(text);
       } catch (e) {
-        this.warnings.add(`${where}: ${(e as ScheduleError).message}; not counted.`);
+        if (!(e instanceof ScheduleError)) throw e;
+        this.warnings.add(`${where}: ${e.message}; not counted.`);
       }
     };
     for (const [id, s] of this.ofType(stack, 'AWS::Scheduler::Schedule')) {
       const p = propsOf(s);
-      if (p.State === 'DISABLED' || !targets(asRecord(p.Target))) continue;
+      if (p.State === 'DISABLED' || !targets(fieldsOf(p.Target))) continue;
       count(p.ScheduleExpression, `${stack.stackName}/${id}`);
     }
     for (const [id, rule] of this.ofType(stack, 'AWS::Events::Rule')) {
       const p = propsOf(rule);
       if (p.State === 'DISABLED' || p.ScheduleExpression === undefined) continue;
-      if (!asArray(p.Targets).some((t) => targets(asRecord(t)))) continue;
+      if (!asList(p.Targets).some((t) => targets(fieldsOf(t)))) continue;
       count(p.ScheduleExpression, `${stack.stackName}/${id}`);
     }
     return { runs, expressions };
@@ -309,34 +311,34 @@ class Estimator {
     for (const [pipelineId, pipeline] of this.ofType(stack, 'AWS::SageMaker::Pipeline')) {
       const p = propsOf(pipeline);
       const where = `${stack.stackName}/${pipelineId}`;
-      const body = asRecord(p.PipelineDefinition).PipelineDefinitionBody;
-      const definition = asRecord(parseJsonWithTokens(body));
+      const body = fieldsOf(p.PipelineDefinition).PipelineDefinitionBody;
+      const definition = fieldsOf(parseJsonWithTokens(body));
       if (Object.keys(definition).length === 0) {
         this.warnings.add(`${where}: the pipeline definition is not in the template (an S3 location, or not JSON); its steps are not priced.`);
         continue;
       }
       const { runs: scheduled, expressions } = this.schedulesOf(stack, pipelineId, literalString(p.PipelineName));
-      const runs = expressions.length > 0 ? scheduled : this.a.unscheduledPipelineRunsPerMonth;
+      const runs = expressions.length > 0 ? scheduled : this.usage.unscheduledPipelineRunsPerMonth;
       const when = expressions.length > 0 ? `${fmt(runs)} runs/month (${expressions.join(', ')})` : `${fmt(runs)} run/month (no schedule in the assembly)`;
-      const parameters = new Map(asArray(definition.Parameters).map(asRecord).map((x) => [String(x.Name), x.DefaultValue]));
+      const parameters = new Map(asList(definition.Parameters).map(fieldsOf).map((x) => [String(x.Name), x.DefaultValue]));
       const resolve = (v: unknown): unknown => {
-        const get = literalString(asRecord(v).Get);
+        const get = literalString(fieldsOf(v).Get);
         return get?.startsWith('Parameters.') ? parameters.get(get.slice('Parameters.'.length)) : v;
       };
       const visit = (steps: unknown[]) => {
-        for (const step of steps.map(asRecord)) {
-          const args = asRecord(step.Arguments);
+        for (const step of steps.map(fieldsOf)) {
+          const args = fieldsOf(step.Arguments);
           const name = literalString(step.Name) ?? '?';
           if (step.Type === 'Condition') {
-            visit([...asArray(args.IfSteps), ...asArray(args.ElseSteps)]);
+            visit([...asList(args.IfSteps), ...asList(args.ElseSteps)]);
           } else if (step.Type === 'Training') {
             this.trainingStep(stack, model, pipelineId, name, args, resolve, runs, when);
           } else if (step.Type === 'Processing') {
-            const cluster = asRecord(asRecord(args.ProcessingResources).ClusterConfig);
+            const cluster = fieldsOf(fieldsOf(args.ProcessingResources).ClusterConfig);
             const price = this.hourly(resolve(cluster.InstanceType), `${where} step ${name}`);
             if (!price) continue;
             const count = literalNumber(resolve(cluster.InstanceCount)) ?? 1;
-            const seconds = literalNumber(resolve(asRecord(args.StoppingCondition).MaxRuntimeInSeconds)) ?? DEFAULT_PROCESSING_MAX_RUNTIME_S;
+            const seconds = literalNumber(resolve(fieldsOf(args.StoppingCondition).MaxRuntimeInSeconds)) ?? DEFAULT_PROCESSING_MAX_RUNTIME_S;
             const perRun = count * price.price * (seconds / 3600);
             this.add(stack, model, pipelineId, 'processing', `step ${name}: ${count} x ${price.name} at ${usd(price.price)}/h x <= ${fmt(seconds / 3600)} h/run x ${when}`, perRun * runs);
           } else if (step.Type === 'Tuning' || step.Type === 'Transform') {
@@ -344,32 +346,32 @@ class Estimator {
           }
         }
       };
-      visit(asArray(definition.Steps));
+      visit(asList(definition.Steps));
     }
     if (this.lines.some((l) => l.component === 'training' || l.component === 'processing')) {
-      this.assumptions.add(`Pipelines: each run is billed up to its steps' StoppingCondition.MaxRuntimeInSeconds (a ceiling; SageMaker's default ${DEFAULT_TRAINING_MAX_RUNTIME_S / 3600} h when unset), both branches of a condition counted; runs/month from the EventBridge Scheduler schedules or rules that start the pipeline, else ${this.a.unscheduledPipelineRunsPerMonth} (--pipeline-runs). Training uses the catalog's instance price.`);
+      this.assumptions.add(`Pipelines: each run is billed up to its steps' StoppingCondition.MaxRuntimeInSeconds (a ceiling; SageMaker's default ${DEFAULT_TRAINING_MAX_RUNTIME_S / 3600} h when unset), both branches of a condition counted; runs/month from the EventBridge Scheduler schedules or rules that start the pipeline, else ${this.usage.unscheduledPipelineRunsPerMonth} (--pipeline-runs). Training uses the catalog's instance price.`);
     }
   }
 
   private trainingStep(stack: SynthesizedStack, model: string | undefined, pipelineId: string, name: string, args: Props, resolve: (v: unknown) => unknown, runs: number, when: string): void {
     const where = `${stack.stackName}/${pipelineId} step ${name}`;
-    const resources = asRecord(args.ResourceConfig);
-    const groups = asArray(resources.InstanceGroups).map(asRecord);
+    const resources = fieldsOf(args.ResourceConfig);
+    const groups = asList(resources.InstanceGroups).map(fieldsOf);
     const fleet = groups.length > 0
       ? groups.map((g) => ({ type: resolve(g.InstanceType), count: literalNumber(resolve(g.InstanceCount)) ?? 1 }))
       : [{ type: resolve(resources.InstanceType), count: literalNumber(resolve(resources.InstanceCount)) ?? 1 }];
-    const seconds = literalNumber(resolve(asRecord(args.StoppingCondition).MaxRuntimeInSeconds)) ?? DEFAULT_TRAINING_MAX_RUNTIME_S;
+    const seconds = literalNumber(resolve(fieldsOf(args.StoppingCondition).MaxRuntimeInSeconds)) ?? DEFAULT_TRAINING_MAX_RUNTIME_S;
     const spot = resolve(args.EnableManagedSpotTraining) === true || resolve(args.EnableManagedSpotTraining) === 'true';
-    const factor = spot ? 1 - this.a.spotDiscountPercent / 100 : 1;
+    const factor = spot ? 1 - this.usage.spotDiscountPercent / 100 : 1;
     for (const member of fleet) {
       const price = this.hourly(member.type, where);
       if (!price) continue;
       const perRun = member.count * price.price * (seconds / 3600) * factor;
       this.add(stack, model, pipelineId, 'training',
-        `step ${name}: ${member.count} x ${price.name} at ${usd(price.price)}/h x <= ${fmt(seconds / 3600)} h/run${spot ? ` x spot (-${this.a.spotDiscountPercent}%)` : ''} x ${when}`,
+        `step ${name}: ${member.count} x ${price.name} at ${usd(price.price)}/h x <= ${fmt(seconds / 3600)} h/run${spot ? ` x spot (-${this.usage.spotDiscountPercent}%)` : ''} x ${when}`,
         perRun * runs);
     }
-    if (spot) this.assumptions.add(`Managed spot training: ${this.a.spotDiscountPercent}% below on-demand (--spot-discount; SageMaker quotes savings of up to 90%, varying by type and time).`);
+    if (spot) this.assumptions.add(`Managed spot training: ${this.usage.spotDiscountPercent}% below on-demand (--spot-discount; SageMaker quotes savings of up to 90%, varying by type and time).`);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -379,22 +381,22 @@ class Estimator {
   private monitoring(stack: SynthesizedStack, model: string | undefined): void {
     for (const [id, schedule] of this.ofType(stack, 'AWS::SageMaker::MonitoringSchedule')) {
       const where = `${stack.stackName}/${id}`;
-      const config = asRecord(propsOf(schedule).MonitoringScheduleConfig);
-      const expression = literalString(asRecord(config.ScheduleConfig).ScheduleExpression);
+      const config = fieldsOf(propsOf(schedule).MonitoringScheduleConfig);
+      const expression = literalString(fieldsOf(config.ScheduleConfig).ScheduleExpression);
       let cluster: Props;
       let stopping: Props;
-      const inline = asRecord(config.MonitoringJobDefinition);
+      const inline = fieldsOf(config.MonitoringJobDefinition);
       if (Object.keys(inline).length > 0) {
-        cluster = asRecord(asRecord(inline.MonitoringResources).ClusterConfig);
-        stopping = asRecord(inline.StoppingCondition);
+        cluster = fieldsOf(fieldsOf(inline.MonitoringResources).ClusterConfig);
+        stopping = fieldsOf(inline.StoppingCondition);
       } else {
         const def = this.target(stack, config.MonitoringJobDefinitionName, MONITORING_JOB_DEFINITIONS, 'JobDefinitionName');
         if (!def) {
           this.warnings.add(`${where}: its job definition is not in this assembly; not priced.`);
           continue;
         }
-        cluster = asRecord(asRecord(propsOf(def[1]).JobResources).ClusterConfig);
-        stopping = asRecord(propsOf(def[1]).StoppingCondition);
+        cluster = fieldsOf(fieldsOf(propsOf(def[1]).JobResources).ClusterConfig);
+        stopping = fieldsOf(propsOf(def[1]).StoppingCondition);
       }
       if (!expression || expression === 'NOW') {
         if (expression !== 'NOW') this.warnings.add(`${where}: no schedule expression; not priced.`);
@@ -404,7 +406,8 @@ class Estimator {
       try {
         runs = runsPerMonth(expression);
       } catch (e) {
-        this.warnings.add(`${where}: ${(e as Error).message}; not priced.`);
+        if (!(e instanceof ScheduleError)) throw e;
+        this.warnings.add(`${where}: ${e.message}; not priced.`);
         continue;
       }
       const price = this.hourly(cluster.InstanceType, where);
@@ -419,21 +422,21 @@ class Estimator {
   private featureGroups(stack: SynthesizedStack, model: string | undefined): void {
     for (const [id, group] of this.ofType(stack, 'AWS::SageMaker::FeatureGroup')) {
       const p = propsOf(group);
-      const online = asRecord(p.OnlineStoreConfig);
+      const online = fieldsOf(p.OnlineStoreConfig);
       const parts: string[] = [];
       let total = 0;
       if (online.EnableOnlineStore === true || online.EnableOnlineStore === 'true') {
         if (online.StorageType === 'InMemory') {
           this.warnings.add(`${stack.stackName}/${id}: the InMemory online store tier is not priced.`);
         } else {
-          const { featureStoreWritesPerMonth: w, featureStoreReadsPerMonth: r, featureStoreOnlineGb: gb } = this.a;
+          const { featureStoreWritesPerMonth: w, featureStoreReadsPerMonth: r, featureStoreOnlineGb: gb } = this.usage;
           total += (w / 1e6) * OTHER_PRICES.featureStoreWritePerMillion.usd + (r / 1e6) * OTHER_PRICES.featureStoreReadPerMillion.usd + gb * OTHER_PRICES.featureStoreStoragePerGbMonth.usd;
           parts.push(`online store: ${(w / 1e6).toLocaleString('en-US')}M writes, ${(r / 1e6).toLocaleString('en-US')}M reads, ${gb} GB`);
           this.assumptions.add(`Feature store online (Standard) per feature group: ${(w / 1e6).toLocaleString('en-US')}M writes and ${(r / 1e6).toLocaleString('en-US')}M reads a month (1 request unit each, records <= 1 KB / 4 KB), ${gb} GB held; ${usd(OTHER_PRICES.featureStoreWritePerMillion.usd)} ${OTHER_PRICES.featureStoreWritePerMillion.unit}, ${usd(OTHER_PRICES.featureStoreReadPerMillion.usd)} ${OTHER_PRICES.featureStoreReadPerMillion.unit}, ${usd(OTHER_PRICES.featureStoreStoragePerGbMonth.usd)} ${OTHER_PRICES.featureStoreStoragePerGbMonth.unit}, taken ${OTHER_PRICES.featureStoreWritePerMillion.takenOn}.`);
         }
       }
-      if (Object.keys(asRecord(p.OfflineStoreConfig)).length > 0) {
-        const gb = this.a.storageGbPerBucket;
+      if (Object.keys(fieldsOf(p.OfflineStoreConfig)).length > 0) {
+        const gb = this.usage.storageGbPerBucket;
         total += gb * OTHER_PRICES.s3StandardPerGbMonth.usd;
         parts.push(`offline store: ${gb} GB in S3`);
       }
@@ -443,7 +446,7 @@ class Estimator {
 
   private clusters(stack: SynthesizedStack, model: string | undefined): void {
     for (const [id, cluster] of this.ofType(stack, 'AWS::SageMaker::Cluster')) {
-      for (const g of asArray(propsOf(cluster).InstanceGroups).map(asRecord)) {
+      for (const g of asList(propsOf(cluster).InstanceGroups).map(fieldsOf)) {
         const name = literalString(g.InstanceGroupName) ?? '?';
         const price = this.hourly(g.InstanceType, `${stack.stackName}/${id} instance group ${name}`);
         if (!price) continue;
@@ -470,7 +473,7 @@ class Estimator {
 
   private storageKeysAlarms(stack: SynthesizedStack, model: string | undefined): void {
     const buckets = this.ofType(stack, 'AWS::S3::Bucket');
-    const gb = this.a.storageGbPerBucket;
+    const gb = this.usage.storageGbPerBucket;
     for (const [id] of buckets) {
       this.add(stack, model, id, 'storage', `S3 bucket: ${gb} GB at ${usd(OTHER_PRICES.s3StandardPerGbMonth.usd)}/GB-month`, gb * OTHER_PRICES.s3StandardPerGbMonth.usd);
     }

@@ -5,6 +5,7 @@
  * Terraform JSON reader for the Kubernetes target adds its own entries beside them
  * ({@link mergeAuditReports}).
  */
+import { asList, asObject, JsonObject } from '../json';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack, unacknowledgedFindings } from './cloud-assembly';
 import {
   AUDIT_REPORT_VERSION, AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement,
@@ -13,9 +14,6 @@ import {
   GOVERNANCE_METADATA_KEY, GovernanceLevel, isPublicPrincipal, jobsOf, MLOPS_PACK, MLOPS_RULES, RuleContext, TAG_REPLACES_TYPES, TAGGABLE_TYPES, tagsOf,
 } from './rules';
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Json : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 const TARGET = 'aws-cloudformation' as const;
 const PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', MLOPS_PACK];
 
@@ -30,7 +28,7 @@ const PSEUDO: Record<string, string> = {
  */
 export function readable(value: unknown): string {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const o = obj(value);
+  const o = asObject(value);
   if (!o) return Array.isArray(value) ? value.map(readable).join(', ') : '';
   if (typeof o.Ref === 'string') return PSEUDO[o.Ref] ?? o.Ref;
   const getAtt = o['Fn::GetAtt'];
@@ -46,39 +44,39 @@ export function readable(value: unknown): string {
   const sub = o['Fn::Sub'];
   if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, (_, v: string) => PSEUDO[v] ?? v);
   if (Array.isArray(sub) && typeof sub[0] === 'string') return sub[0].replace(/\$\{([^}]+)\}/g, (_, v: string) => PSEUDO[v] ?? v);
-  if (o['Fn::If'] !== undefined) return `(conditional) ${readable(arr(o['Fn::If'])[1])}`;
-  if (o['Fn::Select'] !== undefined) return `one of ${readable(arr(o['Fn::Select'])[1])}`;
+  if (o['Fn::If'] !== undefined) return `(conditional) ${readable(asList(o['Fn::If'])[1])}`;
+  if (o['Fn::Select'] !== undefined) return `one of ${readable(asList(o['Fn::Select'])[1])}`;
   return JSON.stringify(value);
 }
 
 function conditions(condition: unknown): string[] {
   const out: string[] = [];
-  for (const [operator, body] of Object.entries(obj(condition) ?? {})) {
-    for (const [key, value] of Object.entries(obj(body) ?? {})) out.push(`${key} ${operator} ${arr(value).map(readable).join(' or ')}`);
+  for (const [operator, body] of Object.entries(asObject(condition) ?? {})) {
+    for (const [key, value] of Object.entries(asObject(body) ?? {})) out.push(`${key} ${operator} ${asList(value).map(readable).join(' or ')}`);
   }
   return out;
 }
 
 function statementsOf(policy: string, document: unknown): AuditStatement[] {
-  return arr(obj(document)?.Statement).map(obj).filter((s): s is Json => s !== undefined).map((s) => ({
+  return asList(asObject(document)?.Statement).map(asObject).filter((s): s is JsonObject => s !== undefined).map((s) => ({
     policy,
     sid: typeof s.Sid === 'string' ? s.Sid : undefined,
     effect: s.Effect === 'Deny' ? 'Deny' as const : 'Allow' as const,
-    actions: [...arr(s.Action).map(readable), ...arr(s.NotAction).map((a) => `NOT ${readable(a)}`)],
-    resources: [...arr(s.Resource).map(readable), ...arr(s.NotResource).map((r) => `NOT ${readable(r)}`)],
+    actions: [...asList(s.Action).map(readable), ...asList(s.NotAction).map((a) => `NOT ${readable(a)}`)],
+    resources: [...asList(s.Resource).map(readable), ...asList(s.NotResource).map((r) => `NOT ${readable(r)}`)],
     conditions: conditions(s.Condition),
   }));
 }
 
 function trustOf(document: unknown): AuditPrincipal['trustedBy'] {
   const out: AuditPrincipal['trustedBy'] = [];
-  for (const s of arr(obj(document)?.Statement).map(obj)) {
+  for (const s of asList(asObject(document)?.Statement).map(asObject)) {
     if (!s || s.Effect === 'Deny') continue;
     const conds = conditions(s.Condition);
     const principal = s.Principal;
     if (principal === '*') { out.push({ kind: 'any', principal: 'anyone', conditions: conds }); continue; }
-    for (const [kind, values] of Object.entries(obj(principal) ?? {})) {
-      for (const v of arr(values)) {
+    for (const [kind, values] of Object.entries(asObject(principal) ?? {})) {
+      for (const v of asList(values)) {
         const text = readable(v);
         out.push({ kind: kind === 'Service' ? 'service' : kind === 'Federated' ? 'federated' : text === '*' ? 'any' : 'account', principal: text, conditions: conds });
       }
@@ -97,14 +95,14 @@ function principals(stack: SynthesizedStack): AuditPrincipal[] {
     if (r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::IAM::User') continue;
     const p = r.Properties ?? {};
     const statements: AuditStatement[] = [];
-    for (const pol of arr(p.Policies).map(obj)) if (pol) statements.push(...statementsOf(`inline: ${readable(pol.PolicyName)}`, pol.PolicyDocument));
+    for (const pol of asList(p.Policies).map(asObject)) if (pol) statements.push(...statementsOf(`inline: ${readable(pol.PolicyName)}`, pol.PolicyDocument));
     for (const [policyId, policy] of entries) {
       if (policy.Type !== 'AWS::IAM::ManagedPolicy' && policy.Type !== 'AWS::IAM::Policy') continue;
-      const attached = arr(policy.Properties?.Roles).some((x) => obj(x)?.Ref === logicalId) || arr(policy.Properties?.Users).some((x) => obj(x)?.Ref === logicalId)
-        || arr(p.ManagedPolicyArns).some((x) => obj(x)?.Ref === policyId);
+      const attached = asList(policy.Properties?.Roles).some((x) => asObject(x)?.Ref === logicalId) || asList(policy.Properties?.Users).some((x) => asObject(x)?.Ref === logicalId)
+        || asList(p.ManagedPolicyArns).some((x) => asObject(x)?.Ref === policyId);
       if (attached) statements.push(...statementsOf(policyId, policy.Properties?.PolicyDocument));
     }
-    const managed = arr(p.ManagedPolicyArns).filter((x) => obj(x)?.Ref === undefined).map(readable);
+    const managed = asList(p.ManagedPolicyArns).filter((x) => asObject(x)?.Ref === undefined).map(readable);
     for (const arn of managed) statements.push({ policy: `managed policy ${arn}`, effect: 'Allow', actions: ['(defined outside this template)'], resources: [], conditions: [] });
     out.push({
       target: TARGET, stack: stack.stackName, logicalId, constructPath: pathOf(r),
@@ -140,52 +138,52 @@ function dataStores(stack: SynthesizedStack): AuditDataStore[] {
     const p = r.Properties ?? {};
     switch (r.Type) {
       case 'AWS::S3::Bucket': {
-        const sse = obj(obj(arr(obj(p.BucketEncryption)?.ServerSideEncryptionConfiguration)[0])?.ServerSideEncryptionByDefault);
+        const sse = asObject(asObject(asList(asObject(p.BucketEncryption)?.ServerSideEncryptionConfiguration)[0])?.ServerSideEncryptionByDefault);
         const algorithm = sse?.SSEAlgorithm;
         const enc = algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse' ? keyText(sse?.KMSMasterKeyID) : { encryption: algorithm === 'AES256' ? 'SSE-S3 (S3-managed keys)' : 'SSE-S3 by default (S3-managed keys)', cmk: false };
-        const pab = obj(p.PublicAccessBlockConfiguration) ?? {};
+        const pab = asObject(p.PublicAccessBlockConfiguration) ?? {};
         const blocked = ['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'].every((k) => pab[k] === true);
-        const policy = entries.find(([, x]) => x.Type === 'AWS::S3::BucketPolicy' && obj(x.Properties?.Bucket)?.Ref === logicalId)?.[1];
-        const tls = arr(obj(policy?.Properties?.PolicyDocument)?.Statement).some((s) => obj(s)?.Effect === 'Deny' && JSON.stringify(obj(s)?.Condition ?? {}).includes('"aws:SecureTransport":"false"'));
-        const expirations = arr(obj(p.LifecycleConfiguration)?.Rules).map(obj).filter((x) => x?.ExpirationInDays !== undefined).map((x) => `${readable(x?.Prefix ?? '') || 'all objects'} expire after ${readable(x?.ExpirationInDays)} days`);
+        const policy = entries.find(([, x]) => x.Type === 'AWS::S3::BucketPolicy' && asObject(x.Properties?.Bucket)?.Ref === logicalId)?.[1];
+        const tls = asList(asObject(policy?.Properties?.PolicyDocument)?.Statement).some((s) => asObject(s)?.Effect === 'Deny' && JSON.stringify(asObject(s)?.Condition ?? {}).includes('"aws:SecureTransport":"false"'));
+        const expirations = asList(asObject(p.LifecycleConfiguration)?.Rules).map(asObject).filter((x) => x?.ExpirationInDays !== undefined).map((x) => `${readable(x?.Prefix ?? '') || 'all objects'} expire after ${readable(x?.ExpirationInDays)} days`);
         const notes: string[] = [];
-        if (p.LoggingConfiguration) notes.push(`server access logs go to ${readable(obj(p.LoggingConfiguration)?.DestinationBucketName)}`);
+        if (p.LoggingConfiguration) notes.push(`server access logs go to ${readable(asObject(p.LoggingConfiguration)?.DestinationBucketName)}`);
         out.push({ ...base(logicalId, r), kind: 's3-bucket', encryption: enc.encryption, customerManagedKey: enc.cmk,
-          versioning: obj(p.VersioningConfiguration)?.Status === 'Enabled' ? 'enabled' : obj(p.VersioningConfiguration)?.Status === 'Suspended' ? 'suspended' : 'off',
+          versioning: asObject(p.VersioningConfiguration)?.Status === 'Enabled' ? 'enabled' : asObject(p.VersioningConfiguration)?.Status === 'Suspended' ? 'suspended' : 'off',
           retention: retentionOf(r, expirations.join('; ') || 'objects kept until deleted'), publicAccess: blocked ? 'blocked' : 'possible', tlsOnly: tls ? 'enforced' : 'not-enforced', notes });
         break;
       }
       case 'AWS::KMS::Key':
         out.push({ ...base(logicalId, r), kind: 'kms-key', encryption: 'is a customer-managed KMS key', customerManagedKey: true, versioning: 'not-applicable',
-          retention: retentionOf(r, p.PendingWindowInDays !== undefined ? `${readable(p.PendingWindowInDays)}-day deletion window` : undefined), publicAccess: arr(obj(p.KeyPolicy)?.Statement).some((s) => obj(s)?.Effect !== 'Deny' && isPublicPrincipal(obj(s)?.Principal) && !obj(s)?.Condition) ? 'possible' : 'blocked',
+          retention: retentionOf(r, p.PendingWindowInDays !== undefined ? `${readable(p.PendingWindowInDays)}-day deletion window` : undefined), publicAccess: asList(asObject(p.KeyPolicy)?.Statement).some((s) => asObject(s)?.Effect !== 'Deny' && isPublicPrincipal(asObject(s)?.Principal) && !asObject(s)?.Condition) ? 'possible' : 'blocked',
           tlsOnly: 'not-applicable', notes: [p.EnableKeyRotation === true ? 'automatic yearly rotation on' : 'automatic rotation OFF'] });
         break;
       case 'AWS::SNS::Topic': {
-        const policy = entries.find(([, x]) => x.Type === 'AWS::SNS::TopicPolicy' && arr(x.Properties?.Topics).some((t) => obj(t)?.Ref === logicalId))?.[1];
+        const policy = entries.find(([, x]) => x.Type === 'AWS::SNS::TopicPolicy' && asList(x.Properties?.Topics).some((t) => asObject(t)?.Ref === logicalId))?.[1];
         const tls = JSON.stringify(policy?.Properties?.PolicyDocument ?? {}).includes('"aws:SecureTransport":"false"');
         const enc = keyText(p.KmsMasterKeyId);
         out.push({ ...base(logicalId, r), kind: 'sns-topic', encryption: enc.encryption, customerManagedKey: enc.cmk, versioning: 'not-applicable', retention: 'messages are delivered, not stored', publicAccess: 'blocked', tlsOnly: tls ? 'enforced' : 'not-enforced', notes: [] });
         break;
       }
       case 'AWS::SageMaker::FeatureGroup': {
-        const online = obj(p.OnlineStoreConfig);
-        const offline = obj(p.OfflineStoreConfig);
-        const onlineKey = keyText(obj(online?.SecurityConfig)?.KmsKeyId);
-        const offlineKey = keyText(obj(offline?.S3StorageConfig)?.KmsKeyId);
+        const online = asObject(p.OnlineStoreConfig);
+        const offline = asObject(p.OfflineStoreConfig);
+        const onlineKey = keyText(asObject(online?.SecurityConfig)?.KmsKeyId);
+        const offlineKey = keyText(asObject(offline?.S3StorageConfig)?.KmsKeyId);
         const parts = [online && online.EnableOnlineStore !== false ? `online store: ${onlineKey.encryption}` : undefined, offline ? `offline store: ${offlineKey.encryption}` : undefined].filter((x): x is string => x !== undefined);
         out.push({ ...base(logicalId, r), kind: 'feature-group', encryption: parts.join('; ') || 'no store configured', customerManagedKey: (!online || online.EnableOnlineStore === false || onlineKey.cmk) && (!offline || offlineKey.cmk),
-          versioning: 'not-applicable', retention: retentionOf(r, obj(online?.TtlDuration) ? `online records expire after ${readable(obj(online?.TtlDuration)?.Value)} ${readable(obj(online?.TtlDuration)?.Unit)}` : undefined),
+          versioning: 'not-applicable', retention: retentionOf(r, asObject(online?.TtlDuration) ? `online records expire after ${readable(asObject(online?.TtlDuration)?.Value)} ${readable(asObject(online?.TtlDuration)?.Unit)}` : undefined),
           publicAccess: 'blocked', tlsOnly: 'enforced', notes: ['SageMaker APIs are TLS-only; a tag change replaces a feature group, so it carries no stack tags'] });
         break;
       }
       case 'AWS::SageMaker::ModelPackageGroup': {
-        const pub = arr(obj(p.ModelPackageGroupPolicy)?.Statement).some((s) => obj(s)?.Effect !== 'Deny' && isPublicPrincipal(obj(s)?.Principal));
+        const pub = asList(asObject(p.ModelPackageGroupPolicy)?.Statement).some((s) => asObject(s)?.Effect !== 'Deny' && isPublicPrincipal(asObject(s)?.Principal));
         out.push({ ...base(logicalId, r), kind: 'model-registry', encryption: 'metadata in SageMaker (AWS-managed); model artifacts in the S3 bucket its versions name', customerManagedKey: false, versioning: 'enabled',
           retention: retentionOf(r), publicAccess: pub ? 'possible' : 'blocked', tlsOnly: 'enforced', notes: p.ModelPackageGroupPolicy ? ['has a resource policy (cross-account access)'] : [] });
         break;
       }
       case 'AWS::SageMaker::EndpointConfig': {
-        const capture = obj(p.DataCaptureConfig);
+        const capture = asObject(p.DataCaptureConfig);
         if (!capture || capture.EnableCapture === false) break;
         const enc = keyText(capture.KmsKeyId);
         out.push({ ...base(logicalId, r), kind: 'data-capture', encryption: enc.encryption, customerManagedKey: enc.cmk, versioning: 'not-applicable',
@@ -210,9 +208,9 @@ function dataStores(stack: SynthesizedStack): AuditDataStore[] {
 }
 
 function vpcText(vpc: unknown): string | undefined {
-  const v = obj(vpc);
+  const v = asObject(vpc);
   if (!v) return undefined;
-  return `VPC (subnets ${arr(v.Subnets).map(readable).join(', ')}; security groups ${arr(v.SecurityGroupIds).map(readable).join(', ')})`;
+  return `VPC (subnets ${asList(v.Subnets).map(readable).join(', ')}; security groups ${asList(v.SecurityGroupIds).map(readable).join(', ')})`;
 }
 const NO_VPC = 'SageMaker service network (no VPC)';
 
@@ -221,7 +219,7 @@ function exposure(stack: SynthesizedStack): AuditExposure[] {
   const res = stack.resources;
   const base = (logicalId: string, r: CfnResource) => ({ target: TARGET, stack: stack.stackName, logicalId, constructPath: pathOf(r) });
   const targetOf = (v: unknown): string | undefined => {
-    const o = obj(v);
+    const o = asObject(v);
     const getAtt = o?.['Fn::GetAtt'];
     return Array.isArray(getAtt) ? String(getAtt[0]) : typeof o?.Ref === 'string' ? o.Ref : undefined;
   };
@@ -229,8 +227,8 @@ function exposure(stack: SynthesizedStack): AuditExposure[] {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::SageMaker::Endpoint') {
       const config = res[targetOf(p.EndpointConfigName) ?? ''];
-      const models = arr(config?.Properties?.ProductionVariants).map((v) => res[targetOf(obj(v)?.ModelName) ?? '']).filter((m): m is CfnResource => m !== undefined);
-      const serverless = arr(config?.Properties?.ProductionVariants).some((v) => obj(v)?.ServerlessConfig !== undefined);
+      const models = asList(config?.Properties?.ProductionVariants).map((v) => res[targetOf(asObject(v)?.ModelName) ?? '']).filter((m): m is CfnResource => m !== undefined);
+      const serverless = asList(config?.Properties?.ProductionVariants).some((v) => asObject(v)?.ServerlessConfig !== undefined);
       out.push({ ...base(logicalId, r), kind: 'sagemaker-endpoint', name: readable(p.EndpointName),
         vpcPlacement: models.length ? models.map((m) => vpcText(m.Properties?.VpcConfig) ?? NO_VPC).join('; ') : 'unknown (model defined elsewhere)',
         networkIsolation: models.length && models.every((m) => m.Properties?.EnableNetworkIsolation === true) ? 'isolated' : 'network-access',
@@ -251,9 +249,9 @@ function exposure(stack: SynthesizedStack): AuditExposure[] {
     } else if (r.Type === 'AWS::EC2::VPCEndpoint') {
       out.push({ ...base(logicalId, r), kind: 'vpc-endpoint', name: readable(p.ServiceName), vpcPlacement: `VPC ${readable(p.VpcId)}`, networkIsolation: 'not-applicable',
         authentication: p.VpcEndpointType === 'Interface' ? 'the service\'s own IAM authentication; reachable from the VPC only' : 'routes S3 traffic privately; S3 authenticates callers',
-        inbound: arr(p.SecurityGroupIds).map((g) => `security group ${readable(g)}`) });
+        inbound: asList(p.SecurityGroupIds).map((g) => `security group ${readable(g)}`) });
     } else if (r.Type === 'AWS::EC2::SecurityGroup') {
-      const inbound = arr(p.SecurityGroupIngress).map(obj).filter((x): x is Json => x !== undefined)
+      const inbound = asList(p.SecurityGroupIngress).map(asObject).filter((x): x is JsonObject => x !== undefined)
         .map((i) => `${readable(i.IpProtocol)} ${readable(i.FromPort)}-${readable(i.ToPort)} from ${readable(i.CidrIp ?? i.CidrIpv6 ?? i.SourceSecurityGroupId ?? i.SourcePrefixListId)}`);
       for (const [, ing] of Object.entries(res).filter(([, x]) => x.Type === 'AWS::EC2::SecurityGroupIngress' && refersTo(x.Properties?.GroupId, logicalId))) {
         const i = ing.Properties ?? {};

@@ -9,10 +9,10 @@
  * What Terraform JSON cannot show is said, not guessed: encryption at rest of a volume is the
  * storage class's, and of a Secret the API server's encryption configuration.
  */
+import { asText, asTexts, JsonObject } from '../json';
 import { AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
 import { block, blocks, readTerraformOutput, resolveReference, TerraformOutput, TerraformResource, TerraformStack } from './terraform';
 
-type Json = Record<string, unknown>;
 const TARGET = 'kubernetes-terraform' as const;
 /** The pack name of the Kubernetes checks in the report's findings. */
 export const KUBERNETES_PACK = 'Kubernetes';
@@ -39,10 +39,8 @@ export interface KubernetesAudit {
 
 // ---------------------------------------------------------------- helpers
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]).map(str).filter((s): s is string => s !== undefined);
 /** Follows nested blocks, taking the first instance of each. */
-function dig(value: unknown, ...keys: string[]): Json | undefined {
+function dig(value: unknown, ...keys: string[]): JsonObject | undefined {
   let current = block(value);
   for (const key of keys) current = block(current?.[key]);
   return current;
@@ -82,7 +80,7 @@ class StackReader {
   resolve(v: unknown): string | undefined {
     return resolveReference(this.stack, v);
   }
-  meta(r: TerraformResource): Json {
+  meta(r: TerraformResource): JsonObject {
     return block(r.body.metadata) ?? block(block(r.body.manifest)?.metadata) ?? {};
   }
   name(r: TerraformResource): string {
@@ -111,12 +109,12 @@ interface Workload {
   readonly title: string;
   readonly namespace: string;
   /** The pod spec in the provider's snake_case shape (converted for `kubernetes_manifest` objects). */
-  readonly podSpec: Json;
+  readonly podSpec: JsonObject;
   /** The labels its pods carry (from the pod template), what Services and NetworkPolicies select on. */
   readonly podLabels: Record<string, string>;
 }
 
-const labelMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(block(v) ?? {}).map(([k, x]) => [k, str(x) ?? '']));
+const labelMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(block(v) ?? {}).map(([k, x]) => [k, asText(x) ?? '']));
 
 /**
  * Where the pod specs are in an API object written as `kubernetes_manifest` (the Kubernetes API's
@@ -142,7 +140,7 @@ const DATA_MAPS = new Set(['labels', 'annotations', 'nodeSelector', 'matchLabels
 function providerShape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(providerShape);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [
+  return Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [
     PROVIDER_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
     DATA_MAPS.has(k) ? v : providerShape(v),
   ]));
@@ -151,16 +149,16 @@ function providerShape(value: unknown): unknown {
 function manifestWorkloads(reader: StackReader): Workload[] {
   return reader.of('kubernetes_manifest').flatMap((r) => {
     const manifest = block(r.body.manifest) ?? {};
-    const kind = str(manifest.kind) ?? '?';
+    const kind = asText(manifest.kind) ?? '?';
     return (MANIFEST_POD_SPECS[kind] ?? []).flatMap((specPath) => {
       let spec: unknown = manifest;
-      let parent: Json | undefined;
-      for (const key of specPath) { parent = spec as Json | undefined; spec = block(parent?.[key]); }
+      let parent: JsonObject | undefined;
+      for (const key of specPath) { parent = spec as JsonObject | undefined; spec = block(parent?.[key]); }
       if (spec === undefined) return [];
       const isvc = kind === 'InferenceService';
       // A pod template's labels are beside its spec; a KServe component's are its own `labels` over the object's.
-      const podLabels = isvc ? { ...labelMap(block(manifest.metadata)?.labels), ...labelMap((spec as Json).labels) } : kind === 'Pod' ? labelMap(block(manifest.metadata)?.labels) : labelMap(block(parent?.metadata)?.labels);
-      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${isvc ? ` (${specPath[1]})` : ''}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as Json, podLabels }];
+      const podLabels = isvc ? { ...labelMap(block(manifest.metadata)?.labels), ...labelMap((spec as JsonObject).labels) } : kind === 'Pod' ? labelMap(block(manifest.metadata)?.labels) : labelMap(block(parent?.metadata)?.labels);
+      return [{ reader, resource: r, kind, title: `${kind} ${reader.qualified(r)}${isvc ? ` (${specPath[1]})` : ''}`, namespace: reader.namespace(r), podSpec: providerShape(spec) as JsonObject, podLabels }];
     });
   });
 }
@@ -177,26 +175,26 @@ function typedWorkloads(reader: StackReader): Workload[] {
   });
 }
 
-const containersOf = (podSpec: Json): Json[] => [...blocks(podSpec.init_container), ...blocks(podSpec.container), ...blocks(podSpec.ephemeral_container)];
+const containersOf = (podSpec: JsonObject): JsonObject[] => [...blocks(podSpec.init_container), ...blocks(podSpec.container), ...blocks(podSpec.ephemeral_container)];
 
 // ---------------------------------------------------------------- selectors and network rules
 
-function selectorText(selector: Json | undefined): string {
+function selectorText(selector: JsonObject | undefined): string {
   const parts = [
     ...Object.entries(block(selector?.match_labels) ?? {}).map(([k, v]) => `${k}=${String(v)}`),
-    ...blocks(selector?.match_expressions).map((e) => `${String(e.key)} ${String(e.operator)}${strings(e.values).length ? ` (${strings(e.values).join(', ')})` : ''}`),
+    ...blocks(selector?.match_expressions).map((e) => `${String(e.key)} ${String(e.operator)}${asTexts(e.values).length ? ` (${asTexts(e.values).join(', ')})` : ''}`),
   ];
   return parts.join(', ');
 }
 
-const emptySelector = (selector: Json | undefined) => selectorText(selector) === '';
+const emptySelector = (selector: JsonObject | undefined) => selectorText(selector) === '';
 
 /** Whether a label selector selects pods that carry (at least) these labels. */
-function selects(selector: Json | undefined, labels: Record<string, string>): boolean {
+function selects(selector: JsonObject | undefined, labels: Record<string, string>): boolean {
   if (Object.entries(block(selector?.match_labels) ?? {}).some(([k, v]) => labels[k] !== String(v))) return false;
   return blocks(selector?.match_expressions).every((e) => {
     const key = String(e.key);
-    const values = strings(e.values);
+    const values = asTexts(e.values);
     switch (e.operator) {
       case 'In': return labels[key] !== undefined && values.includes(labels[key]);
       case 'NotIn': return labels[key] === undefined || !values.includes(labels[key]);
@@ -207,9 +205,9 @@ function selects(selector: Json | undefined, labels: Record<string, string>): bo
   });
 }
 
-function peerText(peer: Json): string {
+function peerText(peer: JsonObject): string {
   const ip = block(peer.ip_block);
-  if (ip) return `addresses ${String(ip.cidr)}${strings(ip.except).length ? ` except ${strings(ip.except).join(', ')}` : ''}`;
+  if (ip) return `addresses ${String(ip.cidr)}${asTexts(ip.except).length ? ` except ${asTexts(ip.except).join(', ')}` : ''}`;
   const pods = block(peer.pod_selector);
   const namespaces = block(peer.namespace_selector);
   const podPart = pods === undefined ? undefined : emptySelector(pods) ? 'every pod' : `pods labelled ${selectorText(pods)}`;
@@ -218,9 +216,9 @@ function peerText(peer: Json): string {
   return `${podPart ?? 'every pod'} in ${nsPart}`;
 }
 
-function portsText(ports: Json[]): string {
+function portsText(ports: JsonObject[]): string {
   if (ports.length === 0) return 'on every port';
-  return `on ${ports.map((p) => `${str(p.port) ?? 'every port'}${str(p.end_port) !== undefined ? `-${str(p.end_port)}` : ''}/${str(p.protocol) ?? 'TCP'}`).join(', ')}`;
+  return `on ${ports.map((p) => `${asText(p.port) ?? 'every port'}${asText(p.end_port) !== undefined ? `-${asText(p.end_port)}` : ''}/${asText(p.protocol) ?? 'TCP'}`).join(', ')}`;
 }
 
 interface PolicyView {
@@ -228,7 +226,7 @@ interface PolicyView {
   readonly resource: TerraformResource;
   readonly name: string;
   readonly namespace: string;
-  readonly podSelector: Json | undefined;
+  readonly podSelector: JsonObject | undefined;
   readonly ingress?: string[];
   readonly egress?: string[];
   readonly denyAllIngress: boolean;
@@ -240,9 +238,9 @@ function policyOf(reader: StackReader, r: TerraformResource): PolicyView {
   const ingressRules = blocks(spec.ingress);
   const egressRules = blocks(spec.egress);
   // Kubernetes' default: Ingress always, Egress when there are egress rules.
-  const types = strings(spec.policy_types).length ? strings(spec.policy_types) : ['Ingress', ...(egressRules.length ? ['Egress'] : [])];
+  const types = asTexts(spec.policy_types).length ? asTexts(spec.policy_types) : ['Ingress', ...(egressRules.length ? ['Egress'] : [])];
   const podSelector = block(spec.pod_selector);
-  const ruleLine = (peers: Json[], ports: Json[], word: string) => `${peers.length === 0 ? `${word} anywhere` : `${word} ${peers.map(peerText).join(', or ')}`}; ${portsText(ports)}`;
+  const ruleLine = (peers: JsonObject[], ports: JsonObject[], word: string) => `${peers.length === 0 ? `${word} anywhere` : `${word} ${peers.map(peerText).join(', or ')}`}; ${portsText(ports)}`;
   const ingress = types.includes('Ingress') ? ingressRules.map((rule) => `allow ${ruleLine(blocks(rule.from), blocks(rule.ports), 'from')}`) : undefined;
   const egress = types.includes('Egress') ? egressRules.map((rule) => `allow ${ruleLine(blocks(rule.to), blocks(rule.ports), 'to')}`) : undefined;
   const all = emptySelector(podSelector);
@@ -261,7 +259,7 @@ interface RoleView {
   readonly kind: 'Role' | 'ClusterRole';
   /** `ns/name` for a Role, `name` for a ClusterRole. */
   readonly key: string;
-  readonly rules: Json[];
+  readonly rules: JsonObject[];
 }
 
 interface BindingView {
@@ -276,34 +274,34 @@ interface BindingView {
   readonly subjects: { kind: string; name: string; namespace?: string }[];
 }
 
-function ruleResources(rule: Json): string[] {
-  const groups = strings(rule.api_groups);
-  const resources = strings(rule.resources).flatMap((res) => (groups.length ? groups : ['']).map((g) => (g === '' ? res : `${res}.${g}`)));
-  return [...resources, ...strings(rule.non_resource_urls).map((u) => `URL ${u}`)];
+function ruleResources(rule: JsonObject): string[] {
+  const groups = asTexts(rule.api_groups);
+  const resources = asTexts(rule.resources).flatMap((res) => (groups.length ? groups : ['']).map((g) => (g === '' ? res : `${res}.${g}`)));
+  return [...resources, ...asTexts(rule.non_resource_urls).map((u) => `URL ${u}`)];
 }
 
-function ruleStatement(policy: string, rule: Json, scope?: string): AuditStatement {
-  const names = strings(rule.resource_names);
+function ruleStatement(policy: string, rule: JsonObject, scope?: string): AuditStatement {
+  const names = asTexts(rule.resource_names);
   return {
     policy,
     effect: 'Allow',
-    actions: strings(rule.verbs),
+    actions: asTexts(rule.verbs),
     resources: ruleResources(rule),
     conditions: [...(names.length ? [`only the objects named ${names.join(', ')}`] : []), ...(scope ? [scope] : [])],
   };
 }
 
-const hasWildcard = (rule: Json) => ['verbs', 'resources', 'api_groups', 'non_resource_urls', 'resource_names'].some((k) => strings(rule[k]).some((v) => v === '*' || v.endsWith('/*')));
+const hasWildcard = (rule: JsonObject) => ['verbs', 'resources', 'api_groups', 'non_resource_urls', 'resource_names'].some((k) => asTexts(rule[k]).some((v) => v === '*' || v.endsWith('/*')));
 
 // ---------------------------------------------------------------- restricted security context
 
 /** What keeps a pod from the Pod Security restricted profile (empty when it meets it). */
-export function restrictedProfileGaps(podSpec: Json): string[] {
+export function restrictedProfileGaps(podSpec: JsonObject): string[] {
   const gaps: string[] = [];
   const pod = block(podSpec.security_context) ?? {};
   for (const host of ['host_network', 'host_pid', 'host_ipc'] as const) if (podSpec[host] === true) gaps.push(`${host.replace('_', ' ')} is on`);
   for (const v of blocks(podSpec.volume)) if (v.host_path !== undefined) gaps.push(`volume '${String(v.name)}' is a hostPath`);
-  const podSeccomp = str(block(pod.seccomp_profile)?.type);
+  const podSeccomp = asText(block(pod.seccomp_profile)?.type);
   for (const c of containersOf(podSpec)) {
     const sc = block(c.security_context) ?? {};
     const name = `container '${String(c.name)}'`;
@@ -313,10 +311,10 @@ export function restrictedProfileGaps(podSpec: Json): string[] {
     if (sc.allow_privilege_escalation !== false) gaps.push(`${name}: allowPrivilegeEscalation is not false`);
     if (sc.privileged === true) gaps.push(`${name}: privileged`);
     const caps = block(sc.capabilities);
-    if (!strings(caps?.drop).includes('ALL')) gaps.push(`${name}: capabilities do not drop ALL`);
-    const added = strings(caps?.add).filter((a) => a !== 'NET_BIND_SERVICE');
+    if (!asTexts(caps?.drop).includes('ALL')) gaps.push(`${name}: capabilities do not drop ALL`);
+    const added = asTexts(caps?.add).filter((a) => a !== 'NET_BIND_SERVICE');
     if (added.length) gaps.push(`${name}: adds capabilities ${added.join(', ')}`);
-    const seccomp = str(block(sc.seccomp_profile)?.type) ?? podSeccomp;
+    const seccomp = asText(block(sc.seccomp_profile)?.type) ?? podSeccomp;
     if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') gaps.push(`${name}: seccomp profile is ${seccomp ?? 'not set'} (RuntimeDefault or Localhost expected)`);
   }
   return gaps;
@@ -328,263 +326,310 @@ function finding(reader: StackReader, r: TerraformResource, rule: { id: string }
   return { pack: KUBERNETES_PACK, rule: rule.id, status: 'open', severity, description, ...reader.where(r) };
 }
 
+const scopeOf = (b: BindingView) => (b.namespace ? `only in namespace ${b.namespace}` : 'in every namespace (cluster-wide)');
+
+/** Who a binding's subjects may do what: the bound role's rules, or a note when the role is not in the output. */
+function bindingStatements(b: BindingView, role: RoleView | undefined): AuditStatement[] {
+  const policy = `${b.roleKind} ${b.roleKey} (through ${b.title})`;
+  if (!role) return [{ policy, effect: 'Allow', actions: [`everything ${b.roleKind} ${b.roleKey} allows`], resources: [`defined in the cluster, not in this output${b.roleKey === 'cluster-admin' ? ': cluster-admin is full control' : ''}`], conditions: [scopeOf(b)] }];
+  return role.rules.map((rule) => ruleStatement(policy, rule, scopeOf(b)));
+}
+
+type AuditEntries = { principals: AuditPrincipal[]; dataStores: AuditDataStore[]; exposure: AuditExposure[]; findings: AuditFinding[] };
+
 /**
  * Audits every stack of the output as one cluster: a RoleBinding, a NetworkPolicy or a namespace in
  * one stack applies to the workloads of another (the CRD stack's InferenceServices run in the
  * platform stack's namespace, as its ServiceAccounts).
  */
-function auditCluster(readers: StackReader[], out: { principals: AuditPrincipal[]; dataStores: AuditDataStore[]; exposure: AuditExposure[]; findings: AuditFinding[] }): void {
-  const workloads = readers.flatMap(workloadsOf);
-  const each = <T>(types: string[], f: (reader: StackReader, r: TerraformResource) => T): T[] => readers.flatMap((reader) => reader.of(...types).map((r) => f(reader, r)));
+class ClusterAudit {
+  private readonly workloads: Workload[];
+  private readonly policies: PolicyView[];
 
-  // RBAC: roles, bindings, service accounts.
-  const roles = new Map<string, RoleView>();
-  each(ROLE_TYPES, (reader, r) => roles.set(`Role ${reader.qualified(r)}`, { reader, resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) }));
-  each(CLUSTER_ROLE_TYPES, (reader, r) => roles.set(`ClusterRole ${reader.name(r)}`, { reader, resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) }));
-  const bindings: BindingView[] = each([...BINDING_TYPES, ...CLUSTER_BINDING_TYPES], (reader, r) => {
-    const cluster = CLUSTER_BINDING_TYPES.includes(r.type);
-    const namespace = cluster ? undefined : reader.namespace(r);
-    const ref = block(r.body.role_ref) ?? {};
-    const roleKind = ref.kind === 'Role' ? 'Role' as const : 'ClusterRole' as const;
-    const roleName = reader.resolve(ref.name) ?? '?';
-    return {
-      reader, resource: r, kind: cluster ? 'ClusterRoleBinding' as const : 'RoleBinding' as const,
-      title: cluster ? `ClusterRoleBinding ${reader.name(r)}` : `RoleBinding ${reader.qualified(r)}`,
-      namespace, roleKind, roleKey: roleKind === 'Role' ? `${namespace}/${roleName}` : roleName,
-      subjects: blocks(r.body.subject).map((s) => ({ kind: String(s.kind), name: reader.resolve(s.name) ?? '?', namespace: reader.resolve(s.namespace) ?? (s.kind === 'ServiceAccount' ? namespace : undefined) })),
-    };
-  });
-  for (const b of bindings) {
-    // The built-in cluster-admin is '*' verbs on '*' (and every non-resource URL): the same as a wildcard rule written here.
-    if (b.roleKind === 'ClusterRole' && b.roleKey === 'cluster-admin' && !roles.has('ClusterRole cluster-admin')) {
-      out.findings.push(finding(b.reader, b.resource, KUBERNETES_RULES.rbacWildcard, 'error', `${b.title} grants the built-in ClusterRole cluster-admin ('*' verbs on '*') to ${b.subjects.map((s) => `${s.kind} ${s.name}`).join(', ')}`));
-    }
+  constructor(private readonly readers: StackReader[], private readonly out: AuditEntries) {
+    this.workloads = readers.flatMap(workloadsOf);
+    this.policies = this.each(POLICY_TYPES, policyOf);
   }
-  const scopeOf = (b: BindingView) => (b.namespace ? `only in namespace ${b.namespace}` : 'in every namespace (cluster-wide)');
-  const statementsOf = (b: BindingView): AuditStatement[] => {
-    const role = roles.get(`${b.roleKind} ${b.roleKey}`);
-    const policy = `${b.roleKind} ${b.roleKey} (through ${b.title})`;
-    if (!role) return [{ policy, effect: 'Allow', actions: [`everything ${b.roleKind} ${b.roleKey} allows`], resources: [`defined in the cluster, not in this output${b.roleKey === 'cluster-admin' ? ': cluster-admin is full control' : ''}`], conditions: [scopeOf(b)] }];
-    return role.rules.map((rule) => ruleStatement(policy, rule, scopeOf(b)));
-  };
 
-  for (const role of roles.values()) {
-    const { reader, resource: r } = role;
-    const bound = bindings.filter((b) => b.roleKind === role.kind && b.roleKey === role.key);
-    out.principals.push({
-      ...reader.where(r),
-      kind: role.kind === 'Role' ? 'kubernetes-role' : 'kubernetes-cluster-role',
-      name: role.key,
-      description: `Kubernetes ${role.kind} ${role.key}: ${role.kind === 'Role' ? `permissions inside namespace ${reader.namespace(r)}` : 'permissions that apply in every namespace when bound by a ClusterRoleBinding, or in one namespace through a RoleBinding'}.${bound.length ? '' : ' Not bound to anyone in this output.'}`,
-      trustedBy: bound.flatMap((b) => b.subjects.map((s) => ({
-        kind: s.kind === 'Group' ? 'kubernetes-group' as const : s.kind === 'User' ? 'kubernetes-user' as const : 'kubernetes-service-account' as const,
-        principal: s.kind === 'ServiceAccount' ? `${s.namespace ?? 'default'}/${s.name}` : s.name,
-        conditions: [`through ${b.title}, ${scopeOf(b)}`],
-      }))),
-      statements: role.rules.map((rule) => ruleStatement(`${role.kind} ${role.key}`, rule)),
+  run(): void {
+    const { roles, bindings } = this.auditRbac();
+    this.auditServiceAccounts(roles, bindings);
+    this.auditVolumes();
+    this.auditSecrets();
+    this.auditNamespaces();
+    this.auditNetworkPolicies();
+    this.auditServices();
+    this.auditPodSecurity();
+  }
+
+  private each<T>(types: string[], f: (reader: StackReader, r: TerraformResource) => T): T[] {
+    return this.readers.flatMap((reader) => reader.of(...types).map((r) => f(reader, r)));
+  }
+
+  /** Roles and ClusterRoles as principals, with who is bound to them; wildcard rules and cluster-admin grants. */
+  private auditRbac(): { roles: Map<string, RoleView>; bindings: BindingView[] } {
+    const roles = new Map<string, RoleView>();
+    this.each(ROLE_TYPES, (reader, r) => roles.set(`Role ${reader.qualified(r)}`, { reader, resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) }));
+    this.each(CLUSTER_ROLE_TYPES, (reader, r) => roles.set(`ClusterRole ${reader.name(r)}`, { reader, resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) }));
+    const bindings: BindingView[] = this.each([...BINDING_TYPES, ...CLUSTER_BINDING_TYPES], (reader, r) => {
+      const cluster = CLUSTER_BINDING_TYPES.includes(r.type);
+      const namespace = cluster ? undefined : reader.namespace(r);
+      const ref = block(r.body.role_ref) ?? {};
+      const roleKind = ref.kind === 'Role' ? 'Role' as const : 'ClusterRole' as const;
+      const roleName = reader.resolve(ref.name) ?? '?';
+      return {
+        reader, resource: r, kind: cluster ? 'ClusterRoleBinding' as const : 'RoleBinding' as const,
+        title: cluster ? `ClusterRoleBinding ${reader.name(r)}` : `RoleBinding ${reader.qualified(r)}`,
+        namespace, roleKind, roleKey: roleKind === 'Role' ? `${namespace}/${roleName}` : roleName,
+        subjects: blocks(r.body.subject).map((s) => ({ kind: String(s.kind), name: reader.resolve(s.name) ?? '?', namespace: reader.resolve(s.namespace) ?? (s.kind === 'ServiceAccount' ? namespace : undefined) })),
+      };
     });
-    role.rules.forEach((rule, i) => {
-      if (hasWildcard(rule)) out.findings.push(finding(reader, r, KUBERNETES_RULES.rbacWildcard, 'error', `${role.kind} ${role.key} rule ${i + 1} grants a wildcard: verbs ${strings(rule.verbs).join(', ') || '-'} on ${ruleResources(rule).join(', ') || '-'}`));
-    });
-  }
-
-  for (const [reader, sa] of each(SA_TYPES, (reader, r) => [reader, r] as const)) {
-    const key = reader.qualified(sa);
-    const users = workloads.filter((w) => `${w.namespace}/${w.reader.resolve(w.podSpec.service_account_name ?? w.podSpec.service_account) ?? 'default'}` === key);
-    const saMount = sa.body.automount_service_account_token;
-    const grants = bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && `${s.namespace ?? 'default'}/${s.name}` === key));
-    out.principals.push({
-      ...reader.where(sa),
-      kind: 'kubernetes-service-account',
-      name: key,
-      description: [
-        `Kubernetes ServiceAccount ${key}: the identity its pods use to call the Kubernetes API.`,
-        saMount === false ? 'Its API token is not mounted into pods unless a pod asks for it (automountServiceAccountToken: false).' : 'Its API token is mounted into every pod that runs as it.',
-        grants.length ? '' : 'No Role or ClusterRole is bound to it in this output: it has no Kubernetes API permissions beyond what the cluster gives every signed-in account.',
-      ].filter(Boolean).join(' '),
-      trustedBy: users.map((w) => {
-        const mounted = (w.podSpec.automount_service_account_token ?? saMount) !== false;
-        return { kind: 'kubernetes-workload' as const, principal: w.title, conditions: [mounted ? 'API token mounted into its pods' : 'API token not mounted into its pods'] };
-      }),
-      statements: grants.flatMap(statementsOf),
-    });
-  }
-
-  // Data stores: StatefulSet claim templates, claims, volumes, Secrets.
-  const storageClasses = new Map(each(STORAGE_CLASS_TYPES, (reader, r) => [reader.name(r), r] as const));
-  const classText = (cls: string | undefined) => {
-    if (!cls) return { encryption: "depends on the cluster's default storage class (none named)", reclaim: "the cluster's default storage class" };
-    const defined = storageClasses.get(cls);
-    const params = Object.entries(block(defined?.body.parameters) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-    return {
-      encryption: `depends on storage class ${cls}${defined ? ` (provisioner ${String(defined.body.storage_provisioner)}${params.length ? `, parameters ${params.join(', ')}` : ''})` : ''}`,
-      reclaim: defined ? `storage class ${cls} (reclaim policy ${str(defined.body.reclaim_policy) ?? 'Delete'})` : `storage class ${cls}`,
-    };
-  };
-  const claimNotes = (spec: Json | undefined) => {
-    const size = str(dig(spec, 'resources')?.requests && block(dig(spec, 'resources')?.requests)?.storage);
-    return [`size ${size ?? 'not set'}`, `access ${strings(spec?.access_modes).join(', ') || 'not set'}`, `storage class ${str(spec?.storage_class_name) ?? "the cluster's default"}`];
-  };
-  const volume = (reader: StackReader, r: TerraformResource, type: string, encryption: string, retention: string, notes: string[]): AuditDataStore => ({
-    ...reader.where(r), kind: 'kubernetes-volume', type, encryption, customerManagedKey: false, versioning: 'not-applicable', retention, publicAccess: 'not-applicable', tlsOnly: 'not-applicable', notes,
-  });
-
-  for (const w of workloads.filter((x) => x.kind === 'StatefulSet' && x.resource.type !== 'kubernetes_manifest')) {
-    const reader = w.reader;
-    const spec = block(w.resource.body.spec) ?? {};
-    const policy = block(spec.persistent_volume_claim_retention_policy);
-    const whenDeleted = str(policy?.when_deleted) ?? 'Retain';
-    const whenScaled = str(policy?.when_scaled) ?? 'Retain';
-    for (const template of blocks(spec.volume_claim_template)) {
-      const claimSpec = block(template.spec);
-      const cls = classText(str(claimSpec?.storage_class_name));
-      const claim = `${str(block(template.metadata)?.name) ?? '?'}-${reader.name(w.resource)}-<ordinal>`;
-      const kept = whenDeleted === 'Retain' && whenScaled === 'Retain';
-      out.dataStores.push(volume(reader, w.resource, `${w.resource.type} volumeClaimTemplate`, cls.encryption,
-        `${kept ? 'retained' : 'NOT retained'}: the volume claims are ${whenDeleted === 'Retain' ? 'kept' : 'deleted'} when the StatefulSet is deleted (whenDeleted: ${whenDeleted}) and ${whenScaled === 'Retain' ? 'kept' : 'deleted'} when it scales down (whenScaled: ${whenScaled}); once a claim is deleted, ${cls.reclaim} decides whether the disk survives`,
-        [`claims ${w.namespace}/${claim} of ${w.title}`, ...claimNotes(claimSpec)]));
-    }
-  }
-  const volumes = new Map(each(PV_TYPES, (reader, r) => [reader.name(r), r] as const));
-  for (const [reader, r] of each(PVC_TYPES, (reader, r) => [reader, r] as const)) {
-    const spec = block(r.body.spec);
-    const cls = classText(str(spec?.storage_class_name));
-    const protectedByTf = block(r.body.lifecycle)?.prevent_destroy === true;
-    const pvName = reader.resolve(spec?.volume_name);
-    const pv = pvName ? volumes.get(pvName) : undefined;
-    const pvReclaim = pv ? str(block(pv.body.spec)?.persistent_volume_reclaim_policy) ?? 'Retain' : undefined;
-    out.dataStores.push(volume(reader, r, r.type, cls.encryption,
-      `${protectedByTf ? 'retained: Terraform refuses to destroy the claim (lifecycle.prevent_destroy)' : 'deleted with the Terraform stack (no lifecycle.prevent_destroy)'}; ${pv ? `its volume ${pvName} has reclaim policy ${pvReclaim}` : `if the claim is deleted, ${cls.reclaim} decides whether the disk survives`}`,
-      [`claim ${reader.qualified(r)}`, ...claimNotes(spec)]));
-  }
-  for (const [reader, r] of each(PV_TYPES, (reader, r) => [reader, r] as const)) {
-    const spec = block(r.body.spec) ?? {};
-    const source = Object.keys(block(spec.persistent_volume_source) ?? {})[0] ?? 'unknown';
-    const reclaim = str(spec.persistent_volume_reclaim_policy) ?? 'Retain';
-    out.dataStores.push(volume(reader, r, r.type, `depends on the volume's backend (${source})${str(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
-      `reclaim policy ${reclaim}: the disk is ${reclaim === 'Retain' ? 'kept' : reclaim === 'Delete' ? 'DELETED' : 'recycled'} when its claim is released`, [`volume ${reader.name(r)}`, `capacity ${str(block(spec.capacity)?.storage) ?? 'not set'}`]));
-  }
-
-  const secrets = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean; uses: string[] }>();
-  each(SECRET_TYPES, (reader, r) => secrets.set(reader.qualified(r), { reader, resource: r, created: true, uses: [] }));
-  for (const w of workloads) {
-    const reader = w.reader;
-    const use = (name: unknown, how: string) => {
-      const n = reader.resolve(name);
-      if (!n) return;
-      const key = `${w.namespace}/${n}`;
-      const entry = secrets.get(key) ?? { reader, resource: w.resource, created: false, uses: [] };
-      entry.uses.push(`${w.title} ${how}`);
-      secrets.set(key, entry);
-    };
-    for (const c of containersOf(w.podSpec)) {
-      for (const env of blocks(c.env)) {
-        const ref = dig(env, 'value_from', 'secret_key_ref');
-        if (ref) use(ref.name, `reads key ${String(ref.key)} as ${String(env.name)}`);
+    for (const b of bindings) {
+      // The built-in cluster-admin is '*' verbs on '*' (and every non-resource URL): the same as a wildcard rule written here.
+      if (b.roleKind === 'ClusterRole' && b.roleKey === 'cluster-admin' && !roles.has('ClusterRole cluster-admin')) {
+        this.out.findings.push(finding(b.reader, b.resource, KUBERNETES_RULES.rbacWildcard, 'error', `${b.title} grants the built-in ClusterRole cluster-admin ('*' verbs on '*') to ${b.subjects.map((s) => `${s.kind} ${s.name}`).join(', ')}`));
       }
-      for (const from of blocks(c.env_from)) if (block(from.secret_ref)) use(block(from.secret_ref)!.name, 'loads it as environment');
     }
-    for (const v of blocks(w.podSpec.volume)) {
-      if (block(v.secret)) use(block(v.secret)!.secret_name, `mounts it as volume ${String(v.name)}`);
-      for (const src of blocks(dig(v, 'projected')?.sources)) for (const s of blocks(src.secret)) use(s.name, `projects it into volume ${String(v.name)}`);
+
+    for (const role of roles.values()) {
+      const { reader, resource: r } = role;
+      const bound = bindings.filter((b) => b.roleKind === role.kind && b.roleKey === role.key);
+      this.out.principals.push({
+        ...reader.where(r),
+        kind: role.kind === 'Role' ? 'kubernetes-role' : 'kubernetes-cluster-role',
+        name: role.key,
+        description: `Kubernetes ${role.kind} ${role.key}: ${role.kind === 'Role' ? `permissions inside namespace ${reader.namespace(r)}` : 'permissions that apply in every namespace when bound by a ClusterRoleBinding, or in one namespace through a RoleBinding'}.${bound.length ? '' : ' Not bound to anyone in this output.'}`,
+        trustedBy: bound.flatMap((b) => b.subjects.map((s) => ({
+          kind: s.kind === 'Group' ? 'kubernetes-group' as const : s.kind === 'User' ? 'kubernetes-user' as const : 'kubernetes-service-account' as const,
+          principal: s.kind === 'ServiceAccount' ? `${s.namespace ?? 'default'}/${s.name}` : s.name,
+          conditions: [`through ${b.title}, ${scopeOf(b)}`],
+        }))),
+        statements: role.rules.map((rule) => ruleStatement(`${role.kind} ${role.key}`, rule)),
+      });
+      role.rules.forEach((rule, i) => {
+        if (hasWildcard(rule)) this.out.findings.push(finding(reader, r, KUBERNETES_RULES.rbacWildcard, 'error', `${role.kind} ${role.key} rule ${i + 1} grants a wildcard: verbs ${asTexts(rule.verbs).join(', ') || '-'} on ${ruleResources(rule).join(', ') || '-'}`));
+      });
     }
-    for (const p of blocks(w.podSpec.image_pull_secrets)) use(p.name, 'pulls images with it');
-  }
-  for (const [key, s] of secrets) {
-    out.dataStores.push({
-      ...s.reader.where(s.resource), kind: 'kubernetes-secret', type: 'Secret',
-      encryption: "Kubernetes Secret: encrypted at rest only if the cluster's API server encrypts Secrets (EncryptionConfiguration, e.g. a KMS provider); not visible in the Terraform",
-      customerManagedKey: false, versioning: 'not-applicable',
-      retention: s.created ? 'created and deleted by this Terraform' : 'not created here: it must exist before the workloads start (managed outside this Terraform)',
-      publicAccess: 'not-applicable', tlsOnly: 'not-applicable',
-      notes: [`Secret ${key}`, ...s.uses],
-    });
+    return { roles, bindings };
   }
 
-  // Network: namespaces and their Pod Security labels, NetworkPolicies, Services.
-  const policies = each(POLICY_TYPES, policyOf);
-  const namespaces = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean }>(each(NAMESPACE_TYPES, (reader, r) => [reader.name(r), { reader, resource: r, created: true }] as const));
-  for (const w of workloads) if (!namespaces.has(w.namespace)) namespaces.set(w.namespace, { reader: w.reader, resource: w.resource, created: false });
-  for (const [ns, { reader, resource: anchor, created }] of namespaces) {
-    const r = created ? anchor : undefined;
-    const labels = r ? reader.labels(r) : {};
-    const mode = (m: string) => (labels[`pod-security.kubernetes.io/${m}`] ? `${labels[`pod-security.kubernetes.io/${m}`]} (version ${labels[`pod-security.kubernetes.io/${m}-version`] ?? 'latest'})` : undefined);
-    const podSecurity = { enforce: mode('enforce'), audit: mode('audit'), warn: mode('warn') };
-    const inNs = policies.filter((p) => p.namespace === ns);
-    const denyIn = inNs.find((p) => p.denyAllIngress);
-    const denyOut = inNs.find((p) => p.denyAllEgress);
-    out.exposure.push({
-      ...reader.where(anchor), kind: 'kubernetes-namespace', name: ns,
-      vpcPlacement: r ? `Kubernetes namespace ${ns} (created here)` : `Kubernetes namespace ${ns} (not created here)`,
-      networkIsolation: denyIn && denyOut ? 'isolated' : 'network-access',
-      authentication: 'not applicable: callers reach the Services listed separately',
-      inbound: [denyIn ? `default deny: every incoming connection is refused unless a policy allows it (NetworkPolicy ${denyIn.name})` : 'NO default deny: pods no policy selects accept connections from anywhere'],
-      outbound: [denyOut ? `default deny: every outgoing connection is refused unless a policy allows it (NetworkPolicy ${denyOut.name})` : 'NO default deny: pods no policy selects may connect anywhere'],
-      podSecurity: Object.fromEntries(Object.entries(podSecurity).filter(([, v]) => v !== undefined)),
-    });
-    if (!denyIn || !denyOut) {
-      const missing = [!denyIn ? 'ingress' : undefined, !denyOut ? 'egress' : undefined].filter(Boolean).join(' and ');
-      out.findings.push(finding(reader, anchor, KUBERNETES_RULES.defaultDeny, 'error', `Namespace ${ns} has no default-deny NetworkPolicy for ${missing} (a policy with an empty pod selector, policy type ${missing === 'ingress and egress' ? 'Ingress and Egress' : missing === 'ingress' ? 'Ingress' : 'Egress'} and no rules)`));
+  /** ServiceAccounts as principals: the workloads that run as them and what their bindings allow. */
+  private auditServiceAccounts(roles: Map<string, RoleView>, bindings: BindingView[]): void {
+    for (const [reader, sa] of this.each(SA_TYPES, (reader, r) => [reader, r] as const)) {
+      const key = reader.qualified(sa);
+      const users = this.workloads.filter((w) => `${w.namespace}/${w.reader.resolve(w.podSpec.service_account_name ?? w.podSpec.service_account) ?? 'default'}` === key);
+      const saMount = sa.body.automount_service_account_token;
+      const grants = bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && `${s.namespace ?? 'default'}/${s.name}` === key));
+      this.out.principals.push({
+        ...reader.where(sa),
+        kind: 'kubernetes-service-account',
+        name: key,
+        description: [
+          `Kubernetes ServiceAccount ${key}: the identity its pods use to call the Kubernetes API.`,
+          saMount === false ? 'Its API token is not mounted into pods unless a pod asks for it (automountServiceAccountToken: false).' : 'Its API token is mounted into every pod that runs as it.',
+          grants.length ? '' : 'No Role or ClusterRole is bound to it in this output: it has no Kubernetes API permissions beyond what the cluster gives every signed-in account.',
+        ].filter(Boolean).join(' '),
+        trustedBy: users.map((w) => {
+          const mounted = (w.podSpec.automount_service_account_token ?? saMount) !== false;
+          return { kind: 'kubernetes-workload' as const, principal: w.title, conditions: [mounted ? 'API token mounted into its pods' : 'API token not mounted into its pods'] };
+        }),
+        statements: grants.flatMap((b) => bindingStatements(b, roles.get(`${b.roleKind} ${b.roleKey}`))),
+      });
     }
-    if (!labels['pod-security.kubernetes.io/enforce'] || labels['pod-security.kubernetes.io/enforce'] !== 'restricted') {
-      out.findings.push(finding(reader, anchor, KUBERNETES_RULES.podSecurity, r ? 'error' : 'warning', r
-        ? `Namespace ${ns} enforces Pod Security '${labels['pod-security.kubernetes.io/enforce'] ?? 'nothing (no label)'}', not 'restricted'`
-        : `Namespace ${ns} is not created in this output: its Pod Security labels cannot be checked here`));
-    }
-  }
-  for (const p of policies) {
-    out.exposure.push({
-      ...p.reader.where(p.resource), kind: 'kubernetes-network-policy', name: `${p.namespace}/${p.name}`,
-      vpcPlacement: `applies to ${emptySelector(p.podSelector) ? 'every pod' : `pods labelled ${selectorText(p.podSelector)}`} in namespace ${p.namespace}`,
-      networkIsolation: 'not-applicable',
-      authentication: 'not applicable: a NetworkPolicy filters traffic by pod, namespace and address; it does not authenticate callers',
-      inbound: p.ingress === undefined ? ['does not restrict incoming traffic'] : p.ingress.length ? p.ingress : [`allows no incoming connection: the selected pods accept only what other policies allow${p.denyAllIngress ? ' (default deny)' : ''}`],
-      outbound: p.egress === undefined ? ['does not restrict outgoing traffic'] : p.egress.length ? p.egress : [`allows no outgoing connection: the selected pods reach only what other policies allow${p.denyAllEgress ? ' (default deny)' : ''}`],
-    });
-  }
-  for (const [reader, r] of each(SERVICE_TYPES, (reader, r) => [reader, r] as const)) {
-    const spec = block(r.body.spec) ?? {};
-    const type = str(spec.type) ?? 'ClusterIP';
-    const ns = reader.namespace(r);
-    const selector = Object.fromEntries(Object.entries(block(spec.selector) ?? {}).map(([k, v]) => [k, String(v)]));
-    const ports = blocks(spec.port).map((p) => `port ${str(p.port) ?? '?'}/${str(p.protocol) ?? 'TCP'}${str(p.node_port) !== undefined ? ` (node port ${str(p.node_port)})` : ''}`);
-    const placement = type === 'LoadBalancer' ? `LoadBalancer: reachable from outside the cluster through a cloud load balancer${strings(spec.load_balancer_source_ranges).length ? ` (source ranges ${strings(spec.load_balancer_source_ranges).join(', ')})` : ''}`
-      : type === 'NodePort' ? "NodePort: reachable on every node's address"
-        : type === 'ExternalName' ? `ExternalName: a DNS alias of ${String(spec.external_name)}`
-          : str(spec.cluster_ip) === 'None' ? 'ClusterIP, headless: inside the cluster only (DNS names of the pods)' : 'ClusterIP: inside the cluster only';
-    // The pods behind it: the workloads whose pod labels the selector matches (the selector's own labels when none is in the output).
-    const backing = workloads.filter((w) => w.namespace === ns && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v)).map((w) => w.podLabels);
-    const podLabelSets = backing.length ? backing : [selector];
-    const selecting = Object.keys(selector).length ? policies.filter((p) => p.namespace === ns && p.ingress !== undefined && podLabelSets.some((labels) => selects(p.podSelector, labels))) : [];
-    // NetworkPolicies add up: the pods accept the union of the allows of every policy selecting them.
-    const allows = selecting.flatMap((p) => p.ingress!.map((line) => `${line} (NetworkPolicy ${p.name})`));
-    const inbound = [
-      ...ports,
-      ...allows,
-      ...(Object.keys(selector).length === 0 ? ['no pod selector: its endpoints are managed outside this Service']
-        : selecting.length === 0 ? ['no NetworkPolicy selects its pods: every pod in the cluster can connect']
-        : allows.length === 0 ? ['no policy allows incoming connections: nothing can connect'] : ['every other incoming connection is refused']),
-    ];
-    out.exposure.push({
-      ...reader.where(r), kind: 'kubernetes-service', name: reader.qualified(r), vpcPlacement: placement, networkIsolation: 'network-access',
-      authentication: 'none at the network layer: a caller the NetworkPolicies let through reaches the pods, which must authenticate requests themselves',
-      inbound,
-    });
-    if (type === 'LoadBalancer') out.findings.push(finding(reader, r, KUBERNETES_RULES.loadBalancer, 'error', `Service ${reader.qualified(r)} is of type LoadBalancer: its pods are reachable from outside the cluster`));
-    if (type === 'NodePort') out.findings.push(finding(reader, r, KUBERNETES_RULES.nodePort, 'warning', `Service ${reader.qualified(r)} is of type NodePort: ${ports.join(', ')} open on every node`));
   }
 
-  for (const w of workloads) {
-    const gaps = restrictedProfileGaps(w.podSpec);
-    if (gaps.length) out.findings.push(finding(w.reader, w.resource, KUBERNETES_RULES.restricted, 'error', `${w.title} does not meet the restricted profile: ${gaps.join('; ')}`));
+  /** Data stores: StatefulSet claim templates, claims and volumes. */
+  private auditVolumes(): void {
+    const storageClasses = new Map(this.each(STORAGE_CLASS_TYPES, (reader, r) => [reader.name(r), r] as const));
+    const classText = (cls: string | undefined) => {
+      if (!cls) return { encryption: "depends on the cluster's default storage class (none named)", reclaim: "the cluster's default storage class" };
+      const defined = storageClasses.get(cls);
+      const params = Object.entries(block(defined?.body.parameters) ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+      return {
+        encryption: `depends on storage class ${cls}${defined ? ` (provisioner ${String(defined.body.storage_provisioner)}${params.length ? `, parameters ${params.join(', ')}` : ''})` : ''}`,
+        reclaim: defined ? `storage class ${cls} (reclaim policy ${asText(defined.body.reclaim_policy) ?? 'Delete'})` : `storage class ${cls}`,
+      };
+    };
+    const claimNotes = (spec: JsonObject | undefined) => {
+      const size = asText(dig(spec, 'resources')?.requests && block(dig(spec, 'resources')?.requests)?.storage);
+      return [`size ${size ?? 'not set'}`, `access ${asTexts(spec?.access_modes).join(', ') || 'not set'}`, `storage class ${asText(spec?.storage_class_name) ?? "the cluster's default"}`];
+    };
+    const volume = (reader: StackReader, r: TerraformResource, type: string, encryption: string, retention: string, notes: string[]): AuditDataStore => ({
+      ...reader.where(r), kind: 'kubernetes-volume', type, encryption, customerManagedKey: false, versioning: 'not-applicable', retention, publicAccess: 'not-applicable', tlsOnly: 'not-applicable', notes,
+    });
+
+    for (const w of this.workloads.filter((x) => x.kind === 'StatefulSet' && x.resource.type !== 'kubernetes_manifest')) {
+      const reader = w.reader;
+      const spec = block(w.resource.body.spec) ?? {};
+      const policy = block(spec.persistent_volume_claim_retention_policy);
+      const whenDeleted = asText(policy?.when_deleted) ?? 'Retain';
+      const whenScaled = asText(policy?.when_scaled) ?? 'Retain';
+      for (const template of blocks(spec.volume_claim_template)) {
+        const claimSpec = block(template.spec);
+        const cls = classText(asText(claimSpec?.storage_class_name));
+        const claim = `${asText(block(template.metadata)?.name) ?? '?'}-${reader.name(w.resource)}-<ordinal>`;
+        const kept = whenDeleted === 'Retain' && whenScaled === 'Retain';
+        this.out.dataStores.push(volume(reader, w.resource, `${w.resource.type} volumeClaimTemplate`, cls.encryption,
+          `${kept ? 'retained' : 'NOT retained'}: the volume claims are ${whenDeleted === 'Retain' ? 'kept' : 'deleted'} when the StatefulSet is deleted (whenDeleted: ${whenDeleted}) and ${whenScaled === 'Retain' ? 'kept' : 'deleted'} when it scales down (whenScaled: ${whenScaled}); once a claim is deleted, ${cls.reclaim} decides whether the disk survives`,
+          [`claims ${w.namespace}/${claim} of ${w.title}`, ...claimNotes(claimSpec)]));
+      }
+    }
+    const volumes = new Map(this.each(PV_TYPES, (reader, r) => [reader.name(r), r] as const));
+    for (const [reader, r] of this.each(PVC_TYPES, (reader, r) => [reader, r] as const)) {
+      const spec = block(r.body.spec);
+      const cls = classText(asText(spec?.storage_class_name));
+      const protectedByTf = block(r.body.lifecycle)?.prevent_destroy === true;
+      const pvName = reader.resolve(spec?.volume_name);
+      const pv = pvName ? volumes.get(pvName) : undefined;
+      const pvReclaim = pv ? asText(block(pv.body.spec)?.persistent_volume_reclaim_policy) ?? 'Retain' : undefined;
+      this.out.dataStores.push(volume(reader, r, r.type, cls.encryption,
+        `${protectedByTf ? 'retained: Terraform refuses to destroy the claim (lifecycle.prevent_destroy)' : 'deleted with the Terraform stack (no lifecycle.prevent_destroy)'}; ${pv ? `its volume ${pvName} has reclaim policy ${pvReclaim}` : `if the claim is deleted, ${cls.reclaim} decides whether the disk survives`}`,
+        [`claim ${reader.qualified(r)}`, ...claimNotes(spec)]));
+    }
+    for (const [reader, r] of this.each(PV_TYPES, (reader, r) => [reader, r] as const)) {
+      const spec = block(r.body.spec) ?? {};
+      const source = Object.keys(block(spec.persistent_volume_source) ?? {})[0] ?? 'unknown';
+      const reclaim = asText(spec.persistent_volume_reclaim_policy) ?? 'Retain';
+      this.out.dataStores.push(volume(reader, r, r.type, `depends on the volume's backend (${source})${asText(spec.storage_class_name) ? ` and storage class ${String(spec.storage_class_name)}` : ''}`,
+        `reclaim policy ${reclaim}: the disk is ${reclaim === 'Retain' ? 'kept' : reclaim === 'Delete' ? 'DELETED' : 'recycled'} when its claim is released`, [`volume ${reader.name(r)}`, `capacity ${asText(block(spec.capacity)?.storage) ?? 'not set'}`]));
+    }
+  }
+
+  /** Data stores: the Secrets created here and those workloads read. */
+  private auditSecrets(): void {
+    const secrets = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean; uses: string[] }>();
+    this.each(SECRET_TYPES, (reader, r) => secrets.set(reader.qualified(r), { reader, resource: r, created: true, uses: [] }));
+    for (const w of this.workloads) {
+      const reader = w.reader;
+      const use = (name: unknown, how: string) => {
+        const n = reader.resolve(name);
+        if (!n) return;
+        const key = `${w.namespace}/${n}`;
+        const entry = secrets.get(key) ?? { reader, resource: w.resource, created: false, uses: [] };
+        entry.uses.push(`${w.title} ${how}`);
+        secrets.set(key, entry);
+      };
+      for (const c of containersOf(w.podSpec)) {
+        for (const env of blocks(c.env)) {
+          const ref = dig(env, 'value_from', 'secret_key_ref');
+          if (ref) use(ref.name, `reads key ${String(ref.key)} as ${String(env.name)}`);
+        }
+        for (const from of blocks(c.env_from)) if (block(from.secret_ref)) use(block(from.secret_ref)!.name, 'loads it as environment');
+      }
+      for (const v of blocks(w.podSpec.volume)) {
+        if (block(v.secret)) use(block(v.secret)!.secret_name, `mounts it as volume ${String(v.name)}`);
+        for (const src of blocks(dig(v, 'projected')?.sources)) for (const s of blocks(src.secret)) use(s.name, `projects it into volume ${String(v.name)}`);
+      }
+      for (const p of blocks(w.podSpec.image_pull_secrets)) use(p.name, 'pulls images with it');
+    }
+    for (const [key, s] of secrets) {
+      this.out.dataStores.push({
+        ...s.reader.where(s.resource), kind: 'kubernetes-secret', type: 'Secret',
+        encryption: "Kubernetes Secret: encrypted at rest only if the cluster's API server encrypts Secrets (EncryptionConfiguration, e.g. a KMS provider); not visible in the Terraform",
+        customerManagedKey: false, versioning: 'not-applicable',
+        retention: s.created ? 'created and deleted by this Terraform' : 'not created here: it must exist before the workloads start (managed outside this Terraform)',
+        publicAccess: 'not-applicable', tlsOnly: 'not-applicable',
+        notes: [`Secret ${key}`, ...s.uses],
+      });
+    }
+  }
+
+  /** Exposure: namespaces, their default-deny policies and Pod Security labels. */
+  private auditNamespaces(): void {
+    const namespaces = new Map<string, { reader: StackReader; resource: TerraformResource; created: boolean }>(this.each(NAMESPACE_TYPES, (reader, r) => [reader.name(r), { reader, resource: r, created: true }] as const));
+    for (const w of this.workloads) if (!namespaces.has(w.namespace)) namespaces.set(w.namespace, { reader: w.reader, resource: w.resource, created: false });
+    for (const [ns, { reader, resource: anchor, created }] of namespaces) {
+      const r = created ? anchor : undefined;
+      const labels = r ? reader.labels(r) : {};
+      const mode = (m: string) => (labels[`pod-security.kubernetes.io/${m}`] ? `${labels[`pod-security.kubernetes.io/${m}`]} (version ${labels[`pod-security.kubernetes.io/${m}-version`] ?? 'latest'})` : undefined);
+      const podSecurity = { enforce: mode('enforce'), audit: mode('audit'), warn: mode('warn') };
+      const inNs = this.policies.filter((p) => p.namespace === ns);
+      const denyIn = inNs.find((p) => p.denyAllIngress);
+      const denyOut = inNs.find((p) => p.denyAllEgress);
+      this.out.exposure.push({
+        ...reader.where(anchor), kind: 'kubernetes-namespace', name: ns,
+        vpcPlacement: r ? `Kubernetes namespace ${ns} (created here)` : `Kubernetes namespace ${ns} (not created here)`,
+        networkIsolation: denyIn && denyOut ? 'isolated' : 'network-access',
+        authentication: 'not applicable: callers reach the Services listed separately',
+        inbound: [denyIn ? `default deny: every incoming connection is refused unless a policy allows it (NetworkPolicy ${denyIn.name})` : 'NO default deny: pods no policy selects accept connections from anywhere'],
+        outbound: [denyOut ? `default deny: every outgoing connection is refused unless a policy allows it (NetworkPolicy ${denyOut.name})` : 'NO default deny: pods no policy selects may connect anywhere'],
+        podSecurity: Object.fromEntries(Object.entries(podSecurity).filter(([, v]) => v !== undefined)),
+      });
+      if (!denyIn || !denyOut) {
+        const missing = [!denyIn ? 'ingress' : undefined, !denyOut ? 'egress' : undefined].filter(Boolean).join(' and ');
+        this.out.findings.push(finding(reader, anchor, KUBERNETES_RULES.defaultDeny, 'error', `Namespace ${ns} has no default-deny NetworkPolicy for ${missing} (a policy with an empty pod selector, policy type ${missing === 'ingress and egress' ? 'Ingress and Egress' : missing === 'ingress' ? 'Ingress' : 'Egress'} and no rules)`));
+      }
+      if (!labels['pod-security.kubernetes.io/enforce'] || labels['pod-security.kubernetes.io/enforce'] !== 'restricted') {
+        this.out.findings.push(finding(reader, anchor, KUBERNETES_RULES.podSecurity, r ? 'error' : 'warning', r
+          ? `Namespace ${ns} enforces Pod Security '${labels['pod-security.kubernetes.io/enforce'] ?? 'nothing (no label)'}', not 'restricted'`
+          : `Namespace ${ns} is not created in this output: its Pod Security labels cannot be checked here`));
+      }
+    }
+  }
+
+  /** Exposure: what each NetworkPolicy lets in and out. */
+  private auditNetworkPolicies(): void {
+    for (const p of this.policies) {
+      this.out.exposure.push({
+        ...p.reader.where(p.resource), kind: 'kubernetes-network-policy', name: `${p.namespace}/${p.name}`,
+        vpcPlacement: `applies to ${emptySelector(p.podSelector) ? 'every pod' : `pods labelled ${selectorText(p.podSelector)}`} in namespace ${p.namespace}`,
+        networkIsolation: 'not-applicable',
+        authentication: 'not applicable: a NetworkPolicy filters traffic by pod, namespace and address; it does not authenticate callers',
+        inbound: p.ingress === undefined ? ['does not restrict incoming traffic'] : p.ingress.length ? p.ingress : [`allows no incoming connection: the selected pods accept only what other policies allow${p.denyAllIngress ? ' (default deny)' : ''}`],
+        outbound: p.egress === undefined ? ['does not restrict outgoing traffic'] : p.egress.length ? p.egress : [`allows no outgoing connection: the selected pods reach only what other policies allow${p.denyAllEgress ? ' (default deny)' : ''}`],
+      });
+    }
+  }
+
+  /** Exposure: Services, how far they reach and which policies guard their pods. */
+  private auditServices(): void {
+    for (const [reader, r] of this.each(SERVICE_TYPES, (reader, r) => [reader, r] as const)) {
+      const spec = block(r.body.spec) ?? {};
+      const type = asText(spec.type) ?? 'ClusterIP';
+      const ns = reader.namespace(r);
+      const selector = Object.fromEntries(Object.entries(block(spec.selector) ?? {}).map(([k, v]) => [k, String(v)]));
+      const ports = blocks(spec.port).map((p) => `port ${asText(p.port) ?? '?'}/${asText(p.protocol) ?? 'TCP'}${asText(p.node_port) !== undefined ? ` (node port ${asText(p.node_port)})` : ''}`);
+      const placement = type === 'LoadBalancer' ? `LoadBalancer: reachable from outside the cluster through a cloud load balancer${asTexts(spec.load_balancer_source_ranges).length ? ` (source ranges ${asTexts(spec.load_balancer_source_ranges).join(', ')})` : ''}`
+        : type === 'NodePort' ? "NodePort: reachable on every node's address"
+          : type === 'ExternalName' ? `ExternalName: a DNS alias of ${String(spec.external_name)}`
+            : asText(spec.cluster_ip) === 'None' ? 'ClusterIP, headless: inside the cluster only (DNS names of the pods)' : 'ClusterIP: inside the cluster only';
+      // The pods behind it: the workloads whose pod labels the selector matches (the selector's own labels when none is in the output).
+      const backing = this.workloads.filter((w) => w.namespace === ns && Object.entries(selector).every(([k, v]) => w.podLabels[k] === v)).map((w) => w.podLabels);
+      const podLabelSets = backing.length ? backing : [selector];
+      const selecting = Object.keys(selector).length ? this.policies.filter((p) => p.namespace === ns && p.ingress !== undefined && podLabelSets.some((labels) => selects(p.podSelector, labels))) : [];
+      // NetworkPolicies add up: the pods accept the union of the allows of every policy selecting them.
+      const allows = selecting.flatMap((p) => p.ingress!.map((line) => `${line} (NetworkPolicy ${p.name})`));
+      const inbound = [
+        ...ports,
+        ...allows,
+        ...(Object.keys(selector).length === 0 ? ['no pod selector: its endpoints are managed outside this Service']
+          : selecting.length === 0 ? ['no NetworkPolicy selects its pods: every pod in the cluster can connect']
+          : allows.length === 0 ? ['no policy allows incoming connections: nothing can connect'] : ['every other incoming connection is refused']),
+      ];
+      this.out.exposure.push({
+        ...reader.where(r), kind: 'kubernetes-service', name: reader.qualified(r), vpcPlacement: placement, networkIsolation: 'network-access',
+        authentication: 'none at the network layer: a caller the NetworkPolicies let through reaches the pods, which must authenticate requests themselves',
+        inbound,
+      });
+      if (type === 'LoadBalancer') this.out.findings.push(finding(reader, r, KUBERNETES_RULES.loadBalancer, 'error', `Service ${reader.qualified(r)} is of type LoadBalancer: its pods are reachable from outside the cluster`));
+      if (type === 'NodePort') this.out.findings.push(finding(reader, r, KUBERNETES_RULES.nodePort, 'warning', `Service ${reader.qualified(r)} is of type NodePort: ${ports.join(', ')} open on every node`));
+    }
+  }
+
+  /** Findings: workloads that miss the Pod Security restricted profile. */
+  private auditPodSecurity(): void {
+    for (const w of this.workloads) {
+      const gaps = restrictedProfileGaps(w.podSpec);
+      if (gaps.length) this.out.findings.push(finding(w.reader, w.resource, KUBERNETES_RULES.restricted, 'error', `${w.title} does not meet the restricted profile: ${gaps.join('; ')}`));
+    }
   }
 }
 
 /** The Kubernetes entries of the audit report, read from a cdktf output directory (or one already read). */
 export function buildKubernetesAudit(input: string | TerraformOutput): KubernetesAudit {
   const output = typeof input === 'string' ? readTerraformOutput(input) : input;
-  const out = { principals: [] as AuditPrincipal[], dataStores: [] as AuditDataStore[], exposure: [] as AuditExposure[], findings: [] as AuditFinding[] };
-  auditCluster(output.stacks.map((stack) => new StackReader(stack)), out);
+  const out: AuditEntries = { principals: [], dataStores: [], exposure: [], findings: [] };
+  new ClusterAudit(output.stacks.map((stack) => new StackReader(stack)), out).run();
   return {
     targets: [TARGET],
     cdktfOut: output.directory,

@@ -6,6 +6,7 @@
  * store and registry exposure, IAM action wildcards and PassRole, production resilience, tags.
  */
 import { lookupInstanceType } from '../catalog';
+import { asList, asObject, asWholeNumber, JsonObject } from '../json';
 import { CfnResource } from './cloud-assembly';
 
 export type RuleLevel = 'error' | 'warning';
@@ -44,14 +45,10 @@ function result(findings: string[]): RuleResult {
   return findings.length === 0 ? COMPLIANT : { status: 'non-compliant', findings };
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Json : undefined);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 /** A value set in the template: a literal, or an intrinsic (a Ref / GetAtt to a key) that resolves at deploy time. */
 const isSet = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 /** `true`, or a deploy-time value (an intrinsic we cannot judge: not flagged). */
-const isTrue = (v: unknown): boolean => v === true || v === 'true' || obj(v) !== undefined;
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+const isTrue = (v: unknown): boolean => v === true || v === 'true' || asObject(v) !== undefined;
 
 /** Types of the SageMaker model-monitoring job definitions (inline in a MonitoringSchedule, or standalone). */
 export const MONITORING_JOB_TYPES = ['AWS::SageMaker::DataQualityJobDefinition', 'AWS::SageMaker::ModelQualityJobDefinition', 'AWS::SageMaker::ModelBiasJobDefinition', 'AWS::SageMaker::ModelExplainabilityJobDefinition'] as const;
@@ -82,13 +79,13 @@ export interface JobView {
  * Fn::Sub of one when it embeds deploy-time values (role ARNs, bucket names); those are replaced by a
  * placeholder so the structure can still be read.
  */
-export function pipelineDefinition(resource: CfnResource): Json | undefined {
-  const def = obj(resource.Properties?.PipelineDefinition);
+export function pipelineDefinition(resource: CfnResource): JsonObject | undefined {
+  const def = asObject(resource.Properties?.PipelineDefinition);
   const body = def?.PipelineDefinitionBody;
   const text = flattenString(body);
   if (text === undefined) return undefined;
   try {
-    return obj(JSON.parse(text));
+    return asObject(JSON.parse(text));
   } catch {
     return undefined;
   }
@@ -96,7 +93,7 @@ export function pipelineDefinition(resource: CfnResource): Json | undefined {
 
 function flattenString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  const o = obj(value);
+  const o = asObject(value);
   if (!o) return undefined;
   const join = o['Fn::Join'] as [string, unknown[]] | undefined;
   if (Array.isArray(join) && Array.isArray(join[1])) {
@@ -108,14 +105,14 @@ function flattenString(value: unknown): string | undefined {
 }
 
 /** Every step of a pipeline definition, including those nested in Condition steps. */
-function pipelineSteps(definition: Json): Json[] {
-  const out: Json[] = [];
+function pipelineSteps(definition: JsonObject): JsonObject[] {
+  const out: JsonObject[] = [];
   const visit = (steps: unknown) => {
-    for (const s of arr(steps)) {
-      const step = obj(s);
+    for (const s of asList(steps)) {
+      const step = asObject(s);
       if (!step) continue;
       out.push(step);
-      const args = obj(step.Arguments);
+      const args = asObject(step.Arguments);
       if (step.Type === 'Condition' && args) {
         visit(args.IfSteps);
         visit(args.ElseSteps);
@@ -126,16 +123,16 @@ function pipelineSteps(definition: Json): Json[] {
   return out;
 }
 
-/** A monitoring job from its NetworkConfig and ClusterConfig (standalone job definitions and schedules' inline ones). */
-function monitoringJob(where: string, networkConfig: unknown, clusterConfig: unknown, outputKmsKeyId: unknown): JobView {
-  const network = obj(networkConfig) ?? {};
-  const cluster = obj(clusterConfig) ?? {};
+/** A processing or monitoring job from its NetworkConfig and ClusterConfig (pipeline steps, standalone job definitions, schedules' inline ones). */
+function clusterJob(where: string, kind: 'processing' | 'monitoring', networkConfig: unknown, clusterConfig: unknown, outputKmsKeyId: unknown): JobView {
+  const network = asObject(networkConfig) ?? {};
+  const cluster = asObject(clusterConfig) ?? {};
   return {
-    where, kind: 'monitoring',
+    where, kind,
     networkIsolation: network.EnableNetworkIsolation,
     interContainerEncryption: network.EnableInterContainerTrafficEncryption,
     vpcConfig: network.VpcConfig,
-    instanceCount: num(cluster.InstanceCount),
+    instanceCount: asWholeNumber(cluster.InstanceCount),
     instanceType: cluster.InstanceType,
     volumeKmsKeyId: cluster.VolumeKmsKeyId,
     outputKmsKeyId,
@@ -146,49 +143,39 @@ function monitoringJob(where: string, networkConfig: unknown, clusterConfig: unk
 export function jobsOf(resource: CfnResource): JobView[] {
   const p = resource.Properties ?? {};
   if ((MONITORING_JOB_TYPES as readonly string[]).includes(resource.Type)) {
-    return [monitoringJob('', p.NetworkConfig, obj(p.JobResources)?.ClusterConfig, obj(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId)];
+    return [clusterJob('', 'monitoring', p.NetworkConfig, asObject(p.JobResources)?.ClusterConfig, asObject(p[OUTPUT_CONFIG_OF[resource.Type]])?.KmsKeyId)];
   }
   if (resource.Type === 'AWS::SageMaker::MonitoringSchedule') {
-    const def = obj(obj(p.MonitoringScheduleConfig)?.MonitoringJobDefinition);
+    const def = asObject(asObject(p.MonitoringScheduleConfig)?.MonitoringJobDefinition);
     if (!def) return []; // refers to a standalone job definition, checked on its own
-    return [monitoringJob('MonitoringJobDefinition', def.NetworkConfig, obj(def.MonitoringResources)?.ClusterConfig, obj(def.MonitoringOutputConfig)?.KmsKeyId)];
+    return [clusterJob('MonitoringJobDefinition', 'monitoring', def.NetworkConfig, asObject(def.MonitoringResources)?.ClusterConfig, asObject(def.MonitoringOutputConfig)?.KmsKeyId)];
   }
   if (resource.Type === 'AWS::SageMaker::Pipeline') {
     const definition = pipelineDefinition(resource);
     if (!definition) return [];
     const jobs: JobView[] = [];
     for (const step of pipelineSteps(definition)) {
-      const args = obj(step.Arguments) ?? {};
+      const args = asObject(step.Arguments) ?? {};
       const where = `step '${String(step.Name)}'`;
       if (step.Type === 'Training' || step.Type === 'Tuning') {
         // CreateTrainingJob: isolation and encryption are top-level; the brief shape (NetworkConfig) is read too.
-        const job = step.Type === 'Tuning' ? obj(args.TrainingJobDefinition) ?? {} : args;
-        const network = obj(job.NetworkConfig) ?? {};
-        const resources = obj(job.ResourceConfig) ?? {};
+        const job = step.Type === 'Tuning' ? asObject(args.TrainingJobDefinition) ?? {} : args;
+        const network = asObject(job.NetworkConfig) ?? {};
+        const resources = asObject(job.ResourceConfig) ?? {};
         jobs.push({
           where, kind: step.Type === 'Tuning' ? 'tuning' : 'training',
           networkIsolation: job.EnableNetworkIsolation ?? network.EnableNetworkIsolation,
           interContainerEncryption: job.EnableInterContainerTrafficEncryption ?? network.EnableInterContainerTrafficEncryption,
           vpcConfig: job.VpcConfig ?? network.VpcConfig,
-          instanceCount: num(resources.InstanceCount),
+          instanceCount: asWholeNumber(resources.InstanceCount),
           instanceType: resources.InstanceType,
           volumeKmsKeyId: resources.VolumeKmsKeyId,
-          outputKmsKeyId: obj(job.OutputDataConfig)?.KmsKeyId,
+          outputKmsKeyId: asObject(job.OutputDataConfig)?.KmsKeyId,
         });
       } else if (step.Type === 'Processing') {
         // CreateProcessingJob: NetworkConfig, ProcessingResources.ClusterConfig, ProcessingOutputConfig.
-        const network = obj(args.NetworkConfig) ?? {};
-        const cluster = obj(obj(args.ProcessingResources)?.ClusterConfig) ?? obj(args.ResourceConfig) ?? {};
-        jobs.push({
-          where, kind: 'processing',
-          networkIsolation: network.EnableNetworkIsolation,
-          interContainerEncryption: network.EnableInterContainerTrafficEncryption,
-          vpcConfig: network.VpcConfig,
-          instanceCount: num(cluster.InstanceCount),
-          instanceType: cluster.InstanceType,
-          volumeKmsKeyId: cluster.VolumeKmsKeyId,
-          outputKmsKeyId: obj(args.ProcessingOutputConfig)?.KmsKeyId ?? obj(args.OutputDataConfig)?.KmsKeyId,
-        });
+        jobs.push(clusterJob(where, 'processing', args.NetworkConfig, asObject(asObject(args.ProcessingResources)?.ClusterConfig) ?? args.ResourceConfig,
+          asObject(args.ProcessingOutputConfig)?.KmsKeyId ?? asObject(args.OutputDataConfig)?.KmsKeyId));
       }
     }
     return jobs;
@@ -220,9 +207,9 @@ export interface PolicyStatementView {
 export function identityPolicyDocuments(resource: CfnResource): { name: string; statements: PolicyStatementView[] }[] {
   const p = resource.Properties ?? {};
   const docs: { name: string; statements: PolicyStatementView[] }[] = [];
-  const add = (name: string, doc: unknown) => docs.push({ name, statements: arr(obj(doc)?.Statement) as PolicyStatementView[] });
+  const add = (name: string, doc: unknown) => docs.push({ name, statements: asList(asObject(doc)?.Statement) as PolicyStatementView[] });
   if (resource.Type === 'AWS::IAM::Role' || resource.Type === 'AWS::IAM::User' || resource.Type === 'AWS::IAM::Group') {
-    for (const pol of arr(p.Policies)) add(nameOf(obj(pol)?.PolicyName, 'inline policy'), obj(pol)?.PolicyDocument);
+    for (const pol of asList(p.Policies)) add(nameOf(asObject(pol)?.PolicyName, 'inline policy'), asObject(pol)?.PolicyDocument);
   } else if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy' || resource.Type === 'AWS::IAM::RolePolicy') {
     add(nameOf(p.PolicyName ?? p.ManagedPolicyName, 'policy'), p.PolicyDocument);
   }
@@ -230,6 +217,11 @@ export function identityPolicyDocuments(resource: CfnResource): { name: string; 
 }
 
 const nameOf = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+
+/** The statements of a resource's identity policies that are not Deny, each with its policy's name. */
+function allowStatements(resource: CfnResource): { doc: string; s: PolicyStatementView }[] {
+  return identityPolicyDocuments(resource).flatMap((doc) => doc.statements.filter((s) => s.Effect !== 'Deny').map((s) => ({ doc: doc.name, s })));
+}
 
 const IAM_TYPES = ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy', 'AWS::IAM::User', 'AWS::IAM::Group'];
 
@@ -246,8 +238,8 @@ export function coversPassRole(action: unknown): boolean {
 }
 
 function hasConditionKey(condition: unknown, key: string): boolean {
-  for (const operator of Object.values(obj(condition) ?? {})) {
-    if (Object.keys(obj(operator) ?? {}).some((k) => k.toLowerCase() === key.toLowerCase())) return true;
+  for (const operator of Object.values(asObject(condition) ?? {})) {
+    if (Object.keys(asObject(operator) ?? {}).some((k) => k.toLowerCase() === key.toLowerCase())) return true;
   }
   return false;
 }
@@ -255,16 +247,16 @@ function hasConditionKey(condition: unknown, key: string): boolean {
 /** Whether a resource-policy principal is anyone (`*`, `{ AWS: '*' }`) without a narrowing condition. */
 export function isPublicPrincipal(principal: unknown): boolean {
   if (principal === '*') return true;
-  const aws = obj(principal)?.AWS;
-  return arr(aws).some((p) => p === '*');
+  const aws = asObject(principal)?.AWS;
+  return asList(aws).some((p) => p === '*');
 }
 
 /** Tags of a resource as a map: CloudFormation renders them as a list of {Key, Value} or as a map. */
 export function tagsOf(resource: CfnResource): Record<string, string> | undefined {
   const tags = resource.Properties?.Tags;
   if (tags === undefined) return undefined;
-  if (Array.isArray(tags)) return Object.fromEntries(tags.map((t) => [String(obj(t)?.Key), typeof obj(t)?.Value === 'string' ? String(obj(t)?.Value) : 'deploy-time-value']));
-  const map = obj(tags);
+  if (Array.isArray(tags)) return Object.fromEntries(tags.map((t) => [String(asObject(t)?.Key), typeof asObject(t)?.Value === 'string' ? String(asObject(t)?.Value) : 'deploy-time-value']));
+  const map = asObject(tags);
   return map ? Object.fromEntries(Object.entries(map).map(([k, v]) => [k, typeof v === 'string' ? v : 'deploy-time-value'])) : undefined;
 }
 
@@ -299,12 +291,12 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       const p = resource.Properties ?? {};
       const findings: string[] = [];
       if (resource.Type === 'AWS::SageMaker::EndpointConfig') {
-        const variants = arr(p.ProductionVariants).map(obj).filter((v): v is Json => v !== undefined);
+        const variants = asList(p.ProductionVariants).map(asObject).filter((v): v is JsonObject => v !== undefined);
         const needsVolumeKey = variants.some((v) => v.ServerlessConfig === undefined && allowsVolumeKey(v.InstanceType));
         if (needsVolumeKey && !isSet(p.KmsKeyId)) findings.push('KmsKeyId (storage volume key) is missing');
-        const capture = obj(p.DataCaptureConfig);
+        const capture = asObject(p.DataCaptureConfig);
         if (capture && capture.EnableCapture !== false && !isSet(capture.KmsKeyId)) findings.push('DataCaptureConfig.KmsKeyId is missing');
-        const asyncOut = obj(obj(p.AsyncInferenceConfig)?.OutputConfig);
+        const asyncOut = asObject(asObject(p.AsyncInferenceConfig)?.OutputConfig);
         if (asyncOut && !isSet(asyncOut.KmsKeyId)) findings.push('AsyncInferenceConfig.OutputConfig.KmsKeyId is missing');
         return result(findings);
       }
@@ -354,10 +346,10 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
     check(resource) {
       const p = resource.Properties ?? {};
       const findings: string[] = [];
-      const online = obj(p.OnlineStoreConfig);
-      if (online && online.EnableOnlineStore !== false && !isSet(obj(online.SecurityConfig)?.KmsKeyId)) findings.push('OnlineStoreConfig.SecurityConfig.KmsKeyId is missing');
-      const offline = obj(p.OfflineStoreConfig);
-      if (offline && !isSet(obj(offline.S3StorageConfig)?.KmsKeyId)) findings.push('OfflineStoreConfig.S3StorageConfig.KmsKeyId is missing');
+      const online = asObject(p.OnlineStoreConfig);
+      if (online && online.EnableOnlineStore !== false && !isSet(asObject(online.SecurityConfig)?.KmsKeyId)) findings.push('OnlineStoreConfig.SecurityConfig.KmsKeyId is missing');
+      const offline = asObject(p.OfflineStoreConfig);
+      if (offline && !isSet(asObject(offline.S3StorageConfig)?.KmsKeyId)) findings.push('OfflineStoreConfig.S3StorageConfig.KmsKeyId is missing');
       return online || offline ? result(findings) : NA;
     },
   },
@@ -374,7 +366,7 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       if (typeof raw === 'string') {
         try { policy = JSON.parse(raw); } catch { return result(['ModelPackageGroupPolicy is not valid JSON']); }
       }
-      const statements = arr(obj(policy)?.Statement) as PolicyStatementView[];
+      const statements = asList(asObject(policy)?.Statement) as PolicyStatementView[];
       return result(statements.filter((s) => s.Effect !== 'Deny' && isPublicPrincipal(s.Principal)).map((s) => `statement ${s.Sid ?? '(no Sid)'} allows principal '*'`));
     },
   },
@@ -385,15 +377,10 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
     level: 'error',
     appliesTo: IAM_TYPES,
     check(resource) {
-      const findings: string[] = [];
-      for (const doc of identityPolicyDocuments(resource)) {
-        for (const s of doc.statements) {
-          if (s.Effect === 'Deny') continue;
-          for (const a of arr(s.Action).filter(isActionWildcard)) findings.push(`${doc.name}: Action '${String(a)}'`);
-          if (s.NotAction !== undefined) findings.push(`${doc.name}: NotAction`);
-        }
-      }
-      return result(findings);
+      return result(allowStatements(resource).flatMap(({ doc, s }) => [
+        ...asList(s.Action).filter(isActionWildcard).map((a) => `${doc}: Action '${String(a)}'`),
+        ...(s.NotAction !== undefined ? [`${doc}: NotAction`] : []),
+      ]));
     },
   },
   {
@@ -403,14 +390,9 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
     level: 'error',
     appliesTo: IAM_TYPES,
     check(resource) {
-      const findings: string[] = [];
-      for (const doc of identityPolicyDocuments(resource)) {
-        for (const s of doc.statements) {
-          if (s.Effect === 'Deny') continue;
-          if (arr(s.Action).some(coversPassRole) && !hasConditionKey(s.Condition, 'iam:PassedToService')) findings.push(`${doc.name}: statement ${s.Sid ?? '(no Sid)'}`);
-        }
-      }
-      return result(findings);
+      return result(allowStatements(resource)
+        .filter(({ s }) => asList(s.Action).some(coversPassRole) && !hasConditionKey(s.Condition, 'iam:PassedToService'))
+        .map(({ doc, s }) => `${doc}: statement ${s.Sid ?? '(no Sid)'}`));
     },
   },
   {
@@ -424,15 +406,15 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       const p = resource.Properties ?? {};
       if (resource.Type === 'AWS::SageMaker::EndpointConfig') {
         const findings: string[] = [];
-        for (const v of arr(p.ProductionVariants).map(obj)) {
+        for (const v of asList(p.ProductionVariants).map(asObject)) {
           if (!v) continue;
           if (v.ServerlessConfig !== undefined) { findings.push(`variant ${String(v.VariantName)} is serverless (no instance redundancy guarantee)`); continue; }
-          const count = num(v.InitialInstanceCount) ?? num(obj(v.ManagedInstanceScaling)?.MinInstanceCount);
+          const count = asWholeNumber(v.InitialInstanceCount) ?? asWholeNumber(asObject(v.ManagedInstanceScaling)?.MinInstanceCount);
           if (count !== undefined && count < 2) findings.push(`variant ${String(v.VariantName)} has ${count} instance`);
         }
         return result(findings);
       }
-      const alarms = arr(obj(obj(p.DeploymentConfig)?.AutoRollbackConfiguration)?.Alarms);
+      const alarms = asList(asObject(asObject(p.DeploymentConfig)?.AutoRollbackConfiguration)?.Alarms);
       return alarms.length > 0 ? COMPLIANT : result(['DeploymentConfig.AutoRollbackConfiguration has no alarms']);
     },
   },

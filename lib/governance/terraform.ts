@@ -6,8 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-
-type Json = Record<string, unknown>;
+import { asList, isJsonObject, JsonObject } from '../json';
 
 export interface TerraformResource {
   /** The Terraform resource type, e.g. `kubernetes_role_v1`. */
@@ -17,7 +16,7 @@ export interface TerraformResource {
   /** The construct path cdktf recorded (`//.metadata.path`), when present. */
   readonly constructPath?: string;
   /** The resource's arguments as written in the Terraform JSON (the `//` metadata removed). */
-  readonly body: Readonly<Json>;
+  readonly body: Readonly<JsonObject>;
 }
 
 export interface TerraformStack {
@@ -53,7 +52,7 @@ export function readTerraformOutput(directory: string): TerraformOutput {
   for (const [id, entry] of Object.entries(manifest.stacks)) {
     const file = path.join(directory, entry.synthesizedStackPath ?? path.join('stacks', id, 'cdk.tf.json'));
     if (!fs.existsSync(file)) throw new Error(`${directory} is an incomplete cdktf output: stack '${id}' has no ${path.relative(directory, file)}`);
-    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { resource?: Record<string, Record<string, Json>> };
+    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { resource?: Record<string, Record<string, JsonObject>> };
     const resources: TerraformResource[] = [];
     for (const [type, byName] of Object.entries(config.resource ?? {})) {
       for (const [name, raw] of Object.entries(byName)) {
@@ -74,22 +73,16 @@ export function terraformResourcesByType(output: TerraformOutput): Map<string, n
   return new Map([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 }
 
-/** The resources of one type in a stack. */
-export function resourcesOfType(stack: TerraformStack, ...types: string[]): TerraformResource[] {
-  return stack.resources.filter((r) => types.includes(r.type));
-}
-
 /**
  * A nested block as a list. Terraform JSON writes a block either as an object or as a list of
  * objects (cdktf writes `metadata` as an object and `update_strategy` as a list).
  */
-export function blocks(value: unknown): Json[] {
-  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  return list.filter((v): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v));
+export function blocks(value: unknown): JsonObject[] {
+  return asList(value).filter(isJsonObject);
 }
 
 /** The first (usually only) instance of a nested block. */
-export function block(value: unknown): Json | undefined {
+export function block(value: unknown): JsonObject | undefined {
   return blocks(value)[0];
 }
 
@@ -111,7 +104,7 @@ export function resolveReference(stack: TerraformStack, value: unknown): string 
   let current: unknown = target.body;
   for (const part of m[3].split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '')) {
     if (/^\d+$/.test(part)) current = blocks(current)[Number(part)];
-    else current = Array.isArray(current) ? block(current)?.[part] : (current as Json | undefined)?.[part];
+    else current = Array.isArray(current) ? block(current)?.[part] : (current as JsonObject | undefined)?.[part];
     if (current === undefined) return value;
   }
   return typeof current === 'string' || typeof current === 'number' ? resolveReference(stack, current) : value;

@@ -118,7 +118,7 @@ export const endpointSpecSchema = z.strictObject({
   only('rollingBatchPercent', 'rolling');
 
   const a = s.alarms;
-  if (known2(a.datapointsToAlarm, a.evaluationPeriods) && a.datapointsToAlarm > a.evaluationPeriods) {
+  if (!isUnresolved(a.datapointsToAlarm) && !isUnresolved(a.evaluationPeriods) && a.datapointsToAlarm > a.evaluationPeriods) {
     addIssue(ctx, ['alarms', 'datapointsToAlarm'], 'must be ≤ evaluationPeriods', { got: String(a.datapointsToAlarm), expected: `≤ ${a.evaluationPeriods}` });
   }
 }).transform((s) => {
@@ -142,10 +142,6 @@ export const endpointSpecSchema = z.strictObject({
     networkIsolation: serverless ? false : s.networkIsolation ?? true,
   };
 });
-
-function known2(...v: unknown[]): boolean {
-  return v.every((x) => !isUnresolved(x));
-}
 
 /** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
 import type { EndpointSpecInput } from './types.generated';

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../catalog';
 import { renderValue } from '../errors';
+import { parseSchedule, RECURRING_SCHEDULE_SHAPE, ScheduleError } from '../schedule';
 import { computeSchema } from './compute';
 import { addIssue, int, isUnresolved, s3Uri, tokenOr } from './primitives';
 import { MODEL_APPROVAL_STATUSES } from './registry';
@@ -98,6 +99,17 @@ const registerSchema = z.strictObject({
   inferenceInstanceTypes: z.array(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { error: "a SageMaker instance type such as 'ml.m5.large'" })).default([]).meta({ description: 'Real-time instance types the model supports. @default - none listed' }),
 });
 
+/** A schedule of the right shape whose fields EventBridge Scheduler would refuse at deploy (the regex reports a wrong shape). */
+function readableSchedule(text: string, ctx: z.RefinementCtx): void {
+  if (!RECURRING_SCHEDULE_SHAPE.test(text)) return;
+  try {
+    parseSchedule(text);
+  } catch (e) {
+    if (!(e instanceof ScheduleError)) throw e;
+    addIssue(ctx, [], `is not a schedule EventBridge Scheduler accepts: ${e.reason}`, { got: renderValue(text), expected: e.expected });
+  }
+}
+
 export const pipelineSpecSchema = z.strictObject({
   description: z.string().max(3072).optional(),
   inputDataUri: s3Uri().optional().meta({ description: "Where the training data lives (an S3 prefix); the default of the InputDataUri pipeline parameter. @default - the data/ prefix of the pipeline's own input bucket" }),
@@ -107,7 +119,7 @@ export const pipelineSpecSchema = z.strictObject({
   gate: gateSchema,
   register: registerSchema.prefault({}).meta({ description: 'Registration of a model that passes the gate. @default - pending manual approval, text/csv' }),
   dataQualityBaseline: z.boolean().default(false).meta({ description: 'Compute a data-quality baseline (statistics.json, constraints.json) of the training split, for drift monitoring. @default false' }),
-  schedule: tokenOr(z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/, { error: "a schedule expression: 'rate(7 days)' or 'cron(0 3 ? * MON *)'" })).optional()
+  schedule: tokenOr(z.string().regex(RECURRING_SCHEDULE_SHAPE, { error: "a schedule expression: 'rate(7 days)' or 'cron(0 3 ? * MON *)'" }).superRefine(readableSchedule)).optional()
     .meta({ description: "Start the pipeline on a schedule: 'rate(7 days)' or 'cron(0 3 ? * MON *)' (UTC). @default - no schedule" }),
   retrainOnNewData: z.boolean().default(false).meta({ description: 'Start the pipeline when an object is created under inputDataUri. @default false' }),
   failureNotifications: z.boolean().default(true).meta({ description: 'Notify failed or stopped executions, and alarm on failed executions. @default true' }),

@@ -56,9 +56,6 @@ export const s3Uri = () => tokenOr(z.string().regex(S3_URI, { error: "an S3 URI 
 /** A 12-digit AWS account id; never a public principal. */
 export const awsAccountId = () => tokenOr(z.string().regex(/^\d{12}$/, { error: "a 12-digit AWS account id (never '*' or another public principal)" }));
 
-export const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
-export const dataClassification = () => z.enum(DATA_CLASSIFICATIONS);
-
 /** Adds an issue with what was got and what was expected, from inside a superRefine. */
 export function addIssue(ctx: z.RefinementCtx, path: PropertyKey[], message: string, params: IssueParams): void {
   ctx.addIssue({ code: 'custom', path, message, params, input: undefined });

@@ -1,15 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EXIT, main } from '../../bin/mlops';
+import { EXIT } from '../../bin/mlops';
+import { runMlops } from './cli';
 import { writeAssembly } from '../lib/cost/assembly';
 
-async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, (s) => err.push(s), (s) => out.push(s));
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('mlops cost', () => {
   let dir: string;
@@ -31,7 +26,7 @@ describe('mlops cost', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('prints a table per stack and per model, the total at both scales and the assumptions', async () => {
-    const r = await run(['cost', '--cdk-out', cdkOut]);
+    const r = await runMlops(['cost', '--cdk-out', cdkOut]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('p-churn (model churn)');
     expect(r.out).toMatch(/endpoint\s+\$167\.90 - \$335\.80\s+Endpoint: AllTraffic: 2-4 x ml\.m5\.large/);
@@ -41,7 +36,7 @@ describe('mlops cost', () => {
   });
 
   it('--json prints the estimate with the budget check', async () => {
-    const r = await run(['cost', '--cdk-out', cdkOut, '--json', '--budget', '1000']);
+    const r = await runMlops(['cost', '--cdk-out', cdkOut, '--json', '--budget', '1000']);
     expect(r.code).toBe(EXIT.ok);
     const e = JSON.parse(r.out) as { total: { min: number; max: number }; budget: { over: boolean; checkedAgainst: string } };
     expect(e.total).toEqual({ min: 167.9, max: 335.8 });
@@ -49,20 +44,20 @@ describe('mlops cost', () => {
   });
 
   it('--budget below the max-scale total exits 1 with the figures', async () => {
-    const r = await run(['cost', '--cdk-out', cdkOut, '--budget', '300']);
+    const r = await runMlops(['cost', '--cdk-out', cdkOut, '--budget', '300']);
     expect(r.code).toBe(EXIT.checkFailed);
     expect(r.out).toContain('Budget: $300.00 a month, checked against the max-scale total ($335.80): OVER');
     expect(r.err).toBe('error: the estimate at max scale ($335.80 a month) is over the budget of $300.00');
   });
 
   it('a directory that is not a cloud assembly: one line, exit 2', async () => {
-    const r = await run(['cost', '--cdk-out', path.join(dir, 'nothing')]);
+    const r = await runMlops(['cost', '--cdk-out', path.join(dir, 'nothing')]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toContain("is not a cloud assembly (no manifest.json): run 'mlops synth' first");
   });
 
   it.each([['--budget', 'lots'], ['--spot-discount', '120'], ['--serverless-requests', '-5']])('rejects %s %s: exit 2 naming the option', async (option, value) => {
-    const r = await run(['cost', '--cdk-out', cdkOut, option, value]);
+    const r = await runMlops(['cost', '--cdk-out', cdkOut, option, value]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toContain(`${option}: expected`);
   });

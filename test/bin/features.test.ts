@@ -2,14 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { EXIT, main } from '../../bin/mlops';
+import { EXIT } from '../../bin/mlops';
+import { runMlops } from './cli';
 import { PlatformSpecInput } from '../../lib/spec';
 
-function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return main(args, (s) => err.push(s), (s) => out.push(s)).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
-}
 
 const FEATURES = [
   { name: 'customer_id', type: 'String' },
@@ -31,20 +27,31 @@ function platform(group: Record<string, unknown> = {}): PlatformSpecInput {
 }
 
 describe('mlops features lock', () => {
-  let dir: string;
-  let spec: string;
-  let lock: string;
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-lock-'));
-    spec = path.join(dir, 'platform.yaml');
-    lock = path.join(dir, 'feature-store.lock.json');
+  // Each test works in a directory of its own; those that start from a deployed state copy the lock
+  // the unchanged platform gives, made once here.
+  let root: string;
+  let baselineLock: string;
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-lock-'));
+    const baseline = workspace('baseline');
+    baseline.write(platform());
+    expect((await runMlops(['features', 'lock', '--config', baseline.spec, '--lock', baseline.lock])).code).toBe(EXIT.ok);
+    baselineLock = fs.readFileSync(baseline.lock, 'utf8');
   });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const write = (p: PlatformSpecInput) => fs.writeFileSync(spec, stringify(p));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  function workspace(name: string, options: { locked?: boolean } = {}) {
+    const dir = fs.mkdtempSync(path.join(root, `${name}-`));
+    const spec = path.join(dir, 'platform.yaml');
+    const lock = path.join(dir, 'feature-store.lock.json');
+    if (options.locked) fs.writeFileSync(lock, baselineLock);
+    return { spec, lock, write: (p: PlatformSpecInput) => fs.writeFileSync(spec, stringify(p)) };
+  }
 
   it('records the synthesized feature groups in the lock file', async () => {
+    const { spec, lock, write } = workspace('record');
     write(platform());
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock]);
     expect(r).toMatchObject({ code: EXIT.ok });
     expect(r.out).toContain('+ lockp-churn/customers (3 features)');
     const content = JSON.parse(fs.readFileSync(lock, 'utf8'));
@@ -53,30 +60,34 @@ describe('mlops features lock', () => {
   });
 
   it('--check passes while the app matches the lock', async () => {
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
+    const { spec, lock, write } = workspace('check', { locked: true });
+    write(platform());
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('up to date');
   });
 
   it('accepts appended features: --check reports the lock out of date, lock records them', async () => {
+    const { spec, lock, write } = workspace('append', { locked: true });
     write(platform({ features: [...FEATURES, { name: 'support_calls', type: 'Integral' }] }));
-    const check = await run(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
+    const check = await runMlops(['features', 'lock', '--config', spec, '--lock', lock, '--check']);
     expect(check.code).toBe(EXIT.checkFailed);
     expect(check.err).toContain('features appended: support_calls');
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('~ lockp-churn/customers: features appended: support_calls');
+    expect(Object.keys(JSON.parse(fs.readFileSync(lock, 'utf8')).featureGroups['lockp-churn/customers'].properties.FeatureDefinitions)).toHaveLength(4);
   });
 
   it('refuses a replacing change with exit 2 and leaves the lock as it was', async () => {
-    const before = fs.readFileSync(lock, 'utf8');
-    write(platform({ features: [...FEATURES, { name: 'support_calls', type: 'Integral' }], onlineStore: { storageType: 'InMemory' } }));
-    const r = await run(['features', 'lock', '--config', spec, '--lock', lock]);
+    const { spec, lock, write } = workspace('replace', { locked: true });
+    write(platform({ onlineStore: { storageType: 'InMemory' } }));
+    const r = await runMlops(['features', 'lock', '--config', spec, '--lock', lock]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toContain("FeatureStore 'FeatureStore' (Platform/churn/FeatureStore): featureGroups[0].onlineStore: changes the online store configuration (enabled, storage type, TTL or KMS key) of the deployed feature group 'customers'");
     expect(r.err).toContain('got StorageType="InMemory", expected the deployed StorageType="Standard"');
     expect(r.err).toMatch(/CloudFormation would REPLACE it \(OnlineStoreConfig/);
     expect(r.err).toMatch(/migrate/);
-    expect(fs.readFileSync(lock, 'utf8')).toBe(before);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(baselineLock);
   });
 });

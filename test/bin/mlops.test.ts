@@ -1,13 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EXIT, main } from '../../bin/mlops';
+import { EXIT } from '../../bin/mlops';
+import { runMlops } from './cli';
 
-function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return main(args, (s) => err.push(s), (s) => out.push(s)).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
-}
 
 describe('mlops', () => {
   let dir: string;
@@ -17,7 +13,7 @@ describe('mlops', () => {
   it('synth writes the cloud assembly and the Terraform JSON, and prints stacks, resources by type and findings', async () => {
     const out = path.join(dir, 'cdk.out');
     const k8sOut = path.join(dir, 'cdktf.out');
-    const r = await run(['synth', '--out', out, '--k8s-out', k8sOut]);
+    const r = await runMlops(['synth', '--out', out, '--k8s-out', k8sOut]);
     expect(r.code).toBe(EXIT.ok);
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
     expect(fs.existsSync(path.join(k8sOut, 'stacks', 'mlops-reference', 'cdk.tf.json'))).toBe(true);
@@ -32,16 +28,16 @@ describe('mlops', () => {
     expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security, MLOps\): 0 unacknowledged; \d+ acknowledged/);
 
     // mlops cost reads what synth wrote.
-    const c = await run(['cost', '--cdk-out', out]);
+    const c = await runMlops(['cost', '--cdk-out', out]);
     expect(c.code).toBe(EXIT.ok);
     expect(c.out).toContain('mlops-reference-support-assistant (model support-assistant)');
     expect(c.out).toMatch(/endpoint\s+\$2,055\.68 - \$6,167\.04\s+EndpointEEF1FD8F: AllTraffic: 2-6 x ml\.g5\.xlarge/);
     expect(c.out).toContain('mlops-reference-ticket-router (model ticket-router)');
-    expect((await run(['cost', '--cdk-out', out, '--budget', '1000'])).code).toBe(EXIT.checkFailed);
+    expect((await runMlops(['cost', '--cdk-out', out, '--budget', '1000'])).code).toBe(EXIT.checkFailed);
   });
 
   it('synth --json prints a machine-readable summary', async () => {
-    const r = await run(['synth', '--out', path.join(dir, 'o'), '--k8s-out', path.join(dir, 'k'), '--json']);
+    const r = await runMlops(['synth', '--out', path.join(dir, 'o'), '--k8s-out', path.join(dir, 'k'), '--json']);
     const summary = JSON.parse(r.out) as { stacks: { name: string }[]; findings: { unacknowledged: unknown[] }; kubernetes: { stacks: { name: string; resourcesByType: Record<string, number> }[] } };
     expect(summary.stacks).toHaveLength(5);
     expect(summary.findings.unacknowledged).toEqual([]);
@@ -62,12 +58,12 @@ describe('mlops', () => {
       '      scalling: {}',
     ].join('\n'));
     const out = path.join(dir, 'never');
-    const v = await run(['validate', '--config', file]);
+    const v = await runMlops(['validate', '--config', file]);
     expect(v.code).toBe(EXIT.badInput);
     expect(v.err).toContain("models[0].endpoint.compute.instanceType (line 6): is not a SageMaker instance type; did you mean 'ml.g5.xlarge'?");
     expect(v.err).toContain("models[0].endpoint.scalling (line 7): is not a known field; did you mean 'scaling'?");
     expect(v.err).not.toMatch(/\n\s+at /); // no stack trace
-    const s = await run(['synth', '--config', file, '--out', out, '--k8s-out', `${out}-k8s`]);
+    const s = await runMlops(['synth', '--config', file, '--out', out, '--k8s-out', `${out}-k8s`]);
     expect(s.code).toBe(EXIT.badInput);
     expect(fs.existsSync(out)).toBe(false);
     expect(fs.existsSync(`${out}-k8s`)).toBe(false);
@@ -76,19 +72,19 @@ describe('mlops', () => {
   it('validate accepts a good spec', async () => {
     const file = path.join(dir, 'ok.json');
     fs.writeFileSync(file, JSON.stringify({ name: 'p', models: [{ name: 'm', source: { image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] }));
-    const r = await run(['validate', '--config', file]);
+    const r = await runMlops(['validate', '--config', file]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toBe(`${file}: valid (1 models: m)`);
   });
 
   it('validate without --config checks the reference platform', async () => {
-    const r = await run(['validate']);
+    const r = await runMlops(['validate']);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toBe('the reference platform: valid (3 models: support-assistant, churn, ticket-router)');
   });
 
   it('a missing file is one readable message and exit 2', async () => {
-    const r = await run(['validate', '--config', path.join(dir, 'missing.yaml')]);
+    const r = await runMlops(['validate', '--config', path.join(dir, 'missing.yaml')]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err.split('\n')).toHaveLength(1);
     expect(r.err).toContain('file not found');
@@ -96,17 +92,17 @@ describe('mlops', () => {
 
   it('an unknown command or option exits 2', async () => {
     jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect((await run(['deploy'])).code).toBe(EXIT.badInput);
-    expect((await run(['synth', '--bogus'])).code).toBe(EXIT.badInput);
+    expect((await runMlops(['deploy'])).code).toBe(EXIT.badInput);
+    expect((await runMlops(['synth', '--bogus'])).code).toBe(EXIT.badInput);
     jest.restoreAllMocks();
   });
 
   it('synth --target kubernetes writes only the Terraform JSON; --target aws only the cloud assembly', async () => {
-    const k = await run(['synth', '--target', 'kubernetes', '--out', path.join(dir, 'a1'), '--k8s-out', path.join(dir, 'k1')]);
+    const k = await runMlops(['synth', '--target', 'kubernetes', '--out', path.join(dir, 'a1'), '--k8s-out', path.join(dir, 'k1')]);
     expect(k.code).toBe(EXIT.ok);
     expect(fs.existsSync(path.join(dir, 'k1', 'stacks', 'mlops-reference', 'cdk.tf.json'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'a1'))).toBe(false);
-    const a = await run(['synth', '--target', 'aws', '--out', path.join(dir, 'a2'), '--k8s-out', path.join(dir, 'k2')]);
+    const a = await runMlops(['synth', '--target', 'aws', '--out', path.join(dir, 'a2'), '--k8s-out', path.join(dir, 'k2')]);
     expect(a.code).toBe(EXIT.ok);
     expect(fs.existsSync(path.join(dir, 'a2', 'manifest.json'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'k2'))).toBe(false);
@@ -114,7 +110,7 @@ describe('mlops', () => {
 
   it('synth --target with an unknown target exits 2', async () => {
     jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect((await run(['synth', '--target', 'gcp'])).code).toBe(EXIT.badInput);
+    expect((await runMlops(['synth', '--target', 'gcp'])).code).toBe(EXIT.badInput);
     jest.restoreAllMocks();
   });
 
@@ -128,7 +124,7 @@ describe('mlops', () => {
   ])('validate %s: one readable message, exit 2', async (name, text, message) => {
     const file = path.join(dir, name);
     fs.writeFileSync(file, text);
-    const r = await run(['validate', '--config', file]);
+    const r = await runMlops(['validate', '--config', file]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toContain(message);
     expect(r.err).not.toMatch(/\n\s+at /);
@@ -136,7 +132,7 @@ describe('mlops', () => {
 
   it('schema --out writes the JSON Schema', async () => {
     const file = path.join(dir, 's.json');
-    expect((await run(['schema', '--out', file])).code).toBe(EXIT.ok);
+    expect((await runMlops(['schema', '--out', file])).code).toBe(EXIT.ok);
     expect((JSON.parse(fs.readFileSync(file, 'utf8')) as { title: string }).title).toBe('cdk-mlops PlatformSpec');
   });
 });

@@ -421,7 +421,10 @@ describe('DriftMonitor', () => {
         return new DriftMonitor(stack, 'Drift', { endpoint, dataQuality: DQ, imageUris });
       };
       expectValidationError(() => build(), DM, { path: 'imageUris.modelMonitor', message: 'no SageMaker Model Monitor image is known for ap-southeast-5' });
-      expect(() => build({ modelMonitor: '111122223333.dkr.ecr.ap-southeast-5.amazonaws.com/sagemaker-model-monitor-analyzer' })).not.toThrow();
+      const given = '111122223333.dkr.ecr.ap-southeast-5.amazonaws.com/sagemaker-model-monitor-analyzer';
+      Template.fromStack(Stack.of(build({ modelMonitor: given }))).hasResourceProperties('AWS::SageMaker::DataQualityJobDefinition', {
+        DataQualityAppSpecification: Match.objectLike({ ImageUri: given }),
+      });
     });
 
     it('refuses a drift metric when there is no data quality monitor', () => {

@@ -3,6 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MlopsValidationError } from '../../../lib/errors';
 import { ModelEndpoint, ModelEndpointProps, ModelImage, ModelSource } from '../../../constructs/aws';
+import { validationErrorOf } from '../../thrown';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -87,14 +88,7 @@ export interface ExpectedIssue {
  * construct path), and for each issue its field path, what was got and what was expected.
  */
 export function expectValidationError(fn: () => unknown, subject: string, ...issues: ExpectedIssue[]): MlopsValidationError {
-  expect(fn).toThrow(MlopsValidationError);
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  const err = error as MlopsValidationError;
+  const err = validationErrorOf(fn);
   expect(err.message.startsWith(subject)).toBe(true);
   for (const issue of issues) {
     const line = err.message.split('\n').find((l) => l.includes(`${issue.path}: `) && (issue.message === undefined || l.includes(issue.message)));

@@ -938,12 +938,6 @@ describe('ModelEndpoint', () => {
   });
 
   describe('deploy-time values', () => {
-    it("accepts a CfnParameter's valueAsNumber for scaling.maxInstances", () => {
-      const { stack } = newStack();
-      const max = new CfnParameter(stack, 'MaxInstances', { type: 'Number' });
-      expect(() => new ModelEndpoint(stack, 'Ep', endpointProps({ ...CPU, scaling: { minInstances: 2, maxInstances: max.valueAsNumber } }))).not.toThrow();
-    });
-
     it('scales up to a deploy-time maxInstances (the parameter reaches the scalable target)', () => {
       const { stack } = newStack();
       const max = new CfnParameter(stack, 'MaxInstances', { type: 'Number' });

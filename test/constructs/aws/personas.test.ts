@@ -94,9 +94,11 @@ describe('Personas', () => {
   it('applies a permissions boundary to each role when given one', () => {
     const { stack } = newStack();
     const boundary = iam.ManagedPolicy.fromManagedPolicyArn(stack, 'B', 'arn:aws:iam::123456789012:policy/ml-boundary');
-    new Personas(stack, 'Personas', { scopeTag: { key: 'team', value: 'ml' }, permissionsBoundary: boundary });
+    const personas = new Personas(stack, 'Personas', { scopeTag: { key: 'team', value: 'ml' }, permissionsBoundary: boundary });
     const roles = Template.fromStack(stack).findResources('AWS::IAM::Role');
-    for (const r of Object.values(roles)) expect(r.Properties.PermissionsBoundary).toBe('arn:aws:iam::123456789012:policy/ml-boundary');
+    const personaRoles = [personas.dataScientist, personas.mlEngineer, personas.auditor].map((r) => stack.getLogicalId(r.node.defaultChild as iam.CfnRole));
+    expect(Object.keys(roles).sort()).toEqual(personaRoles.sort());
+    expect(Object.values(roles).map((r) => r.Properties.PermissionsBoundary)).toEqual(personaRoles.map(() => 'arn:aws:iam::123456789012:policy/ml-boundary'));
   });
 
   it('rejects an invalid scope tag key, naming the field', () => {

@@ -52,8 +52,14 @@ describe('ExperimentTracker (Kubernetes)', () => {
     expect(ofKind(tf, 'StatefulSet')[0].metadata.name).toBe('research-tracking-db');
   });
 
-  it('accepts an mlflowVersion that the image tag carries', () => {
-    expect(() => synth((scope) => { build(scope, { mlflowVersion: '2.22' }); })).not.toThrow();
+  it.each([
+    ['2.22', MLFLOW],
+    ['2.22.1', MLFLOW],
+    ['2.22', 'ghcr.io/acme/mlflow:v2.22.1'],
+    ['2.22', 'ghcr.io/acme/mlflow:2.22-slim'],
+  ])('accepts mlflowVersion %s with the image %s, whose tag carries it, and runs that image', (mlflowVersion, mlflowImage) => {
+    const { tf } = synth((scope) => { build(scope, { mlflowVersion, mlflowImage }); });
+    expect(podSpecOf(ofKind(tf, 'Deployment')[0]).containers.map((c) => c.image)).toEqual([mlflowImage]);
   });
 
   it('warns that the maintenance window is not rendered', () => {
@@ -65,6 +71,10 @@ describe('ExperimentTracker (Kubernetes)', () => {
   describe('rejects', () => {
     it('an mlflowVersion the image does not carry', () => {
       expectValidationError(() => synth((scope) => { build(scope, { mlflowVersion: '2.16.2' }); }), 'ExperimentTracker', { path: 'mlflowVersion', message: /image's tag/ });
+    });
+
+    it.each(['ghcr.io/acme/mlflow:v2.22.1', 'ghcr.io/acme/mlflow:2.22.1'])('mlflowVersion 2.2 with the image %s (2.22 is not 2.2)', (mlflowImage) => {
+      expectValidationError(() => synth((scope) => { build(scope, { mlflowVersion: '2.2', mlflowImage }); }), 'ExperimentTracker', { path: 'mlflowVersion', message: /image's tag/ });
     });
 
     it('a tracker of its own without an MLflow image', () => {

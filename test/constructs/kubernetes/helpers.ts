@@ -26,6 +26,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { MlopsValidationError } from '../../../lib/errors';
+import { validationErrorOf } from '../../thrown';
 
 export type Json = Record<string, unknown>;
 /** Terraform JSON of a synthesized scope: `resource[type][name]`. */
@@ -162,14 +163,7 @@ export interface ExpectedIssue { readonly path: string; readonly message?: RegEx
 
 /** Runs `fn`, expects one MlopsValidationError naming `kind` and every expected field path. */
 export function expectValidationError(fn: () => unknown, kind: string, ...expected: ExpectedIssue[]): MlopsValidationError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(MlopsValidationError);
-  const err = error as MlopsValidationError;
+  const err = validationErrorOf(fn);
   expect(err.message).toContain(kind);
   for (const issue of expected) {
     const match = err.issues.find((i) => i.path === issue.path);

@@ -93,7 +93,9 @@ describe('estimateCost on a serverless endpoint (baseline governance: strict rej
     const doubled = estimateCost(readCloudAssembly(path.join(dir, 'serverless')), { serverlessRequestsPerMonth: 200_000, storageGbPerBucket: 0 });
     const sl = (e: CostEstimate) => e.lines.find((l) => l.component === 'serverless-endpoint')!.monthlyUsd.max;
     expect(sl(doubled)).toBeCloseTo(2 * sl(estimate), 1);
-    expect(doubled.lines.filter((l) => l.component === 'storage').every((l) => l.monthlyUsd.max === 0)).toBe(true);
+    const storage = doubled.lines.filter((l) => l.component === 'storage');
+    expect(storage.length).toBeGreaterThan(0);
+    expect(storage.filter((l) => l.monthlyUsd.max !== 0)).toEqual([]);
   });
 
 });

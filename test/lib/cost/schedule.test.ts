@@ -26,10 +26,18 @@ describe('runsPerMonth', () => {
 
   it.each([
     ['every day', "expected 'rate(n unit)'"],
-    ['cron(0 25 * * ? *)', "'25' is outside 0-23"],
-    ['cron(0 * *)', 'expected 6 fields'],
+    ['cron(0 2 * * MON *)', "'?' in exactly one of day-of-month and day-of-week"],
+    ['cron(0 25 * * ? *)', "the hours field has '25' (expected 0-23)"],
+    ['cron(0 * *)', '6 fields'],
     ['rate(0 hours)', 'at least 1'],
   ])('rejects %s', (expression, message) => {
     expect(() => runsPerMonth(expression)).toThrow(message);
+  });
+});
+
+describe('runsPerMonth on the L and # days', () => {
+  it('counts a last weekday of the month once a month, not once a week', () => {
+    expect(runsPerMonth('cron(0 3 ? * 6L *)')).toBeCloseTo(1, 6);
+    expect(runsPerMonth('cron(0 3 ? * 2#1,6L *)')).toBeCloseTo(2, 6);
   });
 });

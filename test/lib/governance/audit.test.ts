@@ -56,7 +56,9 @@ describe('audit report of the reference platform', () => {
     expect(capture.resources).toEqual([expect.stringMatching(/^EndpointDataCaptureBucket[0-9A-F]{8}\/datacapture\/\*$/)]);
     const kms = churn.statements.find((s) => s.actions.includes('kms:Decrypt') && s.conditions.length > 0)!;
     expect(kms.conditions).toContain('kms:ViaService StringEquals s3.us-east-1.amazonaws.com');
-    for (const p of report.principals) for (const s of p.statements) expect(s.actions).not.toContain('*');
+    const statements = report.principals.flatMap((p) => p.statements);
+    expect(statements.length).toBeGreaterThan(20);
+    expect(statements.filter((s) => s.actions.includes('*'))).toEqual([]);
   });
 
   it('describes every data store: key, versioning, retention, public access, TLS', () => {
@@ -69,8 +71,12 @@ describe('audit report of the reference platform', () => {
     const logs = buckets.find((b) => b.constructPath === 'Platform/Shared/AccessLogs/Resource')!;
     expect(logs).toMatchObject({ customerManagedKey: false, encryption: 'SSE-S3 (S3-managed keys)' });
     const keys = report.dataStores.filter((d) => d.kind === 'kms-key');
-    for (const k of keys) expect(k.notes).toContain('automatic yearly rotation on');
-    expect(report.dataStores.filter((d) => d.kind === 'data-capture').every((d) => d.customerManagedKey)).toBe(true);
+    expect(keys).toHaveLength(countOf('AWS::KMS::Key'));
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => !k.notes.includes('automatic yearly rotation on'))).toEqual([]);
+    const captures = report.dataStores.filter((d) => d.kind === 'data-capture');
+    expect(captures.length).toBeGreaterThan(0);
+    expect(captures.filter((d) => !d.customerManagedKey)).toEqual([]);
   });
 
   it('shows each endpoint in the VPC, isolated, authenticated with SigV4', () => {

@@ -9,7 +9,7 @@ import { App, CfnWaitConditionHandle, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
-import { main } from '../../../bin/mlops';
+import { runMlops } from '../../bin/cli';
 import { governanceDiff } from '../../../lib/governance';
 import { PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
@@ -31,12 +31,6 @@ function synth(name: string, build: (app: App) => void): string {
 }
 const platform = (app: App) => new AwsPlatform(app, 'Platform', { spec });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, (s) => err.push(s), (s) => out.push(s));
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('mlops audit diff', () => {
   let base: string;
@@ -44,7 +38,7 @@ describe('mlops audit diff', () => {
 
   it('exits 0 on an unchanged pair and says so', async () => {
     const same = synth('same', platform);
-    const r = await cli('audit', 'diff', base, same);
+    const r = await runMlops(['audit', 'diff', base, same]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^No governance changes/);
   });
@@ -54,7 +48,7 @@ describe('mlops audit diff', () => {
       const p = platform(app);
       p.models.get('m')!.endpoint.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::customer-exports/*'] }));
     });
-    const r = await cli('audit', 'diff', base, widened);
+    const r = await runMlops(['audit', 'diff', base, widened]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/✖ New or wider permission: diffp-m\/.*Allow s3:GetObject on arn:aws:s3:::customer-exports\/\*/);
     expect(r.err).toMatch(/widen access or can lose data/);
@@ -69,7 +63,7 @@ describe('mlops audit diff', () => {
     expect(diff.changes).toEqual(expect.arrayContaining([
       expect.objectContaining({ kind: 'encryption-removed', stack: 'diffp-m', type: 'AWS::SageMaker::EndpointConfig', detail: 'DataCaptureConfig.KmsKeyId is missing', blocking: true }),
     ]));
-    expect((await cli('audit', 'diff', base, unkeyed)).code).toBe(1);
+    expect((await runMlops(['audit', 'diff', base, unkeyed])).code).toBe(1);
   });
 
   it('exits 1 when a feature group is replaced (its record identifier changes)', async () => {
@@ -89,7 +83,7 @@ describe('mlops audit diff', () => {
     const diff = governanceDiff(before, after);
     expect(diff.changes).toEqual([expect.objectContaining({ kind: 'stateful-replaced', logicalId: 'Customers', type: 'AWS::SageMaker::FeatureGroup', blocking: true })]);
     expect(diff.changes[0].detail).toMatch(/will be replaced .* because .*RecordIdentifierFeatureName/);
-    expect((await cli('audit', 'diff', before, after)).code).toBe(1);
+    expect((await runMlops(['audit', 'diff', before, after])).code).toBe(1);
   });
 
   it('tells a deleted bucket that loses data from a retained one that is only orphaned', () => {
@@ -109,7 +103,7 @@ describe('mlops audit diff', () => {
   });
 
   it('exits 2 when a side is not a cloud assembly', async () => {
-    const r = await cli('audit', 'diff', path.join(root, 'nothing-here'), base);
+    const r = await runMlops(['audit', 'diff', path.join(root, 'nothing-here'), base]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/<old>: is not a cloud assembly/);
   });
@@ -119,7 +113,7 @@ describe('mlops audit', () => {
   it('writes the three report files and exits 0 on a compliant platform', async () => {
     const dir = synth('audited', platform);
     const out = path.join(root, 'audit-out');
-    const r = await cli('audit', '--cdk-out', dir, '--out', out);
+    const r = await runMlops(['audit', '--cdk-out', dir, '--out', out]);
     expect(r.code).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['report.html', 'report.json', 'report.md']);
     expect(r.out).toMatch(/governance level baseline/);
@@ -130,12 +124,12 @@ describe('mlops audit', () => {
       const p = new AwsPlatform(app, 'Platform', { spec: { ...spec, tags: { owner: 'a', 'cost-center': 'b', 'data-classification': 'c' }, governance: { requiredTags: ['owner', 'cost-center', 'data-classification'] } } });
       new s3.CfnBucket(p.shared, 'Stray', {}).addPropertyOverride('Tags', []);
     });
-    const r = await cli('audit', '--cdk-out', dir);
+    const r = await runMlops(['audit', '--cdk-out', dir]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/1 resource\(s\) missing required tags/);
   });
 
   it('exits 2 when --cdk-out is not a cloud assembly', async () => {
-    expect((await cli('audit', '--cdk-out', path.join(root, 'none'))).code).toBe(2);
+    expect((await runMlops(['audit', '--cdk-out', path.join(root, 'none')])).code).toBe(2);
   });
 });

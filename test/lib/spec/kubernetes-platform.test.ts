@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { errorOf } from './errors';
+import { validationErrorOf } from '../../thrown';
 import { JOBSET_POD_NAME_MAX, loadPlatformSpec, longestTrainingPodName, parsePlatformSpec, PlatformSpecInput, versionAtLeast } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
 
@@ -21,7 +21,7 @@ describe('PlatformSpec on Kubernetes: controller versions', () => {
     ['kueue', '0.14.1', /v1beta2/],
     ['trainer', '2.1.0', /runtimePatches/],
   ])('rejects %s %s, older than what the platform uses', (key, version, message) => {
-    const err = errorOf(() => parsePlatformSpec(withVersions({ [key]: version })));
+    const err = validationErrorOf(() => parsePlatformSpec(withVersions({ [key]: version })));
     expect(err.issues).toEqual([expect.objectContaining({ path: `kubernetes.versions.${key}`, message: expect.stringMatching(message) })]);
   });
 
@@ -43,7 +43,7 @@ describe('PlatformSpec on Kubernetes: names JobSet derives from a model name', (
   it('accepts the longest name whose pod names fit 63 characters, and rejects one character more at models[i].name', () => {
     const fits = 'a'.repeat(JOBSET_POD_NAME_MAX - longestTrainingPodName('', 2).length);
     expect(() => parsePlatformSpec(renamed(fits))).not.toThrow();
-    const err = errorOf(() => parsePlatformSpec(renamed(`${fits}b`)));
+    const err = validationErrorOf(() => parsePlatformSpec(renamed(`${fits}b`)));
     expect(err.issues).toEqual([expect.objectContaining({ path: 'models[0].name', message: expect.stringContaining('JobSet names the training pods after it') })]);
     expect(err.message).toContain(`at most ${fits.length} characters`);
   });

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
-import { MlopsValidationError } from '../../../lib/errors';
 import { experimentTrackerSpecSchema, parsePlatformSpec, parseSpec, pipelineSpecSchema, trainingClusterSpecSchema } from '../../../lib/spec';
+import { issuePaths } from '../../thrown';
 
 const subject = { kind: 'MlPipeline', id: 'P' };
 const parse = (input: unknown) => parseSpec(pipelineSpecSchema, input, subject);
@@ -12,15 +12,7 @@ const base = {
   gate: { metric: 'metrics.auc.value', threshold: 0.7 },
 };
 
-function issuesOf(input: unknown): string[] {
-  try {
-    parse(input);
-  } catch (e) {
-    if (e instanceof MlopsValidationError) return e.issues.map((i) => i.path);
-    throw e;
-  }
-  return [];
-}
+const issuesOf = (input: unknown): string[] => issuePaths(() => parse(input));
 
 describe('pipeline spec', () => {
   it('applies safe defaults: pending manual approval, network isolation, encryption between instances, failure notifications', () => {
@@ -91,15 +83,7 @@ describe('experiment tracker and training cluster specs', () => {
 describe('platform spec sections', () => {
   const model = { name: 'churn', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } } };
   const cluster = { name: 'llm', lifecycleScriptsUri: 's3://scripts-bucket/lc/', instanceGroups: [{ name: 'gpu', compute: { instanceType: 'ml.p5.48xlarge' }, count: 1 }], aws: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } };
-  const platformIssues = (input: unknown): string[] => {
-    try {
-      parsePlatformSpec(input);
-    } catch (e) {
-      if (e instanceof MlopsValidationError) return e.issues.map((i) => i.path);
-      throw e;
-    }
-    return [];
-  };
+  const platformIssues = (input: unknown): string[] => issuePaths(() => parsePlatformSpec(input));
 
   it('accepts a model pipeline, an experiment tracker and a training cluster', () => {
     expect(platformIssues({ name: 'p', models: [{ ...model, registry: {}, pipeline: base }], experimentTracker: {}, trainingClusters: [cluster] })).toEqual([]);
@@ -123,5 +107,26 @@ describe('platform spec sections', () => {
 
   it('rejects a malformed subnet id', () => {
     expect(platformIssues({ name: 'p', models: [model], trainingClusters: [{ ...cluster, aws: { ...cluster.aws, subnetIds: ['subnet-xyz'] } }] })).toEqual(['trainingClusters[0].aws.subnetIds[0]']);
+  });
+});
+
+describe('pipeline schedule', () => {
+  it.each(['rate(7 days)', 'rate(1 hour)', 'cron(0 3 ? * MON *)', 'cron(0 6 1 JAN,JUL ? *)'])('accepts %s', (schedule) => {
+    expect(parse({ ...base, schedule }).schedule).toBe(schedule);
+  });
+
+  it('refuses a cron expression EventBridge Scheduler refuses at deploy: a value in both day fields', () => {
+    expect(() => parse({ ...base, schedule: 'cron(0 3 * * MON *)' })).toThrow(
+      "schedule: is not a schedule EventBridge Scheduler accepts: the day fields are '*' and 'MON' (got 'cron(0 3 * * MON *)', expected '?' in exactly one of day-of-month and day-of-week)",
+    );
+  });
+
+  it('refuses an hour out of range, once, naming the field', () => {
+    expect(issuesOf({ ...base, schedule: 'cron(0 24 ? * MON *)' })).toEqual(['schedule']);
+    expect(() => parse({ ...base, schedule: 'cron(0 24 ? * MON *)' })).toThrow("the hours field has '24'");
+  });
+
+  it('refuses a wrong shape with one issue', () => {
+    expect(issuesOf({ ...base, schedule: 'every monday' })).toEqual(['schedule']);
   });
 });

@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { errorOf } from './errors';
 import { loadPlatformSpec, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
+import { validationErrorOf } from '../../thrown';
 
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
 
@@ -35,21 +35,21 @@ describe('PlatformSpec', () => {
   });
 
   it('rejects drift on an endpoint without data capture, naming the drift section', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({
       models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' }, dataCapture: { enabled: false } }, drift: { dataQuality: { baseline: { constraintsUri: 's3://b-bucket/c.json' } } } }],
     })));
     expect(e.issues).toEqual([expect.objectContaining({ path: 'models[0].drift', message: "needs the endpoint's data capture: every monitor reads captured requests", got: 'endpoint.dataCapture.enabled false' })]);
   });
 
   it('rejects drift on a serverless endpoint, which cannot capture', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({
       models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { serverless: { memoryMiB: 2048 } } }, drift: { dataQuality: { baseline: { constraintsUri: 's3://b-bucket/c.json' } } } }],
     })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].drift', got: 'a serverless endpoint (it cannot capture)' });
   });
 
   it('rejects data quality drift without a baseline in a spec', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({
       models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, drift: { dataQuality: { alarmFeatures: ['a'] } } }],
     })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].drift.dataQuality.baseline', message: expect.stringContaining('is required') });
@@ -63,34 +63,34 @@ describe('PlatformSpec', () => {
     };
     const model = { name: 'm', registry: {}, source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, drift: { dataQuality: { alarmFeatures: ['a'] } } };
     expect(parsePlatformSpec(minimal({ models: [{ ...model, pipeline: { ...pipeline, dataQualityBaseline: true } }] })).models[0].drift?.dataQuality?.baseline).toBeUndefined();
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [{ ...model, pipeline }] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ ...model, pipeline }] })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].drift.dataQuality.baseline', expected: expect.stringContaining('pipeline.dataQualityBaseline: true') });
   });
 
   it('rejects a bad feature group inside a model, with the full path', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({
       models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, featureStore: { featureGroups: [{ name: 'g', recordIdentifier: 'id', eventTime: 'ts', features: [{ name: 'id', type: 'String' }] }] } }],
     })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].featureStore.featureGroups[0].eventTime', message: 'names no feature of the group' });
   });
 
   it('rejects two models with the same name, naming the second', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [...minimal().models, ...minimal().models] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [...minimal().models, ...minimal().models] })));
     expect(e.message).toContain("models[1].name: repeats the name of models[0] (got 'm', expected a name no other model has)");
   });
 
   it('rejects a registry source for a model without a registry', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { registryVersion: 1 }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { registryVersion: 1 }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
     expect(e.issues).toEqual([expect.objectContaining({ path: 'models[0].source', message: 'deploys from a registry but the model has none', expected: "a 'registry' section on model 'm'" })]);
   });
 
   it('rejects registryOf naming a model that does not exist', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { registryVersion: 1, registryOf: 'nope' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { registryVersion: 1, registryOf: 'nope' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].source.registryOf', got: "'nope'", expected: "one of 'm'" });
   });
 
   it('rejects registryOf naming a model that has no registry', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({
       models: [
         { name: 'a', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } } },
         { name: 'b', source: { registryVersion: 2, registryOf: 'a' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } },
@@ -100,39 +100,39 @@ describe('PlatformSpec', () => {
   });
 
   it('rejects an image that is not in ECR', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: 'docker.io/library/python:3.12' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: 'docker.io/library/python:3.12' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].source.image', got: "'docker.io/library/python:3.12'" });
     expect(e.issues[0].expected).toContain('ECR image URI');
   });
 
   it('rejects a model data URL that is not an S3 URI', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: IMAGE, modelDataUrl: 'https://example.com/model.tar.gz' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: IMAGE, modelDataUrl: 'https://example.com/model.tar.gz' }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
     expect(e.issues[0]).toMatchObject({ path: 'models[0].source.modelDataUrl' });
     expect(e.issues[0].expected).toContain('S3 URI');
   });
 
   it('rejects a platform name that cannot prefix a stack name', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ name: '1-platform' })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ name: '1-platform' })));
     expect(e.issues[0]).toMatchObject({ path: 'name', got: "'1-platform'" });
   });
 
   it('rejects a platform without models', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ models: [] })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [] })));
     expect(e.issues[0]).toMatchObject({ path: 'models', message: 'is too small', expected: 'at least 1 items' });
   });
 
   it('rejects a malformed account id and region', () => {
-    const e = errorOf(() => parsePlatformSpec(minimal({ aws: { account: '1234', region: 'useast1' } })));
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ aws: { account: '1234', region: 'useast1' } })));
     expect(e.issues.map((i) => i.path)).toEqual(['aws.account', 'aws.region']);
   });
 
   it('rejects an unknown key with a did-you-mean', () => {
-    const e = errorOf(() => parsePlatformSpec({ ...minimal(), modles: [] }));
+    const e = validationErrorOf(() => parsePlatformSpec({ ...minimal(), modles: [] }));
     expect(e.issues).toEqual([expect.objectContaining({ path: 'modles', message: "is not a known field; did you mean 'models'?" })]);
   });
 
   it('reports every problem in one error', () => {
-    const e = errorOf(() => parsePlatformSpec({ name: '', models: [{ name: 'm', source: { image: 'x' }, endpoint: { compute: {} } }] }));
+    const e = validationErrorOf(() => parsePlatformSpec({ name: '', models: [{ name: 'm', source: { image: 'x' }, endpoint: { compute: {} } }] }));
     expect(e.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['name', 'models[0].source.image', 'models[0].endpoint.compute']));
     expect(e.message).toMatch(/^PlatformSpec: \d+ problems\n {2}- /);
   });
@@ -172,35 +172,35 @@ describe('loadPlatformSpec', () => {
       '        minInstances: 3',
       '        maxInstances: 2',
     ].join('\n'));
-    const e = errorOf(() => loadPlatformSpec(file));
+    const e = validationErrorOf(() => loadPlatformSpec(file));
     expect(e.message).toContain(`PlatformSpec (${file}): models[0].endpoint.scaling.maxInstances (line 9): must be ≥ minInstances (got 2, expected ≥ 3)`);
   });
 
   it('names the line and column of a YAML syntax error', () => {
-    const e = errorOf(() => loadPlatformSpec(write('p.yaml', 'name: p\nmodels:\n  - name: [unclosed\n')));
+    const e = validationErrorOf(() => loadPlatformSpec(write('p.yaml', 'name: p\nmodels:\n  - name: [unclosed\n')));
     expect(e.issues[0].path).toMatch(/^line \d+, column \d+$/);
     expect(e.issues[0].message).toMatch(/^is not valid YAML/);
   });
 
   it('names the line of a JSON syntax error', () => {
-    const e = errorOf(() => loadPlatformSpec(write('p.json', '{\n  "name": "p",\n  "models": [\n}')));
+    const e = validationErrorOf(() => loadPlatformSpec(write('p.json', '{\n  "name": "p",\n  "models": [\n}')));
     expect(e.issues[0].path).toMatch(/^line 4, column \d+$/);
     expect(e.issues[0].message).toMatch(/^is not valid JSON/);
   });
 
   it('rejects a duplicate key instead of keeping the last one', () => {
-    const e = errorOf(() => loadPlatformSpec(write('p.yaml', 'name: a\nname: b\nmodels: []\n')));
+    const e = validationErrorOf(() => loadPlatformSpec(write('p.yaml', 'name: a\nname: b\nmodels: []\n')));
     expect(e.issues[0].message).toContain('is not valid YAML');
   });
 
   it('says when the file does not exist', () => {
     const missing = path.join(dir, 'nope.yaml');
-    const e = errorOf(() => loadPlatformSpec(missing));
+    const e = validationErrorOf(() => loadPlatformSpec(missing));
     expect(e.message).toBe(`PlatformSpec (${missing}): file not found (got '${missing}', expected a readable .yaml, .yml or .json file)`);
   });
 
   it('rejects a file type it cannot read', () => {
-    const e = errorOf(() => loadPlatformSpec(write('p.toml', 'name = "p"')));
+    const e = validationErrorOf(() => loadPlatformSpec(write('p.toml', 'name = "p"')));
     expect(e.issues[0]).toMatchObject({ message: 'has an unknown file type', got: "'.toml'" });
   });
 });

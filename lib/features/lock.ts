@@ -1,13 +1,14 @@
 /**
  * The feature group lock: the definitions of deployed feature groups, as their templates render
  * them, committed beside the app (`feature-store.lock.json`) and rewritten only by
- * `mlops features lock`. A synthesized feature group is compared with its locked definition, and a
+ * `mlops features lock` (bin/commands/features.ts); the AWS FeatureStore construct reads it. A synthesized feature group is compared with its locked definition, and a
  * change that CloudFormation would carry out by REPLACING the feature group (deleting its online
  * records and detaching its offline table) is refused with a migration path.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ValidationIssue } from '../../../lib/errors';
+import { ValidationIssue } from '../errors';
+import { isJsonObject, sortedKeysJson } from '../json';
 
 /** Where an app looks for the lock file, relative to the working directory (`cdk.json` context key). */
 export const LOCK_CONTEXT_KEY = 'cdk-mlops:featureStoreLock';
@@ -66,28 +67,20 @@ export function writeLockFile(file: string, lock: LockFileContent): void {
   fs.writeFileSync(file, `${JSON.stringify({ version: LOCK_VERSION, featureGroups: sorted }, null, 2)}\n`);
 }
 
-/** Deterministic JSON (keys sorted) for comparing template fragments. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-    : v));
-}
-
 function short(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = canonical(value);
+  const text = sortedKeysJson(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** The leaves that differ between two template values, as `Path=value` on each side. */
 function differences(before: unknown, after: unknown, at = ''): { got: string[]; expected: string[] } {
-  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   // Intrinsics (Ref, Fn::GetAtt, ...) are compared whole.
   const intrinsic = (v: Record<string, unknown>) => Object.keys(v).some((k) => k === 'Ref' || k.startsWith('Fn::'));
-  if (isObject(before) && isObject(after) && !intrinsic(before) && !intrinsic(after)) {
+  if (isJsonObject(before) && isJsonObject(after) && !intrinsic(before) && !intrinsic(after)) {
     const out = { got: [] as string[], expected: [] as string[] };
     for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-      if (canonical(before[key]) === canonical(after[key])) continue;
+      if (sortedKeysJson(before[key]) === sortedKeysJson(after[key])) continue;
       const d = differences(before[key], after[key], at ? `${at}.${key}` : key);
       out.got.push(...d.got);
       out.expected.push(...d.expected);
@@ -109,7 +102,7 @@ const MIGRATE = "to change it, migrate: create a feature group under a new name 
 export function replacingChanges(prefix: string, name: string, locked: Record<string, unknown>, current: Record<string, unknown>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const [property, { field, what }] of Object.entries(REPLACING_PROPERTIES)) {
-    if (canonical(locked[property]) === canonical(current[property])) continue;
+    if (sortedKeysJson(locked[property]) === sortedKeysJson(current[property])) continue;
     const d = differences(locked[property], current[property]);
     issues.push({
       path: `${prefix}.${field}`,
