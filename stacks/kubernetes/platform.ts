@@ -224,6 +224,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         workspaceStorageClassName: this.k8s.pipeline.workspaceStorageClassName,
         apiServerCidrs: this.k8s.pipeline.apiServerCidrs,
         acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
+        featureStore: this.featureStores.get(model.name),
       });
       this.namespace.reserve(pipeline.reservation);
       pipelines.set(model.name, pipeline);
