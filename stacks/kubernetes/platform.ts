@@ -192,7 +192,7 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addTrainingClusters(): Map<string, TrainingCluster> {
     const clusters = new Map<string, TrainingCluster>();
     (this.input.trainingClusters ?? []).forEach((input, i) => {
-      clusters.set(input.name, new TrainingCluster(this.crdStack!, `Cluster${i}`, { ...input, namespace: this.namespace.namespaceName, partOf: this.spec.name }));
+      clusters.set(input.name, new TrainingCluster(this.crdStack!, `Cluster${i}`, { ...input, namespace: this.namespace.namespaceName, partOf: this.spec.name, acceleratorNodeLabel: this.k8s.acceleratorNodeLabel }));
     });
     return clusters;
   }

@@ -131,6 +131,22 @@ describe('KubernetesPlatformStack', () => {
     expect(manifests(crds).find((m) => m.kind === 'CronWorkflow' && m.metadata.name === 'churn-pipeline')!.spec.schedules).toEqual(['0 3 * * 1']);
   });
 
+  it("labels the training cluster's flavors as the platform labels GPU nodes: a flavor's nodeLabels are its pipeline's training pod's nodeSelector", () => {
+    // On GKE (no A10G there): churn trains on a whole H100 node, the reference cluster's accelerator.
+    const churn = referencePlatform.models[1];
+    const pipeline = { ...churn.pipeline!, train: { ...churn.pipeline!.train, compute: { accelerator: { type: 'nvidia-h100' as const, count: 8 } } } };
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, acceleratorNodeLabel: 'gke' }, models: [{ ...churn, pipeline }] };
+    const { stack } = kubernetesOf(spec);
+    const crds = manifests(JSON.parse(Testing.synth(stack.crdStack!)) as Synth);
+    const template = crds.find((m) => m.kind === 'WorkflowTemplate' && m.metadata.name === 'churn-pipeline')!;
+    const train = (template.spec.templates as { name: string; nodeSelector?: Json; metadata: { labels: Json } }[]).find((t) => t.name === 'train')!;
+    const cluster = stack.trainingClusters.get('llm')!;
+    expect(train.metadata.labels['kueue.x-k8s.io/queue-name']).toBe(cluster.queueName);
+    const flavor = crds.find((m) => m.kind === 'ResourceFlavor' && String(m.metadata.name).endsWith('-nvidia-h100'))!;
+    expect(train.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-h100-80gb' });
+    expect(flavor.spec.nodeLabels).toEqual(train.nodeSelector);
+  });
+
   it("queues a pipeline's training on the cluster that has its accelerator, and warns when none has", () => {
     // The reference cluster has H100s; the LLM fine-tunes on A10Gs: not queued, with a warning.
     const { stack } = referenceOnKubernetes();
