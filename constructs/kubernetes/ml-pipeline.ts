@@ -9,6 +9,10 @@
  *   what the executor needs (workflowtaskresults create/patch; TrainJobs when training is distributed)
  *   and its RoleBinding, the training contract's ConfigMaps (SageMaker config files, packaged sources)
  *   and NetworkPolicies for the steps and for training.
+ * - with a feature store: preprocess (which reads history from the offline store and pushes features) and
+ *   training unless network-isolated are the feature server's clients: they carry its client labels,
+ *   get FEATURE_SERVER_URL, and a NetworkPolicy of their own lets them reach its port. Evaluation and
+ *   registration read only the run's workspace and MLflow.
  *
  * How the steps meet the SageMaker container contract: preprocess gets the input data at
  * /opt/ml/processing/input (an S3 input artifact: inputDataUri, or the `<name>/data` key of the cluster's
@@ -39,6 +43,7 @@ import { AcceleratorNodeLabel, DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInf
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, JOBSET_POD_NAME_MAX, longestTrainingPodName, PipelineSpec, pipelineSpecSchema, PipelineSpecInput, PRIVATE_CIDRS, ResolvedCompute } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
+import type { FeatureStoreAccess } from './model-endpoint';
 import type { ModelRegistry } from './model-registry';
 import type { QuotaReservation } from './platform-namespace';
 import { executorPodSpecPatch, executorTokenSecretName } from './private/argo';
@@ -88,6 +93,12 @@ export interface MlPipelineProps extends PipelineSpecInput {
   readonly sourceBaseDirectory?: string;
   /** How GPU nodes are labelled (lib/catalog). @default 'nvidia-gfd' */
   readonly acceleratorNodeLabel?: AcceleratorNodeLabel;
+  /**
+   * The model's feature server. Preprocess, and training unless network-isolated, are its clients:
+   * they carry its client labels, reach its port, and get FEATURE_SERVER_URL.
+   * @default - no feature store
+   */
+  readonly featureStore?: FeatureStoreAccess;
 }
 
 const COMPONENT = 'ml-pipeline';
@@ -131,6 +142,10 @@ export class MlPipeline extends Construct {
   public readonly networkPolicy: NetworkPolicyV1;
   /** The training pods' NetworkPolicy: their peers only, and nothing else when train.networkIsolation is on. */
   public readonly trainingNetworkPolicy: NetworkPolicyV1;
+  /** Egress of the feature store's clients among the steps to the feature server, when the model has one. */
+  public readonly featureStoreNetworkPolicy?: NetworkPolicyV1;
+  /** The steps that read and push features (`preprocess`, and `train` unless network-isolated); none without a feature store. */
+  public readonly featureStoreSteps: readonly string[];
   public readonly workflowTemplate: Manifest;
   /** The CronWorkflow, when the spec has a schedule. */
   public readonly cronWorkflow?: Manifest;
@@ -170,11 +185,13 @@ export class MlPipeline extends Construct {
     this.podLabels = { ...this.labels, ...registry.server.clientLabels };
     this.selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': COMPONENT };
     this.trainingProgram = trainingProgram(this.spec.train);
+    this.featureStoreSteps = props.featureStore ? ['preprocess', ...(this.spec.train.networkIsolation ? [] : ['train'])] : [];
 
     this.serviceAccount = newServiceAccount(this, namespace, this.pipelineName, this.labels);
     this.executorToken = this.renderExecutorToken();
     this.role = this.renderRole();
     [this.networkPolicy, this.trainingNetworkPolicy] = this.renderNetworkPolicies();
+    if (props.featureStore) this.featureStoreNetworkPolicy = this.renderFeatureStoreNetworkPolicy(props.featureStore);
     this.trainingConfig = this.renderTrainingConfig();
     this.sourceFiles = sources;
     if (sources) this.sourceCode = this.renderSourceCode(sources);
@@ -330,6 +347,28 @@ export class MlPipeline extends Construct {
     return [steps, trainingPolicy];
   }
 
+  /**
+   * The feature server's clients among the steps reach its port. NetworkPolicies add up: this one
+   * selects only pods with the client labels, which the steps of featureStoreSteps carry.
+   */
+  private renderFeatureStoreNetworkPolicy(store: FeatureStoreAccess): NetworkPolicyV1 {
+    return new NetworkPolicyV1(this, 'FeatureStoreNetworkPolicy', {
+      metadata: { name: `${this.pipelineName}-features`, namespace: this.props.namespace, labels: this.labels },
+      spec: {
+        podSelector: { matchLabels: { ...this.selector, ...store.clientLabels } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ podSelector: { matchLabels: store.selector } }], ports: [{ port: String(store.port), protocol: 'TCP' }] }],
+      },
+    });
+  }
+
+  /** A step's labels and environment as a feature store client, when it is one. */
+  private featureStoreClient(step: string): { labels: Record<string, string>; env: Record<string, string> } {
+    const store = this.props.featureStore;
+    if (!store || !this.featureStoreSteps.includes(step)) return { labels: {}, env: {} };
+    return { labels: store.clientLabels, env: { FEATURE_SERVER_URL: store.url } };
+  }
+
   // --- The training contract ------------------------------------------------------------------
 
   /** /opt/ml/input/config: the SageMaker config files. */
@@ -389,6 +428,7 @@ export class MlPipeline extends Construct {
       SM_NUM_GPUS: String(gpus),
       SM_HPS: JSON.stringify(t.hyperparameters),
       ...(this.distributed ? {} : { SM_CURRENT_HOST: 'algo-1', SM_HOSTS: '["algo-1"]' }),
+      ...this.featureStoreClient('train').env,
       ...t.environment,
     };
   }
@@ -414,7 +454,7 @@ export class MlPipeline extends Construct {
     }
     return {
       name,
-      metadata: { labels: { [STEP_LABEL]: name } },
+      metadata: { labels: { [STEP_LABEL]: name, ...this.featureStoreClient(name).labels } },
       ...gpu,
       ...extra,
       volumes,
@@ -438,7 +478,7 @@ export class MlPipeline extends Construct {
       image: p.image,
       ...(p.command ? { command: p.command } : {}),
       args: p.arguments,
-      env: env(p.environment),
+      env: env({ ...this.featureStoreClient('preprocess').env, ...p.environment }),
       volumeMounts: ['train', 'validation', 'test'].map((o) => mount(o, `/opt/ml/processing/${o}`)),
     }, {
       inputs: { artifacts: [{ name: 'input', path: '/opt/ml/processing/input', s3: input }] },
@@ -459,7 +499,7 @@ export class MlPipeline extends Construct {
       volumeMounts: mounts.filter((m) => m.name !== 'tmp'),
     }, { volumes: volumes.filter((v) => v.name !== 'tmp'), activeDeadlineSeconds: t.maxRuntimeSeconds });
     const isolation = t.networkIsolation ? { [NETWORK_ISOLATION_LABEL]: 'true' } : {};
-    train.metadata = { labels: { [STEP_LABEL]: 'train', ...isolation, ...this.queueLabel() } };
+    train.metadata = { labels: { ...(train.metadata as { labels: Record<string, string> }).labels, ...isolation, ...this.queueLabel() } };
     return train;
   }
 
@@ -519,7 +559,7 @@ export class MlPipeline extends Construct {
         runtimePatches: [{
           manager: 'cdk-mlops',
           trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: 'node', template: { spec: { template: {
-            metadata: { labels: { ...this.podLabels, [STEP_LABEL]: 'train' } },
+            metadata: { labels: { ...this.podLabels, [STEP_LABEL]: 'train', ...this.featureStoreClient('train').labels } },
             spec: {
               serviceAccountName: this.pipelineName,
               securityContext: apiPodSecurityContext(UID),
@@ -730,7 +770,7 @@ export class MlPipeline extends Construct {
 
 /** The pipeline spec among the props: everything but the construct's own. */
 function specOf(props: MlPipelineProps): PipelineSpecInput {
-  const own = new Set(['namespace', 'name', 'partOf', 'registry', 'mlflowImage', 'crdScope', 'queueName', 'workspaceStorageClassName', 'apiServerCidrs', 'sourceBaseDirectory', 'acceleratorNodeLabel']);
+  const own = new Set(['namespace', 'name', 'partOf', 'registry', 'mlflowImage', 'crdScope', 'queueName', 'workspaceStorageClassName', 'apiServerCidrs', 'sourceBaseDirectory', 'acceleratorNodeLabel', 'featureStore']);
   return Object.fromEntries(Object.entries(props).filter(([k]) => !own.has(k))) as unknown as PipelineSpecInput;
 }
 

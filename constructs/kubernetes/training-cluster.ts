@@ -3,8 +3,9 @@
  * HyperPod), rendered as Kueue quota objects. On Kubernetes the nodes come from the cluster's node
  * pools (Karpenter, managed node groups); what the spec's instance groups mean here is how much of that
  * capacity the platform's training may take at once:
- * - one ResourceFlavor per accelerator type (node labels and the device taint's toleration from
- *   lib/catalog, the same the pipeline's nodeSelector uses) and one per CPU instance type;
+ * - one ResourceFlavor per accelerator type (node labels under the platform's acceleratorNodeLabel and
+ *   the device taint's toleration from lib/catalog, the same the pipeline's nodeSelector uses) and one
+ *   per CPU instance type;
  * - a ClusterQueue whose nominal quotas are the instance groups × counts (cpu, memory, nvidia.com/gpu,
  *   aws.amazon.com/neuron), admitting only the platform namespace;
  * - a LocalQueue in the platform namespace, which workloads name with the kueue.x-k8s.io/queue-name label.
@@ -17,7 +18,7 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
-import { kubernetesAcceleratorFor } from '../../lib/catalog';
+import { AcceleratorNodeLabel, CatalogError, kubernetesAcceleratorFor } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, TrainingClusterSpec, trainingClusterSpecSchema, TrainingClusterSpecInput } from '../../lib/spec';
 import { workloadLabels } from './private/pod';
@@ -30,6 +31,12 @@ export interface TrainingClusterProps extends TrainingClusterSpecInput {
   readonly partOf: string;
   /** The existing VPC of the AWS target: ignored on Kubernetes. */
   readonly aws?: unknown;
+  /**
+   * How GPU nodes are labelled (lib/catalog): an accelerator flavor's nodeLabels are the node selector
+   * the platform's training pods get, so Kueue places admitted pods on the nodes they select.
+   * @default 'nvidia-gfd'
+   */
+  readonly acceleratorNodeLabel?: AcceleratorNodeLabel;
 }
 
 const COMPONENT = 'training-cluster';
@@ -37,7 +44,7 @@ const KUEUE = 'kueue.x-k8s.io/v1beta2';
 
 interface FlavorQuota {
   readonly name: string;
-  readonly nodeLabels: Record<string, string>;
+  readonly nodeLabels?: Record<string, string>;
   readonly tolerations: Record<string, string>[];
   cpu: number;
   memoryGiB: number;
@@ -59,7 +66,7 @@ export class TrainingCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainingClusterProps) {
     super(scope, id);
-    const { namespace, partOf, aws, ...specInput } = props;
+    const { namespace, partOf, aws, acceleratorNodeLabel = 'nvidia-gfd', ...specInput } = props;
     const spec = parseProps('TrainingCluster', scope, id, trainingClusterSpecSchema, specInput);
     this.spec = spec;
     const subject = subjectOf('TrainingCluster', scope, id);
@@ -69,6 +76,13 @@ export class TrainingCluster extends Construct {
     spec.instanceGroups.forEach((g, i) => {
       if (g.compute.kind !== 'instance' || g.compute.info === undefined) {
         issues.push({ path: `instanceGroups[${i}].compute`, message: 'must be known at synth time on Kubernetes (it sizes the quota)', got: 'an unresolved instance type', expected: 'a literal instance type or an accelerator intent' });
+      } else if (g.compute.info.accelerator) {
+        try {
+          kubernetesAcceleratorFor(g.compute.info.accelerator.type, acceleratorNodeLabel);
+        } catch (e) {
+          if (!(e instanceof CatalogError)) throw e;
+          issues.push({ path: 'acceleratorNodeLabel', message: `${e.message} (instanceGroups[${i}])`, got: e.got, expected: e.expected });
+        }
       }
     });
     if (issues.length > 0) throw new MlopsValidationError(subject, issues);
@@ -96,10 +110,11 @@ export class TrainingCluster extends Construct {
       const key = info.accelerator ? info.accelerator.type : info.name.replace(/^ml\./, '');
       let f = flavors.get(key);
       if (!f) {
-        let nodeLabels: Record<string, string>;
+        let nodeLabels: Record<string, string> | undefined;
         let tolerations: Record<string, string>[] = [];
         if (info.accelerator) {
-          const k = kubernetesAcceleratorFor(info.accelerator.type);
+          // The labels the pipeline's pods select (undefined with 'none': the device resource alone places them).
+          const k = kubernetesAcceleratorFor(info.accelerator.type, acceleratorNodeLabel);
           nodeLabels = k.nodeSelector;
           // Kueue adds the flavor's tolerations to the pods it admits on it.
           tolerations = [{ key: k.resourceName, operator: 'Exists', effect: 'NoSchedule' }];
@@ -125,7 +140,7 @@ export class TrainingCluster extends Construct {
         apiVersion: KUEUE,
         kind: 'ResourceFlavor',
         metadata: { name: f.name, labels },
-        spec: { nodeLabels: f.nodeLabels, ...(f.tolerations.length > 0 ? { tolerations: f.tolerations } : {}) },
+        spec: { ...(f.nodeLabels ? { nodeLabels: f.nodeLabels } : {}), ...(f.tolerations.length > 0 ? { tolerations: f.tolerations } : {}) },
       },
     }));
 

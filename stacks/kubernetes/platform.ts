@@ -192,7 +192,7 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addTrainingClusters(): Map<string, TrainingCluster> {
     const clusters = new Map<string, TrainingCluster>();
     (this.input.trainingClusters ?? []).forEach((input, i) => {
-      clusters.set(input.name, new TrainingCluster(this.crdStack!, `Cluster${i}`, { ...input, namespace: this.namespace.namespaceName, partOf: this.spec.name }));
+      clusters.set(input.name, new TrainingCluster(this.crdStack!, `Cluster${i}`, { ...input, namespace: this.namespace.namespaceName, partOf: this.spec.name, acceleratorNodeLabel: this.k8s.acceleratorNodeLabel }));
     });
     return clusters;
   }
@@ -224,6 +224,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         workspaceStorageClassName: this.k8s.pipeline.workspaceStorageClassName,
         apiServerCidrs: this.k8s.pipeline.apiServerCidrs,
         acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
+        featureStore: this.featureStores.get(model.name),
       });
       this.namespace.reserve(pipeline.reservation);
       pipelines.set(model.name, pipeline);

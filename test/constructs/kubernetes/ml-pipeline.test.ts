@@ -411,6 +411,28 @@ describe('MlPipeline (Kubernetes): what Argo and Kubernetes do with it', () => {
     });
   });
 
+  describe('a feature store', () => {
+    const store = { url: 'http://churn-features:6566', selector: { 'app.kubernetes.io/name': 'churn-features' }, port: 6566, clientLabels: { 'mlops.cdk.io/churn-features-client': 'true' } };
+
+    it("makes a distributed training that is not network-isolated its client: the TrainJob's pods carry its labels and get FEATURE_SERVER_URL", () => {
+      const r = render({ ...GPU, train: { ...GPU.train, networkIsolation: false } }, { featureStore: store });
+      expect(r.pipeline.featureStoreSteps).toEqual(['preprocess', 'train']);
+      expect(podOfTrainJob(r).metadata.labels).toMatchObject({ ...store.clientLabels, 'mlops.cdk.io/step': 'train' });
+      expect(trainJobOf(r).spec.trainer.env).toContainEqual({ name: 'FEATURE_SERVER_URL', value: store.url });
+      expect(policy(r, 'churn-pipeline-features').spec).toMatchObject({
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'churn', ...store.clientLabels } },
+        egress: [{ to: [{ podSelector: { matchLabels: store.selector } }], ports: [{ port: 6566, protocol: 'TCP' }] }],
+      });
+    });
+
+    it('leaves network-isolated distributed training out', () => {
+      const r = render(GPU, { featureStore: store });
+      expect(r.pipeline.featureStoreSteps).toEqual(['preprocess']);
+      expect(Object.keys(podOfTrainJob(r).metadata.labels)).not.toContain('mlops.cdk.io/churn-features-client');
+      expect((step(r, 'preprocess').metadata as { labels: Json }).labels).toMatchObject(store.clientLabels);
+    });
+  });
+
   describe('names Kubernetes derives', () => {
     it('rejects a name whose JobSet pod names would exceed 63 characters, and accepts the longest that fits', () => {
       expect(() => render(GPU, { name: 'a'.repeat(25) })).not.toThrow();

@@ -43,6 +43,17 @@ describe('TrainingCluster (Kubernetes)', () => {
     expect(cpu.spec).toEqual({ nodeLabels: { 'node.kubernetes.io/instance-type': 'm5.2xlarge' } });
   });
 
+  it("labels the GPU flavor as the platform labels its GPU nodes (acceleratorNodeLabel), with no node labels under 'none'", () => {
+    const flavor = (props: TrainingClusterProps) => ofKind(render(props).objects, 'ResourceFlavor').find((f) => f.metadata.name === 'mlops-reference-llm-nvidia-h100')!;
+    expect(flavor({ ...LLM, acceleratorNodeLabel: 'karpenter' }).spec.nodeLabels).toEqual({ 'karpenter.k8s.aws/instance-gpu-name': 'h100' });
+    expect(flavor({ ...LLM, acceleratorNodeLabel: 'none' }).spec).toEqual({ tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] });
+  });
+
+  it('rejects an accelerator the node labelling has no value for, naming acceleratorNodeLabel', () => {
+    const props: TrainingClusterProps = { ...LLM, acceleratorNodeLabel: { key: 'gpu-model', values: { 'nvidia-a100': 'a100' } } };
+    expectValidationError(() => render(props), 'TrainingCluster', { path: 'acceleratorNodeLabel', message: /'gpu-model' has no node label value for 'nvidia-h100'.*instanceGroups\[1\]/ });
+  });
+
   it('sets quotas to the instance groups × counts: 16 H100s, their CPUs and memory', () => {
     const [cq] = ofKind(render().objects, 'ClusterQueue');
     const group = (cq.spec.resourceGroups as { coveredResources: string[]; flavors: { name: string; resources: Json[] }[] }[])[0];

@@ -131,6 +131,22 @@ describe('KubernetesPlatformStack', () => {
     expect(manifests(crds).find((m) => m.kind === 'CronWorkflow' && m.metadata.name === 'churn-pipeline')!.spec.schedules).toEqual(['0 3 * * 1']);
   });
 
+  it("labels the training cluster's flavors as the platform labels GPU nodes: a flavor's nodeLabels are its pipeline's training pod's nodeSelector", () => {
+    // On GKE (no A10G there): churn trains on a whole H100 node, the reference cluster's accelerator.
+    const churn = referencePlatform.models[1];
+    const pipeline = { ...churn.pipeline!, train: { ...churn.pipeline!.train, compute: { accelerator: { type: 'nvidia-h100' as const, count: 8 } } } };
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, acceleratorNodeLabel: 'gke' }, models: [{ ...churn, pipeline }] };
+    const { stack } = kubernetesOf(spec);
+    const crds = manifests(JSON.parse(Testing.synth(stack.crdStack!)) as Synth);
+    const template = crds.find((m) => m.kind === 'WorkflowTemplate' && m.metadata.name === 'churn-pipeline')!;
+    const train = (template.spec.templates as { name: string; nodeSelector?: Json; metadata: { labels: Json } }[]).find((t) => t.name === 'train')!;
+    const cluster = stack.trainingClusters.get('llm')!;
+    expect(train.metadata.labels['kueue.x-k8s.io/queue-name']).toBe(cluster.queueName);
+    const flavor = crds.find((m) => m.kind === 'ResourceFlavor' && String(m.metadata.name).endsWith('-nvidia-h100'))!;
+    expect(train.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-h100-80gb' });
+    expect(flavor.spec.nodeLabels).toEqual(train.nodeSelector);
+  });
+
   it("queues a pipeline's training on the cluster that has its accelerator, and warns when none has", () => {
     // The reference cluster has H100s; the LLM fine-tunes on A10Gs: not queued, with a warning.
     const { stack } = referenceOnKubernetes();
@@ -219,6 +235,101 @@ describe('KubernetesPlatformStack', () => {
 
   it('rejects a namespace that is not a DNS label in the spec', () => {
     expect(() => kubernetesOf({ ...referencePlatform, kubernetes: { namespace: 'ML' } })).toThrow(/kubernetes\.namespace/);
+  });
+});
+
+/** A NetworkPolicy as the API reads it (the parts these tests evaluate). */
+interface Selector { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
+interface Peer { podSelector?: Selector; namespaceSelector?: Selector; ipBlock?: Json }
+interface Rule { from?: Peer[]; to?: Peer[]; ports?: { port?: string | number; protocol?: string }[] }
+interface Policy { podSelector: Selector; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] }
+
+/** Whether a label selector selects a pod with these labels (matchLabels and the set-based operators). */
+function selects(selector: Selector, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return byLabels && (selector.matchExpressions ?? []).every((e) => {
+    if (e.operator === 'In') return e.values!.includes(labels[e.key]);
+    if (e.operator === 'NotIn') return !(e.key in labels) || !e.values!.includes(labels[e.key]);
+    if (e.operator === 'Exists') return e.key in labels;
+    return !(e.key in labels);
+  });
+}
+
+/** Whether a rule lets traffic through to or from a pod of the same namespace with these labels, on a TCP port. */
+const admits = (rule: Rule, peers: Peer[] | undefined, labels: Record<string, string>, port: number) =>
+  (peers === undefined || peers.some((p) => p.podSelector !== undefined && p.namespaceSelector === undefined && selects(p.podSelector, labels)))
+  && (rule.ports === undefined || rule.ports.some((p) => String(p.port) === String(port) && p.protocol === 'TCP'));
+
+/**
+ * Whether the namespace's NetworkPolicies let a pod with labels `from` open a TCP connection to a pod
+ * with labels `to` on `port`: both ends must allow it (policies add up; a pod no policy of a direction
+ * selects is open in that direction).
+ */
+function connects(policies: Policy[], from: Record<string, string>, to: Record<string, string>, port: number): boolean {
+  const out = policies.filter((p) => p.policyTypes.includes('Egress') && selects(p.podSelector, from));
+  const into = policies.filter((p) => p.policyTypes.includes('Ingress') && selects(p.podSelector, to));
+  return out.length > 0 && into.length > 0
+    && out.some((p) => (p.egress ?? []).some((r) => admits(r, r.to, to, port)))
+    && into.some((p) => (p.ingress ?? []).some((r) => admits(r, r.from, from, port)));
+}
+
+describe("a pipeline's steps as clients of the model's feature server", () => {
+  type Template = { name: string; metadata?: { labels?: Record<string, string> } };
+  /** What each pod of churn's pipeline is labelled (Argo merges the workflow's podMetadata with the template's metadata), and the typed stack's policies. */
+  function churnPods(spec: PlatformSpecInput) {
+    const { stack, tf } = kubernetesOf(spec);
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    const wt = manifests(crds).find((m) => m.kind === 'WorkflowTemplate' && m.metadata.name === 'churn-pipeline')!;
+    const common = ((wt.spec.podMetadata as { labels: Record<string, string> }).labels);
+    const pods = Object.fromEntries((wt.spec.templates as Template[]).filter((t) => t.metadata?.labels).map((t) => [t.name, { ...common, ...t.metadata!.labels }]));
+    const store = stack.featureStores.get('churn')!;
+    const server = { ...(ofKind(tf, 'Deployment').find((d) => d.metadata.name === 'churn-features')!.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels };
+    const policies = ofKind(tf, 'NetworkPolicy').map((p) => p.spec as Policy);
+    return { pods, server, policies, store, pipeline: stack.pipelines.get('churn')! };
+  }
+
+  let isolated: ReturnType<typeof churnPods>;
+  let open: ReturnType<typeof churnPods>;
+  beforeAll(() => {
+    isolated = churnPods(referencePlatform);
+    const churn = referencePlatform.models[1];
+    const pipeline = { ...churn.pipeline!, train: { ...churn.pipeline!.train, networkIsolation: false } };
+    open = churnPods({ ...referencePlatform, models: [referencePlatform.models[0], { ...churn, pipeline }] });
+  });
+
+  it('lets preprocess reach the feature server: its pod carries the client labels the server admits, and its egress allows the port', () => {
+    const { pods, server, policies, store } = isolated;
+    expect(Object.keys(pods)).toEqual(expect.arrayContaining(['preprocess', 'train', 'evaluate', 'register']));
+    expect(pods.preprocess).toMatchObject(store.clientLabels);
+    expect(connects(policies, pods.preprocess, server, store.port)).toBe(true);
+  });
+
+  it('keeps network-isolated training, evaluation and registration away from it', () => {
+    const { pods, server, policies, store, pipeline } = isolated;
+    expect(pipeline.featureStoreSteps).toEqual(['preprocess']);
+    for (const step of ['train', 'evaluate', 'register'] as const) {
+      expect(connects(policies, pods[step], server, store.port)).toBe(false);
+      expect(Object.keys(pods[step])).not.toContain(Object.keys(store.clientLabels)[0]);
+    }
+  });
+
+  it('lets training reach it when not network-isolated, and tells both clients where it is', () => {
+    const { pods, server, policies, store, pipeline } = open;
+    expect(pipeline.featureStoreSteps).toEqual(['preprocess', 'train']);
+    expect(connects(policies, pods.train, server, store.port)).toBe(true);
+    expect(connects(policies, pods.evaluate, server, store.port)).toBe(false);
+    const templates = (pipeline.workflowTemplate.manifestInput as { spec: { templates: (Template & { container?: { env: Json[] } })[] } }).spec.templates;
+    for (const step of ['preprocess', 'train']) {
+      expect(templates.find((t) => t.name === step)!.container!.env).toContainEqual({ name: 'FEATURE_SERVER_URL', value: store.url });
+    }
+  });
+
+  it('the connection check can fail: without the client labels the server refuses preprocess', () => {
+    const { pods, server, policies, store } = isolated;
+    const [key] = Object.keys(store.clientLabels);
+    const unlabelled = Object.fromEntries(Object.entries(pods.preprocess).filter(([k]) => k !== key));
+    expect(connects(policies, unlabelled, server, store.port)).toBe(false);
+    expect(connects(policies, pods.preprocess, server, store.port + 1)).toBe(false);
   });
 });
 
