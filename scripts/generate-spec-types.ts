@@ -46,6 +46,9 @@ type Def = {
   element?: z.core.$ZodType;
   options?: z.core.$ZodType[];
   in?: z.core.$ZodType;
+  keyType?: z.core.$ZodType;
+  /** z.partialRecord: any of the keys, not every one. */
+  partial?: boolean;
   valueType?: z.core.$ZodType;
   shape?: Record<string, z.core.$ZodType>;
   entries?: Record<string, string | number>;
@@ -149,6 +152,18 @@ function sameShape(a: Record<string, z.core.$ZodType> | undefined, b: Record<str
   return a !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 }
 
+/**
+ * A record: `Record<string, V>`, or keyed by an enum: every key required (z.record), or any of
+ * them (z.partialRecord).
+ */
+function recordType(def: Def, indent: string, self: string): string {
+  const value = typeOf(def.valueType!, indent, self);
+  const key = def.keyType;
+  if (!key || defOf(key).type !== 'enum') return `Record<string, ${value}>`;
+  const record = `Record<${typeOf(key, indent, self)}, ${value}>`;
+  return def.partial ? `Partial<${record}>` : record;
+}
+
 /** The TypeScript input type of `schema`. `self` is the interface being written (not referred to by name). */
 function typeOf(schema: z.core.$ZodType, indent: string, self: string): string {
   const def = defOf(schema);
@@ -170,7 +185,7 @@ function typeOf(schema: z.core.$ZodType, indent: string, self: string): string {
       const element = typeOf(def.element!, indent, self);
       return /^[\w'.]+$/.test(element) || element.startsWith('{') ? `${element}[]` : `Array<${element}>`;
     }
-    case 'record': return `Record<string, ${typeOf(def.valueType!, indent, self)}>`;
+    case 'record': return recordType(def, indent, self);
     case 'union': {
       const kept = def.options!.filter((o) => !isTokenBranch(o));
       return kept.map((o) => typeOf(o, indent, self)).join(' | ');

@@ -1219,7 +1219,7 @@ export type PlatformKubernetesSpecInput = {
     /**
      * Names to values.
      */
-    values: Record<string, string>;
+    values: Partial<Record<'nvidia-t4' | 'nvidia-a10g' | 'nvidia-l4' | 'nvidia-l40s' | 'nvidia-v100' | 'nvidia-a100' | 'nvidia-a100-80gb' | 'nvidia-h100' | 'nvidia-h200' | 'aws-inferentia2' | 'aws-trainium', string>>;
   };
   /**
    * Where every pod but the network-isolated ones may send DNS (port 53, UDP and TCP).

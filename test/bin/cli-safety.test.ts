@@ -286,7 +286,10 @@ describe('bad spec files are exit 2 naming the file, with no control character p
       undefinedAlias: ['validate', '--config', files.undefinedAlias],
       bomYaml: ['validate', '--config', files.bomYaml],
       escapeKey: ['validate', '--config', files.escapeKey],
-      awsRules: ['validate', '--config', files.awsRules],
+      // The spec's only target-specific section is an endpoint's kubernetes one, so by default it is
+      // checked for Kubernetes alone (as synth renders it): the AWS rules apply with --target aws or all.
+      awsRules: ['validate', '--config', files.awsRules, '--target', 'all'],
+      awsRulesByDefault: ['validate', '--config', files.awsRules],
       awsRulesOnKubernetes: ['validate', '--config', files.awsRules, '--target', 'kubernetes'],
       awsRulesSynth: ['synth', '--config', files.awsRules, '--target', 'aws', '--out', path.join(dir, 'never')],
       escapePath: ['validate', '--config', path.join(dir, 'missing\u001b[2J\u0007.yaml')],
@@ -329,6 +332,7 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
     expect(runs.awsRulesOnKubernetes.stderr).toBe('');
     expect(runs.awsRulesOnKubernetes.code).toBe(0);
+    expect(runs.awsRulesByDefault.code).toBe(0);
   });
 
   it('prints no control character from a binary file, a spec key or a path', () => {
@@ -356,11 +360,12 @@ describe('mlops synth prints construct warnings', () => {
     ].join('\n'));
     const out = path.join(dir, 'warns.out');
     const run = await mlops(['synth', '--config', file, '--target', 'aws', '--out', out, '--strict']);
-    expect(run.stdout).toContain('\nWarnings (2):\n');
+    // registryCrossAccountArtifacts is not among them: the platform's own bucket and key grant the accounts (it warns only for imported ones).
+    expect(run.stdout).toContain('\nWarnings (1):\n');
     const lines = run.stdout.split('\n');
     expect(lines.filter((l) => l.startsWith('  [cdk-mlops:retrainingWithoutPipeline] Platform/m/DriftMonitor: retraining is configured but no retrainPipeline was given'))).toHaveLength(1);
-    expect(lines.filter((l) => l.startsWith('  [cdk-mlops:registryCrossAccountArtifacts] Platform/m/Registry: Accounts granted cross-account read'))).toHaveLength(1);
-    expect(run.stderr).toBe('error: --strict: 2 construct warning(s), listed above\n');
+    expect(run.stdout).not.toContain('registryCrossAccountArtifacts');
+    expect(run.stderr).toBe('error: --strict: 1 construct warning(s), listed above\n');
     expect(run.code).toBe(1);
     // The output is written either way: --strict fails the check, it does not hide the result.
     expect(fs.existsSync(path.join(out, 'manifest.json'))).toBe(true);
