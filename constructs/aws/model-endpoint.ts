@@ -15,6 +15,7 @@ import { ModelSource } from './model-source';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { claimUniqueName } from './private/unique-names';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -495,6 +496,9 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
     targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
   }
+  // SageMaker endpoint names are unique per account and region: a clash would fail the second deployment.
+  const clash = props.endpointName !== undefined ? claimUniqueName(scope, id, { kind: 'ModelEndpoint', field: 'endpointName', name: props.endpointName }) : undefined;
+  if (clash) targetIssues.push(clash);
   try {
     const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
     if (targetIssues.length > 0) throw new MlopsValidationError(subjectOf('ModelEndpoint', scope, id), targetIssues);

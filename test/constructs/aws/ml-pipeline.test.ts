@@ -393,6 +393,19 @@ describe('MlPipeline', () => {
   });
 
   describe('permissions', () => {
+    it('attaches nothing to an immutable role passed in, and warns with the job and pass-role actions to grant', () => {
+      const { stack } = newStack();
+      const registry = new ModelRegistry(stack, 'Registry', { name: 'churn' });
+      const role = iam.Role.fromRoleArn(stack, 'Existing', 'arn:aws:iam::123456789012:role/ml-build', { mutable: false });
+      new MlPipeline(stack, 'Pipeline', { spec: spec() as MlPipelineProps['spec'], registry, pipelineName: 'churn-build', role });
+      const t = Template.fromStack(stack);
+      expect(Object.values(t.findResources('AWS::IAM::ManagedPolicy')).filter((p) => JSON.stringify(p).includes('ml-build'))).toEqual([]);
+      t.resourceCountIs('AWS::IAM::Policy', 0);
+      const warnings = Annotations.fromStack(stack).findWarning('/Stack/Pipeline/ExecutionRole', Match.stringLikeRegexp('cdk-mlops:immutableRole'));
+      expect(warnings).toHaveLength(1);
+      for (const action of ['sagemaker:CreateTrainingJob', 'iam:PassRole', 'sagemaker:CreateModelPackage']) expect(JSON.stringify(warnings[0].entry.data)).toContain(action);
+    });
+
     it('passes its role only to SageMaker', () => {
       const s = allStatements(synth(spec())).filter((x) => actionsOf(x).includes('iam:PassRole'));
       expect(s).toHaveLength(1);
