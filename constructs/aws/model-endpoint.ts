@@ -22,6 +22,15 @@ import { parseProps, subjectOf } from './private/validation';
 const INVOCATION_NAMESPACE = 'AWS/SageMaker';
 const INSTANCE_NAMESPACE = '/aws/sagemaker/Endpoints';
 
+/** Where an endpoint's data capture lands: what a monitor reads. */
+export interface DataCaptureLocation {
+  readonly bucket: s3.IBucket;
+  /** The key prefix of the capture's DestinationS3Uri (SageMaker writes `<prefix>/<endpoint>/<variant>/...`), without slashes at its ends. */
+  readonly prefix: string;
+  /** The key the captured objects are encrypted with. @default - none (SSE-S3) */
+  readonly encryptionKey?: kms.IKey;
+}
+
 /** A SageMaker real-time or serverless endpoint serving one model variant. */
 export interface IModelEndpoint extends IResource {
   /** @attribute */
@@ -30,6 +39,10 @@ export interface IModelEndpoint extends IResource {
   readonly endpointArn: string;
   /** The production variant serving traffic. */
   readonly variantName: string;
+  /** Where the endpoint's data capture lands, when it captures (and, imported, when it was told). */
+  readonly dataCapture?: DataCaptureLocation;
+  /** Where the endpoint's alarms go, when it has a topic. */
+  readonly alarmTopic?: sns.ITopic;
   /** InvokeEndpoint, InvokeEndpointAsync and InvokeEndpointWithResponseStream. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
   /** Any metric of the endpoint's variant, in the namespace SageMaker publishes it in. */
@@ -58,6 +71,14 @@ export interface ModelEndpointAttributes {
   readonly endpointName: string;
   /** @default 'AllTraffic' */
   readonly variantName?: string;
+  /**
+   * Where the endpoint captures requests and responses (its DataCaptureConfig's DestinationS3Uri
+   * and KmsKeyId): a DriftMonitor of the imported endpoint reads it.
+   * @default - unknown: the endpoint cannot be monitored
+   */
+  readonly dataCapture?: DataCaptureLocation;
+  /** @default - none: a DriftMonitor of the imported endpoint needs its own alarmTopic */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 export interface ModelEndpointProps extends EndpointSpecInput {
@@ -158,6 +179,8 @@ export class ModelEndpoint extends ModelEndpointBase {
     class Import extends ModelEndpointBase {
       public readonly endpointName = attrs.endpointName;
       public readonly variantName = attrs.variantName ?? 'AllTraffic';
+      public readonly dataCapture = attrs.dataCapture;
+      public readonly alarmTopic = attrs.alarmTopic;
     }
     return new Import(scope, id);
   }
@@ -173,6 +196,7 @@ export class ModelEndpoint extends ModelEndpointBase {
   public readonly dataCaptureBucket?: s3.IBucket;
   /** S3 URI under which captured data lands. */
   public readonly dataCaptureUri?: string;
+  public readonly dataCapture?: DataCaptureLocation;
   /** The endpoint's alarms, by what they watch. */
   public readonly alarms: { readonly [name: string]: cloudwatch.IAlarm };
   /** Alarms that roll a deployment back. */
@@ -231,6 +255,7 @@ export class ModelEndpoint extends ModelEndpointBase {
       });
       this.dataCaptureBucket = bucket;
       this.dataCaptureUri = bucket.s3UrlForObject('datacapture');
+      this.dataCapture = { bucket, prefix: 'datacapture', encryptionKey: this.encryptionKey };
       const { csvContentTypes, jsonContentTypes } = spec.dataCapture;
       dataCaptureConfig = {
         enableCapture: true,
