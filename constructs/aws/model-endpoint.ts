@@ -15,6 +15,7 @@ import { ModelSource } from './model-source';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { claimUniqueName } from './private/unique-names';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -211,8 +212,10 @@ export class ModelEndpoint extends ModelEndpointBase {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     const { source, endpointName, role, encryptionKey, alarmTopic, accessLogsBucket, vpc, vpcSubnets, securityGroups, dashboard, ...specInput } = props;
-    const spec = parseEndpointProps(scope, id, specInput, props);
+    const parsed = parseEndpointProps(scope, id, specInput, props);
     super(scope, id);
+    // A type resolved from an intent is pinned by context, so a catalog update cannot change it silently.
+    const spec: EndpointSpec = isComputeIntent(specInput.compute) ? { ...parsed, compute: pinResolvedCompute('ModelEndpoint', this, parsed.compute, 'inference') } : parsed;
     this.spec = spec;
     const stack = Stack.of(this);
 
@@ -354,15 +357,17 @@ export class ModelEndpoint extends ModelEndpointBase {
     this.alarms = alarms;
     this.rollbackAlarms = rollback;
 
+    const scaling = spec.scaling;
+    const autoscaled = scaling !== undefined && scaling.maxInstances > scaling.minInstances;
     this.cfnEndpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
       endpointName: this.endpointName,
       endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
       deploymentConfig: deploymentConfig(spec, rollback),
+      ...retainedVariantProperties(autoscaled),
     });
 
     // --- Autoscaling ----------------------------------------------------------------------
-    const scaling = spec.scaling;
-    if (scaling && scaling.maxInstances > scaling.minInstances) {
+    if (scaling && autoscaled) {
       this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
         serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
         scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
@@ -480,6 +485,24 @@ export class ModelEndpoint extends ModelEndpointBase {
     d.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24 }));
     return d;
   }
+}
+
+/**
+ * What an update of the endpoint (a new endpoint config) keeps of the running variant. Without
+ * RetainAllVariantProperties, SageMaker resets the variant to the new config's initial instance
+ * count and weight on every update: an autoscaled endpoint would lose its scale-out on each
+ * deploy. The data capture config always follows the new config (a changed sampling percentage or
+ * destination applies), and so does the instance count of an endpoint that does not autoscale (its
+ * count is the spec's, not Application Auto Scaling's).
+ */
+function retainedVariantProperties(autoscaled: boolean): Pick<sagemaker.CfnEndpointProps, 'retainAllVariantProperties' | 'excludeRetainedVariantProperties'> {
+  return {
+    retainAllVariantProperties: true,
+    excludeRetainedVariantProperties: [
+      { variantPropertyType: 'DataCaptureConfig' },
+      ...(autoscaled ? [] : [{ variantPropertyType: 'DesiredInstanceCount' }]),
+    ],
+  };
 }
 
 function deploymentConfig(spec: EndpointSpec, rollbackAlarms: cloudwatch.IAlarm[]): sagemaker.CfnEndpoint.DeploymentConfigProperty {
