@@ -16,6 +16,7 @@ import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_
 import { IMlPipeline, MlPipeline } from './ml-pipeline';
 import { IModelEndpoint, ModelEndpoint } from './model-endpoint';
 import { canonical } from './private/feature-group-lock';
+import { newWorkloadSecurityGroup } from './private/network';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { Retraining } from './private/retraining';
@@ -162,7 +163,7 @@ export interface DriftMonitorProps extends DriftMonitorSpecInput {
   readonly vpc?: ec2.IVpc;
   /** @default - the VPC's private subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with no inbound rules */
+  /** @default - a new security group with HTTPS out (S3, ECR, CloudWatch) and nothing in */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /** @default - the region's SageMaker Model Monitor and SageMaker Clarify images */
   readonly imageUris?: { readonly modelMonitor?: string; readonly clarify?: string };
@@ -229,7 +230,7 @@ export class DriftMonitor extends Construct {
     // --- Network ------------------------------------------------------------------------------
     let vpcConfig: { securityGroupIds: string[]; subnets: string[] } | undefined;
     if (vpc) {
-      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Monitoring jobs of ${this.node.path}`, allowAllOutbound: false })];
+      const groups = securityGroups ?? [newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Monitoring jobs of ${this.node.path}`)];
       vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds };
       this.execution.addStatements(new iam.PolicyStatement({
         sid: 'VpcNetworkInterfaces',

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -23,6 +23,7 @@ import {
 } from './pipeline/steps';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole } from './private/execution-role';
+import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/network';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -143,7 +144,11 @@ export interface MlPipelineProps {
   readonly vpc?: ec2.IVpc;
   /** @default - the VPC's private subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group allowing only HTTPS out (S3, ECR, SageMaker endpoints) */
+  /**
+   * Groups of every job. A group of the pipeline's own that lets the instances of a distributed job
+   * reach each other (and nothing else) is added to them.
+   * @default - a new security group allowing HTTPS out (S3, ECR, CloudWatch) and all traffic between its members
+   */
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
@@ -237,7 +242,7 @@ export class MlPipeline extends MlPipelineBase {
 
     // --- Network ------------------------------------------------------------------------------
     if (props.vpc) {
-      const groups = props.securityGroups ?? [this.newJobSecurityGroup(props.vpc)];
+      const groups = props.securityGroups ? [...props.securityGroups, this.newPeersSecurityGroup(props.vpc)] : [this.newJobSecurityGroup(props.vpc)];
       const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
       this.vpcConfig = { SecurityGroupIds: groups.map((g) => g.securityGroupId), Subnets: subnets.subnetIds };
       this.execution.addStatements(new iam.PolicyStatement({
@@ -503,16 +508,19 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newJobSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
-    const group = new ec2.SecurityGroup(this, 'JobSecurityGroup', { vpc, description: `SageMaker jobs of ${this.node.path}`, allowAllOutbound: false });
-    group.addEgressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (S3, ECR, SageMaker, CloudWatch)');
-    // Distributed training: instances of one job talk to each other on any port.
-    group.addIngressRule(group, ec2.Port.allTraffic(), 'Traffic between instances of a distributed job');
-    group.addEgressRule(group, ec2.Port.allTraffic(), 'Traffic between instances of a distributed job');
-    const reason = "The only all-port inbound rule has this pipeline's own job security group as its source: instances of one distributed training job exchange gradients on dynamic ports. Nothing outside may connect.";
-    Validations.of(group).acknowledge(
-      { id: 'NIST.800.53.R5-EC2RestrictedCommonPorts', reason },
-      { id: 'HIPAA.Security-EC2RestrictedCommonPorts', reason },
-    );
+    const group = newWorkloadSecurityGroup(this, 'JobSecurityGroup', vpc, `SageMaker jobs of ${this.node.path}`);
+    allowDistributedPeers(group);
+    return group;
+  }
+
+  /**
+   * With groups passed in (the platform's shared one, a team's), a distributed job's instances
+   * may still be unable to reach each other: this group, added to them, lets members talk to
+   * members and nothing else.
+   */
+  private newPeersSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'JobPeersSecurityGroup', { vpc, description: `Instances of one distributed job of ${this.node.path}`, allowAllOutbound: false });
+    allowDistributedPeers(group);
     return group;
   }
 

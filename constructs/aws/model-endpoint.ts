@@ -14,6 +14,7 @@ import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../.
 import { ModelSource } from './model-source';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
+import { newWorkloadSecurityGroup } from './private/network';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { claimUniqueName } from './private/unique-names';
@@ -119,7 +120,7 @@ export interface ModelEndpointProps extends EndpointSpecInput {
   readonly vpc?: ec2.IVpc;
   /** @default - the VPC's private subnets */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with no inbound rules */
+  /** @default - a new security group with HTTPS out (the model artifact from S3, the image from ECR, logs) and nothing in */
   readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * Create a CloudWatch dashboard of the endpoint.
@@ -273,7 +274,7 @@ export class ModelEndpoint extends ModelEndpointBase {
     // --- Network ------------------------------------------------------------------------------
     let vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined;
     if (vpc) {
-      const groups = securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Model containers of ${this.node.path}`, allowAllOutbound: false })];
+      const groups = securityGroups ?? [newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Model containers of ${this.node.path}`)];
       const subnets = vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
       vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: subnets.subnetIds };
       execution.addStatements(new iam.PolicyStatement({
