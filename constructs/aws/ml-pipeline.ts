@@ -7,9 +7,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as path from 'path';
 import { Construct } from 'constructs';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
@@ -18,11 +20,12 @@ import type { IModelRegistry } from './model-registry';
 import { renderPipelineDefinition } from './pipeline/definition';
 import { ExecutionVariable, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
 import {
-  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, MAX_TRAINING_SECONDS, PipelineStep, ProcessingStep, QualityCheckStep,
-  RegisterModelStep, StepRenderContext, TrainingStep,
+  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, entryPointIssues, FailStep, MAX_TRAINING_SECONDS, PipelineStep, ProcessingStep, QualityCheckStep,
+  RegisterModelStep, StepRenderContext, TrainingStep, TuningStep,
 } from './pipeline/steps';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole } from './private/execution-role';
+import { writeSourceArchive } from './private/source-archive';
 import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/network';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { parseProps, subjectOf } from './private/validation';
@@ -204,6 +207,8 @@ export class MlPipeline extends MlPipelineBase {
   private readonly execution: ExecutionRole;
   private readonly vpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
   private readonly jobEnvironment: Record<string, string> = {};
+  /** The packed source folder of each training entry point, by absolute path. */
+  private readonly sourceArchives = new Map<string, s3assets.Asset>();
   private rendered?: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: MlPipelineProps = {}) {
@@ -269,6 +274,7 @@ export class MlPipeline extends MlPipelineBase {
       this.stepList.push(...templateSteps(spec, props.registry!, this));
     }
     this.stepList.push(...(props.steps ?? []));
+    this.addSourceArchives(this.stepList);
     if (props.registry) {
       props.registry.grantRegister(this.execution.grantee);
       props.registry.grantRead(this.execution.grantee);
@@ -341,6 +347,7 @@ export class MlPipeline extends MlPipelineBase {
   /** Adds a step (rendered at synth). */
   public addStep(step: PipelineStep): void {
     this.stepList.push(step);
+    this.addSourceArchives([step]);
     this.rendered = undefined;
   }
 
@@ -348,6 +355,7 @@ export class MlPipeline extends MlPipelineBase {
   public replaceStep(name: string, step: PipelineStep): void {
     const i = this.indexOf(name, 'replaceStep');
     this.stepList[i] = step;
+    this.addSourceArchives([step]);
     this.rendered = undefined;
   }
 
@@ -442,7 +450,32 @@ export class MlPipeline extends MlPipelineBase {
       },
       vpcConfig: this.vpcConfig,
       environment: this.jobEnvironment,
+      region,
+      sourceArchive: (sourceDir) => {
+        const asset = this.sourceArchives.get(sourceDir);
+        if (!asset) throw new Error(`internal: the source folder ${sourceDir} was not packed when its step was added`);
+        return { s3Uri: asset.s3ObjectUrl, fileName: path.posix.basename(asset.s3ObjectKey) };
+      },
     };
+  }
+
+  /**
+   * Packs the source folder of every training entry point among `steps` (once per folder), as an S3
+   * asset the jobs' role may read. Assets must exist before synthesis, so this runs when a step is
+   * added, not when the definition is rendered.
+   */
+  private addSourceArchives(steps: readonly PipelineStep[]): void {
+    for (const step of allSteps(steps)) {
+      const entryPoint = step instanceof TrainingStep ? step.job.entryPoint : step instanceof TuningStep ? step.training.entryPoint : undefined;
+      // A missing folder or script was reported by the step itself.
+      if (!entryPoint || entryPointIssues(entryPoint, '').length > 0) continue;
+      const dir = path.resolve(entryPoint.sourceDir);
+      if (this.sourceArchives.has(dir)) continue;
+      const asset = new s3assets.Asset(this, `SourceDir${this.sourceArchives.size}`, { path: writeSourceArchive(dir) });
+      // The training toolkit downloads sagemaker_submit_directory with the job's role; a network-isolated job gets it as a channel, read with the same role.
+      asset.grantRead(this.execution.grantee);
+      this.sourceArchives.set(dir, asset);
+    }
   }
 
   /** ECR repositories of every image in the definition (pulled with the role). */
@@ -608,6 +641,7 @@ function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps
     if (e instanceof MlopsValidationError && issues.length > 0) throw new MlopsValidationError(e.subject, [...e.issues, ...issues]);
     throw e;
   }
+  issues.push(...entryPointIssues(spec?.train.entryPoint, 'spec.train.entryPoint.'));
   if (issues.length > 0) throw new MlopsValidationError(subjectOf('MlPipeline', scope, id), issues);
   return spec;
 }
@@ -650,6 +684,9 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
       : t.distribution === 'mpi' ? { kind: 'mpi', processesPerHost: t.processesPerHost ?? compute.info?.accelerator?.count ?? 1 }
         : { kind: 'none' },
     hyperparameters: t.hyperparameters,
+    entryPoint: t.entryPoint,
+    containerEntrypoint: t.command,
+    containerArguments: t.arguments,
     metricDefinitions: t.metricDefinitions,
     environment: t.environment,
     channels: [

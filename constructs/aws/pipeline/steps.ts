@@ -6,6 +6,8 @@
  * Steps are plain values: the pipeline that holds them renders them, with its role, key and
  * buckets, and checks names, references and order.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Token } from 'aws-cdk-lib';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../../lib/errors';
 import { lookupInstanceType, suggestInstanceTypes } from '../../../lib/catalog';
@@ -27,6 +29,10 @@ export interface StepRenderContext {
   readonly vpcConfig?: { readonly SecurityGroupIds: string[]; readonly Subnets: string[] };
   /** Environment every job container gets (the experiment tracker's URI). */
   readonly environment: Readonly<Record<string, string>>;
+  /** The pipeline's region (sagemaker_region of framework containers). */
+  readonly region: string;
+  /** Where the packed sourcedir.tar.gz of a training script's folder (an absolute path) is in S3. */
+  sourceArchive(sourceDir: string): { readonly s3Uri: string; readonly fileName: string };
 }
 
 /** A retry of a step on a transient failure. */
@@ -325,6 +331,45 @@ export interface TrainingJobProps {
   readonly interContainerEncryption?: boolean;
   /** @default - the pipeline's artifacts bucket, under this execution's prefix */
   readonly outputUri?: PipelineValue;
+  /**
+   * A training script from your repository, run by a framework container (AWS Deep Learning
+   * Containers, through the SageMaker training toolkit): the pipeline packs `sourceDir` as
+   * sourcedir.tar.gz (an S3 asset) and passes `sagemaker_program`, `sagemaker_submit_directory`,
+   * `sagemaker_region` and `sagemaker_container_log_level`, as the SageMaker Python SDK does. With
+   * network isolation (the default) the archive reaches the container as a `code` channel, as the
+   * SDK does. A relative `sourceDir` resolves against the current directory.
+   * @default - the image's own program
+   */
+  readonly entryPoint?: EntryPoint;
+  /** Container entrypoint (AlgorithmSpecification.ContainerEntrypoint); not with entryPoint, nor in a tuning job. @default - the image's */
+  readonly containerEntrypoint?: readonly string[];
+  /** Container arguments (AlgorithmSpecification.ContainerArguments); not in a tuning job. @default - none */
+  readonly containerArguments?: readonly string[];
+}
+
+/** A training script and the folder packed with it. */
+export interface EntryPoint {
+  /** The program, relative to sourceDir, e.g. 'train.py'. */
+  readonly script: string;
+  /** The folder packed with the job; it must contain script. */
+  readonly sourceDir: string;
+}
+
+/** The channel a network-isolated job receives its packed source folder in, as the SageMaker Python SDK names it. */
+const CODE_CHANNEL = 'code';
+
+/** Problems of an entry point on the file system: the folder exists and holds the script. */
+export function entryPointIssues(entryPoint: EntryPoint | undefined, prefix: string): ValidationIssue[] {
+  if (!entryPoint) return [];
+  const dir = path.resolve(entryPoint.sourceDir);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    return [{ path: `${prefix}sourceDir`, message: 'is not a folder', got: renderValue(entryPoint.sourceDir), expected: `a folder of your repository (resolved to ${dir})` }];
+  }
+  const script = path.resolve(dir, entryPoint.script);
+  if (!script.startsWith(dir + path.sep) || !fs.existsSync(script) || !fs.statSync(script).isFile()) {
+    return [{ path: `${prefix}script`, message: 'is not a file in sourceDir', got: renderValue(entryPoint.script), expected: `a file under ${dir}` }];
+  }
+  return [];
 }
 
 export const MAX_TRAINING_SECONDS = 28 * 24 * 3600;
@@ -352,7 +397,31 @@ function trainingIssues(p: TrainingJobProps): ValidationIssue[] {
   for (const key of Object.keys(p.hyperparameters ?? {})) {
     if (key.startsWith('sagemaker_')) issues.push({ path: `hyperparameters.${key}`, message: 'is reserved for the distribution settings', got: renderValue(key), expected: "a name not starting with 'sagemaker_'" });
   }
+  if (p.entryPoint && p.containerEntrypoint) {
+    issues.push({ path: 'entryPoint', message: "cannot be combined with containerEntrypoint: the framework container's own entrypoint runs the script", got: 'entryPoint and containerEntrypoint', expected: 'one of them' });
+  }
+  issues.push(...entryPointIssues(p.entryPoint, 'entryPoint.'));
+  if (p.entryPoint && (p.networkIsolation ?? true) && p.channels.some((c) => c.name === CODE_CHANNEL)) {
+    issues.push({ path: 'channels', message: `has a channel named '${CODE_CHANNEL}', which carries the packed entryPoint.sourceDir of a network-isolated job`, got: `'${CODE_CHANNEL}'`, expected: 'another channel name' });
+  }
   return issues;
+}
+
+/** The hyperparameters and channel that tell a framework container what to run (the SDK's conventions, values JSON-encoded as the SDK writes them). */
+function entryPointArguments(p: TrainingJobProps, ctx: StepRenderContext): { hyperparameters: Record<string, string>; channels: Record<string, unknown>[] } {
+  if (!p.entryPoint) return { hyperparameters: {}, channels: [] };
+  const code = ctx.sourceArchive(path.resolve(p.entryPoint.sourceDir));
+  const isolated = p.networkIsolation ?? true;
+  return {
+    hyperparameters: {
+      sagemaker_program: JSON.stringify(p.entryPoint.script),
+      // A network-isolated container cannot reach S3: the archive comes as the code channel instead.
+      sagemaker_submit_directory: JSON.stringify(isolated ? `/opt/ml/input/data/${CODE_CHANNEL}/${code.fileName}` : code.s3Uri),
+      sagemaker_region: JSON.stringify(ctx.region),
+      sagemaker_container_log_level: '20',
+    },
+    channels: isolated ? [{ ChannelName: CODE_CHANNEL, DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: code.s3Uri, S3DataDistributionType: 'FullyReplicated' } } }] : [],
+  };
 }
 
 /** The distribution hyperparameters the SageMaker training toolkit reads (the SDK's conventions). */
@@ -370,22 +439,25 @@ function distributionHyperparameters(d: Distribution | undefined): Record<string
 /** The CreateTrainingJob request of a training job (TrainingStep, or a tuning job's definition). */
 function trainingArguments(stepName: string, p: TrainingJobProps, ctx: StepRenderContext, tuning: boolean): Record<string, unknown> {
   const runtime = p.maxRuntimeSeconds ?? 24 * 3600;
-  const hyperparameters = nonEmpty({ ...p.hyperparameters, ...distributionHyperparameters(p.distribution) });
+  const code = entryPointArguments(p, ctx);
+  const hyperparameters = nonEmpty({ ...p.hyperparameters, ...distributionHyperparameters(p.distribution), ...code.hyperparameters });
   return {
     AlgorithmSpecification: {
       TrainingImage: p.imageUri,
       TrainingInputMode: 'File',
       MetricDefinitions: p.metricDefinitions && p.metricDefinitions.length > 0 ? p.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })) : undefined,
+      ContainerEntrypoint: p.containerEntrypoint && p.containerEntrypoint.length > 0 ? [...p.containerEntrypoint] : undefined,
+      ContainerArguments: p.containerArguments && p.containerArguments.length > 0 ? [...p.containerArguments] : undefined,
     },
     OutputDataConfig: { S3OutputPath: p.outputUri ?? ctx.outputUri(stepName, 'model'), KmsKeyId: ctx.kmsKeyArn },
     StoppingCondition: { MaxRuntimeInSeconds: runtime, MaxWaitTimeInSeconds: p.spot?.maxWaitSeconds },
     ResourceConfig: { InstanceCount: p.instanceCount ?? 1, InstanceType: p.instanceType, VolumeSizeInGB: p.volumeSizeGiB ?? 50, VolumeKmsKeyId: volumeKmsKeyId(p.instanceType, ctx) },
     RoleArn: ctx.roleArn,
-    InputDataConfig: p.channels.map((c) => ({
+    InputDataConfig: [...p.channels.map((c) => ({
       ChannelName: c.name,
       ContentType: c.contentType,
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: c.source, S3DataDistributionType: c.distribution ?? 'FullyReplicated' } },
-    })),
+    })), ...code.channels],
     [tuning ? 'StaticHyperParameters' : 'HyperParameters']: hyperparameters,
     EnableManagedSpotTraining: p.spot ? true : undefined,
     // Checkpoints survive a spot interruption; the job resumes from them.
@@ -458,9 +530,17 @@ export class TuningStep extends PipelineStep {
     this.p = props;
   }
 
+  /** The training job each trial runs. */
+  public get training(): TrainingJobProps {
+    return this.p.training;
+  }
+
   protected validate(props: StepProps): ValidationIssue[] {
     const p = props as TuningStepProps;
     const issues = trainingIssues(p.training).map((i) => ({ ...i, path: `training.${i.path}` }));
+    for (const key of ['containerEntrypoint', 'containerArguments'] as const) {
+      if (p.training[key]) issues.push({ path: `training.${key}`, message: "is not available in a tuning job's training definition (HyperParameterAlgorithmSpecification has none)", got: `a list of ${p.training[key].length}`, expected: 'nothing, or a TrainingStep' });
+    }
     issues.push(...positiveInt('maxJobs', p.maxJobs, 1, 500), ...positiveInt('maxParallelJobs', p.maxParallelJobs, 1, 100));
     if (!Token.isUnresolved(p.maxJobs) && !Token.isUnresolved(p.maxParallelJobs) && p.maxParallelJobs > p.maxJobs) {
       issues.push({ path: 'maxParallelJobs', message: 'must be ≤ maxJobs', got: renderValue(p.maxParallelJobs), expected: `≤ ${p.maxJobs}` });

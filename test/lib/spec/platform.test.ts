@@ -158,6 +158,17 @@ describe('loadPlatformSpec', () => {
     return file;
   };
 
+  it("resolves a training entry point's relative sourceDir against the spec file's folder, and keeps an absolute one", () => {
+    const model = referencePlatform.models.find((m) => m.pipeline)!;
+    const withEntry = (sourceDir: string): PlatformSpecInput => ({
+      ...referencePlatform,
+      models: [{ ...model, pipeline: { ...model.pipeline!, train: { ...model.pipeline!.train, entryPoint: { script: 'train.py', sourceDir } } } }],
+    });
+    const loaded = loadPlatformSpec(write('p.yaml', stringify(withEntry('src/training'))));
+    expect(loaded.models[0].pipeline?.train.entryPoint?.sourceDir).toBe(path.join(dir, 'src', 'training'));
+    expect(loadPlatformSpec(write('q.yaml', stringify(withEntry('/opt/code')))).models[0].pipeline?.train.entryPoint?.sourceDir).toBe('/opt/code');
+  });
+
   it('loads the reference platform from YAML and from JSON to the same spec', () => {
     const fromYaml = loadPlatformSpec(write('p.yaml', stringify(referencePlatform)));
     const fromJson = loadPlatformSpec(write('p.json', JSON.stringify(referencePlatform)));
