@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CfnDeletionPolicy, Duration, IResource, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnDeletionPolicy, CfnResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -15,6 +15,7 @@ import { ModelSource } from './model-source';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
+import { ScalingGuard } from './private/scaling-guard';
 import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { claimUniqueName } from './private/unique-names';
@@ -366,10 +367,13 @@ export class ModelEndpoint extends ModelEndpointBase {
       deploymentConfig: deploymentConfig(spec, rollback),
       ...retainedVariantProperties(autoscaled),
     });
+    if (compute.kind === 'instance' && autoscaled) this.addScalingGuard(compute.instanceType);
 
     // --- Autoscaling ----------------------------------------------------------------------
     if (scaling && autoscaled) {
-      this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
+      // The id follows the instance type (see ScalingGuard): a type change creates a new target after the endpoint update.
+      const targetId = compute.kind === 'instance' && !Token.isUnresolved(compute.instanceType) ? `ScalableTarget-${compute.instanceType}` : 'ScalableTarget';
+      this.scalableTarget = new appscaling.ScalableTarget(this, targetId, {
         serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
         scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
         resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
@@ -399,7 +403,20 @@ export class ModelEndpoint extends ModelEndpointBase {
       }
     }
 
+    if (this.scalableTarget) {
+      // Removed from the template after a type change, they were deregistered by the guard already; deleting them would deregister the new ones.
+      for (const child of this.scalableTarget.node.findAll()) {
+        if (child instanceof CfnResource) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      }
+    }
+
     if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
+  }
+
+  /** Deregisters the variant from Application Auto Scaling before an update SageMaker would refuse (see ScalingGuard). */
+  private addScalingGuard(instanceType: string): void {
+    const guard = new ScalingGuard(this, 'ScalingGuard', { endpointName: this.endpointName, variantName: this.variantName, instanceType, encryptionKey: this.encryptionKey });
+    this.cfnEndpoint.node.addDependency(guard.resource);
   }
 
   private newAlarmTopic(): sns.Topic {

@@ -2,10 +2,13 @@
  * What a second deploy of a ModelEndpoint does: each test synthesizes twice, diffs the templates
  * with the engine behind `cdk diff`, and checks what CloudFormation and SageMaker will do with the change.
  */
+import * as https from 'https';
+import * as vm from 'vm';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ModelEndpoint, ModelImage, ModelSource } from '../../../constructs/aws';
+import { SCALING_GUARD_SOURCE } from '../../../constructs/aws/private/scaling-guard';
 import { MlopsValidationError } from '../../../lib/errors';
 import { ACCOUNT, endpointProps, newStack, only, REGION } from './helpers';
 
@@ -42,6 +45,32 @@ describe('ModelEndpoint updates', () => {
     // UpdateEndpoint with RetainAllVariantProperties keeps DesiredInstanceCount (what Application
     // Auto Scaling set) instead of the new config's InitialInstanceCount; data capture follows the new config.
     expect(endpointOf(after)).toMatchObject({ RetainAllVariantProperties: true, ExcludeRetainedVariantProperties: [{ VariantPropertyType: 'DataCaptureConfig' }] });
+  });
+
+  it('changes the instance type of an autoscaled variant without manual steps: guard first, endpoint next, a new scalable target last, the old one left', () => {
+    const before = synth(AUTOSCALED);
+    const after = synth({ ...AUTOSCALED, compute: { instanceType: 'ml.c5.xlarge' } });
+    const changes = impacts(before, after);
+    const byType = (type: string) => Object.entries(changes).filter(([k]) => k.startsWith(`${type}:`)).map(([, v]) => v);
+    // The guard (a custom resource, same logical id: CloudFormation sends it an Update) sees the type change and deregisters the variant (its handler is tested below).
+    const guard = (t: Record<string, unknown>) => only(Template.fromJSON(t), 'Custom::MlopsScalingGuard');
+    expect(guard(after).id).toBe(guard(before).id);
+    expect([guard(before).resource.Properties!.InstanceType, guard(after).resource.Properties!.InstanceType]).toEqual(['ml.m5.large', 'ml.c5.xlarge']);
+    expect(byType('Custom::MlopsScalingGuard')).toHaveLength(1);
+    expect(byType('AWS::SageMaker::EndpointConfig')).toEqual([ResourceImpact.WILL_REPLACE]);
+    // The endpoint keeps its name and its variant name (blue/green and rolling deployments require the same variant name).
+    expect(byType('AWS::SageMaker::Endpoint')).toEqual([]);
+    const variant = (t: Record<string, unknown>) => (only(Template.fromJSON(t), 'AWS::SageMaker::EndpointConfig').resource.Properties!.ProductionVariants as { VariantName: string }[])[0].VariantName;
+    expect(variant(after)).toBe(variant(before));
+    // A new target (registered after the endpoint update: it depends on the endpoint) replaces the old, which is retained: deleting it would deregister the new one.
+    expect(byType('AWS::ApplicationAutoScaling::ScalableTarget').sort()).toEqual([ResourceImpact.WILL_CREATE, ResourceImpact.WILL_ORPHAN].sort());
+    const target = only(Template.fromJSON(after), 'AWS::ApplicationAutoScaling::ScalableTarget');
+    const endpointId = only(Template.fromJSON(after), 'AWS::SageMaker::Endpoint').id;
+    expect(target.resource.DependsOn).toContain(endpointId);
+    expect(target.resource.DeletionPolicy).toBe('Retain');
+    // The endpoint waits for the guard.
+    const guardId = only(Template.fromJSON(after), 'Custom::MlopsScalingGuard').id;
+    expect(only(Template.fromJSON(after), 'AWS::SageMaker::Endpoint').resource.DependsOn).toContain(guardId);
   });
 
   it('applies a changed instance count of an endpoint that does not autoscale (DesiredInstanceCount is not retained)', () => {
@@ -90,5 +119,55 @@ describe('ModelEndpoint instance type resolved from an intent', () => {
   it('rejects a pinned value that is not an inference instance type, naming the context key', () => {
     expect(() => synthWith({ [KEY]: 'ml.g5.huge' })).toThrow(MlopsValidationError);
     expect(() => synthWith({ [KEY]: 'ml.g5.huge' })).toThrow(/compute: is pinned by the context key 'cdk-mlops:instanceType:Stack\/Ep'.*got 'ml.g5.huge'/);
+  });
+});
+
+describe('the scaling guard function', () => {
+  const calls: Record<string, unknown>[] = [];
+  let failWith: string | undefined;
+  const fakeRequire = (name: string): unknown => {
+    if (name === '@aws-sdk/client-application-auto-scaling') {
+      return {
+        ApplicationAutoScalingClient: class {
+          public send(command: { input: Record<string, unknown> }): Promise<unknown> {
+            calls.push(command.input);
+            if (!failWith) return Promise.resolve({});
+            const e = new Error(failWith);
+            e.name = failWith;
+            return Promise.reject(e);
+          }
+        },
+        DeregisterScalableTargetCommand: class { constructor(public readonly input: Record<string, unknown>) {} },
+      };
+    }
+    throw new Error(`unexpected require('${name}')`);
+  };
+  const mod = { exports: {} as { release: (event: unknown) => Promise<string> } };
+  const realRequire = (name: string) => (name === 'https' ? https : fakeRequire(name));
+  vm.runInThisContext(`(function (require, module, exports) {\n${SCALING_GUARD_SOURCE}\n})`)(realRequire, mod, mod.exports);
+  const props = (instanceType: string) => ({ EndpointName: 'churn', VariantName: 'AllTraffic', InstanceType: instanceType });
+  beforeEach(() => { calls.length = 0; failWith = undefined; });
+
+  it('deregisters the variant when its instance type changes', async () => {
+    await expect(mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.c5.xlarge') })).resolves.toMatch(/^deregistered/);
+    expect(calls).toEqual([{ ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/churn/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' }]);
+  });
+
+  it('deregisters the variant when autoscaling is removed (the guard is deleted with it; the target is retained)', async () => {
+    await mod.exports.release({ RequestType: 'Delete', ResourceProperties: props('ml.m5.large') });
+    expect(calls).toEqual([{ ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/churn/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' }]);
+  });
+
+  it('does nothing on create or for an unchanged type', async () => {
+    await mod.exports.release({ RequestType: 'Create', ResourceProperties: props('ml.m5.large') });
+    await mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.m5.large') });
+    expect(calls).toEqual([]);
+  });
+
+  it('accepts a variant that is not registered, and fails on any other error', async () => {
+    failWith = 'ObjectNotFoundException';
+    await expect(mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.c5.xlarge') })).resolves.toBe('the variant was not registered');
+    failWith = 'ConcurrentUpdateException';
+    await expect(mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.c5.xlarge') })).rejects.toThrow('ConcurrentUpdateException');
   });
 });
