@@ -198,11 +198,25 @@ export function fromZodIssues(
         // the first branch's issues are the ones that explain the problem.
         const branches = issue.errors.filter((b) => b.length > 0);
         const disc = (issue as { note?: string }).note;
+        // A union of literals: every value it accepts, not only the first branch's.
+        const literals = branches.every((b) => b.length === 1 && b[0].code === 'invalid_value' && b[0].path.length === 0)
+          ? branches.flatMap((b) => (b[0] as { values: readonly unknown[] }).values) : [];
+        if (branches.length > 1 && literals.length > 0) {
+          out.push({ path: formatPath(path), message: 'is not an accepted value', got, expected: `one of ${listValues(literals)}` });
+          return;
+        }
         if (branches.length > 0 && !disc) {
           for (const inner of branches[0]) visit(inner, path);
           return;
         }
         out.push({ path: formatPath(path), message: 'matches none of the accepted shapes', got, expected: 'one of the documented shapes' });
+        return;
+      }
+      case 'invalid_key': {
+        // A record key failed its own schema (an environment variable name): say what the key must look like.
+        const inner = (issue as { issues?: readonly ZodIssue[] }).issues ?? [];
+        if (inner.length === 0) break;
+        for (const i of inner) visit({ ...i, input: i.input ?? issue.input } as ZodIssue, path);
         return;
       }
       case 'custom': {
@@ -211,8 +225,10 @@ export function fromZodIssues(
         return;
       }
       default:
-        out.push({ path: formatPath(path), message: issue.message, got, expected: 'a valid value' });
+        break;
     }
+    // Anything else: zod's own message.
+    out.push({ path: formatPath(path), message: issue.message, got, expected: 'a valid value' });
   };
   for (const issue of issues) visit(issue, []);
   return out;

@@ -1,8 +1,7 @@
 import { createHash } from 'crypto';
-import { Annotations, ArnFormat, Aws, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,14 +12,18 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
-import { IMlPipeline, MlPipeline } from './ml-pipeline';
+import { Baseline, BaselineConfig, MonitorBaselines } from './baseline';
+import { IMlPipeline } from './ml-pipeline';
 import { IModelEndpoint, ModelEndpoint } from './model-endpoint';
+import { VpcPlacementProps } from './placement';
+import { s3BucketArn, s3ObjectArn } from './private/arns';
 import { canonical } from './private/feature-group-lock';
-import { newWorkloadSecurityGroup } from './private/network';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
+import { newWorkloadSecurityGroup } from './private/network';
+import { placementIssues, renderVpcPlacement } from './private/placement';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { Retraining } from './private/retraining';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces Model Monitor publishes in (dimensions Endpoint and MonitoringSchedule). */
@@ -32,105 +35,11 @@ const INPUT_PATH = '/opt/ml/processing/input/endpoint';
 const OUTPUT_PATH = '/opt/ml/processing/output';
 
 // ---------------------------------------------------------------------------------------------
-// Baselines
-// ---------------------------------------------------------------------------------------------
-
-/** Where a monitor's baseline is, once bound: S3 URIs of the baseline job's outputs. */
-export interface BaselineConfig {
-  /** constraints.json (every monitor type). */
-  readonly constraintsUri: string;
-  /** statistics.json (data quality only). */
-  readonly statisticsUri?: string;
-}
-
-export interface S3BaselineProps extends BaselineConfig {
-  /**
-   * Key the baseline objects are encrypted with, if a customer-managed one.
-   * @default - none: SSE-S3 or an AWS-managed key
-   */
-  readonly encryptionKey?: kms.IKey;
-}
-
-/**
- * The statistics and constraints a monitor compares captured data with: objects already in S3, or
- * what a pipeline's QualityCheck or ClarifyCheck step writes on each run.
- */
-export abstract class Baseline {
-  /** A baseline already in S3 (a baseline job's or a pipeline check step's output). */
-  public static fromS3(props: S3BaselineProps): Baseline {
-    return new S3Baseline(props);
-  }
-
-  /**
-   * The baseline a QualityCheck or ClarifyCheck step of `pipeline` writes (the same S3 prefix on
-   * every run, in the pipeline's versioned, encrypted bucket), so every retraining refreshes what
-   * the monitor compares with. Until the pipeline's first run, monitoring executions find no
-   * baseline and fail (and alarm).
-   */
-  public static fromPipelineCheck(pipeline: MlPipeline, stepName: string): Baseline {
-    return new PipelineCheckBaseline(pipeline, stepName);
-  }
-
-  /** Grants `grantee` read on the baseline and returns its URIs. */
-  public abstract bind(scope: Construct, grantee: iam.IGrantable): BaselineConfig;
-}
-
-/** `s3://bucket/key` → the object's ARN (a token is left to the caller). */
-function s3ObjectArn(uri: string): string | undefined {
-  if (Token.isUnresolved(uri)) return undefined;
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  return m ? `arn:${Aws.PARTITION}:s3:::${m[1]}/${m[2]}` : undefined;
-}
-
-function s3BucketArn(uri: string): string | undefined {
-  if (Token.isUnresolved(uri)) return undefined;
-  const m = /^s3:\/\/([^/]+)/.exec(uri);
-  return m ? `arn:${Aws.PARTITION}:s3:::${m[1]}` : undefined;
-}
-
-class S3Baseline extends Baseline {
-  constructor(private readonly props: S3BaselineProps) {
-    super();
-  }
-
-  public bind(_scope: Construct, grantee: iam.IGrantable): BaselineConfig {
-    const uris = [this.props.constraintsUri, this.props.statisticsUri].filter((u): u is string => u !== undefined);
-    const arns = uris.map(s3ObjectArn).filter((a): a is string => a !== undefined);
-    if (arns.length > 0) iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: arns });
-    this.props.encryptionKey?.grantDecrypt(grantee);
-    return { constraintsUri: this.props.constraintsUri, statisticsUri: this.props.statisticsUri };
-  }
-}
-
-class PipelineCheckBaseline extends Baseline {
-  constructor(private readonly pipeline: MlPipeline, private readonly stepName: string) {
-    super();
-  }
-
-  public bind(_scope: Construct, grantee: iam.IGrantable): BaselineConfig {
-    const check = this.pipeline.checkBaseline(this.stepName);
-    // Exactly the baseline's objects: constraints.json and, for a QualityCheck, statistics.json.
-    const objects = [check.constraintsUri, check.statisticsUri].filter((u): u is string => u !== undefined)
-      .map((uri) => this.pipeline.artifactsBucket.arnForObjects(`${check.objectKeyPrefix}/${uri.slice(uri.lastIndexOf('/') + 1)}`));
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: objects });
-    this.pipeline.encryptionKey.grantDecrypt(grantee);
-    return { constraintsUri: check.constraintsUri, statisticsUri: check.statisticsUri };
-  }
-}
-
-/** Baselines passed as objects; each overrides the spec's `baseline` URIs of its monitor. */
-export interface MonitorBaselines {
-  readonly dataQuality?: Baseline;
-  readonly modelQuality?: Baseline;
-  readonly modelBias?: Baseline;
-  readonly modelExplainability?: Baseline;
-}
-
-// ---------------------------------------------------------------------------------------------
 // DriftMonitor
 // ---------------------------------------------------------------------------------------------
 
-export interface DriftMonitorProps extends DriftMonitorSpecInput {
+/** The monitors' spec and their AWS resources; a VPC placement applies to every monitoring job. */
+export interface DriftMonitorProps extends DriftMonitorSpecInput, VpcPlacementProps {
   /**
    * The endpoint to watch: a ModelEndpoint, or one imported with
    * `ModelEndpoint.fromEndpointAttributes(scope, id, { endpointName, dataCapture })`. Its data
@@ -159,12 +68,6 @@ export interface DriftMonitorProps extends DriftMonitorSpecInput {
   readonly alarmTopic?: sns.ITopic;
   /** @default - a new access log bucket */
   readonly accessLogsBucket?: s3.IBucket;
-  /** VPC the monitoring jobs run in. @default - no VPC (network isolation still applies) */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with HTTPS out (S3, ECR, CloudWatch) and nothing in */
-  readonly securityGroups?: ec2.ISecurityGroup[];
   /** @default - the region's SageMaker Model Monitor and SageMaker Clarify images */
   readonly imageUris?: { readonly modelMonitor?: string; readonly clarify?: string };
 }
@@ -212,108 +115,26 @@ export class DriftMonitor extends Construct {
     super(scope, id);
     this.spec = spec;
     this.endpoint = endpoint;
-
     this.encryptionKey = keyOrNew(this, 'Key', encryptionKey, `cdk-mlops DriftMonitor ${this.node.path}: job volumes, reports, retraining`);
-    this.reportsBucket = new SecureBucket(this, 'ReportsBucket', {
-      encryptionKey: this.encryptionKey,
-      accessLogs: accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs'),
-      accessLogsPrefix: 'monitoring-reports/',
-      lifecycleRules: [{ id: 'ExpireOldReports', expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) }],
-      replicationReason: 'Monitoring reports are regenerated by every scheduled run; versioning and retention protect them in-region.',
-    });
+    this.reportsBucket = this.renderReportsBucket(accessLogsBucket);
 
     // --- Role ---------------------------------------------------------------------------------
     this.execution = new ExecutionRole(this, 'Role', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `monitoring jobs of ${this.node.path}` });
     this.role = this.execution.role;
     this.grantJobBasics(endpoint);
 
-    // --- Network ------------------------------------------------------------------------------
-    let vpcConfig: { securityGroupIds: string[]; subnets: string[] } | undefined;
-    if (vpc) {
-      const groups = securityGroups ?? [newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Monitoring jobs of ${this.node.path}`)];
-      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds };
-      this.execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
-      this.justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place monitoring jobs in the VPC do not support resource-level permissions.' });
-    }
-    const common: JobCommon = {
-      endpointName: endpoint.endpointName,
-      jobResources: { clusterConfig: { instanceCount: spec.compute.instanceCount, instanceType: spec.compute.instanceType, volumeSizeInGb: spec.compute.volumeSizeGiB, volumeKmsKeyId: this.encryptionKey.keyArn } },
-      networkConfig: { enableNetworkIsolation: true, enableInterContainerTrafficEncryption: true, vpcConfig },
-      stoppingCondition: { maxRuntimeInSeconds: spec.compute.maxRuntimeSeconds },
-      roleArn: this.role.roleArn,
-    };
-    const image = (kind: MonitoringImageKind) => this.imageUri(kind, imageUris);
-    const baseline = (monitor: keyof MonitorBaselines, fromSpec: { constraintsUri: string; statisticsUri?: string } | undefined) => {
-      const b = baselines?.[monitor] ?? (fromSpec ? Baseline.fromS3(fromSpec) : undefined);
-      return b?.bind(this, this.execution.grantee);
-    };
-
     // --- Monitors -----------------------------------------------------------------------------
-    const monitors: { -readonly [K in keyof DriftMonitor['monitors']]: Monitor } = {};
-    if (spec.dataQuality) {
-      const b = baseline('dataQuality', spec.dataQuality.baseline)!;
-      monitors.dataQuality = this.addMonitor('DataQuality', 'DataQuality', (name) => new sagemaker.CfnDataQualityJobDefinition(this, 'DataQualityJob', {
-        jobDefinitionName: name,
-        ...pick(common),
-        dataQualityAppSpecification: { imageUri: image('modelMonitor') },
-        dataQualityJobInput: { endpointInput: endpointInput(common.endpointName) },
-        dataQualityJobOutputConfig: this.outputConfig('data-quality'),
-        dataQualityBaselineConfig: { constraintsResource: { s3Uri: b.constraintsUri }, statisticsResource: b.statisticsUri ? { s3Uri: b.statisticsUri } : undefined },
-      }));
-    }
-    if (spec.modelQuality) {
-      const mq = spec.modelQuality;
-      const b = baseline('modelQuality', mq.baseline);
-      this.grantReadPrefix(mq.groundTruthUri, 'GroundTruth');
-      monitors.modelQuality = this.addMonitor('ModelQuality', 'ModelQuality', (name) => new sagemaker.CfnModelQualityJobDefinition(this, 'ModelQualityJob', {
-        jobDefinitionName: name,
-        ...pick(common),
-        modelQualityAppSpecification: { imageUri: image('modelMonitor'), problemType: mq.problemType },
-        modelQualityJobInput: {
-          endpointInput: {
-            ...endpointInput(common.endpointName),
-            inferenceAttribute: mq.inferenceAttribute,
-            probabilityAttribute: mq.probabilityAttribute,
-            probabilityThresholdAttribute: mq.probabilityThreshold,
-          },
-          groundTruthS3Input: { s3Uri: mq.groundTruthUri },
-        },
-        modelQualityJobOutputConfig: this.outputConfig('model-quality'),
-        modelQualityBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
-      }));
-    }
-    if (spec.modelBias) {
-      const mb = spec.modelBias;
-      const b = baseline('modelBias', mb.baseline);
-      this.grantReadObject(mb.analysisConfigUri);
-      this.grantReadPrefix(mb.groundTruthUri, 'BiasGroundTruth');
-      monitors.modelBias = this.addMonitor('ModelBias', 'ModelBias', (name) => new sagemaker.CfnModelBiasJobDefinition(this, 'ModelBiasJob', {
-        jobDefinitionName: name,
-        ...pick(common),
-        modelBiasAppSpecification: { imageUri: image('clarify'), configUri: mb.analysisConfigUri },
-        modelBiasJobInput: { endpointInput: endpointInput(common.endpointName), groundTruthS3Input: { s3Uri: mb.groundTruthUri } },
-        modelBiasJobOutputConfig: this.outputConfig('model-bias'),
-        modelBiasBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
-      }));
-    }
-    if (spec.modelExplainability) {
-      const me = spec.modelExplainability;
-      const b = baseline('modelExplainability', me.baseline);
-      this.grantReadObject(me.analysisConfigUri);
-      monitors.modelExplainability = this.addMonitor('ModelExplainability', 'ModelExplainability', (name) => new sagemaker.CfnModelExplainabilityJobDefinition(this, 'ModelExplainabilityJob', {
-        jobDefinitionName: name,
-        ...pick(common),
-        modelExplainabilityAppSpecification: { imageUri: image('clarify'), configUri: me.analysisConfigUri },
-        modelExplainabilityJobInput: { endpointInput: endpointInput(common.endpointName) },
-        modelExplainabilityJobOutputConfig: this.outputConfig('model-explainability'),
-        modelExplainabilityBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
-      }));
-    }
-    this.monitors = monitors;
+    const jobs: MonitorJobs = {
+      common: this.renderJobCommon(this.renderVpcConfig({ vpc, vpcSubnets, securityGroups })),
+      image: (kind) => this.imageUri(kind, imageUris),
+      baseline: (monitor, fromSpec) => (baselines?.[monitor] ?? (fromSpec ? Baseline.fromS3(fromSpec) : undefined))?.bind(this, this.execution.grantee),
+    };
+    this.monitors = {
+      dataQuality: spec.dataQuality && this.addDataQualityMonitor(spec.dataQuality, jobs),
+      modelQuality: spec.modelQuality && this.addModelQualityMonitor(spec.modelQuality, jobs),
+      modelBias: spec.modelBias && this.addModelBiasMonitor(spec.modelBias, jobs),
+      modelExplainability: spec.modelExplainability && this.addModelExplainabilityMonitor(spec.modelExplainability, jobs),
+    };
     this.execution.justifyWildcards(this.justifications);
 
     // --- Alarms -------------------------------------------------------------------------------
@@ -325,72 +146,13 @@ export class DriftMonitor extends Construct {
     }
     const action = new cwActions.SnsAction(this.alarmTopic);
     const period = Duration.hours(spec.schedule === 'hourly' ? 1 : 24);
-    const driftAlarms: Record<string, cloudwatch.Alarm> = {};
-    const dq = monitors.dataQuality;
-    if (spec.dataQuality && dq) {
-      spec.dataQuality.alarmFeatures.forEach((feature, i) => {
-        const alarm = new cloudwatch.Alarm(this, `DriftAlarm${i}`, {
-          alarmDescription: `Feature '${feature}' of ${endpoint.endpointName} drifted from its baseline (distance > ${spec.dataQuality!.driftThreshold})`,
-          metric: this.metricFeatureDrift(feature, { period }),
-          threshold: spec.dataQuality!.driftThreshold,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-        driftAlarms[feature] = alarm;
-      });
-    }
-    this.driftAlarms = driftAlarms;
-    const qualityAlarms: Record<string, cloudwatch.Alarm> = {};
-    if (spec.modelQuality && monitors.modelQuality) {
-      const directions = MODEL_QUALITY_METRICS[spec.modelQuality.problemType];
-      spec.modelQuality.alarms.forEach((a, i) => {
-        const higherIsBetter = directions[a.metric] === 'higher';
-        const alarm = new cloudwatch.Alarm(this, `QualityAlarm${i}`, {
-          alarmDescription: `Model quality of ${endpoint.endpointName}: ${a.metric} ${higherIsBetter ? 'below' : 'above'} ${a.threshold}`,
-          metric: this.metricModelQuality(a.metric, { period }),
-          threshold: a.threshold,
-          comparisonOperator: higherIsBetter ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-        qualityAlarms[a.metric] = alarm;
-      });
-    }
-    this.qualityAlarms = qualityAlarms;
-
-    // Monitoring executions are processing jobs that carry their schedule's ARN.
-    const scheduleArns = Object.values(monitors).map((m) => m.schedule.attrMonitoringScheduleArn);
-    this.failedExecutionRule = new events.Rule(this, 'FailedExecutionRule', {
-      description: `Failed monitoring executions of ${endpoint.endpointName}`,
-      eventPattern: {
-        source: ['aws.sagemaker'],
-        detailType: ['SageMaker Processing Job State Change'],
-        detail: { ProcessingJobStatus: ['Failed'], MonitoringScheduleArn: scheduleArns },
-      },
-      targets: [new targets.SnsTopic(this.alarmTopic, {
-        message: events.RuleTargetInput.fromText(`Monitoring execution ${events.EventField.fromPath('$.detail.ProcessingJobName')} of schedule ${events.EventField.fromPath('$.detail.MonitoringScheduleArn')} failed: ${events.EventField.fromPath('$.detail.FailureReason')}`),
-      })],
-    });
-
-    // The rule's matches as an alarm: its state shows on dashboards and turns OK again by itself.
-    this.failedExecutionAlarm = new cloudwatch.Alarm(this, 'FailedExecutionAlarm', {
-      alarmDescription: `A monitoring execution of ${endpoint.endpointName} failed (details in the notice sent to the topic and in /aws/sagemaker/ProcessingJobs)`,
-      metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'MatchedEvents', dimensionsMap: { RuleName: this.failedExecutionRule.ruleName }, statistic: 'Sum', period }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.failedExecutionAlarm.addAlarmAction(action);
-    this.failedExecutionAlarm.addOkAction(action);
+    this.driftAlarms = this.addDriftAlarms(action, period);
+    this.qualityAlarms = this.addQualityAlarms(action, period);
+    this.failedExecutionRule = this.addFailedExecutionRule();
+    this.failedExecutionAlarm = this.addFailedExecutionAlarm(action, period);
 
     // --- Retraining ---------------------------------------------------------------------------
-    const retrainOn = [...Object.values(driftAlarms), ...(spec.retraining?.onModelQuality ?? true ? Object.values(qualityAlarms) : [])];
+    const retrainOn = [...Object.values(this.driftAlarms), ...(spec.retraining?.onModelQuality ?? true ? Object.values(this.qualityAlarms) : [])];
     if (retrainPipeline) {
       this.retraining = new Retraining(this, 'Retraining', {
         pipeline: retrainPipeline,
@@ -402,6 +164,172 @@ export class DriftMonitor extends Construct {
     } else if (spec.retraining) {
       Annotations.of(this).addWarningV2('cdk-mlops:retrainingWithoutPipeline', 'retraining is configured but no retrainPipeline was given: drift alarms notify, nothing retrains.');
     }
+  }
+
+  private renderReportsBucket(accessLogsBucket: s3.IBucket | undefined): s3.IBucket {
+    return new SecureBucket(this, 'ReportsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs'),
+      accessLogsPrefix: 'monitoring-reports/',
+      lifecycleRules: [{ id: 'ExpireOldReports', expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) }],
+      replicationReason: 'Monitoring reports are regenerated by every scheduled run; versioning and retention protect them in-region.',
+    });
+  }
+
+  // --- Network ------------------------------------------------------------------------------
+  private renderVpcConfig(placementProps: VpcPlacementProps): sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty | undefined {
+    const placement = renderVpcPlacement(placementProps, this.execution, (vpc) => newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Monitoring jobs of ${this.node.path}`));
+    if (!placement) return undefined;
+    this.justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place monitoring jobs in the VPC do not support resource-level permissions.' });
+    return { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
+  }
+
+  /** What every monitoring job definition has in common. */
+  private renderJobCommon(vpcConfig: sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty | undefined): JobCommon {
+    const compute = this.spec.compute;
+    return {
+      endpointName: this.endpoint.endpointName,
+      jobResources: { clusterConfig: { instanceCount: compute.instanceCount, instanceType: compute.instanceType, volumeSizeInGb: compute.volumeSizeGiB, volumeKmsKeyId: this.encryptionKey.keyArn } },
+      networkConfig: { enableNetworkIsolation: true, enableInterContainerTrafficEncryption: true, vpcConfig },
+      stoppingCondition: { maxRuntimeInSeconds: compute.maxRuntimeSeconds },
+      roleArn: this.role.roleArn,
+    };
+  }
+
+  private addDataQualityMonitor(dq: NonNullable<DriftMonitorSpec['dataQuality']>, jobs: MonitorJobs): Monitor {
+    const b = jobs.baseline('dataQuality', dq.baseline)!;
+    return this.addMonitor('DataQuality', 'DataQuality', (name) => new sagemaker.CfnDataQualityJobDefinition(this, 'DataQualityJob', {
+      jobDefinitionName: name,
+      ...jobs.common,
+      dataQualityAppSpecification: { imageUri: jobs.image('modelMonitor') },
+      dataQualityJobInput: { endpointInput: endpointInput(jobs.common.endpointName) },
+      dataQualityJobOutputConfig: this.outputConfig('data-quality'),
+      dataQualityBaselineConfig: { constraintsResource: { s3Uri: b.constraintsUri }, statisticsResource: b.statisticsUri ? { s3Uri: b.statisticsUri } : undefined },
+    }));
+  }
+
+  private addModelQualityMonitor(mq: NonNullable<DriftMonitorSpec['modelQuality']>, jobs: MonitorJobs): Monitor {
+    const b = jobs.baseline('modelQuality', mq.baseline);
+    this.grantReadPrefix(mq.groundTruthUri, 'GroundTruth');
+    return this.addMonitor('ModelQuality', 'ModelQuality', (name) => new sagemaker.CfnModelQualityJobDefinition(this, 'ModelQualityJob', {
+      jobDefinitionName: name,
+      ...jobs.common,
+      modelQualityAppSpecification: { imageUri: jobs.image('modelMonitor'), problemType: mq.problemType },
+      modelQualityJobInput: {
+        endpointInput: {
+          ...endpointInput(jobs.common.endpointName),
+          inferenceAttribute: mq.inferenceAttribute,
+          probabilityAttribute: mq.probabilityAttribute,
+          probabilityThresholdAttribute: mq.probabilityThreshold,
+        },
+        groundTruthS3Input: { s3Uri: mq.groundTruthUri },
+      },
+      modelQualityJobOutputConfig: this.outputConfig('model-quality'),
+      modelQualityBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
+    }));
+  }
+
+  private addModelBiasMonitor(mb: NonNullable<DriftMonitorSpec['modelBias']>, jobs: MonitorJobs): Monitor {
+    const b = jobs.baseline('modelBias', mb.baseline);
+    this.grantReadObject(mb.analysisConfigUri);
+    this.grantReadPrefix(mb.groundTruthUri, 'BiasGroundTruth');
+    return this.addMonitor('ModelBias', 'ModelBias', (name) => new sagemaker.CfnModelBiasJobDefinition(this, 'ModelBiasJob', {
+      jobDefinitionName: name,
+      ...jobs.common,
+      modelBiasAppSpecification: { imageUri: jobs.image('clarify'), configUri: mb.analysisConfigUri },
+      modelBiasJobInput: { endpointInput: endpointInput(jobs.common.endpointName), groundTruthS3Input: { s3Uri: mb.groundTruthUri } },
+      modelBiasJobOutputConfig: this.outputConfig('model-bias'),
+      modelBiasBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
+    }));
+  }
+
+  private addModelExplainabilityMonitor(me: NonNullable<DriftMonitorSpec['modelExplainability']>, jobs: MonitorJobs): Monitor {
+    const b = jobs.baseline('modelExplainability', me.baseline);
+    this.grantReadObject(me.analysisConfigUri);
+    return this.addMonitor('ModelExplainability', 'ModelExplainability', (name) => new sagemaker.CfnModelExplainabilityJobDefinition(this, 'ModelExplainabilityJob', {
+      jobDefinitionName: name,
+      ...jobs.common,
+      modelExplainabilityAppSpecification: { imageUri: jobs.image('clarify'), configUri: me.analysisConfigUri },
+      modelExplainabilityJobInput: { endpointInput: endpointInput(jobs.common.endpointName) },
+      modelExplainabilityJobOutputConfig: this.outputConfig('model-explainability'),
+      modelExplainabilityBaselineConfig: b ? { constraintsResource: { s3Uri: b.constraintsUri } } : undefined,
+    }));
+  }
+
+  // --- Alarms -------------------------------------------------------------------------------
+  /** One alarm per watched feature, on its distance from the baseline. */
+  private addDriftAlarms(action: cwActions.SnsAction, period: Duration): Record<string, cloudwatch.Alarm> {
+    const dq = this.spec.dataQuality;
+    const alarms: Record<string, cloudwatch.Alarm> = {};
+    if (!dq || !this.monitors.dataQuality) return alarms;
+    dq.alarmFeatures.forEach((feature, i) => {
+      const alarm = new cloudwatch.Alarm(this, `DriftAlarm${i}`, {
+        alarmDescription: `Feature '${feature}' of ${this.endpoint.endpointName} drifted from its baseline (distance > ${dq.driftThreshold})`,
+        metric: this.metricFeatureDrift(feature, { period }),
+        threshold: dq.driftThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarms[feature] = alarm;
+    });
+    return alarms;
+  }
+
+  /** One alarm per model-quality threshold, in the direction the metric gets worse. */
+  private addQualityAlarms(action: cwActions.SnsAction, period: Duration): Record<string, cloudwatch.Alarm> {
+    const mq = this.spec.modelQuality;
+    const alarms: Record<string, cloudwatch.Alarm> = {};
+    if (!mq || !this.monitors.modelQuality) return alarms;
+    const directions = MODEL_QUALITY_METRICS[mq.problemType];
+    mq.alarms.forEach((a, i) => {
+      const higherIsBetter = directions[a.metric] === 'higher';
+      const alarm = new cloudwatch.Alarm(this, `QualityAlarm${i}`, {
+        alarmDescription: `Model quality of ${this.endpoint.endpointName}: ${a.metric} ${higherIsBetter ? 'below' : 'above'} ${a.threshold}`,
+        metric: this.metricModelQuality(a.metric, { period }),
+        threshold: a.threshold,
+        comparisonOperator: higherIsBetter ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarms[a.metric] = alarm;
+    });
+    return alarms;
+  }
+
+  /** Monitoring executions are processing jobs that carry their schedule's ARN: each failed one is sent to the topic. */
+  private addFailedExecutionRule(): events.Rule {
+    const scheduleArns = Object.values(this.monitors).filter((m): m is Monitor => m !== undefined).map((m) => m.schedule.attrMonitoringScheduleArn);
+    return new events.Rule(this, 'FailedExecutionRule', {
+      description: `Failed monitoring executions of ${this.endpoint.endpointName}`,
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['SageMaker Processing Job State Change'],
+        detail: { ProcessingJobStatus: ['Failed'], MonitoringScheduleArn: scheduleArns },
+      },
+      targets: [new targets.SnsTopic(this.alarmTopic, {
+        message: events.RuleTargetInput.fromText(`Monitoring execution ${events.EventField.fromPath('$.detail.ProcessingJobName')} of schedule ${events.EventField.fromPath('$.detail.MonitoringScheduleArn')} failed: ${events.EventField.fromPath('$.detail.FailureReason')}`),
+      })],
+    });
+  }
+
+  /** The failed-execution rule's matches as an alarm: its state shows on dashboards and turns OK again by itself. */
+  private addFailedExecutionAlarm(action: cwActions.SnsAction, period: Duration): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, 'FailedExecutionAlarm', {
+      alarmDescription: `A monitoring execution of ${this.endpoint.endpointName} failed (details in the notice sent to the topic and in /aws/sagemaker/ProcessingJobs)`,
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'MatchedEvents', dimensionsMap: { RuleName: this.failedExecutionRule.ruleName }, statistic: 'Sum', period }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    return alarm;
   }
 
   /** `feature_baseline_drift_<feature>` of this endpoint's data quality schedule. */
@@ -543,8 +471,11 @@ interface JobCommon {
   readonly roleArn: string;
 }
 
-function pick(c: JobCommon) {
-  return { endpointName: c.endpointName, jobResources: c.jobResources, networkConfig: c.networkConfig, stoppingCondition: c.stoppingCondition, roleArn: c.roleArn };
+/** What the monitor-building methods share: the job definition's common part, the images and the baselines. */
+interface MonitorJobs {
+  readonly common: JobCommon;
+  image(kind: MonitoringImageKind): string;
+  baseline(monitor: keyof MonitorBaselines, fromSpec: { constraintsUri: string; statisticsUri?: string } | undefined): BaselineConfig | undefined;
 }
 
 function endpointInput(endpointName: string) {
@@ -581,7 +512,7 @@ function parseDriftProps(scope: IConstruct, id: string, specInput: DriftMonitorS
   if (dq && dq.baseline === undefined && !props.baselines?.dataQuality) {
     issues.push({ path: 'dataQuality.baseline', message: 'is required: data quality compares captured data with a baseline', got: 'nothing', expected: '{ constraintsUri, statisticsUri }, or baselines.dataQuality (Baseline.fromS3(...))' });
   }
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) issues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  issues.push(...placementIssues(props));
   for (const [key, uri] of Object.entries(props.imageUris ?? {})) {
     if (uri !== undefined && !Token.isUnresolved(uri) && !/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/.+/.test(uri)) {
       issues.push({ path: `imageUris.${key}`, message: 'is not an ECR image URI', got: `'${uri}'`, expected: "'<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]'" });

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { ExperimentTrackerSpec, ExperimentTrackerSpecInput, experimentTrackerSpecSchema } from '../../lib/spec';
 import { sagemakerArn } from './private/arns';
 import { ExecutionRole } from './private/execution-role';
-import { AccessLogsBucket, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, keyOrNew, SecureBucket } from './security';
 import { parseProps } from './private/validation';
 
 /**

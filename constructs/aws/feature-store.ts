@@ -11,7 +11,7 @@ import { FeatureGroupSpec, FeatureStoreSpec, FeatureStoreSpecInput, featureStore
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole } from './private/execution-role';
 import { DEFAULT_LOCK_FILE, LOCK_CONTEXT_KEY, lockKey, readLockFile, replacingChanges } from './private/feature-group-lock';
-import { AccessLogsBucket, keyOrNew, SecureBucket } from './private/security';
+import { AccessLogsBucket, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The Glue database SageMaker Feature Store creates offline store tables in. */

@@ -13,21 +13,26 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as path from 'path';
 import { Construct } from 'constructs';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
-import { PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
+import { MAX_JOB_RUNTIME_SECONDS, PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
 import type { IExperimentTracker } from './experiment-tracker';
 import type { IModelRegistry } from './model-registry';
 import { renderPipelineDefinition } from './pipeline/definition';
 import { ExecutionVariable, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
 import {
-  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, entryPointIssues, FailStep, MAX_TRAINING_SECONDS, PipelineStep, ProcessingStep, QualityCheckStep,
+  CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, PipelineStep, ProcessingStep, QualityCheckStep,
   RegisterModelStep, StepRenderContext, TrainingStep, TuningStep,
 } from './pipeline/steps';
+import { entryPointIssues } from './pipeline/steps/training';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
+import { VpcPlacementProps } from './placement';
 import { ExecutionRole } from './private/execution-role';
-import { writeSourceArchive } from './private/source-archive';
 import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/network';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
+import { writeSourceArchive } from './private/source-archive';
+import { monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
+import { placementIssues, renderVpcPlacement } from './private/placement';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The default template's QualityCheck step (`dataQualityBaseline: true`): its baseline is what a DriftMonitor compares with. */
@@ -78,17 +83,8 @@ export abstract class MlPipelineBase extends Resource implements IMlPipeline {
 const PIPELINE_METRICS_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
 const EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
 
-/**
- * Accounts of the SageMaker-provided analyzer images (Model Monitor's
- * `sagemaker-model-monitor-analyzer`, Clarify's `sagemaker-clarify-processing:1.0`) in the
- * regions cdk-mlops knows; elsewhere give the check step an `imageUri`.
- */
-const ANALYZER_ACCOUNTS: Record<'model-monitor' | 'clarify', Readonly<Record<string, string>>> = {
-  'model-monitor': { 'us-east-1': '156813124566', 'us-east-2': '777275614652', 'eu-west-1': '468650794304', 'eu-central-1': '048819808253' },
-  'clarify': { 'us-east-1': '205585389593' },
-};
-
-export interface MlPipelineProps {
+/** The pipeline's template spec and steps, and its AWS resources; a VPC placement applies to every job (a new security group allows only HTTPS out, and traffic between the instances of a distributed job). */
+export interface MlPipelineProps extends VpcPlacementProps {
   /**
    * The default template: preprocess → train → evaluate → quality gate → register or fail (and a
    * data-quality baseline when asked). Add, replace or remove steps afterwards with addStep,
@@ -143,16 +139,6 @@ export interface MlPipelineProps {
    * @default - none
    */
   readonly experimentTracker?: IExperimentTracker;
-  /** VPC every job runs in. @default - none: SageMaker's service network */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
-   * Groups of every job. A group of the pipeline's own that lets the instances of a distributed job
-   * reach each other (and nothing else) is added to them.
-   * @default - a new security group allowing HTTPS out (S3, ECR, CloudWatch) and all traffic between its members
-   */
-  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /** A step and where it is (top level, or in a condition's branch). */
@@ -215,47 +201,23 @@ export class MlPipeline extends MlPipelineBase {
     const spec = parsePipelineProps(scope, id, props);
     super(scope, id);
     this.spec = spec;
-    const stack = Stack.of(this);
     this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
-
-    // --- Buckets ------------------------------------------------------------------------------
-    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
-    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
-    const needLogs = ownInput || !props.artifactsBucket;
-    const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
-    const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
-    this.inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
-      encryptionKey: this.encryptionKey,
-      accessLogs: logs!,
-      accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
-      replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
-    }) : undefined);
-    if (ownInput && spec?.retrainOnNewData) (this.inputBucket as s3.Bucket).enableEventBridgeNotification();
-    this.artifactsBucket = props.artifactsBucket ?? new SecureBucket(this, 'ArtifactsBucket', {
-      encryptionKey: this.encryptionKey,
-      accessLogs: logs!,
-      accessLogsPrefix: `pipeline-artifacts/${nameForLogs}/`,
-      replicationReason: 'Pipeline outputs are reproducible from versioned data and code; versioning and retention protect them in-region.',
-    });
+    const { inputBucket, artifactsBucket } = this.renderBuckets(props);
+    this.inputBucket = inputBucket;
+    this.artifactsBucket = artifactsBucket;
     this.outputPrefixUri = `s3://${this.artifactsBucket.bucketName}/${this.outputKeyPrefix}`;
 
     // --- Role ---------------------------------------------------------------------------------
     this.execution = new ExecutionRole(this, 'ExecutionRole', { role: props.role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker pipeline and job role of ${this.node.path}` });
     this.role = this.execution.role;
-    this.grantJobs(stack);
+    this.grantJobs(Stack.of(this));
 
     // --- Network ------------------------------------------------------------------------------
-    if (props.vpc) {
-      const groups = props.securityGroups ? [...props.securityGroups, this.newPeersSecurityGroup(props.vpc)] : [this.newJobSecurityGroup(props.vpc)];
-      const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-      this.vpcConfig = { SecurityGroupIds: groups.map((g) => g.securityGroupId), Subnets: subnets.subnetIds };
-      this.execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
-    }
+    // Groups passed in get a group of the pipeline's own beside them, letting a distributed job's instances reach each other.
+    const securityGroups = props.vpc && props.securityGroups ? [...props.securityGroups, this.newPeersSecurityGroup(props.vpc)] : props.securityGroups;
+    const placement = renderVpcPlacement({ ...props, securityGroups }, this.execution, (vpc) => this.newJobSecurityGroup(vpc));
+    this.vpcConfig = placement && { SecurityGroupIds: placement.securityGroupIds, Subnets: placement.subnetIds };
 
     // --- Experiment tracking --------------------------------------------------------------------
     if (props.experimentTracker) {
@@ -275,28 +237,8 @@ export class MlPipeline extends MlPipelineBase {
     }
     this.stepList.push(...(props.steps ?? []));
     this.addSourceArchives(this.stepList);
-    if (props.registry) {
-      props.registry.grantRegister(this.execution.grantee);
-      props.registry.grantRead(this.execution.grantee);
-    }
-
-    const inputAccess = inputReadTarget(spec?.inputDataUri, this.inputBucket);
-    if (inputAccess) {
-      this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
-      if (inputAccess.ownBucket) this.inputBucket?.encryptionKey?.grantDecrypt(this.execution.grantee);
-    }
-
-    this.cfnPipeline = new sagemaker.CfnPipeline(this, 'Resource', {
-      pipelineName: this.pipelineName,
-      pipelineDescription: spec?.description,
-      roleArn: this.role.roleArn,
-      pipelineDefinition: { PipelineDefinitionBody: Lazy.string({ produce: () => stack.toJsonString(this.renderDefinition()) }) },
-    });
-    this.cfnPipeline.node.addDependency(...this.execution.dependable);
-    // Render (and so validate) before synthesis resolves tokens: a bad pipeline fails with its own
-    // MlopsValidationError, not one wrapped in token resolution errors.
-    Aspects.of(this).add({ visit: (node) => { if (node === this) this.renderDefinition(); } });
-    this.cfnPipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.grantData(props.registry);
+    this.cfnPipeline = this.renderPipeline();
 
     // --- Triggers -----------------------------------------------------------------------------
     if (spec?.schedule) this.schedule = this.addSchedule(spec.schedule);
@@ -305,26 +247,94 @@ export class MlPipeline extends MlPipelineBase {
     // --- Observability ------------------------------------------------------------------------
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
     if (spec?.failureNotifications ?? true) {
-      this.failureRule = new events.Rule(this, 'FailedExecutionRule', {
-        description: `Failed or stopped executions of ${this.node.path}`,
-        eventPattern: {
-          source: ['aws.sagemaker'],
-          detailType: [EXECUTION_STATUS_CHANGE],
-          detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
-        },
-        targets: [new targets.SnsTopic(this.notificationTopic)],
-      });
-      this.failedExecutionsAlarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
-        alarmDescription: `Executions of pipeline ${this.node.path} failed`,
-        metric: this.metricExecutionFailed(),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.failedExecutionsAlarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
+      this.failureRule = this.addFailureRule();
+      this.failedExecutionsAlarm = this.addFailedExecutionsAlarm();
     }
+    this.justifyRoleWildcards();
+  }
 
+  // --- Buckets ------------------------------------------------------------------------------
+  /** The input bucket (none when the spec's data is elsewhere or one is given) and the artifacts bucket. */
+  private renderBuckets(props: MlPipelineProps): { inputBucket?: s3.IBucket; artifactsBucket: s3.IBucket } {
+    const spec = this.spec;
+    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
+    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
+    const needLogs = ownInput || !props.artifactsBucket;
+    const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
+    const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
+    const inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: logs!,
+      accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
+      replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
+    }) : undefined);
+    if (ownInput && spec?.retrainOnNewData) (inputBucket as s3.Bucket).enableEventBridgeNotification();
+    const artifactsBucket = props.artifactsBucket ?? new SecureBucket(this, 'ArtifactsBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: logs!,
+      accessLogsPrefix: `pipeline-artifacts/${nameForLogs}/`,
+      replicationReason: 'Pipeline outputs are reproducible from versioned data and code; versioning and retention protect them in-region.',
+    });
+    return { inputBucket, artifactsBucket };
+  }
+
+  /** What the template and the jobs read: the registry, and the input data. */
+  private grantData(registry: IModelRegistry | undefined): void {
+    if (registry) {
+      registry.grantRegister(this.execution.grantee);
+      registry.grantRead(this.execution.grantee);
+    }
+    const inputAccess = inputReadTarget(this.spec?.inputDataUri, this.inputBucket);
+    if (inputAccess) {
+      this.execution.addStatements(new iam.PolicyStatement({ sid: 'ReadInputData', actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:GetBucketLocation'], resources: inputAccess.resources }));
+      if (inputAccess.ownBucket) this.inputBucket?.encryptionKey?.grantDecrypt(this.execution.grantee);
+    }
+  }
+
+  /** The CfnPipeline, its definition rendered at synth from the steps then present. */
+  private renderPipeline(): sagemaker.CfnPipeline {
+    const stack = Stack.of(this);
+    const pipeline = new sagemaker.CfnPipeline(this, 'Resource', {
+      pipelineName: this.pipelineName,
+      pipelineDescription: this.spec?.description,
+      roleArn: this.role.roleArn,
+      pipelineDefinition: { PipelineDefinitionBody: Lazy.string({ produce: () => stack.toJsonString(this.renderDefinition()) }) },
+    });
+    pipeline.node.addDependency(...this.execution.dependable);
+    // Render (and so validate) before synthesis resolves tokens: a bad pipeline fails with its own
+    // MlopsValidationError, not one wrapped in token resolution errors.
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.renderDefinition(); } });
+    pipeline.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    return pipeline;
+  }
+
+  // --- Observability ------------------------------------------------------------------------
+  private addFailureRule(): events.Rule {
+    return new events.Rule(this, 'FailedExecutionRule', {
+      description: `Failed or stopped executions of ${this.node.path}`,
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
+      },
+      targets: [new targets.SnsTopic(this.notificationTopic)],
+    });
+  }
+
+  private addFailedExecutionsAlarm(): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
+      alarmDescription: `Executions of pipeline ${this.node.path} failed`,
+      metric: this.metricExecutionFailed(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
+    return alarm;
+  }
+
+  private justifyRoleWildcards(): void {
     this.execution.justifyWildcards([
       { finding: /^Resource::.*:(processing-job|training-job|hyper-parameter-tuning-job|transform-job)\/pipelines-\*$/, reason: 'SageMaker Pipelines names every job it starts pipelines-<execution>-<step>-<hash> at run time; the statement covers only jobs named so.' },
       { finding: /^Resource::.*:model\/\*$/, reason: 'Model steps create models whose names SageMaker Pipelines generates per execution.' },
@@ -437,16 +447,14 @@ export class MlPipeline extends MlPipelineBase {
       outputUri: (step, output) => Join.on('/', [this.outputPrefixUri, ExecutionVariable.PIPELINE_EXECUTION_ID, step, output]),
       baselineUri: (step) => this.baselineUri(step),
       analyzerImage: (kind, step) => {
-        const account = Token.isUnresolved(region) ? undefined : ANALYZER_ACCOUNTS[kind][region];
-        if (!account) {
+        const uri = Token.isUnresolved(region) ? undefined : monitoringImageUri(kind, region);
+        if (!uri) {
           throw new MlopsValidationError(subjectOf('MlPipeline', this.node.scope!, this.node.id), [{
-            path: `steps.${step}.imageUri`, message: `is needed: cdk-mlops does not know the ${kind} analyzer image of this region`, got: Token.isUnresolved(region) ? 'a region known only at deploy time' : renderValue(region),
-            expected: `an imageUri, or a stack in ${Object.keys(ANALYZER_ACCOUNTS[kind]).join(', ')}`,
+            path: `steps.${step}.imageUri`, message: `is needed: cdk-mlops does not know the ${kind === 'modelMonitor' ? 'Model Monitor' : 'Clarify'} analyzer image of this region`, got: Token.isUnresolved(region) ? 'a region known only at deploy time' : renderValue(region),
+            expected: `an imageUri, or a stack in one of ${monitoringImageRegions(kind).join(', ')}`,
           }]);
         }
-        return kind === 'model-monitor'
-          ? `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-model-monitor-analyzer`
-          : `${account}.dkr.ecr.${region}.amazonaws.com/sagemaker-clarify-processing:1.0`;
+        return uri;
       },
       vpcConfig: this.vpcConfig,
       environment: this.jobEnvironment,
@@ -633,7 +641,7 @@ function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps
   if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/.test(props.pipelineName)) {
     issues.push({ path: 'pipelineName', message: 'is not a SageMaker pipeline name', got: renderValue(props.pipelineName), expected: '1-256 letters, digits and hyphens, starting and ending with a letter or digit' });
   }
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) issues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
+  issues.push(...placementIssues(props));
   let spec: PipelineSpec | undefined;
   try {
     spec = props.spec ? parseProps('MlPipeline', scope, id, pipelineSpecSchema, props.spec) : undefined;
@@ -653,7 +661,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
     imageUri: p.image,
     entrypoint: p.command,
     arguments: p.arguments,
-    instanceType: instanceOf(p.compute, 'ml.m5.xlarge'),
+    instanceType: instanceOf(p.compute, DEFAULT_PROCESSING_INSTANCE_TYPE),
     instanceCount: p.instanceCount,
     volumeSizeGiB: p.volumeSizeGiB,
     maxRuntimeSeconds: p.maxRuntimeSeconds,
@@ -693,7 +701,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
       { name: 'train', source: preprocess.outputUri('train'), distribution: t.dataDistribution },
       { name: 'validation', source: preprocess.outputUri('validation') },
     ],
-    spot: t.spot ? { maxWaitSeconds: t.spot.maxWaitSeconds ?? Math.min(2 * t.maxRuntimeSeconds, MAX_TRAINING_SECONDS) } : undefined,
+    spot: t.spot ? { maxWaitSeconds: t.spot.maxWaitSeconds ?? Math.min(2 * t.maxRuntimeSeconds, MAX_JOB_RUNTIME_SECONDS) } : undefined,
     maxRuntimeSeconds: t.maxRuntimeSeconds,
     volumeSizeGiB: t.volumeSizeGiB,
     networkIsolation: t.networkIsolation,

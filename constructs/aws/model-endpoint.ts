@@ -2,7 +2,6 @@ import { Annotations, ArnFormat, CfnDeletionPolicy, CfnResource, Duration, IReso
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -11,14 +10,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../../lib/spec';
-import { ModelSource } from './model-source';
+import { ModelSource, ModelSourceConfig } from './model-source';
+import { VpcPlacementProps } from './placement';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
-import { ScalingGuard } from './private/scaling-guard';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './private/security';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
+import { placementIssues, renderVpcPlacement } from './private/placement';
+import { ScalingGuard } from './private/scaling-guard';
 import { claimUniqueName } from './private/unique-names';
+import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -84,7 +85,8 @@ export interface ModelEndpointAttributes {
   readonly alarmTopic?: sns.ITopic;
 }
 
-export interface ModelEndpointProps extends EndpointSpecInput {
+/** The endpoint's spec and its AWS resources. A VPC placement applies to instance-backed endpoints only (serverless inference has none). */
+export interface ModelEndpointProps extends EndpointSpecInput, VpcPlacementProps {
   /** The model to serve: `ModelSource.fromRegistry(registry, { version })` or `ModelSource.fromImage(image, data)`. */
   readonly source: ModelSource;
   /**
@@ -114,15 +116,6 @@ export interface ModelEndpointProps extends EndpointSpecInput {
    * @default - a new access log bucket
    */
   readonly accessLogsBucket?: s3.IBucket;
-  /**
-   * VPC the model containers run in (instance-backed endpoints only).
-   * @default - no VPC: SageMaker's service network
-   */
-  readonly vpc?: ec2.IVpc;
-  /** @default - the VPC's private subnets */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - a new security group with HTTPS out (the model artifact from S3, the image from ECR, logs) and nothing in */
-  readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * Create a CloudWatch dashboard of the endpoint.
    * @default true
@@ -219,16 +212,44 @@ export class ModelEndpoint extends ModelEndpointBase {
     // A type resolved from an intent is pinned by context, so a catalog update cannot change it silently.
     const spec: EndpointSpec = isComputeIntent(specInput.compute) ? { ...parsed, compute: pinResolvedCompute('ModelEndpoint', this, parsed.compute, 'inference') } : parsed;
     this.spec = spec;
-    const stack = Stack.of(this);
-
     this.endpointName = endpointName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.variantName = spec.variantName;
     this.encryptionKey = keyOrNew(this, 'Key', encryptionKey, `cdk-mlops ModelEndpoint ${this.node.path}: storage volume, captured data, alarms`);
 
-    // --- Execution role: only what this model needs, in one customer-managed policy -------------
-    const execution = new ExecutionRole(this, 'ExecutionRole', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker execution role of ${this.node.path}` });
+    const { execution, justifications } = this.renderExecutionRole(role);
     this.role = execution.role;
-    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const bound = source.bind(this, execution.grantee);
+    const capture = spec.dataCapture.enabled ? this.renderDataCapture(execution, justifications, accessLogsBucket) : undefined;
+    this.dataCaptureBucket = capture?.bucket;
+    this.dataCaptureUri = capture?.uri;
+    this.dataCapture = capture && { bucket: capture.bucket, prefix: 'datacapture', encryptionKey: this.encryptionKey };
+    const vpcConfig = this.renderVpcConfig({ vpc, vpcSubnets, securityGroups }, execution, justifications);
+    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
+
+    this.cfnModel = this.renderModel(execution, bound, vpcConfig);
+    this.instanceType = spec.compute.kind === 'instance' ? spec.compute.instanceType : undefined;
+    this.cfnEndpointConfig = this.renderEndpointConfig(capture?.config);
+
+    this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
+    const { alarms, rollback } = this.createAlarms(spec);
+    this.alarms = alarms;
+    this.rollbackAlarms = rollback;
+    this.cfnEndpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
+      endpointName: this.endpointName,
+      endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
+      deploymentConfig: deploymentConfig(spec, rollback),
+      ...retainedVariantProperties(this.isAutoscaled()),
+    });
+    if (spec.compute.kind === 'instance' && this.isAutoscaled()) this.addScalingGuard(spec.compute.instanceType);
+
+    this.scalableTarget = this.addAutoscaling();
+    if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
+  }
+
+  // --- Execution role: only what this model needs, in one customer-managed policy -------------
+  private renderExecutionRole(role: iam.IRole | undefined): { execution: ExecutionRole; justifications: WildcardJustification[] } {
+    const execution = new ExecutionRole(this, 'ExecutionRole', { role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker execution role of ${this.node.path}` });
+    const logGroupArn = Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     execution.addStatements(new iam.PolicyStatement({
       sid: 'EndpointLogs',
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
@@ -238,68 +259,62 @@ export class ModelEndpoint extends ModelEndpointBase {
       finding: /^Resource::.*:log-group:\/aws\/sagemaker\/Endpoints\/.*:\*$/,
       reason: "SageMaker creates one log stream per instance at run time; the statement is limited to this endpoint's own log group.",
     }];
-    const bound = source.bind(this, execution.grantee);
+    return { execution, justifications };
+  }
 
-    // --- Data capture -------------------------------------------------------------------------
-    let dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined;
-    if (spec.dataCapture.enabled) {
-      const logs = accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs');
-      const bucket = new SecureBucket(this, 'DataCaptureBucket', {
-        encryptionKey: this.encryptionKey,
-        accessLogs: logs,
-        accessLogsPrefix: `datacapture/${this.endpointName}/`,
-        lifecycleRules: [{ id: 'DataCaptureRetention', prefix: 'datacapture/', expiration: Duration.days(spec.dataCapture.retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
-        replicationReason: 'Captured inference data is a monitoring sample kept for a bounded retention period; it is not replicated.',
-      });
-      // SageMaker writes captured data with the model's execution role.
-      execution.addStatements(new iam.PolicyStatement({ sid: 'WriteDataCapture', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('datacapture/*')] }));
-      execution.allowEncrypt(this.encryptionKey);
-      justifications.unshift({
-        finding: /^Resource::.*\/datacapture\/\*$/,
-        reason: 'SageMaker writes one object per captured batch under the capture prefix, with generated keys; write-only (s3:PutObject), limited to that prefix.',
-      });
-      this.dataCaptureBucket = bucket;
-      this.dataCaptureUri = bucket.s3UrlForObject('datacapture');
-      this.dataCapture = { bucket, prefix: 'datacapture', encryptionKey: this.encryptionKey };
-      const { csvContentTypes, jsonContentTypes } = spec.dataCapture;
-      dataCaptureConfig = {
-        enableCapture: true,
-        initialSamplingPercentage: spec.dataCapture.samplingPercent,
-        destinationS3Uri: this.dataCaptureUri,
-        kmsKeyId: this.encryptionKey.keyArn,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        captureContentTypeHeader: csvContentTypes || jsonContentTypes ? { csvContentTypes, jsonContentTypes } : undefined,
-      };
-    }
+  // --- Data capture -------------------------------------------------------------------------
+  private renderDataCapture(execution: ExecutionRole, justifications: WildcardJustification[], accessLogsBucket: s3.IBucket | undefined) {
+    const capture = this.spec.dataCapture;
+    const bucket = new SecureBucket(this, 'DataCaptureBucket', {
+      encryptionKey: this.encryptionKey,
+      accessLogs: accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs'),
+      accessLogsPrefix: `datacapture/${this.endpointName}/`,
+      lifecycleRules: [{ id: 'DataCaptureRetention', prefix: 'datacapture/', expiration: Duration.days(capture.retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
+      replicationReason: 'Captured inference data is a monitoring sample kept for a bounded retention period; it is not replicated.',
+    });
+    // SageMaker writes captured data with the model's execution role.
+    execution.addStatements(new iam.PolicyStatement({ sid: 'WriteDataCapture', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('datacapture/*')] }));
+    execution.allowEncrypt(this.encryptionKey);
+    justifications.unshift({
+      finding: /^Resource::.*\/datacapture\/\*$/,
+      reason: 'SageMaker writes one object per captured batch under the capture prefix, with generated keys; write-only (s3:PutObject), limited to that prefix.',
+    });
+    const uri = bucket.s3UrlForObject('datacapture');
+    const { csvContentTypes, jsonContentTypes } = capture;
+    const config: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty = {
+      enableCapture: true,
+      initialSamplingPercentage: capture.samplingPercent,
+      destinationS3Uri: uri,
+      kmsKeyId: this.encryptionKey.keyArn,
+      captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+      captureContentTypeHeader: csvContentTypes || jsonContentTypes ? { csvContentTypes, jsonContentTypes } : undefined,
+    };
+    return { bucket, uri, config };
+  }
 
-    // --- Network ------------------------------------------------------------------------------
-    let vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined;
-    if (vpc) {
-      const groups = securityGroups ?? [newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Model containers of ${this.node.path}`)];
-      const subnets = vpc.selectSubnets(vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-      vpcConfig = { securityGroupIds: groups.map((g) => g.securityGroupId), subnets: subnets.subnetIds };
-      execution.addStatements(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }));
-    }
-    if (vpc) {
-      justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
-    }
-    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
+  // --- Network ------------------------------------------------------------------------------
+  private renderVpcConfig(placementProps: VpcPlacementProps, execution: ExecutionRole, justifications: WildcardJustification[]): sagemaker.CfnModel.VpcConfigProperty | undefined {
+    const placement = renderVpcPlacement(placementProps, execution, (vpc) => newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Model containers of ${this.node.path}`));
+    if (!placement) return undefined;
+    justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
+    return { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
+  }
 
-    // --- Model, endpoint config, endpoint ---------------------------------------------------
-    this.cfnModel = new sagemaker.CfnModel(this, 'Model', {
+  // --- Model, endpoint config ----------------------------------------------------------------
+  private renderModel(execution: ExecutionRole, bound: ModelSourceConfig, vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined): sagemaker.CfnModel {
+    const model = new sagemaker.CfnModel(this, 'Model', {
       executionRoleArn: this.role.roleArn,
-      primaryContainer: { ...bound.container, environment: Object.keys(spec.environment).length > 0 ? spec.environment : undefined },
-      enableNetworkIsolation: spec.networkIsolation,
+      primaryContainer: { ...bound.container, environment: Object.keys(this.spec.environment).length > 0 ? this.spec.environment : undefined },
+      enableNetworkIsolation: this.spec.networkIsolation,
       vpcConfig,
     });
     // SageMaker checks the role's permissions when it creates the model.
-    this.cfnModel.node.addDependency(...execution.dependable);
+    model.node.addDependency(...execution.dependable);
+    return model;
+  }
 
-    const compute = spec.compute;
+  private renderEndpointConfig(dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined): sagemaker.CfnEndpointConfig {
+    const compute = this.spec.compute;
     const variant: sagemaker.CfnEndpointConfig.ProductionVariantProperty = compute.kind === 'serverless'
       ? {
         variantName: this.variantName,
@@ -310,22 +325,12 @@ export class ModelEndpoint extends ModelEndpointBase {
         variantName: this.variantName,
         modelName: this.cfnModel.attrModelName,
         instanceType: compute.instanceType,
-        initialInstanceCount: spec.scaling!.initialInstances,
+        initialInstanceCount: this.spec.scaling!.initialInstances,
         initialVariantWeight: 1,
       };
-    this.instanceType = compute.kind === 'instance' ? compute.instanceType : undefined;
-
-    // SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted) and for serverless.
-    let volumeKey: string | undefined;
-    if (compute.kind === 'instance') {
-      if (compute.info === undefined) {
-        Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
-      } else if (!compute.info.localNvmeStorage) {
-        volumeKey = this.encryptionKey.keyArn;
-      }
-    }
+    const volumeKey = this.volumeKeyArn();
     // Generated names: a changed model or instance type replaces the config without a name clash.
-    this.cfnEndpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+    const config = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
       productionVariants: [variant],
       kmsKeyId: volumeKey,
       dataCaptureConfig,
@@ -334,10 +339,28 @@ export class ModelEndpoint extends ModelEndpointBase {
     // them (`mlops rollback`); deleting the stack still deletes the current ones.
     this.cfnModel.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
     this.cfnModel.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
-    this.cfnEndpointConfig.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
-    this.cfnEndpointConfig.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    config.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+    config.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    this.acknowledgeNoVolumeKey(config, volumeKey);
+    return config;
+  }
+
+  /** SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted) and for serverless. */
+  private volumeKeyArn(): string | undefined {
+    const compute = this.spec.compute;
+    if (compute.kind !== 'instance') return undefined;
+    if (compute.info === undefined) {
+      Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
+      return undefined;
+    }
+    return compute.info.localNvmeStorage ? undefined : this.encryptionKey.keyArn;
+  }
+
+  /** Why a config without a volume key (local NVMe, serverless) passes the checks that ask for one. */
+  private acknowledgeNoVolumeKey(config: sagemaker.CfnEndpointConfig, volumeKey: string | undefined): void {
+    const compute = this.spec.compute;
     if (volumeKey === undefined && compute.kind === 'instance' && compute.info?.localNvmeStorage) {
-      Validations.of(this.cfnEndpointConfig).acknowledge(
+      Validations.of(config).acknowledge(
         { id: 'AwsSolutions-SM2', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
         { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
         { id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured', reason: `${compute.instanceType} has local NVMe instance storage, encrypted by the instance's hardware module; SageMaker rejects a KmsKeyId for it.` },
@@ -346,77 +369,67 @@ export class ModelEndpoint extends ModelEndpointBase {
     if (compute.kind === 'serverless') {
       Validations.of(this.cfnModel).acknowledge({ id: 'MLOps-NetworkIsolation', reason: 'SageMaker serverless inference supports neither network isolation nor VPC placement; the strict governance level rejects serverless endpoints for that reason.' });
       const reason = 'Serverless inference has no customer storage volume; SageMaker does not accept a KmsKeyId for serverless endpoint configs.';
-      Validations.of(this.cfnEndpointConfig).acknowledge(
+      Validations.of(config).acknowledge(
         { id: 'AwsSolutions-SM2', reason },
         { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
         { id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
       );
     }
+  }
 
-    // --- Alarms -------------------------------------------------------------------------------
-    this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
-    const { alarms, rollback } = this.createAlarms(spec);
-    this.alarms = alarms;
-    this.rollbackAlarms = rollback;
-
-    const scaling = spec.scaling;
-    const autoscaled = scaling !== undefined && scaling.maxInstances > scaling.minInstances;
-    this.cfnEndpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
-      endpointName: this.endpointName,
-      endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
-      deploymentConfig: deploymentConfig(spec, rollback),
-      ...retainedVariantProperties(autoscaled),
-    });
-    if (compute.kind === 'instance' && autoscaled) this.addScalingGuard(compute.instanceType);
-
-    // --- Autoscaling ----------------------------------------------------------------------
-    if (scaling && autoscaled) {
-      // The id follows the instance type (see ScalingGuard): a type change creates a new target after the endpoint update.
-      const targetId = compute.kind === 'instance' && !Token.isUnresolved(compute.instanceType) ? `ScalableTarget-${compute.instanceType}` : 'ScalableTarget';
-      this.scalableTarget = new appscaling.ScalableTarget(this, targetId, {
-        serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-        scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-        resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
-        minCapacity: scaling.minInstances,
-        maxCapacity: scaling.maxInstances,
-        // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
-        role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', stack.formatArn({
-          service: 'iam', region: '', resource: 'role',
-          resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
-        })),
-      });
-      this.scalableTarget.node.addDependency(this.cfnEndpoint);
-      this.scalableTarget.scaleToTrackMetric('InvocationsScaling', {
-        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-        targetValue: scaling.targetInvocationsPerInstance,
-        scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
-        scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
-      });
-      if (scaling.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && compute.info?.accelerator) {
-        this.scalableTarget.scaleToTrackMetric('GpuScaling', {
-          customMetric: this.metricGpuUtilization({ period: Duration.minutes(1) }),
-          // GPUUtilization sums over the instance's GPUs: target per GPU × GPUs.
-          targetValue: scaling.targetGpuUtilizationPercent * compute.info.accelerator.count,
-          scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
-          scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
-        });
-      }
-    }
-
-    if (this.scalableTarget) {
-      // Removed from the template after a type change, they were deregistered by the guard already; deleting them would deregister the new ones.
-      for (const child of this.scalableTarget.node.findAll()) {
-        if (child instanceof CfnResource) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
-      }
-    }
-
-    if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
+  // --- Autoscaling ----------------------------------------------------------------------
+  /** Whether Application Auto Scaling manages the variant's instance count. */
+  private isAutoscaled(): boolean {
+    const scaling = this.spec.scaling;
+    // A deploy-time maxInstances (a token) may exceed minInstances: scale, with the value CloudFormation resolves.
+    return scaling !== undefined && (Token.isUnresolved(scaling.maxInstances) || scaling.maxInstances > scaling.minInstances);
   }
 
   /** Deregisters the variant from Application Auto Scaling before an update SageMaker would refuse (see ScalingGuard). */
   private addScalingGuard(instanceType: string): void {
     const guard = new ScalingGuard(this, 'ScalingGuard', { endpointName: this.endpointName, variantName: this.variantName, instanceType, encryptionKey: this.encryptionKey });
     this.cfnEndpoint.node.addDependency(guard.resource);
+  }
+
+  private addAutoscaling(): appscaling.ScalableTarget | undefined {
+    const scaling = this.spec.scaling;
+    const compute = this.spec.compute;
+    if (!scaling || !this.isAutoscaled()) return undefined;
+    // The id follows the instance type (see ScalingGuard): a type change creates a new target after the endpoint update.
+    const targetId = compute.kind === 'instance' && !Token.isUnresolved(compute.instanceType) ? `ScalableTarget-${compute.instanceType}` : 'ScalableTarget';
+    const target = new appscaling.ScalableTarget(this, targetId, {
+      serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
+      minCapacity: scaling.minInstances,
+      maxCapacity: scaling.maxInstances,
+      // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
+      role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', Stack.of(this).formatArn({
+        service: 'iam', region: '', resource: 'role',
+        resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+      })),
+    });
+    target.node.addDependency(this.cfnEndpoint);
+    target.scaleToTrackMetric('InvocationsScaling', {
+      predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      targetValue: scaling.targetInvocationsPerInstance,
+      scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+      scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+    });
+    if (scaling.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && compute.info?.accelerator) {
+      target.scaleToTrackMetric('GpuScaling', {
+        customMetric: this.metricGpuUtilization({ period: Duration.minutes(1) }),
+        // GPUUtilization sums over the instance's GPUs: target per GPU × GPUs.
+        targetValue: scaling.targetGpuUtilizationPercent * compute.info.accelerator.count,
+        scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+        scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+      });
+    }
+    // Removed from the template after a type change, they were deregistered by the guard already; deleting them would deregister the new ones.
+    for (const child of target.node.findAll()) {
+      if (child instanceof CfnResource) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+    return target;
   }
 
   private newAlarmTopic(): sns.Topic {
@@ -558,13 +571,13 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   const targetIssues: ValidationIssue[] = [];
   const serverless = (specInput.compute as { serverless?: unknown } | undefined)?.serverless !== undefined;
   if (serverless && props.vpc) targetIssues.push({ path: 'vpc', message: 'is not supported by serverless inference', got: 'a VPC', expected: 'no vpc, or an instance-backed endpoint' });
-  if (!props.vpc && (props.vpcSubnets || props.securityGroups)) targetIssues.push({ path: props.vpcSubnets ? 'vpcSubnets' : 'securityGroups', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' });
-  if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
-    targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  targetIssues.push(...placementIssues(props));
   // SageMaker endpoint names are unique per account and region: a clash would fail the second deployment.
   const clash = props.endpointName !== undefined ? claimUniqueName(scope, id, { kind: 'ModelEndpoint', field: 'endpointName', name: props.endpointName }) : undefined;
   if (clash) targetIssues.push(clash);
+  if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
+    targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
+  }
   try {
     const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
     if (targetIssues.length > 0) throw new MlopsValidationError(subjectOf('ModelEndpoint', scope, id), targetIssues);

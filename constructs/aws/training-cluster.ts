@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { MlopsValidationError } from '../../lib/errors';
 import { TrainingClusterSpec, TrainingClusterSpecInput, trainingClusterSpecSchema } from '../../lib/spec';
 import { ExecutionRole } from './private/execution-role';
-import { keyOrNew } from './private/security';
+import { keyOrNew } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** A persistent SageMaker HyperPod cluster. */

@@ -28,7 +28,7 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, PipelineSpec, pipelineSpecSchema, PipelineSpecInput, ResolvedCompute } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
@@ -505,8 +505,8 @@ export class MlPipeline extends Construct {
   }
 }
 
-/** The processing default of the spec: ml.m5.xlarge. */
-const processingDefault = (): InstanceTypeInfo => lookupInstanceType('ml.m5.xlarge')!;
+/** The processing default of the spec. */
+const processingDefault = (): InstanceTypeInfo => lookupInstanceType(DEFAULT_PROCESSING_INSTANCE_TYPE)!;
 
 /**
  * The register step: logs the model directory, the evaluation report and the gate metric to an MLflow

@@ -36,6 +36,9 @@ export class CatalogError extends Error {
   }
 }
 
+/** What processing, check and monitoring jobs run on when nothing names an instance type. */
+export const DEFAULT_PROCESSING_INSTANCE_TYPE = 'ml.m5.xlarge';
+
 const USES: readonly InstanceUse[] = ['inference', 'training', 'processing'];
 const BY_NAME: ReadonlyMap<string, InstanceTypeInfo> = new Map(INSTANCE_TYPES.map((t) => [t.name, t]));
 

@@ -11,6 +11,7 @@ export type {
 } from './instance-types';
 export {
   CatalogError,
+  DEFAULT_PROCESSING_INSTANCE_TYPE,
   getInstanceType,
   kubernetesAcceleratorFor,
   lookupInstanceType,

@@ -4,6 +4,7 @@
  * retraining run.
  */
 import { z } from 'zod';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../catalog';
 import { renderValue } from '../errors';
 import { addIssue, int, isUnresolved, num, s3Uri, tokenOr } from './primitives';
 
@@ -40,7 +41,7 @@ const qualityAlarmSchema = z.strictObject({
 }).meta({ description: 'Alarm when the metric crosses the threshold in the bad direction (below it for accuracy-like metrics, above it for error metrics).' });
 
 const computeSchema = z.strictObject({
-  instanceType: tokenOr(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { error: "a SageMaker processing instance type such as 'ml.m5.xlarge'" })).default('ml.m5.xlarge').meta({ description: "@default 'ml.m5.xlarge'" }),
+  instanceType: tokenOr(z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { error: "a SageMaker processing instance type such as 'ml.m5.xlarge'" })).default(DEFAULT_PROCESSING_INSTANCE_TYPE).meta({ description: `@default '${DEFAULT_PROCESSING_INSTANCE_TYPE}'` }),
   instanceCount: int(1, 100).default(1).meta({ description: '@default 1' }),
   volumeSizeGiB: int(1, 16384).default(20).meta({ description: 'Storage volume of each instance, encrypted. @default 20' }),
   maxRuntimeSeconds: int(1, 86400).optional().meta({ description: 'Stop a monitoring run after this long; at most 3600 for an hourly schedule. @default 3600 hourly, 7200 daily' }),
@@ -48,7 +49,7 @@ const computeSchema = z.strictObject({
 
 export const driftMonitorSpecSchema = z.strictObject({
   schedule: z.enum(MONITOR_SCHEDULES).default('hourly').meta({ description: "How often each monitor analyses the captured data: 'hourly' or 'daily'. @default 'hourly'" }),
-  compute: computeSchema.default({ instanceType: 'ml.m5.xlarge', instanceCount: 1, volumeSizeGiB: 20 }),
+  compute: computeSchema.default({ instanceType: DEFAULT_PROCESSING_INSTANCE_TYPE, instanceCount: 1, volumeSizeGiB: 20 }),
   dataQuality: z.strictObject({
     baseline: baselineSchema.optional().meta({ description: 'Statistics and constraints the captured data is compared with. Required unless the target passes a baseline object (e.g. from a pipeline check step).' }),
     alarmFeatures: z.array(z.string().min(1)).max(50).default([]).meta({ description: "Features whose drift (feature_baseline_drift_<feature>) raises an alarm. @default - none: violations are reported, no drift alarm" }),

@@ -33,13 +33,22 @@ const deploymentSchema = z.strictObject({
   autoRollback: z.boolean().default(true).meta({ description: "Roll back automatically when the endpoint's latency or error alarms fire during a deployment. @default true" }),
 });
 
+/**
+ * Periods CloudWatch alarms accept: 10 or 30 seconds (high resolution), or a multiple of 60 up to a
+ * day. One issue for any other value: the range check's, or this one inside the range.
+ */
+const alarmPeriod = () => int(10, 86400).superRefine((n, ctx) => {
+  if (isUnresolved(n) || n < 10 || n > 86400 || n === 10 || n === 30 || n % 60 === 0) return;
+  addIssue(ctx, [], 'is not a period CloudWatch alarms accept', { got: renderValue(n), expected: '10, 30 or a multiple of 60' });
+});
+
 const alarmsSchema = z.strictObject({
   latencyP99Ms: num(1).default(1000).meta({ description: 'Alarm when p99 ModelLatency exceeds this many milliseconds. @default 1000' }),
   invocation5xxErrors: int(1).default(5).meta({ description: 'Alarm when Invocation5XXErrors in one period reach this count. @default 5' }),
   rate4xxPercent: num(0.1, 100).default(5).meta({ description: 'Alarm when 4XX errors exceed this percentage of invocations. @default 5' }),
   gpuUtilizationPercent: num(1, 100).default(90).meta({ description: 'Alarm when average utilization per GPU exceeds this (GPU instances only). @default 90' }),
   gpuMemoryUtilizationPercent: num(1, 100).default(90).meta({ description: 'Alarm when average GPU memory use per GPU exceeds this (GPU instances only). @default 90' }),
-  periodSeconds: z.union([z.literal(10), z.literal(30), int(60, 86400).refine((n) => isUnresolved(n) || n % 60 === 0, { error: 'a multiple of 60' })]).default(60).meta({ description: '10, 30 or a multiple of 60. @default 60' }),
+  periodSeconds: alarmPeriod().default(60).meta({ description: '10, 30 or a multiple of 60, at most 86400. @default 60' }),
   evaluationPeriods: int(1, 100).default(5).meta({ description: '@default 5' }),
   datapointsToAlarm: int(1, 100).default(3).meta({ description: 'Breaching periods out of evaluationPeriods that raise the alarm. @default 3' }),
 });

@@ -5,6 +5,7 @@
  * training data. Targets render it (constructs/aws: a SageMaker model building pipeline).
  */
 import { z } from 'zod';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../catalog';
 import { renderValue } from '../errors';
 import { computeSchema } from './compute';
 import { addIssue, int, isUnresolved, s3Uri, tokenOr } from './primitives';
@@ -14,8 +15,12 @@ import { MODEL_APPROVAL_STATUSES } from './registry';
 export const JOB_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
 const jobImage = () => tokenOr(z.string().regex(JOB_IMAGE_URI, { error: "an ECR image URI with a tag or digest, e.g. '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-gpu-py311'" }));
 
-/** Longest a SageMaker training or processing job may run: 28 days. */
+/** Longest a SageMaker training job may run: 28 days (the spot max wait included). */
 export const MAX_JOB_RUNTIME_SECONDS = 28 * 24 * 3600;
+/** Longest cdk-mlops lets a processing job run: 5 days (SageMaker itself allows up to 777600 s, 9 days). */
+export const MAX_PROCESSING_RUNTIME_SECONDS = 5 * 24 * 3600;
+/** How long a training or processing job may run when nothing says: one day. */
+export const DEFAULT_JOB_RUNTIME_SECONDS = 24 * 3600;
 
 export const DISTRIBUTIONS = ['none', 'torch', 'mpi'] as const;
 export const GATE_COMPARISONS = ['>=', '>', '<=', '<'] as const;
@@ -26,10 +31,10 @@ const processingJob = z.strictObject({
   image: jobImage().meta({ description: 'The container image of the job.' }),
   command: z.array(tokenOr(z.string().min(1))).min(1).optional().meta({ description: "Container entrypoint, e.g. ['python3', '/opt/ml/processing/code/preprocess.py']. @default - the image's entrypoint" }),
   arguments: z.array(tokenOr(z.string())).default([]).meta({ description: 'Container arguments. @default - none' }),
-  compute: computeSchema('processing', { allowServerless: false }).optional().meta({ description: "Instance type or intent. @default { instanceType: 'ml.m5.xlarge' }" }),
+  compute: computeSchema('processing', { allowServerless: false }).optional().meta({ description: `Instance type or intent. @default { instanceType: '${DEFAULT_PROCESSING_INSTANCE_TYPE}' }` }),
   instanceCount: int(1, 100).default(1).meta({ description: '@default 1' }),
   volumeSizeGiB: int(1, 16384).default(30).meta({ description: 'Storage volume per instance in GiB. @default 30' }),
-  maxRuntimeSeconds: int(1, 5 * 24 * 3600).default(24 * 3600).meta({ description: 'Stop the job after this long (at most 5 days). @default 86400' }),
+  maxRuntimeSeconds: int(1, MAX_PROCESSING_RUNTIME_SECONDS).default(DEFAULT_JOB_RUNTIME_SECONDS).meta({ description: 'Stop the job after this long (at most 5 days). @default 86400' }),
   environment,
 });
 
@@ -51,7 +56,7 @@ const trainSchema = z.strictObject({
   spot: z.strictObject({
     maxWaitSeconds: int(1, MAX_JOB_RUNTIME_SECONDS).optional().meta({ description: 'How long to wait for spot capacity plus run, ≥ maxRuntimeSeconds. @default - 2 × maxRuntimeSeconds, capped at 28 days' }),
   }).optional().meta({ description: 'Managed spot training, checkpointed to S3. @default - on-demand' }),
-  maxRuntimeSeconds: int(1, MAX_JOB_RUNTIME_SECONDS).default(24 * 3600).meta({ description: 'Stop training after this long. @default 86400' }),
+  maxRuntimeSeconds: int(1, MAX_JOB_RUNTIME_SECONDS).default(DEFAULT_JOB_RUNTIME_SECONDS).meta({ description: 'Stop training after this long. @default 86400' }),
   volumeSizeGiB: int(1, 16384).default(50).meta({ description: 'Storage volume per instance in GiB. @default 50' }),
   networkIsolation: z.boolean().default(true).meta({ description: 'No outbound network from the training container. @default true' }),
   interContainerEncryption: z.boolean().default(true).meta({ description: 'Encrypt traffic between the instances of a distributed job. @default true' }),

@@ -8,9 +8,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
   ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, ExperimentTracker, FailStep, Get, JsonGet, MlPipeline, MlPipelineProps, ModelRegistry,
-  PipelineParameter, ProcessingStep, QualityCheckStep, TrainingStep, TransformStep, TuningStep,
+  PipelineParameter, PipelineStep, ProcessingStep, QualityCheckStep, StepProps, TrainingStep, TransformStep, TuningStep,
 } from '../../../constructs/aws';
 import { MlopsValidationError } from '../../../lib/errors';
+import { MAX_JOB_RUNTIME_SECONDS, MAX_PROCESSING_RUNTIME_SECONDS, pipelineSpecSchema } from '../../../lib/spec';
 import { actionsOf, allStatements, expectValidationError, newStack, only } from './helpers';
 import { definitionOf, expectValidDefinition, officialSchema, stepOf, stepsOf } from './pipeline-schema';
 
@@ -542,6 +543,16 @@ describe('pipeline steps', () => {
     expectValidationError(() => new TrainingStep({ name: 'T', ...job, instanceCount: 4 }), "TrainingStep 'T'", { path: 'distribution', got: 'none with instanceCount 4' });
   });
 
+  it('accepts the longest runtimes the spec accepts, and rejects one second more', () => {
+    const processing = { name: 'P', imageUri: SKLEARN, instanceType: 'ml.m5.large' };
+    expect(new TrainingStep({ name: 'T', ...job, maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS }).job.maxRuntimeSeconds).toBe(2419200);
+    expect(new ProcessingStep({ ...processing, maxRuntimeSeconds: MAX_PROCESSING_RUNTIME_SECONDS }).name).toBe('P');
+    expectValidationError(() => new TrainingStep({ name: 'T', ...job, maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS + 1 }), "TrainingStep 'T'", { path: 'maxRuntimeSeconds', expected: 'a whole number in [1, 2419200]' });
+    expectValidationError(() => new ProcessingStep({ ...processing, maxRuntimeSeconds: MAX_PROCESSING_RUNTIME_SECONDS + 1 }), "ProcessingStep 'P'", { path: 'maxRuntimeSeconds', expected: 'a whole number in [1, 432000]' });
+    expect(pipelineSpecSchema.safeParse(spec({ train: { ...(spec().train as object), maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS + 1 } })).success).toBe(false);
+    expect(pipelineSpecSchema.safeParse(spec({ train: { ...(spec().train as object), maxRuntimeSeconds: MAX_JOB_RUNTIME_SECONDS } })).success).toBe(true);
+  });
+
   it('rejects a spot max wait below the max runtime', () => {
     expectValidationError(() => new TrainingStep({ name: 'T', ...job, maxRuntimeSeconds: 7200, spot: { maxWaitSeconds: 60 } }), "TrainingStep 'T'", { path: 'spot.maxWaitSeconds', got: '60', expected: 'a whole number in [7200, 2419200]' });
   });
@@ -596,6 +607,30 @@ describe('pipeline steps', () => {
 
   it('throws MlopsValidationError, never a raw error', () => {
     expect(() => new FailStep({ name: '', errorMessage: 'x' })).toThrow(MlopsValidationError);
+  });
+
+  describe('a step class of its own', () => {
+    interface PauseStepProps extends StepProps { readonly seconds: number }
+    /** Validates its props before super and renders them from the typed `props`, with no copy of its own. */
+    class PauseStep extends PipelineStep<PauseStepProps> {
+      public readonly type = 'Fail';
+      constructor(props: PauseStepProps) {
+        super('PauseStep', props, props.seconds > 0 ? [] : [{ path: 'seconds', message: 'must be positive', got: String(props.seconds), expected: '> 0' }]);
+      }
+      protected renderArguments(): Record<string, unknown> {
+        return { ErrorMessage: `paused ${this.props.seconds}s` };
+      }
+    }
+
+    it('rejects its own props together with a bad name, in one error', () => {
+      const err = expectValidationError(() => new PauseStep({ name: 'bad name', seconds: 0 }), "PauseStep 'bad name'", { path: 'name' }, { path: 'seconds', got: '0', expected: '> 0' });
+      expect(err.issues).toHaveLength(2);
+    });
+
+    it('renders from the props it was given', () => {
+      const { pipeline } = custom([new PauseStep({ name: 'Pause', seconds: 5 })]);
+      expect(stepOf(pipeline.renderDefinition(), 'Pause').Arguments).toEqual({ ErrorMessage: 'paused 5s' });
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * Secure-by-construction building blocks shared by every AWS construct: customer-managed keys and
- * buckets that are encrypted, versioned, private, TLS-only, logged and retained.
+ * Secure-by-construction building blocks shared by every AWS construct, and by stacks composing
+ * them (the platform's shared stack): customer-managed keys and buckets that are encrypted,
+ * versioned, private, TLS-only, logged and retained.
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';

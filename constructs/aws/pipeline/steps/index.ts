@@ -1,0 +1,14 @@
+export { PipelineStep, STEP_NAME } from './base';
+export type { RetryPolicy, StepProps, StepRenderContext } from './base';
+export { ProcessingStep } from './processing';
+export type { ProcessingInput, ProcessingOutput, ProcessingStepProps } from './processing';
+export { TrainingStep } from './training';
+export type { Distribution, EntryPoint, TrainingChannel, TrainingJobProps, TrainingStepProps } from './training';
+export { TuningStep } from './tuning';
+export type { ScalingType, TuningStepProps } from './tuning';
+export { Condition, ConditionStep, FailStep } from './condition';
+export type { ConditionStepProps, ConditionType, FailStepProps } from './condition';
+export { CreateModelStep, RegisterModelStep, TransformStep } from './model';
+export type { CreateModelStepProps, MetricsSource, ModelMetrics, RegisterModelStepProps, TransformStepProps } from './model';
+export { ClarifyCheckStep, QualityCheckStep } from './check';
+export type { CheckBaseline, ClarifyCheckStepProps, QualityCheckStepProps } from './check';

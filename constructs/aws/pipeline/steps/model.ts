@@ -1,0 +1,165 @@
+/** Model steps: register a model version (CreateModelPackage), create a model (CreateModel), batch transform (CreateTransformJob). */
+import { ValidationIssue } from '../../../../lib/errors';
+import { Get, PipelineValue } from '../expressions';
+import { PipelineStep, StepProps, StepRenderContext } from './base';
+import { instanceTypeIssues, nonEmpty, positiveInt, volumeKmsKeyId } from './shared';
+
+/** A metrics or baseline file of a model package. */
+export interface MetricsSource {
+  readonly s3Uri: PipelineValue;
+  /** @default 'application/json' */
+  readonly contentType?: string;
+}
+
+const metricsSource = (m: MetricsSource | undefined) => (m ? { S3Uri: m.s3Uri, ContentType: m.contentType ?? 'application/json' } : undefined);
+
+export interface ModelMetrics {
+  readonly modelQualityStatistics?: MetricsSource;
+  readonly modelQualityConstraints?: MetricsSource;
+  readonly dataQualityStatistics?: MetricsSource;
+  readonly dataQualityConstraints?: MetricsSource;
+  readonly biasReport?: MetricsSource;
+  readonly explainabilityReport?: MetricsSource;
+}
+
+function renderModelMetrics(m: ModelMetrics | undefined): Record<string, unknown> | undefined {
+  if (!m) return undefined;
+  const out = {
+    ModelQuality: m.modelQualityStatistics || m.modelQualityConstraints ? { Statistics: metricsSource(m.modelQualityStatistics), Constraints: metricsSource(m.modelQualityConstraints) } : undefined,
+    ModelDataQuality: m.dataQualityStatistics || m.dataQualityConstraints ? { Statistics: metricsSource(m.dataQualityStatistics), Constraints: metricsSource(m.dataQualityConstraints) } : undefined,
+    Bias: m.biasReport ? { Report: metricsSource(m.biasReport) } : undefined,
+    Explainability: m.explainabilityReport ? { Report: metricsSource(m.explainabilityReport) } : undefined,
+  };
+  return Object.values(out).some((v) => v !== undefined) ? out : undefined;
+}
+
+export interface RegisterModelStepProps extends StepProps {
+  readonly modelPackageGroupName: string;
+  readonly imageUri: string;
+  readonly modelDataUrl: PipelineValue;
+  /** @default 'PendingManualApproval' */
+  readonly approvalStatus?: 'Approved' | 'Rejected' | 'PendingManualApproval';
+  readonly contentTypes: readonly string[];
+  readonly responseTypes: readonly string[];
+  /** @default - none listed */
+  readonly inferenceInstanceTypes?: readonly string[];
+  /** @default - none listed */
+  readonly transformInstanceTypes?: readonly string[];
+  /** Metrics shown with the version in the registry. @default - none */
+  readonly modelMetrics?: ModelMetrics;
+  /** Baselines a drift monitor of the deployed version checks against. @default - none */
+  readonly driftCheckBaselines?: ModelMetrics;
+  /** Key-value lineage recorded with the version (input data URI and version, execution). @default - none */
+  readonly customerMetadata?: Readonly<Record<string, PipelineValue>>;
+  /** @default - none */
+  readonly modelPackageDescription?: string;
+}
+
+/** Registers a model version in a model package group (CreateModelPackage). */
+export class RegisterModelStep extends PipelineStep<RegisterModelStepProps> {
+  /** Problems with the props, found before the step exists. */
+  private static validateProps(p: RegisterModelStepProps): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    for (const [i, t] of (p.inferenceInstanceTypes ?? []).entries()) issues.push(...instanceTypeIssues(`inferenceInstanceTypes[${i}]`, t, 'inference'));
+    if (Object.keys(p.customerMetadata ?? {}).length > 50) issues.push({ path: 'customerMetadata', message: 'has too many entries', got: String(Object.keys(p.customerMetadata ?? {}).length), expected: 'at most 50' });
+    return issues;
+  }
+
+  public readonly type = 'RegisterModel';
+
+  constructor(props: RegisterModelStepProps) {
+    super('RegisterModelStep', props, RegisterModelStep.validateProps(props));
+  }
+
+  /** ARN of the registered model package. */
+  public get modelPackageArn(): Get {
+    return this.property('ModelPackageArn');
+  }
+
+  protected renderArguments(): Record<string, unknown> {
+    const p = this.props;
+    const drift = renderModelMetrics(p.driftCheckBaselines);
+    return {
+      ModelPackageGroupName: p.modelPackageGroupName,
+      ModelPackageDescription: p.modelPackageDescription,
+      ModelApprovalStatus: p.approvalStatus ?? 'PendingManualApproval',
+      InferenceSpecification: {
+        Containers: [{ Image: p.imageUri, ModelDataUrl: p.modelDataUrl }],
+        SupportedContentTypes: [...p.contentTypes],
+        SupportedResponseMIMETypes: [...p.responseTypes],
+        SupportedRealtimeInferenceInstanceTypes: p.inferenceInstanceTypes && p.inferenceInstanceTypes.length > 0 ? [...p.inferenceInstanceTypes] : undefined,
+        SupportedTransformInstanceTypes: p.transformInstanceTypes && p.transformInstanceTypes.length > 0 ? [...p.transformInstanceTypes] : undefined,
+      },
+      ModelMetrics: renderModelMetrics(p.modelMetrics),
+      DriftCheckBaselines: drift ? { ModelDataQuality: drift.ModelDataQuality, ModelQuality: drift.ModelQuality, Bias: drift.Bias ? { PreTrainingConstraints: (drift.Bias as { Report: unknown }).Report } : undefined } : undefined,
+      CustomerMetadataProperties: nonEmpty(p.customerMetadata),
+    };
+  }
+}
+
+export interface CreateModelStepProps extends StepProps {
+  readonly imageUri: string;
+  readonly modelDataUrl: PipelineValue;
+  /** @default - none */
+  readonly environment?: Readonly<Record<string, PipelineValue>>;
+  /** @default true */
+  readonly networkIsolation?: boolean;
+}
+
+/** Creates a SageMaker model (CreateModel), e.g. for a batch transform. */
+export class CreateModelStep extends PipelineStep<CreateModelStepProps> {
+  public readonly type = 'Model';
+  constructor(props: CreateModelStepProps) {
+    super('CreateModelStep', props);
+  }
+
+  public get modelName(): Get {
+    return this.property('ModelName');
+  }
+
+  protected renderArguments(ctx: StepRenderContext): Record<string, unknown> {
+    return {
+      ExecutionRoleArn: ctx.roleArn,
+      PrimaryContainer: { Image: this.props.imageUri, ModelDataUrl: this.props.modelDataUrl, Environment: nonEmpty(this.props.environment) },
+      EnableNetworkIsolation: this.props.networkIsolation ?? true,
+      VpcConfig: ctx.vpcConfig,
+    };
+  }
+}
+
+export interface TransformStepProps extends StepProps {
+  readonly modelName: PipelineValue;
+  readonly input: PipelineValue;
+  readonly instanceType: string;
+  /** @default 1 */
+  readonly instanceCount?: number;
+  /** @default 'text/csv' */
+  readonly contentType?: string;
+  /** @default 'Line' */
+  readonly splitType?: 'None' | 'Line' | 'RecordIO' | 'TFRecord';
+  /** @default - the pipeline's artifacts bucket, under this execution's prefix */
+  readonly outputUri?: PipelineValue;
+}
+
+/** A batch transform job (CreateTransformJob): batch inference over an S3 prefix. */
+export class TransformStep extends PipelineStep<TransformStepProps> {
+  public readonly type = 'Transform';
+  constructor(props: TransformStepProps) {
+    super('TransformStep', props, [...instanceTypeIssues('instanceType', props.instanceType, 'inference'), ...positiveInt('instanceCount', props.instanceCount, 1, 100)]);
+  }
+
+  public get outputUri(): Get {
+    return this.property('TransformOutput.S3OutputPath');
+  }
+
+  protected renderArguments(ctx: StepRenderContext): Record<string, unknown> {
+    const p = this.props;
+    return {
+      ModelName: p.modelName,
+      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: p.input } }, ContentType: p.contentType ?? 'text/csv', SplitType: p.splitType ?? 'Line' },
+      TransformOutput: { S3OutputPath: p.outputUri ?? ctx.outputUri(this.name, 'transform'), KmsKeyId: ctx.kmsKeyArn, AssembleWith: 'Line' },
+      TransformResources: { InstanceType: p.instanceType, InstanceCount: p.instanceCount ?? 1, VolumeKmsKeyId: volumeKmsKeyId(p.instanceType, ctx) },
+    };
+  }
+}
+
