@@ -15,13 +15,13 @@
  * successful deploy (the guard cannot re-register what it does not know); removing autoscaling and
  * changing the type in one deploy is refused by SageMaker (deploy one, then the other).
  */
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ExecutionRole } from './execution-role';
+import { newFunctionLogGroup } from './function-logs';
 
 /** The function's source (CommonJS, Node.js 24 Lambda runtime, which bundles the AWS SDK v3): the CloudFormation custom resource protocol around `release`. */
 export const SCALING_GUARD_SOURCE = `'use strict';
@@ -86,15 +86,7 @@ export class ScalingGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: ScalingGuardProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', { encryptionKey: props.encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    props.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowLogsToEncryptScalingGuardLogs',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
-    }));
+    const logGroup = newFunctionLogGroup(this, 'Logs', props.encryptionKey, 'AllowLogsToEncryptScalingGuardLogs');
     const execution = new ExecutionRole(this, 'Role', { servicePrincipal: 'lambda.amazonaws.com', description: `scaling guard of ${scope.node.path}` });
     execution.addStatements(
       new iam.PolicyStatement({ sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
