@@ -69,6 +69,8 @@ export const referencePlatform: PlatformSpecInput = {
           compute: { accelerator: { type: 'nvidia-a10g', count: 4 } },
           instanceCount: 2,
           distribution: 'torch',
+          // Run with torchrun on every node (examples/code/support-assistant/train.py: LoRA on the base model in the train channel).
+          entryPoint: { script: 'train.py', sourceDir: 'examples/code/support-assistant' },
           hyperparameters: { epochs: '2', learning_rate: '2e-5', per_device_train_batch_size: '4', lora_r: '16' },
           metricDefinitions: [{ name: 'eval_loss', regex: "'eval_loss': ([0-9.]+)" }],
           spot: { maxWaitSeconds: 172800 },

@@ -23,7 +23,7 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorSpecInput, MODEL_QUALITY_METRICS } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
-import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, terraformLiteral, TMP, workloadLabels } from './private/pod';
+import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The environment the analysis container is given, and what it must do. */
@@ -165,7 +165,7 @@ export class DriftMonitor extends Construct {
       containers = [{
         name: 'retrain-gate',
         image: retrainingTarget.kubectlImage ?? 'docker.io/bitnami/kubectl:1.31.4',
-        command: ['/bin/sh', '-c', terraformLiteral(RETRAIN_GATE)],
+        command: ['/bin/sh', '-c', RETRAIN_GATE],
         env: [
           { name: 'HOME', value: '/tmp' },
           { name: 'NAMESPACE', value: namespace },

@@ -18,7 +18,7 @@ import YAML from 'yaml';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { FeatureGroupSpec, FeatureStoreSpec, featureStoreSpecSchema, FeatureStoreSpecInput, FeatureType } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
-import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, terraformLiteral, TMP, workloadLabels } from './private/pod';
+import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
 import { renderStatefulStore } from './private/stateful-store';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -190,7 +190,7 @@ export class FeatureStore extends Construct {
     this.config = new ConfigMapV1(this, 'Repository', {
       metadata: { name: `${name}-repo`, namespace, labels },
       // Escaped for Terraform: the ConfigMap holds `${REDIS_PASSWORD}` for Feast to expand.
-      data: Object.fromEntries(Object.entries(this.repository).map(([file, content]) => [file, terraformLiteral(content)])),
+      data: { ...this.repository },
     });
 
     this.serviceAccount = newServiceAccount(this, namespace, name, labels);

@@ -3,7 +3,7 @@
  * section). The AWS target ignores these sections; the Kubernetes target reads them.
  */
 import { z } from 'zod';
-import { int, tokenOr } from './primitives';
+import { addIssue, int, tokenOr } from './primitives';
 
 /**
  * An OCI image reference pinned to a tag or a digest: `registry[:port]/path:tag` or `...@sha256:<64 hex>`.
@@ -37,7 +37,111 @@ export const endpointKubernetesSchema = z.strictObject({
 
 export type EndpointKubernetesSpec = z.output<typeof endpointKubernetesSchema>;
 
+// --- Pipelines, training and Terraform state on Kubernetes ----------------------------------
+
+/** Where Terraform keeps each stack's state: never inside cdktf.out/, which every synth replaces. */
+export const kubernetesBackendSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('local'),
+    directory: z.string().min(1).default('terraform-state').meta({ description: "A directory, relative to the directory that holds the synth output (the parent of cdktf.out/), or absolute; state is '<directory>/<stack>.tfstate'. It must not be inside the output. @default 'terraform-state'" }),
+  }),
+  z.strictObject({
+    type: z.literal('s3'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'an S3 bucket name' }),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "an AWS region such as 'us-east-1'" }),
+    keyPrefix: z.string().regex(/^[\w./-]+$/, { error: 'an S3 key prefix' }).default('cdk-mlops').meta({ description: "State of each stack at '<keyPrefix>/<stack>.tfstate'. @default 'cdk-mlops'" }),
+    kmsKeyId: z.string().min(1).optional().meta({ description: 'KMS key that encrypts the state objects. @default - the bucket default (state is always written encrypted)' }),
+    dynamodbTable: z.string().min(3).max(255).optional().meta({ description: 'DynamoDB lock table. @default - S3 lock files (use_lockfile)' }),
+  }),
+  z.strictObject({
+    type: z.literal('gcs'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, { error: 'a GCS bucket name' }),
+    prefix: z.string().regex(/^[\w./-]+$/, { error: 'an object prefix' }).default('cdk-mlops').meta({ description: "State of each stack under '<prefix>/<stack>/'. @default 'cdk-mlops'" }),
+  }),
+  z.strictObject({
+    type: z.literal('kubernetes'),
+    namespace: dnsLabel().default('default').meta({ description: "Namespace of the state Secrets 'tfstate-default-<stack>' (and their lock Leases). @default 'default'" }),
+  }),
+]);
+
+export type KubernetesBackendSpec = z.output<typeof kubernetesBackendSchema>;
+
+/** The private address ranges: the default API server CIDRs of network-isolated training (no internet). */
+export const PRIVATE_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+export const kubernetesPipelineSchema = z.strictObject({
+  workspaceStorageClassName: dnsLabel().optional().meta({ description: "StorageClass of each pipeline run's workspace volume. Distributed training mounts it on every node (ReadWriteMany): choose a class that offers it (EFS, Filestore, Azure Files, CephFS); EBS, PD and Azure Disk do not. @default - the cluster default (a synth warning when training is distributed)" }),
+  apiServerCidrs: z.array(z.string().regex(CIDR, { error: "a CIDR such as '10.0.0.0/16'" })).min(1).default([...PRIVATE_CIDRS]).meta({ description: "Where the Kubernetes API endpoints are (kubectl get endpoints kubernetes): the only egress of network-isolated training pods, for Argo's executor (ports 443 and 6443). @default - the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16" }),
+}).prefault({});
+
+/** A version such as '3.7.2' or 'v0.15.1'. */
+const VERSION = /^v?(\d+)\.(\d+)(\.\d+)?([-+][\w.-]+)?$/;
+const version = () => z.string().regex(VERSION, { error: "a version such as '3.7.2'" });
+
+/** The oldest version of each controller the rendered objects work with, and why. */
+export const MINIMUM_VERSIONS = {
+  argoWorkflows: { min: [3, 6], why: "CronWorkflow 'schedules' (a list) appeared in Argo Workflows 3.6" },
+  kueue: { min: [0, 15], why: 'the kueue.x-k8s.io/v1beta2 API is served from Kueue 0.15' },
+  trainer: { min: [2, 2], why: "TrainJob 'runtimePatches' appeared in Kubeflow Trainer 2.2" },
+} as const;
+
+export const kubernetesVersionsSchema = z.strictObject({
+  argoWorkflows: version().optional().meta({ description: 'The Argo Workflows version installed (≥ 3.6). @default - not checked' }),
+  kueue: version().optional().meta({ description: 'The Kueue version installed (≥ 0.15). @default - not checked' }),
+  trainer: version().optional().meta({ description: 'The Kubeflow Trainer version installed (≥ 2.2). @default - not checked' }),
+}).meta({ description: 'Versions of the controllers installed on the cluster, checked against the minimums the rendered objects need.' });
+
+/** True when `v` is at least `[major, minor]`. */
+export function versionAtLeast(v: string, [major, minor]: readonly [number, number]): boolean {
+  const m = VERSION.exec(v);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * What a platform needs of the cluster's controllers: a scheduled pipeline (Argo), a training
+ * cluster (Kueue), distributed training (Trainer).
+ */
+export interface KubernetesNeeds {
+  readonly scheduledPipeline: boolean;
+  readonly trainingCluster: boolean;
+  readonly distributedTraining: boolean;
+}
+
+/** Issues for versions below the minimum of what the platform uses, at kubernetes.versions.<controller>. */
+export function refineKubernetesVersions(versions: z.output<typeof kubernetesVersionsSchema> | undefined, needs: KubernetesNeeds, ctx: z.RefinementCtx, base: PropertyKey[] = ['kubernetes', 'versions']): void {
+  if (!versions) return;
+  const used = { argoWorkflows: needs.scheduledPipeline, kueue: needs.trainingCluster, trainer: needs.distributedTraining };
+  for (const key of Object.keys(MINIMUM_VERSIONS) as (keyof typeof MINIMUM_VERSIONS)[]) {
+    const v = versions[key];
+    const { min, why } = MINIMUM_VERSIONS[key];
+    if (v !== undefined && used[key] && !versionAtLeast(v, min)) {
+      addIssue(ctx, [...base, key], `is older than what the platform renders needs: ${why}`, { got: `'${v}'`, expected: `≥ ${min.join('.')}` });
+    }
+  }
+}
+
+/**
+ * Kubeflow Trainer names a TrainJob's JobSet after it, and JobSet's webhook refuses one whose longest
+ * pod name, `<jobset>-<replicatedJob>-<jobIndex>-<podIndex>-<5 random>`, is not a DNS-1035 label (63
+ * characters). The pipeline names its TrainJob after the Argo Workflow, `<model>-pipeline-<suffix>`,
+ * where the suffix is at most 14 characters: a drift monitor's retraining run (`generateName`
+ * `<template>-retrain-` and 5 random characters); a CronWorkflow adds `-<unix time>` (11), a plain
+ * submission 6. torch-distributed has one replicated job, 'node', of `numNodes` indexed pods.
+ */
+export function longestTrainingPodName(model: string, numNodes: number): string {
+  return `${model}-pipeline-retrain-abcde-node-0-${numNodes - 1}-abcde`;
+}
+
+/** JobSet's limit on the names {@link longestTrainingPodName} builds. */
+export const JOBSET_POD_NAME_MAX = 63;
+
 export const platformKubernetesSchema = z.strictObject({
+  backend: kubernetesBackendSchema.default({ type: 'local', directory: 'terraform-state' }).meta({ description: "Where Terraform keeps each stack's state (local directory, S3, GCS or a Kubernetes Secret). @default - a local 'terraform-state/' beside the synth output, which synth never touches" }),
+  pipeline: kubernetesPipelineSchema.meta({ description: 'Pipelines and training on Kubernetes: the run workspace storage class and the API endpoints isolated training may reach.' }),
+  versions: kubernetesVersionsSchema.optional(),
   namespace: dnsLabel().optional().meta({ description: 'The namespace every workload of the platform runs in. @default - the platform name, lower-cased' }),
   storageClassName: dnsLabel().optional().meta({ description: 'StorageClass of the persistent volumes (registry database and artifacts). Choose an encrypted class. @default - the cluster default' }),
   viewerGroups: z.array(z.string().min(1).max(256)).default([]).meta({ description: "Groups (as the cluster's authenticator names them) bound to the read-only 'mlops-viewer' Role. @default - none" }),
@@ -70,3 +174,34 @@ export const platformKubernetesSchema = z.strictObject({
 });
 
 export type PlatformKubernetesSpec = z.output<typeof platformKubernetesSchema>;
+
+/** The parts of a platform spec the Kubernetes checks read (structural: platform.ts imports this file). */
+export interface KubernetesCheckedPlatform {
+  readonly kubernetes?: { readonly versions?: z.output<typeof kubernetesVersionsSchema> };
+  readonly models: readonly { readonly name: string; readonly pipeline?: { readonly schedule?: string; readonly train: { readonly distribution: string; readonly instanceCount: number } } }[];
+  readonly trainingClusters: readonly unknown[];
+}
+
+/**
+ * The checks of a platform that targets Kubernetes (it has a `kubernetes` section), run by
+ * `mlops validate`: controller versions, and the names JobSet derives from a model's name.
+ */
+export function refineKubernetesPlatform(p: KubernetesCheckedPlatform, ctx: z.RefinementCtx): void {
+  if (!p.kubernetes) return;
+  const distributed = p.models.filter((m) => m.pipeline && m.pipeline.train.distribution !== 'none');
+  refineKubernetesVersions(p.kubernetes.versions, {
+    scheduledPipeline: p.models.some((m) => m.pipeline?.schedule !== undefined),
+    trainingCluster: p.trainingClusters.length > 0,
+    distributedTraining: distributed.length > 0,
+  }, ctx);
+  p.models.forEach((m, i) => {
+    if (!m.pipeline || m.pipeline.train.distribution === 'none' || typeof m.pipeline.train.instanceCount !== 'number') return;
+    const longest = longestTrainingPodName(m.name.toLowerCase(), m.pipeline.train.instanceCount);
+    if (longest.length > JOBSET_POD_NAME_MAX) {
+      addIssue(ctx, ['models', i, 'name'], `is too long for distributed training on Kubernetes: JobSet names the training pods after it ('${longest}', ${longest.length} characters)`, {
+        got: `'${m.name}' (${m.name.length} characters)`,
+        expected: `at most ${m.name.length - (longest.length - JOBSET_POD_NAME_MAX)} characters`,
+      });
+    }
+  });
+}

@@ -72,7 +72,7 @@ export function loadPlatformSpec(file: string): PlatformSpecInput {
   }
   const data: unknown = doc.toJS();
   const result = platformSpecSchema.safeParse(data, { reportInput: true });
-  if (result.success) return withSourceDirsResolved(data as PlatformSpecInput, path.dirname(path.resolve(file)));
+  if (result.success) return withSourceDirsFrom(path.dirname(path.resolve(file)), data as PlatformSpecInput);
   const issues = fromZodIssues(result.error.issues, { knownKeys: (p) => knownKeysAt(platformSpecSchema, p) });
   throw new MlopsValidationError(subject, issues.map((issue) => withLine(issue, doc, lines)));
 }
@@ -105,14 +105,14 @@ function lineOf(node: unknown, lines: LineCounter): number | undefined {
 
 
 
-/** A training entry point's relative sourceDir is relative to the spec file's folder: made absolute here, once, for every renderer. */
-function withSourceDirsResolved(spec: PlatformSpecInput, folder: string): PlatformSpecInput {
+/** `train.entryPoint.sourceDir` is relative to the spec file: made absolute, so renderers read it from anywhere. */
+function withSourceDirsFrom(dir: string, spec: PlatformSpecInput): PlatformSpecInput {
   return {
     ...spec,
     models: spec.models.map((m) => {
       const entryPoint = m.pipeline?.train.entryPoint;
       if (!m.pipeline || !entryPoint || path.isAbsolute(entryPoint.sourceDir)) return m;
-      return { ...m, pipeline: { ...m.pipeline, train: { ...m.pipeline.train, entryPoint: { ...entryPoint, sourceDir: path.resolve(folder, entryPoint.sourceDir) } } } };
+      return { ...m, pipeline: { ...m.pipeline, train: { ...m.pipeline.train, entryPoint: { ...entryPoint, sourceDir: path.resolve(dir, entryPoint.sourceDir) } } } };
     }),
   };
 }

@@ -10,7 +10,7 @@ import { governanceSpecSchema, requiredTagsOf } from './governance';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
-import { platformKubernetesSchema } from './kubernetes';
+import { platformKubernetesSchema, refineKubernetesPlatform } from './kubernetes';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
 import { registrySpecSchema } from './registry';
 import { refineTrainingCluster, trainingClusterObject } from './training-cluster';
@@ -78,6 +78,7 @@ export const platformSpecSchema = z.strictObject({
       }
     });
   }
+  refineKubernetesPlatform(p, ctx);
   p.models.forEach((m, i) => {
     if (m.pipeline && !m.registry) addIssue(ctx, ['models', i, 'pipeline'], 'registers models, but the model has no registry', { got: 'a pipeline without a registry', expected: "a 'registry' section on the model" });
   });

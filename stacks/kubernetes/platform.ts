@@ -7,12 +7,13 @@
  * model's feature store and drift monitor live under its construct; the experiment tracker shares
  * the registries' MLflow server when there is one.
  */
-import { Annotations, LocalBackend, TerraformStack } from 'cdktf';
+import { Annotations, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
-import { ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { KubernetesBackendSpec, ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
   /** The platform as written (a TypeScript object, or `loadPlatformSpec(file)`). */
@@ -29,10 +30,10 @@ export function objectName(model: string): string {
  * `<platform>-crds`: apply it after the platform stack, on a cluster that has the CRDs.
  */
 export class KubernetesCrdStack extends TerraformStack {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, backend: KubernetesBackendSpec) {
     super(scope, id);
     new KubernetesProvider(this, 'kubernetes', {});
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    addBackend(this, backend);
   }
 }
 
@@ -72,9 +73,8 @@ export class KubernetesPlatformStack extends TerraformStack {
 
     // The provider reads the cluster from the environment (KUBE_CONFIG_PATH and KUBE_CTX, or in-cluster).
     new KubernetesProvider(this, 'kubernetes', {});
-    // State beside the stack's Terraform JSON, not at an absolute path of the machine that synthesized
-    // it; replace it with a remote backend (`stack.addOverride('terraform.backend', ...)`) for a team.
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    // State where synth never touches it (kubernetes.backend; default: terraform-state/ beside the output).
+    addBackend(this, k8s.backend);
     const partOf = spec.name;
     this.namespace = new PlatformNamespace(this, 'Namespace', {
       name: k8s.namespace ?? spec.name.toLowerCase(),
@@ -124,7 +124,7 @@ export class KubernetesPlatformStack extends TerraformStack {
 
     const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
     if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
-      this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`);
+      this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, k8s.backend);
       this.crdStack.addDependency(this);
     }
     // One construct per model in the CRD stack, shared by its InferenceService and its pipeline.
@@ -182,7 +182,8 @@ export class KubernetesPlatformStack extends TerraformStack {
         mlflowImage: k8s.registry.mlflowImage!,
         crdScope: crdScopeOf(model.name),
         queueName: cluster?.queueName,
-        storageClassName: k8s.storageClassName,
+        workspaceStorageClassName: k8s.pipeline.workspaceStorageClassName,
+        apiServerCidrs: k8s.pipeline.apiServerCidrs,
       });
       this.namespace.reserve(pipeline.reservation);
       pipelines.set(model.name, pipeline);

@@ -125,12 +125,3 @@ export function apiScratchVolumes(volumes: readonly ScratchVolume[]): { volumes:
     volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: v.path })),
   };
 }
-
-/**
- * A string as a literal in Terraform JSON: Terraform reads `${` and `%{` in every string as template
- * syntax, so text that carries them for another program (a `${VAR}` Feast expands, a shell script)
- * is written `$${` and `%%{`, which Terraform turns back into `${` and `%{`.
- */
-export function terraformLiteral(s: string): string {
-  return s.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
-}

@@ -13,6 +13,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { LimitRange } from 'kubernetes-models/v1/LimitRange';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -66,15 +67,16 @@ export const KINDS: Record<string, KindInfo> = {
   kubernetes_network_policy_v1: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', validate: model(NetworkPolicy) },
   kubernetes_role_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', validate: model(Role) },
   kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap', validate: model(ConfigMap) },
+  kubernetes_secret_v1: { apiVersion: 'v1', kind: 'Secret', validate: model(Secret) },
   kubernetes_cron_job_v1: { apiVersion: 'batch/v1', kind: 'CronJob', validate: model(CronJob) },
   kubernetes_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', validate: model(RoleBinding) },
 };
 
 // --- Terraform JSON → Kubernetes API ---------------------------------------------------------
 /** Provider-only arguments: how Terraform manages the object, not part of it. */
-const TF_ONLY = new Set(['//', 'lifecycle', 'timeouts', 'wait_for_rollout', 'wait_until_bound', 'depends_on', 'provider', 'count', 'for_each']);
+const TF_ONLY = new Set(['//', 'wait_for_service_account_token', 'lifecycle', 'timeouts', 'wait_for_rollout', 'wait_until_bound', 'depends_on', 'provider', 'count', 'for_each']);
 /** Fields whose value is a string map: keys kept as written. */
-const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'hard', 'limits', 'requests', 'default', 'default_request', 'max', 'min', 'max_limit_request_ratio', 'data', 'string_data']);
+const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'hard', 'limits', 'requests', 'default', 'default_request', 'max', 'min', 'max_limit_request_ratio', 'data', 'string_data', 'binary_data']);
 /** Repeated blocks the provider names in the singular. */
 const RENAME: Record<string, string> = {
   container: 'containers', init_container: 'initContainers', port: 'ports', volume: 'volumes', volume_mount: 'volumeMounts',
@@ -230,9 +232,19 @@ function crdValidator(apiVersion: string, kind: string, specKeys: readonly strin
   const cut: SchemaNode = spec
     ? { ...root, properties: { ...root.properties, spec: { ...spec, properties: Object.fromEntries(specKeys.map((k) => [k, spec.properties![k]])) } } }
     : root;
-  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(cut);
+  // Strict: the API server prunes unknown fields silently, so a misspelt one must fail here.
+  const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(strictCrdSchema(cut));
   crdValidators.set(key, validate);
   return validate;
+}
+
+/** Adds `additionalProperties: false` to every object schema with properties that does not preserve unknown fields. */
+function strictCrdSchema<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(strictCrdSchema) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const out: Json = Object.fromEntries(Object.entries(node as Json).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, x]) => [p, strictCrdSchema(x)])) : strictCrdSchema(v)]));
+  if (out.properties && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  return out as T;
 }
 
 /** The object of every kubernetes_manifest resource of a synthesized scope. */

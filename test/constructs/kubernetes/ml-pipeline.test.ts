@@ -1,15 +1,19 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { KUEUE_QUEUE_LABEL, MlPipeline, MlPipelineProps, ModelRegistry } from '../../../constructs/kubernetes';
 import { toKubernetesCron } from '../../../constructs/kubernetes/private/schedule';
 import { PipelineSpecInput } from '../../../lib/spec';
-import { argoErrors, validateArgo } from './argo';
+import { argoErrors, submittedObjects, validateArgo, validateTrainJob } from './argo';
 import { expectValidationError, Json, manifests, ofKind, only, Synth, validateAgainstCrd, validateAll } from './helpers';
 
 const ECR = '683313688378.dkr.ecr.us-east-1.amazonaws.com';
 const DLC = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.3.0-gpu-py311';
 const MLFLOW = 'ghcr.io/acme/mlflow-postgres:2.22.1';
 const WARN: string = AnnotationMetadataEntryType.WARN;
+const SOURCES = path.join(__dirname, 'fixtures', 'train-src');
 
 /** The churn pipeline of the reference platform: CPU, one training instance, weekly. */
 const CPU: PipelineSpecInput = {
@@ -23,7 +27,7 @@ const CPU: PipelineSpecInput = {
 /** Distributed fine-tuning on two 4-GPU nodes. */
 const GPU: PipelineSpecInput = {
   preprocess: { image: DLC },
-  train: { image: DLC, compute: { accelerator: { type: 'nvidia-a10g', count: 4 } }, instanceCount: 2, distribution: 'torch' },
+  train: { image: DLC, compute: { accelerator: { type: 'nvidia-a10g', count: 4 } }, instanceCount: 2, distribution: 'torch', entryPoint: { script: 'train.py', sourceDir: SOURCES }, hyperparameters: { epochs: '2' }, maxRuntimeSeconds: 7200 },
   evaluate: { image: DLC, compute: { accelerator: { type: 'nvidia-a10g', count: 1 } } },
   gate: { metric: 'metrics.eval_loss.value', comparison: '<=', threshold: 1.2 },
 };
@@ -68,6 +72,24 @@ describe('MlPipeline (Kubernetes)', () => {
     expect(argoErrors([broken])[0]).toMatch(/templates\/1\/container\/args must be array/);
   });
 
+  it("refuses a misspelt field anywhere in an Argo object (Argo's schema made strict), at every depth", () => {
+    const wt = template(cpuPipeline());
+    const [main, first, ...rest] = wt.spec.templates as Json[];
+    const misspelt = (t: Json) => ({ ...wt, spec: { ...wt.spec, templates: [main, t, ...rest] } });
+    expect(argoErrors([misspelt({ ...first, activeDeadlineSecond: 10 })])[0]).toMatch(/must NOT have additional properties 'activeDeadlineSecond'/);
+    expect(argoErrors([misspelt({ ...first, container: { ...(first.container as Json), volumeMount: [] } })])[0]).toMatch(/container must NOT have additional properties 'volumeMount'/);
+    expect(argoErrors([{ ...wt, spec: { ...wt.spec, podGc: {} } }])[0]).toMatch(/'podGc'/);
+    expect(argoErrors([wt])).toEqual([null]);
+  });
+
+  it('validates the TrainJob a workflow submits strictly against the Trainer CRD, and its runtime against those Trainer 2.3 installs', () => {
+    const [job] = submittedObjects(template(gpuPipeline()));
+    expect(() => validateTrainJob(job)).not.toThrow();
+    const trainer = (job.spec as { trainer: Json }).trainer;
+    expect(() => validateTrainJob({ ...job, spec: { ...(job.spec as Json), trainer: { ...trainer, numNode: 2 } } })).toThrow(/additionalProperty.*numNode/);
+    expect(() => validateTrainJob({ ...job, spec: { ...(job.spec as Json), runtimeRef: { ...((job.spec as Json).runtimeRef as Json), name: 'mpi-distributed' } } })).toThrow(/not one Kubeflow Trainer 2.3 installs/);
+  });
+
   it('renders typed objects that are valid Kubernetes objects: ServiceAccount, Role, RoleBinding, NetworkPolicy', () => {
     const { typed } = cpuPipeline();
     expect(validateAll(typed)).toBeGreaterThan(4);
@@ -101,7 +123,8 @@ describe('MlPipeline (Kubernetes)', () => {
     const mounts = (name: string) => (step(r, name).container!.volumeMounts as { mountPath: string }[]).map((m) => m.mountPath);
     expect(mounts('train')).toEqual(expect.arrayContaining(['/opt/ml/input/data/train', '/opt/ml/input/data/validation', '/opt/ml/model']));
     expect(mounts('evaluate')).toEqual(expect.arrayContaining(['/opt/ml/processing/model', '/opt/ml/processing/test', '/opt/ml/processing/evaluation']));
-    expect(step(r, 'train').container!.args).toEqual(['--num_round', '200']);
+    // The SageMaker training contract: the image's own `train`, hyperparameters in /opt/ml/input/config.
+    expect(step(r, 'train').container).toMatchObject({ command: ['train'], args: [] });
   });
 
   it("reads the input from the artifact repository's <name>/data key when the spec has no inputDataUri", () => {
@@ -175,7 +198,7 @@ describe('MlPipeline (Kubernetes)', () => {
 
   it('lets the executor create and watch TrainJobs when training is distributed', () => {
     const role = only(gpuPipeline().typed, 'kubernetes_role_v1');
-    expect(role.rule).toContainEqual({ api_groups: ['trainer.kubeflow.org'], resources: ['trainjobs'], verbs: ['create', 'get', 'list', 'watch'] });
+    expect(role.rule).toContainEqual({ api_groups: ['trainer.kubeflow.org'], resources: ['trainjobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] });
   });
 
   it('submits distributed training to the Kueue queue: the TrainJob carries the queue label, the other steps do not', () => {
@@ -187,7 +210,7 @@ describe('MlPipeline (Kubernetes)', () => {
 
   it('submits single-node training to the Kueue queue through the training pod label', () => {
     const r = render(CPU, { queueName: 'cpu' });
-    expect((step(r, 'train').metadata as { labels: Json }).labels).toEqual({ 'mlops.cdk.io/step': 'train', [KUEUE_QUEUE_LABEL]: 'cpu' });
+    expect((step(r, 'train').metadata as { labels: Json }).labels).toEqual({ 'mlops.cdk.io/step': 'train', 'mlops.cdk.io/network-isolation': 'true', [KUEUE_QUEUE_LABEL]: 'cpu' });
     expect((step(r, 'evaluate').metadata as { labels: Json }).labels[KUEUE_QUEUE_LABEL]).toBeUndefined();
     expect(JSON.stringify(template(cpuPipeline()))).not.toContain(KUEUE_QUEUE_LABEL);
   });
@@ -231,6 +254,169 @@ describe('MlPipeline (Kubernetes)', () => {
 
     it('an invalid spec field, named by its path', () => {
       expectValidationError(build({ ...CPU, gate: { ...CPU.gate, comparison: '==' as '>=' } }), 'MlPipeline', { path: 'gate.comparison' });
+    });
+  });
+});
+
+/** The TrainJob a distributed pipeline submits, as the Trainer admission webhook receives it. */
+const trainJobOf = (r: Rendered) => r.pipeline.trainJob as Json & { apiVersion: string; kind: string; metadata: Json; spec: Json & { trainer: Json } };
+const podOfTrainJob = (r: Rendered) => ((((trainJobOf(r).spec.runtimePatches as Json[])[0].trainingRuntimeSpec as Json).template as Json).spec as { replicatedJobs: { template: { spec: { template: { metadata: { labels: Json }; spec: Json & { volumes: Json[]; containers: Json[] } } } } }[] }).replicatedJobs[0].template.spec.template;
+const configMaps = (r: Rendered) => ofKind(r.typed, 'ConfigMap') as (Json & { metadata: Json; data?: Record<string, string>; binaryData?: Record<string, string> })[];
+const policy = (r: Rendered, name: string) => ofKind(r.typed, 'NetworkPolicy').find((p) => p.metadata.name === name)! as unknown as { spec: { podSelector: Json; ingress?: Json[]; egress?: Json[] } };
+
+describe('MlPipeline (Kubernetes): what Argo and Kubernetes do with it', () => {
+  it("creates the executor's token Secret Argo mounts (Kubernetes >= 1.24 creates none): <sa>.service-account-token of type service-account-token", () => {
+    const r = cpuPipeline();
+    const [secret] = ofKind(r.typed, 'Secret') as (Json & { metadata: Json; type: string })[];
+    // Argo 3.7 (util/secrets TokenName): the executor's volume is the Secret `<executor SA>.service-account-token`.
+    const executorSa = (template(r).spec.executor as { serviceAccountName: string }).serviceAccountName;
+    expect(secret.metadata.name).toBe(`${executorSa}.service-account-token`);
+    expect(secret.type).toBe('kubernetes.io/service-account-token');
+    expect(String((secret.metadata.annotations as Json)['kubernetes.io/service-account.name'])).toMatch(/^\$\{kubernetes_service_account_v1\.Pipeline_ServiceAccount_[0-9A-F]+\.metadata\[0\]\.name\}$/);
+  });
+
+  describe('the training contract', () => {
+    it("runs a SageMaker-contract image's own `train` with the config files it reads at /opt/ml/input/config", () => {
+      const r = cpuPipeline();
+      const train = step(r, 'train');
+      expect(train.container).toMatchObject({ command: ['train'], args: [] });
+      const config = configMaps(r).find((c) => c.metadata.name === 'churn-pipeline-train-config')!;
+      expect(JSON.parse(config.data!['hyperparameters.json'])).toEqual({ num_round: '200' });
+      expect(Object.keys(JSON.parse(config.data!['inputdataconfig.json']))).toEqual(['train', 'validation']);
+      expect(JSON.parse(config.data!['resourceconfig.json'])).toEqual({ current_host: 'algo-1', hosts: ['algo-1'], network_interface_name: 'eth0' });
+      expect(train.volumes).toContainEqual({ name: 'config', configMap: { name: 'churn-pipeline-train-config' } });
+      const mounts = train.container!.volumeMounts as Json[];
+      expect(mounts).toEqual(expect.arrayContaining([
+        { name: 'config', mountPath: '/opt/ml/input/config', readOnly: true },
+        { name: 'output', mountPath: '/opt/ml/output' },
+        { name: 'workspace', subPath: 'train', mountPath: '/opt/ml/input/data/train', readOnly: true },
+        { name: 'workspace', subPath: 'validation', mountPath: '/opt/ml/input/data/validation', readOnly: true },
+        // What the evaluate and register steps read.
+        { name: 'workspace', subPath: 'model', mountPath: '/opt/ml/model' },
+      ]));
+      expect(step(r, 'evaluate').container!.volumeMounts).toContainEqual({ name: 'workspace', subPath: 'model', mountPath: '/opt/ml/processing/model', readOnly: true });
+    });
+
+    it('runs train.command with train.arguments as written', () => {
+      const r = render({ ...CPU, schedule: undefined, train: { ...CPU.train, command: ['python3', '-m', 'trainer'], arguments: ['--fast'] } });
+      expect(step(r, 'train').container).toMatchObject({ command: ['python3', '-m', 'trainer'], args: ['--fast'] });
+    });
+
+    it('mounts entryPoint.sourceDir at /opt/ml/code from a ConfigMap (nested paths, binary files, no hidden files) and runs the script with the hyperparameters', () => {
+      const r = render({ ...CPU, schedule: undefined, train: { ...CPU.train, entryPoint: { script: 'train.py', sourceDir: SOURCES }, arguments: ['--seed', '7'] } });
+      expect(step(r, 'train').container).toMatchObject({ command: ['python3', '/opt/ml/code/train.py'], args: ['--num_round', '200', '--seed', '7'] });
+      const code = configMaps(r).find((c) => c.metadata.name === 'churn-pipeline-code')!;
+      const volume = (step(r, 'train').volumes as Json[]).find((v) => v.name === 'code') as { configMap: { name: string; items: { key: string; path: string }[] } };
+      const files = Object.fromEntries(volume.configMap.items.map((i) => [i.path, code.data?.[i.key] ?? Buffer.from(code.binaryData![i.key], 'base64').toString('latin1')]));
+      expect(Object.keys(files).sort()).toEqual(['lib/helpers.py', 'lib/vocab.bin', 'train.py']);
+      // As Terraform reads the string: the script's own `${` is written `$${`.
+      expect(files['train.py']).toContain('"$${not_terraform}"');
+      expect(files['train.py'].replace(/\$\$\{/g, '${')).toBe(fs.readFileSync(path.join(SOURCES, 'train.py'), 'utf8'));
+      expect(files['lib/vocab.bin']).toBe('\x00\x01\x02binary');
+      expect(step(r, 'train').container!.volumeMounts).toContainEqual({ name: 'code', mountPath: '/opt/ml/code', readOnly: true });
+    });
+
+    it('runs distributed training with torchrun on the script (the runtime launches nothing itself), its sources and config mounted on every node', () => {
+      const r = gpuPipeline();
+      expect(trainJobOf(r).spec.trainer).toMatchObject({ command: ['torchrun', '/opt/ml/code/train.py'], args: ['--epochs', '2'] });
+      const pod = podOfTrainJob(r);
+      expect(pod.spec.volumes.map((v) => v.name)).toEqual(expect.arrayContaining(['workspace', 'config', 'code', 'output', 'dshm']));
+      expect(pod.spec.containers[0].volumeMounts).toContainEqual({ name: 'code', mountPath: '/opt/ml/code', readOnly: true });
+      const config = configMaps(r).find((c) => c.metadata.name === 'churn-pipeline-train-config')!;
+      // Several hosts: no single resourceconfig.json.
+      expect(Object.keys(config.data!).sort()).toEqual(['hyperparameters.json', 'inputdataconfig.json']);
+    });
+
+    it('names a TrainJob runtime that Kubeflow Trainer 2.3 installs', () => {
+      const installed = fs.readdirSync(path.join(__dirname, '..', '..', '..', '..', 'shared', 'schemas')).filter((f) => f.startsWith('trainer-runtime-'))
+        .map((f) => /\nmetadata:\n\s+name: (\S+)/.exec(fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'shared', 'schemas', f), 'utf8'))![1]);
+      expect(installed).toEqual(expect.arrayContaining(['torch-distributed', 'deepspeed-distributed']));
+      expect(installed).toContain((trainJobOf(gpuPipeline()).spec.runtimeRef as Json).name);
+    });
+
+    it('rejects distributed training with neither entryPoint nor command, naming train.entryPoint', () => {
+      expectValidationError(() => render({ ...GPU, train: { ...GPU.train, entryPoint: undefined } }), 'MlPipeline', { path: 'train.entryPoint', message: /torchrun must be given a script/ });
+    });
+
+    it('rejects a sourceDir that does not exist, a script it does not hold, and sources over 1 MiB', () => {
+      const withEntry = (entryPoint: { script: string; sourceDir: string }) => () => render({ ...CPU, schedule: undefined, train: { ...CPU.train, entryPoint } });
+      expectValidationError(withEntry({ script: 'train.py', sourceDir: path.join(SOURCES, 'missing') }), 'MlPipeline', { path: 'train.entryPoint.sourceDir', message: /is not a directory/ });
+      expectValidationError(withEntry({ script: 'fit.py', sourceDir: SOURCES }), 'MlPipeline', { path: 'train.entryPoint.script', message: /is not a file of sourceDir/ });
+      const big = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-src-'));
+      try {
+        fs.writeFileSync(path.join(big, 'train.py'), 'print(1)\n');
+        fs.writeFileSync(path.join(big, 'weights.txt'), 'x'.repeat(1_000_001));
+        expectValidationError(withEntry({ script: 'train.py', sourceDir: big }), 'MlPipeline', { path: 'train.entryPoint.sourceDir', message: /at most 1 MiB/ });
+      } finally {
+        fs.rmSync(big, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it("rejects distribution 'mpi' on Kubernetes, naming train.distribution (Trainer 2.3 has no mpi-distributed runtime)", () => {
+    expectValidationError(() => render({ ...GPU, train: { ...GPU.train, distribution: 'mpi' } }), 'MlPipeline', { path: 'train.distribution', message: /deepspeed-distributed/ });
+  });
+
+  it("puts each run's workspace on kubernetes.pipeline.workspaceStorageClassName, and warns when distributed training has none (ReadWriteMany)", () => {
+    const warnings = (r: Rendered) => r.pipeline.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data));
+    expect(warnings(gpuPipeline())).toContainEqual(expect.stringContaining('[cdk-mlops:k8s-workspace-storage-class]'));
+    const r = render(GPU, { workspaceStorageClassName: 'efs-sc' });
+    expect((template(r).spec.volumeClaimTemplates as { spec: Json }[])[0].spec).toMatchObject({ accessModes: ['ReadWriteMany'], storageClassName: 'efs-sc' });
+    expect(warnings(r).filter((w) => w.includes('workspace-storage-class'))).toEqual([]);
+    expect(warnings(cpuPipeline()).filter((w) => w.includes('workspace-storage-class'))).toEqual([]);
+  });
+
+  it('stops distributed training at train.maxRuntimeSeconds and deletes its TrainJob when the run ends, failed or not', () => {
+    const r = gpuPipeline();
+    const job = trainJobOf(r);
+    expect(job.spec.activeDeadlineSeconds).toBe(7200);
+    expect(job.metadata.name).toBe('{{workflow.name}}');
+    expect(template(r).spec.onExit).toBe('cleanup');
+    const cleanup = step(r, 'cleanup').resource as { action: string; manifest: string };
+    expect(cleanup.action).toBe('delete');
+    expect(JSON.parse(cleanup.manifest)).toEqual({ apiVersion: job.apiVersion, kind: 'TrainJob', metadata: { name: '{{workflow.name}}', namespace: 'ml' } });
+    expect(only(r.typed, 'kubernetes_role_v1').rule).toContainEqual(expect.objectContaining({ resources: ['trainjobs'], verbs: expect.arrayContaining(['delete']) }));
+    expect(template(cpuPipeline()).spec.onExit).toBeUndefined();
+  });
+
+  describe('train.networkIsolation', () => {
+    it('isolates single-node training: no DNS, egress only to the API server CIDRs for the executor; the other steps are not selected', () => {
+      const r = render(CPU, { apiServerCidrs: ['10.0.0.0/16'] });
+      expect((step(r, 'train').metadata as { labels: Json }).labels['mlops.cdk.io/network-isolation']).toBe('true');
+      const training = policy(r, 'churn-pipeline-train').spec;
+      expect(training.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'churn', 'app.kubernetes.io/component': 'ml-pipeline', 'mlops.cdk.io/step': 'train' } });
+      expect(training.egress).toEqual([
+        { to: [{ podSelector: training.podSelector }] },
+        { to: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
+      ]);
+      expect(policy(r, 'churn-pipeline').spec.podSelector).toMatchObject({ matchExpressions: [{ key: 'mlops.cdk.io/step', operator: 'NotIn', values: ['train'] }] });
+    });
+
+    it('lets distributed training reach only its peers (and DNS, for the rendezvous host names)', () => {
+      const r = gpuPipeline();
+      expect(policy(r, 'churn-pipeline-train').spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'churn', 'app.kubernetes.io/component': 'ml-pipeline', 'mlops.cdk.io/step': 'train' } } }] }]);
+      expect(podOfTrainJob(r).metadata.labels).toMatchObject({ 'mlops.cdk.io/step': 'train' });
+      expect(podOfTrainJob(r).metadata.labels['mlops.cdk.io/network-isolation']).toBeUndefined();
+      // The step that submits the TrainJob talks to the API: it is not a training pod.
+      expect((step(r, 'train').metadata as { labels: Json }).labels['mlops.cdk.io/step']).toBe('train-submit');
+    });
+
+    it('opens egress when train.networkIsolation is false', () => {
+      const r = render({ ...CPU, train: { ...CPU.train, networkIsolation: false } });
+      expect(policy(r, 'churn-pipeline-train').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] });
+      expect((step(r, 'train').metadata as { labels: Json }).labels['mlops.cdk.io/network-isolation']).toBeUndefined();
+    });
+  });
+
+  describe('names Kubernetes derives', () => {
+    it('rejects a name whose JobSet pod names would exceed 63 characters, and accepts the longest that fits', () => {
+      expect(() => render(GPU, { name: 'a'.repeat(25) })).not.toThrow();
+      expectValidationError(() => render(GPU, { name: 'a'.repeat(26) }), 'MlPipeline', { path: 'name', message: /JobSet names the training pods after it/ });
+    });
+
+    it("rejects a scheduled pipeline whose CronWorkflow name exceeds Argo's 52 characters", () => {
+      expect(() => render(CPU, { name: 'a'.repeat(43) })).not.toThrow();
+      expectValidationError(() => render(CPU, { name: 'a'.repeat(44) }), 'MlPipeline', { path: 'name', message: /CronWorkflow/ });
     });
   });
 });

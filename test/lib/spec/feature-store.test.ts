@@ -1,19 +1,9 @@
 import * as fc from 'fast-check';
-import { MlopsValidationError } from '../../../lib/errors';
+import { errorOf } from './errors';
 import { FEATURE_TYPES, featureGroupSpecSchema, featureStoreSpecSchema, parseSpec } from '../../../lib/spec';
 
 const subject = { kind: 'FeatureStore', id: 'Features' };
 const parseGroup = (input: unknown) => parseSpec(featureGroupSpecSchema, input, subject);
-
-function errorOf(fn: () => unknown): MlopsValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MlopsValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected an MlopsValidationError');
-}
 
 const featureName = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}[a-z0-9]$/).filter((n) => !['is_deleted', 'write_time', 'api_invocation_time'].includes(n));
 

@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Testing } from 'cdktf';
 import { MlopsValidationError } from '../../../lib/errors';
-import { PlatformSpecInput } from '../../../lib/spec';
+import { longestTrainingPodName, PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
 import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
@@ -124,7 +124,7 @@ describe('KubernetesPlatformStack', () => {
     const { stack } = referenceOnKubernetes();
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
     // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue; churn's drift rule.
-    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 1 });
+    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 1, trainJobs: 1 });
     expect([...stack.pipelines.keys()]).toEqual(['support-assistant', 'churn']);
     const llm = stack.pipelines.get('support-assistant')!;
     expect(llm.trainJob).toBeDefined();
@@ -147,7 +147,7 @@ describe('KubernetesPlatformStack', () => {
   it("renders churn's feature store and drift monitor, its PrometheusRule in the CRD stack", () => {
     const { stack, tf } = referenceOnKubernetes();
     expect([...stack.featureStores.keys()]).toEqual(['churn']);
-    expect(ofKind(tf, 'ConfigMap').map((c) => c.metadata.name)).toEqual(['churn-features-repo']);
+    expect(ofKind(tf, 'ConfigMap').map((c) => c.metadata.name)).toContain('churn-features-repo');
     expect(stack.featureStores.get('churn')!.repository['features.py']).toContain('path="s3://mlops-reference-features-us-east-1/churn/churn-customers/",');
     const [cron] = ofKind(tf, 'CronJob');
     expect(cron.metadata.name).toBe('churn-drift');
@@ -157,6 +157,15 @@ describe('KubernetesPlatformStack', () => {
     expect(stack.pipelines.get('churn')!.pipelineName).toBe('churn-pipeline');
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
     expect(manifests(crds).filter((m) => m.kind === 'PrometheusRule').map((m) => `${String(m.metadata.name)}/${String(m.metadata.namespace)}`)).toEqual(['churn-drift/mlops-reference']);
+  });
+
+  it("bounds model names by the longest run name: the drift monitor's retraining runs, <template>-retrain-<5 random>", () => {
+    const { tf } = referenceOnKubernetes();
+    const [cron] = ofKind(tf, 'CronJob');
+    const gate = JSON.stringify(cron.spec);
+    const suffix = /generateName: \$TEMPLATE(-[a-z-]*)/.exec(gate)![1];
+    // generateName adds 5 random characters; longestTrainingPodName counts the same suffix.
+    expect(longestTrainingPodName('m', 1)).toContain(`m-pipeline${suffix}abcde-node-0-0`);
   });
 
   it('rejects a feature store without a Feast image, naming the Kubernetes setting', () => {
@@ -224,9 +233,41 @@ describe('synthKubernetesPlatform', () => {
     const file = path.join(out, 'stacks', 'mlops-reference', 'cdk.tf.json');
     const tf = JSON.parse(fs.readFileSync(file, 'utf8')) as Synth & { provider: Json };
     expect(Object.keys(tf.provider)).toEqual(['kubernetes']);
-    // Reproducible output: no absolute path of the machine that synthesized it.
-    expect((tf as unknown as { terraform: { backend: Json } }).terraform.backend).toEqual({ local: { path: 'terraform.mlops-reference.tfstate' } });
+    // Reproducible output: no absolute path of the machine that synthesized it; state outside the output.
+    expect((tf as unknown as { terraform: { backend: Json } }).terraform.backend).toEqual({ local: { path: '../../../terraform-state/mlops-reference.tfstate' } });
     expect(validateAll(tf)).toBeGreaterThan(30);
+  });
+
+  it('keeps Terraform state where synth never touches it: a state file survives a second synth', () => {
+    const out = path.join(dir, 'cdktf.out');
+    const first = synthKubernetesPlatform(referencePlatform, out);
+    // Where Terraform writes it, run as the README says: terraform -chdir=cdktf.out/stacks/<stack> apply.
+    const stateFiles = first.state;
+    expect(stateFiles).toEqual([path.join(dir, 'terraform-state', 'mlops-reference.tfstate'), path.join(dir, 'terraform-state', 'mlops-reference-crds.tfstate')]);
+    for (const [i, stack] of ['mlops-reference', 'mlops-reference-crds'].entries()) {
+      const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as { terraform: { backend: { local: { path: string } } } };
+      expect(path.resolve(out, 'stacks', stack, tf.terraform.backend.local.path)).toBe(stateFiles[i]);
+      fs.mkdirSync(path.dirname(stateFiles[i]), { recursive: true });
+      fs.writeFileSync(stateFiles[i], '{"version": 4, "serial": 7}');
+    }
+    synthKubernetesPlatform(referencePlatform, out);
+    for (const f of stateFiles) expect(fs.readFileSync(f, 'utf8')).toBe('{"version": 4, "serial": 7}');
+  });
+
+  it('refuses a local state directory inside the synth output, naming kubernetes.backend.directory', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, backend: { type: 'local', directory: 'cdktf.out/state' } } };
+    expect(() => synthKubernetesPlatform(spec, path.join(dir, 'cdktf.out'))).toThrow(/kubernetes\.backend\.directory: is inside the synth output/);
+  });
+
+  it.each([
+    [{ type: 's3', bucket: 'acme-tfstate', region: 'eu-west-1' }, { s3: { bucket: 'acme-tfstate', key: 'cdk-mlops/mlops-reference.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } }, { s3: expect.objectContaining({ key: 'cdk-mlops/mlops-reference-crds.tfstate' }) }],
+    [{ type: 'gcs', bucket: 'acme-tfstate', prefix: 'ml' }, { gcs: { bucket: 'acme-tfstate', prefix: 'ml/mlops-reference' } }, { gcs: { bucket: 'acme-tfstate', prefix: 'ml/mlops-reference-crds' } }],
+    [{ type: 'kubernetes', namespace: 'tfstate' }, { kubernetes: { secret_suffix: 'mlops-reference', namespace: 'tfstate' } }, { kubernetes: { secret_suffix: 'mlops-reference-crds', namespace: 'tfstate' } }],
+  ] as const)('renders kubernetes.backend %j, one state per stack', (backend, platformBackend, crdBackend) => {
+    const spec = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, backend } } as PlatformSpecInput;
+    const { stack } = kubernetesOf(spec);
+    expect((JSON.parse(Testing.synth(stack)) as { terraform: { backend: Json } }).terraform.backend).toEqual(platformBackend);
+    expect((JSON.parse(Testing.synth(stack.crdStack!)) as { terraform: { backend: Json } }).terraform.backend).toEqual(crdBackend);
   });
 
   it('leaves the previous output as it was when the spec is bad', () => {
