@@ -217,7 +217,9 @@ function sharedStack(platform: Construct, withRegistries: boolean): Shared {
     policyDocument: {
       Statement: [
         { Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Effect: 'Deny', Principal: '*', Resource: topic.ref, Sid: 'AllowPublishThroughSSLOnly' },
-        ...(withRegistries ? [{ Action: 'sns:Publish', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Resource: topic.ref, Sid: '1' }] : []),
+        // CloudWatch alarms may publish (the topic's own policy replaces SNS's default one).
+        { Action: 'sns:Publish', Condition: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }, Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Resource: topic.ref, Sid: 'AllowCloudWatchAlarmsToPublish' },
+        ...(withRegistries ? [{ Action: 'sns:Publish', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Resource: topic.ref, Sid: '2' }] : []),
       ],
       Version: '2012-10-17',
     },
@@ -249,12 +251,7 @@ function sharedStack(platform: Construct, withRegistries: boolean): Shared {
 
 // --- Model stack ----------------------------------------------------------------------------
 
-interface Rendered {
-  /** Access log prefixes of the model's buckets (data capture). */
-  readonly logPrefixes: string[];
-}
-
-function modelStack(platform: Construct, shared: Shared, name: string, m: HandModel): Rendered {
+function modelStack(platform: Construct, shared: Shared, name: string, m: HandModel): void {
   const stack = new Stack(platform, name, {
     env: { region: REGION },
     stackName: `${PLATFORM_NAME}-${name}`,
@@ -305,7 +302,7 @@ function modelStack(platform: Construct, shared: Shared, name: string, m: HandMo
   if (packageArn) {
     statements.push(
       { Action: 'sagemaker:DescribeModelPackage', Effect: 'Allow', Resource: packageArn, Sid: 'DescribeModelPackage' },
-      { Action: 's3:GetObject', Effect: 'Allow', Resource: `${shared.artifacts.attrArn}/*`, Sid: 'ReadModelData' },
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: `${shared.artifacts.attrArn}/pipelines/${PLATFORM_NAME}-${name}/*`, Sid: 'ReadModelData' },
       { Action: 'kms:Decrypt', Effect: 'Allow', Resource: shared.key.attrArn, Sid: 'DecryptModelArtifacts' },
     );
   } else if (m.image) {
@@ -511,23 +508,20 @@ function modelStack(platform: Construct, shared: Shared, name: string, m: HandMo
   new CfnDashboard(at(endpoint, 'Dashboard'), 'Resource', { dashboardBody: stack.toJsonString({ start: '-PT3H', widgets }), tags });
 
   if (m.pipeline) pipelineOf(stack, shared, name, m.pipeline);
-  return { logPrefixes: dataCaptureLogPrefix ? [dataCaptureLogPrefix] : [] };
 }
 
 // --- Pipeline -------------------------------------------------------------------------------
 
-/** The model's build pipeline, its key, role, failure rule and alarm (the data lives in a bucket of its own: no input bucket). */
+/**
+ * The model's build pipeline, role, failure rule and alarm (the data lives in a bucket of its own: no
+ * input bucket; jobs write with the platform key, the artifacts bucket's, so the pipeline has no key of its own).
+ */
 function pipelineOf(stack: Stack, shared: Shared, name: string, p: HandPipeline): void {
   const tags = tagList(name);
   const scope = at(stack, 'Pipeline');
   const pipelineName = `${PLATFORM_NAME}-${name}`;
   const arn = (service: string, resource: string) => `arn:${Aws.PARTITION}:${service}:${REGION}:${Aws.ACCOUNT_ID}:${resource}`;
-  const key = retain(new CfnKey(at(scope, 'Key'), 'Resource', {
-    description: `cdk-mlops MlPipeline ${scope.node.path}: job volumes, outputs, data`,
-    enableKeyRotation: true,
-    keyPolicy: { Statement: [allowAccount], Version: '2012-10-17' },
-    tags,
-  }));
+  const key = shared.key;
   const executionRole = at(scope, 'ExecutionRole');
   const role = new CfnRole(at(executionRole, 'Role'), 'Resource', {
     assumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } }], Version: '2012-10-17' },
@@ -702,25 +696,16 @@ export function build(app: App, n: number): void {
   const platform = new Construct(app, 'Platform');
   const models = Array.from({ length: n }, (_, i) => ({ name: modelName(i), model: MODELS[kindOf(i)] }));
   const shared = sharedStack(platform, models.some((m) => m.model.registryDescription !== undefined));
-  const logPrefixes: string[] = [];
-  for (const { name, model } of models) {
-    logPrefixes.push(...modelStack(platform, shared, name, model).logPrefixes);
-  }
+  for (const { name, model } of models) modelStack(platform, shared, name, model);
 
-  // Access log bucket policy: TLS only; S3 server access logging may write under each source bucket's prefix.
+  // Access log bucket policy: TLS only; S3 server access logging may write for the account's own buckets, in one statement.
   const logs = shared.accessLogs;
-  const logging = { Service: 'logging.s3.amazonaws.com' };
-  const captureResources = logPrefixes.sort().map((prefix) => `${logs.attrArn}/${prefix}*`);
   new CfnBucketPolicy(at(shared.accessLogsScope, 'Policy'), 'Resource', {
     bucket: logs.ref,
-    policyDocument: tlsOnly(logs, [
-      {
-        Action: 's3:PutObject',
-        Condition: { ArnLike: { 'aws:SourceArn': shared.artifacts.attrArn }, StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-        Effect: 'Allow', Principal: logging, Resource: `${logs.attrArn}/model-artifacts/*`,
-      },
-      ...(captureResources.length > 0 ? [{ Action: 's3:PutObject', Effect: 'Allow', Principal: logging, Resource: captureResources.length === 1 ? captureResources[0] : captureResources }] : []),
-    ]),
+    policyDocument: tlsOnly(logs, [{
+      Action: 's3:PutObject', Condition: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }, Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' }, Resource: `${logs.attrArn}/*`, Sid: 'S3ServerAccessLogDelivery',
+    }]),
   });
 
   // Every template says which governance level it was checked at (the audit report reads it).

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: synth time and peak memory of our constructs against a hand-written aws-cdk-lib
- * L1 baseline producing the same resources, for platforms of 1, 10 and 50 endpoints.
+ * L1 baseline producing the same resources, for platforms of 1, 10, 50 and 1,000 endpoints (the
+ * largest the README claims; test/stacks/aws/limits.test.ts checks its service limits).
  *
  * - OURS (bench/ours.ts): an AwsPlatform rendering a PlatformSpec of N models cycling through a GPU
  *   canary model from its registry, a CPU image model and a serverless one (bench/platform-spec.ts):
@@ -8,7 +9,7 @@
  * - BASELINE (bench/baseline.ts): the same stacks and resources written with Cfn* classes only.
  * - Neither adds the cdk-nag compliance packs: this measures our constructs against raw L1.
  *
- * Each variant × N runs RUNS times, each in a fresh node process (bench/child.ts), alternating
+ * Each variant × N runs RUNS times (once at N=1,000, which takes a minute or more a run), each in a fresh node process (bench/child.ts), alternating
  * the variants; the time is the median, the peak RSS the maximum. Before reporting, the resource
  * counts by type of every stack are checked to be equal in both variants: if they are not, a
  * WARNING line is printed and the exit code is 1. Timing never fails the run. The output ends with
@@ -20,8 +21,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { ChildResult, countDifferences, differingStacks, totalResources, Variant } from './assembly';
 
-const SIZES = [1, 10, 50];
+const SIZES = [1, 10, 50, 1000];
 const RUNS = 3;
+/** Runs at a size: one at the largest, where a run takes a minute or more. */
+const runsAt = (n: number) => (n >= 1000 ? 1 : RUNS);
 const TARGET_RATIO = 1.3;
 const TARGET_N = 50;
 
@@ -85,13 +88,13 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   for (const n of SIZES) {
     const results: Record<Variant, ChildResult[]> = { ours: [], baseline: [] };
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < runsAt(n); run++) {
       // Alternate which variant goes first, so neither always runs on a warmer machine.
       const order: Variant[] = run % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours'];
       for (const variant of order) {
         const result = await measure(variant, n);
         results[variant].push(result);
-        process.stderr.write(`  N=${n} ${variant.padEnd(8)} run ${run + 1}/${RUNS}: ${Math.round(result.ms)} ms, ${(result.maxRssKiB / 1024).toFixed(0)} MiB\n`);
+        process.stderr.write(`  N=${n} ${variant.padEnd(8)} run ${run + 1}/${runsAt(n)}: ${Math.round(result.ms)} ms, ${(result.maxRssKiB / 1024).toFixed(0)} MiB\n`);
       }
     }
     const ours = results.ours[0].stacks;
@@ -118,7 +121,7 @@ async function main(): Promise<number> {
   console.log('');
   console.log('Synth benchmark: our constructs (AwsPlatform) vs a hand-written aws-cdk-lib L1 baseline with the same resources');
   console.log(`ratio = ours / baseline; target: ratio ≤ ${TARGET_RATIO} at N=${TARGET_N} (measured, not asserted)`);
-  console.log(`Time: new App() → app.synth(), median of ${RUNS} runs, each in a fresh node process; peak MiB: max maxRSS of the runs.`);
+  console.log(`Time: new App() → app.synth(), median of ${RUNS} runs (1 at N=${SIZES[SIZES.length - 1]}), each in a fresh node process; peak MiB: max maxRSS of the runs.`);
   console.log('cdk-nag compliance packs: not added in either variant (constructs vs raw L1, not the rule packs).');
   console.log('');
   console.log(format(header));

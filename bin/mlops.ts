@@ -67,7 +67,7 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
 /** Terraform JSON for the Kubernetes target into `out`: the summary and its text. */
 function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Record<string, unknown>; lines: string[] } {
   const result = synthKubernetesPlatform(spec, out);
-  const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings };
+  const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings, notRendered: result.notRendered };
   const lines = [`Kubernetes (Terraform JSON for the kubernetes provider) into ${out}/`, ''];
   for (const s of result.stacks) {
     const total = Object.values(s.resourcesByType).reduce((a, b) => a + b, 0);
@@ -75,6 +75,7 @@ function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Recor
     for (const [type, n] of Object.entries(s.resourcesByType)) lines.push(`    ${type.padEnd(46)} ${String(n).padStart(4)}`);
   }
   if (result.warnings.length > 0) lines.push('', `Warnings (${result.warnings.length}):`, ...result.warnings.map((w) => `  ${w}`));
+  if (result.notRendered.length > 0) lines.push('', `Not rendered on Kubernetes (${result.notRendered.length}):`, ...result.notRendered.map((w) => `  ${w}`));
   return { summary, lines };
 }
 

@@ -23,7 +23,7 @@ import { newWorkloadSecurityGroup } from './private/network';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { Retraining } from './private/retraining';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces Model Monitor publishes in (dimensions Endpoint and MonitoringSchedule). */
@@ -140,10 +140,7 @@ export class DriftMonitor extends Construct {
     // --- Alarms -------------------------------------------------------------------------------
     // parseDriftProps has checked that an endpoint without a topic comes with alarmTopic.
     this.alarmTopic = alarmTopic ?? endpoint.alarmTopic!;
-    if (!alarmTopic && endpoint instanceof ModelEndpoint && endpoint.alarmTopic.node.scope === endpoint) {
-      // The endpoint's own topic is encrypted with the endpoint's key: let EventBridge publish too.
-      allowServiceToUseKey(endpoint.encryptionKey, 'events.amazonaws.com');
-    }
+    allowAlarmPublishing(this, this.alarmTopic);
     const action = new cwActions.SnsAction(this.alarmTopic);
     const period = Duration.hours(spec.schedule === 'hourly' ? 1 : 24);
     this.driftAlarms = this.addDriftAlarms(action, period);

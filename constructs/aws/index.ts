@@ -10,5 +10,5 @@ export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './pipeline';
 export * from './placement';
-export { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
+export { AccessLogsBucket, allowAlarmPublishing, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
 export type { AccessLogsBucketProps, SecureBucketProps } from './security';

@@ -32,8 +32,17 @@ import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/netwo
 import { writeSourceArchive } from './private/source-archive';
 import { monitoringImageRegions, monitoringImageUri } from './private/monitoring-images';
 import { placementIssues, renderVpcPlacement } from './private/placement';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
+
+/**
+ * Where a pipeline writes in its artifacts bucket: job outputs (model.tar.gz among them), checkpoints
+ * and baselines, under `pipelines/<pipelineName>` (no trailing slash). A registry the pipeline
+ * registers into reads its models from here.
+ */
+export function pipelineOutputKeyPrefix(pipelineName: string): string {
+  return `pipelines/${pipelineName}`;
+}
 
 /** The default template's QualityCheck step (`dataQualityBaseline: true`): its baseline is what a DriftMonitor compares with. */
 export const DATA_QUALITY_BASELINE_STEP = 'DataQualityBaseline';
@@ -111,7 +120,10 @@ export interface MlPipelineProps extends VpcPlacementProps {
   /**
    * Key for job volumes (where SageMaker allows one: not on instances with local NVMe storage,
    * which is hardware-encrypted), job outputs, the buckets this pipeline creates and its topic.
-   * @default - a new customer-managed key with rotation
+   * Job outputs include the model artifacts the registry's endpoints load: whoever may decrypt the
+   * artifacts bucket must be able to decrypt them.
+   * @default - jobs use the artifacts bucket's key, when `artifactsBucket` has one; the input bucket
+   * and topic the pipeline creates (and jobs, otherwise) a new customer-managed key with rotation
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -169,6 +181,7 @@ export class MlPipeline extends MlPipelineBase {
   /** The resolved template spec, when built from one. */
   public readonly spec?: PipelineSpec;
   public readonly role: iam.IRole;
+  /** The key jobs encrypt their volumes and outputs (model artifacts, baselines) with. */
   public readonly encryptionKey: kms.IKey;
   /** Where training data lands (versioned: an execution records the object version it trained on); none when the spec's inputDataUri points elsewhere. */
   public readonly inputBucket?: s3.IBucket;
@@ -188,6 +201,8 @@ export class MlPipeline extends MlPipelineBase {
   public readonly inputDataObjectKey: PipelineParameter;
   public readonly cfnPipeline: sagemaker.CfnPipeline;
 
+  /** The key of what the pipeline creates (input bucket, topic), when it needs one. */
+  private readonly ownKey?: kms.IKey;
   private readonly stepList: PipelineStep[] = [];
   private readonly parameters: PipelineParameter[];
   private readonly execution: ExecutionRole;
@@ -202,7 +217,7 @@ export class MlPipeline extends MlPipelineBase {
     super(scope, id);
     this.spec = spec;
     this.pipelineName = props.pipelineName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
-    this.encryptionKey = keyOrNew(this, 'Key', props.encryptionKey, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`);
+    ({ ownKey: this.ownKey, jobKey: this.encryptionKey } = this.renderKeys(props));
     const { inputBucket, artifactsBucket } = this.renderBuckets(props);
     this.inputBucket = inputBucket;
     this.artifactsBucket = artifactsBucket;
@@ -246,6 +261,7 @@ export class MlPipeline extends MlPipelineBase {
 
     // --- Observability ------------------------------------------------------------------------
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
+    allowAlarmPublishing(this, this.notificationTopic);
     if (spec?.failureNotifications ?? true) {
       this.failureRule = this.addFailureRule();
       this.failedExecutionsAlarm = this.addFailedExecutionsAlarm();
@@ -255,15 +271,30 @@ export class MlPipeline extends MlPipelineBase {
 
   // --- Buckets ------------------------------------------------------------------------------
   /** The input bucket (none when the spec's data is elsewhere or one is given) and the artifacts bucket. */
+  /** Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own. */
+  private ownsInput(props: MlPipelineProps): boolean {
+    return !props.inputBucket && this.spec?.inputDataUri === undefined;
+  }
+
+  /**
+   * Jobs write with the artifacts bucket's key: whoever may read the bucket's models can decrypt
+   * them. What the pipeline creates (input bucket, topic) keeps a key of its own.
+   */
+  private renderKeys(props: MlPipelineProps): { ownKey?: kms.IKey; jobKey: kms.IKey } {
+    const artifactsKey = props.artifactsBucket?.encryptionKey;
+    const needOwnKey = !props.encryptionKey && (this.ownsInput(props) || !artifactsKey || !props.notificationTopic);
+    const ownKey = needOwnKey ? keyOrNew(this, 'Key', undefined, `cdk-mlops MlPipeline ${this.node.path}: job volumes, outputs, data`) : props.encryptionKey;
+    return { ownKey, jobKey: props.encryptionKey ?? artifactsKey ?? ownKey! };
+  }
+
   private renderBuckets(props: MlPipelineProps): { inputBucket?: s3.IBucket; artifactsBucket: s3.IBucket } {
     const spec = this.spec;
-    // Data given elsewhere (spec.inputDataUri) needs no input bucket of the pipeline's own.
-    const ownInput = !props.inputBucket && spec?.inputDataUri === undefined;
+    const ownInput = this.ownsInput(props);
     const needLogs = ownInput || !props.artifactsBucket;
     const logs = needLogs ? (props.accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs')) : undefined;
     const nameForLogs = Token.isUnresolved(this.pipelineName) ? 'pipeline' : this.pipelineName;
     const inputBucket = props.inputBucket ?? (ownInput ? new SecureBucket(this, 'InputBucket', {
-      encryptionKey: this.encryptionKey,
+      encryptionKey: this.ownKey!,
       accessLogs: logs!,
       accessLogsPrefix: `pipeline-input/${nameForLogs}/`,
       replicationReason: 'Training data is versioned and retained in-region; cross-region copies are a data-residency decision left to the data owner.',
@@ -436,7 +467,7 @@ export class MlPipeline extends MlPipelineBase {
 
   /** Where the pipeline's outputs go in its artifacts bucket. */
   private get outputKeyPrefix(): string {
-    return `pipelines/${this.pipelineName}`;
+    return pipelineOutputKeyPrefix(this.pipelineName);
   }
 
   private renderContext(): StepRenderContext {
@@ -545,7 +576,7 @@ export class MlPipeline extends MlPipelineBase {
         resources: [this.encryptionKey.keyArn],
       }),
     );
-    this.artifactsBucket.grantReadWrite(e.grantee, `pipelines/${this.pipelineName}/*`);
+    this.artifactsBucket.grantReadWrite(e.grantee, `${pipelineOutputKeyPrefix(this.pipelineName)}/*`);
   }
 
   private newJobSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
@@ -566,9 +597,7 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newTopic(): sns.Topic {
-    allowServiceToUseKey(this.encryptionKey, 'events.amazonaws.com');
-    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
-    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
+    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.ownKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
   }
 
   /** An EventBridge Scheduler schedule starting the pipeline, with its own role. */

@@ -19,7 +19,7 @@ import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { ScalingGuard } from './private/scaling-guard';
 import { claimUniqueName } from './private/unique-names';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from './security';
+import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
@@ -231,6 +231,7 @@ export class ModelEndpoint extends ModelEndpointBase {
     this.cfnEndpointConfig = this.renderEndpointConfig(capture?.config);
 
     this.alarmTopic = alarmTopic ?? this.newAlarmTopic();
+    allowAlarmPublishing(this, this.alarmTopic);
     const { alarms, rollback } = this.createAlarms(spec);
     this.alarms = alarms;
     this.rollbackAlarms = rollback;
@@ -433,9 +434,7 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   private newAlarmTopic(): sns.Topic {
-    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
-    allowServiceToUseKey(this.encryptionKey, 'cloudwatch.amazonaws.com');
-    return topic;
+    return new sns.Topic(this, 'AlarmTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Alarms of ${this.endpointName}` });
   }
 
   private createAlarms(spec: EndpointSpec): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {

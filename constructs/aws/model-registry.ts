@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { RegistrySpecInput, registrySpecSchema } from '../../lib/spec';
 import { nameFromArn, sagemakerArn, sagemakerArnName } from './private/arns';
+import { allowAlarmPublishing } from './security';
 import { parseProps } from './private/validation';
 
 /** A SageMaker model registry: one model package group and its versions. */
@@ -18,6 +19,8 @@ export interface IModelRegistry extends IResource {
   readonly modelPackageGroupArn: string;
   /** The bucket holding the artifacts of the group's model packages, when known. */
   readonly artifactsBucket?: s3.IBucket;
+  /** The key prefix in `artifactsBucket` under which the artifacts are (no trailing slash); undefined: anywhere in the bucket. */
+  readonly artifactsPrefix?: string;
   /** The ARN of one version of the group's model packages. */
   modelPackageArn(version: number): string;
   /** Describe the group and its model packages. */
@@ -43,12 +46,21 @@ export interface ModelRegistryProps extends RegistrySpecInput {
    * @default - unknown: endpoints deploying from the registry warn that their role needs access granted
    */
   readonly artifactsBucket?: s3.IBucket;
+  /**
+   * The key prefix in `artifactsBucket` under which the registered models' artifacts are, without a
+   * trailing slash (an MlPipeline writes under `pipelineOutputKeyPrefix(pipelineName)`): endpoints and
+   * cross-account readers may read only there.
+   * @default - the whole bucket
+   */
+  readonly artifactsPrefix?: string;
 }
 
 export interface ModelRegistryAttributes {
   readonly modelPackageGroupName: string;
   /** @default - none known */
   readonly artifactsBucket?: s3.IBucket;
+  /** @default - the whole bucket */
+  readonly artifactsPrefix?: string;
 }
 
 const PACKAGE_STATE_CHANGE = 'SageMaker Model Package State Change';
@@ -57,6 +69,7 @@ abstract class ModelRegistryBase extends Resource implements IModelRegistry {
   public abstract readonly modelPackageGroupName: string;
   public abstract readonly modelPackageGroupArn: string;
   public abstract readonly artifactsBucket?: s3.IBucket;
+  public abstract readonly artifactsPrefix?: string;
 
   public modelPackageArn(version: number): string {
     return sagemakerArn(this, 'model-package', `${sagemakerArnName(this.modelPackageGroupName)}/${version}`);
@@ -125,6 +138,7 @@ export class ModelRegistry extends ModelRegistryBase {
       public readonly modelPackageGroupName = attrs.modelPackageGroupName;
       public readonly modelPackageGroupArn = sagemakerArn(scope, 'model-package-group', sagemakerArnName(attrs.modelPackageGroupName));
       public readonly artifactsBucket = attrs.artifactsBucket;
+      public readonly artifactsPrefix = attrs.artifactsPrefix;
     }
     return new Import(scope, id);
   }
@@ -132,11 +146,12 @@ export class ModelRegistry extends ModelRegistryBase {
   public readonly modelPackageGroupName: string;
   public readonly modelPackageGroupArn: string;
   public readonly artifactsBucket?: s3.IBucket;
+  public readonly artifactsPrefix?: string;
   /** The rule notifying `notificationTopic`, when one was given. */
   public readonly notificationRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps = {}) {
-    const { notificationTopic, artifactsBucket, ...specInput } = props;
+    const { notificationTopic, artifactsBucket, artifactsPrefix, ...specInput } = props;
     const spec = parseProps('ModelRegistry', scope, id, registrySpecSchema, specInput);
     super(scope, id);
 
@@ -151,6 +166,7 @@ export class ModelRegistry extends ModelRegistryBase {
     this.modelPackageGroupName = name;
     this.modelPackageGroupArn = sagemakerArn(this, 'model-package-group', sagemakerArnName(name));
     this.artifactsBucket = artifactsBucket;
+    this.artifactsPrefix = artifactsPrefix;
 
     if (spec.crossAccountReadAccountIds.length > 0) {
       resource.modelPackageGroupPolicy = {
@@ -172,18 +188,46 @@ export class ModelRegistry extends ModelRegistryBase {
           },
         ],
       };
-      if (artifactsBucket) {
-        Annotations.of(this).addWarningV2('cdk-mlops:registryCrossAccountArtifacts',
-          'Accounts granted cross-account read also need read access to the artifacts bucket and its KMS key; grant them on the bucket and key policies.');
-      }
+      if (artifactsBucket) this.grantCrossAccountArtifacts(artifactsBucket, spec.crossAccountReadAccountIds);
     }
 
     if (notificationTopic) {
+      allowAlarmPublishing(this, notificationTopic);
       this.notificationRule = this.onStateChange('StateChangeRule', {
         description: `Model package approval changes in ${Token.isUnresolved(name) ? 'the registry' : name}`,
         statuses: spec.notifyOn,
         target: new targets.SnsTopic(notificationTopic),
       });
+    }
+  }
+
+  /**
+   * Lets the accounts read the artifacts of this registry's model packages: GetObject under the
+   * artifacts prefix (bucket policy), and Decrypt with the bucket's key through S3 only (key policy).
+   * The key statement is the same for every registry of a bucket shared with the same accounts, so
+   * the key policy does not grow with registries.
+   */
+  private grantCrossAccountArtifacts(bucket: s3.IBucket, accountIds: readonly string[]): void {
+    const principals = accountIds.map((a) => new iam.AccountPrincipal(a));
+    const objects = bucket.addToResourcePolicy(new iam.PolicyStatement({
+      principals,
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [bucket.arnForObjects(this.artifactsPrefix ? `${this.artifactsPrefix}/*` : '*')],
+    }));
+    const key = bucket.encryptionKey?.addToResourcePolicy(new iam.PolicyStatement({
+      principals,
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `s3.${bucket.env.region}.amazonaws.com` },
+        // Only as part of an S3 read: what S3 serves them is what the bucket policy lets them read.
+      },
+    }));
+    if (!objects.statementAdded || (key && !key.statementAdded)) {
+      const missing = [...(objects.statementAdded ? [] : [`the bucket policy of the artifacts bucket (s3:GetObject on ${this.artifactsPrefix ? `'${this.artifactsPrefix}/*'` : 'every object'})`]),
+        ...(key && !key.statementAdded ? ['the key policy of its KMS key (kms:Decrypt with kms:ViaService s3)'] : [])];
+      Annotations.of(this).addWarningV2('cdk-mlops:registryCrossAccountArtifacts',
+        `The artifacts bucket or its key is imported: the accounts granted cross-account read (${accountIds.join(', ')}) also need ${missing.join(' and ')}; add them there.`);
     }
   }
 }

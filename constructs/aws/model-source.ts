@@ -144,14 +144,28 @@ class UriData extends ModelData {
   }
 }
 
+export interface RegistrySourceOptions {
+  /** The model package version. */
+  readonly version: number;
+  /**
+   * The inference image the model package was registered with (an MlPipeline registers its
+   * `register.image`, else its training image): the model's role may pull it.
+   * @default - unknown: a warning says the role needs pull access to the package's image
+   */
+  readonly image?: ModelImage;
+}
+
 /** Where a ModelEndpoint's model comes from. */
 export abstract class ModelSource {
-  /** A version of a model package in a registry. Its artifacts are read from the registry's artifacts bucket. */
-  public static fromRegistry(registry: IModelRegistry, options: { readonly version: number }): ModelSource {
+  /**
+   * A version of a model package in a registry. Its artifacts are read from the registry's artifacts
+   * bucket (under its artifacts prefix), its image pulled from `options.image`'s repository.
+   */
+  public static fromRegistry(registry: IModelRegistry, options: RegistrySourceOptions): ModelSource {
     if (!Token.isUnresolved(options.version) && (!Number.isInteger(options.version) || options.version < 1)) {
       throw new MlopsValidationError({ kind: 'ModelSource.fromRegistry' }, [{ path: 'version', message: 'is not a model package version', got: String(options.version), expected: 'a whole number ≥ 1' }]);
     }
-    return new RegistrySource(registry, options.version);
+    return new RegistrySource(registry, options.version, options.image);
   }
 
   /** A serving image, with the model artifact it loads (omit when the image carries the model). */
@@ -164,18 +178,24 @@ export abstract class ModelSource {
 }
 
 class RegistrySource extends ModelSource {
-  constructor(private readonly registry: IModelRegistry, private readonly version: number) { super(); }
+  constructor(private readonly registry: IModelRegistry, private readonly version: number, private readonly image?: ModelImage) { super(); }
   public bind(scope: Construct, role: iam.IGrantable): ModelSourceConfig {
     const packageArn = this.registry.modelPackageArn(this.version);
     role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DescribeModelPackage', actions: ['sagemaker:DescribeModelPackage'], resources: [packageArn] }));
     const wildcardJustifications: WildcardJustification[] = [];
+    if (this.image) {
+      wildcardJustifications.push(...this.image.bind(scope, role).wildcardJustifications);
+    } else {
+      Annotations.of(scope).addWarningV2('cdk-mlops:registryImagePullUnknown', "The model package's inference image is not known here (ModelSource.fromRegistry 'image'): grant the execution role ECR pull access to its repository.");
+    }
     const bucket = this.registry.artifactsBucket;
     if (bucket) {
-      grantS3Read(role, bucket.arnForObjects('*'));
+      const prefix = this.registry.artifactsPrefix;
+      grantS3Read(role, bucket.arnForObjects(prefix ? `${prefix}/*` : '*'));
       if (bucket.encryptionKey) role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DecryptModelArtifacts', actions: ['kms:Decrypt'], resources: [bucket.encryptionKey.keyArn] }));
       wildcardJustifications.push({
         finding: /^Resource::(?!.*\/datacapture\/\*$).*\/\*$/,
-        reason: "Model package artifacts are stored under keys the training pipeline chooses per run; read-only (s3:GetObject) and limited to the registry's artifacts bucket.",
+        reason: "Model package artifacts are stored under keys the training pipeline chooses per run; read-only (s3:GetObject) and limited to the registry's artifacts prefix of its bucket.",
       });
     } else {
       Annotations.of(scope).addWarningV2('cdk-mlops:registryArtifactsUnknown', "The registry does not say where its artifacts live (ModelRegistry 'artifactsBucket'): grant the execution role read access to the model package's artifacts and image.");

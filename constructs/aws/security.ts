@@ -3,10 +3,11 @@
  * them (the platform's shared stack): customer-managed keys and buckets that are encrypted,
  * versioned, private, TLS-only, logged and retained.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /** The key passed in, or a new customer-managed key with rotation, retained on delete. */
@@ -19,14 +20,44 @@ export function keyOrNew(scope: Construct, id: string, provided: kms.IKey | unde
   });
 }
 
-/** Lets a service principal (CloudWatch alarms, EventBridge) publish to a KMS-encrypted SNS topic. */
-export function allowServiceToUseKey(key: kms.IKey, servicePrincipal: string): void {
-  key.addToResourcePolicy(new iam.PolicyStatement({
+/**
+ * Lets a service principal (CloudWatch alarms, EventBridge) publish to a KMS-encrypted SNS topic.
+ * False when the key's policy cannot be changed here (a key imported by ARN).
+ */
+export function allowServiceToUseKey(key: kms.IKey, servicePrincipal: string): boolean {
+  return key.addToResourcePolicy(new iam.PolicyStatement({
     sid: `Allow${servicePrincipal.split('.')[0]}ToEncrypt`,
     principals: [new iam.ServicePrincipal(servicePrincipal)],
     actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
     resources: ['*'],
+  })).statementAdded;
+}
+
+/** The services that publish alarms and events to a topic: CloudWatch alarm actions and EventBridge rule targets. */
+const PUBLISHING_SERVICES = ['cloudwatch.amazonaws.com', 'events.amazonaws.com'];
+
+/**
+ * Lets CloudWatch alarms and EventBridge rules of the topic's account publish to it. CloudWatch
+ * needs the topic policy to allow it once the topic has a policy of its own (an `enforceSSL` topic
+ * does: it replaces SNS's default policy); EventBridge targets add their own statement. Both use the
+ * topic's KMS key: its key policy must let them (a key imported by ARN cannot be changed here: a
+ * warning names the statement its owner must add).
+ */
+export function allowAlarmPublishing(scope: Construct, topic: sns.ITopic): void {
+  topic.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AllowCloudWatchAlarmsToPublish',
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['sns:Publish'],
+    resources: [topic.topicArn],
+    conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(topic).account } },
   }));
+  const key = topic.masterKey;
+  if (!key) return;
+  const added = PUBLISHING_SERVICES.map((service) => allowServiceToUseKey(key, service));
+  if (added.some((a) => !a)) {
+    Annotations.of(scope).addWarningV2('cdk-mlops:alarmTopicImportedKey',
+      `The alarm topic is encrypted with an imported KMS key (${key.keyArn}) whose key policy cannot be changed here: CloudWatch alarms and EventBridge rules cannot publish to it until its owner adds to the key policy { "Sid": "AllowAlarmsToUseKey", "Effect": "Allow", "Principal": { "Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"] }, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*" }.`);
+  }
 }
 
 export interface AccessLogsBucketProps {
@@ -34,11 +65,27 @@ export interface AccessLogsBucketProps {
   readonly retentionDays?: number;
 }
 
+/** The service principal that delivers S3 server access logs. */
+const S3_LOGGING_SERVICE = 'logging.s3.amazonaws.com';
+
+/** A statement CDK adds for a bucket that logs here: PutObject for the logging service under that bucket's prefix. */
+function isLogDeliveryGrant(statement: iam.PolicyStatement): boolean {
+  return statement.effect === iam.Effect.ALLOW
+    && statement.principals.length === 1 && statement.principals[0] instanceof iam.ServicePrincipal && statement.principals[0].service === S3_LOGGING_SERVICE
+    && statement.actions.length === 1 && statement.actions[0] === 's3:PutObject' && statement.notResources.length === 0;
+}
+
 /**
  * Destination of S3 server access logs. S3 server access logging only delivers to buckets encrypted
  * with SSE-S3 (not SSE-KMS), and a log bucket cannot log to itself: both are acknowledged with that reason.
+ *
+ * Every bucket logging here is let in by one statement: the logging service may write any key, for
+ * source buckets of this account only (`aws:SourceAccount`). CDK would add a statement per source
+ * bucket, listing its prefix: at a few hundred buckets the policy passes S3's 20 KB limit.
  */
 export class AccessLogsBucket extends s3.Bucket {
+  private logDeliveryAllowed = false;
+
   constructor(scope: Construct, id: string, props: AccessLogsBucketProps = {}) {
     super(scope, id, {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -62,6 +109,21 @@ export class AccessLogsBucket extends s3.Bucket {
       { id: 'NIST.800.53.R5-S3BucketReplicationEnabled', reason: reasonRepl },
       { id: 'HIPAA.Security-S3BucketReplicationEnabled', reason: reasonRepl },
     );
+  }
+
+  public override addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    if (!isLogDeliveryGrant(statement)) return super.addToResourcePolicy(statement);
+    if (!this.logDeliveryAllowed) {
+      this.logDeliveryAllowed = true;
+      super.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'S3ServerAccessLogDelivery',
+        principals: [new iam.ServicePrincipal(S3_LOGGING_SERVICE)],
+        actions: ['s3:PutObject'],
+        resources: [this.arnForObjects('*')],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }));
+    }
+    return { statementAdded: true, policyDependable: this.policy };
   }
 }
 

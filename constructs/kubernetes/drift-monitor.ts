@@ -20,10 +20,12 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { DEFAULT_PROCESSING_INSTANCE_TYPE, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
-import { DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorSpecInput, MODEL_QUALITY_METRICS } from '../../lib/spec';
+import { DEFAULT_IMAGES, DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorSpecInput, MODEL_QUALITY_METRICS } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
-import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, TMP, workloadLabels } from './private/pod';
+import { warnNotRendered } from './not-rendered';
+import { newServiceAccount, PodSize, podSize, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The environment the analysis container is given, and what it must do. */
@@ -34,14 +36,26 @@ export const DRIFT_JOB_CONTRACT = {
 } as const;
 
 const VERDICT_DIR = '/var/run/mlops';
+/** Where the gate's busybox and its applet links are. */
+const TOOLS_DIR = '/opt/mlops-tools';
+
+type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+/** The containers and volumes of the monitor's Job pod, as they are added. */
+interface JobPod {
+  readonly initContainers: CronJobV1SpecJobTemplateSpecTemplateSpecContainer[];
+  readonly containers: CronJobV1SpecJobTemplateSpecTemplateSpecContainer[];
+  readonly volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[];
+}
 const PERIOD_SECONDS = { hourly: 3600, daily: 86400 } as const;
 
 /** The Argo WorkflowTemplate a drift alarm submits, and the image that submits it. */
 export interface RetrainingTarget {
   /** Name of the model pipeline's WorkflowTemplate in the namespace (`<platform>-<model>`, lower-cased). */
   readonly workflowTemplateName: string;
-  /** An image with kubectl and a POSIX shell. @default 'docker.io/bitnami/kubectl:1.31.4' */
+  /** An image with kubectl on its PATH (no shell needed). @default DEFAULT_IMAGES.kubectl (registry.k8s.io/kubectl) */
   readonly kubectlImage?: string;
+  /** An image whose /bin/busybox is statically linked: the gate's shell. @default DEFAULT_IMAGES.busybox */
+  readonly shellImage?: string;
 }
 
 export interface DriftMonitorProps extends DriftMonitorSpecInput {
@@ -80,12 +94,57 @@ export class DriftMonitor extends Construct {
   public readonly retrainRole?: RoleV1;
   /** The CronJob's schedule (cron syntax, the controller's time zone: UTC on managed clusters). */
   public readonly schedule: string;
+  /** The analysis container's size: the spec's compute.instanceType. */
+  public readonly size: PodSize;
 
   constructor(scope: Construct, id: string, props: DriftMonitorProps) {
     super(scope, id);
-    const { namespace, name, partOf, model, image, captureUri, pushgatewayUrl, storageEndpointUrl, storageCredentialsSecretName, retrainingTarget, crdScope, ruleLabels, ...specInput } = props;
-    const spec = parseProps('DriftMonitor', scope, id, driftMonitorSpecSchema, specInput);
+    const { namespace, name, partOf, model, image, retrainingTarget, crdScope, ruleLabels } = props;
+    const spec = parseProps('DriftMonitor', scope, id, driftMonitorSpecSchema, specInputOf(props));
     this.spec = spec;
+    this.validate(subjectOf('DriftMonitor', scope, id), props);
+    if (spec.compute.instanceCount > 1) {
+      Annotations.of(this).addWarning('[cdk-mlops:k8s-drift-instance-count] compute.instanceCount > 1 distributes a SageMaker processing job; the Kubernetes job runs in one pod.');
+    }
+
+    // The analysis pod is sized as the processing instance the spec names (3/4 of it, private/pod).
+    const info = lookupInstanceType(spec.compute.instanceType);
+    if (!info) warnNotRendered(this, 'compute.instanceType', `'${spec.compute.instanceType}' is not a literal type the catalog knows; the analysis pod is sized as ${DEFAULT_PROCESSING_INSTANCE_TYPE}.`);
+    this.size = podSize(info ?? lookupInstanceType(DEFAULT_PROCESSING_INSTANCE_TYPE)!);
+
+    const objectName = `${name}-drift`;
+    const labels = { ...workloadLabels(objectName, 'drift-monitor', partOf), 'mlops.cdk.io/model': model };
+    this.serviceAccount = newServiceAccount(this, namespace, objectName, labels);
+    // A minute of the hour derived from the name: the platform's monitors do not all start at :00.
+    const minute = parseInt(createHash('sha256').update(objectName).digest('hex').slice(0, 8), 16) % 60;
+    this.schedule = spec.schedule === 'hourly' ? `${minute} * * * *` : `${minute} 2 * * *`;
+    const period = PERIOD_SECONDS[spec.schedule];
+
+    const scratch = scratchVolumes([TMP, { name: 'work', path: '/work', sizeLimit: `${spec.compute.volumeSizeGiB}Gi` }, { name: 'verdict', path: VERDICT_DIR, sizeLimit: '1Mi' }]);
+    const analysis: CronJobV1SpecJobTemplateSpecTemplateSpecContainer = {
+      name: 'analyse',
+      image,
+      env: this.analysisEnvironment(props, period),
+      volumeMount: scratch.volumeMount,
+      resources: { requests: this.size.requests, limits: this.size.limits },
+      securityContext: restrictedContainerSecurityContext(),
+    };
+    const pod: JobPod = { initContainers: [], containers: [analysis], volumes: [...scratch.volume] };
+    if (spec.retraining && retrainingTarget) this.retrainRole = this.addRetrainGate(pod, { namespace, model, objectName, labels, target: retrainingTarget, minIntervalSeconds: spec.retraining.minIntervalHours * 3600 });
+    this.resource = this.renderCronJob(namespace, objectName, labels, period, pod);
+    this.networkPolicy = this.renderNetworkPolicy(namespace, objectName, labels, props);
+    this.rule = new Manifest(crdScope.scope, 'PrometheusRule', {
+      manifest: {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: objectName, namespace: crdScope.namespace, labels: { ...labels, ...ruleLabels } },
+        spec: { groups: [{ name: `${objectName}.rules`, rules: alertRules(spec, { model, partOf, namespace: crdScope.namespace, cronJob: objectName, period }) }] },
+      },
+    });
+  }
+
+  private validate(subject: ReturnType<typeof subjectOf>, props: DriftMonitorProps): void {
+    const spec = this.spec;
     const issues: ValidationIssue[] = [];
     for (const field of ['modelBias', 'modelExplainability'] as const) {
       if (spec[field]) issues.push({ path: field, message: 'is AWS-only: it runs SageMaker Clarify', got: `a ${field} monitor`, expected: 'dataQuality or modelQuality on Kubernetes' });
@@ -96,39 +155,31 @@ export class DriftMonitor extends Construct {
     if (spec.dataQuality && !spec.dataQuality.baseline) {
       issues.push({ path: 'dataQuality.baseline', message: 'is required: the job compares captured data with a baseline', got: 'nothing', expected: '{ constraintsUri, statisticsUri }' });
     }
-    if (spec.retraining && !retrainingTarget) {
+    if (spec.retraining && !props.retrainingTarget) {
       issues.push({ path: 'retrainingTarget', message: 'is required by retraining', got: 'nothing', expected: "the model pipeline's WorkflowTemplate name, e.g. { workflowTemplateName: 'reference-churn' }" });
     }
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(pushgatewayUrl)) {
-      issues.push({ path: 'pushgatewayUrl', message: 'is not a Pushgateway base URL', got: `'${pushgatewayUrl}'`, expected: "an http(s) URL with no path, e.g. 'http://pushgateway.monitoring:9091'" });
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(props.pushgatewayUrl)) {
+      issues.push({ path: 'pushgatewayUrl', message: 'is not a Pushgateway base URL', got: `'${props.pushgatewayUrl}'`, expected: "an http(s) URL with no path, e.g. 'http://pushgateway.monitoring:9091'" });
     }
-    if (!/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/.test(captureUri)) {
-      issues.push({ path: 'captureUri', message: 'is not an object store URI', got: `'${captureUri}'`, expected: "an URI such as 's3://capture/churn/'" });
+    if (!/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/.test(props.captureUri)) {
+      issues.push({ path: 'captureUri', message: 'is not an object store URI', got: `'${props.captureUri}'`, expected: "an URI such as 's3://capture/churn/'" });
     }
     // A CronJob's name is at most 52 characters (its Jobs append 11): '<name>-drift' leaves 46.
-    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(name)) issues.push({ path: 'name', message: 'is not a DNS label short enough for a CronJob name', got: `'${name}'`, expected: 'at most 46 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
-    if (issues.length > 0) throw new MlopsValidationError(subjectOf('DriftMonitor', scope, id), issues);
-    if (spec.compute.instanceCount > 1) {
-      Annotations.of(this).addWarning('[cdk-mlops:k8s-drift-instance-count] compute.instanceCount > 1 distributes a SageMaker processing job; the Kubernetes job runs in one pod.');
-    }
+    if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(props.name)) issues.push({ path: 'name', message: 'is not a DNS label short enough for a CronJob name', got: `'${props.name}'`, expected: 'at most 46 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
+    if (issues.length > 0) throw new MlopsValidationError(subject, issues);
+  }
 
-    const objectName = `${name}-drift`;
-    const labels = { ...workloadLabels(objectName, 'drift-monitor', partOf), 'mlops.cdk.io/model': model };
-    this.serviceAccount = newServiceAccount(this, namespace, objectName, labels);
-    // A minute of the hour derived from the name: the platform's monitors do not all start at :00.
-    const minute = parseInt(createHash('sha256').update(objectName).digest('hex').slice(0, 8), 16) % 60;
-    this.schedule = spec.schedule === 'hourly' ? `${minute} * * * *` : `${minute} 2 * * *`;
-    const period = PERIOD_SECONDS[spec.schedule];
-
-    type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+  /** The analysis container's environment: {@link DRIFT_JOB_CONTRACT}. */
+  private analysisEnvironment(props: DriftMonitorProps, period: number): Env[] {
+    const spec = this.spec;
     const dq = spec.dataQuality;
     const env: Env[] = [
       { name: 'HOME', value: '/tmp' },
-      { name: 'MODEL', value: model },
-      { name: 'PLATFORM', value: partOf },
-      { name: 'CAPTURE_URI', value: captureUri },
+      { name: 'MODEL', value: props.model },
+      { name: 'PLATFORM', value: props.partOf },
+      { name: 'CAPTURE_URI', value: props.captureUri },
       { name: 'WINDOW_SECONDS', value: String(period) },
-      { name: 'PUSHGATEWAY_URL', value: pushgatewayUrl.replace(/\/$/, '') },
+      { name: 'PUSHGATEWAY_URL', value: props.pushgatewayUrl.replace(/\/$/, '') },
       { name: 'VERDICT_FILE', value: `${VERDICT_DIR}/verdict` },
     ];
     if (dq) {
@@ -140,73 +191,80 @@ export class DriftMonitor extends Construct {
     if (mq) env.push({ name: 'MODEL_QUALITY', value: JSON.stringify({ ...mq, alarms: mq.alarms.map((a) => ({ ...a, direction: MODEL_QUALITY_METRICS[mq.problemType][a.metric] })) }) });
     // The verdict is 'drift' when an alarm feature drifted, or (when this is true) a quality alarm fired.
     if (spec.retraining) env.push({ name: 'RETRAIN_ON_MODEL_QUALITY', value: String(spec.retraining.onModelQuality && !!mq) });
-    if (storageEndpointUrl) env.push({ name: 'AWS_ENDPOINT_URL_S3', value: storageEndpointUrl });
-    if (storageCredentialsSecretName) {
-      env.push({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: storageCredentialsSecretName, key: 'access-key-id' } } });
-      env.push({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: storageCredentialsSecretName, key: 'secret-access-key' } } });
+    if (props.storageEndpointUrl) env.push({ name: 'AWS_ENDPOINT_URL_S3', value: props.storageEndpointUrl });
+    if (props.storageCredentialsSecretName) {
+      env.push({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: props.storageCredentialsSecretName, key: 'access-key-id' } } });
+      env.push({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: props.storageCredentialsSecretName, key: 'secret-access-key' } } });
     }
+    return env;
+  }
 
-    const scratch = scratchVolumes([TMP, { name: 'work', path: '/work', sizeLimit: `${spec.compute.volumeSizeGiB}Gi` }, { name: 'verdict', path: VERDICT_DIR, sizeLimit: '1Mi' }]);
-    const analysis: CronJobV1SpecJobTemplateSpecTemplateSpecContainer = {
-      name: 'analyse',
-      image,
-      env,
-      volumeMount: scratch.volumeMount,
-      resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } },
+  /**
+   * The retraining gate: the analysis runs first (an init container), then the gate reads its verdict
+   * and submits at most one Workflow per interval. kubectl comes from the Kubernetes project's image,
+   * which is distroless; the gate's shell is busybox, copied (with its applets linked) from the
+   * official busybox image by an init container into a volume the gate runs it from.
+   */
+  private addRetrainGate(pod: JobPod, o: { namespace: string; model: string; objectName: string; labels: Record<string, string>; target: RetrainingTarget; minIntervalSeconds: number }): RoleV1 {
+    pod.initContainers.push(...pod.containers.splice(0), {
+      name: 'shell',
+      image: o.target.shellImage ?? DEFAULT_IMAGES.busybox,
+      command: ['/bin/busybox', 'sh', '-c', `cp /bin/busybox ${TOOLS_DIR}/busybox && ${TOOLS_DIR}/busybox --install -s ${TOOLS_DIR}`],
+      volumeMount: [{ name: 'tools', mountPath: TOOLS_DIR }],
+      resources: { requests: { cpu: '50m', memory: '16Mi' }, limits: { memory: '32Mi' } },
       securityContext: restrictedContainerSecurityContext(),
-    };
-    const volumes: CronJobV1SpecJobTemplateSpecTemplateSpecVolume[] = [...scratch.volume];
-    let containers: CronJobV1SpecJobTemplateSpecTemplateSpecContainer[] = [analysis];
-    let initContainers: CronJobV1SpecJobTemplateSpecTemplateSpecContainer[] = [];
-    const retraining = spec.retraining;
-    if (retraining && retrainingTarget) {
-      // The analysis runs first; the gate reads its verdict and submits at most one Workflow per interval.
-      initContainers = [analysis];
-      containers = [{
-        name: 'retrain-gate',
-        image: retrainingTarget.kubectlImage ?? 'docker.io/bitnami/kubectl:1.31.4',
-        command: ['/bin/sh', '-c', RETRAIN_GATE],
-        env: [
-          { name: 'HOME', value: '/tmp' },
-          { name: 'NAMESPACE', value: namespace },
-          { name: 'MODEL', value: model },
-          { name: 'TEMPLATE', value: retrainingTarget.workflowTemplateName },
-          { name: 'MIN_INTERVAL_SECONDS', value: String(retraining.minIntervalHours * 3600) },
-          { name: 'VERDICT_FILE', value: `${VERDICT_DIR}/verdict` },
+    });
+    pod.containers.push({
+      name: 'retrain-gate',
+      image: o.target.kubectlImage ?? DEFAULT_IMAGES.kubectl,
+      command: [`${TOOLS_DIR}/busybox`, 'sh', '-c', RETRAIN_GATE],
+      env: [
+        { name: 'HOME', value: '/tmp' },
+        // The image's own directories first (kubectl), then busybox's applets.
+        { name: 'PATH', value: `/usr/local/bin:/usr/bin:/bin:${TOOLS_DIR}` },
+        { name: 'NAMESPACE', value: o.namespace },
+        { name: 'MODEL', value: o.model },
+        { name: 'TEMPLATE', value: o.target.workflowTemplateName },
+        { name: 'MIN_INTERVAL_SECONDS', value: String(o.minIntervalSeconds) },
+        { name: 'VERDICT_FILE', value: `${VERDICT_DIR}/verdict` },
+      ],
+      volumeMount: [
+        { name: TMP.name, mountPath: TMP.path },
+        { name: 'tools', mountPath: TOOLS_DIR, readOnly: true },
+        { name: 'verdict', mountPath: VERDICT_DIR, readOnly: true },
+        { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+      ],
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      securityContext: restrictedContainerSecurityContext(),
+    });
+    pod.volumes.push({ name: 'tools', emptyDir: { sizeLimit: '16Mi' } });
+    // The API token is projected into the gate container only: the analysis image never sees it.
+    pod.volumes.push({
+      name: 'kube-api-access',
+      projected: [{
+        defaultMode: '0440',
+        sources: [
+          { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+          { configMap: [{ name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] }] },
+          { downwardApi: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
         ],
-        volumeMount: [
-          { name: TMP.name, mountPath: TMP.path },
-          { name: 'verdict', mountPath: VERDICT_DIR, readOnly: true },
-          { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
-        ],
-        resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-        securityContext: restrictedContainerSecurityContext(),
-      }];
-      // The API token is projected into the gate container only: the analysis image never sees it.
-      volumes.push({
-        name: 'kube-api-access',
-        projected: [{
-          defaultMode: '0440',
-          sources: [
-            { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
-            { configMap: [{ name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] }] },
-            { downwardApi: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
-          ],
-        }],
-      });
-      this.retrainRole = new RoleV1(this, 'RetrainRole', {
-        metadata: { name: `${objectName}-retrain`, namespace, labels },
-        // create: submit the pipeline's Workflow; list: the one-run-per-interval guard. Nothing else.
-        rule: [{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create', 'list'] }],
-      });
-      new RoleBindingV1(this, 'RetrainBinding', {
-        metadata: { name: `${objectName}-retrain`, namespace, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.retrainRole.metadata.name },
-        subject: [{ kind: 'ServiceAccount', name: this.serviceAccount.metadata.name, namespace }],
-      });
-    }
+      }],
+    });
+    const role = new RoleV1(this, 'RetrainRole', {
+      metadata: { name: `${o.objectName}-retrain`, namespace: o.namespace, labels: o.labels },
+      // create: submit the pipeline's Workflow; list: the one-run-per-interval guard. Nothing else.
+      rule: [{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create', 'list'] }],
+    });
+    new RoleBindingV1(this, 'RetrainBinding', {
+      metadata: { name: `${o.objectName}-retrain`, namespace: o.namespace, labels: o.labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
+      subject: [{ kind: 'ServiceAccount', name: this.serviceAccount.metadata.name, namespace: o.namespace }],
+    });
+    return role;
+  }
 
-    this.resource = new CronJobV1(this, 'Resource', {
+  private renderCronJob(namespace: string, objectName: string, labels: Record<string, string>, period: number, pod: JobPod): CronJobV1 {
+    return new CronJobV1(this, 'Resource', {
       metadata: { name: objectName, namespace, labels },
       spec: {
         schedule: this.schedule,
@@ -219,7 +277,7 @@ export class DriftMonitor extends Construct {
           metadata: { labels },
           spec: {
             backoffLimit: 1,
-            activeDeadlineSeconds: spec.compute.maxRuntimeSeconds,
+            activeDeadlineSeconds: this.spec.compute.maxRuntimeSeconds,
             // A finished Job (and its failed status, which alerts) is removed after one period.
             ttlSecondsAfterFinished: String(period),
             template: {
@@ -230,53 +288,52 @@ export class DriftMonitor extends Construct {
                 enableServiceLinks: false,
                 restartPolicy: 'Never',
                 securityContext: restrictedPodSecurityContext(1000),
-                initContainer: initContainers,
-                container: containers,
-                volume: volumes,
+                initContainer: pod.initContainers,
+                container: pod.containers,
+                volume: pod.volumes,
               },
             },
           },
         },
       },
     });
+  }
 
-    const egress = [
-      // The capture and baseline store, the Kubernetes API (443 or 6443), the Pushgateway.
-      { ports: [{ port: '443', protocol: 'TCP' }, ...(retraining ? [{ port: '6443', protocol: 'TCP' }] : []), { port: urlPort(pushgatewayUrl), protocol: 'TCP' }, ...(storageEndpointUrl ? [{ port: urlPort(storageEndpointUrl), protocol: 'TCP' }] : [])] },
+  /** Egress to the capture and baseline store, the Kubernetes API (443 or 6443) when retraining, the Pushgateway. */
+  private renderNetworkPolicy(namespace: string, objectName: string, labels: Record<string, string>, props: DriftMonitorProps): NetworkPolicyV1 {
+    const ports = [
+      { port: '443', protocol: 'TCP' },
+      ...(this.retrainRole ? [{ port: '6443', protocol: 'TCP' }] : []),
+      { port: urlPort(props.pushgatewayUrl), protocol: 'TCP' },
+      ...(props.storageEndpointUrl ? [{ port: urlPort(props.storageEndpointUrl), protocol: 'TCP' }] : []),
     ];
-    this.networkPolicy = new NetworkPolicyV1(this, 'NetworkPolicy', {
+    return new NetworkPolicyV1(this, 'NetworkPolicy', {
       metadata: { name: objectName, namespace, labels },
       spec: {
         podSelector: { matchLabels: { 'app.kubernetes.io/name': objectName, 'app.kubernetes.io/component': 'drift-monitor' } },
         policyTypes: ['Ingress', 'Egress'],
-        egress: dedupePorts(egress),
-      },
-    });
-
-    this.rule = new Manifest(crdScope.scope, 'PrometheusRule', {
-      manifest: {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
-        metadata: { name: objectName, namespace: crdScope.namespace, labels: { ...labels, ...ruleLabels } },
-        spec: { groups: [{ name: `${objectName}.rules`, rules: alertRules(spec, { model, partOf, namespace: crdScope.namespace, cronJob: objectName, period }) }] },
+        egress: [{ ports: ports.filter((p, i) => ports.findIndex((o) => o.port === p.port) === i) }],
       },
     });
   }
 
   /** What the monitor's Job may use at most (one pod: Forbid never runs two). */
   public get reservation(): QuotaReservation {
-    return { pods: 1, cpuMillis: 1000 + (this.retrainRole ? 50 : 0), memoryMiB: 4096 };
+    return { pods: 1, cpuMillis: this.size.cpuMillis + (this.retrainRole ? 50 : 0), memoryMiB: this.size.memoryMiB };
   }
+}
+
+/** The Kubernetes-only props of a DriftMonitor: the rest is the spec. */
+const K8S_PROPS: readonly string[] = ['namespace', 'name', 'partOf', 'model', 'image', 'captureUri', 'pushgatewayUrl', 'storageEndpointUrl', 'storageCredentialsSecretName', 'retrainingTarget', 'crdScope', 'ruleLabels'] satisfies (keyof DriftMonitorProps)[];
+
+function specInputOf(props: DriftMonitorProps): DriftMonitorSpecInput {
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !K8S_PROPS.includes(k)));
 }
 
 function urlPort(url: string): string {
   const m = /^(https?):\/\/[^/:]+(?::(\d+))?/.exec(url);
   if (!m) return '443';
   return m[2] ?? (m[1] === 'http' ? '80' : '443');
-}
-
-function dedupePorts(rules: { ports: { port: string; protocol: string }[] }[]) {
-  return rules.map((r) => ({ ports: r.ports.filter((p, i) => r.ports.findIndex((q) => q.port === p.port) === i) }));
 }
 
 /** PromQL string literal inside a label matcher. */
@@ -295,6 +352,8 @@ export function alertRules(spec: DriftMonitorSpec, c: RuleContext): Record<strin
     rules.push({
       alert: 'MlopsFeatureDrift',
       expr: `max by (platform, model, feature) (mlops_feature_drift{${sel}, feature=~${q(dq.alarmFeatures.map(escapeRegex).join('|'))}}) > ${dq.driftThreshold}`,
+      // The result stays in the Pushgateway until the next run: held 10 minutes, so a scrape glitch never pages.
+      for: '10m',
       labels,
       annotations: { summary: `Feature drift on model ${c.model}`, description: `Feature {{ $labels.feature }} of model ${c.model} drifted {{ $value }} from its baseline (threshold ${dq.driftThreshold}).` },
     });
@@ -306,22 +365,36 @@ export function alertRules(spec: DriftMonitorSpec, c: RuleContext): Record<strin
     rules.push({
       alert: 'MlopsModelQuality',
       expr: `max by (platform, model, metric) (mlops_model_quality{${sel}, metric=${q(a.metric)}}) ${op} ${a.threshold}`,
+      for: '10m',
       labels: { ...labels, metric: a.metric },
       annotations: { summary: `Model quality of ${c.model}: ${a.metric} ${op} ${a.threshold}`, description: `${a.metric} of model ${c.model} is {{ $value }} (alarm ${op} ${a.threshold}).` },
     });
   }
   rules.push({
     alert: 'MlopsDriftMonitorRunFailed',
-    // Jobs of a CronJob are named <cronjob>-<minutes since the epoch>; kube-state-metrics exports their status.
-    expr: `max by (namespace, job_name) (kube_job_status_failed{namespace=${q(c.namespace)}, job_name=~${q(`${escapeRegex(c.cronJob)}-[0-9]+`)}}) > 0`,
+    // kube_job_failed{condition="true"}: the Job gave up (its Failed condition), not a pod that failed
+    // and was retried (kube_job_status_failed counts those). Jobs of a CronJob are named
+    // <cronjob>-<minutes since the epoch>; a failed Job is kept for one period (ttlSecondsAfterFinished).
+    expr: `max by (namespace, job_name) (kube_job_failed{namespace=${q(c.namespace)}, job_name=~${q(`${escapeRegex(c.cronJob)}-[0-9]+`)}, condition="true"}) == 1`,
+    for: '5m',
     labels,
     annotations: { summary: `Drift monitor run of ${c.model} failed`, description: `Job {{ $labels.job_name }} in ${c.namespace} failed: no drift result for this period.` },
   });
   rules.push({
     alert: 'MlopsDriftMonitorStale',
     expr: `time() - max by (platform, model) (mlops_drift_last_run_timestamp_seconds{${sel}}) > ${c.period * 2}`,
+    for: '15m',
     labels,
     annotations: { summary: `Drift monitor of ${c.model} has not reported for two periods`, description: `The last drift result of ${c.model} is {{ $value | humanizeDuration }} old.` },
+  });
+  rules.push({
+    alert: 'MlopsDriftMonitorAbsent',
+    // No result at all (never reported, or the Pushgateway lost it): the staleness rule has no series to
+    // compare. Held for two periods, so a monitor just deployed has its first run before it alerts.
+    expr: `absent(mlops_drift_last_run_timestamp_seconds{${sel}})`,
+    for: `${c.period * 2}s`,
+    labels,
+    annotations: { summary: `Drift monitor of ${c.model} has never reported`, description: `No drift result of ${c.model} has reached Prometheus for two periods: check the CronJob and the Pushgateway.` },
   });
   return rules;
 }

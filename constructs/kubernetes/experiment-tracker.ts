@@ -8,8 +8,9 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
-import { ExperimentTrackerSpec, experimentTrackerSpecSchema, ExperimentTrackerSpecInput } from '../../lib/spec';
-import { MlflowArtifactStore, MlflowServer, MlflowServerSize, PostgresDatabase } from './mlflow-server';
+import { ExperimentTrackerSpec, experimentTrackerSpecSchema, ExperimentTrackerSpecInput, PrometheusAccess } from '../../lib/spec';
+import { MlflowArtifactStore, MlflowServer, MlflowServerSize } from './mlflow-server';
+import { PostgresDatabase } from './postgres-database';
 import type { QuotaReservation } from './platform-namespace';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -43,6 +44,10 @@ export interface ExperimentTrackerProps extends ExperimentTrackerSpecInput {
   readonly artifacts?: MlflowArtifactStore;
   /** @default - the cluster default */
   readonly storageClassName?: string;
+  /** PostgreSQL image of a new database. @default DEFAULT_IMAGES.postgres */
+  readonly postgresImage?: string;
+  /** The Prometheus admitted to a new server's port. @default - kube-prometheus-stack's in 'monitoring' */
+  readonly prometheus?: PrometheusAccess;
 }
 
 export class ExperimentTracker extends Construct {
@@ -57,7 +62,7 @@ export class ExperimentTracker extends Construct {
 
   constructor(scope: Construct, id: string, props: ExperimentTrackerProps) {
     super(scope, id);
-    const { namespace, partOf, server, serverName, mlflowImage, databaseSecretName, databaseVolumeGiB, artifacts, storageClassName, ...specInput } = props;
+    const { namespace, partOf, server, serverName, mlflowImage, databaseSecretName, databaseVolumeGiB, artifacts, storageClassName, postgresImage, prometheus, ...specInput } = props;
     const spec = parseProps('ExperimentTracker', scope, id, experimentTrackerSpecSchema, specInput);
     this.spec = spec;
     const subject = subjectOf('ExperimentTracker', scope, id);
@@ -98,12 +103,14 @@ export class ExperimentTracker extends Construct {
       credentialsSecretName: databaseSecretName ?? `${name}-db`,
       volumeGiB: dbGiB,
       storageClassName,
+      image: postgresImage,
       clientSelector: MlflowServer.selectorFor(name),
     });
     this.server = new MlflowServer(this, 'Server', {
       namespace, name, partOf, image: mlflowImage!,
       database: this.database,
       artifacts: store,
+      prometheus,
       size: TRACKER_SIZES[spec.size],
     });
     this.trackingUri = this.server.trackingUri;

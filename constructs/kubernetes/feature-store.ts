@@ -16,9 +16,11 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import YAML from 'yaml';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
-import { FeatureGroupSpec, FeatureStoreSpec, featureStoreSpecSchema, FeatureStoreSpecInput, FeatureType } from '../../lib/spec';
+import { DEFAULT_IMAGES, DEFAULT_PROMETHEUS, FeatureGroupSpec, FeatureStoreSpec, featureStoreSpecSchema, FeatureStoreSpecInput, FeatureType, PrometheusAccess } from '../../lib/spec';
+import type { FeatureStoreAccess } from './model-endpoint';
+import { warnNotRendered } from './not-rendered';
 import type { QuotaReservation } from './platform-namespace';
-import { newServiceAccount, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
+import { newServiceAccount, prometheusPeer, restrictedContainerSecurityContext, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
 import { renderStatefulStore } from './private/stateful-store';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -122,8 +124,10 @@ export interface FeatureStoreProps extends FeatureStoreSpecInput {
   readonly feastImage: string;
   /** An existing Secret with a 'password' key for Redis; created outside Terraform, so the password never enters the state. */
   readonly redisPasswordSecretName: string;
-  /** @default 'redis:7.4.2-bookworm' */
+  /** An image with the official redis image's user id (999) and `sh`. @default DEFAULT_IMAGES.redis */
   readonly redisImage?: string;
+  /** The Prometheus admitted to the feature server's port. @default - kube-prometheus-stack's in 'monitoring' */
+  readonly prometheus?: PrometheusAccess;
   /** @default 10 */
   readonly redisVolumeGiB?: number;
   /** @default - the cluster default StorageClass */
@@ -140,8 +144,24 @@ export interface FeatureStoreProps extends FeatureStoreSpecInput {
   readonly offlineStoreCredentialsSecretName?: string;
 }
 
-export class FeatureStore extends Construct {
+/**
+ * The label key of the clients of the feature server `name`: the pods that must reach it (endpoints
+ * that read features, pipeline steps that push them) carry `<key>: 'true'`, and its NetworkPolicy
+ * admits only them.
+ */
+export function featureStoreClientLabel(name: string): string {
+  return `mlops.cdk.io/${name}-client`;
+}
+
+export class FeatureStore extends Construct implements FeatureStoreAccess {
+  /** The labels a pod carries to reach the feature server named `name` (the platform's: '<model>-features'). */
+  public static clientLabelsFor(name: string): Record<string, string> {
+    return { [featureStoreClientLabel(name)]: 'true' };
+  }
+
   public readonly spec: FeatureStoreSpec;
+  /** The feature server's port. */
+  public readonly port = FEAST_PORT;
   /** The Feast repository the server applies and serves (file name → content). */
   public readonly repository: Record<string, string>;
   public readonly config: ConfigMapV1;
@@ -159,9 +179,13 @@ export class FeatureStore extends Construct {
 
   constructor(scope: Construct, id: string, props: FeatureStoreProps) {
     super(scope, id);
-    const { namespace, name, partOf, feastImage, redisPasswordSecretName, redisImage, redisVolumeGiB, storageClassName, offlineStoreUri, offlineStoreEndpointUrl, offlineStoreCredentialsSecretName, ...specInput } = props;
+    const { namespace, name, partOf, feastImage, redisPasswordSecretName, redisImage, prometheus, redisVolumeGiB, storageClassName, offlineStoreUri, offlineStoreEndpointUrl, offlineStoreCredentialsSecretName, ...specInput } = props;
     const spec = parseProps('FeatureStore', scope, id, featureStoreSpecSchema, specInput);
     this.spec = spec;
+    specInput.featureGroups.forEach((g, i) => {
+      if (g.throughput !== undefined) warnNotRendered(this, `featureGroups[${i}].throughput`, 'SageMaker online-store capacity; Redis serves what its pod can, sized by the platform.');
+      if (g.offlineStore?.tableFormat !== undefined) warnNotRendered(this, `featureGroups[${i}].offlineStore.tableFormat`, 'a Glue or Iceberg table on AWS; Feast writes Parquet files under the offline store URI.');
+    });
     const issues: ValidationIssue[] = [];
     const withHistory = spec.featureGroups.findIndex((g) => g.offlineStore.enabled);
     if (withHistory >= 0 && offlineStoreUri === undefined) {
@@ -178,7 +202,7 @@ export class FeatureStore extends Construct {
 
     const labels = workloadLabels(name, 'feature-server', partOf);
     this.selector = selectorLabels(name, 'feature-server');
-    this.clientLabels = { [`mlops.cdk.io/${name}-client`]: 'true' };
+    this.clientLabels = FeatureStore.clientLabelsFor(name);
     this.redis = new RedisOnlineStore(this, 'OnlineStore', {
       namespace, name: `${name}-redis`, partOf, image: redisImage, passwordSecretName: redisPasswordSecretName,
       volumeGiB, storageClassName, clientSelector: this.selector,
@@ -262,7 +286,10 @@ export class FeatureStore extends Construct {
       spec: {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: this.clientLabels } }], ports: [{ port: String(FEAST_PORT), protocol: 'TCP' }] }],
+        ingress: [
+          { from: [{ podSelector: { matchLabels: this.clientLabels } }], ports: [{ port: String(FEAST_PORT), protocol: 'TCP' }] },
+          { from: [prometheusPeer(prometheus ?? DEFAULT_PROMETHEUS)], ports: [{ port: String(FEAST_PORT), protocol: 'TCP' }] },
+        ],
         egress: egress as never,
       },
     });
@@ -284,11 +311,18 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+/**
+ * Starts Redis with its password in a config file on the pod's /tmp (mode 600), the rest of its
+ * settings as arguments ("$@"). Redis splits config lines at whitespace: the password must have none
+ * (a generated one, e.g. `openssl rand -hex 32`, never does).
+ */
+export const REDIS_START = 'umask 077 && printf \'requirepass %s\\n\' "$REDIS_PASSWORD" > /tmp/redis.conf && exec redis-server /tmp/redis.conf "$@"';
+
 export interface RedisOnlineStoreProps {
   readonly namespace: string;
   readonly name: string;
   readonly partOf: string;
-  /** @default 'redis:7.4.2-bookworm' */
+  /** @default DEFAULT_IMAGES.redis */
   readonly image?: string;
   readonly passwordSecretName: string;
   readonly volumeGiB: number;
@@ -327,10 +361,11 @@ export class RedisOnlineStore extends Construct {
       scratch: [TMP],
       container: {
         name: 'redis',
-        image: props.image ?? 'redis:7.4.2-bookworm',
-        command: ['redis-server'],
-        // Kubernetes expands $(REDIS_PASSWORD) from the container's env: the password stays in the Secret.
-        args: ['--requirepass', '$(REDIS_PASSWORD)', '--dir', '/data', '--port', String(REDIS_PORT), '--protected-mode', 'no', ...persistence],
+        image: props.image ?? DEFAULT_IMAGES.redis,
+        // The password goes into a config file only the redis user can read (the shell's printf is a
+        // builtin: no process carries it on its command line), never into redis-server's arguments.
+        command: ['sh', '-c', REDIS_START, 'redis-server'],
+        args: ['--dir', '/data', '--port', String(REDIS_PORT), '--protected-mode', 'no', ...persistence],
         // redis-cli reads REDISCLI_AUTH: the probes authenticate without the password on a command line.
         env: [{ name: 'REDIS_PASSWORD', valueFrom: password }, { name: 'REDISCLI_AUTH', valueFrom: password }],
         port: [{ name: 'redis', containerPort: REDIS_PORT }],

@@ -1,6 +1,8 @@
 // The Kubernetes target: the same constructs on cdktf + @cdktf/provider-kubernetes.
 export * from './platform-namespace';
+export * from './postgres-database';
 export * from './mlflow-server';
+export * from './not-rendered';
 export * from './model-registry';
 export * from './model-endpoint';
 export * from './ml-pipeline';

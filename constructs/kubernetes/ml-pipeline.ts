@@ -35,14 +35,14 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
+import { AcceleratorNodeLabel, DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInfo, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, JOBSET_POD_NAME_MAX, longestTrainingPodName, PipelineSpec, pipelineSpecSchema, PipelineSpecInput, PRIVATE_CIDRS, ResolvedCompute } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
 import type { ModelRegistry } from './model-registry';
 import type { QuotaReservation } from './platform-namespace';
 import { executorPodSpecPatch, executorTokenSecretName } from './private/argo';
-import { apiContainerSecurityContext, apiPodSecurityContext, NETWORK_ISOLATION_LABEL, newServiceAccount, workloadLabels } from './private/pod';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { CHANNELS, CONTRACT, packageSources, sagemakerConfigFiles, SourceFile, trainingProgram, TrainingProgram } from './private/training';
 import { escapeTerraformLiterals, parseProps, subjectOf } from './private/validation';
@@ -86,6 +86,8 @@ export interface MlPipelineProps extends PipelineSpecInput {
   readonly apiServerCidrs?: readonly string[];
   /** The directory a relative `train.entryPoint.sourceDir` is read from. @default - the current directory */
   readonly sourceBaseDirectory?: string;
+  /** How GPU nodes are labelled (lib/catalog). @default 'nvidia-gfd' */
+  readonly acceleratorNodeLabel?: AcceleratorNodeLabel;
 }
 
 const COMPONENT = 'ml-pipeline';
@@ -97,28 +99,6 @@ const CRON_WORKFLOW_NAME_MAX = 52;
 /** Requests of Argo's `wait` sidecar in every step pod (LimitRange defaults), for the quota. */
 const EXECUTOR = { cpuMillis: 100, memoryMiB: 512 };
 
-interface PodSize {
-  readonly cpuMillis: number;
-  readonly memoryMiB: number;
-  readonly requests: Record<string, string | number>;
-  readonly limits: Record<string, string | number>;
-  readonly accelerator?: { readonly resourceName: string; readonly count: number; readonly nodeSelector: Record<string, string> };
-}
-
-/** A pod sized to 3/4 of an instance type (room for the kubelet and daemons on a node of that size), with its accelerators. */
-function podSize(info: InstanceTypeInfo): PodSize {
-  const cpuMillis = Math.max(250, Math.floor(info.vCpus * 750));
-  const memoryMiB = Math.floor(info.memoryGiB * 1024 * 0.75);
-  const requests: Record<string, string> = { cpu: `${cpuMillis}m`, memory: `${memoryMiB}Mi` };
-  const limits: Record<string, string> = { memory: `${memoryMiB}Mi` };
-  if (!info.accelerator) return { cpuMillis, memoryMiB, requests, limits };
-  const k = kubernetesAcceleratorFor(info.accelerator.type);
-  // Extended resources: request = limit.
-  requests[k.resourceName] = String(info.accelerator.count);
-  limits[k.resourceName] = String(info.accelerator.count);
-  return { cpuMillis, memoryMiB, requests, limits, accelerator: { resourceName: k.resourceName, count: info.accelerator.count, nodeSelector: k.nodeSelector } };
-}
-
 /** NCCL settings of GPU training: fail fast on a hung collective, log warnings, never use loopback or docker bridges. */
 export const NCCL_ENV: Record<string, string> = {
   NCCL_DEBUG: 'WARN',
@@ -129,13 +109,15 @@ export const NCCL_ENV: Record<string, string> = {
 type Json = Record<string, unknown>;
 
 /** The step pods' sizes, known at synth time (they size pods on Kubernetes). */
-interface StepInfos { readonly preprocess: InstanceTypeInfo; readonly train: InstanceTypeInfo; readonly evaluate: InstanceTypeInfo }
+type StepCompute = InstanceTypeInfo | InstanceCompute;
+interface StepInfos { readonly preprocess: StepCompute; readonly train: StepCompute; readonly evaluate: StepCompute }
 
 const env = (vars: Record<string, string>) => Object.entries({ HOME: '/tmp', ...vars }).map(([name, value]) => ({ name, value }));
 const mount = (subPath: string, mountPath: string, readOnly = false) => ({ name: WORKSPACE, subPath, mountPath, ...(readOnly ? { readOnly } : {}) });
 const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
 const tmpVolume = () => ({ name: 'tmp', emptyDir: { sizeLimit: '10Gi' } });
-const dshmVolume = (size: PodSize) => ({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(65536, Math.floor(size.memoryMiB / 4))}Mi` } });
+/** /dev/shm of a GPU pod (NCCL and PyTorch data loaders need far more than the runtime's 64 MiB), sized in pod.ts. */
+const dshm = (size: PodSize) => apiScratchVolumes(size.accelerator ? [size.accelerator.sharedMemory] : []);
 
 export class MlPipeline extends Construct {
   public readonly spec: PipelineSpec;
@@ -217,9 +199,9 @@ export class MlPipeline extends Construct {
     if (!LABEL_VALUE.test(partOf)) {
       issues.push({ path: 'partOf', message: 'is not a Kubernetes label value', got: renderValue(partOf), expected: 'at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit' });
     }
-    const known = (field: string, c: ResolvedCompute | undefined): InstanceTypeInfo => {
+    const known = (field: string, c: ResolvedCompute | undefined): StepCompute => {
       if (c === undefined) return processingDefault();
-      if (c.kind === 'instance' && c.info !== undefined) return c.info;
+      if (c.kind === 'instance' && c.info !== undefined) return c;
       issues.push({ path: field, message: 'must be known at synth time on Kubernetes (it sizes the pods)', got: 'an unresolved instance type', expected: 'a literal instance type or an accelerator intent' });
       return processingDefault();
     };
@@ -388,10 +370,8 @@ export class MlPipeline extends Construct {
       volumes.push({ name: 'code', configMap: { name: this.sourceCodeName, items: this.sourceFiles.map((f, i) => ({ key: `f${i}`, path: f.path })) } });
       mounts.push({ name: 'code', mountPath: CONTRACT.code, readOnly: true });
     }
-    if (size.accelerator) {
-      volumes.push(dshmVolume(size));
-      mounts.push({ name: 'dshm', mountPath: '/dev/shm' });
-    }
+    volumes.push(...dshm(size).volumes);
+    mounts.push(...dshm(size).volumeMounts);
     return { volumes, mounts };
   }
 
@@ -415,18 +395,22 @@ export class MlPipeline extends Construct {
 
   // --- Steps ------------------------------------------------------------------------------------
 
+  /** A step's pod size: what its compute asks for, on nodes labelled as the platform says. */
+  private podSize(compute: StepCompute): PodSize {
+    return podSize(compute, this.props.acceleratorNodeLabel);
+  }
+
   /** A container template for one step pod: GPU scheduling, shared memory, the executor patch. */
-  private step(name: string, info: InstanceTypeInfo, c: Json, extra: Json = {}): Json {
-    const size = podSize(info);
+  private step(name: string, compute: StepCompute, c: Json, extra: Json = {}): Json {
+    const size = this.podSize(compute);
     const volumes: Json[] = [tmpVolume(), ...((extra.volumes as Json[] | undefined) ?? [])];
     const mounts: Json[] = [TMP_MOUNT, ...((c.volumeMounts as Json[] | undefined) ?? [])];
     const gpu: Json = {};
     if (size.accelerator) {
-      // NCCL and PyTorch data loaders need far more than the container runtime's 64 MiB of /dev/shm.
-      if (!volumes.some((v) => v.name === 'dshm')) volumes.push(dshmVolume(size));
-      if (!mounts.some((m) => m.name === 'dshm')) mounts.push({ name: 'dshm', mountPath: '/dev/shm' });
-      gpu.nodeSelector = size.accelerator.nodeSelector;
-      gpu.tolerations = [{ key: size.accelerator.resourceName, operator: 'Exists', effect: 'NoSchedule' }];
+      if (!volumes.some((v) => v.name === 'dshm')) volumes.push(...dshm(size).volumes);
+      if (!mounts.some((m) => m.name === 'dshm')) mounts.push(...dshm(size).volumeMounts);
+      if (size.accelerator.nodeSelector) gpu.nodeSelector = size.accelerator.nodeSelector;
+      gpu.tolerations = size.accelerator.tolerations;
     }
     return {
       name,
@@ -465,7 +449,7 @@ export class MlPipeline extends Construct {
   /** Single-node training: one Argo step pod, queued by Kueue's pod integration when a queue is given. */
   private renderTraining(): Json {
     const t = this.spec.train;
-    const size = podSize(this.infos.train);
+    const size = this.podSize(this.infos.train);
     const { volumes, mounts } = this.trainingVolumes(size);
     const train = this.step('train', this.infos.train, {
       image: t.image,
@@ -507,7 +491,7 @@ export class MlPipeline extends Construct {
   /** A Kubeflow Trainer v2 TrainJob on the 'torch-distributed' runtime, named after the run, patched to the platform's pod rules. */
   private renderTrainJob(): Json {
     const t = this.spec.train;
-    const size = podSize(this.infos.train);
+    const size = this.podSize(this.infos.train);
     const { volumes, mounts } = this.trainingVolumes(size, `{{workflow.name}}-${WORKSPACE}`);
     return {
       apiVersion: 'trainer.kubeflow.org/v1alpha1',
@@ -539,7 +523,7 @@ export class MlPipeline extends Construct {
             spec: {
               serviceAccountName: this.pipelineName,
               securityContext: apiPodSecurityContext(UID),
-              ...(size.accelerator ? { nodeSelector: size.accelerator.nodeSelector, tolerations: [{ key: size.accelerator.resourceName, operator: 'Exists', effect: 'NoSchedule' }] } : {}),
+              ...(size.accelerator ? { nodeSelector: size.accelerator.nodeSelector, tolerations: size.accelerator.tolerations } : {}),
               volumes,
               containers: [{ name: 'node', securityContext: apiContainerSecurityContext(), volumeMounts: mounts }],
             },
@@ -726,9 +710,9 @@ export class MlPipeline extends Construct {
   /** Steps run one at a time: the largest step bounds what a run uses (plus the executor sidecars). */
   private renderReservation(): QuotaReservation {
     const sizes = [
-      { pods: 1, size: podSize(this.infos.preprocess) },
-      { pods: this.spec.train.instanceCount, size: podSize(this.infos.train) },
-      { pods: 1, size: podSize(this.infos.evaluate) },
+      { pods: 1, size: this.podSize(this.infos.preprocess) },
+      { pods: this.spec.train.instanceCount, size: this.podSize(this.infos.train) },
+      { pods: 1, size: this.podSize(this.infos.evaluate) },
     ];
     const gpuOf = (s: PodSize, r: string) => (s.accelerator?.resourceName === r ? s.accelerator.count : 0);
     const max = (f: (x: { pods: number; size: PodSize }) => number) => Math.max(...sizes.map(f));
@@ -746,7 +730,7 @@ export class MlPipeline extends Construct {
 
 /** The pipeline spec among the props: everything but the construct's own. */
 function specOf(props: MlPipelineProps): PipelineSpecInput {
-  const own = new Set(['namespace', 'name', 'partOf', 'registry', 'mlflowImage', 'crdScope', 'queueName', 'workspaceStorageClassName', 'apiServerCidrs', 'sourceBaseDirectory']);
+  const own = new Set(['namespace', 'name', 'partOf', 'registry', 'mlflowImage', 'crdScope', 'queueName', 'workspaceStorageClassName', 'apiServerCidrs', 'sourceBaseDirectory', 'acceleratorNodeLabel']);
   return Object.fromEntries(Object.entries(props).filter(([k]) => !own.has(k))) as unknown as PipelineSpecInput;
 }
 

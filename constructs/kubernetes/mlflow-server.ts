@@ -1,7 +1,7 @@
 /**
- * An MLflow tracking server on Kubernetes: the backing store of ModelRegistry (and, later,
- * ExperimentTracker). A Deployment and a Service, on PostgreSQL (a StatefulSet whose volume is
- * retained, or an external database), with artifacts on a retained volume or at an S3-compatible URI.
+ * An MLflow tracking server on Kubernetes: the backing store of ModelRegistry and ExperimentTracker.
+ * A Deployment and a Service, on PostgreSQL (a PostgresDatabase or an external database), with
+ * artifacts on a retained volume or at an S3-compatible URI.
  */
 import { Construct } from 'constructs';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
@@ -9,87 +9,11 @@ import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v
 import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
-import { newServiceAccount, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
-import { renderStatefulStore } from './private/stateful-store';
+import { DEFAULT_PROMETHEUS, PrometheusAccess } from '../../lib/spec';
+import { PostgresDatabase } from './postgres-database';
+import { newServiceAccount, prometheusPeer, restrictedPodSpec, selectorLabels, TMP, workloadLabels } from './private/pod';
 
-const POSTGRES_PORT = 5432;
 export const MLFLOW_PORT = 5000;
-
-export interface PostgresDatabaseProps {
-  readonly namespace: string;
-  /** Object name prefix (a DNS label). */
-  readonly name: string;
-  readonly partOf: string;
-  /** An existing Secret with 'username' and 'password' keys; created outside Terraform, so the password never enters the state. */
-  readonly credentialsSecretName: string;
-  readonly volumeGiB: number;
-  /** @default - the cluster default StorageClass */
-  readonly storageClassName?: string;
-  /** @default 'postgres:16.6-bookworm' */
-  readonly image?: string;
-  /** Labels of the only pods admitted to the database's port (the tracking server's: {@link MlflowServer.selectorFor}). */
-  readonly clientSelector: Record<string, string>;
-}
-
-/**
- * PostgreSQL as a one-replica StatefulSet. Its volume comes from a volumeClaimTemplate and is
- * retained when the StatefulSet is deleted or scaled down (persistentVolumeClaimRetentionPolicy
- * Retain/Retain): the registry's history outlives the infrastructure that serves it.
- */
-export class PostgresDatabase extends Construct {
-  public readonly serviceAccount: ServiceAccountV1;
-  public readonly resource: StatefulSetV1;
-  public readonly service: ServiceV1;
-  public readonly networkPolicy: NetworkPolicyV1;
-  /** `host:port` of the database, inside the namespace. */
-  public readonly endpoint: string;
-  public readonly credentialsSecretName: string;
-  /** Labels that select the database's pods. */
-  public readonly selector: Record<string, string>;
-
-  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
-    super(scope, id);
-    const name = `${props.name}-db`;
-    const labels = workloadLabels(name, 'database', props.partOf);
-    this.selector = selectorLabels(name, 'database');
-    this.credentialsSecretName = props.credentialsSecretName;
-    this.serviceAccount = newServiceAccount(this, props.namespace, name, labels);
-    const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: props.credentialsSecretName, key } } });
-    const spec = restrictedPodSpec({
-      serviceAccountName: this.serviceAccount.metadata.name,
-      // The postgres image's own user id; its entrypoint runs as any non-root user that owns PGDATA.
-      uid: 999,
-      scratch: [TMP, { name: 'run', path: '/var/run/postgresql', sizeLimit: '64Mi' }],
-      container: {
-        name: 'postgres',
-        image: props.image ?? 'postgres:16.6-bookworm',
-        port: [{ name: 'postgres', containerPort: POSTGRES_PORT }],
-        env: [
-          secretEnv('POSTGRES_USER', 'username'),
-          secretEnv('POSTGRES_PASSWORD', 'password'),
-          { name: 'POSTGRES_DB', value: 'mlflow' },
-          // A subdirectory: the volume's root holds lost+found on most filesystems.
-          { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
-        ],
-        volumeMount: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }],
-        resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
-        readinessProbe: { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT)] }, periodSeconds: 10, failureThreshold: 3 },
-        livenessProbe: { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT)] }, periodSeconds: 20, failureThreshold: 6 },
-      },
-      extra: { terminationGracePeriodSeconds: 60 },
-    });
-    // Ingress from the tracking server only; no egress.
-    const store = renderStatefulStore(this, {
-      namespace: props.namespace, name, labels, selector: this.selector, podSpec: spec,
-      port: { name: 'postgres', number: POSTGRES_PORT }, volumeGiB: props.volumeGiB, storageClassName: props.storageClassName, clientSelector: props.clientSelector,
-    });
-    this.service = store.service;
-    this.resource = store.resource;
-    this.networkPolicy = store.networkPolicy;
-    this.endpoint = store.endpoint;
-  }
-}
 
 /** Where the tracking server stores artifacts. */
 export type MlflowArtifactStore =
@@ -108,6 +32,8 @@ export interface MlflowServerProps {
   readonly artifacts: MlflowArtifactStore;
   /** CPU request, memory request and limit, and gunicorn workers of the server. @default - 500m, 1Gi (limit 2Gi), 2 workers */
   readonly size?: MlflowServerSize;
+  /** The Prometheus admitted to the server's port. @default - kube-prometheus-stack's in 'monitoring' */
+  readonly prometheus?: PrometheusAccess;
 }
 
 /** What a tracking server is given to serve its load. */
@@ -152,16 +78,17 @@ export class MlflowServer extends Construct {
     this.size = size;
 
     const env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[] = [{ name: 'HOME', value: '/tmp' }];
-    let backendUri: string;
     const db = props.database;
+    // `mlflow server` reads --backend-store-uri from MLFLOW_BACKEND_STORE_URI: the URI and its password
+    // stay in the environment (readable by the server's user only), never on a command line
+    // (/proc/<pid>/cmdline is world-readable on the node, and `ps` shows it).
     if (db instanceof PostgresDatabase) {
       env.push({ name: 'DB_USER', valueFrom: { secretKeyRef: { name: db.credentialsSecretName, key: 'username' } } });
       env.push({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: db.credentialsSecretName, key: 'password' } } });
-      // Kubernetes expands $(VAR) in args from the container's env: the password stays in the Secret.
-      backendUri = `postgresql://$(DB_USER):$(DB_PASSWORD)@${db.endpoint}/mlflow`;
+      // Kubernetes expands $(VAR) in env values from the variables defined before it.
+      env.push({ name: 'MLFLOW_BACKEND_STORE_URI', value: `postgresql://$(DB_USER):$(DB_PASSWORD)@${db.endpoint}/mlflow` });
     } else {
-      env.push({ name: 'DB_URI', valueFrom: { secretKeyRef: { name: db.uriSecretName, key: 'uri' } } });
-      backendUri = '$(DB_URI)';
+      env.push({ name: 'MLFLOW_BACKEND_STORE_URI', valueFrom: { secretKeyRef: { name: db.uriSecretName, key: 'uri' } } });
     }
 
     const a = props.artifacts;
@@ -197,7 +124,7 @@ export class MlflowServer extends Construct {
         name: 'mlflow',
         image: props.image,
         command: ['mlflow'],
-        args: ['server', '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--backend-store-uri', backendUri, '--serve-artifacts', '--artifacts-destination', destination, '--workers', String(size.workers)],
+        args: ['server', '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--serve-artifacts', '--artifacts-destination', destination, '--workers', String(size.workers)],
         env,
         port: [{ name: 'http', containerPort: MLFLOW_PORT }],
         volumeMount: mounts,
@@ -237,7 +164,10 @@ export class MlflowServer extends Construct {
       spec: {
         podSelector: { matchLabels: this.selector },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: this.clientLabels } }], ports: [{ port: String(MLFLOW_PORT), protocol: 'TCP' }] }],
+        ingress: [
+          { from: [{ podSelector: { matchLabels: this.clientLabels } }], ports: [{ port: String(MLFLOW_PORT), protocol: 'TCP' }] },
+          { from: [prometheusPeer(props.prometheus ?? DEFAULT_PROMETHEUS)], ports: [{ port: String(MLFLOW_PORT), protocol: 'TCP' }] },
+        ],
         egress: egress as never,
       },
     });

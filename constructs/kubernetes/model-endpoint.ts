@@ -18,19 +18,20 @@
  */
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { DeploymentV1, DeploymentV1SpecTemplateSpecContainerEnv, DeploymentV1SpecTemplateSpecToleration } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { DeploymentV1, DeploymentV1SpecTemplateSpecContainerEnv } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { HorizontalPodAutoscalerV2, HorizontalPodAutoscalerV2SpecMetric } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
-import { NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
+import { NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress, NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { kubernetesAcceleratorFor } from '../../lib/catalog';
+import { AcceleratorNodeLabel, CatalogError, kubernetesAcceleratorFor } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
-import { DNS_LABEL, EndpointKubernetesSpec, endpointKubernetesSchema, EndpointSpec, endpointSpecSchema, EndpointSpecInput } from '../../lib/spec';
+import { DEFAULT_PROMETHEUS, DNS_LABEL, EndpointKubernetesSpec, endpointKubernetesSchema, EndpointSpec, endpointSpecSchema, EndpointSpecInput, PrometheusAccess } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
 import type { ModelRegistry } from './model-registry';
-import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, NETWORK_ISOLATION_LABEL, newServiceAccount, restrictedPodSpec, ScratchVolume, selectorLabels, TMP, workloadLabels } from './private/pod';
+import { warnNotRendered } from './not-rendered';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, prometheusPeer, restrictedPodSpec, ScratchVolume, selectorLabels, sharedMemory, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 export interface KubernetesModelSource {
@@ -57,6 +58,24 @@ export interface ModelEndpointProps extends EndpointSpecInput {
    * @default - none: serving 'kserve' is refused
    */
   readonly crdScope?: { readonly scope: Construct; readonly namespace: string };
+  /** How the cluster labels GPU nodes (lib/catalog). @default 'nvidia-gfd' (NVIDIA GPU feature discovery) */
+  readonly acceleratorNodeLabel?: AcceleratorNodeLabel;
+  /**
+   * The feature server the model reads features from: its pods get the server's client label and
+   * egress to it, and FEATURE_SERVER_URL. @default - none
+   */
+  readonly featureStore?: FeatureStoreAccess;
+  /** The Prometheus admitted to the metrics port. @default - kube-prometheus-stack's: pods 'app.kubernetes.io/name: prometheus' in 'monitoring' */
+  readonly prometheus?: PrometheusAccess;
+}
+
+/** A Feast feature server as its clients see it (FeatureStore implements it). */
+export interface FeatureStoreAccess {
+  readonly url: string;
+  readonly selector: Record<string, string>;
+  readonly port: number;
+  /** The labels its NetworkPolicy admits. */
+  readonly clientLabels: Record<string, string>;
 }
 
 /** The per-pod footprint of an endpoint at full scale, for the namespace's quota. */
@@ -72,23 +91,35 @@ const COMPONENT = 'model-endpoint';
 /** A Kubernetes label value. */
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
-interface InferenceServiceInputs {
+/** The per-pod size and replica bounds. */
+interface PodSizing {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly initialReplicas: number;
+  readonly cpuMillis: number;
+  readonly memoryMiB: number;
+  readonly requests: Record<string, string>;
+  readonly limits: Record<string, string>;
+  readonly accelerator?: PodSize['accelerator'];
+  readonly scratch: readonly ScratchVolume[];
+}
+
+interface Rollout {
+  readonly surgePercent: number;
+  readonly minReadySeconds: number;
+  readonly progressDeadlineSeconds: number;
+  readonly rolloutMinutes: number;
+}
+
+/** What the Deployment and the InferenceService render the same pod from. */
+interface PodInputs {
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly podLabels: Record<string, string>;
   readonly selector: Record<string, string>;
-  readonly k8s: EndpointKubernetesSpec;
   readonly env: DeploymentV1SpecTemplateSpecContainerEnv[];
-  readonly requests: Record<string, string>;
-  readonly limits: Record<string, string>;
-  readonly tolerations: DeploymentV1SpecTemplateSpecToleration[];
-  readonly nodeSelector?: Record<string, string>;
-  readonly scratch: readonly ScratchVolume[];
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
-  readonly surgePercent: number;
-  readonly containerPort: { name: string; containerPort: number; protocol: string };
-  readonly probe: (periodSeconds: number, failureThreshold: number) => Record<string, unknown>;
+  readonly size: PodSizing;
+  readonly rollout: Rollout;
 }
 
 export class ModelEndpoint extends Construct {
@@ -110,13 +141,59 @@ export class ModelEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
-    const { namespace, name, partOf, source, crdScope, ...specInput } = props;
+    const { namespace, name, partOf, source, crdScope, acceleratorNodeLabel, featureStore, prometheus, ...specInput } = props;
     const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
-    const subject = subjectOf('ModelEndpoint', scope, id);
     const k8s = parseProps('ModelEndpoint', scope, id, endpointKubernetesSchema, specInput.kubernetes ?? {});
     this.spec = spec;
     this.kubernetes = k8s;
+    const subject = subjectOf('ModelEndpoint', scope, id);
+    this.validate(subject, props, acceleratorNodeLabel ?? 'nvidia-gfd');
+    if (k8s.serving === 'kserve' && !crdScope) {
+      throw new MlopsValidationError(subject, [{ path: 'kubernetes.serving', message: "'kserve' needs a scope for CRD objects", got: "'kserve' and no crdScope", expected: "a crdScope (the platform's CRD stack), or serving 'deployment'" }]);
+    }
+    this.warnNotRendered(specInput);
 
+    const size = this.sizePod(acceleratorNodeLabel);
+    const rollout = this.rolloutOf(size.maxReplicas);
+    const labels = workloadLabels(name, COMPONENT, partOf);
+    const isolated = spec.networkIsolation && source === undefined && featureStore === undefined;
+    const pod: PodInputs = {
+      name, labels, size, rollout,
+      selector: selectorLabels(name, COMPONENT),
+      podLabels: { ...labels, ...(isolated ? { [NETWORK_ISOLATION_LABEL]: 'true' } : {}), ...source?.registry.server.clientLabels, ...featureStore?.clientLabels },
+      env: this.environment(source, featureStore),
+    };
+    this.serviceAccount = newServiceAccount(this, namespace, name, labels);
+    if (crdScope && k8s.serving === 'kserve') {
+      this.inferenceService = this.renderInferenceService(crdScope, pod);
+      // KServe's Standard mode serves the predictor behind '<name>-predictor' on port 80.
+      this.url = `http://${name}-predictor`;
+    } else {
+      this.resource = this.renderDeployment(namespace, pod);
+      this.service = new ServiceV1(this, 'Service', {
+        metadata: { name, namespace, labels },
+        spec: { type: 'ClusterIP', selector: pod.selector, port: [{ name: 'http', port: k8s.port, targetPort: 'http', protocol: 'TCP' }] },
+      });
+      this.url = `http://${name}:${k8s.port}`;
+      if (size.maxReplicas > size.minReplicas) this.autoscaler = this.renderAutoscaler(namespace, pod, this.resource.metadata.name);
+    }
+    // One pod at a time may be evicted by a node drain; with a single replica that is a short outage, never a stuck drain.
+    this.disruptionBudget = new PodDisruptionBudgetV1(this, 'DisruptionBudget', {
+      metadata: { name, namespace, labels },
+      spec: { maxUnavailable: '1', selector: { matchLabels: pod.selector } },
+    });
+    this.networkPolicy = this.renderNetworkPolicy(namespace, pod, { source, featureStore, prometheus: prometheus ?? DEFAULT_PROMETHEUS });
+    this.footprint = {
+      maxPods: size.maxReplicas + Math.ceil((size.maxReplicas * rollout.surgePercent) / 100),
+      cpuMillis: size.cpuMillis, memoryMiB: size.memoryMiB,
+      gpus: size.accelerator?.resourceName === 'nvidia.com/gpu' ? size.accelerator.count : 0,
+      neuronDevices: size.accelerator?.resourceName === 'aws.amazon.com/neuron' ? size.accelerator.count : 0,
+    };
+  }
+
+  private validate(subject: ReturnType<typeof subjectOf>, props: ModelEndpointProps, nodeLabel: AcceleratorNodeLabel): void {
+    const { spec, kubernetes: k8s } = this;
+    const { name, partOf } = props;
     const issues: ValidationIssue[] = [];
     if (!DNS_LABEL.test(name)) {
       issues.push({ path: 'name', message: 'is not a Kubernetes object name', got: renderValue(name), expected: 'a DNS-1123 label: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
@@ -129,205 +206,209 @@ export class ModelEndpoint extends Construct {
     if (k8s.image === undefined) {
       issues.push({ path: 'kubernetes.image', message: 'is required on Kubernetes (SageMaker ECR images and S3 model data are AWS-only)', got: 'nothing', expected: "an image reference with a tag or digest, e.g. 'ghcr.io/acme/churn:1.4.0'" });
     }
-    if (spec.compute.kind === 'instance' && spec.compute.info === undefined) {
+    const compute = spec.compute;
+    if (compute.kind === 'instance' && compute.info === undefined) {
       issues.push({ path: 'compute.instanceType', message: 'must be known at synth time on Kubernetes (it sizes the pod)', got: 'an unresolved token', expected: 'a literal instance type or an accelerator intent' });
     }
-    if (spec.scaling?.targetGpuUtilizationPercent !== undefined && spec.compute.kind === 'instance' && spec.compute.info?.accelerator?.type.startsWith('nvidia-') !== true) {
+    const accelerator = compute.kind === 'instance' ? compute.info?.accelerator?.type : undefined;
+    if (spec.scaling?.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && accelerator?.startsWith('nvidia-') !== true) {
       issues.push({ path: 'scaling.targetGpuUtilizationPercent', message: 'needs an NVIDIA GPU', got: String(spec.scaling.targetGpuUtilizationPercent), expected: 'an NVIDIA accelerator' });
     }
+    if (accelerator !== undefined) {
+      try {
+        kubernetesAcceleratorFor(accelerator, nodeLabel);
+      } catch (e) {
+        if (!(e instanceof CatalogError)) throw e;
+        issues.push({ path: 'acceleratorNodeLabel', message: e.message, got: e.got, expected: e.expected });
+      }
+    }
     if (issues.length > 0) throw new MlopsValidationError(subject, issues);
+  }
+
+  /** A warning (a stable id each) for every field of the spec this target does not render. */
+  private warnNotRendered(input: EndpointSpecInput): void {
     const awsOnly: [string, unknown, string][] = [
-      ['dataCapture', specInput.dataCapture, 'captured to S3 by SageMaker'],
-      ['alarms', specInput.alarms, 'CloudWatch alarms'],
-      ['variantName', specInput.variantName, 'a SageMaker production variant'],
-      ['terminationWaitSeconds', specInput.deployment?.terminationWaitSeconds, 'how long SageMaker keeps the blue fleet'],
+      ['dataCapture', input.dataCapture, 'captured to S3 by SageMaker'],
+      ['alarms', input.alarms, 'CloudWatch alarms'],
+      ['variantName', input.variantName, 'a SageMaker production variant'],
+      ['terminationWaitSeconds', input.deployment?.terminationWaitSeconds, 'how long SageMaker keeps the blue fleet'],
     ];
     for (const [field, value, what] of awsOnly) {
       if (value !== undefined) Annotations.of(this).addWarning(`[cdk-mlops:k8s-aws-only-${field}] ${field} is AWS-only (${what}); it is not rendered on Kubernetes.`);
     }
+    const { spec, kubernetes: k8s } = this;
+    if (k8s.serving !== 'kserve') return;
+    // KServe's HPA mode scales on the predictor's cpu or memory only; Pods and External metrics need KEDA.
+    if (spec.scaling?.targetGpuUtilizationPercent !== undefined) {
+      warnNotRendered(this, 'scaling.targetGpuUtilizationPercent', "KServe's HPA autoscaler class scales on cpu or memory only (GPU metrics need its KEDA class); the InferenceService scales on CPU.");
+    }
+    if (k8s.requestsPerSecondMetric !== undefined) {
+      warnNotRendered(this, 'kubernetes.requestsPerSecondMetric', "KServe's HPA autoscaler class scales on cpu or memory only (custom metrics need its KEDA class); the InferenceService scales on CPU.");
+    }
+    for (const field of ['scaleInCooldownSeconds', 'scaleOutCooldownSeconds'] as const) {
+      if (input.scaling?.[field] !== undefined) warnNotRendered(this, `scaling.${field}`, "KServe's HPA reconciler gives the HPA it creates an empty behavior: the Kubernetes defaults apply (scale-in after 300 s).");
+    }
+    // The spec's default bake (300 s) is not a request: warn only when the spec sets one.
+    if ((input.deployment?.waitIntervalSeconds ?? 0) > 0) {
+      warnNotRendered(this, 'deployment.waitIntervalSeconds', 'a KServe predictor has no minReadySeconds: new pods serve as soon as they are ready.');
+    }
+    if (input.deployment?.maximumExecutionTimeoutSeconds !== undefined) {
+      warnNotRendered(this, 'deployment.maximumExecutionTimeoutSeconds', 'KServe sets no progress deadline on the Deployment it creates.');
+    }
+  }
 
-    // --- Sizing -----------------------------------------------------------------------------
+  /** Replicas and the per-pod size: the accelerators the spec asks for, and CPU and memory to match (private/pod). */
+  private sizePod(nodeLabel: AcceleratorNodeLabel | undefined): PodSizing {
+    const { spec, kubernetes: k8s } = this;
     const compute = spec.compute;
-    let cpuMillis: number;
-    let memoryMiB: number;
-    let minReplicas: number;
-    let maxReplicas: number;
-    let initialReplicas: number;
-    const accelerator = compute.kind === 'instance' ? compute.info?.accelerator : undefined;
+    let size: PodSize;
+    let replicas: { minReplicas: number; maxReplicas: number; initialReplicas: number };
     if (compute.kind === 'serverless') {
-      cpuMillis = 1000;
-      memoryMiB = compute.memoryMiB;
-      minReplicas = compute.provisionedConcurrency ?? 1;
-      maxReplicas = Math.max(minReplicas, compute.maxConcurrency);
-      initialReplicas = minReplicas;
+      size = { cpuMillis: 1000, memoryMiB: compute.memoryMiB, requests: {}, limits: {} };
+      const min = compute.provisionedConcurrency ?? 1;
+      replicas = { minReplicas: min, maxReplicas: Math.max(min, compute.maxConcurrency), initialReplicas: min };
     } else {
-      const info = compute.info!;
-      cpuMillis = Math.max(250, Math.floor(info.vCpus * 750));
-      memoryMiB = Math.floor(info.memoryGiB * 1024 * 0.75);
+      size = podSize(compute, nodeLabel);
       const sc = spec.scaling!;
-      minReplicas = sc.minInstances;
-      maxReplicas = sc.maxInstances;
-      initialReplicas = sc.initialInstances;
+      replicas = { minReplicas: sc.minInstances, maxReplicas: sc.maxInstances, initialReplicas: sc.initialInstances };
     }
-    if (k8s.cpu !== undefined) cpuMillis = k8s.cpu.endsWith('m') ? Number(k8s.cpu.slice(0, -1)) : Math.round(Number(k8s.cpu) * 1000);
-    if (k8s.memoryMiB !== undefined) memoryMiB = k8s.memoryMiB;
+    const cpuMillis = k8s.cpu === undefined ? size.cpuMillis : k8s.cpu.endsWith('m') ? Number(k8s.cpu.slice(0, -1)) : Math.round(Number(k8s.cpu) * 1000);
+    const memoryMiB = k8s.memoryMiB ?? size.memoryMiB;
+    const devices = size.accelerator ? { [size.accelerator.resourceName]: String(size.accelerator.count) } : {};
+    const accelerator = size.accelerator && { ...size.accelerator, sharedMemory: sharedMemory(memoryMiB) };
+    return {
+      ...replicas, cpuMillis, memoryMiB, accelerator,
+      requests: { cpu: `${cpuMillis}m`, memory: `${memoryMiB}Mi`, ...devices },
+      limits: { memory: `${memoryMiB}Mi`, ...devices },
+      scratch: accelerator ? [TMP, accelerator.sharedMemory] : [TMP],
+    };
+  }
 
-    const requests: Record<string, string> = { cpu: `${cpuMillis}m`, memory: `${memoryMiB}Mi` };
-    const limits: Record<string, string> = { memory: `${memoryMiB}Mi` };
-    let tolerations: DeploymentV1SpecTemplateSpecToleration[] = [];
-    let nodeSelector: Record<string, string> | undefined;
-    const scratch: ScratchVolume[] = [TMP];
-    if (accelerator) {
-      const k = kubernetesAcceleratorFor(accelerator.type);
-      // Extended resources are requested in limits (requests default to them and may not differ).
-      limits[k.resourceName] = String(accelerator.count);
-      requests[k.resourceName] = String(accelerator.count);
-      tolerations = [{ key: k.resourceName, operator: 'Exists', effect: 'NoSchedule' }];
-      nodeSelector = k.nodeSelector;
-      // NCCL and PyTorch data loaders need more shared memory than the container runtime's 64 MiB.
-      scratch.push({ name: 'dshm', path: '/dev/shm', medium: 'Memory', sizeLimit: `${Math.min(16384, Math.floor(memoryMiB / 4))}Mi` });
-    }
-    const gpus = accelerator && limits['nvidia.com/gpu'] ? accelerator.count : 0;
-    const neuron = accelerator && limits['aws.amazon.com/neuron'] ? accelerator.count : 0;
-
-    // --- Rollout ----------------------------------------------------------------------------
+  /** How a new version rolls out: maxSurge per step, each new pod baked for waitIntervalSeconds, and the deadlines. */
+  private rolloutOf(maxReplicas: number): Rollout {
+    const { spec, kubernetes: k8s } = this;
     const d = spec.deployment;
     const surgePercent = d.strategy === 'canary' ? d.canaryPercent! : d.strategy === 'linear' ? d.linearStepPercent! : d.strategy === 'rolling' ? d.rollingBatchPercent! : 100;
     const minReadySeconds = d.waitIntervalSeconds;
-    // Per step: a pod starts (up to the startup timeout), then bakes; the deadline covers one step with margin.
-    const progressDeadlineSeconds = Math.max(600, k8s.startupTimeoutSeconds + minReadySeconds + 120);
     // maxSurge rounds up to whole pods: a step adds at least one pod, so a fleet of n takes at most n steps.
     const steps = Math.min(Math.ceil(100 / surgePercent), maxReplicas);
-    const rolloutMinutes = Math.min(24 * 60, Math.ceil(d.maximumExecutionTimeoutSeconds !== undefined ? d.maximumExecutionTimeoutSeconds / 60 : (steps * (k8s.startupTimeoutSeconds + minReadySeconds)) / 60 + 5));
+    return {
+      surgePercent, minReadySeconds,
+      // Per step: a pod starts (up to the startup timeout), then bakes; the deadline covers one step with margin.
+      progressDeadlineSeconds: Math.max(600, k8s.startupTimeoutSeconds + minReadySeconds + 120),
+      rolloutMinutes: Math.min(24 * 60, Math.ceil(d.maximumExecutionTimeoutSeconds !== undefined ? d.maximumExecutionTimeoutSeconds / 60 : (steps * (k8s.startupTimeoutSeconds + minReadySeconds)) / 60 + 5)),
+    };
+  }
 
-    // --- Pod --------------------------------------------------------------------------------
-    const selector = selectorLabels(name, COMPONENT);
-    const labels = workloadLabels(name, COMPONENT, partOf);
-    const isolated = spec.networkIsolation && source === undefined;
-    const podLabels: Record<string, string> = { ...labels, ...(isolated ? { [NETWORK_ISOLATION_LABEL]: 'true' } : {}), ...(source ? source.registry.server.clientLabels : {}) };
-    const env: DeploymentV1SpecTemplateSpecContainerEnv[] = Object.entries(spec.environment).map(([k, v]) => ({ name: k, value: v }));
-    if (!('HOME' in spec.environment)) env.push({ name: 'HOME', value: '/tmp' });
+  /** The container's environment: the spec's, HOME on the scratch volume, and where the registry and features are. */
+  private environment(source: KubernetesModelSource | undefined, featureStore: FeatureStoreAccess | undefined): DeploymentV1SpecTemplateSpecContainerEnv[] {
+    const env: DeploymentV1SpecTemplateSpecContainerEnv[] = Object.entries(this.spec.environment).map(([k, v]) => ({ name: k, value: v }));
+    if (!('HOME' in this.spec.environment)) env.push({ name: 'HOME', value: '/tmp' });
     if (source) {
       env.push({ name: 'MLFLOW_TRACKING_URI', value: source.registry.server.trackingUri });
       env.push({ name: 'MODEL_URI', value: source.registry.modelUri(source.version) });
     }
+    if (featureStore) env.push({ name: 'FEATURE_SERVER_URL', value: featureStore.url });
+    return env;
+  }
+
+  private renderDeployment(namespace: string, pod: PodInputs): DeploymentV1 {
+    const k8s = this.kubernetes;
+    const { size, rollout } = pod;
     const probe = (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: 'http' }, periodSeconds, timeoutSeconds: 5, failureThreshold });
-
-    this.serviceAccount = newServiceAccount(this, namespace, name, labels);
-    const scales = maxReplicas > minReplicas;
-    const containerPort = { name: 'http', containerPort: k8s.port, protocol: 'TCP' };
-    if (k8s.serving === 'kserve') {
-      if (!crdScope) {
-        throw new MlopsValidationError(subject, [{ path: 'kubernetes.serving', message: "'kserve' needs a scope for CRD objects", got: "'kserve' and no crdScope", expected: "a crdScope (the platform's CRD stack), or serving 'deployment'" }]);
-      }
-      this.inferenceService = this.renderInferenceService(crdScope, {
-        name, labels, podLabels, selector, k8s, env, requests, limits, tolerations, nodeSelector, scratch, minReplicas, maxReplicas, surgePercent, containerPort,
-        probe: (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: k8s.port }, periodSeconds, timeoutSeconds: 5, failureThreshold }),
-      });
-      // KServe's Standard mode serves the predictor behind '<name>-predictor' on port 80.
-      this.url = `http://${name}-predictor`;
-    } else {
-      const podSpec = restrictedPodSpec({
-        serviceAccountName: this.serviceAccount.metadata.name,
-        uid: 1000,
-        scratch,
-        container: {
-          name: 'model',
-          image: k8s.image,
-          port: [containerPort],
-          env,
-          resources: { requests, limits },
-          // Startup covers model loading; liveness only starts once it succeeds.
-          startupProbe: probe(10, Math.ceil(k8s.startupTimeoutSeconds / 10)),
-          readinessProbe: probe(10, 3),
-          livenessProbe: probe(20, 3),
-        },
-        extra: {
-          terminationGracePeriodSeconds: 60,
-          toleration: tolerations.length > 0 ? tolerations : undefined,
-          nodeSelector,
-          topologySpreadConstraint: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] }],
-        },
-      });
-
-      this.resource = new DeploymentV1(this, 'Resource', {
-        metadata: { name, namespace, labels },
-        spec: {
-          replicas: String(initialReplicas),
-          selector: { matchLabels: selector },
-          minReadySeconds,
-          progressDeadlineSeconds,
-          revisionHistoryLimit: 10,
-          strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: `${surgePercent}%` } },
-          template: { metadata: { labels: podLabels }, spec: podSpec },
-        },
-        // Wait on purpose: `terraform apply` fails when the new pods never become ready (a broken
-        // image or model), so whoever applied learns it there; maxUnavailable 0 keeps the old pods serving.
-        waitForRollout: k8s.waitForRollout,
-        timeouts: { create: `${rolloutMinutes}m`, update: `${rolloutMinutes}m` },
-        // The HPA owns the replica count once it exists: do not reset it on every apply.
-        lifecycle: scales ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
-      });
-      const deploymentName = this.resource.metadata.name;
-
-      this.service = new ServiceV1(this, 'Service', {
-        metadata: { name, namespace, labels },
-        spec: { type: 'ClusterIP', selector, port: [{ name: 'http', port: k8s.port, targetPort: 'http', protocol: 'TCP' }] },
-      });
-      this.url = `http://${name}:${k8s.port}`;
-
-      if (scales) {
-        const metrics: HorizontalPodAutoscalerV2SpecMetric[] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: k8s.targetCpuUtilizationPercent } } }];
-        const sc = spec.scaling;
-        if (sc && k8s.requestsPerSecondMetric) {
-          metrics.push({ type: 'Pods', pods: { metric: { name: k8s.requestsPerSecondMetric }, target: { type: 'AverageValue', averageValue: perSecond(sc.targetInvocationsPerInstance) } } });
-        }
-        if (sc?.targetGpuUtilizationPercent !== undefined) {
-          metrics.push({ type: 'Pods', pods: { metric: { name: k8s.gpuUtilizationMetric }, target: { type: 'AverageValue', averageValue: String(sc.targetGpuUtilizationPercent) } } });
-        }
-        const scaleIn = sc?.scaleInCooldownSeconds ?? 300;
-        const scaleOut = sc?.scaleOutCooldownSeconds ?? 60;
-        this.autoscaler = new HorizontalPodAutoscalerV2(this, 'Autoscaler', {
-          metadata: { name, namespace, labels },
-          spec: {
-            minReplicas, maxReplicas,
-            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
-            metric: metrics,
-            behavior: {
-              scaleUp: [{ stabilizationWindowSeconds: scaleOut, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 100, periodSeconds: 60 }] }],
-              scaleDown: [{ stabilizationWindowSeconds: scaleIn, selectPolicy: 'Min', policy: [{ type: 'Pods', value: 1, periodSeconds: 60 }] }],
-            },
-          },
-        });
-      }
-
-    }
-
-    // One pod at a time may be evicted by a node drain; with a single replica that is a short outage, never a stuck drain.
-    this.disruptionBudget = new PodDisruptionBudgetV1(this, 'DisruptionBudget', {
-      metadata: { name, namespace, labels },
-      spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
+    const podSpec = restrictedPodSpec({
+      serviceAccountName: this.serviceAccount.metadata.name,
+      uid: 1000,
+      scratch: size.scratch,
+      container: {
+        name: 'model',
+        image: k8s.image,
+        port: [{ name: 'http', containerPort: k8s.port, protocol: 'TCP' }],
+        env: pod.env,
+        resources: { requests: size.requests, limits: size.limits },
+        // Startup covers model loading; liveness only starts once it succeeds.
+        startupProbe: probe(10, Math.ceil(k8s.startupTimeoutSeconds / 10)),
+        readinessProbe: probe(10, 3),
+        livenessProbe: probe(20, 3),
+      },
+      extra: {
+        terminationGracePeriodSeconds: 60,
+        toleration: size.accelerator?.tolerations,
+        nodeSelector: size.accelerator?.nodeSelector,
+        topologySpreadConstraint: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: pod.selector }] }],
+      },
     });
+    const scales = size.maxReplicas > size.minReplicas;
+    return new DeploymentV1(this, 'Resource', {
+      metadata: { name: pod.name, namespace, labels: pod.labels },
+      spec: {
+        replicas: String(size.initialReplicas),
+        selector: { matchLabels: pod.selector },
+        minReadySeconds: rollout.minReadySeconds,
+        progressDeadlineSeconds: rollout.progressDeadlineSeconds,
+        revisionHistoryLimit: 10,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '0', maxSurge: `${rollout.surgePercent}%` } },
+        template: { metadata: { labels: pod.podLabels }, spec: podSpec },
+      },
+      // Wait on purpose: `terraform apply` fails when the new pods never become ready (a broken
+      // image or model), so whoever applied learns it there; maxUnavailable 0 keeps the old pods serving.
+      waitForRollout: k8s.waitForRollout,
+      timeouts: { create: `${rollout.rolloutMinutes}m`, update: `${rollout.rolloutMinutes}m` },
+      // The HPA owns the replica count once it exists: do not reset it on every apply.
+      lifecycle: scales ? { ignoreChanges: ['spec[0].replicas'] } : undefined,
+    });
+  }
 
+  /** HPA v2: CPU utilization, plus per-pod custom metrics when asked; the cooldowns as stabilization windows. */
+  private renderAutoscaler(namespace: string, pod: PodInputs, deploymentName: string): HorizontalPodAutoscalerV2 {
+    const { spec, kubernetes: k8s } = this;
+    const metrics: HorizontalPodAutoscalerV2SpecMetric[] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: k8s.targetCpuUtilizationPercent } } }];
+    const sc = spec.scaling;
+    if (sc && k8s.requestsPerSecondMetric) {
+      metrics.push({ type: 'Pods', pods: { metric: { name: k8s.requestsPerSecondMetric }, target: { type: 'AverageValue', averageValue: perSecond(sc.targetInvocationsPerInstance) } } });
+    }
+    if (sc?.targetGpuUtilizationPercent !== undefined) {
+      metrics.push({ type: 'Pods', pods: { metric: { name: k8s.gpuUtilizationMetric }, target: { type: 'AverageValue', averageValue: String(sc.targetGpuUtilizationPercent) } } });
+    }
+    const behavior = scalingBehavior(spec);
+    return new HorizontalPodAutoscalerV2(this, 'Autoscaler', {
+      metadata: { name: pod.name, namespace, labels: pod.labels },
+      spec: {
+        minReplicas: pod.size.minReplicas, maxReplicas: pod.size.maxReplicas,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName },
+        metric: metrics,
+        behavior: { scaleUp: [behavior.scaleUp], scaleDown: [behavior.scaleDown] },
+      },
+    });
+  }
+
+  /**
+   * Ingress to the serving port from the namespace and the listed namespaces, and from Prometheus
+   * to the metrics port; egress to the registry and the feature server it uses, none when isolated,
+   * else all.
+   */
+  private renderNetworkPolicy(namespace: string, pod: PodInputs, to: { source?: KubernetesModelSource; featureStore?: FeatureStoreAccess; prometheus: PrometheusAccess }): NetworkPolicyV1 {
+    const { spec, kubernetes: k8s } = this;
     const from: NetworkPolicyV1SpecIngressFrom[] = [{ podSelector: {} }];
     for (const ns of k8s.allowFromNamespaces) from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    const ingress: NetworkPolicyV1SpecIngress[] = [
+      { from, ports: [{ port: String(k8s.port), protocol: 'TCP' }] },
+      { from: [prometheusPeer(to.prometheus)], ports: [{ port: String(k8s.metricsPort ?? k8s.port), protocol: 'TCP' }] },
+    ];
     let egress: NetworkPolicyV1SpecEgress[] = [];
-    if (source) egress = [{ to: [{ podSelector: { matchLabels: source.registry.server.selector } }], ports: [{ port: String(MLFLOW_PORT), protocol: 'TCP' }] }];
-    else if (!spec.networkIsolation) egress = [{}];
-    this.networkPolicy = new NetworkPolicyV1(this, 'NetworkPolicy', {
-      metadata: { name, namespace, labels },
+    if (to.source || to.featureStore) {
+      if (to.source) egress.push({ to: [{ podSelector: { matchLabels: to.source.registry.server.selector } }], ports: [{ port: String(MLFLOW_PORT), protocol: 'TCP' }] });
+      if (to.featureStore) egress.push({ to: [{ podSelector: { matchLabels: to.featureStore.selector } }], ports: [{ port: String(to.featureStore.port), protocol: 'TCP' }] });
+    } else if (!spec.networkIsolation) egress = [{}];
+    return new NetworkPolicyV1(this, 'NetworkPolicy', {
+      metadata: { name: pod.name, namespace, labels: pod.labels },
       spec: {
-        podSelector: { matchLabels: selector },
+        podSelector: { matchLabels: pod.selector },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from, ports: [{ port: String(k8s.port), protocol: 'TCP' }] }],
+        ingress,
         egress: egress.length > 0 ? egress : undefined,
       },
     });
-
-    this.footprint = {
-      maxPods: maxReplicas + Math.ceil((maxReplicas * surgePercent) / 100),
-      cpuMillis, memoryMiB, gpus, neuronDevices: neuron,
-    };
   }
 
   /**
@@ -335,8 +416,10 @@ export class ModelEndpoint extends Construct {
    * annotation; older releases know only RawDeployment): KServe creates the Deployment, Service and
    * HPA from the predictor, with the same pod as serving 'deployment' would run.
    */
-  private renderInferenceService(crd: { scope: Construct; namespace: string }, o: InferenceServiceInputs): Manifest {
-    const scratch = apiScratchVolumes(o.scratch);
+  private renderInferenceService(crd: { scope: Construct; namespace: string }, o: PodInputs): Manifest {
+    const k8s = this.kubernetes;
+    const scratch = apiScratchVolumes(o.size.scratch);
+    const probe = (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: k8s.port }, periodSeconds, timeoutSeconds: 5, failureThreshold });
     const manifest = {
       apiVersion: 'serving.kserve.io/v1beta1',
       kind: 'InferenceService',
@@ -352,26 +435,28 @@ export class ModelEndpoint extends Construct {
           serviceAccountName: o.name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          minReplicas: o.minReplicas,
-          maxReplicas: o.maxReplicas,
+          minReplicas: o.size.minReplicas,
+          maxReplicas: o.size.maxReplicas,
           scaleMetric: 'cpu',
-          scaleTarget: o.k8s.targetCpuUtilizationPercent,
-          deploymentStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: `${o.surgePercent}%` } },
+          scaleTarget: k8s.targetCpuUtilizationPercent,
+          // No autoScaling: KServe's HPA reconciler then takes scaleMetric/scaleTarget; with autoScaling it
+          // reads only autoScaling.metrics, and it never copies a behavior (the HPA gets an empty one).
+          deploymentStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: `${o.rollout.surgePercent}%` } },
           securityContext: apiPodSecurityContext(1000),
           terminationGracePeriodSeconds: 60,
-          ...(o.tolerations.length > 0 ? { tolerations: o.tolerations } : {}),
-          ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+          ...(o.size.accelerator ? { tolerations: o.size.accelerator.tolerations } : {}),
+          ...(o.size.accelerator?.nodeSelector ? { nodeSelector: o.size.accelerator.nodeSelector } : {}),
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: o.selector } }],
           volumes: scratch.volumes,
           containers: [{
             name: 'kserve-container',
-            image: o.k8s.image,
-            ports: [o.containerPort],
+            image: k8s.image,
+            ports: [{ name: 'http', containerPort: k8s.port, protocol: 'TCP' }],
             env: o.env,
-            resources: { requests: o.requests, limits: o.limits },
-            startupProbe: o.probe(10, Math.ceil(o.k8s.startupTimeoutSeconds / 10)),
-            readinessProbe: o.probe(10, 3),
-            livenessProbe: o.probe(20, 3),
+            resources: { requests: o.size.requests, limits: o.size.limits },
+            startupProbe: probe(10, Math.ceil(k8s.startupTimeoutSeconds / 10)),
+            readinessProbe: probe(10, 3),
+            livenessProbe: probe(20, 3),
             securityContext: apiContainerSecurityContext(),
             volumeMounts: scratch.volumeMounts,
           }],
@@ -381,10 +466,18 @@ export class ModelEndpoint extends Construct {
     return new Manifest(crd.scope, 'InferenceService', {
       manifest,
       // Wait on purpose, as a Deployment would: apply fails when the predictor never becomes ready.
-      wait: o.k8s.waitForRollout ? { condition: [{ type: 'Ready', status: 'True' }] } : undefined,
+      wait: k8s.waitForRollout ? { condition: [{ type: 'Ready', status: 'True' }] } : undefined,
       timeouts: { create: '60m', update: '60m', delete: '10m' },
     });
   }
+}
+
+/** The HPA behaviour of the spec's cooldowns: scale out by up to 100% a minute, in by one pod a minute. */
+function scalingBehavior(spec: EndpointSpec) {
+  return {
+    scaleUp: { stabilizationWindowSeconds: spec.scaling?.scaleOutCooldownSeconds ?? 60, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 100, periodSeconds: 60 }] },
+    scaleDown: { stabilizationWindowSeconds: spec.scaling?.scaleInCooldownSeconds ?? 300, selectPolicy: 'Min', policy: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+  };
 }
 
 /** Invocations per minute per instance → a per-second average value (a Kubernetes quantity). */

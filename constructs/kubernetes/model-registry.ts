@@ -6,8 +6,10 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { MlopsValidationError } from '../../lib/errors';
-import { RegistrySpec, registrySpecSchema, RegistrySpecInput } from '../../lib/spec';
-import { MlflowArtifactStore, MlflowServer, PostgresDatabase } from './mlflow-server';
+import { PrometheusAccess, RegistrySpec, registrySpecSchema, RegistrySpecInput } from '../../lib/spec';
+import { MlflowArtifactStore, MlflowServer } from './mlflow-server';
+import { PostgresDatabase } from './postgres-database';
+import { warnNotRendered } from './not-rendered';
 import type { QuotaReservation } from './platform-namespace';
 import { parseProps, subjectOf } from './private/validation';
 
@@ -28,6 +30,10 @@ export interface ModelRegistryProps extends RegistrySpecInput {
   readonly artifacts?: MlflowArtifactStore;
   /** @default - the cluster default */
   readonly storageClassName?: string;
+  /** PostgreSQL image of a new database. @default DEFAULT_IMAGES.postgres */
+  readonly postgresImage?: string;
+  /** The Prometheus admitted to a new server's port. @default - kube-prometheus-stack's in 'monitoring' */
+  readonly prometheus?: PrometheusAccess;
 }
 
 export class ModelRegistry extends Construct {
@@ -41,7 +47,7 @@ export class ModelRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps) {
     super(scope, id);
-    const { namespace, partOf, server, mlflowImage, databaseSecretName, databaseVolumeGiB, artifacts, storageClassName, ...specInput } = props;
+    const { namespace, partOf, server, mlflowImage, databaseSecretName, databaseVolumeGiB, artifacts, storageClassName, postgresImage, prometheus, ...specInput } = props;
     const spec = parseProps('ModelRegistry', scope, id, registrySpecSchema, specInput);
     this.spec = spec;
     const subject = subjectOf('ModelRegistry', scope, id);
@@ -50,6 +56,9 @@ export class ModelRegistry extends Construct {
     }
     if (specInput.notifyOn !== undefined) {
       Annotations.of(this).addWarning('[cdk-mlops:k8s-aws-only-notify-on] notifyOn raises EventBridge events on AWS; MLflow has no approval events, so it is not rendered on Kubernetes.');
+    }
+    if (specInput.description !== undefined) {
+      warnNotRendered(this, 'description', 'MLflow creates the registered model at its first registration (the pipeline\'s register step), not Terraform; set it there.');
     }
     // As on AWS, a registry without a name is named after its construct path.
     this.registeredModelName = spec.name ?? this.node.path.replace(/\//g, '-');
@@ -69,12 +78,14 @@ export class ModelRegistry extends Construct {
       credentialsSecretName: databaseSecretName ?? `${name}-db`,
       volumeGiB: this.databaseGiB,
       storageClassName,
+      image: postgresImage,
       clientSelector: MlflowServer.selectorFor(name),
     });
     this.server = new MlflowServer(this, 'Server', {
       namespace, name, partOf, image: mlflowImage,
       database: this.database,
       artifacts: store,
+      prometheus,
     });
   }
 

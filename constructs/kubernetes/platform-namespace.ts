@@ -13,7 +13,7 @@ import { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-quota-v
 import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { z } from 'zod';
-import { dnsLabel } from '../../lib/spec';
+import { clusterDnsSchema, DEFAULT_CLUSTER_DNS, dnsLabel } from '../../lib/spec';
 import { MANAGED_BY, NETWORK_ISOLATION_LABEL } from './private/pod';
 import { parseProps } from './private/validation';
 
@@ -21,6 +21,7 @@ const namespaceSchema = z.strictObject({
   name: dnsLabel(),
   podSecurityVersion: z.string().regex(/^(latest|v1\.\d{1,2})$/, { error: "'latest' or a Kubernetes minor version such as 'v1.31'" }).default('latest'),
   viewerGroups: z.array(z.string().min(1)).default([]),
+  dns: clusterDnsSchema.default(DEFAULT_CLUSTER_DNS),
 });
 
 /** What a workload may use at most; the namespace's ResourceQuota is the sum of its workloads'. */
@@ -93,11 +94,16 @@ export class PlatformNamespace extends Construct {
     this.allowDns = new NetworkPolicyV1(this, 'AllowDns', {
       metadata: { name: 'allow-dns', namespace: ns, labels },
       spec: {
-        // Every pod but the network-isolated ones may resolve names, and only at the cluster DNS.
+        // Every pod but the network-isolated ones may resolve names, and only at the cluster DNS: its
+        // pods in whatever namespace runs them, and the link-local addresses of NodeLocal DNSCache and
+        // cloud DNS, which answer on the node (no pod selector can match them).
         podSelector: { matchExpressions: [{ key: NETWORK_ISOLATION_LABEL, operator: 'NotIn', values: ['true'] }] },
         policyTypes: ['Egress'],
         egress: [{
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          to: [
+            { namespaceSelector: {}, podSelector: { matchLabels: { ...p.dns.podLabels } } },
+            ...p.dns.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ],
           ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
         }],
       },

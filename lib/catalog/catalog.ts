@@ -251,19 +251,88 @@ const NEURON_FAMILY: Readonly<Partial<Record<AcceleratorType, string>>> = Object
 });
 
 /**
+ * The node labels that name each accelerator model, by who puts them on the node:
+ * - 'nvidia-gfd': NVIDIA GPU feature discovery (GPU Operator, or the device plugin with GFD):
+ *   `nvidia.com/gpu.product`, the product name the driver reports;
+ * - 'gke': GKE on every GPU node, `cloud.google.com/gke-accelerator` (GKE offers neither A10G nor L40S);
+ * - 'karpenter': Karpenter on EKS, `karpenter.k8s.aws/instance-gpu-name` (the lower-cased EC2 GPU name),
+ *   with `karpenter.k8s.aws/instance-gpu-memory` (MiB) where one name covers two models (A100 40 and 80 GB).
+ * Neuron devices carry no model label from any device plugin: every preset but 'gke' (which has no
+ * Neuron) selects them by Karpenter's `karpenter.k8s.aws/instance-family` ({@link NEURON_FAMILY}).
+ */
+export const ACCELERATOR_NODE_LABEL_PRESETS = ['nvidia-gfd', 'gke', 'karpenter', 'none'] as const;
+export type AcceleratorNodeLabelPreset = (typeof ACCELERATOR_NODE_LABEL_PRESETS)[number];
+
+/**
+ * How GPU nodes are told apart: a preset, or a label key of the cluster's own with its value for
+ * each accelerator model the platform uses. 'none' selects no node label: the extended resource
+ * request and the device taint alone place the pod (any GPU model will do).
+ */
+export type AcceleratorNodeLabel = AcceleratorNodeLabelPreset | { readonly key: string; readonly values: Readonly<Partial<Record<AcceleratorType, string>>> };
+
+const GKE_ACCELERATOR: Readonly<Partial<Record<AcceleratorType, string>>> = Object.freeze({
+  'nvidia-t4': 'nvidia-tesla-t4',
+  'nvidia-l4': 'nvidia-l4',
+  'nvidia-v100': 'nvidia-tesla-v100',
+  'nvidia-a100': 'nvidia-tesla-a100',
+  'nvidia-a100-80gb': 'nvidia-a100-80gb',
+  'nvidia-h100': 'nvidia-h100-80gb',
+  'nvidia-h200': 'nvidia-h200-141gb',
+});
+
+const KARPENTER_GPU: Readonly<Partial<Record<AcceleratorType, Record<string, string>>>> = Object.freeze({
+  'nvidia-t4': { 'karpenter.k8s.aws/instance-gpu-name': 't4' },
+  'nvidia-a10g': { 'karpenter.k8s.aws/instance-gpu-name': 'a10g' },
+  'nvidia-l4': { 'karpenter.k8s.aws/instance-gpu-name': 'l4' },
+  'nvidia-l40s': { 'karpenter.k8s.aws/instance-gpu-name': 'l40s' },
+  'nvidia-v100': { 'karpenter.k8s.aws/instance-gpu-name': 'v100' },
+  'nvidia-a100': { 'karpenter.k8s.aws/instance-gpu-name': 'a100', 'karpenter.k8s.aws/instance-gpu-memory': '40960' },
+  'nvidia-a100-80gb': { 'karpenter.k8s.aws/instance-gpu-name': 'a100', 'karpenter.k8s.aws/instance-gpu-memory': '81920' },
+  'nvidia-h100': { 'karpenter.k8s.aws/instance-gpu-name': 'h100' },
+  'nvidia-h200': { 'karpenter.k8s.aws/instance-gpu-name': 'h200' },
+});
+
+/** The node selector of an accelerator under a labelling; throws a {@link CatalogError} when the labelling has no value for it. */
+function acceleratorNodeSelector(type: AcceleratorType, labels: AcceleratorNodeLabel): Record<string, string> | undefined {
+  if (labels === 'none') return undefined;
+  const family = NEURON_FAMILY[type];
+  const unknown = (where: string, known: readonly string[]) => new CatalogError(`${where} has no node label value for '${type}'`, {
+    got: `'${type}'`, expected: known.length > 0 ? `one of ${known.join(', ')}, or another acceleratorNodeLabel` : 'another acceleratorNodeLabel',
+  });
+  if (typeof labels === 'object') {
+    const value = labels.values[type];
+    if (value === undefined) throw unknown(`the label '${labels.key}'`, Object.keys(labels.values));
+    return { [labels.key]: value };
+  }
+  if (family !== undefined) {
+    if (labels === 'gke') throw unknown("preset 'gke' (GKE offers no Neuron devices)", Object.keys(GKE_ACCELERATOR));
+    return { 'karpenter.k8s.aws/instance-family': family };
+  }
+  if (labels === 'gke') {
+    const value = GKE_ACCELERATOR[type];
+    if (value === undefined) throw unknown("preset 'gke'", Object.keys(GKE_ACCELERATOR));
+    return { 'cloud.google.com/gke-accelerator': value };
+  }
+  if (labels === 'karpenter') return { ...KARPENTER_GPU[type] };
+  return { 'nvidia.com/gpu.product': GPU_PRODUCT[type]! };
+}
+
+/**
  * How a Kubernetes pod asks for an accelerator: the extended resource to request (the NVIDIA device
  * plugin's `nvidia.com/gpu`, the Neuron device plugin's `aws.amazon.com/neuron`, counted in devices)
- * and a node selector that pins the model. NVIDIA GPUs are selected by GPU feature discovery's
- * `nvidia.com/gpu.product` label; Neuron devices by Karpenter's `karpenter.k8s.aws/instance-family`
- * label (see {@link NEURON_FAMILY}), so Neuron selectors assume Karpenter-provisioned nodes.
+ * and a node selector that pins the model under the cluster's labelling ({@link AcceleratorNodeLabel},
+ * default 'nvidia-gfd'); undefined with 'none'.
  */
-export function kubernetesAcceleratorFor(type: AcceleratorType): { resourceName: string; nodeSelector: Record<string, string> } {
-  const product = GPU_PRODUCT[type];
-  if (product !== undefined) return { resourceName: 'nvidia.com/gpu', nodeSelector: { 'nvidia.com/gpu.product': product } };
-  const family = NEURON_FAMILY[type];
-  if (family !== undefined) return { resourceName: 'aws.amazon.com/neuron', nodeSelector: { 'karpenter.k8s.aws/instance-family': family } };
-  const suggestions = closestNames(String(type), ACCELERATOR_TYPES, 3);
-  throw new CatalogError(`unknown accelerator type '${String(type)}'${suggestions.length > 0 ? `; did you mean '${suggestions[0]}'?` : ''}`, {
-    got: `'${String(type)}'`, expected: `one of ${ACCELERATOR_TYPES.join(', ')}`, suggestions,
-  });
+export function kubernetesAcceleratorFor(type: AcceleratorType): { resourceName: string; nodeSelector: Record<string, string> };
+export function kubernetesAcceleratorFor(type: AcceleratorType, labels: AcceleratorNodeLabel): { resourceName: string; nodeSelector?: Record<string, string> };
+export function kubernetesAcceleratorFor(type: AcceleratorType, labels: AcceleratorNodeLabel = 'nvidia-gfd'): { resourceName: string; nodeSelector?: Record<string, string> } {
+  const resourceName = GPU_PRODUCT[type] !== undefined ? 'nvidia.com/gpu' : NEURON_FAMILY[type] !== undefined ? 'aws.amazon.com/neuron' : undefined;
+  if (resourceName === undefined) {
+    const suggestions = closestNames(String(type), ACCELERATOR_TYPES, 3);
+    throw new CatalogError(`unknown accelerator type '${String(type)}'${suggestions.length > 0 ? `; did you mean '${suggestions[0]}'?` : ''}`, {
+      got: `'${String(type)}'`, expected: `one of ${ACCELERATOR_TYPES.join(', ')}`, suggestions,
+    });
+  }
+  const nodeSelector = acceleratorNodeSelector(type, labels);
+  return nodeSelector ? { resourceName, nodeSelector } : { resourceName };
 }

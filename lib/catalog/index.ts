@@ -10,6 +10,7 @@ export type {
   InstanceUse,
 } from './instance-types';
 export {
+  ACCELERATOR_NODE_LABEL_PRESETS,
   CatalogError,
   DEFAULT_PROCESSING_INSTANCE_TYPE,
   getInstanceType,
@@ -18,4 +19,4 @@ export {
   resolveInstanceType,
   suggestInstanceTypes,
 } from './catalog';
-export type { AcceleratorIntent } from './catalog';
+export type { AcceleratorIntent, AcceleratorNodeLabel, AcceleratorNodeLabelPreset } from './catalog';

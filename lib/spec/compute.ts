@@ -37,6 +37,12 @@ export type ResolvedCompute =
     readonly instanceType: string;
     /** Catalog facts; undefined only when the type is an unresolved token. */
     readonly info?: InstanceTypeInfo;
+    /**
+     * What an intent asked for, when the type was resolved from one (the type may hold more: two
+     * GPUs can resolve to an eight-GPU type). Kubernetes sizes a pod from it; SageMaker rents the
+     * whole instance. @default - the whole instance (an explicit instanceType)
+     */
+    readonly requested?: { readonly acceleratorCount?: number; readonly memoryGiB?: number; readonly vCpus?: number };
   }
   | {
     readonly kind: 'serverless';
@@ -92,7 +98,7 @@ export function computeSchema(use: InstanceUse, options: { allowServerless: bool
     if (c.serverless) return { kind: 'serverless', ...c.serverless };
     if (c.instanceType !== undefined) return { kind: 'instance', instanceType: c.instanceType, info: lookupInstanceType(c.instanceType) };
     const info = resolveInstanceType(toIntent(c, use));
-    return { kind: 'instance', instanceType: info.name, info };
+    return { kind: 'instance', instanceType: info.name, info, requested: { acceleratorCount: c.accelerator?.count, memoryGiB: c.memoryGiB, vCpus: c.vCpus } };
   });
 }
 

@@ -3,6 +3,7 @@
  * section). The AWS target ignores these sections; the Kubernetes target reads them.
  */
 import { z } from 'zod';
+import { ACCELERATOR_NODE_LABEL_PRESETS, ACCELERATOR_TYPES } from '../catalog';
 import { addIssue, int, tokenOr } from './primitives';
 
 /**
@@ -19,6 +20,57 @@ export const dnsLabel = () => z.string().regex(DNS_LABEL, { error: 'a DNS-1123 l
 /** A Kubernetes CPU quantity: whole or decimal cores ('2', '0.5') or millicores ('500m'). */
 export const CPU_QUANTITY = /^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$/;
 
+/**
+ * The images cdk-mlops runs when the spec names none: official images, fully qualified, pinned to
+ * a release tag (tags checked to exist when chosen; no digest: one could not be verified offline,
+ * and a wrong digest fails every pull). Each is configurable in the platform spec's kubernetes section.
+ * - kubectl: the Kubernetes project's own image (registry.k8s.io/kubectl, published since 1.28;
+ *   Bitnami removed its versioned tags). It is distroless, so the retraining gate's shell comes from
+ * - busybox: the Docker official image, statically linked (musl), copied into the gate at start.
+ */
+export const DEFAULT_IMAGES = {
+  kubectl: 'registry.k8s.io/kubectl:v1.31.4',
+  busybox: 'docker.io/library/busybox:1.37.0-musl',
+  redis: 'docker.io/library/redis:7.4.2-bookworm',
+  postgres: 'docker.io/library/postgres:16.6-bookworm',
+} as const;
+
+/**
+ * Where pods resolve names: the cluster DNS pods in any namespace (CoreDNS and kube-dns carry
+ * `k8s-app: kube-dns` on kubeadm, EKS, AKS and GKE), and the link-local addresses of NodeLocal
+ * DNSCache (169.254.20.10) and GKE Cloud DNS / the metadata server (169.254.169.254).
+ */
+export const DEFAULT_CLUSTER_DNS = { podLabels: { 'k8s-app': 'kube-dns' }, cidrs: ['169.254.20.10/32', '169.254.169.254/32'] };
+
+/** The Prometheus that scrapes the platform: kube-prometheus-stack's defaults. */
+export const DEFAULT_PROMETHEUS = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+
+const labelMap = () => z.record(z.string().min(1).max(317), z.string().max(63));
+/** An IPv4 CIDR (each octet ≤ 255, prefix ≤ 32) or an IPv6 one (prefix ≤ 128). */
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$|^[0-9a-fA-F:]+\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+export const clusterDnsSchema = z.strictObject({
+  podLabels: labelMap().meta({ description: "Labels of the cluster DNS pods, in any namespace. @default { 'k8s-app': 'kube-dns' }" }),
+  cidrs: z.array(z.string().regex(CIDR, { error: "a CIDR such as '169.254.20.10/32'" })).meta({ description: "Further DNS addresses (NodeLocal DNSCache, cloud DNS; add the kube-dns Service IP when NodeLocal DNSCache intercepts it). @default ['169.254.20.10/32', '169.254.169.254/32']" }),
+}).meta({ description: 'Where every pod but the network-isolated ones may send DNS (port 53, UDP and TCP).' });
+
+export const prometheusSchema = z.strictObject({
+  namespace: dnsLabel().meta({ description: "@default 'monitoring'" }),
+  podLabels: labelMap().meta({ description: "Labels of the Prometheus pods. @default { 'app.kubernetes.io/name': 'prometheus' }" }),
+}).meta({ description: 'The Prometheus admitted to scrape endpoints, MLflow and Feast on their metrics ports.' });
+
+export type PrometheusAccess = z.output<typeof prometheusSchema>;
+export type ClusterDns = z.output<typeof clusterDnsSchema>;
+
+export const acceleratorNodeLabelSchema = z.union([
+  z.enum(ACCELERATOR_NODE_LABEL_PRESETS),
+  z.strictObject({
+    key: z.string().min(1).max(317),
+    values: z.partialRecord(z.enum(ACCELERATOR_TYPES as unknown as [string, ...string[]]), z.string().max(63)),
+  }),
+]).meta({ description: "How GPU nodes are labelled: 'nvidia-gfd' (nvidia.com/gpu.product), 'gke' (cloud.google.com/gke-accelerator), 'karpenter' (karpenter.k8s.aws/instance-gpu-name), 'none' (no node selector), or { key, values: { <accelerator>: <value> } }. @default 'nvidia-gfd'" });
+
+
 export const endpointKubernetesSchema = z.strictObject({
   image: imageReference().optional().meta({ description: "The serving image on Kubernetes (any registry), carrying the model or loading it from the registry. Required by the Kubernetes target: SageMaker's ECR images and S3 model data are AWS-only. @default - none" }),
   // A non-root container with every capability dropped cannot bind a port below 1024.
@@ -28,6 +80,7 @@ export const endpointKubernetesSchema = z.strictObject({
   targetCpuUtilizationPercent: int(1, 100).default(70).meta({ description: 'HorizontalPodAutoscaler target on average CPU utilization of requests. @default 70' }),
   requestsPerSecondMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'a metric name' }).optional().meta({ description: 'A per-pod requests-per-second metric served by a custom metrics adapter (e.g. prometheus-adapter); scaled on with target scaling.targetInvocationsPerInstance / 60. @default - not used' }),
   gpuUtilizationMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'a metric name' }).default('DCGM_FI_DEV_GPU_UTIL').meta({ description: "The per-pod GPU utilization metric (NVIDIA DCGM exporter via a custom metrics adapter) used for scaling.targetGpuUtilizationPercent. @default 'DCGM_FI_DEV_GPU_UTIL'" }),
+  metricsPort: int(1024, 65535).optional().meta({ description: 'The port Prometheus scrapes (admitted from the platform\'s Prometheus by the NetworkPolicy). @default - the serving port' }),
   allowFromNamespaces: z.array(dnsLabel()).default([]).meta({ description: "Namespaces (e.g. the ingress controller's) whose pods may call the endpoint's port, besides its own namespace. @default - none" }),
   cpu: z.string().regex(CPU_QUANTITY, { error: "a CPU quantity such as '2', '0.5' or '500m'" }).optional().meta({ description: 'CPU request per pod. @default - 3/4 of the vCPUs of the resolved instance type (room for the kubelet and daemons on a node of that size)' }),
   memoryMiB: int(64).optional().meta({ description: 'Memory request and limit per pod in MiB. @default - 3/4 of the memory of the resolved instance type, or the serverless memory size' }),
@@ -68,7 +121,6 @@ export type KubernetesBackendSpec = z.output<typeof kubernetesBackendSchema>;
 
 /** The private address ranges: the default API server CIDRs of network-isolated training (no internet). */
 export const PRIVATE_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
-const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 export const kubernetesPipelineSchema = z.strictObject({
   workspaceStorageClassName: dnsLabel().optional().meta({ description: "StorageClass of each pipeline run's workspace volume. Distributed training mounts it on every node (ReadWriteMany): choose a class that offers it (EFS, Filestore, Azure Files, CephFS); EBS, PD and Azure Disk do not. @default - the cluster default (a synth warning when training is distributed)" }),
@@ -145,21 +197,25 @@ export const platformKubernetesSchema = z.strictObject({
   namespace: dnsLabel().optional().meta({ description: 'The namespace every workload of the platform runs in. @default - the platform name, lower-cased' }),
   storageClassName: dnsLabel().optional().meta({ description: 'StorageClass of the persistent volumes (registry database and artifacts). Choose an encrypted class. @default - the cluster default' }),
   viewerGroups: z.array(z.string().min(1).max(256)).default([]).meta({ description: "Groups (as the cluster's authenticator names them) bound to the read-only 'mlops-viewer' Role. @default - none" }),
+  acceleratorNodeLabel: acceleratorNodeLabelSchema.default('nvidia-gfd'),
+  dns: clusterDnsSchema.default(DEFAULT_CLUSTER_DNS),
+  prometheus: prometheusSchema.default(DEFAULT_PROMETHEUS),
   registry: z.strictObject({
     mlflowImage: imageReference().optional().meta({ description: 'MLflow tracking server image with the psycopg2 PostgreSQL driver (the official ghcr.io/mlflow/mlflow image lacks it, mlflow/mlflow#9513; docker/mlflow/Dockerfile builds one). Required when a model has a registry. @default - none' }),
+    postgresImage: imageReference().default(DEFAULT_IMAGES.postgres).meta({ description: `PostgreSQL image of the registry's database (its user id must be 999, as the official image's). @default '${DEFAULT_IMAGES.postgres}'` }),
     databaseSecretName: dnsLabel().optional().meta({ description: "An existing Secret with 'username' and 'password' keys for the registry's PostgreSQL. @default - '<namespace>-registry-db', created outside Terraform so the password never enters the state" }),
     databaseVolumeGiB: int(1, 65536).default(20).meta({ description: '@default 20' }),
     artifactsVolumeGiB: int(1, 65536).default(100).meta({ description: 'Size of the volume MLflow serves artifacts from. @default 100' }),
-  }).default({ databaseVolumeGiB: 20, artifactsVolumeGiB: 100 }),
+  }).default({ postgresImage: DEFAULT_IMAGES.postgres, databaseVolumeGiB: 20, artifactsVolumeGiB: 100 }),
   featureStore: z.strictObject({
     feastImage: imageReference().optional().meta({ description: "A Feast image with the redis extra (feast[redis]), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore. @default - none" }),
-    redisImage: imageReference().optional().meta({ description: "@default 'redis:7.4.2-bookworm'" }),
+    redisImage: imageReference().default(DEFAULT_IMAGES.redis).meta({ description: `Redis image of the online stores (its user id must be 999, as the official image's). @default '${DEFAULT_IMAGES.redis}'` }),
     redisVolumeGiB: int(1, 65536).default(10).meta({ description: "Size of each model's Redis volume (retained). @default 10" }),
     offlineStoreUri: z.string().regex(/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/, { error: "an object store URI such as 's3://features'" }).optional()
       .meta({ description: "Where feature groups with an offline store keep their history, under '<uri>/<model>/<group>/'. Required when a group keeps history. @default - none" }),
     storageEndpointUrl: z.url().optional().meta({ description: 'S3-compatible endpoint of the offline store (MinIO, Ceph). @default - AWS S3' }),
     storageCredentialsSecretName: dnsLabel().optional().meta({ description: "Secret with 'access-key-id' and 'secret-access-key' for the offline store. @default - the pod's ambient credentials" }),
-  }).default({ redisVolumeGiB: 10 }).meta({ description: "Feast feature servers and their Redis online stores; each model's Redis password is read from the Secret '<model>-features-redis' (key 'password'), created outside Terraform." }),
+  }).default({ redisImage: DEFAULT_IMAGES.redis, redisVolumeGiB: 10 }).meta({ description: "Feast feature servers and their Redis online stores; each model's Redis password is read from the Secret '<model>-features-redis' (key 'password'), created outside Terraform." }),
   drift: z.strictObject({
     image: imageReference().optional().meta({ description: 'The drift analysis image (its contract: the README, DriftMonitor on Kubernetes). Required when a model has drift. @default - none' }),
     pushgatewayUrl: z.string().regex(/^https?:\/\/[^/\s]+\/?$/, { error: "a Pushgateway base URL such as 'http://pushgateway.monitoring:9091'" }).optional()
@@ -168,9 +224,10 @@ export const platformKubernetesSchema = z.strictObject({
       .meta({ description: "Where endpoints' requests are captured, under '<uri>/<model>/'. Required when a model has drift. @default - none" }),
     storageEndpointUrl: z.url().optional().meta({ description: 'S3-compatible endpoint of the capture and baseline store. @default - AWS S3' }),
     storageCredentialsSecretName: dnsLabel().optional().meta({ description: "Secret with 'access-key-id' and 'secret-access-key' for that store. @default - the pod's ambient credentials" }),
-    kubectlImage: imageReference().optional().meta({ description: "Image of the retraining gate (kubectl and a POSIX shell). @default 'docker.io/bitnami/kubectl:1.31.4'" }),
+    kubectlImage: imageReference().default(DEFAULT_IMAGES.kubectl).meta({ description: `Image of the retraining gate, with kubectl on its PATH (a shell is not needed). @default '${DEFAULT_IMAGES.kubectl}'` }),
+    shellImage: imageReference().default(DEFAULT_IMAGES.busybox).meta({ description: `A statically linked busybox whose /bin/busybox the gate runs its script with. @default '${DEFAULT_IMAGES.busybox}'` }),
     prometheusRuleLabels: z.record(z.string().min(1).max(317), z.string().max(63)).default({}).meta({ description: "Labels the Prometheus ruleSelector matches, e.g. { release: 'kube-prometheus-stack' }. @default - none" }),
-  }).default({ prometheusRuleLabels: {} }).meta({ description: 'Drift monitor CronJobs, their PrometheusRules (CRD stack) and retraining through the Argo WorkflowTemplate of the model pipeline.' }),
+  }).default({ kubectlImage: DEFAULT_IMAGES.kubectl, shellImage: DEFAULT_IMAGES.busybox, prometheusRuleLabels: {} }).meta({ description: 'Drift monitor CronJobs, their PrometheusRules (CRD stack) and retraining through the Argo WorkflowTemplate of the model pipeline.' }),
 });
 
 export type PlatformKubernetesSpec = z.output<typeof platformKubernetesSchema>;

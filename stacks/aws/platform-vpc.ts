@@ -4,8 +4,9 @@
  * run, flow logs of all traffic, and one security group for model containers whose only egress is
  * HTTPS to those endpoints.
  */
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -20,6 +21,24 @@ const INTERFACE_ENDPOINTS: [string, ec2.InterfaceVpcEndpointAwsService][] = [
   ['Kms', ec2.InterfaceVpcEndpointAwsService.KMS],
   ['Sts', ec2.InterfaceVpcEndpointAwsService.STS],
 ];
+
+const FLOW_LOGS_PREFIX = 'vpc-flow-logs/';
+
+/**
+ * The bucket policy statements VPC flow log delivery needs. EC2 adds them to the bucket by itself
+ * when the flow log is created, but the bucket policy belongs to this stack: the next deploy would
+ * remove them and delivery would stop.
+ */
+function allowFlowLogDelivery(bucket: s3.IBucket): void {
+  const { account, region } = Stack.of(bucket);
+  const principals = [new iam.ServicePrincipal('delivery.logs.amazonaws.com')];
+  const conditions = { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': `arn:${Stack.of(bucket).partition}:logs:${region}:${account}:*` } };
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ sid: 'AWSLogDeliveryAclCheck', principals, actions: ['s3:GetBucketAcl'], resources: [bucket.bucketArn], conditions }));
+  bucket.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AWSLogDeliveryWrite', principals, actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${FLOW_LOGS_PREFIX}AWSLogs/${account}/*`)],
+    conditions: { ...conditions, StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+  }));
+}
 
 export interface PlatformVpcProps {
   /** Where flow logs are delivered (S3: no delivery role to pass). */
@@ -53,8 +72,9 @@ export class PlatformVpc extends Construct {
       natGateways: 0,
       subnetConfiguration: [{ name: 'models', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
-      flowLogs: { ToS3: { destination: ec2.FlowLogDestination.toS3(props.flowLogsBucket, 'vpc-flow-logs/'), trafficType: ec2.FlowLogTrafficType.ALL } },
+      flowLogs: { ToS3: { destination: ec2.FlowLogDestination.toS3(props.flowLogsBucket, FLOW_LOGS_PREFIX), trafficType: ec2.FlowLogTrafficType.ALL } },
     });
+    allowFlowLogDelivery(props.flowLogsBucket);
     const endpointsSg = new ec2.SecurityGroup(this, 'EndpointsSecurityGroup', { vpc: this.vpc, description: 'VPC interface endpoints: HTTPS from inside the VPC', allowAllOutbound: false });
     endpointsSg.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
     for (const [name, service] of INTERFACE_ENDPOINTS) {

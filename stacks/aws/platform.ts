@@ -13,8 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, TrainingCluster } from '../../constructs/aws';
-import { AccessLogsBucket, allowServiceToUseKey, keyOrNew, SecureBucket } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ModelSpec, parsePlatformSpec, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
@@ -44,9 +43,8 @@ export class SharedStack extends Stack {
   constructor(scope: Construct, id: string, props: SharedStackProps) {
     super(scope, id, props);
     this.key = keyOrNew(this, 'PlatformKey', undefined, `cdk-mlops platform ${props.spec.name}: alarm topic and model artifacts`);
-    allowServiceToUseKey(this.key, 'cloudwatch.amazonaws.com');
-    allowServiceToUseKey(this.key, 'events.amazonaws.com');
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.key, enforceSSL: true, displayName: `${props.spec.name} alarms` });
+    allowAlarmPublishing(this, this.alarmTopic);
     for (const email of props.spec.aws.alarmEmails) this.alarmTopic.addSubscription(new subs.EmailSubscription(email));
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     this.artifacts = new SecureBucket(this, 'ModelArtifacts', {
@@ -116,6 +114,8 @@ export interface ModelStackProps extends StackProps {
   readonly shared: SharedStack;
   /** Registries of other models this one deploys from. */
   readonly registries: ReadonlyMap<string, ModelRegistry>;
+  /** The models of the platform, by name: a model deploying from another's registry serves that model's registered image. */
+  readonly models: ReadonlyMap<string, ModelSpec>;
   /** The platform's name: pipelines are named `<platform>-<model>`. */
   readonly platformName: string;
   /** The tracker the model's pipeline logs to. @default - none */
@@ -133,17 +133,21 @@ export class ModelStack extends Stack {
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
     const { model, shared } = props;
+    const pipelineName = `${props.platformName}-${model.name}`;
     if (model.registry) {
       this.registry = new ModelRegistry(this, 'Registry', {
         ...props.modelInput.registry,
         name: model.registry.name ?? model.name,
         notificationTopic: shared.alarmTopic,
         artifactsBucket: shared.artifacts,
+        // The model's pipeline registers what it trains, from its outputs; versions registered
+        // otherwise keep their artifacts there too.
+        artifactsPrefix: pipelineOutputKeyPrefix(pipelineName),
       });
     }
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       ...props.modelInput.endpoint,
-      source: this.sourceOf(model, props.registries),
+      source: this.sourceOf(model, props.registries, props.models),
       alarmTopic: shared.alarmTopic,
       accessLogsBucket: shared.accessLogs,
       ...shared.network?.placement,
@@ -153,7 +157,7 @@ export class ModelStack extends Stack {
       this.pipeline = new MlPipeline(this, 'Pipeline', {
         spec: props.modelInput.pipeline,
         registry: this.registry,
-        pipelineName: `${props.platformName}-${model.name}`,
+        pipelineName,
         artifactsBucket: shared.artifacts,
         accessLogsBucket: shared.accessLogs,
         notificationTopic: shared.alarmTopic,
@@ -181,7 +185,7 @@ export class ModelStack extends Stack {
     }
   }
 
-  private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>): ModelSource {
+  private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {
     const source = model.source;
     if ('image' in source) {
       return ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined);
@@ -191,7 +195,10 @@ export class ModelStack extends Stack {
     // parsePlatformSpec has checked that the owner exists and has a registry.
     if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered before model '${model.name}'`);
     if (registry.stack !== this) this.addDependency(registry.stack, `deploys a version from the registry of '${owner}'`);
-    return ModelSource.fromRegistry(registry, { version: source.registryVersion });
+    // What the owner's pipeline registers: its inference image, else its training image.
+    const ownerPipeline = models.get(owner)?.pipeline;
+    const image = ownerPipeline ? ModelImage.fromUri(ownerPipeline.register.image ?? ownerPipeline.train.image) : undefined;
+    return ModelSource.fromRegistry(registry, { version: source.registryVersion, image });
   }
 }
 
@@ -223,9 +230,10 @@ export class AwsPlatform extends Construct {
     const order = [...spec.models].sort((a, b) => Number(usesOtherRegistry(a)) - Number(usesOtherRegistry(b)));
     const registries = new Map<string, ModelRegistry>();
     const models = new Map<string, ModelStack>();
+    const modelSpecs = new Map(spec.models.map((m) => [m.name, m]));
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: `${spec.name}-${model.name}`, description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
       // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdktf';
+import { isNotRenderedWarning } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { readTerraformOutput, terraformResourcesByType } from '../../lib/governance/terraform';
 import { PlatformSpecInput } from '../../lib/spec';
@@ -28,6 +29,8 @@ export interface KubernetesSynthResult {
   readonly warnings: readonly string[];
   /** Where each stack's Terraform state lives: a local file path, or the remote backend's location. */
   readonly state: readonly string[];
+  /** The warnings that say a spec field is not rendered on Kubernetes (a subset of `warnings`). */
+  readonly notRendered: readonly string[];
 }
 
 /** Throws MlopsValidationError for a bad spec; a failed synth leaves the previous output as it was. */
@@ -47,7 +50,7 @@ export function synthKubernetesPlatform(spec: PlatformSpecInput, outdir: string)
     const stacks = output.stacks.map((s) => ({ name: s.stackName, file: s.file, resourcesByType: Object.fromEntries(terraformResourcesByType({ ...output, stacks: [s] })) }));
     const warnings = [stack, ...(stack.crdStack ? [stack.crdStack] : [])].flatMap((s) => s.node.findAll())
       .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
-    return { outdir, stack, stacks, warnings, state };
+    return { outdir, stack, stacks, warnings, state, notRendered: warnings.filter(isNotRenderedWarning) };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }

@@ -4,6 +4,8 @@
  * ServiceAccount per workload.
  */
 import { Construct } from 'constructs';
+import { AcceleratorNodeLabel, InstanceTypeInfo, kubernetesAcceleratorFor } from '../../../lib/catalog';
+import type { ResolvedCompute } from '../../../lib/spec';
 import type { DeploymentV1SpecTemplateSpec, DeploymentV1SpecTemplateSpecContainer, DeploymentV1SpecTemplateSpecContainerSecurityContext, DeploymentV1SpecTemplateSpecSecurityContext, DeploymentV1SpecTemplateSpecVolume } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 
@@ -72,6 +74,82 @@ export function scratchVolumes(volumes: readonly ScratchVolume[]): { volume: Dep
 
 export const TMP: ScratchVolume = { name: 'tmp', path: '/tmp', sizeLimit: '1Gi' };
 
+// --- Sizing ----------------------------------------------------------------------------------
+
+/** What one pod requests, with its accelerators and how they are scheduled. */
+export interface PodSize {
+  readonly cpuMillis: number;
+  readonly memoryMiB: number;
+  /** Resource requests (cpu, memory, and the accelerator's extended resource). */
+  readonly requests: Record<string, string>;
+  /** Resource limits (memory = request; the extended resource = request, as Kubernetes requires). */
+  readonly limits: Record<string, string>;
+  readonly accelerator?: {
+    /** 'nvidia.com/gpu' or 'aws.amazon.com/neuron'. */
+    readonly resourceName: string;
+    readonly count: number;
+    /** undefined when the cluster's labelling is 'none'. */
+    readonly nodeSelector?: Record<string, string>;
+    /** Tolerates the device taint (`<resourceName>:NoSchedule`) GPU and Neuron node groups carry. */
+    readonly tolerations: { key: string; operator: string; effect: string }[];
+    /** A memory-backed /dev/shm (see {@link sharedMemory}). */
+    readonly sharedMemory: ScratchVolume;
+  };
+}
+
+/** A resolved instance compute (not serverless). */
+export type InstanceCompute = Extract<ResolvedCompute, { kind: 'instance' }>;
+
+/** Share of a node's CPU and memory a pod requests: the rest is left to the kubelet, system daemons and DaemonSets. */
+const NODE_SHARE = 0.75;
+/** The most /dev/shm a pod gets (see {@link sharedMemory}). */
+const MAX_SHARED_MEMORY_MIB = 65536;
+
+/**
+ * A memory-backed /dev/shm for accelerator pods: the container runtime gives 64 MiB, and NCCL's
+ * shared-memory transport, PyTorch DataLoader workers and multi-GPU servers (TGI, vLLM) need far
+ * more. A quarter of the pod's memory, at most 64 GiB: tmpfs pages count against the memory limit,
+ * so the quarter is the real bound, and the cap only bites on pods of more than 256 GiB, the
+ * many-GPU pods that need shared memory most (a 16 GiB cap starved 8-GPU training).
+ */
+export function sharedMemory(memoryMiB: number): ScratchVolume {
+  return { name: 'dshm', path: '/dev/shm', medium: 'Memory', sizeLimit: `${Math.min(MAX_SHARED_MEMORY_MIB, Math.floor(memoryMiB / 4))}Mi` };
+}
+
+/**
+ * The size of one pod for a compute spec. An explicit instance type gets 3/4 of the instance (room
+ * for the kubelet and daemons on a node of that size). An accelerator intent gets the accelerators
+ * it asked for, not the whole instance they resolved to: `{ count: 2 }` on an 8-GPU type requests
+ * 2 GPUs and 2/8 of the type's 3/4 CPU and memory, so four such pods share the node. vCpus and
+ * memoryGiB of an intent are requested as asked (at least the accelerator share, at most the 3/4).
+ */
+export function podSize(compute: InstanceTypeInfo | InstanceCompute, nodeLabel: AcceleratorNodeLabel = 'nvidia-gfd'): PodSize {
+  const info = 'kind' in compute ? compute.info! : compute;
+  const requested = 'kind' in compute ? compute.requested : undefined;
+  const count = Math.min(requested?.acceleratorCount ?? info.accelerator?.count ?? 0, info.accelerator?.count ?? 0);
+  const share = info.accelerator ? count / info.accelerator.count : 1;
+  const wholeCpu = Math.floor(info.vCpus * 1000 * NODE_SHARE);
+  const wholeMemory = Math.floor(info.memoryGiB * 1024 * NODE_SHARE);
+  const asked = (value: number | undefined, proportional: number, whole: number) => Math.min(whole, Math.max(proportional, value ?? 0));
+  const cpuMillis = Math.max(250, asked(requested?.vCpus !== undefined ? requested.vCpus * 1000 : undefined, Math.floor(wholeCpu * share), wholeCpu));
+  const memoryMiB = asked(requested?.memoryGiB !== undefined ? Math.ceil(requested.memoryGiB * 1024) : undefined, Math.floor(wholeMemory * share), wholeMemory);
+  const requests: Record<string, string> = { cpu: `${cpuMillis}m`, memory: `${memoryMiB}Mi` };
+  const limits: Record<string, string> = { memory: `${memoryMiB}Mi` };
+  if (!info.accelerator) return { cpuMillis, memoryMiB, requests, limits };
+  const k = kubernetesAcceleratorFor(info.accelerator.type, nodeLabel);
+  // Extended resources are requested in limits; a request, when given, must equal the limit.
+  requests[k.resourceName] = String(count);
+  limits[k.resourceName] = String(count);
+  return {
+    cpuMillis, memoryMiB, requests, limits,
+    accelerator: {
+      resourceName: k.resourceName, count, nodeSelector: k.nodeSelector,
+      tolerations: [{ key: k.resourceName, operator: 'Exists', effect: 'NoSchedule' }],
+      sharedMemory: sharedMemory(memoryMiB),
+    },
+  };
+}
+
 export interface WorkloadPodOptions {
   readonly serviceAccountName: string;
   readonly uid: number;
@@ -98,6 +176,11 @@ export function restrictedPodSpec(o: WorkloadPodOptions): DeploymentV1SpecTempla
     volume: [...scratch.volume, ...(o.volumes ?? [])],
     ...o.extra,
   };
+}
+
+/** The platform's Prometheus as a NetworkPolicy peer: its pods, in its namespace. */
+export function prometheusPeer(p: { readonly namespace: string; readonly podLabels: Record<string, string> }): { namespaceSelector: { matchLabels: Record<string, string> }; podSelector: { matchLabels: Record<string, string> } } {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } }, podSelector: { matchLabels: { ...p.podLabels } } };
 }
 
 /** A ServiceAccount for one workload, its token not mounted by default. */

@@ -6,6 +6,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
   ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, ExperimentTracker, FailStep, Get, JsonGet, MlPipeline, MlPipelineProps, ModelRegistry,
   PipelineParameter, PipelineStep, ProcessingStep, QualityCheckStep, StepProps, TrainingStep, TransformStep, TuningStep,
@@ -713,5 +715,23 @@ describe('MlPipeline training entry points', () => {
       name: 'Tune', training: { imageUri: XGBOOST, instanceType: 'ml.m5.xlarge', channels: [{ name: 'train', source: 's3://data-bucket/train/' }], containerEntrypoint: ['python3'] },
       objective: { metricName: 'auc', type: 'Maximize' }, continuousRanges: [{ name: 'eta', min: 0.1, max: 0.5 }], maxJobs: 4, maxParallelJobs: 2,
     })).toThrow(/training\.containerEntrypoint: is not available in a tuning job/);
+  });
+});
+
+describe('MlPipeline artifacts key', () => {
+  it("writes model artifacts with the artifacts bucket's key, so whoever may decrypt the bucket can load the models", () => {
+    const { stack } = newStack();
+    const key = new kms.Key(stack, 'PlatformKey');
+    const artifacts = new s3.Bucket(stack, 'Artifacts', { encryptionKey: key });
+    const registry = new ModelRegistry(stack, 'Registry', { name: 'churn' });
+    new MlPipeline(stack, 'Pipeline', { spec: spec() as MlPipelineProps['spec'], registry, pipelineName: 'churn-build', artifactsBucket: artifacts });
+    const template = Template.fromStack(stack);
+    // Training writes model.tar.gz with the bucket's key ...
+    expect(stepOf(definitionOf(template), 'Train').Arguments.OutputDataConfig.KmsKeyId).toBe('DEPLOYTIME');
+    const body = JSON.stringify(only(template, 'AWS::SageMaker::Pipeline').resource.Properties?.PipelineDefinition);
+    expect(body).toMatch(/OutputDataConfig.*?KmsKeyId\\":\\"",\{"Fn::GetAtt":\["PlatformKey[0-9A-F]+","Arn"\]\}/);
+    expect(body).not.toMatch(/"Fn::GetAtt":\["PipelineKey[0-9A-F]+","Arn"\]/);
+    // ... while the input bucket the pipeline creates keeps the pipeline's own key (its data stays readable across upgrades).
+    template.hasResourceProperties('AWS::S3::Bucket', { BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineKey'), 'Arn'] } } })] } });
   });
 });

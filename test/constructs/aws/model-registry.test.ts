@@ -2,6 +2,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ModelRegistry } from '../../../constructs/aws';
@@ -82,11 +83,28 @@ describe('ModelRegistry', () => {
       expect(JSON.stringify(template.toJSON())).not.toMatch(/"Principal":\s*"\*"|"AWS":\s*"\*"/);
     });
 
-    it('warns that cross-account readers also need the artifacts bucket and key', () => {
+    it('warns that cross-account readers also need the artifacts bucket when it is imported', () => {
       const { stack } = newStack();
       const artifacts = s3.Bucket.fromBucketName(stack, 'Artifacts', 'artifacts');
-      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['111122223333'], artifactsBucket: artifacts });
-      Annotations.fromStack(stack).hasWarning('/Stack/Reg', Match.stringLikeRegexp('cross-account read also need read access to the artifacts bucket'));
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['111122223333'], artifactsBucket: artifacts, artifactsPrefix: 'pipelines/churn' });
+      Annotations.fromStack(stack).hasWarning('/Stack/Reg', Match.stringLikeRegexp("cross-account read \\(111122223333\\) also need the bucket policy of the artifacts bucket \\(s3:GetObject on 'pipelines/churn/\\*'\\).*\\[ack: cdk-mlops:registryCrossAccountArtifacts\\]"));
+    });
+
+    it("lets cross-account readers read the registry's artifact prefix and decrypt it through S3 only", () => {
+      const { stack } = newStack();
+      const key = new kms.Key(stack, 'Key');
+      const artifacts = new s3.Bucket(stack, 'Artifacts', { encryptionKey: key });
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['444455556666'], artifactsBucket: artifacts, artifactsPrefix: 'pipelines/churn' });
+      const template = Template.fromStack(stack);
+      const consumer = { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::444455556666:root']] } };
+      template.hasResourceProperties('AWS::S3::BucketPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Effect: 'Allow', Principal: consumer, Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Artifacts'), 'Arn'] }, '/pipelines/churn/*']] },
+      })]) } });
+      template.hasResourceProperties('AWS::KMS::Key', { KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+        Effect: 'Allow', Principal: consumer, Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+      })]) } });
+      Annotations.fromStack(stack).hasNoWarning('/Stack/Reg', Match.anyValue());
     });
   });
 

@@ -1,7 +1,7 @@
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { DriftMonitor, DriftMonitorProps, RETRAIN_GATE } from '../../../constructs/kubernetes';
+import { DRIFT_JOB_CONTRACT, DriftMonitor, DriftMonitorProps, RETRAIN_GATE } from '../../../constructs/kubernetes';
 import { expectValidationError, Json, manifests, ofKind, Synth, validateAll } from './helpers';
 
 const BASELINE = { constraintsUri: 's3://baselines/churn/constraints.json', statisticsUri: 's3://baselines/churn/statistics.json' };
@@ -98,7 +98,7 @@ describe('DriftMonitor (Kubernetes)', () => {
   describe('retraining', () => {
     it('submits the pipeline WorkflowTemplate from a gate that runs after the analysis', () => {
       const pod = podOf(monitor().typed);
-      expect(pod.initContainers!.map((c) => c.name)).toEqual(['analyse']);
+      expect(pod.initContainers!.map((c) => c.name)).toEqual(['analyse', 'shell']);
       expect(pod.containers.map((c) => c.name)).toEqual(['retrain-gate']);
       expect(pod.containers[0].env).toEqual(expect.arrayContaining([
         { name: 'TEMPLATE', value: 'reference-churn' },
@@ -143,7 +143,9 @@ describe('DriftMonitor (Kubernetes)', () => {
 
     it("alerts on failed runs of this CronJob's Jobs, from kube-state-metrics", () => {
       const failed = rulesOf(monitor().crds).find((r) => r.alert === 'MlopsDriftMonitorRunFailed')!;
-      expect(failed.expr).toBe('max by (namespace, job_name) (kube_job_status_failed{namespace="ml", job_name=~"churn-drift-[0-9]+"}) > 0');
+      // The Job's Failed condition, not kube_job_status_failed (which counts a pod that failed and was retried).
+      expect(failed.expr).toBe('max by (namespace, job_name) (kube_job_failed{namespace="ml", job_name=~"churn-drift-[0-9]+", condition="true"}) == 1');
+      expect(failed.for).toBe('5m');
     });
   });
 
@@ -233,5 +235,56 @@ describe('the retraining gate script', () => {
   it('submits nothing without drift, or when the analysis left no verdict', () => {
     expect(runGate('ok', []).created).toBeUndefined();
     expect(runGate(undefined, []).created).toBeUndefined();
+  });
+
+  describe('images and alerts as they run', () => {
+    it('runs the gate on registry.k8s.io/kubectl (distroless) with a busybox shell copied in by an init container', () => {
+      const pod = podOf(monitor().typed);
+      const shell = pod.initContainers!.find((c) => c.name === 'shell')! as unknown as Json & { command: string[] };
+      const gate = pod.containers[0] as unknown as Json & { command: string[]; env: Json[]; volumeMounts: Json[] };
+      expect(shell.image).toBe('docker.io/library/busybox:1.37.0-musl');
+      expect(shell.command.join(' ')).toBe('/bin/busybox sh -c cp /bin/busybox /opt/mlops-tools/busybox && /opt/mlops-tools/busybox --install -s /opt/mlops-tools');
+      expect(gate.image).toBe('registry.k8s.io/kubectl:v1.31.4');
+      expect(gate.command.slice(0, 3)).toEqual(['/opt/mlops-tools/busybox', 'sh', '-c']);
+      expect(gate.env).toContainEqual({ name: 'PATH', value: '/usr/local/bin:/usr/bin:/bin:/opt/mlops-tools' });
+      expect(gate.volumeMounts).toContainEqual({ name: 'tools', mountPath: '/opt/mlops-tools', readOnly: true });
+    });
+
+    it('takes the gate images from the retraining target', () => {
+      const pod = podOf(monitor({ retrainingTarget: { workflowTemplateName: 'reference-churn', kubectlImage: 'ghcr.io/acme/kubectl:1.32.0', shellImage: 'ghcr.io/acme/busybox:1.37.0' } }).typed);
+      expect(pod.containers[0].image).toBe('ghcr.io/acme/kubectl:1.32.0');
+      expect(pod.initContainers!.find((c) => c.name === 'shell')!.image).toBe('ghcr.io/acme/busybox:1.37.0');
+    });
+
+    it('sizes the analysis pod as the processing instance the spec names (3/4 of it), and reserves that', () => {
+      const { typed, monitor: m } = monitor({ compute: { instanceType: 'ml.m5.2xlarge' } });
+      const analyse = podOf(typed).initContainers!.find((c) => c.name === 'analyse')! as unknown as { resources: Json };
+      // ml.m5.2xlarge: 8 vCPUs, 32 GiB.
+      expect(analyse.resources).toEqual({ requests: { cpu: '6000m', memory: '24576Mi' }, limits: { memory: '24576Mi' } });
+      expect(m.reservation).toMatchObject({ cpuMillis: 6050, memoryMiB: 24576 });
+    });
+
+    it('holds every alert with a `for`, so one bad scrape never pages', () => {
+      const rules = rulesOf(monitor().crds);
+      expect(rules.length).toBeGreaterThanOrEqual(4);
+      for (const r of rules) expect(r.for).toMatch(/^\d+[smh]$/);
+    });
+
+    it('alerts with absent() when no drift result ever reached Prometheus, held for two periods', () => {
+      const absent = rulesOf(monitor().crds).find((r) => r.alert === 'MlopsDriftMonitorAbsent')!;
+      expect(absent.expr).toBe('absent(mlops_drift_last_run_timestamp_seconds{platform="reference", model="churn"})');
+      expect(absent.for).toBe(`${2 * 3600}s`); // hourly by default
+    });
+
+    it('uses only metric names kube-state-metrics exports or the drift job pushes', () => {
+      // kube-state-metrics' Job metrics (docs/metrics/workload/job.md) and DRIFT_JOB_CONTRACT.metrics.
+      const known = new Set(['kube_job_failed', 'kube_job_status_failed', 'kube_job_complete', ...DRIFT_JOB_CONTRACT.metrics]);
+      const functions = new Set(['max', 'by', 'time', 'absent', 'and', 'or', 'unless', 'on']);
+      const rules = rulesOf(monitor().crds);
+      const names = rules.flatMap((r) => [...r.expr.replace(/"[^"]*"/g, '').replace(/\{[^}]*\}/g, '').matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]))
+        .filter((n) => !functions.has(n) && !['platform', 'model', 'feature', 'metric', 'namespace', 'job_name'].includes(n));
+      expect(names.length).toBeGreaterThan(0);
+      for (const n of names) expect(known).toContain(n);
+    });
   });
 });

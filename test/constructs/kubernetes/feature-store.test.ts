@@ -1,8 +1,9 @@
 import { spawnSync } from 'child_process';
+import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Construct } from 'constructs';
 import YAML from 'yaml';
-import { FeatureStore, FeatureStoreProps } from '../../../constructs/kubernetes';
+import { FeatureStore, FeatureStoreProps, REDIS_START } from '../../../constructs/kubernetes';
 import { FeatureGroupSpecInput } from '../../../lib/spec';
 import { expectValidationError, Json, ofKind, podSpecOf, synth, validateAll } from './helpers';
 
@@ -154,7 +155,11 @@ describe('FeatureStore (Kubernetes)', () => {
       const c = podSpecOf(ofKind(tf, 'StatefulSet')[0]).containers[0] as Json & { args: string[]; env: Json[] };
       const ref = { secretKeyRef: { name: 'churn-redis', key: 'password' } };
       expect(c.env).toEqual([{ name: 'REDIS_PASSWORD', valueFrom: ref }, { name: 'REDISCLI_AUTH', valueFrom: ref }]);
-      expect(c.args.slice(0, 2)).toEqual(['--requirepass', '$(REDIS_PASSWORD)']);
+      // The password reaches Redis through a config file the shell writes, never as an argument.
+      expect(c.command).toEqual(['sh', '-c', REDIS_START, 'redis-server']);
+      expect(REDIS_START).toContain('printf \'requirepass %s\\n\' "$REDIS_PASSWORD" > /tmp/redis.conf');
+      expect(REDIS_START).toContain('exec redis-server /tmp/redis.conf "$@"');
+      expect(c.args.join(' ')).not.toMatch(/requirepass|REDIS_PASSWORD/);
       expect(c.readinessProbe).toEqual({ exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 10, failureThreshold: 3 });
     });
 
@@ -185,7 +190,7 @@ describe('FeatureStore (Kubernetes)', () => {
       const { tf } = synth((scope) => { clientLabels = build(scope).clientLabels; });
       expect(clientLabels).toEqual({ 'mlops.cdk.io/churn-features-client': 'true' });
       const np = byName(ofKind(tf, 'NetworkPolicy'), 'churn-features').spec as Json;
-      expect(np.ingress).toEqual([{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ port: 6566, protocol: 'TCP' }] }]);
+      expect(np.ingress).toEqual([{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ port: 6566, protocol: 'TCP' }] }, { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], ports: [{ port: 6566, protocol: 'TCP' }] }]);
       expect(np.egress).toEqual([
         { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'churn-features-redis', 'app.kubernetes.io/component': 'online-store' } } }], ports: [{ port: 6379, protocol: 'TCP' }] },
         { ports: [{ port: 443, protocol: 'TCP' }] },
@@ -221,6 +226,18 @@ describe('FeatureStore (Kubernetes)', () => {
 
     it('a Redis volume that is not a whole number of GiB', () => {
       expectValidationError(() => store({ redisVolumeGiB: 0.5 }), 'FeatureStore', { path: 'redisVolumeGiB' });
+    });
+  });
+
+  describe('not rendered', () => {
+    it("warns, per group, for SageMaker's throughput and offline table format, and for nothing else", () => {
+      const fs = build(new TerraformStack(Testing.app(), 'S'), { featureGroups: [{ ...CUSTOMERS, throughput: { mode: 'Provisioned', readCapacityUnits: 10, writeCapacityUnits: 10 }, offlineStore: { tableFormat: 'Iceberg' } }, SESSIONS] });
+      const warn: string = AnnotationMetadataEntryType.WARN;
+      expect(fs.node.metadata.filter((m) => m.type === warn).map((m) => /^\[([^\]]+)\]/.exec(String(m.data))?.[1])).toEqual([
+        'cdk-mlops:k8s-not-rendered-featureGroups.0.throughput',
+        'cdk-mlops:k8s-not-rendered-featureGroups.0.offlineStore.tableFormat',
+      ]);
+      expect(build(new TerraformStack(Testing.app(), 'T')).node.metadata.filter((m) => m.type === warn)).toEqual([]);
     });
   });
 });

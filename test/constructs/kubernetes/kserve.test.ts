@@ -1,10 +1,11 @@
-import { TerraformStack, Testing } from 'cdktf';
+import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { ModelEndpoint } from '../../../constructs/kubernetes';
 import { EndpointSpecInput } from '../../../lib/spec';
 import { expectValidationError, Json, manifests, ofKind, Synth, validateAgainstCrd, validateAll, validateManifests } from './helpers';
 
 const IMAGE = 'ghcr.io/acme/support-assistant:2.4.0';
+const WARN: string = AnnotationMetadataEntryType.WARN;
 const KSERVE: EndpointSpecInput = {
   compute: { accelerator: { type: 'nvidia-a10g', count: 1 } },
   scaling: { minInstances: 2, maxInstances: 6 },
@@ -79,6 +80,35 @@ describe('ModelEndpoint served by KServe', () => {
     const { crds } = kserve();
     const r = Object.values(crds.resource.kubernetes_manifest)[0];
     expect(r.wait).toEqual({ condition: [{ type: 'Ready', status: 'True' }] });
+  });
+
+  it('leaves autoScaling unset, so KServe scales on scaleMetric/scaleTarget, and warns that it drops the cooldowns', () => {
+    // KServe's HPA reconciler reads only autoScaling.metrics when autoScaling is set, and always gives
+    // the HPA an empty behavior (pkg/controller/v1beta1/inferenceservice/reconcilers/hpa).
+    const { crds, endpoint } = kserve({ ...KSERVE, scaling: { minInstances: 2, maxInstances: 6, scaleInCooldownSeconds: 600, scaleOutCooldownSeconds: 30 } });
+    expect(predictorOf(crds).autoScaling).toBeUndefined();
+    const ids = endpoint.node.metadata.filter((m) => m.type === WARN).map((m) => /^\[([^\]]+)\]/.exec(String(m.data))?.[1]);
+    expect(ids).toEqual(['cdk-mlops:k8s-not-rendered-scaling.scaleInCooldownSeconds', 'cdk-mlops:k8s-not-rendered-scaling.scaleOutCooldownSeconds']);
+  });
+
+  it('warns, with a stable id each, for the GPU and requests-per-second metrics and the bake time KServe cannot render', () => {
+    const { endpoint } = kserve({
+      ...KSERVE,
+      scaling: { minInstances: 2, maxInstances: 6, targetGpuUtilizationPercent: 60 },
+      deployment: { strategy: 'canary', canaryPercent: 10, waitIntervalSeconds: 300 },
+      kubernetes: { image: IMAGE, serving: 'kserve', requestsPerSecondMetric: 'http_requests_per_second' },
+    });
+    const warnings = endpoint.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data));
+    expect(warnings.map((w) => /^\[([^\]]+)\]/.exec(w)?.[1]).sort()).toEqual([
+      'cdk-mlops:k8s-not-rendered-deployment.waitIntervalSeconds',
+      'cdk-mlops:k8s-not-rendered-kubernetes.requestsPerSecondMetric',
+      'cdk-mlops:k8s-not-rendered-scaling.targetGpuUtilizationPercent',
+    ]);
+  });
+
+  it('warns about nothing it renders', () => {
+    const { endpoint } = kserve();
+    expect(endpoint.node.metadata.filter((m) => m.type === WARN)).toEqual([]);
   });
 
   it('is refused without a CRD scope to put it in', () => {

@@ -20,6 +20,12 @@ const endpoint = (input: Input) => synth((scope) => { build(scope, input); });
 const deploymentOf = (input: Input) => ofKind(endpoint(input).tf, 'Deployment')[0];
 const containerOf = (input: Input) => podSpecOf(deploymentOf(input)).containers[0] as Json & { resources: { requests: Json; limits: Json }; securityContext: Json };
 
+/** The ingress rule that lets kube-prometheus-stack's Prometheus scrape `port`. */
+const PROMETHEUS_SCRAPE = (port: number) => ({
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+  ports: [{ port, protocol: 'TCP' }],
+});
+
 describe('ModelEndpoint (Kubernetes)', () => {
   describe('objects', () => {
     it('creates a ServiceAccount, Deployment, Service, HPA, PodDisruptionBudget and NetworkPolicy, all valid API objects', () => {
@@ -106,6 +112,62 @@ describe('ModelEndpoint (Kubernetes)', () => {
     it('asks for 4 GPUs of a 4-GPU instance type (ml.g5.12xlarge)', () => {
       const c = containerOf({ compute: { instanceType: 'ml.g5.12xlarge' }, kubernetes: { image: IMAGE } });
       expect(c.resources.limits['nvidia.com/gpu']).toBe('4');
+    });
+
+    it('asks for the 2 GPUs of { count: 2 }, not the 8 of the type it resolves to, with 2/8 of its CPU and memory', () => {
+      // 2 x A100 resolves to ml.p4d.24xlarge: 8 GPUs, 96 vCPUs, 1152 GiB; 3/4 of it is 72 cores and 864 GiB.
+      const c = containerOf({ compute: { accelerator: { type: 'nvidia-a100', count: 2 } }, kubernetes: { image: IMAGE } });
+      expect(c.resources).toEqual({
+        requests: { cpu: '18000m', memory: `${(864 * 1024) / 4}Mi`, 'nvidia.com/gpu': '2' },
+        limits: { memory: `${(864 * 1024) / 4}Mi`, 'nvidia.com/gpu': '2' },
+      });
+    });
+
+    it('requests the memory and vCPUs an intent names when they exceed the GPU share', () => {
+      const c = containerOf({ compute: { accelerator: { type: 'nvidia-a100', count: 1 }, memoryGiB: 300, vCpus: 40 }, kubernetes: { image: IMAGE } });
+      expect(c.resources.requests).toMatchObject({ cpu: '40000m', memory: `${300 * 1024}Mi`, 'nvidia.com/gpu': '1' });
+    });
+
+    it('sizes the KServe predictor the same way', () => {
+      const app = Testing.app();
+      const crds = new TerraformStack(app, 'crds');
+      const typed = new TerraformStack(app, 'typed');
+      new ModelEndpoint(typed, 'Endpoint', { namespace: 'ml', name: 'm', partOf: 'p', compute: { accelerator: { type: 'nvidia-a100', count: 2 } }, kubernetes: { image: IMAGE, serving: 'kserve' }, crdScope: { scope: crds, namespace: 'ml' } });
+      const tf = JSON.parse(Testing.synth(crds)) as { resource: { kubernetes_manifest: Record<string, { manifest: { spec: { predictor: { containers: { resources: Json }[] } } } }> } };
+      const [m] = Object.values(tf.resource.kubernetes_manifest);
+      expect(m.manifest.spec.predictor.containers[0].resources).toEqual({
+        requests: { cpu: '18000m', memory: `${(864 * 1024) / 4}Mi`, 'nvidia.com/gpu': '2' },
+        limits: { memory: `${(864 * 1024) / 4}Mi`, 'nvidia.com/gpu': '2' },
+      });
+    });
+
+    describe('GPU node labels', () => {
+      const L4: EndpointSpecInput = { compute: { accelerator: { type: 'nvidia-l4' } }, kubernetes: { image: IMAGE } };
+      const podWith = (input: EndpointSpecInput, acceleratorNodeLabel: ModelEndpointProps['acceleratorNodeLabel']) => podSpecOf(ofKind(synth((scope) => {
+        new ModelEndpoint(scope, 'Endpoint', { namespace: 'ml', name: 'm', partOf: 'p', ...input, acceleratorNodeLabel });
+      }).tf, 'Deployment')[0]);
+
+      it("selects GKE's cloud.google.com/gke-accelerator", () => {
+        expect(podWith(L4, 'gke').nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
+      });
+
+      it("selects Karpenter's instance-gpu-name, with the GPU memory where the name covers two models", () => {
+        expect(podWith(L4, 'karpenter').nodeSelector).toEqual({ 'karpenter.k8s.aws/instance-gpu-name': 'l4' });
+        expect(podWith({ compute: { accelerator: { type: 'nvidia-a100-80gb' } }, kubernetes: { image: IMAGE } }, 'karpenter').nodeSelector)
+          .toEqual({ 'karpenter.k8s.aws/instance-gpu-name': 'a100', 'karpenter.k8s.aws/instance-gpu-memory': '81920' });
+      });
+
+      it("selects a label of the cluster's own, and nothing with 'none' (the taint and the GPU request still apply)", () => {
+        expect(podWith(L4, { key: 'acme.io/gpu', values: { 'nvidia-l4': 'l4-24g' } }).nodeSelector).toEqual({ 'acme.io/gpu': 'l4-24g' });
+        const none = podWith(L4, 'none');
+        expect(none.nodeSelector).toBeUndefined();
+        expect(none.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+      });
+
+      it('rejects a labelling with no value for the accelerator, naming the field', () => {
+        expectValidationError(() => podWith(GPU, 'gke'), 'ModelEndpoint', { path: 'acceleratorNodeLabel', message: /gke.*nvidia-a10g/ });
+        expectValidationError(() => podWith(GPU, { key: 'acme.io/gpu', values: { 'nvidia-l4': 'l4' } }), 'ModelEndpoint', { path: 'acceleratorNodeLabel' });
+      });
     });
 
     it('schedules Inferentia on Neuron devices of inf2 nodes', () => {
@@ -236,7 +298,7 @@ describe('ModelEndpoint (Kubernetes)', () => {
       expect(p.spec.ingress).toEqual([{
         from: [{ podSelector: {} }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
         ports: [{ port: 8080, protocol: 'TCP' }],
-      }]);
+      }, PROMETHEUS_SCRAPE(8080)]);
     });
 
     it('gives a network-isolated model no egress at all, not even DNS', () => {

@@ -75,9 +75,14 @@ describe('ModelRegistry (Kubernetes)', () => {
   });
 
   describe('tracking server', () => {
-    it('builds the backend URI from the Secret through $(VAR) expansion', () => {
+    it('passes the backend URI in MLFLOW_BACKEND_STORE_URI, built from the Secret by $(VAR) expansion in the env, never on the command line', () => {
       const c = podSpecOf(ofKind(registry().tf, 'Deployment')[0]).containers[0] as Json & { args: string[]; env: Json[] };
-      expect(c.args).toEqual(expect.arrayContaining(['--backend-store-uri', 'postgresql://$(DB_USER):$(DB_PASSWORD)@mlflow-db:5432/mlflow', '--serve-artifacts', '--artifacts-destination', '/mlartifacts']));
+      expect(c.args).toEqual(expect.arrayContaining(['--serve-artifacts', '--artifacts-destination', '/mlartifacts']));
+      expect(c.args.join(' ')).not.toMatch(/backend-store-uri|DB_PASSWORD|postgresql/);
+      expect(c.env).toContainEqual({ name: 'MLFLOW_BACKEND_STORE_URI', value: 'postgresql://$(DB_USER):$(DB_PASSWORD)@mlflow-db:5432/mlflow' });
+      // Kubernetes expands $(VAR) only from variables defined before: the credentials come first.
+      const names = c.env.map((e) => e.name);
+      expect(names.indexOf('DB_PASSWORD')).toBeLessThan(names.indexOf('MLFLOW_BACKEND_STORE_URI'));
       expect(c.env).toContainEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'mlflow-db', key: 'password' } } });
     });
 
@@ -108,7 +113,7 @@ describe('ModelRegistry (Kubernetes)', () => {
       expect(policy.spec).toEqual({
         podSelector: { matchLabels: MlflowServer.selectorFor('mlflow') },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: { 'mlops.cdk.io/mlflow-client': 'true' } } }], ports: [{ port: 5000, protocol: 'TCP' }] }],
+        ingress: [{ from: [{ podSelector: { matchLabels: { 'mlops.cdk.io/mlflow-client': 'true' } } }], ports: [{ port: 5000, protocol: 'TCP' }] }, { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], ports: [{ port: 5000, protocol: 'TCP' }] }],
         egress: [{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mlflow-db', 'app.kubernetes.io/component': 'database' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }],
       });
     });
@@ -119,8 +124,8 @@ describe('ModelRegistry (Kubernetes)', () => {
       });
       expect(tf.resource.kubernetes_stateful_set_v1).toBeUndefined();
       const c = podSpecOf(ofKind(tf, 'Deployment')[0]).containers[0] as Json & { args: string[]; env: Json[] };
-      expect(c.args).toEqual(expect.arrayContaining(['--backend-store-uri', '$(DB_URI)']));
-      expect(c.env).toContainEqual({ name: 'DB_URI', valueFrom: { secretKeyRef: { name: 'tracking-db', key: 'uri' } } });
+      expect(c.args.join(' ')).not.toMatch(/backend-store-uri/);
+      expect(c.env).toContainEqual({ name: 'MLFLOW_BACKEND_STORE_URI', valueFrom: { secretKeyRef: { name: 'tracking-db', key: 'uri' } } });
       expect(validateAll(tf)).toBe(5);
     });
 
@@ -141,6 +146,11 @@ describe('ModelRegistry (Kubernetes)', () => {
       const stack = new TerraformStack(Testing.app(), 'S');
       const r = build(stack, { notifyOn: ['Approved'] });
       expect(r.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data))).toEqual([expect.stringContaining('k8s-aws-only-notify-on')]);
+    });
+
+    it('warns that a description is not rendered (MLflow creates the registered model at its first registration)', () => {
+      const r = build(new TerraformStack(Testing.app(), 'S'), { description: 'Churn classifier' });
+      expect(r.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data))).toEqual([expect.stringMatching(/^\[cdk-mlops:k8s-not-rendered-description\]/)]);
     });
 
     it('rejects cross-account read access, which has no meaning for MLflow', () => {

@@ -41,16 +41,36 @@ describe('PlatformNamespace', () => {
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   });
 
-  it('allows DNS egress only to kube-dns in kube-system, and not for network-isolated pods', () => {
+  it('allows DNS egress to the cluster DNS pods in any namespace and to NodeLocal DNSCache and cloud DNS, not for network-isolated pods', () => {
     const dns = ofKind(newNamespace().tf, 'NetworkPolicy').find((p) => p.metadata.name === 'allow-dns')!;
     expect(dns.spec).toEqual({
       podSelector: { matchExpressions: [{ key: 'mlops.cdk.io/network-isolation', operator: 'NotIn', values: ['true'] }] },
       policyTypes: ['Egress'],
       egress: [{
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        to: [
+          { namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+          // NodeLocal DNSCache listens on 169.254.20.10 on every node; GKE Cloud DNS answers at 169.254.169.254.
+          { ipBlock: { cidr: '169.254.20.10/32' } },
+          { ipBlock: { cidr: '169.254.169.254/32' } },
+        ],
         ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
       }],
     });
+  });
+
+  it("takes the cluster DNS from the spec: another pod label, and the kube-dns Service IP NodeLocal DNSCache intercepts", () => {
+    const { tf } = synth((scope) => {
+      new PlatformNamespace(scope, 'Namespace', { name: 'ml', dns: { podLabels: { 'k8s-app': 'coredns' }, cidrs: ['10.96.0.10/32'] } });
+    });
+    const dns = ofKind(tf, 'NetworkPolicy').find((p) => p.metadata.name === 'allow-dns')!;
+    expect((dns.spec as { egress: { to: unknown[] }[] }).egress[0].to).toEqual([
+      { namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'coredns' } } },
+      { ipBlock: { cidr: '10.96.0.10/32' } },
+    ]);
+  });
+
+  it('rejects a DNS address that is not a CIDR, naming the field', () => {
+    expectValidationError(() => synth((scope) => { new PlatformNamespace(scope, 'Namespace', { name: 'ml', dns: { podLabels: {}, cidrs: ['169.254.20.10'] } }); }), 'PlatformNamespace', { path: 'dns.cidrs[0]' });
   });
 
   it('sets the ResourceQuota to the sum of what the workloads reserve, GPUs included', () => {

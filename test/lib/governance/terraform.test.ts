@@ -98,7 +98,7 @@ describe('Kubernetes audit of the reference platform', () => {
     const db = ref.exposure.find((e) => e.kind === 'kubernetes-network-policy' && e.name === 'mlops-reference/mlflow-db')!;
     expect(db.inbound).toEqual(['allow from pods labelled app.kubernetes.io/component=tracking-server, app.kubernetes.io/name=mlflow in this namespace; on 5432/TCP']);
     const dns = ref.exposure.find((e) => e.name === 'mlops-reference/allow-dns')!;
-    expect(dns.outbound).toEqual(['allow to pods labelled k8s-app=kube-dns in namespaces labelled kubernetes.io/metadata.name=kube-system; on 53/UDP, 53/TCP']);
+    expect(dns.outbound).toEqual(['allow to pods labelled k8s-app=kube-dns in every namespace, or addresses 169.254.20.10/32, or addresses 169.254.169.254/32; on 53/UDP, 53/TCP']);
     const svc = ref.exposure.find((e) => e.kind === 'kubernetes-service' && e.name === 'mlops-reference/mlflow-db')!;
     expect(svc.vpcPlacement).toMatch(/^ClusterIP, headless/);
     expect(svc.inbound).toEqual(['port 5432/TCP', expect.stringMatching(/^allow from pods labelled .*mlflow.*\(NetworkPolicy mlflow-db\)$/), 'every other incoming connection is refused']);
