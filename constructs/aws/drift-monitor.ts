@@ -2,7 +2,6 @@ import { createHash } from 'crypto';
 import { Annotations, ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,11 +15,12 @@ import { sortedKeysJson } from '../../lib/json';
 import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
 import { Baseline, BaselineConfig, MonitorBaselines } from './baseline';
 import { IMlPipeline } from './ml-pipeline';
-import { ModelEndpoint } from './model-endpoint';
+import { IModelEndpoint, ModelEndpoint } from './model-endpoint';
 import { VpcPlacementProps } from './placement';
 import { s3BucketArn, s3ObjectArn } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from '../../lib/catalog';
+import { newWorkloadSecurityGroup } from './private/network';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { Retraining } from './private/retraining';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
@@ -40,8 +40,12 @@ const OUTPUT_PATH = '/opt/ml/processing/output';
 
 /** The monitors' spec and their AWS resources; a VPC placement applies to every monitoring job. */
 export interface DriftMonitorProps extends DriftMonitorSpecInput, VpcPlacementProps {
-  /** The endpoint to watch. Its data capture must be on: every monitor reads captured requests. */
-  readonly endpoint: ModelEndpoint;
+  /**
+   * The endpoint to watch: a ModelEndpoint, or one imported with
+   * `ModelEndpoint.fromEndpointAttributes(scope, id, { endpointName, dataCapture })`. Its data
+   * capture must be on: every monitor reads captured requests.
+   */
+  readonly endpoint: IModelEndpoint;
   /** @default - the spec's `baseline` URIs of each monitor */
   readonly baselines?: MonitorBaselines;
   /**
@@ -85,7 +89,7 @@ export interface Monitor {
  */
 export class DriftMonitor extends Construct {
   public readonly spec: DriftMonitorSpec;
-  public readonly endpoint: ModelEndpoint;
+  public readonly endpoint: IModelEndpoint;
   public readonly role: iam.IRole;
   public readonly encryptionKey: kms.IKey;
   public readonly reportsBucket: s3.IBucket;
@@ -134,7 +138,8 @@ export class DriftMonitor extends Construct {
     this.execution.justifyWildcards(this.justifications);
 
     // --- Alarms -------------------------------------------------------------------------------
-    this.alarmTopic = alarmTopic ?? endpoint.alarmTopic;
+    // parseDriftProps has checked that an endpoint without a topic comes with alarmTopic.
+    this.alarmTopic = alarmTopic ?? endpoint.alarmTopic!;
     allowAlarmPublishing(this, this.alarmTopic);
     const action = new cwActions.SnsAction(this.alarmTopic);
     const period = Duration.hours(spec.schedule === 'hourly' ? 1 : 24);
@@ -170,7 +175,7 @@ export class DriftMonitor extends Construct {
 
   // --- Network ------------------------------------------------------------------------------
   private renderVpcConfig(placementProps: VpcPlacementProps): sagemaker.CfnDataQualityJobDefinition.VpcConfigProperty | undefined {
-    const placement = renderVpcPlacement(placementProps, this.execution, (vpc) => new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Monitoring jobs of ${this.node.path}`, allowAllOutbound: false }));
+    const placement = renderVpcPlacement(placementProps, this.execution, (vpc) => newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Monitoring jobs of ${this.node.path}`));
     if (!placement) return undefined;
     this.justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place monitoring jobs in the VPC do not support resource-level permissions.' });
     return { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
@@ -372,9 +377,10 @@ export class DriftMonitor extends Construct {
         scheduleConfig: { scheduleExpression: SCHEDULE_EXPRESSIONS[this.spec.schedule] },
       },
     });
-    // The job definition names the endpoint and the schedule watches it: both come after it.
-    probe.node.addDependency(this.endpoint.cfnEndpoint, ...this.execution.dependable);
-    schedule.node.addDependency(probe, this.endpoint.cfnEndpoint);
+    // The job definition names the endpoint and the schedule watches it: both come after it (an imported one exists already).
+    const endpoint = this.endpoint instanceof ModelEndpoint ? [this.endpoint.cfnEndpoint] : [];
+    probe.node.addDependency(...endpoint, ...this.execution.dependable);
+    schedule.node.addDependency(probe, ...endpoint);
     return { type, jobDefinition: probe, jobDefinitionName, schedule, scheduleName };
   }
 
@@ -386,12 +392,13 @@ export class DriftMonitor extends Construct {
   }
 
   /** What every job needs: captured data, reports, metrics, logs. */
-  private grantJobBasics(endpoint: ModelEndpoint): void {
+  private grantJobBasics(endpoint: IModelEndpoint): void {
     const x = this.execution;
-    const capture = endpoint.dataCaptureBucket!;
+    // parseDriftProps has checked that the endpoint captures, and where.
+    const capture = endpoint.dataCapture!;
     x.addStatements(
-      new iam.PolicyStatement({ sid: 'ReadCapturedData', actions: ['s3:GetObject'], resources: [capture.arnForObjects('datacapture/*')] }),
-      new iam.PolicyStatement({ sid: 'ListCapturedData', actions: ['s3:ListBucket'], resources: [capture.bucketArn], conditions: { StringLike: { 's3:prefix': ['datacapture/*'] } } }),
+      new iam.PolicyStatement({ sid: 'ReadCapturedData', actions: ['s3:GetObject'], resources: [capture.bucket.arnForObjects(`${capture.prefix}/*`)] }),
+      new iam.PolicyStatement({ sid: 'ListCapturedData', actions: ['s3:ListBucket'], resources: [capture.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${capture.prefix}/*`] } } }),
       new iam.PolicyStatement({ sid: 'WriteReports', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.reportsBucket.arnForObjects('reports/*')] }),
       new iam.PolicyStatement({ sid: 'ListReports', actions: ['s3:ListBucket'], resources: [this.reportsBucket.bucketArn] }),
       new iam.PolicyStatement({
@@ -406,7 +413,7 @@ export class DriftMonitor extends Construct {
         resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/ProcessingJobs:*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
     );
-    x.allowDecrypt(endpoint.encryptionKey);
+    if (capture.encryptionKey) x.allowDecrypt(capture.encryptionKey);
     x.allowEncrypt(this.encryptionKey);
     x.allowDecrypt(this.encryptionKey);
     this.justifications.push(
@@ -480,13 +487,23 @@ function escape(s: string): string {
 function parseDriftProps(scope: IConstruct, id: string, specInput: DriftMonitorSpecInput, props: DriftMonitorProps): DriftMonitorSpec {
   const issues: ValidationIssue[] = [];
   const ep = props.endpoint;
-  if (!ep.spec.dataCapture.enabled || !ep.dataCaptureBucket) {
+  if (ep instanceof ModelEndpoint && !ep.dataCapture) {
     issues.push({
       path: 'endpoint',
       message: `has data capture off: every monitor reads the requests and responses the endpoint captures`,
       got: `endpoint '${ep.node.path}' with dataCapture.enabled false${ep.spec.compute.kind === 'serverless' ? ' (serverless endpoints cannot capture)' : ''}`,
       expected: 'an instance-backed endpoint with dataCapture enabled (the default)',
     });
+  } else if (!ep.dataCapture) {
+    issues.push({
+      path: 'endpoint.dataCapture',
+      message: 'is unknown: every monitor reads the requests and responses the endpoint captures',
+      got: `imported endpoint '${ep.node.path}' without a data capture location`,
+      expected: "ModelEndpoint.fromEndpointAttributes(scope, id, { endpointName, dataCapture: { bucket, prefix, encryptionKey } }) with its capture's DestinationS3Uri and KmsKeyId",
+    });
+  }
+  if (!props.alarmTopic && !ep.alarmTopic) {
+    issues.push({ path: 'alarmTopic', message: 'is required: the imported endpoint has no alarm topic to default to', got: 'nothing', expected: 'an SNS topic (or an endpoint imported with its alarmTopic)' });
   }
   const dq = specInput.dataQuality as { baseline?: unknown } | undefined;
   if (dq && dq.baseline === undefined && !props.baselines?.dataQuality) {

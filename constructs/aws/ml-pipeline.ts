@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,9 +7,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as path from 'path';
 import { Construct } from 'constructs';
 import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
@@ -20,12 +22,15 @@ import { renderPipelineDefinition } from './pipeline/definition';
 import { ExecutionVariable, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
 import {
   CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, PipelineStep, ProcessingStep, QualityCheckStep,
-  RegisterModelStep, StepRenderContext, TrainingStep,
+  RegisterModelStep, StepRenderContext, TrainingStep, TuningStep,
 } from './pipeline/steps';
+import { entryPointIssues } from './pipeline/steps/training';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { VpcPlacementProps } from './placement';
 import { ExecutionRole } from './private/execution-role';
 import { monitoringImageRegions, monitoringImageUri } from '../../lib/catalog';
+import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/network';
+import { writeSourceArchive } from './private/source-archive';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -203,6 +208,8 @@ export class MlPipeline extends MlPipelineBase {
   private readonly execution: ExecutionRole;
   private readonly vpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
   private readonly jobEnvironment: Record<string, string> = {};
+  /** The packed source folder of each training entry point, by absolute path. */
+  private readonly sourceArchives = new Map<string, s3assets.Asset>();
   private rendered?: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: MlPipelineProps = {}) {
@@ -222,7 +229,9 @@ export class MlPipeline extends MlPipelineBase {
     this.grantJobs(Stack.of(this));
 
     // --- Network ------------------------------------------------------------------------------
-    const placement = renderVpcPlacement(props, this.execution, (vpc) => this.newJobSecurityGroup(vpc));
+    // Groups passed in get a group of the pipeline's own beside them, letting a distributed job's instances reach each other.
+    const securityGroups = props.vpc && props.securityGroups ? [...props.securityGroups, this.newPeersSecurityGroup(props.vpc)] : props.securityGroups;
+    const placement = renderVpcPlacement({ ...props, securityGroups }, this.execution, (vpc) => this.newJobSecurityGroup(vpc));
     this.vpcConfig = placement && { SecurityGroupIds: placement.securityGroupIds, Subnets: placement.subnetIds };
 
     // --- Experiment tracking --------------------------------------------------------------------
@@ -242,6 +251,7 @@ export class MlPipeline extends MlPipelineBase {
       this.stepList.push(...templateSteps(spec, props.registry!, this));
     }
     this.stepList.push(...(props.steps ?? []));
+    this.addSourceArchives(this.stepList);
     this.grantData(props.registry);
     this.cfnPipeline = this.renderPipeline();
 
@@ -378,6 +388,7 @@ export class MlPipeline extends MlPipelineBase {
   /** Adds a step (rendered at synth). */
   public addStep(step: PipelineStep): void {
     this.stepList.push(step);
+    this.addSourceArchives([step]);
     this.rendered = undefined;
   }
 
@@ -385,6 +396,7 @@ export class MlPipeline extends MlPipelineBase {
   public replaceStep(name: string, step: PipelineStep): void {
     const i = this.indexOf(name, 'replaceStep');
     this.stepList[i] = step;
+    this.addSourceArchives([step]);
     this.rendered = undefined;
   }
 
@@ -477,7 +489,32 @@ export class MlPipeline extends MlPipelineBase {
       },
       vpcConfig: this.vpcConfig,
       environment: this.jobEnvironment,
+      region,
+      sourceArchive: (sourceDir) => {
+        const asset = this.sourceArchives.get(sourceDir);
+        if (!asset) throw new Error(`internal: the source folder ${sourceDir} was not packed when its step was added`);
+        return { s3Uri: asset.s3ObjectUrl, fileName: path.posix.basename(asset.s3ObjectKey) };
+      },
     };
+  }
+
+  /**
+   * Packs the source folder of every training entry point among `steps` (once per folder), as an S3
+   * asset the jobs' role may read. Assets must exist before synthesis, so this runs when a step is
+   * added, not when the definition is rendered.
+   */
+  private addSourceArchives(steps: readonly PipelineStep[]): void {
+    for (const step of allSteps(steps)) {
+      const entryPoint = step instanceof TrainingStep ? step.job.entryPoint : step instanceof TuningStep ? step.training.entryPoint : undefined;
+      // A missing folder or script was reported by the step itself.
+      if (!entryPoint || entryPointIssues(entryPoint, '').length > 0) continue;
+      const dir = path.resolve(entryPoint.sourceDir);
+      if (this.sourceArchives.has(dir)) continue;
+      const asset = new s3assets.Asset(this, `SourceDir${this.sourceArchives.size}`, { path: writeSourceArchive(dir) });
+      // The training toolkit downloads sagemaker_submit_directory with the job's role; a network-isolated job gets it as a channel, read with the same role.
+      asset.grantRead(this.execution.grantee);
+      this.sourceArchives.set(dir, asset);
+    }
   }
 
   /** ECR repositories of every image in the definition (pulled with the role). */
@@ -543,16 +580,19 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newJobSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
-    const group = new ec2.SecurityGroup(this, 'JobSecurityGroup', { vpc, description: `SageMaker jobs of ${this.node.path}`, allowAllOutbound: false });
-    group.addEgressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS to VPC endpoints (S3, ECR, SageMaker, CloudWatch)');
-    // Distributed training: instances of one job talk to each other on any port.
-    group.addIngressRule(group, ec2.Port.allTraffic(), 'Traffic between instances of a distributed job');
-    group.addEgressRule(group, ec2.Port.allTraffic(), 'Traffic between instances of a distributed job');
-    const reason = "The only all-port inbound rule has this pipeline's own job security group as its source: instances of one distributed training job exchange gradients on dynamic ports. Nothing outside may connect.";
-    Validations.of(group).acknowledge(
-      { id: 'NIST.800.53.R5-EC2RestrictedCommonPorts', reason },
-      { id: 'HIPAA.Security-EC2RestrictedCommonPorts', reason },
-    );
+    const group = newWorkloadSecurityGroup(this, 'JobSecurityGroup', vpc, `SageMaker jobs of ${this.node.path}`);
+    allowDistributedPeers(group);
+    return group;
+  }
+
+  /**
+   * With groups passed in (the platform's shared one, a team's), a distributed job's instances
+   * may still be unable to reach each other: this group, added to them, lets members talk to
+   * members and nothing else.
+   */
+  private newPeersSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'JobPeersSecurityGroup', { vpc, description: `Instances of one distributed job of ${this.node.path}`, allowAllOutbound: false });
+    allowDistributedPeers(group);
     return group;
   }
 
@@ -638,6 +678,7 @@ function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps
     if (e instanceof MlopsValidationError && issues.length > 0) throw new MlopsValidationError(e.subject, [...e.issues, ...issues]);
     throw e;
   }
+  issues.push(...entryPointIssues(spec?.train.entryPoint, 'spec.train.entryPoint.'));
   if (issues.length > 0) throw new MlopsValidationError(subjectOf('MlPipeline', scope, id), issues);
   return spec;
 }
@@ -680,6 +721,9 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
       : t.distribution === 'mpi' ? { kind: 'mpi', processesPerHost: t.processesPerHost ?? compute.info?.accelerator?.count ?? 1 }
         : { kind: 'none' },
     hyperparameters: t.hyperparameters,
+    entryPoint: t.entryPoint,
+    containerEntrypoint: t.command,
+    containerArguments: t.arguments,
     metricDefinitions: t.metricDefinitions,
     environment: t.environment,
     channels: [

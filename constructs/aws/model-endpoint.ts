@@ -1,8 +1,7 @@
-import { Annotations, ArnFormat, CfnDeletionPolicy, Duration, IResource, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnDeletionPolicy, CfnResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -15,13 +14,26 @@ import { ModelSource, ModelSourceConfig } from './model-source';
 import { VpcPlacementProps } from './placement';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
+import { newWorkloadSecurityGroup } from './private/network';
+import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
+import { ScalingGuard } from './private/scaling-guard';
+import { claimUniqueName } from './private/unique-names';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
 const INVOCATION_NAMESPACE = 'AWS/SageMaker';
 const INSTANCE_NAMESPACE = '/aws/sagemaker/Endpoints';
+
+/** Where an endpoint's data capture lands: what a monitor reads. */
+export interface DataCaptureLocation {
+  readonly bucket: s3.IBucket;
+  /** The key prefix of the capture's DestinationS3Uri (SageMaker writes `<prefix>/<endpoint>/<variant>/...`), without slashes at its ends. */
+  readonly prefix: string;
+  /** The key the captured objects are encrypted with. @default - none (SSE-S3) */
+  readonly encryptionKey?: kms.IKey;
+}
 
 /** A SageMaker real-time or serverless endpoint serving one model variant. */
 export interface IModelEndpoint extends IResource {
@@ -31,6 +43,10 @@ export interface IModelEndpoint extends IResource {
   readonly endpointArn: string;
   /** The production variant serving traffic. */
   readonly variantName: string;
+  /** Where the endpoint's data capture lands, when it captures (and, imported, when it was told). */
+  readonly dataCapture?: DataCaptureLocation;
+  /** Where the endpoint's alarms go, when it has a topic. */
+  readonly alarmTopic?: sns.ITopic;
   /** InvokeEndpoint, InvokeEndpointAsync and InvokeEndpointWithResponseStream. */
   grantInvoke(grantee: iam.IGrantable): iam.Grant;
   /** Any metric of the endpoint's variant, in the namespace SageMaker publishes it in. */
@@ -59,6 +75,14 @@ export interface ModelEndpointAttributes {
   readonly endpointName: string;
   /** @default 'AllTraffic' */
   readonly variantName?: string;
+  /**
+   * Where the endpoint captures requests and responses (its DataCaptureConfig's DestinationS3Uri
+   * and KmsKeyId): a DriftMonitor of the imported endpoint reads it.
+   * @default - unknown: the endpoint cannot be monitored
+   */
+  readonly dataCapture?: DataCaptureLocation;
+  /** @default - none: a DriftMonitor of the imported endpoint needs its own alarmTopic */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** The endpoint's spec and its AWS resources. A VPC placement applies to instance-backed endpoints only (serverless inference has none). */
@@ -151,6 +175,8 @@ export class ModelEndpoint extends ModelEndpointBase {
     class Import extends ModelEndpointBase {
       public readonly endpointName = attrs.endpointName;
       public readonly variantName = attrs.variantName ?? 'AllTraffic';
+      public readonly dataCapture = attrs.dataCapture;
+      public readonly alarmTopic = attrs.alarmTopic;
     }
     return new Import(scope, id);
   }
@@ -166,6 +192,7 @@ export class ModelEndpoint extends ModelEndpointBase {
   public readonly dataCaptureBucket?: s3.IBucket;
   /** S3 URI under which captured data lands. */
   public readonly dataCaptureUri?: string;
+  public readonly dataCapture?: DataCaptureLocation;
   /** The endpoint's alarms, by what they watch. */
   public readonly alarms: { readonly [name: string]: cloudwatch.IAlarm };
   /** Alarms that roll a deployment back. */
@@ -180,8 +207,10 @@ export class ModelEndpoint extends ModelEndpointBase {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     const { source, endpointName, role, encryptionKey, alarmTopic, accessLogsBucket, vpc, vpcSubnets, securityGroups, dashboard, ...specInput } = props;
-    const spec = parseEndpointProps(scope, id, specInput, props);
+    const parsed = parseEndpointProps(scope, id, specInput, props);
     super(scope, id);
+    // A type resolved from an intent is pinned by context, so a catalog update cannot change it silently.
+    const spec: EndpointSpec = isComputeIntent(specInput.compute) ? { ...parsed, compute: pinResolvedCompute('ModelEndpoint', this, parsed.compute, 'inference') } : parsed;
     this.spec = spec;
     this.endpointName = endpointName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.variantName = spec.variantName;
@@ -193,6 +222,7 @@ export class ModelEndpoint extends ModelEndpointBase {
     const capture = spec.dataCapture.enabled ? this.renderDataCapture(execution, justifications, accessLogsBucket) : undefined;
     this.dataCaptureBucket = capture?.bucket;
     this.dataCaptureUri = capture?.uri;
+    this.dataCapture = capture && { bucket: capture.bucket, prefix: 'datacapture', encryptionKey: this.encryptionKey };
     const vpcConfig = this.renderVpcConfig({ vpc, vpcSubnets, securityGroups }, execution, justifications);
     execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
 
@@ -209,7 +239,9 @@ export class ModelEndpoint extends ModelEndpointBase {
       endpointName: this.endpointName,
       endpointConfigName: this.cfnEndpointConfig.attrEndpointConfigName,
       deploymentConfig: deploymentConfig(spec, rollback),
+      ...retainedVariantProperties(this.isAutoscaled()),
     });
+    if (spec.compute.kind === 'instance' && this.isAutoscaled()) this.addScalingGuard(spec.compute.instanceType);
 
     this.scalableTarget = this.addAutoscaling();
     if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
@@ -263,7 +295,7 @@ export class ModelEndpoint extends ModelEndpointBase {
 
   // --- Network ------------------------------------------------------------------------------
   private renderVpcConfig(placementProps: VpcPlacementProps, execution: ExecutionRole, justifications: WildcardJustification[]): sagemaker.CfnModel.VpcConfigProperty | undefined {
-    const placement = renderVpcPlacement(placementProps, execution, (vpc) => new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Model containers of ${this.node.path}`, allowAllOutbound: false }));
+    const placement = renderVpcPlacement(placementProps, execution, (vpc) => newWorkloadSecurityGroup(this, 'SecurityGroup', vpc, `Model containers of ${this.node.path}`));
     if (!placement) return undefined;
     justifications.push({ finding: /^Resource::\*$/, reason: 'The EC2 network-interface actions SageMaker needs to place containers in the VPC do not support resource-level permissions.' });
     return { securityGroupIds: placement.securityGroupIds, subnets: placement.subnetIds };
@@ -347,12 +379,26 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   // --- Autoscaling ----------------------------------------------------------------------
+  /** Whether Application Auto Scaling manages the variant's instance count. */
+  private isAutoscaled(): boolean {
+    const scaling = this.spec.scaling;
+    // A deploy-time maxInstances (a token) may exceed minInstances: scale, with the value CloudFormation resolves.
+    return scaling !== undefined && (Token.isUnresolved(scaling.maxInstances) || scaling.maxInstances > scaling.minInstances);
+  }
+
+  /** Deregisters the variant from Application Auto Scaling before an update SageMaker would refuse (see ScalingGuard). */
+  private addScalingGuard(instanceType: string): void {
+    const guard = new ScalingGuard(this, 'ScalingGuard', { endpointName: this.endpointName, variantName: this.variantName, instanceType, encryptionKey: this.encryptionKey });
+    this.cfnEndpoint.node.addDependency(guard.resource);
+  }
+
   private addAutoscaling(): appscaling.ScalableTarget | undefined {
     const scaling = this.spec.scaling;
     const compute = this.spec.compute;
-    // A deploy-time maxInstances (a token) may exceed minInstances: scale, with the value CloudFormation resolves.
-    if (!scaling || !(Token.isUnresolved(scaling.maxInstances) || scaling.maxInstances > scaling.minInstances)) return undefined;
-    const target = new appscaling.ScalableTarget(this, 'ScalableTarget', {
+    if (!scaling || !this.isAutoscaled()) return undefined;
+    // The id follows the instance type (see ScalingGuard): a type change creates a new target after the endpoint update.
+    const targetId = compute.kind === 'instance' && !Token.isUnresolved(compute.instanceType) ? `ScalableTarget-${compute.instanceType}` : 'ScalableTarget';
+    const target = new appscaling.ScalableTarget(this, targetId, {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
@@ -379,6 +425,10 @@ export class ModelEndpoint extends ModelEndpointBase {
         scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
         scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
       });
+    }
+    // Removed from the template after a type change, they were deregistered by the guard already; deleting them would deregister the new ones.
+    for (const child of target.node.findAll()) {
+      if (child instanceof CfnResource) child.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
     return target;
   }
@@ -467,6 +517,24 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 }
 
+/**
+ * What an update of the endpoint (a new endpoint config) keeps of the running variant. Without
+ * RetainAllVariantProperties, SageMaker resets the variant to the new config's initial instance
+ * count and weight on every update: an autoscaled endpoint would lose its scale-out on each
+ * deploy. The data capture config always follows the new config (a changed sampling percentage or
+ * destination applies), and so does the instance count of an endpoint that does not autoscale (its
+ * count is the spec's, not Application Auto Scaling's).
+ */
+function retainedVariantProperties(autoscaled: boolean): Pick<sagemaker.CfnEndpointProps, 'retainAllVariantProperties' | 'excludeRetainedVariantProperties'> {
+  return {
+    retainAllVariantProperties: true,
+    excludeRetainedVariantProperties: [
+      { variantPropertyType: 'DataCaptureConfig' },
+      ...(autoscaled ? [] : [{ variantPropertyType: 'DesiredInstanceCount' }]),
+    ],
+  };
+}
+
 function deploymentConfig(spec: EndpointSpec, rollbackAlarms: cloudwatch.IAlarm[]): sagemaker.CfnEndpoint.DeploymentConfigProperty {
   const d = spec.deployment;
   const autoRollbackConfiguration = rollbackAlarms.length > 0 ? { alarms: rollbackAlarms.map((a) => ({ alarmName: a.alarmName })) } : undefined;
@@ -503,6 +571,9 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   const serverless = (specInput.compute as { serverless?: unknown } | undefined)?.serverless !== undefined;
   if (serverless && props.vpc) targetIssues.push({ path: 'vpc', message: 'is not supported by serverless inference', got: 'a VPC', expected: 'no vpc, or an instance-backed endpoint' });
   targetIssues.push(...placementIssues(props));
+  // SageMaker endpoint names are unique per account and region: a clash would fail the second deployment.
+  const clash = props.endpointName !== undefined ? claimUniqueName(scope, id, { kind: 'ModelEndpoint', field: 'endpointName', name: props.endpointName }) : undefined;
+  if (clash) targetIssues.push(clash);
   if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
     targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
   }

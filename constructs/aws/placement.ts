@@ -18,7 +18,8 @@ export interface VpcPlacementProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * Security groups of the network interfaces SageMaker creates in `vpc` (needs `vpc`).
-   * @default - a new security group of the construct's own, with no inbound rule from outside it
+   * @default - a new security group of the construct's own: HTTPS out (S3, ECR, CloudWatch, through
+   * the VPC's endpoints or NAT), no inbound rule from outside it
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
 }

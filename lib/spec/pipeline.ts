@@ -74,6 +74,9 @@ const trainSchema = z.strictObject({
   if (wait !== undefined && !isUnresolved(wait) && wait < t.maxRuntimeSeconds) {
     addIssue(ctx, ['spot', 'maxWaitSeconds'], 'must be ≥ maxRuntimeSeconds', { got: String(wait), expected: `≥ ${t.maxRuntimeSeconds}` });
   }
+  if (t.entryPoint && t.command) {
+    addIssue(ctx, ['entryPoint'], "cannot be combined with command: the framework container's own entrypoint runs the script", { got: 'entryPoint and command', expected: 'one of them' });
+  }
   const reserved = Object.keys(t.hyperparameters).filter((k) => k.startsWith('sagemaker_'));
   for (const key of reserved) {
     addIssue(ctx, ['hyperparameters', key], 'is reserved for the distribution settings cdk-mlops writes', { got: renderValue(key), expected: "a name not starting with 'sagemaker_'" });

@@ -168,7 +168,7 @@ describe('AwsPlatform', () => {
     const template = JSON.stringify(Template.fromStack(platform.models.get('support-assistant')!).toJSON());
     const imports = new Set([...template.matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]));
     // The shared topic, access logs, key, artifacts bucket (ARN and, for the pipeline's S3 paths, its name) and
-    // (strict level) the VPC's two subnets and the model security group.
+    // (strict level) the VPC (for the pipeline's group of distributed-job peers), its two subnets and the model security group.
     const shared = (name: string) => expect.stringMatching(new RegExp(`^mlops-reference-shared:ExportsOutput${name}`));
     expect([...imports].sort()).toEqual([
       shared('FnGetAttModelArtifacts\\w+Arn'),
@@ -177,6 +177,7 @@ describe('AwsPlatform', () => {
       shared('RefAccessLogs'),
       shared('RefAlarmTopic'),
       shared('RefModelArtifacts'),
+      shared('RefNetwork\\w*Vpc\\w*'),
       shared('RefNetworkmodelsSubnet1'),
       shared('RefNetworkmodelsSubnet2'),
     ]);

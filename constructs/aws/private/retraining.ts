@@ -5,17 +5,17 @@
  * and passes a client token derived from the interval window, so concurrent or repeated alarms in
  * one window start at most one run even if the ListPipelineExecutions view lags.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IMlPipeline } from '../ml-pipeline';
 import { ExecutionRole } from './execution-role';
+import { newFunctionLogGroup } from './function-logs';
 
 /**
  * The function's source (CommonJS, Node.js 24 Lambda runtime, which bundles the AWS SDK v3).
@@ -74,20 +74,7 @@ export class Retraining extends Construct {
 
   constructor(scope: Construct, id: string, props: RetrainingProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      encryptionKey: props.encryptionKey,
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // CloudWatch Logs encrypts with the key only for this log group.
-    props.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowLogsToEncryptRetrainingLogs',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
-    }));
+    const logGroup = newFunctionLogGroup(this, 'Logs', props.encryptionKey, 'AllowLogsToEncryptRetrainingLogs');
 
     const execution = new ExecutionRole(this, 'Role', { servicePrincipal: 'lambda.amazonaws.com', description: `retraining guard of ${this.node.path}` });
     this.role = execution.role;

@@ -5,6 +5,9 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ListPipelineExecutionsCommand, SageMakerClient, StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -63,6 +66,36 @@ describe('DriftMonitor', () => {
           ScheduleConfig: { ScheduleExpression: 'cron(0 * ? * * *)' },
         },
       });
+    });
+
+    it('monitors an imported endpoint, reading its capture location with its key', () => {
+      const { stack } = newStack();
+      const endpoint = ModelEndpoint.fromEndpointAttributes(stack, 'Existing', {
+        endpointName: 'churn-prod',
+        dataCapture: {
+          bucket: s3.Bucket.fromBucketName(stack, 'CaptureBucket', 'capture-bucket'),
+          prefix: 'capture',
+          encryptionKey: kms.Key.fromKeyArn(stack, 'CaptureKey', 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555'),
+        },
+      });
+      const alarmTopic = sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:123456789012:alarms');
+      new DriftMonitor(stack, 'Drift', { endpoint, dataQuality: DQ, alarmTopic });
+      const t = Template.fromStack(stack);
+      t.hasResourceProperties('AWS::SageMaker::MonitoringSchedule', { EndpointName: 'churn-prod' });
+      t.hasResourceProperties('AWS::SageMaker::DataQualityJobDefinition', { DataQualityJobInput: { EndpointInput: Match.objectLike({ EndpointName: 'churn-prod' }) } });
+      const statements = Object.values(t.findResources('AWS::IAM::ManagedPolicy')).flatMap((p) => (p.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement);
+      expect(statements).toEqual(expect.arrayContaining([
+        expect.objectContaining({ Sid: 'ReadCapturedData', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::capture-bucket/capture/*']] } }),
+        expect.objectContaining({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555' }),
+      ]));
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:us-east-1:123456789012:alarms'] });
+    });
+
+    it('rejects an imported endpoint whose capture location and alarm topic are unknown, saying how to import it', () => {
+      expectValidationError(() => {
+        const { stack } = newStack();
+        new DriftMonitor(stack, 'Drift', { endpoint: ModelEndpoint.fromEndpointName(stack, 'Existing', 'churn-prod'), dataQuality: DQ });
+      }, DM, { path: 'endpoint.dataCapture', message: 'is unknown', expected: 'ModelEndpoint.fromEndpointAttributes' }, { path: 'alarmTopic', message: 'is required' });
     });
 
     it('creates a model quality monitor with ground truth and problem type', () => {

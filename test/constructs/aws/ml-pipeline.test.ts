@@ -1,4 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -397,6 +401,19 @@ describe('MlPipeline', () => {
   });
 
   describe('permissions', () => {
+    it('attaches nothing to an immutable role passed in, and warns with the job and pass-role actions to grant', () => {
+      const { stack } = newStack();
+      const registry = new ModelRegistry(stack, 'Registry', { name: 'churn' });
+      const role = iam.Role.fromRoleArn(stack, 'Existing', 'arn:aws:iam::123456789012:role/ml-build', { mutable: false });
+      new MlPipeline(stack, 'Pipeline', { spec: spec() as MlPipelineProps['spec'], registry, pipelineName: 'churn-build', role });
+      const t = Template.fromStack(stack);
+      expect(Object.values(t.findResources('AWS::IAM::ManagedPolicy')).filter((p) => JSON.stringify(p).includes('ml-build'))).toEqual([]);
+      t.resourceCountIs('AWS::IAM::Policy', 0);
+      const warnings = Annotations.fromStack(stack).findWarning('/Stack/Pipeline/ExecutionRole', Match.stringLikeRegexp('cdk-mlops:immutableRole'));
+      expect(warnings).toHaveLength(1);
+      for (const action of ['sagemaker:CreateTrainingJob', 'iam:PassRole', 'sagemaker:CreateModelPackage']) expect(JSON.stringify(warnings[0].entry.data)).toContain(action);
+    });
+
     it('passes its role only to SageMaker', () => {
       const s = allStatements(synth(spec())).filter((x) => actionsOf(x).includes('iam:PassRole'));
       expect(s).toHaveLength(1);
@@ -624,6 +641,81 @@ describe('MlPipeline annotations', () => {
   it('says that an existing input bucket needs EventBridge notifications to retrain on new data', () => {
     const { stack } = build(spec({ inputDataUri: 's3://team-data/churn/', retrainOnNewData: true }));
     Annotations.fromStack(stack).hasInfo('/Stack/Pipeline', Match.stringLikeRegexp('EventBridge notifications.*team-data'));
+  });
+});
+
+describe('MlPipeline training entry points', () => {
+  const source = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-mlops-src-'));
+  fs.writeFileSync(path.join(source, 'train.py'), 'print("training")\n');
+  fs.mkdirSync(path.join(source, 'lib'));
+  fs.writeFileSync(path.join(source, 'lib', 'data.py'), 'X = 1\n');
+  const ENTRY = { entryPoint: { script: 'train.py', sourceDir: source }, image: PYTORCH };
+
+  const isolated = build(train(ENTRY));
+  const isolatedTemplate = Template.fromStack(isolated.stack);
+  const isolatedTrain = stepOf(definitionOf(isolatedTemplate), 'Train').Arguments;
+
+  it('tells the framework container what to run, as the SageMaker SDK does, and delivers the code as a channel to an isolated job', () => {
+    expect(isolatedTrain.HyperParameters).toMatchObject({
+      sagemaker_program: '"train.py"',
+      sagemaker_submit_directory: expect.stringMatching(/^"\/opt\/ml\/input\/data\/code\/[0-9a-f]{64}\.gz"$/),
+      sagemaker_region: '"us-east-1"',
+      sagemaker_container_log_level: '20',
+    });
+    const fileName = JSON.parse(isolatedTrain.HyperParameters.sagemaker_submit_directory as string).split('/').pop();
+    const code = (isolatedTrain.InputDataConfig as { ChannelName: string; DataSource: { S3DataSource: { S3Uri: string } } }[]).find((c) => c.ChannelName === 'code');
+    expect(code?.DataSource.S3DataSource.S3Uri).toMatch(new RegExp(`^s3://cdk-hnb659fds-assets-123456789012-us-east-1/${fileName}$`));
+    expect(isolatedTrain.AlgorithmSpecification.ContainerEntrypoint).toBeUndefined();
+    expectValidDefinition(definitionOf(isolatedTemplate));
+  });
+
+  it('packs sourceDir as a gzipped tar holding the script and its folder, as sourcedir.tar.gz is', () => {
+    // What `cdk deploy` uploads: the asset file of the cloud assembly.
+    const assembly = (isolated.stack.node.root as App).synth().directory;
+    const fileName = (JSON.parse(isolatedTrain.HyperParameters.sagemaker_submit_directory as string) as string).split('/').pop()!;
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly, 'Stack.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }> };
+    const uploaded = Object.values(manifest.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === fileName))!;
+    const archive = zlib.gunzipSync(fs.readFileSync(path.join(assembly, uploaded.source.path)));
+    const names: string[] = [];
+    for (let at = 0; at + 512 <= archive.length && archive[at] !== 0; ) {
+      const name = archive.subarray(at, at + 100).toString('utf8').replace(/\0.*$/s, '');
+      const size = parseInt(archive.subarray(at + 124, at + 136).toString('ascii').replace(/\0.*$/s, ''), 8);
+      expect(archive.subarray(at + 257, at + 262).toString('ascii')).toBe('ustar');
+      names.push(name);
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    expect(names).toEqual(['lib/', 'lib/data.py', 'train.py']);
+  });
+
+  it('lets the job role read the packed source from the asset bucket', () => {
+    const reads = allStatements(isolatedTemplate).filter((s) => actionsOf(s).includes('s3:GetObject*') && JSON.stringify(s.Resource).includes('cdk-hnb659fds-assets'));
+    expect(reads).toHaveLength(1);
+  });
+
+  it('passes the S3 URI of the code to a job with network access', () => {
+    const d = definitionOf(Template.fromStack(build(train({ ...ENTRY, networkIsolation: false })).stack));
+    const args = stepOf(d, 'Train').Arguments;
+    expect(args.HyperParameters.sagemaker_submit_directory).toMatch(/^"s3:\/\/cdk-hnb659fds-assets-123456789012-us-east-1\/[0-9a-f]{64}\.gz"$/);
+    expect((args.InputDataConfig as { ChannelName: string }[]).map((c) => c.ChannelName)).toEqual(['train', 'validation']);
+  });
+
+  it('renders command and arguments as the container entrypoint and arguments', () => {
+    const d = definitionOf(Template.fromStack(build(train({ command: ['python3', '/opt/ml/code/train.py'], arguments: ['--epochs', '3'] })).stack));
+    expect(stepOf(d, 'Train').Arguments.AlgorithmSpecification).toMatchObject({ ContainerEntrypoint: ['python3', '/opt/ml/code/train.py'], ContainerArguments: ['--epochs', '3'] });
+    expectValidDefinition(d);
+  });
+
+  it('rejects an entry point with a command, a script outside sourceDir and a missing sourceDir, at their spec paths', () => {
+    expectValidationError(() => build(train({ ...ENTRY, command: ['python3'] })), PIPE, { path: 'train.entryPoint', message: 'cannot be combined with command' });
+    expectValidationError(() => build(train({ ...ENTRY, entryPoint: { script: 'missing.py', sourceDir: source } })), PIPE, { path: 'spec.train.entryPoint.script', message: 'is not a file in sourceDir', got: "'missing.py'" });
+    expectValidationError(() => build(train({ ...ENTRY, entryPoint: { script: 'train.py', sourceDir: path.join(source, 'nope') } })), PIPE, { path: 'spec.train.entryPoint.sourceDir', message: 'is not a folder' });
+  });
+
+  it('rejects a container entrypoint in a tuning job, which has no place for one', () => {
+    expect(() => new TuningStep({
+      name: 'Tune', training: { imageUri: XGBOOST, instanceType: 'ml.m5.xlarge', channels: [{ name: 'train', source: 's3://data-bucket/train/' }], containerEntrypoint: ['python3'] },
+      objective: { metricName: 'auc', type: 'Maximize' }, continuousRanges: [{ name: 'eta', min: 0.1, max: 0.5 }], maxJobs: 4, maxParallelJobs: 2,
+    })).toThrow(/training\.containerEntrypoint: is not available in a tuning job/);
   });
 });
 

@@ -77,6 +77,23 @@ describe('ModelEndpoint', () => {
       endpointTemplate({ ...CPU, endpointName: 'Churn-Prod' }).hasResourceProperties('AWS::SageMaker::Endpoint', { EndpointName: 'Churn-Prod' });
     });
 
+    it('rejects a second endpoint with the same endpointName in the same account and region, naming both constructs', () => {
+      expectValidationError(() => {
+        const { app, stack } = newStack('First');
+        new ModelEndpoint(stack, 'Churn', endpointProps({ ...CPU, endpointName: 'churn-prod' }));
+        const other = new Stack(app, 'Second', { env: { account: ACCOUNT, region: 'us-east-1' } });
+        new ModelEndpoint(other, 'Copy', endpointProps({ ...CPU, endpointName: 'churn-prod' }));
+      }, "ModelEndpoint 'Copy' (Second/Copy)", { path: 'endpointName', message: "is already the endpointName of ModelEndpoint 'First/Churn', in the same account and region", got: "'churn-prod'" });
+    });
+
+    it('accepts the same endpointName in another region, and in another app', () => {
+      const { app, stack } = newStack('First');
+      new ModelEndpoint(stack, 'Churn', endpointProps({ ...CPU, endpointName: 'churn-prod' }));
+      const west = new Stack(app, 'West', { env: { account: ACCOUNT, region: 'us-west-2' } });
+      expect(new ModelEndpoint(west, 'Churn', endpointProps({ ...CPU, endpointName: 'churn-prod' })).endpointName).toBe('churn-prod');
+      expect(newEndpoint({ ...CPU, endpointName: 'churn-prod' }).endpoint.endpointName).toBe('churn-prod');
+    });
+
     it("names the production variant 'AllTraffic' by default, or as given", () => {
       endpointTemplate(CPU).hasResourceProperties('AWS::SageMaker::EndpointConfig', { ProductionVariants: [Match.objectLike({ VariantName: 'AllTraffic' })] });
       endpointTemplate({ ...CPU, variantName: 'Primary' }).hasResourceProperties('AWS::SageMaker::EndpointConfig', { ProductionVariants: [Match.objectLike({ VariantName: 'Primary' })] });
@@ -597,6 +614,29 @@ describe('ModelEndpoint', () => {
       t.resourceCountIs('AWS::IAM::Role', 0);
       t.hasResourceProperties('AWS::IAM::ManagedPolicy', { Roles: ['ml-serving'] });
       t.hasResourceProperties('AWS::SageMaker::Model', { ExecutionRoleArn: `arn:aws:iam::${ACCOUNT}:role/ml-serving` });
+    });
+
+    it('attaches nothing to an immutable role and warns with the actions the user must grant', () => {
+      const { stack } = newStack();
+      const role = iam.Role.fromRoleArn(stack, 'Existing', `arn:aws:iam::${ACCOUNT}:role/ml-serving`, { mutable: false });
+      new ModelEndpoint(stack, 'Ep', endpointProps({ ...CPU, role }));
+      const t = Template.fromStack(stack);
+      t.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+      t.resourceCountIs('AWS::IAM::Policy', 0);
+      t.resourceCountIs('AWS::IAM::Role', 0);
+      const warnings = Annotations.fromStack(stack).findWarning('/Stack/Ep/ExecutionRole', Match.stringLikeRegexp('cdk-mlops:immutableRole'));
+      expect(warnings).toHaveLength(1);
+      const text = JSON.stringify(warnings[0].entry.data);
+      for (const action of ['logs:PutLogEvents', 's3:PutObject', 'kms:GenerateDataKey', 'ecr:BatchGetImage']) expect(text).toContain(action);
+      t.hasResourceProperties('AWS::SageMaker::Model', { ExecutionRoleArn: `arn:aws:iam::${ACCOUNT}:role/ml-serving` });
+    });
+
+    it("attaches nothing to another account's role either", () => {
+      const { stack } = newStack();
+      const role = iam.Role.fromRoleArn(stack, 'Existing', 'arn:aws:iam::210987654321:role/ml-serving');
+      new ModelEndpoint(stack, 'Ep', endpointProps({ ...CPU, role }));
+      Template.fromStack(stack).resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+      expect(Annotations.fromStack(stack).findWarning('/Stack/Ep/ExecutionRole', Match.stringLikeRegexp('cdk-mlops:immutableRole'))).toHaveLength(1);
     });
 
     it('creates the model only after the role and its policy', () => {

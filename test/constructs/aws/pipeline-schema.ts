@@ -11,6 +11,7 @@
  *  - PropertyFiles on a Processing step (sagemaker.workflow.properties.PropertyFile);
  *  - ModelApprovalStatus, CustomerMetadataProperties, DriftCheckBaselines of RegisterModel (CreateModelPackage);
  *  - Environment of a Training step (CreateTrainingJob);
+ *  - ContainerEntrypoint and ContainerArguments of a Training step's AlgorithmSpecification (CreateTrainingJob, 2023);
  *  - a Get or Join for ModelDataUrl of a Model step's container (CreateModel, the SDK's ModelStep).
  */
 import Ajv, { ValidateFunction } from 'ajv';
@@ -50,6 +51,9 @@ function extend(schema: Json): Json {
   register.CustomerMetadataProperties = { type: 'object', additionalProperties: ref('StringArgumentValue') };
   register.DriftCheckBaselines = { type: 'object' };
   d.TrainingStep.properties.Arguments.properties.Environment = { type: 'object', additionalProperties: ref('StringArgumentValue') };
+  const algorithm = d.TrainingStep.properties.Arguments.properties.AlgorithmSpecification.properties;
+  algorithm.ContainerEntrypoint = { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } };
+  algorithm.ContainerArguments = { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } };
   d.ContainerDefinition.properties.ModelDataUrl = { oneOf: [d.ContainerDefinition.properties.ModelDataUrl, ref('GetFunction'), ref('StdJoinFunction')] };
   return schema;
 }

@@ -26,6 +26,10 @@ export interface StepRenderContext {
   readonly vpcConfig?: { readonly SecurityGroupIds: string[]; readonly Subnets: string[] };
   /** Environment every job container gets (the experiment tracker's URI). */
   readonly environment: Readonly<Record<string, string>>;
+  /** The pipeline's region (sagemaker_region of framework containers). */
+  readonly region: string;
+  /** Where the packed sourcedir.tar.gz of a training script's folder (an absolute path) is in S3. */
+  sourceArchive(sourceDir: string): { readonly s3Uri: string; readonly fileName: string };
 }
 
 /** A retry of a step on a transient failure. */

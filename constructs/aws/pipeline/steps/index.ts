@@ -3,7 +3,7 @@ export type { RetryPolicy, StepProps, StepRenderContext } from './base';
 export { ProcessingStep } from './processing';
 export type { ProcessingInput, ProcessingOutput, ProcessingStepProps } from './processing';
 export { TrainingStep } from './training';
-export type { Distribution, TrainingChannel, TrainingJobProps, TrainingStepProps } from './training';
+export type { Distribution, EntryPoint, TrainingChannel, TrainingJobProps, TrainingStepProps } from './training';
 export { TuningStep } from './tuning';
 export type { ScalingType, TuningStepProps } from './tuning';
 export { Condition, ConditionStep, FailStep } from './condition';

@@ -1,4 +1,6 @@
 /** Training steps (CreateTrainingJob): single instance or distributed, on-demand or managed spot. */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Token } from 'aws-cdk-lib';
 import { renderValue, ValidationIssue } from '../../../../lib/errors';
 import { DEFAULT_JOB_RUNTIME_SECONDS, MAX_JOB_RUNTIME_SECONDS } from '../../../../lib/spec/pipeline';
@@ -54,7 +56,47 @@ export interface TrainingJobProps {
   readonly interContainerEncryption?: boolean;
   /** @default - the pipeline's artifacts bucket, under this execution's prefix */
   readonly outputUri?: PipelineValue;
+  /**
+   * A training script from your repository, run by a framework container (AWS Deep Learning
+   * Containers, through the SageMaker training toolkit): the pipeline packs `sourceDir` as
+   * sourcedir.tar.gz (an S3 asset) and passes `sagemaker_program`, `sagemaker_submit_directory`,
+   * `sagemaker_region` and `sagemaker_container_log_level`, as the SageMaker Python SDK does. With
+   * network isolation (the default) the archive reaches the container as a `code` channel, as the
+   * SDK does. A relative `sourceDir` resolves against the current directory.
+   * @default - the image's own program
+   */
+  readonly entryPoint?: EntryPoint;
+  /** Container entrypoint (AlgorithmSpecification.ContainerEntrypoint); not with entryPoint, nor in a tuning job. @default - the image's */
+  readonly containerEntrypoint?: readonly string[];
+  /** Container arguments (AlgorithmSpecification.ContainerArguments); not in a tuning job. @default - none */
+  readonly containerArguments?: readonly string[];
 }
+
+/** A training script and the folder packed with it. */
+export interface EntryPoint {
+  /** The program, relative to sourceDir, e.g. 'train.py'. */
+  readonly script: string;
+  /** The folder packed with the job; it must contain script. */
+  readonly sourceDir: string;
+}
+
+/** The channel a network-isolated job receives its packed source folder in, as the SageMaker Python SDK names it. */
+const CODE_CHANNEL = 'code';
+
+/** Problems of an entry point on the file system: the folder exists and holds the script. */
+export function entryPointIssues(entryPoint: EntryPoint | undefined, prefix: string): ValidationIssue[] {
+  if (!entryPoint) return [];
+  const dir = path.resolve(entryPoint.sourceDir);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    return [{ path: `${prefix}sourceDir`, message: 'is not a folder', got: renderValue(entryPoint.sourceDir), expected: `a folder of your repository (resolved to ${dir})` }];
+  }
+  const script = path.resolve(dir, entryPoint.script);
+  if (!script.startsWith(dir + path.sep) || !fs.existsSync(script) || !fs.statSync(script).isFile()) {
+    return [{ path: `${prefix}script`, message: 'is not a file in sourceDir', got: renderValue(entryPoint.script), expected: `a file under ${dir}` }];
+  }
+  return [];
+}
+
 
 export function trainingIssues(p: TrainingJobProps): ValidationIssue[] {
   const issues = [
@@ -79,7 +121,31 @@ export function trainingIssues(p: TrainingJobProps): ValidationIssue[] {
   for (const key of Object.keys(p.hyperparameters ?? {})) {
     if (key.startsWith('sagemaker_')) issues.push({ path: `hyperparameters.${key}`, message: 'is reserved for the distribution settings', got: renderValue(key), expected: "a name not starting with 'sagemaker_'" });
   }
+  if (p.entryPoint && p.containerEntrypoint) {
+    issues.push({ path: 'entryPoint', message: "cannot be combined with containerEntrypoint: the framework container's own entrypoint runs the script", got: 'entryPoint and containerEntrypoint', expected: 'one of them' });
+  }
+  issues.push(...entryPointIssues(p.entryPoint, 'entryPoint.'));
+  if (p.entryPoint && (p.networkIsolation ?? true) && p.channels.some((c) => c.name === CODE_CHANNEL)) {
+    issues.push({ path: 'channels', message: `has a channel named '${CODE_CHANNEL}', which carries the packed entryPoint.sourceDir of a network-isolated job`, got: `'${CODE_CHANNEL}'`, expected: 'another channel name' });
+  }
   return issues;
+}
+
+/** The hyperparameters and channel that tell a framework container what to run (the SDK's conventions, values JSON-encoded as the SDK writes them). */
+function entryPointArguments(p: TrainingJobProps, ctx: StepRenderContext): { hyperparameters: Record<string, string>; channels: Record<string, unknown>[] } {
+  if (!p.entryPoint) return { hyperparameters: {}, channels: [] };
+  const code = ctx.sourceArchive(path.resolve(p.entryPoint.sourceDir));
+  const isolated = p.networkIsolation ?? true;
+  return {
+    hyperparameters: {
+      sagemaker_program: JSON.stringify(p.entryPoint.script),
+      // A network-isolated container cannot reach S3: the archive comes as the code channel instead.
+      sagemaker_submit_directory: JSON.stringify(isolated ? `/opt/ml/input/data/${CODE_CHANNEL}/${code.fileName}` : code.s3Uri),
+      sagemaker_region: JSON.stringify(ctx.region),
+      sagemaker_container_log_level: '20',
+    },
+    channels: isolated ? [{ ChannelName: CODE_CHANNEL, DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: code.s3Uri, S3DataDistributionType: 'FullyReplicated' } } }] : [],
+  };
 }
 
 /** The distribution hyperparameters the SageMaker training toolkit reads (the SDK's conventions). */
@@ -97,22 +163,25 @@ function distributionHyperparameters(d: Distribution | undefined): Record<string
 /** The CreateTrainingJob request of a training job (TrainingStep, or a tuning job's definition). */
 export function trainingArguments(stepName: string, p: TrainingJobProps, ctx: StepRenderContext, tuning: boolean): Record<string, unknown> {
   const runtime = p.maxRuntimeSeconds ?? DEFAULT_JOB_RUNTIME_SECONDS;
-  const hyperparameters = nonEmpty({ ...p.hyperparameters, ...distributionHyperparameters(p.distribution) });
+  const code = entryPointArguments(p, ctx);
+  const hyperparameters = nonEmpty({ ...p.hyperparameters, ...distributionHyperparameters(p.distribution), ...code.hyperparameters });
   return {
     AlgorithmSpecification: {
       TrainingImage: p.imageUri,
       TrainingInputMode: 'File',
       MetricDefinitions: p.metricDefinitions && p.metricDefinitions.length > 0 ? p.metricDefinitions.map((m) => ({ Name: m.name, Regex: m.regex })) : undefined,
+      ContainerEntrypoint: p.containerEntrypoint && p.containerEntrypoint.length > 0 ? [...p.containerEntrypoint] : undefined,
+      ContainerArguments: p.containerArguments && p.containerArguments.length > 0 ? [...p.containerArguments] : undefined,
     },
     OutputDataConfig: { S3OutputPath: p.outputUri ?? ctx.outputUri(stepName, 'model'), KmsKeyId: ctx.kmsKeyArn },
     StoppingCondition: { MaxRuntimeInSeconds: runtime, MaxWaitTimeInSeconds: p.spot?.maxWaitSeconds },
     ResourceConfig: { InstanceCount: p.instanceCount ?? 1, InstanceType: p.instanceType, VolumeSizeInGB: p.volumeSizeGiB ?? 50, VolumeKmsKeyId: volumeKmsKeyId(p.instanceType, ctx) },
     RoleArn: ctx.roleArn,
-    InputDataConfig: p.channels.map((c) => ({
+    InputDataConfig: [...p.channels.map((c) => ({
       ChannelName: c.name,
       ContentType: c.contentType,
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: c.source, S3DataDistributionType: c.distribution ?? 'FullyReplicated' } },
-    })),
+    })), ...code.channels],
     [tuning ? 'StaticHyperParameters' : 'HyperParameters']: hyperparameters,
     EnableManagedSpotTraining: p.spot ? true : undefined,
     // Checkpoints survive a spot interruption; the job resumes from them.

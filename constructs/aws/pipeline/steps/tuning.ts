@@ -27,6 +27,9 @@ export class TuningStep extends PipelineStep<TuningStepProps> {
   /** Problems with the props, found before the step exists. */
   private static validateProps(p: TuningStepProps): ValidationIssue[] {
     const issues = trainingIssues(p.training).map((i) => ({ ...i, path: `training.${i.path}` }));
+    for (const key of ['containerEntrypoint', 'containerArguments'] as const) {
+      if (p.training[key]) issues.push({ path: `training.${key}`, message: "is not available in a tuning job's training definition (HyperParameterAlgorithmSpecification has none)", got: `a list of ${p.training[key].length}`, expected: 'nothing, or a TrainingStep' });
+    }
     issues.push(...positiveInt('maxJobs', p.maxJobs, 1, 500), ...positiveInt('maxParallelJobs', p.maxParallelJobs, 1, 100));
     if (!Token.isUnresolved(p.maxJobs) && !Token.isUnresolved(p.maxParallelJobs) && p.maxParallelJobs > p.maxJobs) {
       issues.push({ path: 'maxParallelJobs', message: 'must be ≤ maxJobs', got: renderValue(p.maxParallelJobs), expected: `≤ ${p.maxJobs}` });
@@ -43,6 +46,11 @@ export class TuningStep extends PipelineStep<TuningStepProps> {
 
   constructor(props: TuningStepProps) {
     super('TuningStep', props, TuningStep.validateProps(props));
+  }
+
+  /** The training job each trial runs. */
+  public get training(): TrainingJobProps {
+    return this.props.training;
   }
 
   /** S3 URI of the model of the `rank`-th best training job (0: the best), as the SDK's get_top_model_s3_uri. */
