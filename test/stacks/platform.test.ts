@@ -177,7 +177,7 @@ describe('AwsPlatform', () => {
       shared('RefAccessLogs'),
       shared('RefAlarmTopic'),
       shared('RefModelArtifacts'),
-      shared('RefNetwork\\w*Vpc\\w*'),
+      shared('RefNetwork[0-9A-F]{16}$'),
       shared('RefNetworkmodelsSubnet1'),
       shared('RefNetworkmodelsSubnet2'),
     ]);
