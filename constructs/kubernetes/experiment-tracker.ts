@@ -8,8 +8,8 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
-import { ExperimentTrackerSpec, experimentTrackerSpecSchema, ExperimentTrackerSpecInput, PrometheusAccess } from '../../lib/spec';
-import { MlflowArtifactStore, MlflowServer, MlflowServerSize } from './mlflow-server';
+import { ExperimentTrackerSpec, experimentTrackerSpecSchema, ExperimentTrackerSpecInput } from '../../lib/spec';
+import { MlflowServer, MlflowServerSize, NewMlflowServerProps } from './mlflow-server';
 import { PostgresDatabase } from './postgres-database';
 import type { QuotaReservation } from './platform-namespace';
 import { parseProps, subjectOf } from './private/validation';
@@ -21,7 +21,7 @@ export const TRACKER_SIZES: Record<ExperimentTrackerSpec['size'], MlflowServerSi
   Large: { cpuMillis: 2000, memoryMiB: 4096, memoryLimitMiB: 8192, workers: 8 },
 };
 
-export interface ExperimentTrackerProps extends ExperimentTrackerSpecInput {
+export interface ExperimentTrackerProps extends ExperimentTrackerSpecInput, NewMlflowServerProps {
   /** The namespace (PlatformNamespace.name). */
   readonly namespace: string;
   /** Label `app.kubernetes.io/part-of` (the platform). */
@@ -36,18 +36,6 @@ export interface ExperimentTrackerProps extends ExperimentTrackerSpecInput {
   readonly serverName?: string;
   /** MLflow image with psycopg2; required when no `server` is given. Its tag must start with `mlflowVersion` when that is set. */
   readonly mlflowImage?: string;
-  /** Secret with 'username' and 'password' for the new database. @default - '<serverName>-db' */
-  readonly databaseSecretName?: string;
-  /** @default 20 */
-  readonly databaseVolumeGiB?: number;
-  /** @default - a 100 GiB volume */
-  readonly artifacts?: MlflowArtifactStore;
-  /** @default - the cluster default */
-  readonly storageClassName?: string;
-  /** PostgreSQL image of a new database. @default DEFAULT_IMAGES.postgres */
-  readonly postgresImage?: string;
-  /** The Prometheus admitted to a new server's port. @default - kube-prometheus-stack's in 'monitoring' */
-  readonly prometheus?: PrometheusAccess;
 }
 
 export class ExperimentTracker extends Construct {

@@ -2,7 +2,7 @@
 export { PlatformNamespace } from './platform-namespace';
 export type { PlatformNamespaceProps, QuotaReservation } from './platform-namespace';
 export { DEFAULT_MLFLOW_SIZE, MLFLOW_PORT, MlflowServer } from './mlflow-server';
-export type { MlflowArtifactStore, MlflowServerProps, MlflowServerSize } from './mlflow-server';
+export type { MlflowArtifactStore, MlflowServerProps, MlflowServerSize, NewMlflowServerProps } from './mlflow-server';
 export { PostgresDatabase } from './postgres-database';
 export type { PostgresDatabaseProps } from './postgres-database';
 export { isNotRenderedWarning, warnNotRendered } from './not-rendered';

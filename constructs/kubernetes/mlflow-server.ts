@@ -20,6 +20,22 @@ export type MlflowArtifactStore =
   | { readonly volumeGiB: number; readonly storageClassName?: string }
   | { readonly uri: string; readonly endpointUrl?: string; readonly credentialsSecretName?: string };
 
+/** What a construct that creates its own MlflowServer on a new PostgresDatabase takes for them (ModelRegistry, ExperimentTracker). */
+export interface NewMlflowServerProps {
+  /** Secret with 'username' and 'password' for the new database. @default - '<server name>-db' */
+  readonly databaseSecretName?: string;
+  /** @default 20 */
+  readonly databaseVolumeGiB?: number;
+  /** @default - a 100 GiB volume */
+  readonly artifacts?: MlflowArtifactStore;
+  /** @default - the cluster default */
+  readonly storageClassName?: string;
+  /** PostgreSQL image of a new database. @default DEFAULT_IMAGES.postgres */
+  readonly postgresImage?: string;
+  /** The Prometheus admitted to a new server's port. @default - kube-prometheus-stack's in 'monitoring' */
+  readonly prometheus?: PrometheusAccess;
+}
+
 export interface MlflowServerProps {
   readonly namespace: string;
   /** Object name (a DNS label). */

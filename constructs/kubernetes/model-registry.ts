@@ -6,14 +6,14 @@
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { MlopsValidationError } from '../../lib/errors';
-import { PrometheusAccess, RegistrySpec, registrySpecSchema, RegistrySpecInput } from '../../lib/spec';
-import { MlflowArtifactStore, MlflowServer } from './mlflow-server';
+import { RegistrySpec, registrySpecSchema, RegistrySpecInput } from '../../lib/spec';
+import { MlflowServer, NewMlflowServerProps } from './mlflow-server';
 import { PostgresDatabase } from './postgres-database';
 import { warnNotRendered } from './not-rendered';
 import type { QuotaReservation } from './platform-namespace';
 import { parseProps, subjectOf } from './private/validation';
 
-export interface ModelRegistryProps extends RegistrySpecInput {
+export interface ModelRegistryProps extends RegistrySpecInput, NewMlflowServerProps {
   /** The namespace (PlatformNamespace.name). */
   readonly namespace: string;
   /** Label `app.kubernetes.io/part-of` (the platform). */
@@ -22,18 +22,6 @@ export interface ModelRegistryProps extends RegistrySpecInput {
   readonly server?: MlflowServer;
   /** MLflow image with psycopg2; required when no `server` is given. */
   readonly mlflowImage?: string;
-  /** Secret with 'username' and 'password' for the new database. @default - '<name>-db' */
-  readonly databaseSecretName?: string;
-  /** @default 20 */
-  readonly databaseVolumeGiB?: number;
-  /** @default - a 100 GiB volume */
-  readonly artifacts?: MlflowArtifactStore;
-  /** @default - the cluster default */
-  readonly storageClassName?: string;
-  /** PostgreSQL image of a new database. @default DEFAULT_IMAGES.postgres */
-  readonly postgresImage?: string;
-  /** The Prometheus admitted to a new server's port. @default - kube-prometheus-stack's in 'monitoring' */
-  readonly prometheus?: PrometheusAccess;
 }
 
 export class ModelRegistry extends Construct {
