@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readCloudAssembly, readTerraformOutput, terraformResourcesByType } from '../lib/governance';
+import { readCloudAssembly, readTerraformOutput, terraformResourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { loadPlatformSpec, platformTargets } from '../lib/spec';
 import { synthAwsPlatform } from '../stacks/aws/synth';
 import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
+import { withCloudFormationValidation } from './cloudformation-validation';
 
 const examples = path.join(__dirname, '..', 'examples');
 
@@ -13,6 +14,16 @@ function awsTypes(outdir: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const stack of readCloudAssembly(outdir).stacks) for (const r of Object.values(stack.resources)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * Synthesizes an AWS example as `mlops synth` does, with CloudFormation validation on (the suite
+ * turns it off elsewhere): it passes every rule pack (synth throws otherwise) and CloudFormation
+ * validation reports nothing.
+ */
+function synthAwsExample(file: string, out: string): void {
+  withCloudFormationValidation(() => synthAwsPlatform(loadPlatformSpec(path.join(examples, file)), out));
+  expect(unacknowledgedFindings(readCloudAssembly(out))).toEqual([]);
 }
 
 describe('examples/', () => {
@@ -30,17 +41,17 @@ describe('examples/', () => {
     });
   });
 
-  it('realtime-model synthesizes one endpoint with autoscaling, passing every rule pack', () => {
+  it('realtime-model synthesizes one endpoint with autoscaling, passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'realtime');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'realtime-model.yaml')), out);
+    synthAwsExample('realtime-model.yaml', out);
     const types = awsTypes(out);
     expect(types['AWS::SageMaker::Endpoint']).toBe(1);
     expect(types['AWS::ApplicationAutoScaling::ScalableTarget']).toBe(1);
   });
 
-  it('gpu-llm-canary synthesizes a GPU endpoint shifted in by canary, passing every rule pack', () => {
+  it('gpu-llm-canary synthesizes a GPU endpoint shifted in by canary, passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'llm');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'gpu-llm-canary.yaml')), out);
+    synthAwsExample('gpu-llm-canary.yaml', out);
     const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
     const config = resources.find((r) => r.Type === 'AWS::SageMaker::EndpointConfig')!;
     expect((config.Properties as { ProductionVariants: { InstanceType: string }[] }).ProductionVariants[0].InstanceType).toMatch(/^ml\.g5\./);
@@ -48,9 +59,9 @@ describe('examples/', () => {
     expect(JSON.stringify(endpoint.Properties)).toContain('"Type":"CANARY"');
   });
 
-  it('pipeline-features-drift synthesizes a pipeline, a feature group and drift monitors, passing every rule pack', () => {
+  it('pipeline-features-drift synthesizes a pipeline, a feature group and drift monitors, passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'lifecycle');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'pipeline-features-drift.yaml')), out);
+    synthAwsExample('pipeline-features-drift.yaml', out);
     expect(awsTypes(out)).toMatchObject({
       'AWS::SageMaker::Pipeline': 1,
       'AWS::SageMaker::FeatureGroup': 1,
