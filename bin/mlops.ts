@@ -8,10 +8,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
 import { loadPlatformSpec, parsePlatformSpecFor, platformJsonSchema, PlatformSpecInput, PLATFORM_TARGETS, platformTargets, TargetChoice } from '../lib/spec';
-import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
-import { synthAwsPlatform, SynthWarning } from '../stacks/aws/synth';
-import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
+import type { SynthWarning } from '../stacks/aws/synth';
 import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
 import { CommandError, printableValidationError } from './commands/exit';
@@ -32,8 +30,21 @@ function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
 
 interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; strict?: boolean; target?: TargetChoice }
 
+/**
+ * The renderers, loaded by the commands that render: aws-cdk-lib with the rule packs, and cdktf with
+ * the kubernetes provider (the largest module of all), so that `validate`, `cost` or the operations
+ * commands start without them, and an AWS synth without cdktf.
+ */
+const renderers = {
+  aws: async () => ({ ...await import('../stacks/aws/synth'), ...await import('../stacks/aws/compliance') }),
+  kubernetes: () => import('../stacks/kubernetes/synth'),
+};
+
+type SynthPart = { summary: Record<string, unknown>; lines: string[]; warnings: number };
+
 /** CloudFormation into `out`, the rule packs, the audit report: the summary and its text. */
-function synthAws(spec: PlatformSpecInput, label: string, out: string): { summary: Record<string, unknown>; lines: string[]; warnings: number } {
+async function synthAws(spec: PlatformSpecInput, label: string, out: string): Promise<SynthPart> {
+  const { synthAwsPlatform, COMPLIANCE_PACKS } = await renderers.aws();
   let warnings: readonly SynthWarning[];
   try {
     ({ warnings } = synthAwsPlatform(spec, out));
@@ -71,8 +82,8 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
 }
 
 /** Terraform JSON for the Kubernetes target into `out`: the summary and its text. */
-function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Record<string, unknown>; lines: string[]; warnings: number } {
-  const result = synthKubernetesPlatform(spec, out);
+async function synthKubernetes(spec: PlatformSpecInput, out: string): Promise<SynthPart> {
+  const result = (await renderers.kubernetes()).synthKubernetesPlatform(spec, out);
   const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings, notRendered: result.notRendered };
   const lines = [`Kubernetes (Terraform JSON for the kubernetes provider) into ${out}/`, ''];
   for (const s of result.stacks) {
@@ -91,14 +102,14 @@ function targetsOf(spec: PlatformSpecInput, target: TargetChoice | undefined): r
   return target === 'all' ? PLATFORM_TARGETS : [target];
 }
 
-function synth(options: SynthOptions, log: (s: string) => void): void {
+async function synth(options: SynthOptions, log: (s: string) => void): Promise<void> {
   const { spec, label } = specFrom(options.config);
   // Without --target, the spec says which targets it is for (its `targets`, or its sections);
   // every target's rules are checked before anything is written.
   const targets = targetsOf(spec, options.target);
   parsePlatformSpecFor(targets.length === PLATFORM_TARGETS.length ? 'all' : targets[0], spec, label);
-  const aws = targets.includes('aws') ? synthAws(spec, label, options.out) : undefined;
-  const kubernetes = targets.includes('kubernetes') ? synthKubernetes(spec, options.k8sOut) : undefined;
+  const aws = targets.includes('aws') ? await synthAws(spec, label, options.out) : undefined;
+  const kubernetes = targets.includes('kubernetes') ? await synthKubernetes(spec, options.k8sOut) : undefined;
   // One audit report of everything rendered (it is written beside the cloud assembly).
   const audit = aws ? writeAudit(options.out, { cdktfOut: kubernetes ? options.k8sOut : undefined }) : undefined;
   const kubernetesFindings = audit?.report.findings.filter((f) => f.target === 'kubernetes-terraform' && f.status === 'open') ?? [];

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgments, readCloudAssembly, SynthesizedAssembly, unacknowledgedFindings } from '../../lib/governance';
-import { addCompliancePacks, COMPLIANCE_PACKS } from '../../stacks/aws/compliance';
+import { addCompliancePacks } from '../../stacks/aws/compliance';
 import { synthAwsPlatform } from '../../stacks/aws/synth';
 import { referencePlatform } from '../../stacks/reference-platform';
 import { withCloudFormationValidation } from '../cloudformation-validation';
