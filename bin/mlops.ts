@@ -2,8 +2,6 @@
 /**
  * The `mlops` command line. Exit codes: 0 ok, 1 a check failed (rule packs, budget), 2 bad input.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
@@ -12,7 +10,7 @@ import { referencePlatform } from '../stacks/reference-platform';
 import type { SynthWarning } from '../stacks/aws/synth';
 import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
-import { CommandError, printableValidationError } from './commands/exit';
+import { CommandError, printableValidationError, writeSchemaFile } from './commands/exit';
 import { printableLines } from '../lib/printable';
 import { isCliWorker, runCommandLine } from './cli-process';
 import { registerOps } from './commands/ops';
@@ -172,10 +170,10 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
     .description('Print (or write) the JSON Schema of platform specs, for editor completion')
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action((opts: { out?: string }) => {
-      const text = `${JSON.stringify(platformJsonSchema(), null, 2)}\n`;
+      const schema = platformJsonSchema();
+      const text = `${JSON.stringify(schema, null, 2)}\n`;
       if (opts.out) {
-        fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-        fs.writeFileSync(opts.out, text);
+        writeSchemaFile(opts.out, schema.title, text);
         log(`wrote ${opts.out}`);
       } else {
         log(text.trimEnd());
