@@ -33,16 +33,18 @@ interface SynthOptions { config?: string; out: string; k8sOut: string; json?: bo
  * the kubernetes provider (the largest module of all), so that `validate`, `cost` or the operations
  * commands start without them, and an AWS synth without cdktf.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- require, not import(): tsx runs the command's worker with its CommonJS loader only */
 const renderers = {
-  aws: async () => ({ ...await import('../stacks/aws/synth'), ...await import('../stacks/aws/compliance') }),
-  kubernetes: () => import('../stacks/kubernetes/synth'),
+  aws: () => ({ ...require('../stacks/aws/synth') as typeof import('../stacks/aws/synth'), ...require('../stacks/aws/compliance') as typeof import('../stacks/aws/compliance') }),
+  kubernetes: () => require('../stacks/kubernetes/synth') as typeof import('../stacks/kubernetes/synth'),
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 type SynthPart = { summary: Record<string, unknown>; lines: string[]; warnings: number };
 
 /** CloudFormation into `out`, the rule packs, the audit report: the summary and its text. */
-async function synthAws(spec: PlatformSpecInput, label: string, out: string): Promise<SynthPart> {
-  const { synthAwsPlatform, COMPLIANCE_PACKS } = await renderers.aws();
+function synthAws(spec: PlatformSpecInput, label: string, out: string): SynthPart {
+  const { synthAwsPlatform, COMPLIANCE_PACKS } = renderers.aws();
   let warnings: readonly SynthWarning[];
   try {
     ({ warnings } = synthAwsPlatform(spec, out));
@@ -80,8 +82,8 @@ async function synthAws(spec: PlatformSpecInput, label: string, out: string): Pr
 }
 
 /** Terraform JSON for the Kubernetes target into `out`: the summary and its text. */
-async function synthKubernetes(spec: PlatformSpecInput, out: string): Promise<SynthPart> {
-  const result = (await renderers.kubernetes()).synthKubernetesPlatform(spec, out);
+function synthKubernetes(spec: PlatformSpecInput, out: string): SynthPart {
+  const result = renderers.kubernetes().synthKubernetesPlatform(spec, out);
   const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings, notRendered: result.notRendered };
   const lines = [`Kubernetes (Terraform JSON for the kubernetes provider) into ${out}/`, ''];
   for (const s of result.stacks) {
@@ -100,14 +102,14 @@ function targetsOf(spec: PlatformSpecInput, target: TargetChoice | undefined): r
   return target === 'all' ? PLATFORM_TARGETS : [target];
 }
 
-async function synth(options: SynthOptions, log: (s: string) => void): Promise<void> {
+function synth(options: SynthOptions, log: (s: string) => void): void {
   const { spec, label } = specFrom(options.config);
   // Without --target, the spec says which targets it is for (its `targets`, or its sections);
   // every target's rules are checked before anything is written.
   const targets = targetsOf(spec, options.target);
   parsePlatformSpecFor(targets.length === PLATFORM_TARGETS.length ? 'all' : targets[0], spec, label);
-  const aws = targets.includes('aws') ? await synthAws(spec, label, options.out) : undefined;
-  const kubernetes = targets.includes('kubernetes') ? await synthKubernetes(spec, options.k8sOut) : undefined;
+  const aws = targets.includes('aws') ? synthAws(spec, label, options.out) : undefined;
+  const kubernetes = targets.includes('kubernetes') ? synthKubernetes(spec, options.k8sOut) : undefined;
   // One audit report of everything rendered (it is written beside the cloud assembly).
   const audit = aws ? writeAudit(options.out, { cdktfOut: kubernetes ? options.k8sOut : undefined }) : undefined;
   const kubernetesFindings = audit?.report.findings.filter((f) => f.target === 'kubernetes-terraform' && f.status === 'open') ?? [];

@@ -40,9 +40,11 @@ function changes(before: ReturnType<typeof readLockFile>, after: ReturnType<type
   return lines;
 }
 
-async function lock(options: LockOptions, log: (s: string) => void): Promise<void> {
-  // aws-cdk-lib is loaded by the command that synthesizes, not by every `mlops` start.
-  const { synthAwsPlatform } = await import('../../stacks/aws/synth');
+function lock(options: LockOptions, log: (s: string) => void): void {
+  // aws-cdk-lib is loaded by the command that synthesizes, not by every `mlops` start (require, not
+  // import(): tsx runs the command's worker with its CommonJS loader only).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { synthAwsPlatform } = require('../../stacks/aws/synth') as typeof import('../../stacks/aws/synth');
   const spec = options.config ? loadPlatformSpec(options.config) : referencePlatform;
   const lockFile = path.resolve(options.lock);
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-features-lock-'));
