@@ -7,6 +7,7 @@ import * as path from 'path';
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildAuditReport, readCloudAssembly } from '../../../lib/governance';
 import { loadPlatformSpec, PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
 import { ENV, IamWorld } from './iam-paths';
@@ -196,5 +197,15 @@ describe('shared endpoints (inference components) on AWS', () => {
     for (const flow of flows) expect(await world.evaluateAll(flow.requests)).toBe('Allowed');
     const assistantRole = world.roleArn('assistants-support-assistant', 'EndpointExecutionRole');
     expect(await world.evaluateAll([{ principal: assistantRole, action: 's3:GetObject', resource: 'arn:aws:s3:::my-models-us-east-1/summarizer/model.tar.gz' }])).not.toBe('Allowed');
+  });
+
+  it('lists each shared endpoint and the inference components on it in the audit report', () => {
+    const report = buildAuditReport(readCloudAssembly(app.synth().directory));
+    const shared = report.exposure.filter((e) => e.kind === 'sagemaker-endpoint' && e.name?.startsWith('assistants-'));
+    expect(shared.map((e) => [e.name, e.networkIsolation, e.vpcPlacement.startsWith('VPC (subnets')])).toEqual([['assistants-gpu-pool', 'isolated', true], ['assistants-cpu-pool', 'isolated', true]]);
+    expect(shared[0].authentication).toContain('shared by several models (inference components)');
+    const components = report.exposure.filter((e) => e.kind === 'sagemaker-inference-component');
+    expect(components.map((e) => e.name).sort()).toEqual(['assistants-ranker', 'assistants-summarizer', 'assistants-support-assistant']);
+    expect(components.find((e) => e.name === 'assistants-ranker')).toMatchObject({ networkIsolation: 'isolated', vpcPlacement: expect.stringMatching(/^on shared endpoint assistants-cpu-pool/) });
   });
 });
