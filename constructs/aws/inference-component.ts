@@ -8,7 +8,9 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MlopsValidationError } from '../../lib/errors';
-import { ComponentEndpointSpec, ComponentEndpointSpecInput, componentEndpointSpecSchema } from '../../lib/spec';
+import { lookupInstanceType } from '../../lib/catalog';
+import { ValidationIssue } from '../../lib/errors';
+import { ComponentEndpointSpec, ComponentEndpointSpecInput, componentEndpointSpecSchema, reservationProblems } from '../../lib/spec';
 import { ModelSource, ModelSourceConfig } from './model-source';
 import { ISharedEndpoint } from './shared-endpoint';
 import { ExecutionRole } from './private/execution-role';
@@ -253,7 +255,7 @@ export class InferenceComponent extends Resource {
 
 /** The spec, plus the name check, thrown as one error. */
 function parseComponentProps(scope: Construct, id: string, specInput: InferenceComponentSpecProps, props: InferenceComponentProps): ComponentEndpointSpec {
-  const issues = [];
+  const issues: ValidationIssue[] = [];
   const name = props.inferenceComponentName;
   const clash = name !== undefined ? claimUniqueName(scope, id, { kind: 'InferenceComponent', field: 'inferenceComponentName', name }) : undefined;
   if (clash) issues.push(clash);
@@ -267,6 +269,11 @@ function parseComponentProps(scope: Construct, id: string, specInput: InferenceC
   } catch (e) {
     if (!(e instanceof MlopsValidationError)) throw e;
     issues.unshift(...e.issues);
+  }
+  // Each copy is placed on one instance of the endpoint: what it reserves must fit one.
+  const info = spec && !Token.isUnresolved(props.endpoint.instanceType) ? lookupInstanceType(props.endpoint.instanceType) : undefined;
+  for (const p of spec && info ? reservationProblems(spec.reservation, info) : []) {
+    issues.push({ path: `reservation.${p.field}`, message: `does not fit one instance of the endpoint (${info!.name})`, got: p.got, expected: p.expected });
   }
   if (issues.length > 0) throw new MlopsValidationError(subjectOf('InferenceComponent', scope, id), issues);
   return spec!;

@@ -15,6 +15,7 @@
  *   endpoint and variant, never per component; a component updates by rolling its copies only.
  */
 import { z } from 'zod';
+import { InstanceTypeInfo } from '../catalog';
 import { renderValue, ValidationIssue } from '../errors';
 import { computeSchema } from './compute';
 import { alarmsSchema, DEPLOYMENT_STRATEGIES, ENVIRONMENT_NAME } from './endpoint';
@@ -169,11 +170,8 @@ interface PlatformWithSharedEndpoints {
   readonly models: readonly { readonly name: string; readonly endpoint: object; readonly drift?: unknown }[];
 }
 
-/** What a copy reserves and what an instance has, per resource: accelerators, MiB of memory, CPU cores. */
-function capacityIssues(component: ComponentEndpointSpec, shared: SharedEndpointSpec): { field: keyof ComponentEndpointSpec['reservation']; got: string; expected: string }[] {
-  if (shared.compute.kind !== 'instance' || !shared.compute.info) return [];
-  const info = shared.compute.info;
-  const r = component.reservation;
+/** A reservation larger than one instance of a type, per resource (accelerators, MiB of memory, CPU cores): one problem each. */
+export function reservationProblems(r: ComponentEndpointSpec['reservation'], info: InstanceTypeInfo): { field: keyof ComponentEndpointSpec['reservation']; got: string; expected: string }[] {
   const out: { field: keyof ComponentEndpointSpec['reservation']; got: string; expected: string }[] = [];
   const accelerators = info.accelerator?.count ?? 0;
   if (r.acceleratorCount !== undefined && !isUnresolved(r.acceleratorCount) && r.acceleratorCount > accelerators) {
@@ -183,6 +181,10 @@ function capacityIssues(component: ComponentEndpointSpec, shared: SharedEndpoint
   if (!isUnresolved(r.memoryMiB) && r.memoryMiB > memoryMiB) out.push({ field: 'memoryMiB', got: String(r.memoryMiB), expected: `≤ ${memoryMiB} (${info.name} has ${info.memoryGiB} GiB)` });
   if (r.cpus !== undefined && !isUnresolved(r.cpus) && r.cpus > info.vCpus) out.push({ field: 'cpus', got: String(r.cpus), expected: `≤ ${info.vCpus} (${info.name} has ${info.vCpus} vCPUs)` });
   return out;
+}
+
+function capacityIssues(component: ComponentEndpointSpec, shared: SharedEndpointSpec): ReturnType<typeof reservationProblems> {
+  return shared.compute.kind === 'instance' && shared.compute.info ? reservationProblems(component.reservation, shared.compute.info) : [];
 }
 
 /**
