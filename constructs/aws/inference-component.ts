@@ -14,6 +14,7 @@ import { ComponentEndpointSpec, ComponentEndpointSpecInput, componentEndpointSpe
 import { ModelSource, ModelSourceConfig } from './model-source';
 import { ISharedEndpoint } from './shared-endpoint';
 import { ExecutionRole } from './private/execution-role';
+import { sagemakerAutoScalingRole } from './private/sagemaker-hosting';
 import { claimUniqueName } from './private/unique-names';
 import { allowAlarmPublishing, keyOrNew } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -166,11 +167,7 @@ export class InferenceComponent extends Resource {
       resourceId: `inference-component/${this.inferenceComponentName}`,
       minCapacity: c.min,
       maxCapacity: c.max,
-      // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
-      role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', Stack.of(this).formatArn({
-        service: 'iam', region: '', resource: 'role',
-        resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
-      })),
+      role: sagemakerAutoScalingRole(this),
     });
     // A component is a scalable target only once it exists.
     target.node.addDependency(this.cfnInferenceComponent);

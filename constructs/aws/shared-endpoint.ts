@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CfnDeletionPolicy, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnDeletionPolicy, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -11,6 +11,7 @@ import { ExecutionRole } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
+import { volumeKeyArn } from './private/sagemaker-hosting';
 import { claimUniqueName } from './private/unique-names';
 import { keyOrNew } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -119,7 +120,7 @@ export class SharedEndpoint extends Resource implements ISharedEndpoint {
 
   private renderEndpointConfig(execution: ExecutionRole): sagemaker.CfnEndpointConfig {
     const scaling = this.spec.scaling;
-    const volumeKey = this.volumeKeyArn();
+    const volumeKey = volumeKeyArn(this, this.spec.compute, this.encryptionKey);
     // Generated name: a changed instance type or scaling replaces the config without a name clash.
     const config = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
       executionRoleArn: this.role.roleArn,
@@ -149,17 +150,6 @@ export class SharedEndpoint extends Resource implements ISharedEndpoint {
       );
     }
     return config;
-  }
-
-  /** SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted). */
-  private volumeKeyArn(): string | undefined {
-    const compute = this.spec.compute;
-    if (compute.kind !== 'instance') return undefined;
-    if (compute.info === undefined) {
-      Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
-      return undefined;
-    }
-    return compute.info.localNvmeStorage ? undefined : this.encryptionKey.keyArn;
   }
 }
 
