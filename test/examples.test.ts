@@ -31,13 +31,14 @@ describe('examples/', () => {
   beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-examples-')); });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('has the four starting points, each for the targets its sections say', () => {
+  it('has the five starting points, each for the targets its sections say', () => {
     const found = fs.readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
     expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
       'gpu-llm-canary.yaml': ['aws'],
       'kubernetes.yaml': ['kubernetes'],
       'pipeline-features-drift.yaml': ['aws'],
       'realtime-model.yaml': ['aws'],
+      'shared-gpu-endpoint.yaml': ['aws'],
     });
   });
 
@@ -47,6 +48,15 @@ describe('examples/', () => {
     const types = awsTypes(out);
     expect(types['AWS::SageMaker::Endpoint']).toBe(1);
     expect(types['AWS::ApplicationAutoScaling::ScalableTarget']).toBe(1);
+  });
+
+  it('shared-gpu-endpoint synthesizes two shared endpoints and three inference components scaling to zero, passing every rule pack and CloudFormation validation', () => {
+    const out = path.join(dir, 'shared');
+    synthAwsExample('shared-gpu-endpoint.yaml', out);
+    expect(awsTypes(out)).toMatchObject({ 'AWS::SageMaker::Endpoint': 2, 'AWS::SageMaker::InferenceComponent': 3, 'AWS::SageMaker::Model': 3 });
+    const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
+    const scaled = resources.filter((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget').map((r) => r.Properties?.MinCapacity);
+    expect(scaled.sort()).toEqual([0, 0, 1]);
   });
 
   it('gpu-llm-canary synthesizes a GPU endpoint shifted in by canary, passing every rule pack and CloudFormation validation', () => {
