@@ -131,10 +131,10 @@ export function evaluationDetail(card: ModelCardSpec, extra: Record<string, unkn
   return Object.keys(detail).length > 1 ? detail : undefined;
 }
 
-/** Drops undefined values and objects left empty, recursively. */
+/** Drops undefined values and plain objects left empty, recursively (instances of classes are kept as they are). */
 export function prune(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(prune);
-  if (value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const p = prune(v);

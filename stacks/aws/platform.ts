@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelCard, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { DERIVED_NAMES, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
@@ -129,6 +129,8 @@ export class ModelStack extends Stack {
   public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
+  /** The model's card, when the spec has one. */
+  public readonly card?: ModelCard;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -143,6 +145,15 @@ export class ModelStack extends Stack {
         // The model's pipeline registers what it trains, from its outputs; versions registered
         // otherwise keep their artifacts there too.
         artifactsPrefix: pipelineOutputKeyPrefix(pipelineName),
+      });
+    }
+    if (props.modelInput.card) {
+      this.card = new ModelCard(this, 'Card', {
+        ...props.modelInput.card,
+        encryptionKey: shared.key,
+        modelPackageGroupName: this.registry?.modelPackageGroupName,
+        modelDescription: model.description,
+        namePrefix: model.name,
       });
     }
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
@@ -162,6 +173,7 @@ export class ModelStack extends Stack {
         accessLogsBucket: shared.accessLogs,
         notificationTopic: shared.alarmTopic,
         experimentTracker: props.experimentTracker,
+        modelCard: this.card,
         ...shared.network?.placement,
       });
       if (props.experimentTracker) this.addStackDependency(props.experimentTracker.stack, 'its pipeline logs to the experiment tracker');
