@@ -144,3 +144,49 @@ export function prune(value: unknown): unknown {
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The card for people (Markdown) and for MLflow (registered-model tags).
+// ---------------------------------------------------------------------------------------------
+
+/** The label on the Kubernetes ConfigMap holding a model's card: its value is the model's object name. */
+export const MODEL_CARD_LABEL = 'mlops.cdk.io/model-card';
+
+/** The prefix of the MLflow registered-model tags a card is written to. */
+export const MLFLOW_CARD_TAG_PREFIX = 'model_card.';
+
+/**
+ * The card as MLflow registered-model tags: the model card JSON flattened to dotted keys under
+ * `model_card.` (`model_card.intended_uses.risk_rating`), lists as JSON text, plus the status.
+ * MLflow takes keys of up to 250 characters and values of up to 5,000: every card field fits.
+ */
+export function modelCardTags(card: ModelCardSpec): Record<string, string> {
+  const tags: Record<string, string> = { [`${MLFLOW_CARD_TAG_PREFIX}status`]: card.status, [`${MLFLOW_CARD_TAG_PREFIX}model_overview.model_owner`]: card.owner };
+  const evaluation = evaluationDetail(card);
+  const walk = (value: unknown, key: string) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, `${key}.${k}`);
+    else tags[key] = Array.isArray(value) ? JSON.stringify(value) : String(value);
+  };
+  for (const [section, value] of Object.entries({ ...modelCardSections(card), ...(evaluation ? { evaluation_details: evaluation } : {}) })) walk(value, `${MLFLOW_CARD_TAG_PREFIX}${section}`);
+  return tags;
+}
+
+const RISK_TEXT: Record<RiskRating, string> = { High: 'High', Medium: 'Medium', Low: 'Low', Unknown: 'Unknown (not rated)' };
+
+/** The card as a Markdown document, for people reading it beside the model. */
+export function modelCardMarkdown(modelName: string, card: ModelCardSpec): string {
+  const md = (s: string) => s.replace(/([\\`*_[\]<>#|])/g, '\\$1');
+  const lines = [`# Model card: ${md(modelName)}`, '', `- **Owner:** ${md(card.owner)}`, `- **Status:** ${card.status}`, `- **Risk rating:** ${RISK_TEXT[card.riskRating]}`];
+  if (card.riskRatingExplanation) lines.push(`- **Why this rating:** ${md(card.riskRatingExplanation)}`);
+  const section = (title: string, entries: [string, string | undefined][]) => {
+    const present = entries.filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+    if (present.length) lines.push('', `## ${title}`, '', ...present.flatMap(([k, v]) => [`**${k}:** ${md(v)}`, '']));
+    if (present.length) lines.pop();
+  };
+  section('Intended uses', [['Purpose', card.purpose], ['Intended uses', card.intendedUses], ['Out of scope', card.outOfScopeUses], ['Factors affecting performance', card.factorsAffectingEfficiency]]);
+  section('Business details', [['Problem', card.business?.problem], ['Stakeholders', card.business?.stakeholders], ['Line of business', card.business?.lineOfBusiness]]);
+  section('Training', [['Data', card.trainingData?.datasets.join(', ')], ['Observations', card.trainingData?.observations], ['Objective', card.objective ? `${card.objective.function} ${card.objective.facet}${card.objective.condition ? ` (${card.objective.condition})` : ''}` : undefined]]);
+  section('Evaluation', [['Observations', card.evaluation?.observations], ['Datasets', card.evaluation?.datasets.join(', ')]]);
+  section('Additional information', [['Ethical considerations', card.ethicalConsiderations], ['Caveats and recommendations', card.caveatsAndRecommendations]]);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,4 +1,7 @@
-import { modelCardSections, parsePlatformSpec, PlatformSpecInput, productionTag } from '../../../lib/spec';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { modelCardSections, modelCardSpecSchema, parsePlatformSpec, PlatformSpecInput, productionTag } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
 import { validationErrorOf } from '../../thrown';
 
@@ -60,5 +63,13 @@ describe('model card spec', () => {
 
   it('gives every model of the reference platform (strict, production) a card', () => {
     expect(parsePlatformSpec(referencePlatform).models.map((m) => m.card?.riskRating)).toEqual(['High', 'Medium', 'Low']);
+  });
+
+  it("parses the README's card example", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Model cards'));
+    const yamlBlock = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+    const card = modelCardSpecSchema.parse((parse(yamlBlock) as { models: { card: unknown }[] }).models[0].card);
+    expect(card).toMatchObject({ status: 'Approved', riskRating: 'Medium', objective: { function: 'Maximize', facet: 'AUC' } });
   });
 });
