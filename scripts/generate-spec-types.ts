@@ -14,6 +14,7 @@ import { experimentTrackerSpecSchema } from '../lib/spec/experiment-tracker';
 import { featureGroupSpecSchema, featureStoreSpecSchema } from '../lib/spec/feature-store';
 import { governanceSpecSchema } from '../lib/spec/governance';
 import { endpointKubernetesSchema, platformKubernetesSchema } from '../lib/spec/kubernetes';
+import { modelCardSpecSchema } from '../lib/spec/model-card';
 import { pipelineSpecSchema } from '../lib/spec/pipeline';
 import { platformSpecSchema } from '../lib/spec/platform';
 import { isTokenBranch } from '../lib/spec/primitives';
@@ -37,6 +38,7 @@ export const GENERATED_TYPES: Readonly<Record<string, z.ZodType>> = {
   ExperimentTrackerSpecInput: experimentTrackerSpecSchema,
   TrainingClusterSpecInput: trainingClusterSpecSchema,
   GovernanceSpecInput: governanceSpecSchema,
+  ModelCardSpecInput: modelCardSpecSchema,
   PlatformKubernetesSpecInput: platformKubernetesSchema,
   EndpointKubernetesSpecInput: endpointKubernetesSchema,
   // Every use (inference, training, processing) refines the same object: matched by its shape.

@@ -17,9 +17,10 @@ import { DEFAULT_PROCESSING_INSTANCE_TYPE } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { MAX_JOB_RUNTIME_SECONDS, PipelineSpec, PipelineSpecInput, pipelineSpecSchema } from '../../lib/spec';
 import type { IExperimentTracker } from './experiment-tracker';
+import type { ModelCard } from './model-card';
 import type { IModelRegistry } from './model-registry';
 import { renderPipelineDefinition } from './pipeline/definition';
-import { ExecutionVariable, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
+import { ExecutionVariable, Get, Join, JsonGet, PipelineParameter } from './pipeline/expressions';
 import {
   CheckBaseline, ClarifyCheckStep, Condition, ConditionStep, FailStep, PipelineStep, ProcessingStep, QualityCheckStep,
   RegisterModelStep, StepRenderContext, TrainingStep, TuningStep,
@@ -151,6 +152,12 @@ export interface MlPipelineProps extends VpcPlacementProps {
    * @default - none
    */
   readonly experimentTracker?: IExperimentTracker;
+  /**
+   * The model's card: every version the template registers carries it, with the execution's
+   * training job and the evaluation metric its quality gate passed.
+   * @default - versions are registered without a card
+   */
+  readonly modelCard?: ModelCard;
 }
 
 /** A step and where it is (top level, or in a condition's branch). */
@@ -248,7 +255,7 @@ export class MlPipeline extends MlPipelineBase {
     this.parameters = [...(props.parameters ?? [])];
     if (spec) {
       this.parameters.unshift(this.inputDataUri, this.inputDataVersion, this.inputDataObjectKey);
-      this.stepList.push(...templateSteps(spec, props.registry!, this));
+      this.stepList.push(...templateSteps(spec, props.registry!, this, props.modelCard));
     }
     this.stepList.push(...(props.steps ?? []));
     this.addSourceArchives(this.stepList);
@@ -684,7 +691,7 @@ function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps
 }
 
 /** The default template: preprocess → [baseline] → train → evaluate → gate → register | fail. */
-function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: MlPipeline): PipelineStep[] {
+function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: MlPipeline, card?: ModelCard): PipelineStep[] {
   const instanceOf = (c: PipelineSpec['train']['compute'] | undefined, fallback: string) => (c && c.kind === 'instance' ? c.instanceType : fallback);
   const processing = (p: PipelineSpec['preprocess']) => ({
     imageUri: p.image,
@@ -751,6 +758,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
   steps.push(evaluate);
 
   const metric = JsonGet.of('Evaluate', 'EvaluationReport', spec.gate.metric);
+  const reportUri = Join.on('/', [evaluate.outputUri('evaluation'), spec.evaluate.reportFile]);
   const register = new RegisterModelStep({
     name: 'Register',
     modelPackageGroupName: registry.modelPackageGroupName,
@@ -761,7 +769,7 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
     responseTypes: spec.register.responseTypes,
     inferenceInstanceTypes: spec.register.inferenceInstanceTypes,
     modelMetrics: {
-      modelQualityStatistics: { s3Uri: Join.on('/', [evaluate.outputUri('evaluation'), spec.evaluate.reportFile]) },
+      modelQualityStatistics: { s3Uri: reportUri },
       dataQualityStatistics: baseline ? { s3Uri: baseline.calculatedStatistics } : undefined,
       dataQualityConstraints: baseline ? { s3Uri: baseline.calculatedConstraints } : undefined,
     },
@@ -773,6 +781,14 @@ function templateSteps(spec: PipelineSpec, registry: IModelRegistry, pipeline: M
       PipelineExecutionArn: ExecutionVariable.PIPELINE_EXECUTION_ARN,
       GateMetric: spec.gate.metric,
     },
+    modelCard: card?.forRegisteredVersion({
+      metricName: spec.gate.metric,
+      metricValue: metric,
+      evaluationJobArn: Get.step(evaluate.name, 'ProcessingJobArn'),
+      reportUri,
+      trainingJobArn: Get.step(train.name, 'TrainingJobArn'),
+      modelArtifact: train.modelArtifactsUri,
+    }),
   });
   const fail = new FailStep({ name: 'QualityGateFailed', errorMessage: `The model did not pass the quality gate: ${spec.gate.metric} ${spec.gate.comparison} ${spec.gate.threshold} does not hold.` });
   const threshold = spec.gate.threshold;

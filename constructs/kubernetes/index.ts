@@ -6,6 +6,8 @@ export type { MlflowArtifactStore, MlflowServerProps, MlflowServerSize, NewMlflo
 export { PostgresDatabase } from './postgres-database';
 export type { PostgresDatabaseProps } from './postgres-database';
 export { isNotRenderedWarning, warnNotRendered } from './not-rendered';
+export { ModelCard } from './model-card';
+export type { ModelCardProps } from './model-card';
 export { ModelRegistry } from './model-registry';
 export type { ModelRegistryProps } from './model-registry';
 export { ModelEndpoint } from './model-endpoint';

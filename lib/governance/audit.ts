@@ -6,6 +6,7 @@
  * ({@link mergeAuditReports}).
  */
 import { asList, asObject, JsonObject } from '../json';
+import { awsModelCards } from './model-cards';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack, unacknowledgedFindings } from './cloud-assembly';
 import {
   AUDIT_REPORT_VERSION, AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement,
@@ -382,6 +383,7 @@ export function buildAuditReport(input: string | SynthesizedAssembly, now: Date 
     exposure: allExposure,
     findings: allFindings,
     tags: tagCompliance(assembly, governance.requiredTags),
+    modelCards: awsModelCards(assembly),
   };
 }
 
@@ -395,6 +397,8 @@ export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 
   stacks?: AuditReport['summary']['stacks'];
   /** The cdktf output directory the other entries were read from. */
   cdktfOut?: string;
+  /** The other target's model cards. */
+  modelCards?: AuditReport['modelCards'];
 }): AuditReport {
   const findingsAll = [...report.findings, ...other.findings];
   return {
@@ -404,6 +408,7 @@ export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 
     dataStores: [...report.dataStores, ...other.dataStores],
     exposure: [...report.exposure, ...other.exposure],
     findings: findingsAll,
+    modelCards: [...report.modelCards, ...(other.modelCards ?? [])],
     summary: {
       ...report.summary,
       stacks: [...report.summary.stacks, ...(other.stacks ?? [])],

@@ -8,12 +8,14 @@
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { buildAuditReport } from './audit';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack } from './cloud-assembly';
+import { modelCardChanges } from './model-cards';
 import { AuditExposure, AuditReport } from './report-model';
 import { MLOPS_RULES, RuleContext } from './rules';
 
 export type GovernanceChangeKind =
   | 'permission-added' | 'permission-removed' | 'encryption-removed' | 'exposure-added' | 'isolation-removed'
-  | 'stateful-replaced' | 'stateful-deleted' | 'stateful-orphaned';
+  | 'stateful-replaced' | 'stateful-deleted' | 'stateful-orphaned'
+  | 'card-added' | 'card-removed' | 'card-changed' | 'risk-raised';
 
 export interface GovernanceChange {
   readonly kind: GovernanceChangeKind;
@@ -144,8 +146,11 @@ export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput:
   for (const name of names) {
     changes.push(...resourceChanges(oldAssembly.stacks.find((s) => s.stackName === name), newAssembly.stacks.find((s) => s.stackName === name), name));
   }
-  changes.push(...modelChanges(buildAuditReport(oldAssembly), buildAuditReport(newAssembly), oldAssembly, newAssembly));
-  const order: GovernanceChangeKind[] = ['stateful-deleted', 'stateful-replaced', 'encryption-removed', 'permission-added', 'exposure-added', 'isolation-removed', 'stateful-orphaned', 'permission-removed'];
+  const oldReport = buildAuditReport(oldAssembly);
+  const newReport = buildAuditReport(newAssembly);
+  changes.push(...modelChanges(oldReport, newReport, oldAssembly, newAssembly));
+  changes.push(...modelCardChanges(oldReport, newReport).map((c) => ({ ...c, type: 'AWS::SageMaker::ModelCard' })));
+  const order: GovernanceChangeKind[] = ['stateful-deleted', 'stateful-replaced', 'encryption-removed', 'permission-added', 'exposure-added', 'isolation-removed', 'card-removed', 'risk-raised', 'stateful-orphaned', 'permission-removed', 'card-changed', 'card-added'];
   changes.sort((a, b) => Number(b.blocking) - Number(a.blocking) || order.indexOf(a.kind) - order.indexOf(b.kind) || a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
   return { changes, blocking: changes.some((c) => c.blocking) };
 }
@@ -159,6 +164,10 @@ const KIND_TEXT: Record<GovernanceChangeKind, string> = {
   'stateful-replaced': 'Data store replaced',
   'stateful-deleted': 'Data store deleted',
   'stateful-orphaned': 'Data store leaves the stack (kept)',
+  'card-added': 'Model card added',
+  'card-removed': 'Model card removed',
+  'card-changed': 'Model card changed',
+  'risk-raised': 'Model risk rating raised',
 };
 
 export function renderGovernanceDiff(diff: GovernanceDiff): string {

@@ -6,3 +6,4 @@ export * from './report-render';
 export * from './diff';
 export * from './terraform';
 export * from './kubernetes-audit';
+export * from './model-cards';

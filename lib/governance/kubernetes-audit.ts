@@ -10,7 +10,8 @@
  * storage class's, and of a Secret the API server's encryption configuration.
  */
 import { asText, asTexts, JsonObject } from '../json';
-import { AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
+import { kubernetesModelCards } from './model-cards';
+import { AuditDataStore, AuditExposure, AuditFinding, AuditModelCard, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
 import { block, blocks, readTerraformOutput, resolveReference, TerraformOutput, TerraformResource, TerraformStack } from './terraform';
 
 const TARGET = 'kubernetes-terraform' as const;
@@ -35,6 +36,8 @@ export interface KubernetesAudit {
   readonly dataStores: AuditDataStore[];
   readonly exposure: AuditExposure[];
   readonly findings: AuditFinding[];
+  /** The model cards of the output, and its model endpoints without one. */
+  readonly modelCards: AuditModelCard[];
 }
 
 // ---------------------------------------------------------------- helpers
@@ -635,5 +638,6 @@ export function buildKubernetesAudit(input: string | TerraformOutput): Kubernete
     cdktfOut: output.directory,
     stacks: output.stacks.map((s) => ({ name: s.stackName, resources: s.resources.length })),
     ...out,
+    modelCards: kubernetesModelCards(output),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const AUDIT_REPORT_VERSION = '1.1.0';
+export const AUDIT_REPORT_VERSION = '1.2.0';
 
 /**
  * Which synthesized output an entry was read from. Every principal, store and exposure carries it,
@@ -94,6 +94,24 @@ export const tagComplianceSchema = z.object({
   exempt: z.array(z.object({ ...where, type: z.string(), reason: z.string() })).meta({ description: 'Resources deliberately left untagged (a tag change would replace them).' }),
 });
 
+export const modelCardEntrySchema = z.object({
+  target: auditTarget,
+  model: z.string().meta({ description: 'The model the card describes (its cdk-mlops:model tag on AWS; its name on Kubernetes).' }),
+  hasCard: z.boolean().meta({ description: 'False for a model the output deploys without a card: the entry flags it.' }),
+  stack: z.string().optional(),
+  logicalId: z.string().optional().meta({ description: 'The AWS::SageMaker::ModelCard, or <type>.<name> of the Kubernetes ConfigMap holding the card.' }),
+  constructPath: z.string().optional(),
+  name: z.string().optional().meta({ description: 'The model card name (AWS), or namespace/name of its ConfigMap (Kubernetes).' }),
+  status: z.string().optional().meta({ description: 'Draft, PendingReview, Approved or Archived.' }),
+  riskRating: z.string().optional().meta({ description: 'High, Medium, Low or Unknown.' }),
+  owner: z.string().optional(),
+  purpose: z.string().optional(),
+  intendedUses: z.string().optional(),
+  outOfScopeUses: z.string().optional(),
+  encryption: z.string().optional().meta({ description: 'How the card is encrypted at rest, in words.' }),
+  content: z.record(z.string(), z.unknown()).optional().meta({ description: "The card's content in SageMaker's model card JSON schema (snake_case), as deployed." }),
+});
+
 export const auditReportSchema = z.object({
   $schema: z.string().optional(),
   schemaVersion: z.literal(AUDIT_REPORT_VERSION).meta({ description: 'Version of this report format (semver).' }),
@@ -121,6 +139,7 @@ export const auditReportSchema = z.object({
   exposure: z.array(exposureSchema),
   findings: z.array(findingSchema),
   tags: tagComplianceSchema,
+  modelCards: z.array(modelCardEntrySchema).meta({ description: "Every model's card (what it is for, how it may be used, its risk rating, owner and review status) on each target, and the models deployed without one." }),
 }).meta({ title: 'cdk-mlops audit report', description: 'What a synthesized cdk-mlops platform deploys, for an auditor: who can do what, what is encrypted and retained, what is exposed, and every rule-pack finding with its acknowledgment.' });
 
 export type AuditReport = z.infer<typeof auditReportSchema>;
@@ -130,6 +149,7 @@ export type AuditDataStore = z.infer<typeof dataStoreSchema>;
 export type AuditExposure = z.infer<typeof exposureSchema>;
 export type AuditFinding = z.infer<typeof findingSchema>;
 export type AuditTarget = z.infer<typeof auditTarget>;
+export type AuditModelCard = z.infer<typeof modelCardEntrySchema>;
 
 /** The JSON Schema of report.json (schemas/audit-report.schema.json). */
 export function auditReportJsonSchema(): Record<string, unknown> {

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { htmlModelCards, markdownModelCards } from './model-cards';
 import { AuditDataStore, AuditExposure, AuditPrincipal, AuditReport } from './report-model';
 
 const LEVEL_TEXT: Record<AuditReport['governance']['level'], string> = {
@@ -103,6 +104,8 @@ export function renderMarkdown(r: AuditReport): string {
 
   if (k8s.present) lines.push(...markdownKubernetes(k8s));
 
+  lines.push(...markdownModelCards(r));
+
   lines.push('## Rule checks', '');
   lines.push(`${open.length} open finding(s). Every accepted finding is listed with the reason it was accepted; the same reasons are written into the deployed templates.`, '');
   lines.push('| Status | Pack | Rule | Resource | Reason or problem |', '|---|---|---|---|---|');
@@ -179,7 +182,7 @@ export function renderHtml(r: AuditReport): string {
   const { aws, k8s } = byTarget(r);
   const parts: string[] = [];
   parts.push(`<header><h1>Audit report</h1><p class="muted">Generated ${h(r.generatedAt)} from <code>${h(r.source.cloudAssembly)}</code> · report format ${h(r.schemaVersion)}. This page describes what the templates deploy, read from the templates themselves.</p>
-<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a>${k8s.present ? '<a href="#kubernetes">Kubernetes</a>' : ''}<a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
+<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a>${k8s.present ? '<a href="#kubernetes">Kubernetes</a>' : ''}<a href="#model-cards">Model cards</a><a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
 
   parts.push(`<section id="summary"><h2>Summary</h2>
 <div class="card"><b>Governance level.</b> ${h(LEVEL_TEXT[r.governance.level])}<br><b>Permissions boundary on every role:</b> ${h(r.governance.permissionsBoundary ?? 'none')}<br><b>Required tags:</b> ${h(r.governance.requiredTags.join(', ') || 'none')}</div>
@@ -205,6 +208,7 @@ ${table(['What', 'Kind', 'Network placement', 'Cut off from the network', 'How c
 
   if (k8s.present) parts.push(htmlKubernetes(k8s));
 
+  parts.push(htmlModelCards(r, h));
   parts.push(`<section id="findings"><h2>Rule checks</h2><p>Four rule packs check the templates: AWS Solutions, NIST 800-53 rev. 5, HIPAA Security and the MLOps pack.${k8s.present ? ' The Kubernetes checks read the Terraform JSON: a default-deny network policy and Pod Security <i>restricted</i> in every namespace, no LoadBalancer or NodePort Service, no access role with a wildcard, every workload locked down (restricted security context).' : ''} <b class="${open.length ? 'bad' : 'ok'}">${open.length} open finding(s).</b> Each finding that was accepted is listed with the reason given for it; the same reason is written into the deployed template.</p>
 ${table(['Status', 'Pack', 'Rule', 'Resource', 'Reason (accepted) or problem (open)'], r.findings.map((f) => [f.status === 'open' ? `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">OPEN ${h(f.severity)}</span>` : 'accepted', h(f.pack), `<code>${h(f.rule)}</code>`, h(f.constructPath ?? `${f.stack}/${f.logicalId}`), h(f.reason ?? f.description)]))}</section>`);
 

@@ -14,3 +14,4 @@ export * from './pipeline';
 export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './names';
+export * from './model-card';

@@ -15,6 +15,7 @@ import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
 import { platformKubernetesSchema, refineKubernetesPlatform } from './kubernetes';
 import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
+import { modelCardSpecSchema, productionTag } from './model-card';
 import { registrySpecSchema } from './registry';
 import { refineTrainingCluster, trainingClusterObject } from './training-cluster';
 
@@ -42,6 +43,7 @@ const modelSpec = z.strictObject({
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
   pipeline: pipelineSpecSchema.optional().meta({ description: "How the model is built: preprocess → train → evaluate → quality gate → register into the model's registry (needs 'registry'). @default - no pipeline" }),
+  card: modelCardSpecSchema.optional().meta({ description: "The model's card: owner, intended and out-of-scope uses, risk rating, training data, evaluation, ethical considerations. An AWS::SageMaker::ModelCard on AWS (and the card of every version its pipeline registers); MLflow registered-model tags and a Markdown card on Kubernetes. Required at the strict governance level when the platform is tagged for production. @default - no card" }),
 });
 
 export const PLATFORM_TARGETS = ['aws', 'kubernetes'] as const;
@@ -85,7 +87,11 @@ export const platformSpecSchema = z.strictObject({
   }
   refineSharedEndpoints(p, ctx);
   if (p.governance.level === 'strict') {
+    const production = productionTag(p.tags);
     p.models.forEach((m, i) => {
+      if (production && !m.card) {
+        addIssue(ctx, ['models', i, 'card'], `is required: the platform is tagged for production (tags.${production[0]}: '${production[1]}') and the strict governance level requires a model card for every production model`, { got: 'nothing', expected: '{ owner, purpose, intendedUses, riskRating, ... }' });
+      }
       if (isComponentEndpoint(m.endpoint)) return; // held to the level on its shared endpoint
       if (m.endpoint.compute.kind === 'serverless') {
         addIssue(ctx, ['models', i, 'endpoint', 'compute'], "is serverless, which the strict governance level does not allow: SageMaker serverless inference runs neither in a VPC nor network-isolated", { got: 'serverless', expected: "an instance type or accelerator (e.g. { instanceType: 'ml.c5.large' })" });

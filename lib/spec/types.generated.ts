@@ -112,6 +112,11 @@ export type PlatformSpecInput = {
      * @default - no pipeline
      */
     pipeline?: PipelineSpecInput;
+    /**
+     * The model's card: owner, intended and out-of-scope uses, risk rating, training data, evaluation, ethical considerations. An AWS::SageMaker::ModelCard on AWS (and the card of every version its pipeline registers); MLflow registered-model tags and a Markdown card on Kubernetes. Required at the strict governance level when the platform is tagged for production.
+     * @default - no card
+     */
+    card?: ModelCardSpecInput;
   }[];
   /**
    * A managed MLflow tracking server every model's pipeline logs to.
@@ -1311,6 +1316,121 @@ export type GovernanceSpecInput = {
    * @default - owner, cost-center and data-classification at the strict level; none at baseline
    */
   requiredTags?: string[];
+};
+
+/** The input of the spec's `ModelCard` section, as written (defaults not yet applied). */
+export type ModelCardSpecInput = {
+  /**
+   * Who answers for the model (a team or person): model_overview.model_owner.
+   */
+  owner: string;
+  /**
+   * The card's review status (ModelCardStatus): 'Draft', 'PendingReview', 'Approved' or 'Archived'. An 'Archived' card can no longer be changed by SageMaker.
+   * @default 'Draft' (a card is reviewed by people, not by a deployment)
+   */
+  status?: 'Draft' | 'PendingReview' | 'Approved' | 'Archived';
+  /**
+   * Why the model exists: intended_uses.purpose_of_model.
+   */
+  purpose: string;
+  /**
+   * What the model may be used for: intended_uses.intended_uses.
+   */
+  intendedUses: string;
+  /**
+   * What the model must not be used for: additional_information.custom_details.out_of_scope_uses (the schema has no field of its own for it).
+   */
+  outOfScopeUses?: string;
+  /**
+   * What makes the model perform worse (populations, drift, inputs): intended_uses.factors_affecting_model_efficiency.
+   */
+  factorsAffectingEfficiency?: string;
+  /**
+   * The organization's risk rating: 'High', 'Medium', 'Low' or 'Unknown' (intended_uses.risk_rating).
+   */
+  riskRating: 'Unknown' | 'Low' | 'Medium' | 'High';
+  /**
+   * Why the model has its risk rating: intended_uses.explanations_for_risk_rating.
+   */
+  riskRatingExplanation?: string;
+  /**
+   * Business details.
+   * @default - none
+   */
+  business?: {
+    /**
+     * business_details.business_problem.
+     */
+    problem?: string;
+    /**
+     * business_details.business_stakeholders.
+     */
+    stakeholders?: string;
+    /**
+     * business_details.line_of_business.
+     */
+    lineOfBusiness?: string;
+  };
+  /**
+   * What the model was trained on.
+   * @default - none
+   */
+  trainingData?: {
+    /**
+     * Where the training data is (S3 URIs, table names): training_details.training_job_details.training_datasets.
+     * @default - none
+     */
+    datasets?: string[];
+    /**
+     * What is known about the training data (sources, biases, quality): training_details.training_observations.
+     */
+    observations?: string;
+  };
+  /**
+   * The objective function the training optimizes: training_details.objective_function.
+   * @default - none
+   */
+  objective?: {
+    /**
+     * One of "Maximize", "Minimize".
+     */
+    function: 'Maximize' | 'Minimize';
+    /**
+     * What is optimized, e.g. 'AUC' or 'Loss'.
+     */
+    facet: string;
+    /**
+     * Under which condition.
+     */
+    condition?: string;
+    /**
+     * objective_function.notes.
+     */
+    notes?: string;
+  };
+  /**
+   * How the model was evaluated. The pipeline's evaluation metric is added to each registered version's card.
+   * @default - none
+   */
+  evaluation?: {
+    /**
+     * What the evaluation found: evaluation_details[].evaluation_observation.
+     */
+    observations?: string;
+    /**
+     * What the model was evaluated on: evaluation_details[].datasets.
+     * @default - none
+     */
+    datasets?: string[];
+  };
+  /**
+   * additional_information.ethical_considerations.
+   */
+  ethicalConsiderations?: string;
+  /**
+   * additional_information.caveats_and_recommendations.
+   */
+  caveatsAndRecommendations?: string;
 };
 
 /** The input of the spec's `PlatformKubernetes` section, as written (defaults not yet applied). */

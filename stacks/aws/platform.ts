@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
@@ -163,6 +163,8 @@ export class ModelStack extends Stack {
   public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
+  /** The model's card, when the spec has one. */
+  public readonly card?: ModelCard;
 
   constructor(scope: Construct, id: string, props: ModelStackProps) {
     super(scope, id, props);
@@ -177,6 +179,15 @@ export class ModelStack extends Stack {
         // The model's pipeline registers what it trains, from its outputs; versions registered
         // otherwise keep their artifacts there too.
         artifactsPrefix: pipelineOutputKeyPrefix(pipelineName),
+      });
+    }
+    if (props.modelInput.card) {
+      this.card = new ModelCard(this, 'Card', {
+        ...props.modelInput.card,
+        encryptionKey: shared.key,
+        modelPackageGroupName: this.registry?.modelPackageGroupName,
+        modelDescription: model.description,
+        namePrefix: model.name,
       });
     }
     const source = this.sourceOf(model, props.registries, props.models);
@@ -201,6 +212,7 @@ export class ModelStack extends Stack {
         accessLogsBucket: shared.accessLogs,
         notificationTopic: shared.alarmTopic,
         experimentTracker: props.experimentTracker,
+        modelCard: this.card,
         ...shared.network?.placement,
       });
       if (props.experimentTracker) this.addStackDependency(props.experimentTracker.stack, 'its pipeline logs to the experiment tracker');

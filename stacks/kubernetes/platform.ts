@@ -10,7 +10,7 @@
 import { Annotations, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
+import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 import { addBackend } from './backend';
@@ -54,6 +54,8 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly trainingClusters: ReadonlyMap<string, TrainingCluster>;
   public readonly featureStores: ReadonlyMap<string, FeatureStore>;
   public readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** Each model's card (a ConfigMap, and MLflow tags on its registered model), by model name. */
+  public readonly cards: ReadonlyMap<string, ModelCard>;
   /** The platform's experiment tracker: the registries' MLflow server when there is one. */
   public readonly experimentTracker?: ExperimentTracker;
   private readonly input: PlatformSpecInput;
@@ -85,6 +87,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     // Registries first: endpoints may load versions from another model's registry.
     this.registries = this.addRegistries();
     this.experimentTracker = this.addExperimentTracker();
+    this.cards = this.addCards();
     const kserve = spec.models.some((m) => endpointOf(m).kubernetes?.serving === 'kserve');
     if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
@@ -132,6 +135,28 @@ export class KubernetesPlatformStack extends TerraformStack {
       postgresImage: k8s.registry.postgresImage,
       prometheus: k8s.prometheus,
     };
+  }
+
+  /** Cards after registries: a card's tags go to its model's registered model. */
+  private addCards(): Map<string, ModelCard> {
+    const cards = new Map<string, ModelCard>();
+    for (const model of this.spec.models) {
+      const input = this.inputOf(model.name).card;
+      if (!input) continue;
+      const registry = this.registries.get(model.name);
+      const card = new ModelCard(this.scopes.get(model.name)!, 'Card', {
+        ...input,
+        namespace: this.namespace.name,
+        partOf: this.spec.name,
+        name: objectName(model.name),
+        modelDescription: model.description,
+        // A registry exists, so the platform's MLflow image does (ModelRegistry requires it).
+        registry: registry ? { registeredModelName: registry.registeredModelName, server: registry.server, image: this.k8s.registry.mlflowImage! } : undefined,
+      });
+      if (card.reservation) this.namespace.reserve(card.reservation);
+      cards.set(model.name, card);
+    }
+    return cards;
   }
 
   private addRegistries(): Map<string, ModelRegistry> {

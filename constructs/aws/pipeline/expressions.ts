@@ -154,3 +154,43 @@ export function expressionsIn(value: unknown, out: PipelineExpression[] = []): P
   else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => expressionsIn(v, out));
   return out;
 }
+
+/** A number known during the execution, written into JSON by {@link pipelineJson} as a number (unquoted). */
+export class JsonNumber {
+  constructor(public readonly value: PipelineExpression) {}
+}
+
+/**
+ * `value` as a JSON string whose expressions are filled in during the execution: a Join of the
+ * JSON text around them (a string when there are none). An expression in a string stays inside
+ * its quotes; a {@link JsonNumber} is written bare. The values an expression yields must not need
+ * JSON escaping (ARNs, S3 URIs, numbers).
+ */
+export function pipelineJson(value: unknown): PipelineValue {
+  const exprs: PipelineExpression[] = [];
+  const mark = (v: unknown): unknown => {
+    if (v instanceof JsonNumber) return `@@cdk-mlops-num-${exprs.push(v.value) - 1}@@`;
+    if (v instanceof PipelineExpression) return `@@cdk-mlops-str-${exprs.push(v) - 1}@@`;
+    if (Array.isArray(v)) return v.map(mark);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mark(x)]));
+    return v;
+  };
+  const text = JSON.stringify(mark(value));
+  if (exprs.length === 0) return text;
+  const parts: PipelineValue[] = [];
+  const sentinel = /"@@cdk-mlops-num-(\d+)@@"|@@cdk-mlops-str-(\d+)@@/g;
+  let last = 0;
+  for (let m = sentinel.exec(text); m; m = sentinel.exec(text)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push(...inline(exprs[Number(m[1] ?? m[2])]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return Join.on('', parts);
+}
+
+/** A Join's values with its separator between them (a Join inside a Join on '' is not one SageMaker's schema allows); other expressions as they are. */
+function inline(e: PipelineExpression): PipelineValue[] {
+  if (!(e instanceof Join)) return [e];
+  return e.values.flatMap((v, i) => [...(i > 0 && e.separator !== '' ? [e.separator] : []), ...(v instanceof PipelineExpression ? inline(v) : [v])]);
+}

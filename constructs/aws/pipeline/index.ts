@@ -1,5 +1,5 @@
 // SageMaker pipeline steps and the expressions their properties take (`cdk-mlops/aws/pipeline`).
-export { ExecutionVariable, Get, Join, JsonGet, PipelineExpression, PipelineParameter } from './expressions';
+export { ExecutionVariable, Get, Join, JsonGet, JsonNumber, pipelineJson, PipelineExpression, PipelineParameter } from './expressions';
 export type { ParameterType, PipelineValue, PropertyFile, StepRead } from './expressions';
 export {
   ClarifyCheckStep, Condition, ConditionStep, CreateModelStep, FailStep, PipelineStep, ProcessingStep, QualityCheckStep,
@@ -7,6 +7,6 @@ export {
 } from './steps';
 export type {
   CheckBaseline, ClarifyCheckStepProps, ConditionStepProps, ConditionType, CreateModelStepProps, Distribution, FailStepProps, MetricsSource,
-  ModelMetrics, ProcessingInput, ProcessingOutput, ProcessingStepProps, QualityCheckStepProps, RegisterModelStepProps, RetryPolicy, ScalingType,
+  ModelMetrics, ModelPackageCard, ProcessingInput, ProcessingOutput, ProcessingStepProps, QualityCheckStepProps, RegisterModelStepProps, RetryPolicy, ScalingType,
   StepProps, TrainingChannel, TrainingJobProps, TrainingStepProps, TransformStepProps, TuningStepProps,
 } from './steps';

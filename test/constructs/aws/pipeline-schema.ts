@@ -10,6 +10,8 @@
  *    `On` and `Values` included), so Join is defined here as the SDK writes it: { On, Values };
  *  - PropertyFiles on a Processing step (sagemaker.workflow.properties.PropertyFile);
  *  - ModelApprovalStatus, CustomerMetadataProperties, DriftCheckBaselines of RegisterModel (CreateModelPackage);
+ *  - ModelCard of RegisterModel (CreateModelPackage's ModelPackageModelCard, 2023: ModelCardContent, a string
+ *    or a Join, and ModelCardStatus);
  *  - Environment of a Training step (CreateTrainingJob);
  *  - ContainerEntrypoint and ContainerArguments of a Training step's AlgorithmSpecification (CreateTrainingJob, 2023);
  *  - a Get or Join for ModelDataUrl of a Model step's container (CreateModel, the SDK's ModelStep).
@@ -50,6 +52,10 @@ function extend(schema: Json): Json {
   register.ModelApprovalStatus = { type: 'string', enum: ['Approved', 'Rejected', 'PendingManualApproval'] };
   register.CustomerMetadataProperties = { type: 'object', additionalProperties: ref('StringArgumentValue') };
   register.DriftCheckBaselines = { type: 'object' };
+  register.ModelCard = {
+    type: 'object', additionalProperties: false, required: ['ModelCardStatus'],
+    properties: { ModelCardContent: ref('StringArgumentValue'), ModelCardStatus: { type: 'string', enum: ['Draft', 'PendingReview', 'Approved', 'Archived'] } },
+  };
   d.TrainingStep.properties.Arguments.properties.Environment = { type: 'object', additionalProperties: ref('StringArgumentValue') };
   const algorithm = d.TrainingStep.properties.Arguments.properties.AlgorithmSpecification.properties;
   algorithm.ContainerEntrypoint = { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } };

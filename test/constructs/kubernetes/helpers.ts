@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -70,12 +71,13 @@ export const KINDS: Record<string, KindInfo> = {
   kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap', validate: model(ConfigMap) },
   kubernetes_secret_v1: { apiVersion: 'v1', kind: 'Secret', validate: model(Secret) },
   kubernetes_cron_job_v1: { apiVersion: 'batch/v1', kind: 'CronJob', validate: model(CronJob) },
+  kubernetes_job_v1: { apiVersion: 'batch/v1', kind: 'Job', validate: model(Job) },
   kubernetes_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', validate: model(RoleBinding) },
 };
 
 // --- Terraform JSON → Kubernetes API ---------------------------------------------------------
 /** Provider-only arguments: how Terraform manages the object, not part of it. */
-const TF_ONLY = new Set(['//', 'wait_for_service_account_token', 'lifecycle', 'timeouts', 'wait_for_rollout', 'wait_until_bound', 'depends_on', 'provider', 'count', 'for_each']);
+const TF_ONLY = new Set(['//', 'wait_for_service_account_token', 'wait_for_completion', 'lifecycle', 'timeouts', 'wait_for_rollout', 'wait_until_bound', 'depends_on', 'provider', 'count', 'for_each']);
 /** Fields whose value is a string map: keys kept as written. */
 const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'hard', 'limits', 'requests', 'default', 'default_request', 'max', 'min', 'max_limit_request_ratio', 'data', 'string_data', 'binary_data']);
 /** Repeated blocks the provider names in the singular. */

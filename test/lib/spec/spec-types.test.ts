@@ -19,6 +19,7 @@ const SCHEMAS: Record<string, [string, string]> = {
   ExperimentTrackerSpecInput: ['experiment-tracker', 'experimentTrackerSpecSchema'],
   TrainingClusterSpecInput: ['training-cluster', 'trainingClusterSpecSchema'],
   GovernanceSpecInput: ['governance', 'governanceSpecSchema'],
+  ModelCardSpecInput: ['model-card', 'modelCardSpecSchema'],
   PlatformKubernetesSpecInput: ['kubernetes', 'platformKubernetesSchema'],
   EndpointKubernetesSpecInput: ['kubernetes', 'endpointKubernetesSchema'],
   ComputeInput: ['compute', 'computeSchema'],

@@ -63,8 +63,8 @@ describe('Pod Security restricted, at admission: every pod the Kubernetes target
     kserve = podsOf(withKserve);
   });
 
-  it("covers every kind that runs pods: Deployments, StatefulSets, CronJobs, Argo's workflow pods, TrainJobs, InferenceServices", () => {
-    expect([...reference.kinds].sort()).toEqual(['CronJob', 'Deployment', 'StatefulSet', 'TrainJob', 'WorkflowTemplate']);
+  it("covers every kind that runs pods: Deployments, StatefulSets, CronJobs, Jobs (model card tags), Argo's workflow pods, TrainJobs, InferenceServices", () => {
+    expect([...reference.kinds].sort()).toEqual(['CronJob', 'Deployment', 'Job', 'StatefulSet', 'TrainJob', 'WorkflowTemplate']);
     expect(kserve.kinds).toContain('InferenceService');
     // Two pipelines (5 pod templates each: preprocess, train, evaluate, register, gate-failed; plus the distributed one's exit handler) and the TrainJob's one replicated job.
     expect(reference.pods.filter((p) => p.name.startsWith('Argo '))).toHaveLength(11);

@@ -9,6 +9,6 @@ export type { ScalingType, TuningStepProps } from './tuning';
 export { Condition, ConditionStep, FailStep } from './condition';
 export type { ConditionStepProps, ConditionType, FailStepProps } from './condition';
 export { CreateModelStep, RegisterModelStep, TransformStep } from './model';
-export type { CreateModelStepProps, MetricsSource, ModelMetrics, RegisterModelStepProps, TransformStepProps } from './model';
+export type { CreateModelStepProps, MetricsSource, ModelMetrics, ModelPackageCard, RegisterModelStepProps, TransformStepProps } from './model';
 export { ClarifyCheckStep, QualityCheckStep } from './check';
 export type { CheckBaseline, ClarifyCheckStepProps, QualityCheckStepProps } from './check';

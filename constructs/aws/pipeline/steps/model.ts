@@ -33,6 +33,14 @@ function renderModelMetrics(m: ModelMetrics | undefined): Record<string, unknown
   return Object.values(out).some((v) => v !== undefined) ? out : undefined;
 }
 
+/** The card registered with a model version (CreateModelPackage's ModelCard). */
+export interface ModelPackageCard {
+  /** The card's JSON in the model package card schema; a Join when it holds values of the execution (`pipelineJson`). */
+  readonly content: PipelineValue;
+  /** @default 'Draft' */
+  readonly status?: 'Draft' | 'PendingReview' | 'Approved' | 'Archived';
+}
+
 export interface RegisterModelStepProps extends StepProps {
   readonly modelPackageGroupName: string;
   readonly imageUri: string;
@@ -53,6 +61,8 @@ export interface RegisterModelStepProps extends StepProps {
   readonly customerMetadata?: Readonly<Record<string, PipelineValue>>;
   /** @default - none */
   readonly modelPackageDescription?: string;
+  /** The version's model card (intended uses, risk rating, evaluation), shown with the version in the registry. @default - none */
+  readonly modelCard?: ModelPackageCard;
 }
 
 /** Registers a model version in a model package group (CreateModelPackage). */
@@ -93,6 +103,7 @@ export class RegisterModelStep extends PipelineStep<RegisterModelStepProps> {
       ModelMetrics: renderModelMetrics(p.modelMetrics),
       DriftCheckBaselines: drift ? { ModelDataQuality: drift.ModelDataQuality, ModelQuality: drift.ModelQuality, Bias: drift.Bias ? { PreTrainingConstraints: (drift.Bias as { Report: unknown }).Report } : undefined } : undefined,
       CustomerMetadataProperties: nonEmpty(p.customerMetadata),
+      ModelCard: p.modelCard ? { ModelCardContent: p.modelCard.content, ModelCardStatus: p.modelCard.status ?? 'Draft' } : undefined,
     };
   }
 }
