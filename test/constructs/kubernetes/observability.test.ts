@@ -243,6 +243,13 @@ describe('Observability on Kubernetes (the reference platform)', () => {
   });
 });
 
+describe('Request capture of a platform', () => {
+  it('rejects a capture URI the receiver cannot write to, naming the Kubernetes setting', () => {
+    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, drift: { ...referencePlatform.kubernetes!.drift, captureUri: 'az://capture' } } };
+    expect(() => platform(spec)).toThrow(/kubernetes\.drift\.captureUri: is not a store the capture receiver of models\[0\] writes to/);
+  });
+});
+
 describe('Observability of a KServe endpoint', () => {
   it("sets the predictor's logger to the receiver, valid for KServe's CRD, and admits clients on the agent's port KServe's Service targets", () => {
     const llm = referencePlatform.models[0];
