@@ -33,6 +33,12 @@ export const referencePlatform: PlatformSpecInput = {
       captureUri: 's3://mlops-reference-capture-us-east-1',
       prometheusRuleLabels: { release: 'kube-prometheus-stack' },
     },
+    // Scraped by kube-prometheus-stack's Prometheus (its monitor selectors match 'release'); runbooks on the
+    // team's own site (a reserved .example name here: replace it with yours).
+    observability: {
+      monitorLabels: { release: 'kube-prometheus-stack' },
+      runbookBaseUrl: 'https://runbooks.mlops-reference.example/kubernetes',
+    },
   },
   tags: { 'managed-by': 'cdk-mlops', owner: 'ml-platform-team', 'cost-center': 'cc-1042', 'data-classification': 'confidential', environment: 'production' },
   governance: { level: 'strict', personas: true },

@@ -85,7 +85,8 @@ describe('examples/', () => {
     const out = path.join(dir, 'k8s');
     synthKubernetesPlatform(loadPlatformSpec(path.join(examples, 'kubernetes.yaml')), out);
     const types = Object.fromEntries(terraformResourcesByType(readTerraformOutput(out)));
-    expect(types).toMatchObject({ kubernetes_namespace_v1: 1, kubernetes_stateful_set_v1: 1, kubernetes_manifest: 2 });
+    // The pipeline's two Argo objects, and the monitoring: two endpoints' PodMonitors and PrometheusRules, the pipeline's rule, MLflow's ServiceMonitor.
+    expect(types).toMatchObject({ kubernetes_namespace_v1: 1, kubernetes_stateful_set_v1: 1, kubernetes_manifest: 8 });
     // Two model servers and the MLflow server.
     expect(types.kubernetes_deployment_v1).toBe(3);
   });

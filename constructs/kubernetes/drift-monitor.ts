@@ -26,6 +26,7 @@ import { DEFAULT_IMAGES, DriftMonitorSpec, driftMonitorSpecSchema, DriftMonitorS
 import type { QuotaReservation } from './platform-namespace';
 import { warnNotRendered } from './not-rendered';
 import { newServiceAccount, PodSize, podSize, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolumes, TMP, workloadLabels } from './private/pod';
+import { alertRule, AlertContext, escapeRegex, prometheusRule, q } from './private/monitoring';
 import { parseProps, subjectOf } from './private/validation';
 
 /** The environment the analysis container is given, and what it must do. */
@@ -82,6 +83,8 @@ export interface DriftMonitorProps extends DriftMonitorSpecInput {
   readonly crdScope: { readonly scope: Construct; readonly namespace: string };
   /** Labels the Prometheus ruleSelector matches (kube-prometheus-stack: `release: <release>`). @default - none */
   readonly ruleLabels?: Record<string, string>;
+  /** Where the alerts' runbooks are: runbook_url is '<runbookBaseUrl>/<alert>'. @default - no runbook_url */
+  readonly runbookBaseUrl?: string;
 }
 
 export class DriftMonitor extends Construct {
@@ -134,12 +137,10 @@ export class DriftMonitor extends Construct {
     this.resource = this.renderCronJob(namespace, objectName, labels, period, pod);
     this.networkPolicy = this.renderNetworkPolicy(namespace, objectName, labels, props);
     this.rule = new Manifest(crdScope.scope, 'PrometheusRule', {
-      manifest: {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
-        metadata: { name: objectName, namespace: crdScope.namespace, labels: { ...labels, ...ruleLabels } },
-        spec: { groups: [{ name: `${objectName}.rules`, rules: alertRules(spec, { model, partOf, namespace: crdScope.namespace, cronJob: objectName, period }) }] },
-      },
+      manifest: prometheusRule({
+        name: objectName, namespace: crdScope.namespace, labels: { ...labels, ...ruleLabels }, group: `${objectName}.rules`,
+        rules: alertRules(spec, { model, partOf, namespace: crdScope.namespace, cronJob: objectName, period, runbookBaseUrl: props.runbookBaseUrl }),
+      }),
     });
   }
 
@@ -324,7 +325,7 @@ export class DriftMonitor extends Construct {
 }
 
 /** The Kubernetes-only props of a DriftMonitor: the rest is the spec. */
-const K8S_PROPS: readonly string[] = ['namespace', 'name', 'partOf', 'model', 'image', 'captureUri', 'pushgatewayUrl', 'storageEndpointUrl', 'storageCredentialsSecretName', 'retrainingTarget', 'crdScope', 'ruleLabels'] satisfies (keyof DriftMonitorProps)[];
+const K8S_PROPS: readonly string[] = ['namespace', 'name', 'partOf', 'model', 'image', 'captureUri', 'pushgatewayUrl', 'storageEndpointUrl', 'storageCredentialsSecretName', 'retrainingTarget', 'crdScope', 'ruleLabels', 'runbookBaseUrl'] satisfies (keyof DriftMonitorProps)[];
 
 function specInputOf(props: DriftMonitorProps): DriftMonitorSpecInput {
   return Object.fromEntries(Object.entries(props).filter(([k]) => !K8S_PROPS.includes(k)));
@@ -336,66 +337,58 @@ function urlPort(url: string): string {
   return m[2] ?? (m[1] === 'http' ? '80' : '443');
 }
 
-/** PromQL string literal inside a label matcher. */
-const q = (s: string) => JSON.stringify(s);
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+interface RuleContext { model: string; partOf: string; namespace: string; cronJob: string; period: number; runbookBaseUrl?: string }
 
-interface RuleContext { model: string; partOf: string; namespace: string; cronJob: string; period: number }
-
-/** The alerting rules: feature drift, model quality, failed and missing runs. */
+/** The alerting rules: feature drift, model quality, failed and missing runs (private/monitoring's conventions). */
 export function alertRules(spec: DriftMonitorSpec, c: RuleContext): Record<string, unknown>[] {
   const sel = `platform=${q(c.partOf)}, model=${q(c.model)}`;
-  const labels = { severity: 'warning', model: c.model, platform: c.partOf };
+  const ctx: AlertContext = { platform: c.partOf, model: c.model, runbookBaseUrl: c.runbookBaseUrl };
   const rules: Record<string, unknown>[] = [];
   const dq = spec.dataQuality;
   if (dq && dq.alarmFeatures.length > 0) {
-    rules.push({
-      alert: 'MlopsFeatureDrift',
+    rules.push(alertRule(ctx, {
+      alert: 'MlopsFeatureDrift', severity: 'warning',
       expr: `max by (platform, model, feature) (mlops_feature_drift{${sel}, feature=~${q(dq.alarmFeatures.map(escapeRegex).join('|'))}}) > ${dq.driftThreshold}`,
       // The result stays in the Pushgateway until the next run: held 10 minutes, so a scrape glitch never pages.
       for: '10m',
-      labels,
-      annotations: { summary: `Feature drift on model ${c.model}`, description: `Feature {{ $labels.feature }} of model ${c.model} drifted {{ $value }} from its baseline (threshold ${dq.driftThreshold}).` },
-    });
+      summary: `Feature drift on model ${c.model}`, description: `Feature {{ $labels.feature }} of model ${c.model} drifted {{ $value }} from its baseline (threshold ${dq.driftThreshold}).`,
+    }));
   }
   const mq = spec.modelQuality;
   for (const a of mq?.alarms ?? []) {
     const direction = MODEL_QUALITY_METRICS[mq!.problemType][a.metric];
     const op = direction === 'lower' ? '>' : '<';
-    rules.push({
-      alert: 'MlopsModelQuality',
+    rules.push(alertRule(ctx, {
+      alert: 'MlopsModelQuality', severity: 'warning',
       expr: `max by (platform, model, metric) (mlops_model_quality{${sel}, metric=${q(a.metric)}}) ${op} ${a.threshold}`,
       for: '10m',
-      labels: { ...labels, metric: a.metric },
-      annotations: { summary: `Model quality of ${c.model}: ${a.metric} ${op} ${a.threshold}`, description: `${a.metric} of model ${c.model} is {{ $value }} (alarm ${op} ${a.threshold}).` },
-    });
+      labels: { metric: a.metric },
+      summary: `Model quality of ${c.model}: ${a.metric} ${op} ${a.threshold}`, description: `${a.metric} of model ${c.model} is {{ $value }} (alarm ${op} ${a.threshold}).`,
+    }));
   }
-  rules.push({
-    alert: 'MlopsDriftMonitorRunFailed',
+  rules.push(alertRule(ctx, {
+    alert: 'MlopsDriftMonitorRunFailed', severity: 'warning',
     // kube_job_failed{condition="true"}: the Job gave up (its Failed condition), not a pod that failed
     // and was retried (kube_job_status_failed counts those). Jobs of a CronJob are named
     // <cronjob>-<minutes since the epoch>; a failed Job is kept for one period (ttlSecondsAfterFinished).
     expr: `max by (namespace, job_name) (kube_job_failed{namespace=${q(c.namespace)}, job_name=~${q(`${escapeRegex(c.cronJob)}-[0-9]+`)}, condition="true"}) == 1`,
     for: '5m',
-    labels,
-    annotations: { summary: `Drift monitor run of ${c.model} failed`, description: `Job {{ $labels.job_name }} in ${c.namespace} failed: no drift result for this period.` },
-  });
-  rules.push({
-    alert: 'MlopsDriftMonitorStale',
+    summary: `Drift monitor run of ${c.model} failed`, description: `Job {{ $labels.job_name }} in ${c.namespace} failed: no drift result for this period.`,
+  }));
+  rules.push(alertRule(ctx, {
+    alert: 'MlopsDriftMonitorStale', severity: 'warning',
     expr: `time() - max by (platform, model) (mlops_drift_last_run_timestamp_seconds{${sel}}) > ${c.period * 2}`,
     for: '15m',
-    labels,
-    annotations: { summary: `Drift monitor of ${c.model} has not reported for two periods`, description: `The last drift result of ${c.model} is {{ $value | humanizeDuration }} old.` },
-  });
-  rules.push({
-    alert: 'MlopsDriftMonitorAbsent',
+    summary: `Drift monitor of ${c.model} has not reported for two periods`, description: `The last drift result of ${c.model} is {{ $value | humanizeDuration }} old.`,
+  }));
+  rules.push(alertRule(ctx, {
+    alert: 'MlopsDriftMonitorAbsent', severity: 'warning',
     // No result at all (never reported, or the Pushgateway lost it): the staleness rule has no series to
     // compare. Held for two periods, so a monitor just deployed has its first run before it alerts.
     expr: `absent(mlops_drift_last_run_timestamp_seconds{${sel}})`,
     for: `${c.period * 2}s`,
-    labels,
-    annotations: { summary: `Drift monitor of ${c.model} has never reported`, description: `No drift result of ${c.model} has reached Prometheus for two periods: check the CronJob and the Pushgateway.` },
-  });
+    summary: `Drift monitor of ${c.model} has never reported`, description: `No drift result of ${c.model} has reached Prometheus for two periods: check the CronJob and the Pushgateway.`,
+  }));
   return rules;
 }
 

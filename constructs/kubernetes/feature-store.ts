@@ -25,6 +25,8 @@ import { renderStatefulStore } from './private/stateful-store';
 import { parseProps, subjectOf } from './private/validation';
 
 export const FEAST_PORT = 6566;
+/** Where `feast serve --metrics` serves Prometheus metrics (its prometheus_client server). */
+export const FEAST_METRICS_PORT = 8000;
 const REDIS_PORT = 6379;
 const REPO_PATH = '/feast/repo';
 const STATE_PATH = '/var/feast';
@@ -175,6 +177,8 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
   /** The label a pod carries to be let in by the feature server's NetworkPolicy. */
   public readonly clientLabels: Record<string, string>;
   public readonly selector: Record<string, string>;
+  /** The labels of the feature server's Service (its ServiceMonitor selects them). */
+  public readonly serviceLabels: Record<string, string>;
   private readonly volumeGiB: number;
 
   constructor(scope: Construct, id: string, props: FeatureStoreProps) {
@@ -202,6 +206,7 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
 
     const labels = workloadLabels(name, 'feature-server', partOf);
     this.selector = selectorLabels(name, 'feature-server');
+    this.serviceLabels = labels;
     this.clientLabels = FeatureStore.clientLabelsFor(name);
     this.redis = new RedisOnlineStore(this, 'OnlineStore', {
       namespace, name: `${name}-redis`, partOf, image: redisImage, passwordSecretName: redisPasswordSecretName,
@@ -237,9 +242,10 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
         name: 'feast',
         image: feastImage,
         command: ['feast'],
-        args: ['--chdir', REPO_PATH, 'serve', '--host', '0.0.0.0', '--port', String(FEAST_PORT)],
+        // --metrics: Feast's Prometheus metrics server (resource use, request counts) on port 8000.
+        args: ['--chdir', REPO_PATH, 'serve', '--host', '0.0.0.0', '--port', String(FEAST_PORT), '--metrics'],
         env,
-        port: [{ name: 'http', containerPort: FEAST_PORT }],
+        port: [{ name: 'http', containerPort: FEAST_PORT }, { name: 'metrics', containerPort: FEAST_METRICS_PORT }],
         volumeMount: [{ name: 'repo', mountPath: REPO_PATH, readOnly: true }],
         resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1Gi' } },
         readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10 },
@@ -273,7 +279,7 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
     });
     this.service = new ServiceV1(this, 'Service', {
       metadata: { name, namespace, labels },
-      spec: { selector: this.selector, type: 'ClusterIP', port: [{ name: 'http', port: FEAST_PORT, targetPort: 'http' }] },
+      spec: { selector: this.selector, type: 'ClusterIP', port: [{ name: 'http', port: FEAST_PORT, targetPort: 'http' }, { name: 'metrics', port: FEAST_METRICS_PORT, targetPort: 'metrics' }] },
     });
     this.url = `http://${name}:${FEAST_PORT}`;
 
@@ -288,7 +294,7 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { from: [{ podSelector: { matchLabels: this.clientLabels } }], ports: [{ port: String(FEAST_PORT), protocol: 'TCP' }] },
-          { from: [prometheusPeer(prometheus ?? DEFAULT_PROMETHEUS)], ports: [{ port: String(FEAST_PORT), protocol: 'TCP' }] },
+          { from: [prometheusPeer(prometheus ?? DEFAULT_PROMETHEUS)], ports: [{ port: String(FEAST_METRICS_PORT), protocol: 'TCP' }] },
         ],
         egress: egress as never,
       },

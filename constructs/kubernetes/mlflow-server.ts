@@ -60,6 +60,9 @@ export interface MlflowServerSize {
   readonly workers: number;
 }
 
+/** Where MLflow's Prometheus exporter keeps its multiprocess files (gunicorn workers share them). */
+const MLFLOW_METRICS_DIR = '/tmp/mlflow-metrics';
+
 export const DEFAULT_MLFLOW_SIZE: MlflowServerSize = { cpuMillis: 500, memoryMiB: 1024, memoryLimitMiB: 2048, workers: 2 };
 
 /**
@@ -82,12 +85,15 @@ export class MlflowServer extends Construct {
   /** The label a pod carries to be let in by the server's NetworkPolicy. */
   public readonly clientLabels: Record<string, string>;
   public readonly selector: Record<string, string>;
+  /** The labels of the server's Service (its ServiceMonitor selects them). */
+  public readonly serviceLabels: Record<string, string>;
   public readonly size: MlflowServerSize;
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id);
     const labels = workloadLabels(props.name, 'tracking-server', props.partOf);
     this.selector = MlflowServer.selectorFor(props.name);
+    this.serviceLabels = labels;
     this.clientLabels = { [`mlops.cdk.io/${props.name}-client`]: 'true' };
     this.serviceAccount = newServiceAccount(this, props.namespace, props.name, labels);
     const size = props.size ?? DEFAULT_MLFLOW_SIZE;
@@ -140,7 +146,9 @@ export class MlflowServer extends Construct {
         name: 'mlflow',
         image: props.image,
         command: ['mlflow'],
-        args: ['server', '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--serve-artifacts', '--artifacts-destination', destination, '--workers', String(size.workers)],
+        // --expose-prometheus: /metrics on the server's port (prometheus_flask_exporter, a dependency of
+        // the full mlflow package), its multiprocess files in the given directory (on the /tmp scratch volume).
+        args: ['server', '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--serve-artifacts', '--artifacts-destination', destination, '--workers', String(size.workers), '--expose-prometheus', MLFLOW_METRICS_DIR],
         env,
         port: [{ name: 'http', containerPort: MLFLOW_PORT }],
         volumeMount: mounts,

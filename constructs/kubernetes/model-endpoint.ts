@@ -14,11 +14,15 @@
  *   waitIntervalSeconds is minReadySeconds (each new pod bakes before the next step).
  *   autoRollback: a Deployment halts a failing rollout (old pods keep serving) but does not roll back.
  * - networkIsolation: no egress at all (not even DNS), unless the model loads from the registry.
- * - AWS-only (not rendered): dataCapture (S3), alarms (CloudWatch), variantName, terminationWaitSeconds.
+ * - dataCapture: with a `capture` receiver (RequestCapture), KServe's request logger sends every request and
+ *   response to it as CloudEvents: `predictor.logger` under KServe, KServe's agent as a sidecar in front of
+ *   the model container of a Deployment (the Service targets the agent's port 9081, as KServe's does).
+ * - alarms: PrometheusRules and dashboards of EndpointObservability (observability.ts), from {@link ModelEndpoint.monitoring}.
+ * - AWS-only (not rendered): variantName, terminationWaitSeconds.
  */
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { DeploymentV1, DeploymentV1SpecTemplateSpecContainerEnv } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { DeploymentV1, DeploymentV1SpecTemplateSpecContainer, DeploymentV1SpecTemplateSpecContainerEnv } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { HorizontalPodAutoscalerV2, HorizontalPodAutoscalerV2SpecMetric } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { NetworkPolicyV1, NetworkPolicyV1SpecEgress, NetworkPolicyV1SpecIngress, NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -31,7 +35,7 @@ import { DEFAULT_PROMETHEUS, DNS_LABEL, EndpointKubernetesSpec, endpointKubernet
 import { MLFLOW_PORT } from './mlflow-server';
 import type { ModelRegistry } from './model-registry';
 import { warnNotRendered } from './not-rendered';
-import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, prometheusPeer, restrictedPodSpec, ScratchVolume, selectorLabels, sharedMemory, TMP, workloadLabels } from './private/pod';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, prometheusPeer, restrictedContainerSecurityContext, restrictedPodSpec, ScratchVolume, selectorLabels, sharedMemory, TMP, workloadLabels } from './private/pod';
 import { parseProps, subjectOf } from './private/validation';
 
 export interface KubernetesModelSource {
@@ -67,7 +71,42 @@ export interface ModelEndpointProps extends EndpointSpecInput {
   readonly featureStore?: FeatureStoreAccess;
   /** The Prometheus admitted to the metrics port. @default - kube-prometheus-stack's: pods 'app.kubernetes.io/name: prometheus' in 'monitoring' */
   readonly prometheus?: PrometheusAccess;
+  /**
+   * Where the endpoint's requests and responses are logged (dataCapture): a RequestCapture receiver.
+   * @default - not captured (dataCapture gets a not-rendered warning when the spec sets it)
+   */
+  readonly capture?: CaptureTarget;
 }
+
+/** A receiver of KServe's request logger (RequestCapture implements it). */
+export interface CaptureTarget {
+  /** The URL KServe's logger posts CloudEvents to. */
+  readonly url: string;
+  readonly selector: Record<string, string>;
+  readonly port: number;
+  /** KServe's agent image, run as the logger sidecar of a plain Deployment. */
+  readonly agentImage: string;
+}
+
+/** What monitors, alerts and dashboards select an endpoint's objects by. */
+export interface EndpointMonitoringTarget {
+  readonly name: string;
+  readonly namespace: string;
+  /** The labels of the serving pods (the Deployment's, or KServe's predictor's). */
+  readonly selector: Record<string, string>;
+  /** The container port Prometheus scrapes, by name. */
+  readonly metricsPortName: string;
+  /** The Deployment that runs the pods (KServe names it '<name>-predictor'), and its HorizontalPodAutoscaler. */
+  readonly deploymentName: string;
+  readonly autoscalerName?: string;
+  /** The serving pods' names: '<deployment>-<template hash>-<5 characters>', a PromQL (RE2, fully anchored) pattern. */
+  readonly podPattern: string;
+  /** NVIDIA GPUs per pod (0: no GPU alerts or panels). */
+  readonly gpus: number;
+}
+
+/** KServe's agent: the port it serves on in front of the model (KServe's InferenceServiceDefaultAgentPort). */
+export const KSERVE_AGENT_PORT = 9081;
 
 /** A Feast feature server as its clients see it (FeatureStore implements it). */
 export interface FeatureStoreAccess {
@@ -138,10 +177,14 @@ export class ModelEndpoint extends Construct {
   public readonly url: string;
   /** What the endpoint may use at most (max pods x per-pod requests), for the namespace's ResourceQuota. */
   public readonly footprint: EndpointFootprint;
+  /** What monitors, alerts and dashboards select the endpoint's objects by. */
+  public readonly monitoring: EndpointMonitoringTarget;
+  /** Where requests and responses are logged, when they are. */
+  public readonly capture?: CaptureTarget;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
-    const { namespace, name, partOf, source, crdScope, acceleratorNodeLabel, featureStore, prometheus, ...specInput } = props;
+    const { namespace, name, partOf, source, crdScope, acceleratorNodeLabel, featureStore, prometheus, capture, ...specInput } = props;
     const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
     const k8s = parseProps('ModelEndpoint', scope, id, endpointKubernetesSchema, specInput.kubernetes ?? {});
     this.spec = spec;
@@ -151,12 +194,14 @@ export class ModelEndpoint extends Construct {
     if (k8s.serving === 'kserve' && !crdScope) {
       throw new MlopsValidationError(subject, [{ path: 'kubernetes.serving', message: "'kserve' needs a scope for CRD objects", got: "'kserve' and no crdScope", expected: "a crdScope (the platform's CRD stack), or serving 'deployment'" }]);
     }
+    this.capture = spec.dataCapture.enabled ? capture : undefined;
     this.warnNotRendered(specInput);
 
     const size = this.sizePod(acceleratorNodeLabel);
     const rollout = this.rolloutOf(size.maxReplicas);
     const labels = workloadLabels(name, COMPONENT, partOf);
-    const isolated = spec.networkIsolation && source === undefined && featureStore === undefined;
+    // A logging endpoint resolves its receiver's name: it keeps DNS.
+    const isolated = spec.networkIsolation && source === undefined && featureStore === undefined && this.capture === undefined;
     const pod: PodInputs = {
       name, labels, size, rollout,
       selector: selectorLabels(name, COMPONENT),
@@ -172,7 +217,8 @@ export class ModelEndpoint extends Construct {
       this.resource = this.renderDeployment(namespace, pod);
       this.service = new ServiceV1(this, 'Service', {
         metadata: { name, namespace, labels },
-        spec: { type: 'ClusterIP', selector: pod.selector, port: [{ name: 'http', port: k8s.port, targetPort: 'http', protocol: 'TCP' }] },
+        // With request logging the Service targets KServe's agent, which logs and forwards to the model.
+        spec: { type: 'ClusterIP', selector: pod.selector, port: [{ name: 'http', port: k8s.port, targetPort: this.capture ? 'agent' : 'http', protocol: 'TCP' }] },
       });
       this.url = `http://${name}:${k8s.port}`;
       if (size.maxReplicas > size.minReplicas) this.autoscaler = this.renderAutoscaler(namespace, pod, this.resource.metadata.name);
@@ -182,13 +228,70 @@ export class ModelEndpoint extends Construct {
       metadata: { name, namespace, labels },
       spec: { maxUnavailable: '1', selector: { matchLabels: pod.selector } },
     });
-    this.networkPolicy = this.renderNetworkPolicy(namespace, pod, { source, featureStore, prometheus: prometheus ?? DEFAULT_PROMETHEUS });
+    this.networkPolicy = this.renderNetworkPolicy(namespace, pod, { source, featureStore, prometheus: prometheus ?? DEFAULT_PROMETHEUS, capture: this.capture });
+    const agent = this.capture ? (k8s.serving === 'kserve' ? KSERVE_INJECTED_AGENT : AGENT_RESOURCES) : { cpuMillis: 0, memoryMiB: 0 };
     this.footprint = {
       maxPods: size.maxReplicas + Math.ceil((size.maxReplicas * rollout.surgePercent) / 100),
-      cpuMillis: size.cpuMillis, memoryMiB: size.memoryMiB,
+      cpuMillis: size.cpuMillis + agent.cpuMillis, memoryMiB: size.memoryMiB + agent.memoryMiB,
       gpus: size.accelerator?.resourceName === 'nvidia.com/gpu' ? size.accelerator.count : 0,
       neuronDevices: size.accelerator?.resourceName === 'aws.amazon.com/neuron' ? size.accelerator.count : 0,
     };
+    this.monitoring = this.monitoringTarget(namespace, pod);
+  }
+
+  /** What monitors, alerts and dashboards select: KServe's predictor Deployment is '<name>-predictor'. */
+  private monitoringTarget(namespace: string, pod: PodInputs): EndpointMonitoringTarget {
+    const k8s = this.kubernetes;
+    const deploymentName = k8s.serving === 'kserve' ? `${pod.name}-predictor` : pod.name;
+    return {
+      name: pod.name, namespace, selector: pod.selector, deploymentName,
+      metricsPortName: k8s.metricsPort !== undefined && k8s.metricsPort !== k8s.port ? 'metrics' : 'http',
+      autoscalerName: pod.size.maxReplicas > pod.size.minReplicas ? deploymentName : undefined,
+      podPattern: `${deploymentName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[a-z0-9]{1,10}-[a-z0-9]{5}`,
+      gpus: this.footprint.gpus,
+    };
+  }
+
+  /** The container ports: the serving port, and the metrics port when it is another. */
+  private containerPorts(): { name: string; containerPort: number; protocol: string }[] {
+    const k8s = this.kubernetes;
+    const ports = [{ name: 'http', containerPort: k8s.port, protocol: 'TCP' }];
+    if (k8s.metricsPort !== undefined && k8s.metricsPort !== k8s.port) ports.push({ name: 'metrics', containerPort: k8s.metricsPort, protocol: 'TCP' });
+    return ports;
+  }
+
+  /**
+   * KServe's agent as the request logger of a Deployment, with the arguments KServe's pod mutator
+   * gives the agent it injects into a predictor (pkg/webhook/admission/pod/agent_injector.go): it
+   * serves on 9081, posts each request and response to the receiver as CloudEvents and forwards
+   * to the model container; it checks the model's readiness with SERVING_READINESS_PROBE.
+   */
+  private loggerSidecar(namespace: string, name: string, capture: CaptureTarget): DeploymentV1SpecTemplateSpecContainer {
+    const k8s = this.kubernetes;
+    return {
+      name: 'agent',
+      image: capture.agentImage,
+      args: [
+        '--port', String(KSERVE_AGENT_PORT), '--component-port', String(k8s.port),
+        '--log-url', capture.url, '--source-uri', '$(POD_NAME)', '--log-mode', 'all',
+        '--inference-service', name, '--namespace', namespace, '--component', 'predictor',
+        '--logger-tls-skip-verify', 'false',
+      ],
+      env: [
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'SERVING_READINESS_PROBE', value: JSON.stringify({ httpGet: { path: k8s.healthPath, port: k8s.port }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }) },
+      ],
+      port: [{ name: 'agent', containerPort: KSERVE_AGENT_PORT, protocol: 'TCP' }],
+      readinessProbe: { httpGet: { path: k8s.healthPath, port: 'agent', httpHeader: [{ name: 'K-Network-Probe', value: 'queue' }] }, periodSeconds: 10 },
+      resources: { requests: { cpu: `${AGENT_RESOURCES.cpuMillis}m`, memory: '128Mi' }, limits: { memory: `${AGENT_RESOURCES.memoryMiB}Mi` } },
+      volumeMount: [{ name: TMP.name, mountPath: TMP.path }],
+      securityContext: restrictedContainerSecurityContext(),
+    };
+  }
+
+  /** The InferenceService predictor's logger: KServe injects its agent, which posts to the receiver (no sampling: the receiver samples). */
+  private predictorLogger(): Record<string, unknown> {
+    return this.capture ? { logger: { mode: 'all', url: this.capture.url } } : {};
   }
 
   private validate(subject: ReturnType<typeof subjectOf>, props: ModelEndpointProps, nodeLabel: AcceleratorNodeLabel): void {
@@ -228,8 +331,7 @@ export class ModelEndpoint extends Construct {
   /** A warning (a stable id each) for every field of the spec this target does not render. */
   private warnNotRendered(input: EndpointSpecInput): void {
     const awsOnly: [string, unknown, string][] = [
-      ['dataCapture', input.dataCapture, 'captured to S3 by SageMaker'],
-      ['alarms', input.alarms, 'CloudWatch alarms'],
+      ...(this.capture ? [] : [['dataCapture', input.dataCapture, 'captured to S3 by SageMaker; on Kubernetes it needs kubernetes.drift.captureUri'] as [string, unknown, string]]),
       ['variantName', input.variantName, 'a SageMaker production variant'],
       ['terminationWaitSeconds', input.deployment?.terminationWaitSeconds, 'how long SageMaker keeps the blue fleet'],
     ];
@@ -316,14 +418,14 @@ export class ModelEndpoint extends Construct {
     const k8s = this.kubernetes;
     const { size, rollout } = pod;
     const probe = (periodSeconds: number, failureThreshold: number) => ({ httpGet: { path: k8s.healthPath, port: 'http' }, periodSeconds, timeoutSeconds: 5, failureThreshold });
-    const podSpec = restrictedPodSpec({
+    const served = restrictedPodSpec({
       serviceAccountName: this.serviceAccount.metadata.name,
       uid: 1000,
       scratch: size.scratch,
       container: {
         name: 'model',
         image: k8s.image,
-        port: [{ name: 'http', containerPort: k8s.port, protocol: 'TCP' }],
+        port: this.containerPorts(),
         env: pod.env,
         resources: { requests: size.requests, limits: size.limits },
         // Startup covers model loading; liveness only starts once it succeeds.
@@ -338,6 +440,7 @@ export class ModelEndpoint extends Construct {
         topologySpreadConstraint: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: pod.selector }] }],
       },
     });
+    const podSpec = this.capture ? { ...served, container: [...(served.container as DeploymentV1SpecTemplateSpecContainer[]), this.loggerSidecar(namespace, pod.name, this.capture)] } : served;
     const scales = size.maxReplicas > size.minReplicas;
     return new DeploymentV1(this, 'Resource', {
       metadata: { name: pod.name, namespace, labels: pod.labels },
@@ -387,18 +490,20 @@ export class ModelEndpoint extends Construct {
    * to the metrics port; egress to the registry and the feature server it uses, none when isolated,
    * else all.
    */
-  private renderNetworkPolicy(namespace: string, pod: PodInputs, to: { source?: KubernetesModelSource; featureStore?: FeatureStoreAccess; prometheus: PrometheusAccess }): NetworkPolicyV1 {
+  private renderNetworkPolicy(namespace: string, pod: PodInputs, to: { source?: KubernetesModelSource; featureStore?: FeatureStoreAccess; prometheus: PrometheusAccess; capture?: CaptureTarget }): NetworkPolicyV1 {
     const { spec, kubernetes: k8s } = this;
     const from: NetworkPolicyV1SpecIngressFrom[] = [{ podSelector: {} }];
     for (const ns of k8s.allowFromNamespaces) from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+    // With request logging, clients reach the model through KServe's agent (the Service targets 9081).
     const ingress: NetworkPolicyV1SpecIngress[] = [
-      { from, ports: [{ port: String(k8s.port), protocol: 'TCP' }] },
+      { from, ports: [{ port: String(to.capture ? KSERVE_AGENT_PORT : k8s.port), protocol: 'TCP' }] },
       { from: [prometheusPeer(to.prometheus)], ports: [{ port: String(k8s.metricsPort ?? k8s.port), protocol: 'TCP' }] },
     ];
     let egress: NetworkPolicyV1SpecEgress[] = [];
-    if (to.source || to.featureStore) {
+    if (to.source || to.featureStore || (to.capture && spec.networkIsolation)) {
       if (to.source) egress.push({ to: [{ podSelector: { matchLabels: to.source.registry.server.selector } }], ports: [{ port: String(MLFLOW_PORT), protocol: 'TCP' }] });
       if (to.featureStore) egress.push({ to: [{ podSelector: { matchLabels: to.featureStore.selector } }], ports: [{ port: String(to.featureStore.port), protocol: 'TCP' }] });
+      if (to.capture) egress.push({ to: [{ podSelector: { matchLabels: to.capture.selector } }], ports: [{ port: String(to.capture.port), protocol: 'TCP' }] });
     } else if (!spec.networkIsolation) egress = [{}];
     return new NetworkPolicyV1(this, 'NetworkPolicy', {
       metadata: { name: pod.name, namespace, labels: pod.labels },
@@ -442,6 +547,7 @@ export class ModelEndpoint extends Construct {
           // No autoScaling: KServe's HPA reconciler then takes scaleMetric/scaleTarget; with autoScaling it
           // reads only autoScaling.metrics, and it never copies a behavior (the HPA gets an empty one).
           deploymentStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: `${o.rollout.surgePercent}%` } },
+          ...this.predictorLogger(),
           securityContext: apiPodSecurityContext(1000),
           terminationGracePeriodSeconds: 60,
           ...(o.size.accelerator ? { tolerations: o.size.accelerator.tolerations } : {}),
@@ -451,7 +557,7 @@ export class ModelEndpoint extends Construct {
           containers: [{
             name: 'kserve-container',
             image: k8s.image,
-            ports: [{ name: 'http', containerPort: k8s.port, protocol: 'TCP' }],
+            ports: this.containerPorts(),
             env: o.env,
             resources: { requests: o.size.requests, limits: o.size.limits },
             startupProbe: probe(10, Math.ceil(k8s.startupTimeoutSeconds / 10)),
@@ -471,6 +577,11 @@ export class ModelEndpoint extends Construct {
     });
   }
 }
+
+/** The logger sidecar's requests (CPU) and limit (memory), counted in the pod's footprint. */
+const AGENT_RESOURCES = { cpuMillis: 100, memoryMiB: 512 };
+/** What KServe's default agent configuration (inferenceservice-config 'agent') requests and limits: 100m CPU, 1Gi memory. */
+const KSERVE_INJECTED_AGENT = { cpuMillis: 100, memoryMiB: 1024 };
 
 /** The HPA behaviour of the spec's cooldowns: scale out by up to 100% a minute, in by one pod a minute. */
 function scalingBehavior(spec: EndpointSpec) {

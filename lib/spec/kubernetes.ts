@@ -33,6 +33,10 @@ export const DEFAULT_IMAGES = {
   busybox: 'docker.io/library/busybox:1.37.0-musl',
   redis: 'docker.io/library/redis:7.4.2-bookworm',
   postgres: 'docker.io/library/postgres:16.6-bookworm',
+  /** Vector (Datadog's log router): receives KServe's request/response CloudEvents and writes the capture. */
+  captureReceiver: 'docker.io/timberio/vector:0.46.1-distroless-static',
+  /** KServe's agent: the request logger KServe injects into a predictor, run as a sidecar of plain Deployments. */
+  kserveAgent: 'docker.io/kserve/agent:v0.20.0',
 } as const;
 
 /**
@@ -60,6 +64,42 @@ export const prometheusSchema = z.strictObject({
 }).meta({ description: 'The Prometheus admitted to scrape endpoints, MLflow and Feast on their metrics ports.' });
 
 export type PrometheusAccess = z.output<typeof prometheusSchema>;
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const metricName = () => z.string().regex(METRIC_NAME, { error: 'a Prometheus metric name' });
+const labelName = () => z.string().regex(LABEL_NAME, { error: 'a Prometheus label name' });
+
+/**
+ * The request metrics an endpoint's serving container exposes on its metrics port: the alerts and
+ * dashboards read them. KServe in RawDeployment (Standard) mode has no queue-proxy, so request
+ * metrics are the model server's own; the defaults are the Prometheus HTTP convention.
+ */
+export const requestMetricsSchema = z.strictObject({
+  requestsTotal: metricName().default('http_requests_total').meta({ description: "Counter of requests served, with the status code label. @default 'http_requests_total'" }),
+  durationSeconds: metricName().default('http_request_duration_seconds').meta({ description: "Histogram of request durations in seconds (its '_bucket' series are read). @default 'http_request_duration_seconds'" }),
+  codeLabel: labelName().default('code').meta({ description: "The label of requestsTotal holding the HTTP status code. @default 'code'" }),
+}).meta({ description: "What the serving container exposes on its metrics port for the alerts and dashboards (latency, 5XX, 4XX). @default - the Prometheus HTTP convention: http_requests_total{code} and http_request_duration_seconds" });
+
+export type RequestMetrics = z.output<typeof requestMetricsSchema>;
+
+/** How the NVIDIA DCGM exporter labels a GPU's pod: 'pod'/'namespace', or 'exported_pod'/'exported_namespace' when scraped without honorLabels. */
+export const gpuMetricLabelsSchema = z.strictObject({
+  namespace: labelName().default('namespace'),
+  pod: labelName().default('pod'),
+});
+
+export const observabilitySchema = z.strictObject({
+  monitorLabels: labelMap().default({}).meta({ description: "Labels the Prometheus podMonitorSelector and serviceMonitorSelector match, e.g. { release: 'kube-prometheus-stack' }. @default - none" }),
+  ruleLabels: labelMap().default({}).meta({ description: "Labels the Prometheus ruleSelector matches, on every PrometheusRule of the platform (merged with drift.prometheusRuleLabels). @default - none" }),
+  dashboardLabels: labelMap().default({ grafana_dashboard: '1' }).meta({ description: "Labels Grafana's dashboard sidecar watches ConfigMaps for. @default { grafana_dashboard: '1' }" }),
+  runbookBaseUrl: z.url().optional().meta({ description: "Where the alerts' runbooks are: each alert's runbook_url is '<runbookBaseUrl>/<alert name>'. @default - no runbook_url (the description says what to check)" }),
+  gpuMetricLabels: gpuMetricLabelsSchema.prefault({}).meta({ description: "The labels DCGM exporter's GPU metrics carry the pod's namespace and name in. @default { namespace: 'namespace', pod: 'pod' } (dcgm-exporter scraped with honorLabels)" }),
+  captureImage: imageReference().default(DEFAULT_IMAGES.captureReceiver).meta({ description: `The request capture receiver (Vector). @default '${DEFAULT_IMAGES.captureReceiver}'` }),
+  agentImage: imageReference().default(DEFAULT_IMAGES.kserveAgent).meta({ description: `KServe's agent, the request logger sidecar of endpoints served as plain Deployments. @default '${DEFAULT_IMAGES.kserveAgent}'` }),
+}).meta({ description: 'Scraping (PodMonitors, ServiceMonitors), alerts (PrometheusRules), Grafana dashboards and request capture on Kubernetes.' });
+
+export type ObservabilitySpec = z.output<typeof observabilitySchema>;
 export type ClusterDns = z.output<typeof clusterDnsSchema>;
 
 export const acceleratorNodeLabelSchema = z.union([
@@ -86,6 +126,7 @@ export const endpointKubernetesSchema = z.strictObject({
   memoryMiB: int(64).optional().meta({ description: 'Memory request and limit per pod in MiB. @default - 3/4 of the memory of the resolved instance type, or the serverless memory size' }),
   serving: z.enum(['deployment', 'kserve']).default('deployment').meta({ description: "'deployment': a Deployment, Service and HorizontalPodAutoscaler of our own; 'kserve': a KServe InferenceService in RawDeployment (Standard) mode, in the platform's CRD stack, which creates them. @default 'deployment'" }),
   waitForRollout: z.boolean().default(true).meta({ description: 'Make `terraform apply` wait until the rollout is complete (and fail if it stalls). @default true' }),
+  requestMetrics: requestMetricsSchema.prefault({}),
 });
 
 export type EndpointKubernetesSpec = z.output<typeof endpointKubernetesSchema>;
@@ -200,6 +241,7 @@ export const platformKubernetesSchema = z.strictObject({
   acceleratorNodeLabel: acceleratorNodeLabelSchema.default('nvidia-gfd'),
   dns: clusterDnsSchema.default(DEFAULT_CLUSTER_DNS),
   prometheus: prometheusSchema.default(DEFAULT_PROMETHEUS),
+  observability: observabilitySchema.prefault({}),
   registry: z.strictObject({
     mlflowImage: imageReference().optional().meta({ description: 'MLflow tracking server image with the psycopg2 PostgreSQL driver (the official ghcr.io/mlflow/mlflow image lacks it, mlflow/mlflow#9513; docker/mlflow/Dockerfile builds one). Required when a model has a registry. @default - none' }),
     postgresImage: imageReference().default(DEFAULT_IMAGES.postgres).meta({ description: `PostgreSQL image of the registry's database (its user id must be 999, as the official image's). @default '${DEFAULT_IMAGES.postgres}'` }),

@@ -1600,6 +1600,58 @@ export type PlatformKubernetesSpecInput = {
     podLabels: Record<string, string>;
   };
   /**
+   * Scraping (PodMonitors, ServiceMonitors), alerts (PrometheusRules), Grafana dashboards and request capture on Kubernetes.
+   * @default {}
+   */
+  observability?: {
+    /**
+     * Labels the Prometheus podMonitorSelector and serviceMonitorSelector match, e.g. { release: 'kube-prometheus-stack' }.
+     * @default - none
+     */
+    monitorLabels?: Record<string, string>;
+    /**
+     * Labels the Prometheus ruleSelector matches, on every PrometheusRule of the platform (merged with drift.prometheusRuleLabels).
+     * @default - none
+     */
+    ruleLabels?: Record<string, string>;
+    /**
+     * Labels Grafana's dashboard sidecar watches ConfigMaps for.
+     * @default { grafana_dashboard: '1' }
+     */
+    dashboardLabels?: Record<string, string>;
+    /**
+     * Where the alerts' runbooks are: each alert's runbook_url is '<runbookBaseUrl>/<alert name>'.
+     * @default - no runbook_url (the description says what to check)
+     */
+    runbookBaseUrl?: string;
+    /**
+     * The labels DCGM exporter's GPU metrics carry the pod's namespace and name in.
+     * @default { namespace: 'namespace', pod: 'pod' } (dcgm-exporter scraped with honorLabels)
+     */
+    gpuMetricLabels?: {
+      /**
+       * A Prometheus label name.
+       * @default "namespace"
+       */
+      namespace?: string;
+      /**
+       * A Prometheus label name.
+       * @default "pod"
+       */
+      pod?: string;
+    };
+    /**
+     * The request capture receiver (Vector).
+     * @default 'docker.io/timberio/vector:0.46.1-distroless-static'
+     */
+    captureImage?: string;
+    /**
+     * KServe's agent, the request logger sidecar of endpoints served as plain Deployments.
+     * @default 'docker.io/kserve/agent:v0.20.0'
+     */
+    agentImage?: string;
+  };
+  /**
    * Settings: `mlflowImage`, `postgresImage`, `databaseSecretName`, `databaseVolumeGiB`, `artifactsVolumeGiB`.
    * @default {"postgresImage":"docker.io/library/postgres:16.6-bookworm","databaseVolumeGiB":20,"artifactsVolumeGiB":100}
    */
@@ -1781,6 +1833,27 @@ export type EndpointKubernetesSpecInput = {
    * @default true
    */
   waitForRollout?: boolean;
+  /**
+   * What the serving container exposes on its metrics port for the alerts and dashboards (latency, 5XX, 4XX).
+   * @default - the Prometheus HTTP convention: http_requests_total{code} and http_request_duration_seconds
+   */
+  requestMetrics?: {
+    /**
+     * Counter of requests served, with the status code label.
+     * @default 'http_requests_total'
+     */
+    requestsTotal?: string;
+    /**
+     * Histogram of request durations in seconds (its '_bucket' series are read).
+     * @default 'http_request_duration_seconds'
+     */
+    durationSeconds?: string;
+    /**
+     * The label of requestsTotal holding the HTTP status code.
+     * @default 'code'
+     */
+    codeLabel?: string;
+  };
 };
 
 /** The input of the spec's `ComputeInput` section, as written (defaults not yet applied). */

@@ -10,7 +10,7 @@
 import { Annotations, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
+import { DriftDashboard, DriftMonitor, EndpointObservability, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, MonitoringConventions, PipelineObservability, PlatformNamespace, RequestCapture, TrainingCluster, WorkloadMonitor } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 import { addBackend } from './backend';
@@ -56,6 +56,8 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
   /** Each model's card (a ConfigMap, and MLflow tags on its registered model), by model name. */
   public readonly cards: ReadonlyMap<string, ModelCard>;
+  /** Each endpoint's request capture receiver (dataCapture, with kubernetes.drift.captureUri), by model name. */
+  public readonly captures: ReadonlyMap<string, RequestCapture>;
   /** The platform's experiment tracker: the registries' MLflow server when there is one. */
   public readonly experimentTracker?: ExperimentTracker;
   private readonly input: PlatformSpecInput;
@@ -88,17 +90,85 @@ export class KubernetesPlatformStack extends TerraformStack {
     this.registries = this.addRegistries();
     this.experimentTracker = this.addExperimentTracker();
     this.cards = this.addCards();
-    const kserve = spec.models.some((m) => endpointOf(m).kubernetes?.serving === 'kserve');
-    if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
-      this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
-      this.crdStack.addDependency(this);
-    }
+    // Every endpoint has a PodMonitor and a PrometheusRule: the CRD stack always exists (a platform has models).
+    this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
+    this.crdStack.addDependency(this);
     // Feature stores before endpoints: an endpoint of a model with features is the store's client.
     this.featureStores = this.addFeatureStores(id);
+    this.captures = this.addCaptures(id);
     this.endpoints = this.addEndpoints();
     this.trainingClusters = this.addTrainingClusters();
     this.pipelines = this.addPipelines();
     this.driftMonitors = this.addDriftMonitors(id);
+    this.addObservability();
+  }
+
+  /** The platform's monitoring conventions (kubernetes.observability; drift.prometheusRuleLabels still label every rule). */
+  private get conventions(): MonitoringConventions {
+    const o = this.k8s.observability;
+    return { ...o, ruleLabels: { ...this.k8s.drift.prometheusRuleLabels, ...o.ruleLabels } };
+  }
+
+  /**
+   * Request capture: a receiver per endpoint whose spec captures (dataCapture.enabled, on by default
+   * for instance endpoints) when the platform names where captures go (kubernetes.drift.captureUri),
+   * under '<captureUri>/<model>/', the drift monitor's CAPTURE_URI.
+   */
+  private addCaptures(id: string): Map<string, RequestCapture> {
+    const captures = new Map<string, RequestCapture>();
+    const d = this.k8s.drift;
+    const o = this.k8s.observability;
+    this.spec.models.forEach((model, i) => {
+      const endpoint = endpointOf(model);
+      if (!endpoint.dataCapture.enabled || !d.captureUri) return;
+      const name = objectName(model.name);
+      if (!RequestCapture.parseUri(d.captureUri)) {
+        throw new MlopsValidationError({ kind: 'PlatformSpec', id: this.spec.name, location: id }, [{ path: 'kubernetes.drift.captureUri', message: `is not a store the capture receiver of models[${i}] writes to`, got: `'${d.captureUri}'`, expected: "an 's3://' or 'gs://' URI (or dataCapture.enabled false)" }]);
+      }
+      const capture = new RequestCapture(this.scopes.get(model.name)!, 'Capture', {
+        namespace: this.namespace.name, namespaceName: this.namespace.namespaceName, name, partOf: this.spec.name,
+        captureUri: `${d.captureUri.replace(/\/+$/, '')}/${name}/`,
+        samplingPercent: endpoint.dataCapture.samplingPercent,
+        image: o.captureImage, agentImage: o.agentImage,
+        clientSelector: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'model-endpoint' },
+        storageEndpointUrl: d.storageEndpointUrl, storageCredentialsSecretName: d.storageCredentialsSecretName,
+        prometheus: this.k8s.prometheus,
+      });
+      this.namespace.reserve(capture.reservation);
+      captures.set(model.name, capture);
+    });
+    return captures;
+  }
+
+  /** Scraping, alerts and dashboards of every endpoint, pipeline and drift monitor, and scraping of MLflow and Feast. */
+  private addObservability(): void {
+    const conventions = this.conventions;
+    for (const model of this.spec.models) {
+      const endpoint = this.endpoints.get(model.name)!;
+      new EndpointObservability(this.scopes.get(model.name)!, 'Observability', {
+        target: endpoint.monitoring, spec: endpoint.spec, requestMetrics: endpoint.kubernetes.requestMetrics,
+        partOf: this.spec.name, model: model.name, crdScope: this.crdScopeOf(model.name), conventions,
+      });
+      const pipeline = this.pipelines.get(model.name);
+      if (pipeline) {
+        new PipelineObservability(this.scopes.get(model.name)!, 'PipelineObservability', {
+          namespace: this.namespace.name, model: model.name, partOf: this.spec.name,
+          workflowTemplateName: pipeline.pipelineName, cronWorkflowName: pipeline.cronWorkflow ? pipeline.pipelineName : undefined,
+          crdScope: this.crdScopeOf(model.name), conventions,
+        });
+      }
+      const monitor = this.driftMonitors.get(model.name);
+      if (monitor) {
+        new DriftDashboard(this.scopes.get(model.name)!, 'DriftDashboard', {
+          namespace: this.namespace.name, namespaceName: this.namespace.namespaceName, model: model.name, partOf: this.spec.name,
+          cronJobName: `${objectName(model.name)}-drift`, driftThreshold: monitor.spec.dataQuality?.driftThreshold, conventions,
+        });
+      }
+      const store = this.featureStores.get(model.name);
+      if (store) new WorkloadMonitor(this.scopes.get(model.name)!, 'FeatureStoreMonitor', { name: store.selector['app.kubernetes.io/name'], partOf: this.spec.name, serviceLabels: store.serviceLabels, port: 'metrics', crdScope: this.crdScopeOf(model.name), conventions });
+    }
+    const server = [...this.registries.values()][0]?.server ?? this.experimentTracker?.server;
+    if (server) new WorkloadMonitor(this, 'MlflowMonitor', { name: server.selector['app.kubernetes.io/name'], partOf: this.spec.name, serviceLabels: server.serviceLabels, port: 'http', crdScope: { scope: this.crdStack!, namespace: this.namespace.namespaceName }, conventions });
   }
 
   private checkObjectNames(id: string): void {
@@ -206,6 +276,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
         featureStore: this.featureStores.get(model.name),
         prometheus: this.k8s.prometheus,
+        capture: this.captures.get(model.name),
       });
       const f = endpoint.footprint;
       this.namespace.reserve({ pods: f.maxPods, cpuMillis: f.maxPods * f.cpuMillis, memoryMiB: f.maxPods * f.memoryMiB, gpus: f.maxPods * f.gpus, neuronDevices: f.maxPods * f.neuronDevices });
@@ -317,7 +388,8 @@ export class KubernetesPlatformStack extends TerraformStack {
         // Retraining submits the model pipeline's Argo WorkflowTemplate.
         retrainingTarget: pipeline ? { workflowTemplateName: pipeline.pipelineName, kubectlImage: d.kubectlImage, shellImage: d.shellImage } : undefined,
         crdScope: this.crdScopeOf(model.name),
-        ruleLabels: d.prometheusRuleLabels,
+        ruleLabels: this.conventions.ruleLabels,
+        runbookBaseUrl: this.k8s.observability.runbookBaseUrl,
       });
       this.namespace.reserve(monitor.reservation);
       monitors.set(model.name, monitor);

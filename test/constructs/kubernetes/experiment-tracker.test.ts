@@ -36,7 +36,7 @@ describe('ExperimentTracker (Kubernetes)', () => {
     const large = container(synth((scope) => { build(scope, { size: 'Large' }); }).tf);
     expect(small.resources).toEqual({ requests: { cpu: '500m', memory: '1024Mi' }, limits: { memory: '2048Mi' } });
     expect(large.resources).toEqual({ requests: { cpu: '2000m', memory: '4096Mi' }, limits: { memory: '8192Mi' } });
-    expect(large.args.slice(-2)).toEqual(['--workers', '8']);
+    expect(large.args.slice(-4)).toEqual(['--workers', '8', '--expose-prometheus', '/tmp/mlflow-metrics']);
   });
 
   it('reserves its server and database in the namespace quota', () => {

@@ -69,7 +69,9 @@ describe('FeatureStore (Kubernetes)', () => {
       expect(cm.metadata.name).toBe('churn-features-repo');
       expect(pod.volumes).toContainEqual({ name: 'repo', configMap: { name: expect.stringMatching(/^\$\{kubernetes_config_map_v1\.Features_Repository_\w+\.metadata\[0\]\.name\}$/) } });
       expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'repo', mountPath: '/feast/repo', readOnly: true });
-      expect(pod.containers[0].args).toEqual(['--chdir', '/feast/repo', 'serve', '--host', '0.0.0.0', '--port', '6566']);
+      // --metrics: Prometheus metrics on port 8000, the port the ServiceMonitor scrapes and the NetworkPolicy admits Prometheus to.
+      expect(pod.containers[0].args).toEqual(['--chdir', '/feast/repo', 'serve', '--host', '0.0.0.0', '--port', '6566', '--metrics']);
+      expect(pod.containers[0].ports).toContainEqual({ name: 'metrics', containerPort: 8000 });
       expect(pod.initContainers[0].args).toEqual(['--chdir', '/feast/repo', 'apply']);
     });
 
@@ -191,7 +193,7 @@ describe('FeatureStore (Kubernetes)', () => {
       const { tf } = synth((scope) => { clientLabels = build(scope).clientLabels; });
       expect(clientLabels).toEqual({ 'mlops.cdk.io/churn-features-client': 'true' });
       const np = byName(ofKind(tf, 'NetworkPolicy'), 'churn-features').spec as Json;
-      expect(np.ingress).toEqual([{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ port: 6566, protocol: 'TCP' }] }, { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], ports: [{ port: 6566, protocol: 'TCP' }] }]);
+      expect(np.ingress).toEqual([{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ port: 6566, protocol: 'TCP' }] }, { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], ports: [{ port: 8000, protocol: 'TCP' }] }]);
       expect(np.egress).toEqual([
         { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'churn-features-redis', 'app.kubernetes.io/component': 'online-store' } } }], ports: [{ port: 6379, protocol: 'TCP' }] },
         { ports: [{ port: 443, protocol: 'TCP' }] },

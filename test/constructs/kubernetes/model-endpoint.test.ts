@@ -331,11 +331,11 @@ describe('ModelEndpoint (Kubernetes)', () => {
   });
 
   describe('AWS-only fields', () => {
-    it('warns that dataCapture and alarms are not rendered on Kubernetes', () => {
+    it('warns that dataCapture is not rendered without a capture receiver, and not about alarms (EndpointObservability renders them)', () => {
       const stack = new TerraformStack(Testing.app(), 'S');
       const ep = build(stack, { ...CPU, dataCapture: { samplingPercent: 10 }, alarms: { latencyP99Ms: 200 } });
       const warnings = ep.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data));
-      expect(warnings).toEqual([expect.stringContaining('k8s-aws-only-dataCapture'), expect.stringContaining('k8s-aws-only-alarms')]);
+      expect(warnings).toEqual([expect.stringContaining('k8s-aws-only-dataCapture')]);
     });
 
     it('warns that variantName and terminationWaitSeconds are not rendered on Kubernetes', () => {

@@ -115,16 +115,20 @@ describe('KubernetesPlatformStack', () => {
     expect(env).toContainEqual({ name: 'MODEL_URI', value: 'models:/churn/4' });
   });
 
-  it('creates no CRD stack when nothing needs a CRD (no pipeline, drift monitor, cluster or KServe endpoint)', () => {
+  it('puts the scraping and alerts of a platform without pipelines, drift or KServe in the CRD stack, none in the typed stack', () => {
     const spec: PlatformSpecInput = { ...referencePlatform, trainingClusters: [], models: referencePlatform.models.map(({ pipeline: _pipeline, drift: _drift, ...m }) => m) };
-    expect(kubernetesOf(spec).stack.crdStack).toBeUndefined();
+    const { stack, tf } = kubernetesOf(spec);
+    expect(tf.resource.kubernetes_manifest).toBeUndefined();
+    const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
+    expect(manifests(crds).map((m) => m.kind).sort()).toEqual(['PodMonitor', 'PodMonitor', 'PodMonitor', 'PrometheusRule', 'PrometheusRule', 'PrometheusRule', 'ServiceMonitor', 'ServiceMonitor']);
   });
 
   it("renders each pipeline as Argo objects and the training cluster as Kueue queues in the CRD stack, the pipelines' pods queued on it", () => {
     const { stack } = referenceOnKubernetes();
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
-    // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue; churn's drift rule.
-    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 1, trainJobs: 1 });
+    // Two WorkflowTemplates and two CronWorkflows; two flavors (H100, m5.2xlarge), a ClusterQueue and a LocalQueue;
+    // rules: three endpoints', two pipelines' and churn's drift; monitors: three endpoints' PodMonitors, MLflow's and Feast's ServiceMonitors.
+    expect(validateCrdStack(crds)).toEqual({ argo: 4, crds: 4, prometheusRules: 6, monitors: 5, trainJobs: 1 });
     expect([...stack.pipelines.keys()]).toEqual(['support-assistant', 'churn']);
     const llm = stack.pipelines.get('support-assistant')!;
     expect(llm.trainJob).toBeDefined();
@@ -172,7 +176,10 @@ describe('KubernetesPlatformStack', () => {
     expect(gate.env).toContainEqual({ name: 'TEMPLATE', value: stack.pipelines.get('churn')!.pipelineName });
     expect(stack.pipelines.get('churn')!.pipelineName).toBe('churn-pipeline');
     const crds = JSON.parse(Testing.synth(stack.crdStack!)) as Synth;
-    expect(manifests(crds).filter((m) => m.kind === 'PrometheusRule').map((m) => `${String(m.metadata.name)}/${String(m.metadata.namespace)}`)).toEqual(['churn-drift/mlops-reference']);
+    expect(manifests(crds).filter((m) => m.kind === 'PrometheusRule').map((m) => `${String(m.metadata.name)}/${String(m.metadata.namespace)}`).sort()).toEqual([
+      'churn-drift/mlops-reference', 'churn-endpoint/mlops-reference', 'churn-pipeline/mlops-reference',
+      'support-assistant-endpoint/mlops-reference', 'support-assistant-pipeline/mlops-reference', 'ticket-router-endpoint/mlops-reference',
+    ]);
   });
 
   it("bounds model names by the longest run name: the drift monitor's retraining runs, <template>-retrain-<5 random>", () => {

@@ -48,14 +48,14 @@ describe('images', () => {
 
   it('pins every default image: a registry host, a release tag (never latest, never a bare major) or a digest', () => {
     const defaults = Object.entries(DEFAULT_IMAGES);
-    expect(defaults.map(([k]) => k).sort()).toEqual(['busybox', 'kubectl', 'postgres', 'redis']);
+    expect(defaults.map(([k]) => k).sort()).toEqual(['busybox', 'captureReceiver', 'kserveAgent', 'kubectl', 'postgres', 'redis']);
     for (const [, image] of defaults) expect(image).toMatch(PINNED);
     expect(Object.values(DEFAULT_IMAGES).join(' ')).not.toMatch(/bitnami/);
   });
 
   it('makes every default configurable in the platform spec, defaulting to DEFAULT_IMAGES', () => {
     const k8s = platformKubernetesSchema.parse({});
-    expect([k8s.drift.kubectlImage, k8s.drift.shellImage, k8s.featureStore.redisImage, k8s.registry.postgresImage].sort())
+    expect([k8s.drift.kubectlImage, k8s.drift.shellImage, k8s.featureStore.redisImage, k8s.registry.postgresImage, k8s.observability.captureImage, k8s.observability.agentImage].sort())
       .toEqual(Object.values(DEFAULT_IMAGES).sort());
     const custom = platformKubernetesSchema.parse({ drift: { kubectlImage: 'ghcr.io/acme/kubectl:1.32.0' } });
     expect(custom.drift.kubectlImage).toBe('ghcr.io/acme/kubectl:1.32.0');
@@ -151,6 +151,8 @@ describe('README: what the cluster needs', () => {
 
   it('lists the minimum versions and the default images the code uses', () => {
     for (const v of ['Argo Workflows', '≥ 3.6', 'Kubeflow Trainer', '≥ 2.2', 'Kueue', '≥ 0.15', 'KServe', 'kube-prometheus-stack', 'ReadWriteMany']) expect(section).toContain(v);
+    // Observability: the operator whose CRDs the scraping and alerts are validated against, Grafana's sidecar, DCGM exporter.
+    for (const v of ['Prometheus Operator ≥ 0.93', 'Prometheus ≥ 2.42', 'dashboard sidecar', '`grafana_dashboard: "1"`', 'NVIDIA DCGM exporter', 'workflow-controller-metrics']) expect(section).toContain(v);
     for (const image of Object.values(DEFAULT_IMAGES)) expect(section).toContain(image);
   });
 });
