@@ -15,7 +15,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { DERIVED_NAMES, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { DERIVED_NAMES, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -147,7 +147,9 @@ export class ModelStack extends Stack {
     }
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       ...props.modelInput.endpoint,
-      source: this.sourceOf(model, props.registries, props.models),
+      source: this.sourceOf(model, model.source, props.registries, props.models),
+      // parsePlatformSpec has checked that a shadow names its source.
+      shadow: model.endpoint.shadow && props.modelInput.endpoint.shadow && { ...props.modelInput.endpoint.shadow, source: this.sourceOf(model, model.endpoint.shadow.source!, props.registries, props.models) },
       alarmTopic: shared.alarmTopic,
       accessLogsBucket: shared.accessLogs,
       ...shared.network?.placement,
@@ -185,8 +187,7 @@ export class ModelStack extends Stack {
     }
   }
 
-  private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {
-    const source = model.source;
+  private sourceOf(model: ModelSpec, source: ModelSourceSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {
     if ('image' in source) {
       return ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined);
     }
