@@ -34,6 +34,7 @@ describe('examples/', () => {
   it('has the five starting points, each for the targets its sections say', () => {
     const found = fs.readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
     expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
+      'async-and-shadow.yaml': ['aws'],
       'gpu-llm-canary.yaml': ['aws'],
       'kubernetes.yaml': ['kubernetes'],
       'pipeline-features-drift.yaml': ['aws'],

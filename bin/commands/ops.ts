@@ -29,7 +29,7 @@ export function formatStatus(s: PlatformStatus): string {
   const lines = ['Endpoints:'];
   if (s.endpoints.length === 0) lines.push('  (none)');
   for (const e of s.endpoints) {
-    const variants = e.variants.map((v) => (v.serverless ? `${v.name} serverless` : `${v.name} ${v.currentInstanceCount ?? '?'}/${v.desiredInstanceCount ?? '?'} instances`)).join(', ');
+    const variants = e.variants.map((v) => `${v.serverless ? `${v.name} serverless` : `${v.name} ${v.currentInstanceCount ?? '?'}/${v.desiredInstanceCount ?? '?'} instances`}${v.role === 'shadow' ? ` (shadow, ${v.samplingPercent ?? '?'}% of requests copied)` : ''}`).join(', ');
     lines.push(`  ${e.name.padEnd(44)} ${e.status.padEnd(14)} ${variants}; config ${e.endpointConfigName ?? '?'}; last deployment ${e.lastModified ?? '?'}`);
     if (e.rolledBack) lines.push(`    ROLLED BACK: ${e.failureReason}`);
     else if (e.failureReason) lines.push(`    failure: ${e.failureReason}`);

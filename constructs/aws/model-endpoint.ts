@@ -13,12 +13,14 @@ import { EndpointSpec, EndpointSpecInput, endpointSpecSchema, isGpu } from '../.
 import { ModelSource, ModelSourceConfig } from './model-source';
 import { VpcPlacementProps } from './placement';
 import { sagemakerArn, sagemakerArnName } from './private/arns';
+import { addAsyncScaling, AsyncInference, asyncQueueMetric } from './private/async-inference';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { sagemakerAutoScalingRole, volumeKeyArn } from './private/sagemaker-hosting';
 import { ScalingGuard } from './private/scaling-guard';
+import { ShadowVariant } from './private/shadow-variant';
 import { claimUniqueName } from './private/unique-names';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -86,8 +88,14 @@ export interface ModelEndpointAttributes {
   readonly alarmTopic?: sns.ITopic;
 }
 
+/** A shadow variant: the spec's shadow settings, with the candidate as a ModelSource. */
+export interface ModelEndpointShadowProps extends Omit<NonNullable<EndpointSpecInput['shadow']>, 'source'> {
+  /** The candidate model: `ModelSource.fromRegistry(registry, { version })` or `ModelSource.fromImage(image, data)`. */
+  readonly source: ModelSource;
+}
+
 /** The endpoint's spec and its AWS resources. A VPC placement applies to instance-backed endpoints only (serverless inference has none). */
-export interface ModelEndpointProps extends EndpointSpecInput, VpcPlacementProps {
+export interface ModelEndpointProps extends Omit<EndpointSpecInput, 'shadow'>, VpcPlacementProps {
   /** The model to serve: `ModelSource.fromRegistry(registry, { version })` or `ModelSource.fromImage(image, data)`. */
   readonly source: ModelSource;
   /**
@@ -122,6 +130,12 @@ export interface ModelEndpointProps extends EndpointSpecInput, VpcPlacementProps
    * @default true
    */
   readonly dashboard?: boolean;
+  /**
+   * A candidate receiving a copy of a share of production requests (ShadowProductionVariants), with
+   * its own model; its responses are captured (under its own variant folder), never returned.
+   * @default - none
+   */
+  readonly shadow?: ModelEndpointShadowProps;
 }
 
 abstract class ModelEndpointBase extends Resource implements IModelEndpoint {
@@ -205,9 +219,15 @@ export class ModelEndpoint extends ModelEndpointBase {
   public readonly cfnModel: sagemaker.CfnModel;
   public readonly cfnEndpointConfig: sagemaker.CfnEndpointConfig;
   public readonly cfnEndpoint: sagemaker.CfnEndpoint;
+  /** Asynchronous inference: its bucket, topics and config, when the spec has an `async` section. */
+  public readonly asyncInference?: AsyncInference;
+  /** The shadow variant and its model, when the endpoint has one. */
+  public readonly shadow?: ShadowVariant;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
-    const { source, endpointName, role, encryptionKey, alarmTopic, accessLogsBucket, vpc, vpcSubnets, securityGroups, dashboard, ...specInput } = props;
+    const { source, endpointName, role, encryptionKey, alarmTopic, accessLogsBucket, vpc, vpcSubnets, securityGroups, dashboard, shadow, ...rest } = props;
+    // The shadow's source is a ModelSource here; the spec's `source` (a platform spec's) is not read.
+    const specInput: EndpointSpecInput = { ...rest, shadow: shadow && { ...shadow, source: undefined } };
     const parsed = parseEndpointProps(scope, id, specInput, props);
     super(scope, id);
     // A type resolved from an intent is pinned by context, so a catalog update cannot change it silently.
@@ -220,12 +240,15 @@ export class ModelEndpoint extends ModelEndpointBase {
     const { execution, justifications } = this.renderExecutionRole(role);
     this.role = execution.role;
     const bound = source.bind(this, execution.grantee);
-    const capture = spec.dataCapture.enabled ? this.renderDataCapture(execution, justifications, accessLogsBucket) : undefined;
+    const accessLogs = accessLogsBucket ?? (spec.dataCapture.enabled || spec.async ? new AccessLogsBucket(this, 'AccessLogs') : undefined);
+    const capture = spec.dataCapture.enabled ? this.renderDataCapture(execution, justifications, accessLogs!) : undefined;
+    this.asyncInference = spec.async && this.renderAsync(execution, justifications, accessLogs!);
     this.dataCaptureBucket = capture?.bucket;
     this.dataCaptureUri = capture?.uri;
     this.dataCapture = capture && { bucket: capture.bucket, prefix: 'datacapture', encryptionKey: this.encryptionKey };
     const vpcConfig = this.renderVpcConfig({ vpc, vpcSubnets, securityGroups }, execution, justifications);
-    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications]);
+    this.shadow = shadow && this.renderShadow(shadow, execution, vpcConfig);
+    execution.justifyWildcards([...justifications, ...bound.wildcardJustifications, ...(this.shadow?.wildcardJustifications ?? [])]);
 
     this.cfnModel = this.renderModel(execution, bound, vpcConfig);
     this.instanceType = spec.compute.kind === 'instance' ? spec.compute.instanceType : undefined;
@@ -265,11 +288,11 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   // --- Data capture -------------------------------------------------------------------------
-  private renderDataCapture(execution: ExecutionRole, justifications: WildcardJustification[], accessLogsBucket: s3.IBucket | undefined) {
+  private renderDataCapture(execution: ExecutionRole, justifications: WildcardJustification[], accessLogs: s3.IBucket) {
     const capture = this.spec.dataCapture;
     const bucket = new SecureBucket(this, 'DataCaptureBucket', {
       encryptionKey: this.encryptionKey,
-      accessLogs: accessLogsBucket ?? new AccessLogsBucket(this, 'AccessLogs'),
+      accessLogs,
       accessLogsPrefix: `datacapture/${this.endpointName}/`,
       lifecycleRules: [{ id: 'DataCaptureRetention', prefix: 'datacapture/', expiration: Duration.days(capture.retentionDays), noncurrentVersionExpiration: Duration.days(1) }],
       replicationReason: 'Captured inference data is a monitoring sample kept for a bounded retention period; it is not replicated.',
@@ -292,6 +315,34 @@ export class ModelEndpoint extends ModelEndpointBase {
       captureContentTypeHeader: csvContentTypes || jsonContentTypes ? { csvContentTypes, jsonContentTypes } : undefined,
     };
     return { bucket, uri, config };
+  }
+
+  // --- Asynchronous inference, shadow variant (constructs/aws/private) -----------------------
+  private renderAsync(execution: ExecutionRole, justifications: WildcardJustification[], accessLogs: s3.IBucket): AsyncInference {
+    const a = new AsyncInference(this, 'Async', {
+      spec: this.spec.async!,
+      endpointName: this.endpointName,
+      encryptionKey: this.encryptionKey,
+      accessLogs,
+      execution,
+      maxConcurrentInvocationsPerInstance: this.spec.async!.maxConcurrentInvocationsPerInstance,
+    });
+    justifications.push(...a.justifications);
+    return a;
+  }
+
+  private renderShadow(shadow: ModelEndpointShadowProps, execution: ExecutionRole, vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined): ShadowVariant {
+    return new ShadowVariant(this, 'Shadow', {
+      spec: this.spec.shadow!,
+      computeInput: shadow.compute,
+      productionCompute: this.spec.compute,
+      source: shadow.source,
+      execution,
+      roleArn: execution.role.roleArn,
+      networkIsolation: this.spec.networkIsolation,
+      vpcConfig,
+      environment: this.spec.environment,
+    });
   }
 
   // --- Network ------------------------------------------------------------------------------
@@ -330,10 +381,15 @@ export class ModelEndpoint extends ModelEndpointBase {
         initialInstanceCount: this.spec.scaling!.initialInstances,
         initialVariantWeight: 1,
       };
-    const volumeKey = volumeKeyArn(this, this.spec.compute, this.encryptionKey);
+    // The config's key covers every variant's volume: none when the shadow runs on local NVMe storage either.
+    const shadow = this.shadow?.compute;
+    const shadowNvme = shadow?.kind === 'instance' && shadow.info?.localNvmeStorage === true;
+    const volumeKey = shadowNvme ? undefined : volumeKeyArn(this, this.spec.compute, this.encryptionKey);
     // Generated names: a changed model or instance type replaces the config without a name clash.
     const config = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
       productionVariants: [variant],
+      shadowProductionVariants: this.shadow && [this.shadow.variant()],
+      asyncInferenceConfig: this.asyncInference?.config,
       kmsKeyId: volumeKey,
       dataCaptureConfig,
     });
@@ -373,6 +429,7 @@ export class ModelEndpoint extends ModelEndpointBase {
   private isAutoscaled(): boolean {
     const scaling = this.spec.scaling;
     // A deploy-time maxInstances (a token) may exceed minInstances: scale, with the value CloudFormation resolves.
+    if (scaling !== undefined && this.spec.async?.scaleToZero) return true;
     return scaling !== undefined && (Token.isUnresolved(scaling.maxInstances) || scaling.maxInstances > scaling.minInstances);
   }
 
@@ -392,17 +449,23 @@ export class ModelEndpoint extends ModelEndpointBase {
       serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
-      minCapacity: scaling.minInstances,
+      // An asynchronous endpoint may scale in to zero instances when its queue is empty.
+      minCapacity: this.spec.async?.scaleToZero ? 0 : scaling.minInstances,
       maxCapacity: scaling.maxInstances,
       role: sagemakerAutoScalingRole(this),
     });
     target.node.addDependency(this.cfnEndpoint);
-    target.scaleToTrackMetric('InvocationsScaling', {
-      predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-      targetValue: scaling.targetInvocationsPerInstance,
-      scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
-      scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
-    });
+    // An asynchronous endpoint publishes no InvocationsPerInstance: it scales on its queue.
+    if (this.spec.async) {
+      addAsyncScaling(this, target, this.endpointName, this.spec.async, scaling);
+    } else {
+      target.scaleToTrackMetric('InvocationsScaling', {
+        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+        targetValue: scaling.targetInvocationsPerInstance,
+        scaleInCooldown: Duration.seconds(scaling.scaleInCooldownSeconds),
+        scaleOutCooldown: Duration.seconds(scaling.scaleOutCooldownSeconds),
+      });
+    }
     if (scaling.targetGpuUtilizationPercent !== undefined && compute.kind === 'instance' && compute.info?.accelerator) {
       target.scaleToTrackMetric('GpuScaling', {
         customMetric: this.metricGpuUtilization({ period: Duration.minutes(1) }),
@@ -449,7 +512,8 @@ export class ModelEndpoint extends ModelEndpointBase {
       threshold: a.invocation5xxErrors,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     }));
-    const rate4xx = add('rate4xx', new cloudwatch.Alarm(this, 'Rate4xxAlarm', {
+    // An asynchronous endpoint publishes no Invocations (the 4XX rate's denominator): it alarms on failures and queue age instead.
+    const third = spec.async ? this.addAsyncAlarms(spec.async, add, common, period) : add('rate4xx', new cloudwatch.Alarm(this, 'Rate4xxAlarm', {
       ...common,
       alarmDescription: `4XX errors above ${a.rate4xxPercent}% of ${this.endpointName}'s requests`,
       metric: new cloudwatch.MathExpression({
@@ -480,17 +544,44 @@ export class ModelEndpoint extends ModelEndpointBase {
       }));
     }
     // A bad model shows as latency or errors; saturation (GPU) is a scaling matter, not a rollback one.
-    return { alarms, rollback: spec.deployment.autoRollback ? [latency, errors5xx, rate4xx] : [] };
+    return { alarms, rollback: spec.deployment.autoRollback ? [latency, errors5xx, third] : [] };
+  }
+
+  /** Failures and queue age of an asynchronous endpoint; returns the failures alarm (a rollback alarm). */
+  private addAsyncAlarms(spec: NonNullable<EndpointSpec['async']>, add: (key: string, alarm: cloudwatch.Alarm) => cloudwatch.Alarm, common: Pick<cloudwatch.AlarmProps, 'evaluationPeriods' | 'datapointsToAlarm' | 'treatMissingData'>, period: Duration): cloudwatch.Alarm {
+    add('backlogAge', new cloudwatch.Alarm(this, 'BacklogAgeAlarm', {
+      ...common,
+      alarmDescription: `The oldest queued request of ${this.endpointName} is older than ${spec.backlogAgeAlarmSeconds}s`,
+      metric: asyncQueueMetric(this.endpointName, 'ApproximateAgeOfOldestRequest', { statistic: 'Maximum', period }),
+      threshold: spec.backlogAgeAlarmSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }));
+    return add('invocationFailures', new cloudwatch.Alarm(this, 'InvocationFailuresAlarm', {
+      ...common,
+      alarmDescription: `${this.endpointName} failed ${spec.invocationFailures} or more asynchronous requests in ${period.toSeconds()}s`,
+      metric: this.metric('InvocationFailures', { statistic: 'Sum', period }),
+      threshold: spec.invocationFailures,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    }));
   }
 
   private createDashboard(sourceDescription: string): cloudwatch.Dashboard {
     const d = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     d.addWidgets(new cloudwatch.TextWidget({ markdown: `# ${this.endpointName}\nServing ${sourceDescription} on ${this.instanceType ?? 'serverless inference'}.`, width: 24, height: 2 }));
     d.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Invocations', left: [this.metricInvocations()], width: 8 }),
+      this.spec.async
+        ? new cloudwatch.GraphWidget({ title: 'Queue (requests)', left: [asyncQueueMetric(this.endpointName, 'ApproximateBacklogSize'), asyncQueueMetric(this.endpointName, 'ApproximateBacklogSizePerInstance')], right: [asyncQueueMetric(this.endpointName, 'ApproximateAgeOfOldestRequest', { statistic: 'Maximum' })], width: 8 })
+        : new cloudwatch.GraphWidget({ title: 'Invocations', left: [this.metricInvocations()], width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Latency p99 (µs)', left: [this.metricModelLatency(), this.metricOverheadLatency()], width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'Errors', left: [this.metricInvocation4XXErrors(), this.metricInvocation5XXErrors()], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Errors', left: [this.metricInvocation4XXErrors(), this.metricInvocation5XXErrors(), ...(this.spec.async ? [this.metric('InvocationFailures', { statistic: 'Sum' })] : [])], width: 8 }),
     );
+    if (this.shadow) {
+      const shadowMetric = (name: string, statistic: string) => this.metric(name, { statistic, dimensionsMap: { EndpointName: this.endpointName, VariantName: this.shadow!.variantName } });
+      d.addWidgets(
+        new cloudwatch.GraphWidget({ title: `Latency p99 (µs): ${this.variantName} vs shadow ${this.shadow.variantName}`, left: [this.metricModelLatency(), shadowMetric('ModelLatency', 'p99')], width: 12 }),
+        new cloudwatch.GraphWidget({ title: `5XX errors: ${this.variantName} vs shadow ${this.shadow.variantName}`, left: [this.metricInvocation5XXErrors(), shadowMetric('Invocation5XXErrors', 'Sum')], width: 12 }),
+      );
+    }
     if (this.instanceType) {
       const gpu = isGpu(this.spec.compute);
       d.addWidgets(
@@ -557,6 +648,9 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   const serverless = (specInput.compute as { serverless?: unknown } | undefined)?.serverless !== undefined;
   if (serverless && props.vpc) targetIssues.push({ path: 'vpc', message: 'is not supported by serverless inference', got: 'a VPC', expected: 'no vpc, or an instance-backed endpoint' });
   targetIssues.push(...placementIssues(props));
+  if (props.shadow && !(props.shadow.source instanceof ModelSource)) {
+    targetIssues.push({ path: 'shadow.source', message: 'is required: the candidate model', got: props.shadow.source === undefined ? 'nothing' : 'not a ModelSource', expected: 'ModelSource.fromRegistry(registry, { version }) or ModelSource.fromImage(image, data)' });
+  }
   // SageMaker endpoint names are unique per account and region: a clash would fail the second deployment.
   const clash = props.endpointName !== undefined ? claimUniqueName(scope, id, { kind: 'ModelEndpoint', field: 'endpointName', name: props.endpointName }) : undefined;
   if (clash) targetIssues.push(clash);

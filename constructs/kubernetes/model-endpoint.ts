@@ -325,6 +325,7 @@ export class ModelEndpoint extends Construct {
         issues.push({ path: 'acceleratorNodeLabel', message: e.message, got: e.got, expected: e.expected });
       }
     }
+    issues.push(...unsupportedServingIssues(spec));
     if (issues.length > 0) throw new MlopsValidationError(subject, issues);
   }
 
@@ -595,4 +596,21 @@ function scalingBehavior(spec: EndpointSpec) {
 function perSecond(perMinute: number): string {
   const milli = Math.max(1, Math.round((perMinute * 1000) / 60));
   return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}
+
+/**
+ * Serving patterns the Kubernetes target does not render. Asynchronous inference: neither a
+ * Deployment nor KServe has a request queue with results in object storage (KServe's own docs offer
+ * none). Shadow testing: KServe's canary splits traffic, it does not copy it, and mirroring would need
+ * a service mesh (an Istio VirtualService `mirror`) this target does not assume.
+ */
+function unsupportedServingIssues(spec: EndpointSpec): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (spec.async) {
+    issues.push({ path: 'async', message: 'is not supported on Kubernetes: neither a Deployment nor KServe queues requests with results in object storage', got: 'an async section', expected: "no async section on a model rendered on Kubernetes (use the 'aws' target)" });
+  }
+  if (spec.shadow) {
+    issues.push({ path: 'shadow', message: 'is not supported on Kubernetes: KServe splits traffic (canary) but does not copy it, and mirroring needs a service mesh this target does not assume', got: 'a shadow section', expected: "no shadow section on a model rendered on Kubernetes (use the 'aws' target)" });
+  }
+  return issues;
 }

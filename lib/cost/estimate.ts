@@ -72,6 +72,11 @@ export interface CostAssumptions {
   readonly featureStoreOnlineGb?: number;
   /** Average data held per S3 bucket (artifacts, data capture, logs, offline feature store). @default 50 */
   readonly storageGbPerBucket?: number;
+  /**
+   * Share of the month an asynchronous endpoint that scales to zero has requests queued or in
+   * progress (it runs instances only then). @default 0.25
+   */
+  readonly asyncBusyFraction?: number;
 }
 
 const DEFAULTS: Required<CostAssumptions> = {
@@ -84,6 +89,7 @@ const DEFAULTS: Required<CostAssumptions> = {
   featureStoreReadsPerMonth: 10_000_000,
   featureStoreOnlineGb: 10,
   storageGbPerBucket: 50,
+  asyncBusyFraction: 0.25,
 };
 
 /** SageMaker's defaults when a template leaves StoppingCondition.MaxRuntimeInSeconds out. */
@@ -207,9 +213,12 @@ class Estimator {
       }
       used.add(config[0]);
       const cp = propsOf(config[1]);
+      const shadows = new Set(asList(cp.ShadowProductionVariants).map(fieldsOf).map((v) => literalString(v.VariantName)));
+      const asyncInference = cp.AsyncInferenceConfig !== undefined;
       const variants = [...asList(cp.ProductionVariants), ...asList(cp.ShadowProductionVariants)].map(fieldsOf);
       for (const v of variants) {
         const variantName = literalString(v.VariantName) ?? '?';
+        const role = shadows.has(variantName) ? ' (shadow: its own instances)' : '';
         const where = `${stack.stackName}/${endpointId} variant ${variantName}`;
         const serverless = fieldsOf(v.ServerlessConfig);
         if (Object.keys(serverless).length > 0) {
@@ -223,6 +232,10 @@ class Estimator {
         const target = scaling.get(`${endpointId}/${variantName}`);
         const min = target?.min ?? (managed.Status === 'ENABLED' ? literalNumber(managed.MinInstanceCount) : undefined) ?? initial;
         const max = target?.max ?? (managed.Status === 'ENABLED' ? literalNumber(managed.MaxInstanceCount) : undefined) ?? initial;
+        if (asyncInference && min === 0) {
+          this.asyncPerUse(stack, model, endpointId, variantName, price, max);
+          continue;
+        }
         const count = min === max ? `${min}` : `${min}-${max}`;
         const components = v.ModelName === undefined ? this.components.get(literalString(propsOf(endpoint).EndpointName) ?? '') : undefined;
         if (components && components.length > 0) {
@@ -230,7 +243,7 @@ class Estimator {
           continue;
         }
         this.add(stack, model, endpointId, 'endpoint',
-          `${variantName}: ${count} x ${price.name} at ${usd(price.price)}/h x ${HOURS_PER_MONTH} h${target ? ' (autoscaling min-max)' : ''}`,
+          `${variantName}${role}: ${count} x ${price.name} at ${usd(price.price)}/h x ${HOURS_PER_MONTH} h${target ? ' (autoscaling min-max)' : ''}`,
           min * price.price * HOURS_PER_MONTH, max * price.price * HOURS_PER_MONTH);
       }
     }
@@ -273,6 +286,19 @@ class Estimator {
       this.add(c.stack, this.modelOf(c.stack), c.logicalId, 'inference-component', `${fmt(share * 100)}% (${basis}) of ${pool}`, min * share, max * share);
     }
     this.assumptions.add('Inference components: the shared endpoint\'s instances (managed instance scaling min-max; min 0 when it scales to zero) are split across its components by what their initial copies reserve (accelerators, else memory), for display; the endpoint bills whole instances whichever component uses them.');
+  }
+
+  /**
+   * An asynchronous endpoint that scales to zero pays for instances only while its queue has work:
+   * one instance (min) to its maximum (max), for the busy share of the month.
+   */
+  private asyncPerUse(stack: SynthesizedStack, model: string | undefined, endpointId: string, variant: string, price: { name: string; price: number }, max: number): void {
+    const busy = this.usage.asyncBusyFraction;
+    const hours = HOURS_PER_MONTH * busy;
+    this.add(stack, model, endpointId, 'endpoint',
+      `${variant}: asynchronous, 0 when idle, 1-${max} x ${price.name} at ${usd(price.price)}/h x ${Math.round(hours)} busy h`,
+      price.price * hours, Math.max(max, 1) * price.price * hours);
+    this.assumptions.add(`Asynchronous endpoints that scale to zero: instances run ${Math.round(busy * 100)}% of the month (asyncBusyFraction), while requests are queued or in progress; one instance at least, the maximum at most.`);
   }
 
   /** `endpointLogicalId/variant` → autoscaling min and max capacity. */
@@ -545,6 +571,7 @@ export function estimateCost(assembly: SynthesizedAssembly, assumptions: CostAss
       throw new RangeError(`cost assumption ${key} must be a number >= 0 (got ${String(value)})`);
     }
   }
+  if ((assumptions.asyncBusyFraction ?? 0) > 1) throw new RangeError(`cost assumption asyncBusyFraction must be <= 1 (got ${assumptions.asyncBusyFraction})`);
   if ((assumptions.spotDiscountPercent ?? 0) > 100) throw new RangeError(`cost assumption spotDiscountPercent must be <= 100 (got ${assumptions.spotDiscountPercent})`);
   const e = new Estimator(assembly, assumptions);
   e.run();

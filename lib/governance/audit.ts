@@ -184,6 +184,14 @@ function dataStores(stack: SynthesizedStack): AuditDataStore[] {
         break;
       }
       case 'AWS::SageMaker::EndpointConfig': {
+        const asyncOut = asObject(asObject(p.AsyncInferenceConfig)?.OutputConfig);
+        if (asyncOut) {
+          const enc = keyText(asyncOut.KmsKeyId);
+          const topics = asObject(asyncOut.NotificationConfig);
+          out.push({ ...base(logicalId, r), kind: 'async-inference-output', encryption: enc.encryption, customerManagedKey: enc.cmk, versioning: 'not-applicable',
+            retention: `results in ${readable(asyncOut.S3OutputPath)}, failures in ${readable(asyncOut.S3FailurePath)} (retention set by that bucket)`, publicAccess: 'not-applicable', tlsOnly: 'enforced',
+            notes: [topics ? `notifies ${[topics.SuccessTopic && `success to ${readable(topics.SuccessTopic)}`, topics.ErrorTopic && `errors to ${readable(topics.ErrorTopic)}`].filter(Boolean).join(', ')}${asList(topics.IncludeInferenceResponseIn).length > 0 ? ', with the inference response in the message' : ''}` : 'no notifications']});
+        }
         const capture = asObject(p.DataCaptureConfig);
         if (!capture || capture.EnableCapture === false) break;
         const enc = keyText(capture.KmsKeyId);
@@ -228,7 +236,9 @@ function exposure(stack: SynthesizedStack): AuditExposure[] {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::SageMaker::Endpoint') {
       const config = res[targetOf(p.EndpointConfigName) ?? ''];
-      const models = asList(config?.Properties?.ProductionVariants).map((v) => res[targetOf(asObject(v)?.ModelName) ?? '']).filter((m): m is CfnResource => m !== undefined);
+      // The shadow variant's model serves copies of the same requests: it is exposed as production is.
+      const shadows = asList(config?.Properties?.ShadowProductionVariants).map(asObject);
+      const models = [...asList(config?.Properties?.ProductionVariants), ...shadows].map((v) => res[targetOf(asObject(v)?.ModelName) ?? '']).filter((m): m is CfnResource => m !== undefined);
       const serverless = asList(config?.Properties?.ProductionVariants).some((v) => asObject(v)?.ServerlessConfig !== undefined);
       // A shared endpoint names no model: its config holds the isolation and VPC of every inference component on it.
       const shared = config !== undefined && asList(config.Properties?.ProductionVariants).some((v) => asObject(v)?.ModelName === undefined && asObject(v)?.ServerlessConfig === undefined);
@@ -240,10 +250,15 @@ function exposure(stack: SynthesizedStack): AuditExposure[] {
           inbound: ['no network listener in the account: invoked through the SageMaker Runtime API (or its VPC endpoint)'] });
         continue;
       }
+      const mode = [
+        serverless ? 'serverless' : undefined,
+        config?.Properties?.AsyncInferenceConfig !== undefined ? 'asynchronous: InvokeEndpointAsync only, payloads read from and results written to S3' : undefined,
+        shadows.length > 0 ? `shadow variant ${shadows.map((v) => readable(v?.VariantName)).join(', ')} receives copies of requests; only production answers` : undefined,
+      ].filter((x): x is string => x !== undefined);
       out.push({ ...base(logicalId, r), kind: 'sagemaker-endpoint', name: readable(p.EndpointName),
         vpcPlacement: models.length ? models.map((m) => vpcText(m.Properties?.VpcConfig) ?? NO_VPC).join('; ') : 'unknown (model defined elsewhere)',
         networkIsolation: models.length && models.every((m) => m.Properties?.EnableNetworkIsolation === true) ? 'isolated' : 'network-access',
-        authentication: `AWS SigV4 (IAM): only callers allowed sagemaker:InvokeEndpoint on this endpoint can invoke it; HTTPS only${serverless ? '; serverless' : ''}`,
+        authentication: `AWS SigV4 (IAM): only callers allowed sagemaker:InvokeEndpoint on this endpoint can invoke it; HTTPS only${mode.map((m) => `; ${m}`).join('')}`,
         inbound: ['no network listener in the account: invoked through the SageMaker Runtime API (or its VPC endpoint)'] });
     } else if (r.Type === 'AWS::SageMaker::InferenceComponent') {
       const model = res[targetOf(asObject(p.Specification)?.ModelName) ?? ''];

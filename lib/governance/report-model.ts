@@ -46,7 +46,7 @@ export const principalSchema = z.object({
 
 export const dataStoreSchema = z.object({
   ...where,
-  kind: z.enum(['s3-bucket', 'kms-key', 'sns-topic', 'feature-group', 'model-registry', 'data-capture', 'log-group', 'mlflow-tracking-server', 'kubernetes-volume', 'kubernetes-secret']),
+  kind: z.enum(['s3-bucket', 'kms-key', 'sns-topic', 'feature-group', 'model-registry', 'data-capture', 'async-inference-output', 'log-group', 'mlflow-tracking-server', 'kubernetes-volume', 'kubernetes-secret']),
   type: z.string().meta({ description: 'The resource type (AWS::S3::Bucket, kubernetes_stateful_set_v1, ...).' }),
   encryption: z.string().meta({ description: 'How data at rest is encrypted, in words: "customer-managed KMS key PlatformKey", "SSE-S3 (AWS-managed)", "none".' }),
   customerManagedKey: z.boolean().meta({ description: 'True when a customer-managed KMS key protects the data.' }),

@@ -291,7 +291,8 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       const p = resource.Properties ?? {};
       const findings: string[] = [];
       if (resource.Type === 'AWS::SageMaker::EndpointConfig') {
-        const variants = asList(p.ProductionVariants).map(asObject).filter((v): v is JsonObject => v !== undefined);
+        // The config's volume key covers the shadow variant's volume too.
+        const variants = [...asList(p.ProductionVariants), ...asList(p.ShadowProductionVariants)].map(asObject).filter((v): v is JsonObject => v !== undefined);
         const needsVolumeKey = variants.some((v) => v.ServerlessConfig === undefined && allowsVolumeKey(v.InstanceType));
         if (needsVolumeKey && !isSet(p.KmsKeyId)) findings.push('KmsKeyId (storage volume key) is missing');
         const capture = asObject(p.DataCaptureConfig);
@@ -433,6 +434,21 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       if (!isTrue(p.EnableNetworkIsolation)) findings.push('EnableNetworkIsolation is not true');
       if (context.level === 'strict' && !isSet(p.VpcConfig)) findings.push('VpcConfig is missing');
       return result(findings);
+    },
+  },
+  {
+    id: 'ShadowVariantCaptured',
+    info: 'An endpoint config has a shadow variant but does not capture responses: the shadow\'s responses are discarded and cannot be compared.',
+    explanation: 'SageMaker returns only the production variant\'s responses; a shadow variant\'s are kept only by data capture (Output mode), each variant under its own folder. A shadow test without them runs a second fleet at full cost and shows only its latency and errors, not whether its predictions are better.',
+    level: 'warning',
+    appliesTo: ['AWS::SageMaker::EndpointConfig'],
+    check(resource) {
+      const p = resource.Properties ?? {};
+      if (asList(p.ShadowProductionVariants).length === 0) return NA;
+      const capture = asObject(p.DataCaptureConfig);
+      if (!capture || capture.EnableCapture === false) return result(['ShadowProductionVariants without DataCaptureConfig']);
+      const modes = asList(capture.CaptureOptions).map((o) => asObject(o)?.CaptureMode);
+      return modes.includes('Output') ? COMPLIANT : result(['DataCaptureConfig does not capture Output']);
     },
   },
   {

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { randomUUID } from 'crypto';
 import { explain, OpsError } from './errors';
+import { endpointVariants, VariantStatus } from './variants';
 
 export interface OpsContext {
   readonly region?: string;
@@ -23,7 +24,8 @@ export interface EndpointStatus {
   readonly status: string;
   readonly endpointConfigName?: string;
   readonly lastModified?: string;
-  readonly variants: { readonly name: string; readonly currentInstanceCount?: number; readonly desiredInstanceCount?: number; readonly serverless?: boolean }[];
+  /** Production and shadow variants (lib/ops/variants.ts). */
+  readonly variants: VariantStatus[];
   /** SageMaker's failure reason: set after a failed or rolled-back update. */
   readonly failureReason?: string;
   /** true when the last update was rolled back (the endpoint is in service on its old config, with a failure reason). */
@@ -138,12 +140,7 @@ export class SageMakerOps {
         status: d.EndpointStatus ?? 'Unknown',
         endpointConfigName: d.EndpointConfigName,
         lastModified: iso(d.LastModifiedTime),
-        variants: (d.ProductionVariants ?? []).map((v) => ({
-          name: v.VariantName ?? '?',
-          currentInstanceCount: v.CurrentInstanceCount,
-          desiredInstanceCount: v.DesiredInstanceCount,
-          ...(v.CurrentServerlessConfig ? { serverless: true } : {}),
-        })),
+        variants: endpointVariants(d),
         ...(failureReason ? { failureReason } : {}),
         rolledBack: d.EndpointStatus === 'InService' && failureReason !== undefined,
         rollbackAlarms: (d.LastDeploymentConfig?.AutoRollbackConfiguration?.Alarms ?? []).map((a) => a.AlarmName ?? '?'),

@@ -8,6 +8,7 @@ import { renderValue } from '../errors';
 import { computeSchema, isGpu, ResolvedCompute } from './compute';
 import { endpointKubernetesSchema } from './kubernetes';
 import { addIssue, int, isUnresolved, num, sagemakerName, tokenOr } from './primitives';
+import { modelSourceSchema } from './source';
 
 export const DEPLOYMENT_STRATEGIES = ['all-at-once', 'canary', 'linear', 'rolling'] as const;
 export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
@@ -63,6 +64,35 @@ const dataCaptureSchema = z.strictObject({
 
 /** Environment variable names a serving container takes. */
 export const ENVIRONMENT_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/**
+ * Asynchronous inference (AsyncInferenceConfig): requests queue, results land in S3. Output and
+ * failure paths are the platform's own (an encrypted bucket per endpoint), not chosen here.
+ */
+const asyncSchema = z.strictObject({
+  maxConcurrentInvocationsPerInstance: int(1, 1000).optional().meta({ description: 'Requests one instance processes at a time (AsyncInferenceClientConfig, 1-1000). @default - SageMaker chooses' }),
+  notifications: z.strictObject({
+    success: z.boolean().default(true).meta({ description: 'Publish each success to an encrypted SNS topic. @default true' }),
+    error: z.boolean().default(true).meta({ description: 'Publish each failure to an encrypted SNS topic. @default true' }),
+    includeResponse: z.boolean().default(false).meta({ description: 'Put the inference response in the notifications as well as in S3 (IncludeInferenceResponseIn; SNS messages are limited to 256 KB). @default false' }),
+  }).default({ success: true, error: true, includeResponse: false }).meta({ description: 'Success and error notifications. @default - both, without the response' }),
+  scaleToZero: z.boolean().default(true).meta({ description: 'Scale to 0 instances when the queue is empty, and out from 0 when a request arrives (HasBacklogWithoutCapacity). @default true' }),
+  targetBacklogPerInstance: num(0.1, 100000).default(5).meta({ description: 'Target tracking on ApproximateBacklogSizePerInstance: queued requests per instance. @default 5' }),
+  backlogAgeAlarmSeconds: int(60, 86400).default(1800).meta({ description: 'Alarm when the oldest queued request (ApproximateAgeOfOldestRequest) is older than this. @default 1800' }),
+  invocationFailures: int(1).default(5).meta({ description: 'Alarm when InvocationFailures in one alarm period reach this count. @default 5' }),
+  outputRetentionDays: int(1, 3650).default(30).meta({ description: 'Days results and failures are kept in the output bucket. @default 30' }),
+});
+
+/**
+ * A shadow variant (ShadowProductionVariants): a candidate receiving a copy of a share of the
+ * production requests; its responses are captured, never returned.
+ */
+const shadowSchema = z.strictObject({
+  source: modelSourceSchema.optional().meta({ description: "The candidate: { registryVersion, registryOf? } or { image, modelDataUrl? } (a platform spec; the ModelEndpoint construct takes a ModelSource). @default - none: required in a platform spec" }),
+  variantName: sagemakerName().default('Shadow').meta({ description: "The shadow variant's name; must differ from variantName. @default 'Shadow'" }),
+  samplingPercent: int(1, 100).default(100).meta({ description: 'Share of production requests copied to the shadow (its weight relative to the production variant). @default 100' }),
+  compute: computeSchema('inference', { allowServerless: false }).optional().meta({ description: "The shadow's instances. @default - the production variant's compute" }),
+  instances: int(1, 1000).default(1).meta({ description: 'Instances of the shadow variant (it does not autoscale). @default 1' }),
+});
 
 export const endpointSpecSchema = z.strictObject({
   compute: computeSchema('inference', { allowServerless: true }).meta({ description: 'What the model runs on: exactly one of an instanceType, an intent (accelerator, memoryGiB, vCpus) resolved to the cheapest fitting type, or serverless.' }),
@@ -78,6 +108,8 @@ export const endpointSpecSchema = z.strictObject({
     .meta({ description: "The endpoint's alarms (latency, errors, GPU use), which also roll deployments back. @default - p99 latency 1000 ms, 5 5XX errors, 5 % 4XX, 90 % GPU and GPU memory" }),
   dataCapture: dataCaptureSchema.optional().meta({ description: 'Capture of requests and responses to an encrypted, retained bucket (what drift monitors read). @default - on: 20 %, kept 30 days (off on serverless, which cannot capture)' }),
   networkIsolation: z.boolean().optional().meta({ description: 'Run the model container with no network access. @default true for instance-backed endpoints; serverless endpoints do not support it' }),
+  async: asyncSchema.optional().meta({ description: 'Asynchronous inference: queued requests, results in an encrypted bucket, notifications, scaling on the backlog down to zero. @default - real-time' }),
+  shadow: shadowSchema.optional().meta({ description: 'A candidate version receiving a copy of production traffic, captured for comparison before promotion. @default - none' }),
   kubernetes: endpointKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (serving image, port, probes, autoscaling metrics); ignored on AWS. @default - none' }),
   // Names the other form of a model's endpoint (an inference component of a shared endpoint, shared-endpoint.ts): never on an endpoint of its own.
   sharedEndpoint: z.never().optional().meta({ description: 'Not on an endpoint of its own: a model with sharedEndpoint is an inference component ({ sharedEndpoint, reservation, copies, ... }).' }),
@@ -92,6 +124,9 @@ export const endpointSpecSchema = z.strictObject({
     if (s.networkIsolation === true) addIssue(ctx, ['networkIsolation'], 'is not supported by serverless inference', { got: 'true', expected: 'false, or an instance-backed endpoint' });
     if (s.deployment.strategy !== 'all-at-once') addIssue(ctx, ['deployment', 'strategy'], 'is not supported by serverless inference', { got: renderValue(s.deployment.strategy), expected: "'all-at-once'" });
   }
+
+  refineAsync(s, ctx);
+  refineShadow(s, ctx);
 
   const sc = s.scaling;
   if (sc) {
@@ -145,6 +180,44 @@ export const endpointSpecSchema = z.strictObject({
     networkIsolation: serverless ? false : s.networkIsolation ?? true,
   };
 });
+
+type ParsedEndpoint = {
+  compute: ResolvedCompute;
+  variantName: string;
+  deployment: { strategy: DeploymentStrategy };
+  async?: z.output<typeof asyncSchema>;
+  shadow?: z.output<typeof shadowSchema>;
+};
+
+/** Asynchronous inference: SageMaker's own exclusions. */
+function refineAsync(s: ParsedEndpoint, ctx: z.RefinementCtx): void {
+  if (!s.async) return;
+  if (s.compute.kind === 'serverless') {
+    addIssue(ctx, ['async'], 'is not supported by serverless inference', { got: 'async with compute.serverless', expected: 'an instance type or accelerator intent, or no async section' });
+  }
+  if (s.shadow) {
+    addIssue(ctx, ['shadow'], 'is not supported on an asynchronous endpoint (SageMaker shadow tests exclude asynchronous inference)', { got: 'shadow with async', expected: 'a real-time endpoint, or no shadow section' });
+  }
+}
+
+/**
+ * Shadow variants: one production and one shadow variant, with the exclusions SageMaker documents
+ * for shadow tests (serverless, asynchronous; Inf1 instances are not in the catalog at all).
+ */
+function refineShadow(s: ParsedEndpoint, ctx: z.RefinementCtx): void {
+  const shadow = s.shadow;
+  if (!shadow) return;
+  if (s.compute.kind === 'serverless') {
+    addIssue(ctx, ['shadow'], 'is not supported by serverless inference', { got: 'shadow with compute.serverless', expected: 'an instance type or accelerator intent, or no shadow section' });
+  }
+  if (!isUnresolved(shadow.variantName) && !isUnresolved(s.variantName) && shadow.variantName === s.variantName) {
+    addIssue(ctx, ['shadow', 'variantName'], 'must differ from the production variantName', { got: renderValue(shadow.variantName), expected: `a name other than ${renderValue(s.variantName)}` });
+  }
+  // Deployment guardrails: rolling deployments exclude multi-variant endpoints.
+  if (s.deployment.strategy === 'rolling') {
+    addIssue(ctx, ['deployment', 'strategy'], 'is not supported with a shadow variant: SageMaker rolling deployments exclude multi-variant endpoints', { got: "'rolling'", expected: "'all-at-once', 'canary' or 'linear'" });
+  }
+}
 
 /** The input as written (defaults not yet applied), with every field's description as TSDoc: generated from the schema (scripts/generate-spec-types.ts). */
 import type { EndpointSpecInput } from './types.generated';

@@ -8,6 +8,7 @@ export * from './feature-store';
 export * from './drift-monitor';
 export * from './kubernetes';
 export * from './platform';
+export * from './source';
 export * from './load';
 export * from './json-schema';
 export * from './pipeline';

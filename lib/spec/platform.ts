@@ -14,31 +14,19 @@ import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
 import { platformKubernetesSchema, refineKubernetesPlatform } from './kubernetes';
-import { addIssue, s3Uri, SAGEMAKER_NAME } from './primitives';
+import { addIssue, SAGEMAKER_NAME } from './primitives';
 import { modelCardSpecSchema, productionTag } from './model-card';
+import { modelNameSchema, modelSourceSchema } from './source';
 import { registrySpecSchema } from './registry';
 import { refineTrainingCluster, trainingClusterObject } from './training-cluster';
 
-/** ECR image URIs (SageMaker pulls serving images from ECR): `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@sha256:digest]`. */
-export const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})$/;
-
-const modelName = z.string().regex(SAGEMAKER_NAME, { error: 'a model name: 1-63 letters, digits and hyphens' });
-
-const imageSource = z.strictObject({
-  image: z.string().regex(ECR_IMAGE_URI, { error: "an ECR image URI with a tag or digest, e.g. '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1.4.0'" }),
-  modelDataUrl: s3Uri().optional().meta({ description: "The model artifact (model.tar.gz) in S3. @default - the image carries the model" }),
-});
-
-const registrySource = z.strictObject({
-  registryVersion: z.number().int().min(1).meta({ description: 'Version of a model package in the registry to deploy.' }),
-  registryOf: modelName.optional().meta({ description: "Which model's registry. @default - this model's own registry" }),
-});
+const modelName = modelNameSchema;
 
 const modelSpec = z.strictObject({
   name: modelName,
   description: z.string().max(1024).optional(),
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
-  source: z.union([imageSource, registrySource]).meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
+  source: modelSourceSchema.meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
   endpoint: z.union([endpointSpecSchema, componentEndpointSpecSchema]).meta({ description: "How the model is served: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... })." }),
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
@@ -133,6 +121,7 @@ export const platformSpecSchema = z.strictObject({
       addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], 'is required: data quality compares captured data with a baseline', { got: 'nothing', expected: "{ constraintsUri, statisticsUri } of a baseline job, or 'pipeline.dataQualityBaseline: true' on the model" });
     }
   });
+  p.models.forEach((m, i) => refineShadowOfModel(p, m, i, ctx));
   p.models.forEach((m, i) => {
     if (!('registryVersion' in m.source)) return;
     const owner = m.source.registryOf ?? m.name;
@@ -144,6 +133,29 @@ export const platformSpecSchema = z.strictObject({
     }
   });
 });
+
+/**
+ * A shadow in a platform names its source (a registry version of a model of the platform, or an
+ * image). Its drift is not monitored: SageMaker Model Monitor's endpoint input names an endpoint,
+ * not a variant, so a monitor of an endpoint with a shadow would judge the candidate's captured
+ * responses together with production's.
+ */
+function refineShadowOfModel(p: { models: { name: string; registry?: unknown }[] }, m: z.output<typeof modelSpec>, i: number, ctx: z.RefinementCtx): void {
+  if (isComponentEndpoint(m.endpoint)) return;
+  const shadow = m.endpoint.shadow;
+  if (!shadow) return;
+  const source = shadow.source;
+  if (!source) {
+    addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source'], 'is required: the candidate the shadow serves', { got: 'nothing', expected: '{ registryVersion, registryOf? } or { image, modelDataUrl? }' });
+  } else if ('registryVersion' in source) {
+    const owner = source.registryOf ?? m.name;
+    const target = p.models.find((o) => o.name === owner);
+    if (!target?.registry) addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source'], target ? `uses the registry of '${owner}', which has none` : `names no model of this platform with a registry`, { got: renderValue(owner), expected: "a model of the platform with a 'registry' section" });
+  }
+  if (m.drift) {
+    addIssue(ctx, ['models', i, 'drift'], 'cannot monitor an endpoint with a shadow variant: Model Monitor reads the captures of the endpoint, not of one variant, and would mix the candidate\'s responses with production\'s', { got: 'drift with endpoint.shadow', expected: 'no drift section while the shadow test runs (compare the variants from their captures), or no shadow' });
+  }
+}
 
 /** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */
 function monitoringImageIssues(region: string | undefined, m: PlatformSpec['models'][number], i: number): ValidationIssue[] {

@@ -388,6 +388,114 @@ export type EndpointSpecInput = {
    */
   networkIsolation?: boolean;
   /**
+   * Asynchronous inference: queued requests, results in an encrypted bucket, notifications, scaling on the backlog down to zero.
+   * @default - real-time
+   */
+  async?: {
+    /**
+     * Requests one instance processes at a time (AsyncInferenceClientConfig, 1-1000).
+     * @default - SageMaker chooses
+     */
+    maxConcurrentInvocationsPerInstance?: number;
+    /**
+     * Success and error notifications.
+     * @default - both, without the response
+     */
+    notifications?: {
+      /**
+       * Publish each success to an encrypted SNS topic.
+       * @default true
+       */
+      success?: boolean;
+      /**
+       * Publish each failure to an encrypted SNS topic.
+       * @default true
+       */
+      error?: boolean;
+      /**
+       * Put the inference response in the notifications as well as in S3 (IncludeInferenceResponseIn; SNS messages are limited to 256 KB).
+       * @default false
+       */
+      includeResponse?: boolean;
+    };
+    /**
+     * Scale to 0 instances when the queue is empty, and out from 0 when a request arrives (HasBacklogWithoutCapacity).
+     * @default true
+     */
+    scaleToZero?: boolean;
+    /**
+     * Target tracking on ApproximateBacklogSizePerInstance: queued requests per instance.
+     * @default 5
+     */
+    targetBacklogPerInstance?: number;
+    /**
+     * Alarm when the oldest queued request (ApproximateAgeOfOldestRequest) is older than this.
+     * @default 1800
+     */
+    backlogAgeAlarmSeconds?: number;
+    /**
+     * Alarm when InvocationFailures in one alarm period reach this count.
+     * @default 5
+     */
+    invocationFailures?: number;
+    /**
+     * Days results and failures are kept in the output bucket.
+     * @default 30
+     */
+    outputRetentionDays?: number;
+  };
+  /**
+   * A candidate version receiving a copy of production traffic, captured for comparison before promotion.
+   * @default - none
+   */
+  shadow?: {
+    /**
+     * The candidate: { registryVersion, registryOf? } or { image, modelDataUrl? } (a platform spec; the ModelEndpoint construct takes a ModelSource).
+     * @default - none: required in a platform spec
+     */
+    source?: {
+      /**
+       * An ECR image URI with a tag or digest, e.g. '123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1.4.0'.
+       */
+      image: string;
+      /**
+       * The model artifact (model.tar.gz) in S3.
+       * @default - the image carries the model
+       */
+      modelDataUrl?: string;
+    } | {
+      /**
+       * Version of a model package in the registry to deploy.
+       */
+      registryVersion: number;
+      /**
+       * Which model's registry.
+       * @default - this model's own registry
+       */
+      registryOf?: string;
+    };
+    /**
+     * The shadow variant's name; must differ from variantName.
+     * @default 'Shadow'
+     */
+    variantName?: string;
+    /**
+     * Share of production requests copied to the shadow (its weight relative to the production variant).
+     * @default 100
+     */
+    samplingPercent?: number;
+    /**
+     * The shadow's instances.
+     * @default - the production variant's compute
+     */
+    compute?: ComputeInput;
+    /**
+     * Instances of the shadow variant (it does not autoscale).
+     * @default 1
+     */
+    instances?: number;
+  };
+  /**
    * Kubernetes-only settings (serving image, port, probes, autoscaling metrics); ignored on AWS.
    * @default - none
    */

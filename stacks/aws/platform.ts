@@ -15,7 +15,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -190,13 +190,16 @@ export class ModelStack extends Stack {
         namePrefix: model.name,
       });
     }
-    const source = this.sourceOf(model, props.registries, props.models);
+    const source = this.sourceOf(model, model.source, props.registries, props.models);
     if (isComponentEndpoint(model.endpoint)) {
       this.component = this.addComponent(props, props.modelInput.endpoint as ComponentEndpointSpecInput, source);
     } else {
+      const input = props.modelInput.endpoint as EndpointSpecInput;
       this.endpoint = new ModelEndpoint(this, 'Endpoint', {
-        ...(props.modelInput.endpoint as EndpointSpecInput),
+        ...input,
         source,
+        // parsePlatformSpec has checked that a shadow names its source.
+        shadow: model.endpoint.shadow && input.shadow && { ...input.shadow, source: this.sourceOf(model, model.endpoint.shadow.source!, props.registries, props.models) },
         alarmTopic: shared.alarmTopic,
         accessLogsBucket: shared.accessLogs,
         ...shared.network?.placement,
@@ -254,8 +257,7 @@ export class ModelStack extends Stack {
     });
   }
 
-  private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {
-    const source = model.source;
+  private sourceOf(model: ModelSpec, source: ModelSourceSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {
     if ('image' in source) {
       return ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined);
     }

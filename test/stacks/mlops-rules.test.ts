@@ -6,6 +6,7 @@
 import { App, CfnResource, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { ModelEndpoint, ModelImage, ModelSource } from '../../constructs/aws';
 import { MLOPS_RULES } from '../../lib/governance';
 import { MlopsChecks } from '../../stacks/aws/mlops-rules';
 
@@ -131,6 +132,51 @@ describe('MLOps-SageMakerEncryption', () => {
     const v = report.violations.find((x) => x.ruleName === 'MLOps-SageMakerEncryption');
     expect(v?.violatingResources.map((r) => r.constructPath)).toEqual(['Stack/Bad']);
     expect(v?.description).toContain("step 'Retrain': no output KMS key");
+  });
+});
+
+describe('MLOps-SageMakerEncryption on asynchronous and shadow endpoints', () => {
+  const variant = { instanceType: 'ml.m5.large', initialInstanceCount: 1 };
+  it('passes asynchronous output with a KMS key, and flags it without one', () => {
+    const s = stack();
+    endpointConfig(s, 'Ok', variant, { kmsKeyId: KEY, asyncInferenceConfig: { outputConfig: { s3OutputPath: 's3://b/async-output', s3FailurePath: 's3://b/async-failures', kmsKeyId: KEY } } });
+    endpointConfig(s, 'Bad', variant, { kmsKeyId: KEY, asyncInferenceConfig: { outputConfig: { s3OutputPath: 's3://b/async-output' } } });
+    const v = new MlopsChecks().validateScope(s).violations.find((x) => x.ruleName === 'MLOps-SageMakerEncryption');
+    expect(v?.violatingResources.map((r) => r.constructPath)).toEqual(['Stack/Bad']);
+    expect(v?.description).toContain('AsyncInferenceConfig.OutputConfig.KmsKeyId is missing');
+  });
+
+  it("asks for the volume key when only the shadow variant has an EBS volume", () => {
+    const s = stack();
+    endpointConfig(s, 'Bad', { instanceType: 'ml.g5.xlarge', initialInstanceCount: 1 }, { shadowProductionVariants: [{ variantName: 'Shadow', modelName: 'c', instanceType: 'ml.m5.large', initialInstanceCount: 1, initialVariantWeight: 1 }] });
+    endpointConfig(s, 'Ok', { instanceType: 'ml.g5.xlarge', initialInstanceCount: 1 }, { shadowProductionVariants: [{ variantName: 'Shadow', modelName: 'c', instanceType: 'ml.g5.2xlarge', initialInstanceCount: 1, initialVariantWeight: 1 }] });
+    expect(violations(s)['MLOps-SageMakerEncryption']).toEqual(['Stack/Bad']);
+  });
+});
+
+describe('MLOps-ShadowVariantCaptured', () => {
+  const shadow = { shadowProductionVariants: [{ variantName: 'Shadow', modelName: 'c', instanceType: 'ml.m5.large', initialInstanceCount: 1, initialVariantWeight: 0.5 }], kmsKeyId: KEY };
+  it("passes a shadow whose responses are captured, and flags one without capture or capturing input only", () => {
+    const s = stack();
+    const variant = { instanceType: 'ml.m5.large', initialInstanceCount: 1 };
+    endpointConfig(s, 'Ok', variant, { ...shadow, dataCaptureConfig: { initialSamplingPercentage: 100, destinationS3Uri: 's3://b/c', kmsKeyId: KEY, captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }] } });
+    endpointConfig(s, 'NoCapture', variant, shadow);
+    endpointConfig(s, 'InputOnly', variant, { ...shadow, dataCaptureConfig: { initialSamplingPercentage: 100, destinationS3Uri: 's3://b/c', kmsKeyId: KEY, captureOptions: [{ captureMode: 'Input' }] } });
+    endpointConfig(s, 'NoShadow', variant, { kmsKeyId: KEY });
+    expect(violations(s)['MLOps-ShadowVariantCaptured']).toEqual(['Stack/NoCapture', 'Stack/InputOnly']);
+  });
+});
+
+describe('MLOps-NetworkIsolation and StrictVpcPlacement on a shadow model', () => {
+  it('holds the shadow variant of a ModelEndpoint to the same rules as production: compliant as rendered, flagged when isolation is off', () => {
+    const s = stack();
+    const src = () => ModelSource.fromImage(ModelImage.fromUri(IMAGE));
+    new ModelEndpoint(s, 'Isolated', { source: src(), compute: { instanceType: 'ml.m5.large' }, shadow: { source: src() } });
+    new ModelEndpoint(s, 'Open', { source: src(), compute: { instanceType: 'ml.m5.large' }, networkIsolation: false, shadow: { source: src() } });
+    const found = violations(s)['MLOps-NetworkIsolation'];
+    expect([...found].sort()).toEqual(['Stack/Open/Model', 'Stack/Open/Shadow/Model']);
+    const strict = violations(s, new MlopsChecks(undefined, { level: 'strict' }))['MLOps-StrictVpcPlacement'];
+    expect(strict).toEqual(expect.arrayContaining(['Stack/Isolated/Shadow/Model']));
   });
 });
 

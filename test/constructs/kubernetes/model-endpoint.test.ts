@@ -353,6 +353,14 @@ describe('ModelEndpoint (Kubernetes)', () => {
   });
 
   describe('rejected input', () => {
+    it('rejects asynchronous inference, which neither a Deployment nor KServe offers', () => {
+      expectValidationError(() => endpoint({ ...CPU, async: {} }), 'ModelEndpoint', { path: 'async', message: /not supported on Kubernetes/ });
+    });
+
+    it('rejects a shadow variant, which KServe cannot mirror traffic to', () => {
+      expectValidationError(() => endpoint({ ...CPU, shadow: { source: { registryVersion: 2 } } }), 'ModelEndpoint', { path: 'shadow', message: /does not copy it/ });
+    });
+
     it('rejects an endpoint without a Kubernetes image', () => {
       expectValidationError(() => endpoint({ compute: { instanceType: 'ml.m5.large' } }), 'ModelEndpoint', { path: 'kubernetes.image', message: /required on Kubernetes/ });
     });

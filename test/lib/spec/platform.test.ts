@@ -79,6 +79,20 @@ describe('PlatformSpec', () => {
     expect(e.message).toContain("models[1].name: repeats the name of models[0] (got 'm', expected a name no other model has)");
   });
 
+  it('rejects a shadow without a source, and one from a registry the platform does not have', () => {
+    const endpoint = (shadow: Record<string, unknown>) => ({ compute: { instanceType: 'ml.m5.large' }, shadow });
+    const none = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: IMAGE }, endpoint: endpoint({ samplingPercent: 10 }) }] })));
+    expect(none.issues).toEqual([expect.objectContaining({ path: 'models[0].endpoint.shadow.source', got: 'nothing' })]);
+    const registry = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: IMAGE }, endpoint: endpoint({ source: { registryVersion: 2 } }) }] })));
+    expect(registry.issues).toEqual([expect.objectContaining({ path: 'models[0].endpoint.shadow.source', message: "uses the registry of 'm', which has none" })]);
+    expect((parsePlatformSpec(minimal({ models: [{ name: 'm', registry: {}, source: { registryVersion: 1 }, endpoint: endpoint({ source: { registryVersion: 2 } }) }] })).models[0].endpoint as EndpointSpec).shadow).toMatchObject({ variantName: 'Shadow', samplingPercent: 100, instances: 1 });
+  });
+
+  it('rejects drift monitors of an endpoint with a shadow, whose captures they would mix', () => {
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ aws: { region: 'us-east-1' }, models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' }, shadow: { source: { image: IMAGE } } }, drift: { dataQuality: { baseline: { constraintsUri: 's3://baselines/c.json', statisticsUri: 's3://baselines/s.json' } } } }] })));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'models[0].drift', got: 'drift with endpoint.shadow' })]);
+  });
+
   it('rejects a registry source for a model without a registry', () => {
     const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { registryVersion: 1 }, endpoint: { compute: { instanceType: 'ml.m5.large' } } }] })));
     expect(e.issues).toEqual([expect.objectContaining({ path: 'models[0].source', message: 'deploys from a registry but the model has none', expected: "a 'registry' section on model 'm'" })]);

@@ -162,3 +162,39 @@ describe('data paths with an imported key and an imported role', () => {
 function defaultKeyPolicy(account: string) {
   return { Version: '2012-10-17', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] };
 }
+
+describe('data paths of an asynchronous endpoint and of an endpoint with a shadow variant', () => {
+  let world: IamWorld;
+  beforeAll(() => {
+    const app = new App({ context: CONTEXT, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Serving', { env: ENV });
+    const image = (tag: string) => ModelSource.fromImage(ModelImage.fromUri(`683313688378.dkr.ecr.${ENV.region}.amazonaws.com/sagemaker-xgboost:${tag}`));
+    new ModelEndpoint(stack, 'Async', { source: image('1.7-1'), compute: { instanceType: 'ml.m5.large' }, async: {} });
+    new ModelEndpoint(stack, 'Shadowed', { source: image('1.7-1'), compute: { instanceType: 'ml.m5.large' }, shadow: { source: image('1.7-2') } });
+    world = IamWorld.fromApp(app);
+  });
+
+  it('lets the async model read queued payloads, write results and failures, and publish to its encrypted topics; both shadowed models capture', async () => {
+    const reader = new FlowReader(world);
+    const { counts, denied } = await evaluateFlows(world, reader.all());
+    expect(denied).toEqual({});
+    expect(counts).toMatchObject({ asyncInference: 1, endpoint: 3, dataCapture: 2 });
+    const flow = reader.asyncInference()[0];
+    expect(flow.requests.map((r) => r.action)).toEqual(['s3:GetObject', 'kms:Decrypt', 's3:PutObject', 'kms:GenerateDataKey', 's3:PutObject', 'kms:GenerateDataKey', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt']);
+    const shadowCapture = reader.dataCapture().find((f) => f.name.includes('Shadowed'))!;
+    expect(shadowCapture.requests.filter((r) => r.action === 's3:PutObject').map((r) => r.resource.split('/').slice(-7, -5).join('/'))).toEqual(['endpoint/AllTraffic', 'endpoint/Shadow']);
+  });
+
+  it("denies the async model reading results, writing payloads, or another endpoint's bucket", async () => {
+    const reader = new FlowReader(world);
+    const flow = reader.asyncInference()[0];
+    const role = flow.requests[0].principal;
+    const output = flow.requests.find((r) => r.action === 's3:PutObject')!.resource;
+    const input = flow.requests[0].resource;
+    expect(await world.evaluate({ principal: role, action: 's3:GetObject', resource: output })).toEqual({ result: 'ImplicitlyDenied' });
+    expect(await world.evaluate({ principal: role, action: 's3:PutObject', resource: input })).toEqual({ result: 'ImplicitlyDenied' });
+    const otherCapture = reader.dataCapture().find((f) => f.name.includes('Shadowed'))!.requests[0].resource;
+    expect(await world.evaluate({ principal: role, action: 's3:GetObject', resource: otherCapture })).toEqual({ result: 'ImplicitlyDenied' });
+    expect(await world.evaluate({ principal: role, action: 's3:PutObject', resource: otherCapture })).toEqual({ result: 'ImplicitlyDenied' });
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { IamWorld, Request } from './iam-paths';
 
-export type FlowKind = 'endpoint' | 'dataCapture' | 'monitor' | 'pipelineStep' | 'hyperpod' | 'mlflow' | 'alarmTopic' | 'flowLogs' | 'accessLogs';
+export type FlowKind = 'endpoint' | 'dataCapture' | 'asyncInference' | 'monitor' | 'pipelineStep' | 'hyperpod' | 'mlflow' | 'alarmTopic' | 'flowLogs' | 'accessLogs';
 
 export interface Flow {
   readonly kind: FlowKind;
@@ -89,7 +89,7 @@ export class FlowReader {
 
   public all(): Flow[] {
     return [
-      ...this.endpoints(), ...this.dataCapture(), ...this.monitors(), ...this.pipelineSteps(), ...this.hyperpod(), ...this.mlflow(),
+      ...this.endpoints(), ...this.dataCapture(), ...this.asyncInference(), ...this.monitors(), ...this.pipelineSteps(), ...this.hyperpod(), ...this.mlflow(),
       ...this.alarmTopics(), ...this.flowLogs(), ...this.accessLogs(),
     ];
   }
@@ -131,12 +131,42 @@ export class FlowReader {
   public dataCapture(): Flow[] {
     return this.world.resolver.resourcesOfType('AWS::SageMaker::EndpointConfig').filter((c) => c.properties.DataCaptureConfig).map((c) => {
       const capture = c.properties.DataCaptureConfig as Props;
-      const modelName = ((c.properties.ProductionVariants as Props[])[0]).ModelName as string;
-      const role = this.modelRole(modelName);
+      // Every variant (a shadow too) captures under its own folder, with its model's role.
+      const variants = [...(c.properties.ProductionVariants as Props[]), ...((c.properties.ShadowProductionVariants as Props[] | undefined) ?? [])];
       return {
         kind: 'dataCapture' as const,
         name: `${c.stackName}/${c.logicalId}: the model writes captured data`,
-        requests: this.write(role, s3ObjectArn(capture.DestinationS3Uri as string, 'endpoint', 'AllTraffic', '2026/12/01/00/capture.jsonl'), capture.KmsKeyId as string),
+        requests: variants.flatMap((v) => this.write(this.modelRole(v.ModelName as string), s3ObjectArn(capture.DestinationS3Uri as string, 'endpoint', v.VariantName as string, '2026/12/01/00/capture.jsonl'), capture.KmsKeyId as string)),
+      };
+    });
+  }
+
+  /**
+   * An asynchronous endpoint's model reads the queued payload, writes the result (or the failure),
+   * and publishes the notification to the topics, encrypted with their key.
+   */
+  public asyncInference(): Flow[] {
+    const { region } = this.world.resolver.env;
+    return this.world.resolver.resourcesOfType('AWS::SageMaker::EndpointConfig').filter((c) => c.properties.AsyncInferenceConfig).map((c) => {
+      const out = (c.properties.AsyncInferenceConfig as Props).OutputConfig as Props;
+      const role = this.modelRole(((c.properties.ProductionVariants as Props[])[0]).ModelName as string);
+      const input = (out.S3OutputPath as string).replace(/\/async-output$/, '/async-input');
+      const topics = Object.entries((out.NotificationConfig as Props | undefined) ?? {}).filter(([k]) => k.endsWith('Topic')).map(([, v]) => v as string);
+      return {
+        kind: 'asyncInference' as const,
+        name: `${c.stackName}/${c.logicalId}: the model reads the queued payload, writes results and failures, publishes notifications`,
+        requests: [
+          ...this.read(role, s3ObjectArn(input, 'request-1.json')),
+          ...this.write(role, s3ObjectArn(out.S3OutputPath as string, 'request-1.out'), out.KmsKeyId as string),
+          ...this.write(role, s3ObjectArn(out.S3FailurePath as string, 'request-2-error.out'), out.KmsKeyId as string),
+          ...topics.flatMap((topic) => {
+            const key = this.topicKey(topic);
+            return [
+              { principal: role, action: 'sns:Publish', resource: topic },
+              ...(key ? ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ principal: role, action, resource: key, context: { 'kms:ViaService': `sns.${region}.amazonaws.com` } })) : []),
+            ];
+          }),
+        ],
       };
     });
   }
