@@ -149,7 +149,7 @@ describe('rollback', () => {
   it('returns the endpoint to the previous config of the same CloudFormation resource, keeping live instance counts', async () => {
     mockEndpointHistory(sm);
     const r = await ops().rollback('churn');
-    expect(r).toEqual({ endpoint: 'churn', from: 'churn-config-new', to: 'churn-config-old', retainedVariantProperties: true });
+    expect(r).toEqual({ endpoint: 'churn', from: 'churn-config-new', to: 'churn-config-old', retainedVariantProperties: true, stackName: 'mlops-reference-churn' });
     expect(sm.commandCalls(UpdateEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'churn', EndpointConfigName: 'churn-config-old', RetainAllVariantProperties: true });
   });
 
