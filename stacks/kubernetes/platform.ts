@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
-import { KubernetesBackendSpec, ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
@@ -65,7 +65,7 @@ export class KubernetesPlatformStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
-    const spec = parsePlatformSpec(props.spec, id);
+    const spec = parsePlatformSpecFor('kubernetes', props.spec, id);
     this.spec = spec;
     this.input = props.spec;
     this.k8s = spec.kubernetes ?? platformKubernetesSchema.parse({});
