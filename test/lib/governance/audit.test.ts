@@ -142,11 +142,12 @@ describe('audit report of the reference platform', () => {
       await page.goto(pageUrl);
       expect(await page.locator('h1').innerText()).toBe('Audit report');
       const headings = await page.locator('h2').allInnerTexts();
-      expect(headings).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Rule checks', 'Tags']);
+      expect(headings).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Rule checks', 'Tags']);
       await expect(page.getByText('Platform/churn/Endpoint/ExecutionRole/Role').first().isVisible()).resolves.toBe(true);
       const finding = page.locator('#findings tr', { hasText: 'AwsSolutions-SM2' }).first();
       await expect(finding.innerText()).resolves.toMatch(/local NVMe instance storage/);
       await expect(page.locator('#summary').innerText()).resolves.toMatch(/Strict: .*private network/);
+      await expect(page.locator('#delivery h3').allInnerTexts()).resolves.toEqual(['Approving model versions', 'Deploying to each stage', 'Other AWS accounts']);
       expect(requests).toEqual([pageUrl]);
     } finally {
       await context.close();

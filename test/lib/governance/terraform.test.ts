@@ -335,7 +335,7 @@ describe('the merged report', () => {
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
       await page.goto(`file://${files.html}`);
-      expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Kubernetes', 'Rule checks', 'Tags']);
+      expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Kubernetes', 'Rule checks', 'Tags']);
       const section = page.locator('#kubernetes');
       expect(await section.locator(':scope > h3').allInnerTexts()).toEqual(['Who can do what in the cluster', 'Where data is kept in the cluster', 'Namespaces', 'Network policies', 'Services']);
       await expect(section.locator('.card', { hasText: 'Role mlops-reference/mlops-viewer' }).innerText()).resolves.toMatch(/Granted to: members of the group mlops-engineers/);
