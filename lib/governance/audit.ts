@@ -6,6 +6,7 @@
  * ({@link mergeAuditReports}).
  */
 import { asList, asObject, JsonObject } from '../json';
+import { DELIVERY_STAGE_ROLE_TAG } from '../spec/delivery-contract';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack, unacknowledgedFindings } from './cloud-assembly';
 import {
   AUDIT_REPORT_VERSION, AuditDataStore, AuditDelivery, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement,
@@ -404,8 +405,6 @@ export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 
 // Delivery and cross-account access: who approves, who deploys to which stage, what other accounts reach
 // ------------------------------------------------------------------------------------------------
 
-/** Tag on a stage's deploy role: the stage it deploys (the audit's "who can deploy to which stage"). */
-export const DELIVERY_STAGE_ROLE_TAG = 'cdk-mlops:delivery-stage';
 
 /** Whether an action pattern list (`sagemaker:*`, `sagemaker:Update*`, `*`) allows `action`. */
 function allowsAction(patterns: readonly string[], action: string): boolean {

@@ -15,6 +15,13 @@
 /** Tag on a model package group: the ARN of the state machine that delivers its approved versions. */
 export const DELIVERY_TAG = 'cdk-mlops:delivery';
 
+/**
+ * Tag on a stage's deploy role that this platform creates: the stage's name. The audit reads it to
+ * say who can deploy to which stage (a role of another account that the state machine assumes is
+ * named by its account).
+ */
+export const DELIVERY_STAGE_ROLE_TAG = 'cdk-mlops:delivery-stage';
+
 /** Customer metadata key prefix: approved for a stage's manual gate (`cdk-mlops:approved:<stage>`). */
 export const APPROVED_FOR_STAGE_PREFIX = 'cdk-mlops:approved:';
 
