@@ -1,9 +1,9 @@
 import { DescribeModelPackageCommand, SageMakerClient, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createSageMakerClient, createSfnClient, DeliveryOps, OpsError } from '../../../lib/ops';
+import { createSageMakerClient, createSfnClient, DeliveryOps } from '../../../lib/ops';
 import { approvedForStageKey, DELIVERY_TAG, servingInStageKey } from '../../../lib/spec/delivery-contract';
-import { awsError, denied, mockDeliveredRegistry, STATE_MACHINE, throttled } from './fixtures';
+import { awsError, denied, failure, mockDeliveredRegistry, STATE_MACHINE, throttled } from './fixtures';
 
 const sm = mockClient(SageMakerClient);
 const sfn = mockClient(SFNClient);
@@ -22,16 +22,6 @@ const ops = (profile?: string) => new DeliveryOps(
     },
   },
 );
-
-async function failure(p: Promise<unknown>): Promise<OpsError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpsError);
-    return e as OpsError;
-  }
-  throw new Error('expected an OpsError');
-}
 
 /** Version 5 pending, 4 serving in staging (approved for it), 3 serving in prod (approved for prod), 2 rejected, 1 approved. */
 function delivered(options: { delivery?: boolean } = {}): void {

@@ -6,6 +6,7 @@ import {
   SageMakerClient, StartPipelineExecutionCommand,
 } from '@aws-sdk/client-sagemaker';
 import { AwsClientStub } from 'aws-sdk-client-mock';
+import { OpsError } from '../../../lib/ops';
 
 /** A service error shaped like the SDK's: name, message, HTTP status. */
 export function awsError(name: string, message: string, status = 400): Error {
@@ -107,4 +108,15 @@ export function mockDeliveredRegistry(sm: AwsClientStub<SageMakerClient>, versio
       ...(metadata ? { CustomerMetadataProperties: metadata } : {}),
     } as never);
   }
+}
+
+/** The OpsError a promise rejects with (the test fails if it resolves or rejects with anything else). */
+export async function failure(p: Promise<unknown>): Promise<OpsError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(OpsError);
+    return e as OpsError;
+  }
+  throw new Error('expected an OpsError');
 }
