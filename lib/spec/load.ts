@@ -9,6 +9,7 @@ import { fromZodIssues, MlopsValidationError, ValidationIssue } from '../errors'
 import { awsTargetIssues, PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
 import { kubernetesDeliveryIssues } from './kubernetes';
 import { knownKeysAt, parseSpec } from './primitives';
+import { sharedEndpointKubernetesIssues } from './shared-endpoint';
 
 const SUBJECT_KIND = 'PlatformSpec';
 
@@ -26,7 +27,7 @@ export function parsePlatformSpecFor(target: TargetChoice, input: unknown, locat
   const kubernetesIssues = target === 'aws' ? [] : kubernetesDeliveryIssues(input);
   if (kubernetesIssues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, kubernetesIssues);
   const spec = parsePlatformSpec(input, location);
-  const issues = target === 'kubernetes' ? [] : awsTargetIssues(spec);
+  const issues = [...(target === 'kubernetes' ? [] : awsTargetIssues(spec)), ...(target === 'aws' ? [] : sharedEndpointKubernetesIssues(spec))];
   if (issues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, issues);
   return spec;
 }

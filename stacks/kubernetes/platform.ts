@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
-import { KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
@@ -85,7 +85,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     // Registries first: endpoints may load versions from another model's registry.
     this.registries = this.addRegistries();
     this.experimentTracker = this.addExperimentTracker();
-    const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
+    const kserve = spec.models.some((m) => endpointOf(m).kubernetes?.serving === 'kserve');
     if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
       this.crdStack.addDependency(this);
@@ -171,12 +171,13 @@ export class KubernetesPlatformStack extends TerraformStack {
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of this.spec.models) {
       const endpoint = new ModelEndpoint(this.scopes.get(model.name)!, 'Endpoint', {
-        ...this.inputOf(model.name).endpoint,
+        // parsePlatformSpecFor('kubernetes') has refused inference components: the endpoint is one of its own.
+        ...(this.inputOf(model.name).endpoint as EndpointSpecInput),
         namespace: this.namespace.name,
         name: objectName(model.name),
         partOf: this.spec.name,
         source: sourceOf(model, this.registries),
-        crdScope: model.endpoint.kubernetes?.serving === 'kserve' ? this.crdScopeOf(model.name) : undefined,
+        crdScope: endpointOf(model).kubernetes?.serving === 'kserve' ? this.crdScopeOf(model.name) : undefined,
         acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
         featureStore: this.featureStores.get(model.name),
         prometheus: this.k8s.prometheus,
@@ -308,4 +309,10 @@ function sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistr
   const registry = registries.get(owner);
   if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered`);
   return { registry, version: source.registryVersion };
+}
+
+/** The model's endpoint of its own: parsePlatformSpecFor('kubernetes') has refused inference components of shared endpoints. */
+function endpointOf(model: ModelSpec): EndpointSpec {
+  if (isComponentEndpoint(model.endpoint)) throw new Error(`internal: model '${model.name}' is an inference component, which the Kubernetes target refuses`);
+  return model.endpoint;
 }
