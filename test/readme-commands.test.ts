@@ -38,6 +38,9 @@ const HOW: Record<string, 'runs' | 'needs AWS credentials' | 'CI in a clean clon
   'npx mlops status --profile prod --name-contains churn': 'needs AWS credentials',
   'npx mlops promote churn': 'needs AWS credentials',
   'npx mlops rollback mlopsreferencechurn-Endpoint-56287E6A': 'needs AWS credentials',
+  'npx mlops status churn': 'needs AWS credentials',
+  'npx mlops promote churn --version 7 --stage prod': 'needs AWS credentials',
+  'npx mlops rollback churn --stage prod': 'needs AWS credentials',
   'npx mlops run churn-training --param Epochs=20 --no-wait': 'needs AWS credentials',
 };
 

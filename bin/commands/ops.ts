@@ -3,7 +3,9 @@
  * (lib/ops). Every command takes --region and --profile and uses the standard credential chain.
  */
 import { Command } from 'commander';
-import { createSageMakerClient, OpsError, PlatformStatus, RunProgress, SageMakerOps } from '../../lib/ops';
+import {
+  createSageMakerClient, createSfnClient, DeliveryOps, GroupDeliveryStatus, OpsError, PlatformStatus, RunProgress, SageMakerOps, versionText,
+} from '../../lib/ops';
 import { CommandError, numberOption } from './exit';
 
 interface AwsOptions {
@@ -22,6 +24,35 @@ async function opsFor(opts: AwsOptions): Promise<SageMakerOps> {
   const ops = new SageMakerOps(client, { region: opts.region, profile: opts.profile });
   await ops.checkRegion();
   return ops;
+}
+
+async function deliveryOpsFor(opts: AwsOptions): Promise<DeliveryOps> {
+  const ops = await opsFor(opts);
+  const client = createSageMakerClient({ region: opts.region, profile: opts.profile });
+  return new DeliveryOps(client, { region: opts.region ?? await ops.checkRegion(), profile: opts.profile, sfnClient: (region) => createSfnClient({ region, profile: opts.profile }) });
+}
+
+/** A whole version number ≥ 1 from --version, or a CommandError (exit 2). */
+function versionOption(value: string | undefined): number | undefined {
+  const version = numberOption('--version', value, 1);
+  if (version !== undefined && !Number.isInteger(version)) throw new CommandError(`--version: expected a whole number, got '${value}'`, 2);
+  return version;
+}
+
+/** The table `mlops status <group>` prints: each version, where it serves and which stages approved it. */
+export function formatGroupStatus(s: GroupDeliveryStatus): string {
+  const lines = [`Model package group ${s.group}: ${s.deliveryStateMachineArn ? `delivered by ${s.deliveryStateMachineArn}` : 'no delivery (its endpoints serve the registryVersion their spec pins)'}`];
+  lines.push('', 'Stages (serving version, deployed at):');
+  if (s.stages.length === 0) lines.push('  (no version serves in a stage)');
+  for (const st of s.stages) lines.push(`  ${st.stage.padEnd(16)} ${versionText(st).padEnd(12)} since ${st.since}`);
+  lines.push('', `  ${'version'.padEnd(8)} ${'approval'.padEnd(22)} ${'serves in'.padEnd(24)} approved for`);
+  if (s.versions.length === 0) lines.push('  (no versions)');
+  for (const v of s.versions) {
+    const serving = v.servingIn.map((m) => m.stage).join(', ') || '-';
+    const approved = v.approvedFor.map((m) => m.stage).join(', ') || '-';
+    lines.push(`  ${String(v.version ?? '?').padEnd(8)} ${v.approvalStatus.padEnd(22)} ${serving.padEnd(24)} ${approved}`);
+  }
+  return lines.join('\n');
 }
 
 /** The table `mlops status` prints. */
@@ -64,24 +95,44 @@ function parseParams(values: string[]): Record<string, string> {
 
 export function registerOps(program: Command, log: (s: string) => void): void {
   withAws(program.command('status'))
-    .description('Show endpoints (status, instances, last deployment, rollbacks), pipelines, monitoring schedules and versions waiting for approval')
+    .description('Show endpoints (status, instances, last deployment, rollbacks), pipelines, monitoring schedules and versions waiting for approval; with a group, its versions and which one serves in each delivery stage')
+    .argument('[group]', 'a model package group: its versions, approval status, the stage each serves in and the stages each is approved for')
     .option('--name-contains <text>', 'only resources whose name contains this (a platform or model name)')
     .option('--json', 'print the status as JSON')
-    .addHelpText('after', '\nExamples:\n  $ mlops status --region us-east-1\n  $ mlops status --profile prod --name-contains churn --json')
-    .action(async (opts: AwsOptions & { nameContains?: string; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ mlops status --region us-east-1\n  $ mlops status --profile prod --name-contains churn --json\n  $ mlops status churn')
+    .action(async (group: string | undefined, opts: AwsOptions & { nameContains?: string; json?: boolean }) => {
+      if (group !== undefined) {
+        if (opts.nameContains !== undefined) throw new CommandError('--name-contains: not with a group (the group names what to show)', 2);
+        const status = await (await deliveryOpsFor(opts)).groupStatus(group);
+        log(opts.json ? JSON.stringify(status, null, 2) : formatGroupStatus(status));
+        return;
+      }
       const status = await (await opsFor(opts)).status(opts.nameContains);
       log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     });
 
   withAws(program.command('promote'))
-    .description('Approve a model version (default: the latest PendingManualApproval); approval triggers its deployment')
+    .description('Approve a model version (default: the latest PendingManualApproval), which starts its delivery when the group has one; with --stage, approve an Approved version for that stage\'s manual gate')
     .argument('<group>', 'the model package group (the model\'s registry)')
-    .option('--version <n>', 'the version to approve')
+    .option('--version <n>', 'the version to approve (required with --stage)')
+    .option('--stage <name>', 'approve the version for this delivery stage (its manual gate goes on): sets cdk-mlops:approved:<stage> on it')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ mlops promote churn\n  $ mlops promote support-assistant --version 7 --profile prod')
-    .action(async (group: string, opts: AwsOptions & { version?: string; json?: boolean }) => {
-      const version = numberOption('--version', opts.version, 1);
-      if (version !== undefined && !Number.isInteger(version)) throw new CommandError(`--version: expected a whole number, got '${opts.version}'`, 2);
+    .addHelpText('after', '\nExamples:\n  $ mlops promote churn\n  $ mlops promote support-assistant --version 7 --profile prod\n  $ mlops promote churn --version 7 --stage prod')
+    .action(async (group: string, opts: AwsOptions & { version?: string; stage?: string; json?: boolean }) => {
+      const version = versionOption(opts.version);
+      if (opts.stage !== undefined) {
+        if (version === undefined) throw new CommandError('--stage: needs --version N (the version to approve for the stage)', 2);
+        const r = await (await deliveryOpsFor(opts)).approveForStage(group, version, opts.stage);
+        if (opts.json) {
+          log(JSON.stringify(r, null, 2));
+          return;
+        }
+        const next = r.deliveryStateMachineArn ? `the delivery waiting at stage '${r.stage}' for this version goes on (${r.deliveryStateMachineArn}); follow it with mlops status ${group}` : `the group has no delivery state machine yet (no cdk-mlops:delivery tag): nothing waits for it`;
+        log(r.changed
+          ? `Approved ${group} version ${version} for stage '${r.stage}' (${r.key} = ${r.value}); ${next}.`
+          : `${group} version ${version} was already approved for stage '${r.stage}' (${r.key} = ${r.value}); nothing changed.`);
+        return;
+      }
       const r = await (await opsFor(opts)).promote(group, version);
       if (opts.json) {
         log(JSON.stringify(r, null, 2));
@@ -89,18 +140,32 @@ export function registerOps(program: Command, log: (s: string) => void): void {
       }
       const superseded = r.supersedes ? `it supersedes version ${r.supersedes.version ?? r.supersedes.arn}` : 'no version was approved before';
       log(r.changed
-        ? `Approved ${group} version ${r.version ?? r.arn}; ${superseded}.\nApproval triggers deployment: the registry's EventBridge rule (SageMaker Model Package State Change → Approved) starts it; follow it with mlops status.`
+        ? `Approved ${group} version ${r.version ?? r.arn}; ${superseded}.\n${r.deliveryStateMachineArn
+          ? `Approval starts its delivery (${r.deliveryStateMachineArn}): each stage's stack is deployed with it in turn, a manual gate waiting for mlops promote ${group} --version ${r.version ?? 'N'} --stage <stage>; follow it with mlops status ${group}.`
+          : 'The group has no delivery stages: the registry\'s EventBridge rule notifies the alarm topic, and an endpoint serves the registryVersion its spec pins (pin this one and deploy, or give the model delivery stages).'}`
         : `${group} version ${r.version ?? r.arn} is already Approved; nothing changed (${superseded}).`);
     });
 
   withAws(program.command('rollback'))
-    .description('Return an endpoint to its previous endpoint config (blue/green, keeping live instance counts when the variants match)')
-    .argument('<endpoint>', 'the endpoint name')
-    .option('--to <config>', 'the endpoint config to return to (default: the one before the current)')
-    .addHelpText('after', '\nExamples:\n  $ mlops rollback mlopsreferencechurn-Endpoint-56287E6A\n  $ mlops rollback my-endpoint --to my-endpoint-config-v3 --region eu-west-1')
-    .action(async (endpoint: string, opts: AwsOptions & { to?: string }) => {
-      const r = await (await opsFor(opts)).rollback(endpoint, opts.to);
-      log(`Rolling back ${r.endpoint}: ${r.from} → ${r.to}${r.retainedVariantProperties ? ' (keeping live instance counts and weights)' : ''}.\nSageMaker is updating it (blue/green); follow it with mlops status. The CloudFormation stack still names ${r.from}: the next deploy returns to it unless the platform's source is rolled back too.`);
+    .description('Return a delivery stage to the version it served before, through the delivery state machine (--stage; the stack stays the source of truth), or an endpoint without delivery to its previous endpoint config (out of band: say what the next deploy does)')
+    .argument('<endpoint-or-group>', 'with --stage, the model package group; otherwise the endpoint name')
+    .option('--stage <name>', 'roll this delivery stage back: starts the group\'s delivery state machine with the earlier version, for this stage only')
+    .option('--version <n>', 'with --stage: the version to return to (default: the newest Approved version older than the one serving)')
+    .option('--to <config>', 'without --stage: the endpoint config to return to (default: the one before the current)')
+    .addHelpText('after', '\nExamples:\n  $ mlops rollback churn --stage prod\n  $ mlops rollback churn --stage staging --version 4\n  $ mlops rollback mlopsreferencechurn-Endpoint-56287E6A\n  $ mlops rollback my-endpoint --to my-endpoint-config-v3 --region eu-west-1')
+    .action(async (name: string, opts: AwsOptions & { to?: string; stage?: string; version?: string }) => {
+      if (opts.stage !== undefined) {
+        if (opts.to !== undefined) throw new CommandError('--to: an endpoint config, not with --stage (use --version N)', 2);
+        const r = await (await deliveryOpsFor(opts)).rollbackStage(name, opts.stage, versionOption(opts.version));
+        log(`Rolling back stage '${r.stage}' of ${r.group}: ${versionText(r.from)} → ${versionText(r.to)}, through the delivery state machine (execution ${r.executionArn}).\nIt deploys the stage's stack with ${versionText(r.to)}, so the stack and the endpoint agree; follow it with mlops status ${r.group}.`
+          + (r.approvedForStage ? '' : `\n${versionText(r.to)} is not approved for stage '${r.stage}': if its gate is manual, the execution waits for mlops promote ${r.group} --version ${r.to.version ?? 'N'} --stage ${r.stage}.`));
+        return;
+      }
+      if (opts.version !== undefined) throw new CommandError('--version: only with --stage (for an endpoint, use --to <config>)', 2);
+      const r = await (await opsFor(opts)).rollback(name, opts.to);
+      const stack = r.stackName ? `stack ${r.stackName}` : 'the CloudFormation stack';
+      log(`Rolling back ${r.endpoint}: ${r.from} → ${r.to}${r.retainedVariantProperties ? ' (keeping live instance counts and weights)' : ''}.\nSageMaker is updating it (blue/green); follow it with mlops status.`
+        + `\nThis is out of band: ${stack} still names ${r.from}. CloudFormation compares templates, not the live endpoint, so a deploy that leaves this endpoint's definition unchanged does not touch it (it stays on ${r.to}, drifted); the next deploy that changes it puts it on what the stack then says. To keep the rollback, pin the earlier registryVersion in the spec and deploy, or give the model delivery stages and use mlops rollback <group> --stage <stage>.`);
     });
 
   withAws(program.command('run'))

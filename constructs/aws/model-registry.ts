@@ -1,4 +1,4 @@
-import { Annotations, IResource, Names, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, IResource, Names, RemovalPolicy, Resource, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -64,6 +64,8 @@ export interface ModelRegistryAttributes {
 }
 
 const PACKAGE_STATE_CHANGE = 'SageMaker Model Package State Change';
+/** The warning (printed by `mlops synth`) when the artifacts of cross-account readers cannot be granted here. */
+export const CROSS_ACCOUNT_ARTIFACTS_WARNING = 'cdk-mlops:registryCrossAccountArtifacts';
 
 abstract class ModelRegistryBase extends Resource implements IModelRegistry {
   public abstract readonly modelPackageGroupName: string;
@@ -72,12 +74,20 @@ abstract class ModelRegistryBase extends Resource implements IModelRegistry {
   public abstract readonly artifactsPrefix?: string;
 
   public modelPackageArn(version: number): string {
-    return sagemakerArn(this, 'model-package', `${sagemakerArnName(this.modelPackageGroupName)}/${version}`);
+    return this.registryArn('model-package', `${sagemakerArnName(this.modelPackageGroupName)}/${version}`);
   }
 
   /** ARN pattern of every version in the group. */
   protected get packagesArn(): string {
-    return sagemakerArn(this, 'model-package', `${sagemakerArnName(this.modelPackageGroupName)}/*`);
+    return this.registryArn('model-package', `${sagemakerArnName(this.modelPackageGroupName)}/*`);
+  }
+
+  /**
+   * An ARN in the registry's account and region: the stack's for a registry it creates, the ARN's
+   * for one imported by ARN (a registry of another account keeps its account).
+   */
+  protected registryArn(resource: string, resourceName: string): string {
+    return this.stack.formatArn({ service: 'sagemaker', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME, account: this.env.account, region: this.env.region });
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
@@ -129,18 +139,31 @@ export class ModelRegistry extends ModelRegistryBase {
     return ModelRegistry.fromModelRegistryAttributes(scope, id, { modelPackageGroupName });
   }
 
+  /**
+   * A registry by its group's ARN: its account and region are the ARN's, so the package ARNs it
+   * yields (and grants on) are the registry's, even in a stack of another account or region.
+   */
   public static fromModelPackageGroupArn(scope: Construct, id: string, modelPackageGroupArn: string): IModelRegistry {
-    return ModelRegistry.fromModelRegistryAttributes(scope, id, { modelPackageGroupName: nameFromArn(modelPackageGroupArn) });
+    return ModelRegistry.importRegistry(scope, id, { modelPackageGroupName: nameFromArn(modelPackageGroupArn) }, modelPackageGroupArn);
   }
 
+  /** A registry of the stack's account and region, by name (and where its artifacts are, when known). */
   public static fromModelRegistryAttributes(scope: Construct, id: string, attrs: ModelRegistryAttributes): IModelRegistry {
+    return ModelRegistry.importRegistry(scope, id, attrs);
+  }
+
+  private static importRegistry(scope: Construct, id: string, attrs: ModelRegistryAttributes, arn?: string): IModelRegistry {
     class Import extends ModelRegistryBase {
       public readonly modelPackageGroupName = attrs.modelPackageGroupName;
-      public readonly modelPackageGroupArn = sagemakerArn(scope, 'model-package-group', sagemakerArnName(attrs.modelPackageGroupName));
+      public readonly modelPackageGroupArn: string;
       public readonly artifactsBucket = attrs.artifactsBucket;
       public readonly artifactsPrefix = attrs.artifactsPrefix;
+      constructor() {
+        super(scope, id, arn ? { environmentFromArn: arn } : {});
+        this.modelPackageGroupArn = arn ?? this.registryArn('model-package-group', sagemakerArnName(attrs.modelPackageGroupName));
+      }
     }
-    return new Import(scope, id);
+    return new Import();
   }
 
   public readonly modelPackageGroupName: string;
@@ -189,6 +212,7 @@ export class ModelRegistry extends ModelRegistryBase {
         ],
       };
       if (artifactsBucket) this.grantCrossAccountArtifacts(artifactsBucket, spec.crossAccountReadAccountIds);
+      else this.warnCrossAccountArtifactsUnknown(spec.crossAccountReadAccountIds);
     }
 
     if (notificationTopic) {
@@ -199,6 +223,12 @@ export class ModelRegistry extends ModelRegistryBase {
         target: new targets.SnsTopic(notificationTopic),
       });
     }
+  }
+
+  /** Cross-account readers without a known artifacts bucket can describe the packages but not read their artifacts. */
+  private warnCrossAccountArtifactsUnknown(accountIds: readonly string[]): void {
+    Annotations.of(this).addWarningV2(CROSS_ACCOUNT_ARTIFACTS_WARNING,
+      `The accounts granted cross-account read (${accountIds.join(', ')}) can describe and deploy the packages but not read their artifacts: the artifacts bucket is not known. Pass artifactsBucket (and artifactsPrefix) so its bucket and key policies grant them s3:GetObject and kms:Decrypt through S3, or grant them where the artifacts are.`);
   }
 
   /**
@@ -223,10 +253,13 @@ export class ModelRegistry extends ModelRegistryBase {
         // Only as part of an S3 read: what S3 serves them is what the bucket policy lets them read.
       },
     }));
-    if (!objects.statementAdded || (key && !key.statementAdded)) {
+    // An imported bucket without its key may still be encrypted with one (aws:kms): its owner must grant it.
+    const keyUnknown = !bucket.encryptionKey && !Resource.isOwnedResource(bucket);
+    if (!objects.statementAdded || (key && !key.statementAdded) || keyUnknown) {
       const missing = [...(objects.statementAdded ? [] : [`the bucket policy of the artifacts bucket (s3:GetObject on ${this.artifactsPrefix ? `'${this.artifactsPrefix}/*'` : 'every object'})`]),
-        ...(key && !key.statementAdded ? ['the key policy of its KMS key (kms:Decrypt with kms:ViaService s3)'] : [])];
-      Annotations.of(this).addWarningV2('cdk-mlops:registryCrossAccountArtifacts',
+        ...(key && !key.statementAdded ? ['the key policy of its KMS key (kms:Decrypt with kms:ViaService s3)'] : []),
+        ...(keyUnknown ? ['kms:Decrypt (with kms:ViaService s3) in the key policy of the KMS key that encrypts it, if one does (its key was not given)'] : [])];
+      Annotations.of(this).addWarningV2(CROSS_ACCOUNT_ARTIFACTS_WARNING,
         `The artifacts bucket or its key is imported: the accounts granted cross-account read (${accountIds.join(', ')}) also need ${missing.join(' and ')}; add them there.`);
     }
   }

@@ -7,9 +7,10 @@
  */
 import { asList, asObject, JsonObject } from '../json';
 import { awsModelCards } from './model-cards';
+import { DELIVERY_STAGE_ROLE_TAG } from '../spec/delivery-contract';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack, unacknowledgedFindings } from './cloud-assembly';
 import {
-  AUDIT_REPORT_VERSION, AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement,
+  AUDIT_REPORT_VERSION, AuditDataStore, AuditDelivery, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement,
 } from './report-model';
 import {
   GOVERNANCE_METADATA_KEY, GovernanceLevel, isPublicPrincipal, jobsOf, MLOPS_PACK, MLOPS_RULES, RuleContext, TAG_REPLACES_TYPES, TAGGABLE_TYPES, tagsOf,
@@ -399,6 +400,7 @@ export function buildAuditReport(input: string | SynthesizedAssembly, now: Date 
     findings: allFindings,
     tags: tagCompliance(assembly, governance.requiredTags),
     modelCards: awsModelCards(assembly),
+    delivery: deliveryOf(assembly, allPrincipals),
   };
 }
 
@@ -434,4 +436,122 @@ export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 
       acknowledgedFindings: findingsAll.filter((f) => f.status === 'acknowledged').length,
     },
   };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Delivery and cross-account access: who approves, who deploys to which stage, what other accounts reach
+// ------------------------------------------------------------------------------------------------
+
+
+/** Whether an action pattern list (`sagemaker:*`, `sagemaker:Update*`, `*`) allows `action`. */
+function allowsAction(patterns: readonly string[], action: string): boolean {
+  return patterns.some((p) => !p.startsWith('NOT ') && new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action));
+}
+
+/** The model package group a resource names (`.../model-package/churn/*` → churn), `*` for every one, undefined for none. */
+function groupOfResource(resource: string): string | undefined {
+  if (resource === '*') return '*';
+  return /:model-package\/([^/]+)\//.exec(resource)?.[1] ?? (/:model-package\/\*$/.test(resource) ? '*' : undefined);
+}
+
+/** The 12-digit accounts a policy principal names (account roots, roles, bare ids), with the text of each. */
+function principalAccounts(principal: unknown): { account: string; text: string }[] {
+  return asList(asObject(principal)?.AWS).map((p) => readable(p)).map((text) => ({ text, account: /(?:^|:)(\d{12})(?::|$)/.exec(text)?.[1] ?? '' })).filter((x) => x.account !== '');
+}
+
+function statementsOfDocument(document: unknown): JsonObject[] {
+  return asList(asObject(document)?.Statement).map(asObject).filter((s): s is JsonObject => s !== undefined && s.Effect !== 'Deny');
+}
+
+function approversOf(assembly: SynthesizedAssembly, allPrincipals: AuditPrincipal[]): AuditDelivery['approvers'] {
+  const out: AuditDelivery['approvers'] = [];
+  for (const p of allPrincipals) {
+    for (const st of p.statements) {
+      if (st.effect !== 'Allow' || !allowsAction(st.actions, 'sagemaker:UpdateModelPackage')) continue;
+      for (const group of new Set(st.resources.map(groupOfResource).filter((g): g is string => g !== undefined))) {
+        out.push({ stack: p.stack, logicalId: p.logicalId, constructPath: p.constructPath, group, principal: p.name ?? p.constructPath ?? p.logicalId, kind: 'iam-role', via: st.policy });
+      }
+    }
+  }
+  for (const stack of assembly.stacks) {
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      if (r.Type !== 'AWS::SageMaker::ModelPackageGroup') continue;
+      for (const st of statementsOfDocument(r.Properties?.ModelPackageGroupPolicy)) {
+        if (!allowsAction(asList(st.Action).map(readable), 'sagemaker:UpdateModelPackage')) continue;
+        for (const { text } of principalAccounts(st.Principal)) {
+          out.push({ stack: stack.stackName, logicalId, constructPath: pathOf(r), group: readable(r.Properties?.ModelPackageGroupName) || logicalId, principal: text, kind: 'account', via: 'the registry\'s resource policy' });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function deployersOf(assembly: SynthesizedAssembly, allPrincipals: AuditPrincipal[]): AuditDelivery['deployers'] {
+  const out: AuditDelivery['deployers'] = [];
+  const stageRoles = new Map<string, string>();
+  for (const stack of assembly.stacks) {
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      const stage = r.Type === 'AWS::IAM::Role' ? tagsOf(r)?.[DELIVERY_STAGE_ROLE_TAG] : undefined;
+      if (stage === undefined) continue;
+      stageRoles.set(logicalId, stage);
+      const name = typeof r.Properties?.RoleName === 'string' ? r.Properties.RoleName : pathOf(r) ?? logicalId;
+      out.push({ stack: stack.stackName, logicalId, constructPath: pathOf(r), stage, target: `deploy role ${name}`, trustedBy: trustOf(r.Properties?.AssumeRolePolicyDocument).map((t) => t.principal) });
+    }
+  }
+  for (const stack of assembly.stacks) {
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
+      const starters = [
+        ...allPrincipals.filter((p) => p.statements.some((st) => st.effect === 'Allow' && allowsAction(st.actions, 'states:StartExecution') && st.resources.some((x) => x === '*' || x.includes(logicalId))))
+          .map((p) => `role ${p.name ?? p.constructPath ?? p.logicalId}`),
+        ...Object.entries(stack.resources).filter(([, x]) => x.Type === 'AWS::Events::Rule' && asList(x.Properties?.Targets).some((t) => refersTo(asObject(t)?.Arn, logicalId)))
+          .map(([ruleId, x]) => `EventBridge rule ${pathOf(x) ?? ruleId}`),
+      ];
+      out.push({ stack: stack.stackName, logicalId, constructPath: pathOf(r), stage: 'every stage', target: `delivery state machine ${readable(r.Properties?.StateMachineName) || pathOf(r) || logicalId}`, trustedBy: starters });
+      // The roles of the stages it deploys to: what its own role may assume.
+      const roleId = readable(r.Properties?.RoleArn);
+      const role = allPrincipals.find((p) => p.stack === stack.stackName && p.logicalId === roleId);
+      for (const st of role?.statements ?? []) {
+        if (st.effect !== 'Allow' || !allowsAction(st.actions, 'sts:AssumeRole')) continue;
+        for (const target of st.resources) {
+          const account = /:iam::(\d{12}):/.exec(target)?.[1];
+          out.push({ stack: stack.stackName, logicalId: roleId, constructPath: role?.constructPath, stage: stageRoles.get(target) ?? (account ? `account ${account}` : 'unknown'), target, trustedBy: [`delivery state machine ${logicalId} (role ${role?.name ?? role?.constructPath ?? roleId})`] });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const GRANT_POLICIES: Record<string, { kind: AuditDelivery['crossAccountGrants'][number]['resourceKind']; policy: string }> = {
+  'AWS::S3::BucketPolicy': { kind: 's3-bucket', policy: 'PolicyDocument' },
+  'AWS::KMS::Key': { kind: 'kms-key', policy: 'KeyPolicy' },
+  'AWS::SageMaker::ModelPackageGroup': { kind: 'model-package-group', policy: 'ModelPackageGroupPolicy' },
+  'AWS::IAM::Role': { kind: 'iam-role', policy: 'AssumeRolePolicyDocument' },
+  'AWS::ECR::Repository': { kind: 'ecr-repository', policy: 'RepositoryPolicyText' },
+};
+
+/** Every Allow statement of a resource policy or trust policy that names an account other than the stack's. */
+function crossAccountGrantsOf(assembly: SynthesizedAssembly): AuditDelivery['crossAccountGrants'] {
+  const out: AuditDelivery['crossAccountGrants'] = [];
+  for (const stack of assembly.stacks) {
+    for (const [logicalId, r] of Object.entries(stack.resources)) {
+      const how = GRANT_POLICIES[r.Type];
+      if (!how) continue;
+      for (const st of statementsOfDocument(r.Properties?.[how.policy])) {
+        for (const { account } of principalAccounts(st.Principal)) {
+          if (account === stack.account) continue;
+          const resource = how.kind === 'iam-role' ? `role ${readable(r.Properties?.RoleName) || pathOf(r) || logicalId}` : how.kind === 's3-bucket' ? asList(st.Resource).map(readable).join(', ') : how.kind === 'kms-key' ? `key ${pathOf(r) ?? logicalId}` : asList(st.Resource).map(readable).join(', ') || logicalId;
+          out.push({ stack: stack.stackName, logicalId, constructPath: pathOf(r), account, resourceKind: how.kind, resource, actions: asList(st.Action).map(readable), conditions: conditions(st.Condition) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The delivery section: approvers, stage deployers and cross-account grants. */
+export function deliveryOf(assembly: SynthesizedAssembly, allPrincipals: AuditPrincipal[]): AuditDelivery {
+  return { approvers: approversOf(assembly, allPrincipals), deployers: deployersOf(assembly, allPrincipals), crossAccountGrants: crossAccountGrantsOf(assembly) };
 }

@@ -31,6 +31,8 @@ export interface SynthesizedStack {
   readonly templateFile: string;
   /** The stack's region from the manifest (`aws://account/region`), when it is not environment-agnostic. */
   readonly region?: string;
+  /** The stack's account from the manifest, when it is not environment-agnostic. */
+  readonly account?: string;
   readonly resources: Readonly<Record<string, CfnResource>>;
   /** The template's own Metadata section (cdk-mlops writes the platform's governance there). */
   readonly metadata?: Readonly<Record<string, unknown>>;
@@ -57,7 +59,8 @@ export function readCloudAssembly(directory: string): SynthesizedAssembly {
     const templateFile = path.join(directory, artifact.properties.templateFile);
     const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, CfnResource>; Metadata?: Record<string, unknown> };
     const region = /^aws:\/\/[^/]+\/(.+)$/.exec(artifact.environment ?? '')?.[1];
-    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, region: region && region !== 'unknown-region' ? region : undefined, resources: template.Resources ?? {}, metadata: template.Metadata });
+    const account = /^aws:\/\/(\d{12})\//.exec(artifact.environment ?? '')?.[1];
+    stacks.push({ stackName: artifact.properties.stackName ?? id, templateFile, region: region && region !== 'unknown-region' ? region : undefined, ...(account ? { account } : {}), resources: template.Resources ?? {}, metadata: template.Metadata });
   }
   return { directory, stacks };
 }

@@ -14,7 +14,7 @@ import { MLOPS_RULES, RuleContext } from './rules';
 
 export type GovernanceChangeKind =
   | 'permission-added' | 'permission-removed' | 'encryption-removed' | 'exposure-added' | 'isolation-removed'
-  | 'stateful-replaced' | 'stateful-deleted' | 'stateful-orphaned'
+  | 'stateful-replaced' | 'stateful-deleted' | 'stateful-orphaned' | 'account-added'
   | 'card-added' | 'card-removed' | 'card-changed' | 'risk-raised';
 
 export interface GovernanceChange {
@@ -137,6 +137,18 @@ function modelChanges(oldReport: AuditReport, newReport: AuditReport, oldAssembl
   return out;
 }
 
+/**
+ * An AWS account the new templates let in (a resource or trust policy naming it) that no policy of
+ * the old ones named: one change per grant, each blocking (a new account gaining access is reviewed).
+ */
+function accountChanges(oldReport: AuditReport, newReport: AuditReport): GovernanceChange[] {
+  const known = new Set((oldReport.delivery?.crossAccountGrants ?? []).map((g) => g.account));
+  return (newReport.delivery?.crossAccountGrants ?? []).filter((g) => !known.has(g.account)).map((g) => ({
+    kind: 'account-added' as const, stack: g.stack, logicalId: g.logicalId, blocking: true,
+    detail: `account ${g.account} gains access: ${g.resourceKind} ${g.resource} (${g.actions.join(', ')})${g.conditions.length ? ` when ${g.conditions.join(' and ')}` : ''}`,
+  }));
+}
+
 /** The governance changes from one cloud assembly (deployed) to another (about to be). */
 export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput: string | SynthesizedAssembly): GovernanceDiff {
   const oldAssembly = typeof oldInput === 'string' ? readCloudAssembly(oldInput) : oldInput;
@@ -146,11 +158,11 @@ export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput:
   for (const name of names) {
     changes.push(...resourceChanges(oldAssembly.stacks.find((s) => s.stackName === name), newAssembly.stacks.find((s) => s.stackName === name), name));
   }
-  const oldReport = buildAuditReport(oldAssembly);
-  const newReport = buildAuditReport(newAssembly);
+  const [oldReport, newReport] = [buildAuditReport(oldAssembly), buildAuditReport(newAssembly)];
   changes.push(...modelChanges(oldReport, newReport, oldAssembly, newAssembly));
+  changes.push(...accountChanges(oldReport, newReport));
   changes.push(...modelCardChanges(oldReport, newReport).map((c) => ({ ...c, type: 'AWS::SageMaker::ModelCard' })));
-  const order: GovernanceChangeKind[] = ['stateful-deleted', 'stateful-replaced', 'encryption-removed', 'permission-added', 'exposure-added', 'isolation-removed', 'card-removed', 'risk-raised', 'stateful-orphaned', 'permission-removed', 'card-changed', 'card-added'];
+  const order: GovernanceChangeKind[] = ['stateful-deleted', 'stateful-replaced', 'encryption-removed', 'account-added', 'permission-added', 'exposure-added', 'isolation-removed', 'card-removed', 'risk-raised', 'stateful-orphaned', 'permission-removed', 'card-changed', 'card-added'];
   changes.sort((a, b) => Number(b.blocking) - Number(a.blocking) || order.indexOf(a.kind) - order.indexOf(b.kind) || a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
   return { changes, blocking: changes.some((c) => c.blocking) };
 }
@@ -168,6 +180,7 @@ const KIND_TEXT: Record<GovernanceChangeKind, string> = {
   'card-removed': 'Model card removed',
   'card-changed': 'Model card changed',
   'risk-raised': 'Model risk rating raised',
+  'account-added': 'New account gains access',
 };
 
 export function renderGovernanceDiff(diff: GovernanceDiff): string {

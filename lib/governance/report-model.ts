@@ -112,6 +112,37 @@ export const modelCardEntrySchema = z.object({
   content: z.record(z.string(), z.unknown()).optional().meta({ description: "The card's content in SageMaker's model card JSON schema (snake_case), as deployed." }),
 });
 
+const deliveryWhere = {
+  stack: z.string(),
+  logicalId: z.string(),
+  constructPath: z.string().optional(),
+};
+
+/** Model delivery and cross-account access: who approves versions, who deploys to which stage, what other accounts may reach. */
+export const deliverySchema = z.object({
+  approvers: z.array(z.object({
+    ...deliveryWhere,
+    group: z.string().meta({ description: "The model package group whose versions it may approve (sagemaker:UpdateModelPackage), or '*' for every group." }),
+    principal: z.string().meta({ description: 'The role (its name, or construct path) or the account (a registry resource policy) that may approve.' }),
+    kind: z.enum(['iam-role', 'account']),
+    via: z.string().meta({ description: 'The policy that allows it.' }),
+  })),
+  deployers: z.array(z.object({
+    ...deliveryWhere,
+    stage: z.string().meta({ description: "The stage: the `cdk-mlops:delivery-stage` tag of its deploy role, `account <id>` for a role of another account the pipeline assumes, or 'every stage' for the delivery state machine." }),
+    target: z.string().meta({ description: 'What deploys: a stage deploy role, or the delivery state machine.' }),
+    trustedBy: z.array(z.string()).meta({ description: 'Who can use it: the principals its trust policy names, or who may start the state machine (roles allowed states:StartExecution, EventBridge rules targeting it).' }),
+  })),
+  crossAccountGrants: z.array(z.object({
+    ...deliveryWhere,
+    account: z.string().meta({ description: 'The other AWS account (12 digits).' }),
+    resourceKind: z.enum(['model-package-group', 's3-bucket', 'kms-key', 'iam-role', 'ecr-repository']),
+    resource: z.string().meta({ description: 'The resource and, for a bucket, the objects (prefix) granted.' }),
+    actions: z.array(z.string()),
+    conditions: z.array(z.string()),
+  })),
+}).meta({ description: 'Who can approve model versions, who can deploy to which delivery stage, and every grant to another AWS account, read from the synthesized policies.' });
+
 export const auditReportSchema = z.object({
   $schema: z.string().optional(),
   schemaVersion: z.literal(AUDIT_REPORT_VERSION).meta({ description: 'Version of this report format (semver).' }),
@@ -140,6 +171,8 @@ export const auditReportSchema = z.object({
   findings: z.array(findingSchema),
   tags: tagComplianceSchema,
   modelCards: z.array(modelCardEntrySchema).meta({ description: "Every model's card (what it is for, how it may be used, its risk rating, owner and review status) on each target, and the models deployed without one." }),
+
+  delivery: deliverySchema.optional().meta({ description: 'Approvers, stage deployers and cross-account grants (CloudFormation).' }),
 }).meta({ title: 'cdk-mlops audit report', description: 'What a synthesized cdk-mlops platform deploys, for an auditor: who can do what, what is encrypted and retained, what is exposed, and every rule-pack finding with its acknowledgment.' });
 
 export type AuditReport = z.infer<typeof auditReportSchema>;
@@ -150,6 +183,8 @@ export type AuditExposure = z.infer<typeof exposureSchema>;
 export type AuditFinding = z.infer<typeof findingSchema>;
 export type AuditTarget = z.infer<typeof auditTarget>;
 export type AuditModelCard = z.infer<typeof modelCardEntrySchema>;
+
+export type AuditDelivery = z.infer<typeof deliverySchema>;
 
 /** The JSON Schema of report.json (schemas/audit-report.schema.json). */
 export function auditReportJsonSchema(): Record<string, unknown> {

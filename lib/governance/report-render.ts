@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { htmlModelCards, markdownModelCards } from './model-cards';
-import { AuditDataStore, AuditExposure, AuditPrincipal, AuditReport } from './report-model';
+import { AuditDataStore, AuditDelivery, AuditExposure, AuditPrincipal, AuditReport } from './report-model';
 
 const LEVEL_TEXT: Record<AuditReport['governance']['level'], string> = {
   baseline: 'Baseline: everything encrypted with keys the account controls, least-privilege roles, checked by four rule packs.',
@@ -102,6 +102,7 @@ export function renderMarkdown(r: AuditReport): string {
   for (const e of aws.exposure) lines.push(`| ${mdCell(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId)} | ${e.kind} | ${mdCell(e.vpcPlacement)} | ${e.networkIsolation} | ${mdCell(e.authentication)} | ${mdCell(e.inbound.join('; ') || '-')} |`);
   lines.push('');
 
+  if (r.delivery) lines.push(...markdownDelivery(r.delivery));
   if (k8s.present) lines.push(...markdownKubernetes(k8s));
 
   lines.push(...markdownModelCards(r));
@@ -117,6 +118,38 @@ export function renderMarkdown(r: AuditReport): string {
   for (const m of r.tags.missing) lines.push(`- ${m.constructPath ?? m.logicalId} (${m.type}) is missing ${m.missing.join(', ')}`);
   for (const e of r.tags.exempt) lines.push(`- ${e.constructPath ?? e.logicalId} (${e.type}) is exempt: ${e.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+const DELIVERY_INTRO = {
+  approvers: 'Approving a model version (sagemaker:UpdateModelPackage) is what releases it: with delivery stages, approval starts its deployment.',
+  deployers: 'Who can put a version into each stage: the roles that deploy a stage\'s stack, and who can start the delivery state machine that uses them.',
+  grants: 'Every resource policy or trust policy that lets another AWS account in, and what it lets that account do.',
+};
+const groupText = (g: string) => (g === '*' ? 'every model package group' : g);
+
+function markdownDelivery(d: AuditDelivery): string[] {
+  const lines = ['## Who can approve, who can deploy, and which other accounts have access', '', DELIVERY_INTRO.approvers, ''];
+  lines.push('| Model package group | Who can approve | Allowed by |', '|---|---|---|');
+  for (const a of d.approvers) lines.push(`| ${mdCell(groupText(a.group))} | ${mdCell(a.kind === 'account' ? `account ${a.principal}` : a.principal)} | ${mdCell(a.via)} |`);
+  if (d.approvers.length === 0) lines.push('| - | nobody in these templates | - |');
+  lines.push('', DELIVERY_INTRO.deployers, '', '| Stage | What deploys | Who can use it |', '|---|---|---|');
+  for (const x of d.deployers) lines.push(`| ${mdCell(x.stage)} | ${mdCell(x.target)} | ${mdCell(x.trustedBy.join('; ') || 'nobody in these templates')} |`);
+  if (d.deployers.length === 0) lines.push('| - | no delivery stages in these templates | - |');
+  lines.push('', DELIVERY_INTRO.grants, '', '| Account | Kind | What | Actions | Only when |', '|---|---|---|---|---|');
+  for (const g of d.crossAccountGrants) lines.push(`| ${g.account} | ${g.resourceKind} | ${mdCell(g.resource)} | ${mdCell(g.actions.join(', '))} | ${mdCell(g.conditions.join('; ') || 'always')} |`);
+  if (d.crossAccountGrants.length === 0) lines.push('| - | no other account has access | - | - | - |');
+  lines.push('');
+  return lines;
+}
+
+function htmlDelivery(d: AuditDelivery): string {
+  return `<section id="delivery"><h2>Who can approve, who can deploy, and which other accounts have access</h2>
+<h3>Approving model versions</h3><p class="muted">${h(DELIVERY_INTRO.approvers)}</p>
+${d.approvers.length ? table(['Model package group', 'Who can approve', 'Allowed by'], d.approvers.map((a) => [h(groupText(a.group)), h(a.kind === 'account' ? `account ${a.principal}` : a.principal), h(a.via)])) : '<p class="muted">Nobody in these templates.</p>'}
+<h3>Deploying to each stage</h3><p class="muted">${h(DELIVERY_INTRO.deployers)}</p>
+${d.deployers.length ? table(['Stage', 'What deploys', 'Who can use it'], d.deployers.map((x) => [h(x.stage), h(x.target), h(x.trustedBy.join('; ') || 'nobody in these templates')])) : '<p class="muted">No delivery stages in these templates.</p>'}
+<h3>Other AWS accounts</h3><p class="muted">${h(DELIVERY_INTRO.grants)}</p>
+${d.crossAccountGrants.length ? table(['Account', 'Kind', 'What', 'Actions', 'Only when'], d.crossAccountGrants.map((g) => [h(g.account), h(g.resourceKind), h(g.resource), h(g.actions.join(', ')), h(g.conditions.join('; ') || 'always')])) : '<p class="ok">No other account has access.</p>'}</section>`;
 }
 
 function markdownKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string[] {
@@ -182,7 +215,7 @@ export function renderHtml(r: AuditReport): string {
   const { aws, k8s } = byTarget(r);
   const parts: string[] = [];
   parts.push(`<header><h1>Audit report</h1><p class="muted">Generated ${h(r.generatedAt)} from <code>${h(r.source.cloudAssembly)}</code> · report format ${h(r.schemaVersion)}. This page describes what the templates deploy, read from the templates themselves.</p>
-<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a>${k8s.present ? '<a href="#kubernetes">Kubernetes</a>' : ''}<a href="#model-cards">Model cards</a><a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
+<nav><a href="#summary">Summary</a><a href="#principals">Who can do what</a><a href="#data">Where data is kept</a><a href="#exposure">What is reachable</a>${r.delivery ? '<a href="#delivery">Approve, deploy, other accounts</a>' : ''}${k8s.present ? '<a href="#kubernetes">Kubernetes</a>' : ''}<a href="#model-cards">Model cards</a><a href="#findings">Rule checks</a><a href="#tags">Tags</a></nav></header>`);
 
   parts.push(`<section id="summary"><h2>Summary</h2>
 <div class="card"><b>Governance level.</b> ${h(LEVEL_TEXT[r.governance.level])}<br><b>Permissions boundary on every role:</b> ${h(r.governance.permissionsBoundary ?? 'none')}<br><b>Required tags:</b> ${h(r.governance.requiredTags.join(', ') || 'none')}</div>
@@ -206,6 +239,7 @@ ${table(['Store', 'Kind', 'Encryption', 'Versions kept', 'Retention', 'Public ac
   parts.push(`<section id="exposure"><h2>What is reachable, and how callers are checked</h2><p class="muted">Models and jobs, where they run on the network, whether they can reach the network at all, and how anyone calling them proves who they are.</p>
 ${table(['What', 'Kind', 'Network placement', 'Cut off from the network', 'How callers are checked', 'Inbound'], aws.exposure.map((e) => [h(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId), h(e.kind), h(e.vpcPlacement), e.networkIsolation === 'network-access' ? yes(false, 'no') : e.networkIsolation === 'isolated' ? yes(true, 'yes') : 'n/a', h(e.authentication), h(e.inbound.join('; ') || '-')]))}</section>`);
 
+  if (r.delivery) parts.push(htmlDelivery(r.delivery));
   if (k8s.present) parts.push(htmlKubernetes(k8s));
 
   parts.push(htmlModelCards(r, h));

@@ -43,8 +43,10 @@ export function isRetryable(e: unknown): boolean {
 
 /** What a call was doing, to name it in the message. */
 export interface CallContext {
-  /** The SageMaker API action, e.g. `DescribeEndpoint`. */
+  /** The API action, e.g. `DescribeEndpoint`. */
   readonly action: string;
+  /** The IAM service prefix of the action. @default 'sagemaker' */
+  readonly service?: 'sagemaker' | 'states';
   /** What it was about, e.g. `endpoint 'churn'`. */
   readonly subject?: string;
   readonly region?: string;
@@ -59,6 +61,7 @@ export function explain(e: unknown, ctx: CallContext): OpsError {
   const name = err.name ?? '';
   const message = (err.message ?? String(e)).split('\n')[0];
   const about = ctx.subject ? ` on ${ctx.subject}` : '';
+  const api = `${ctx.service ?? 'sagemaker'}:${ctx.action}`;
   const who = ctx.profile ? `profile '${ctx.profile}'` : 'the credentials in use';
   if (name === 'CredentialsProviderError' || /Could not load credentials|Could not resolve credentials/i.test(message)) {
     if (ctx.profile) return new OpsError(`no AWS credentials for profile '${ctx.profile}': it is not in ~/.aws/config or ~/.aws/credentials, or its login has expired (${message})`, 2);
@@ -68,14 +71,14 @@ export function explain(e: unknown, ctx: CallContext): OpsError {
     return new OpsError('no AWS region: pass --region, set AWS_REGION, or set a region in the profile', 2);
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation' || err.$metadata?.httpStatusCode === 403) {
-    return new OpsError(`access denied: sagemaker:${ctx.action}${about} was refused for ${who}; it needs an IAM policy allowing 'sagemaker:${ctx.action}'${ctx.region ? ` in ${ctx.region}` : ''}`, 1);
+    return new OpsError(`access denied: ${api}${about} was refused for ${who}; it needs an IAM policy allowing '${api}'${ctx.region ? ` in ${ctx.region}` : ''}`, 1);
   }
-  if (name === 'ResourceNotFound' || name === 'ResourceNotFoundException' || (name === 'ValidationException' && /(does not exist|could not find|cannot find|not found)/i.test(message))) {
-    return new OpsError(`${ctx.subject ?? 'the resource'} does not exist${ctx.region ? ` in ${ctx.region}` : ''} (sagemaker:${ctx.action}: ${message})`, 2);
+  if (name === 'ResourceNotFound' || name === 'ResourceNotFoundException' || name === 'StateMachineDoesNotExist' || (name === 'ValidationException' && /(does not exist|could not find|cannot find|not found)/i.test(message))) {
+    return new OpsError(`${ctx.subject ?? 'the resource'} does not exist${ctx.region ? ` in ${ctx.region}` : ''} (${api}: ${message})`, 2);
   }
   if (isThrottling(e)) {
-    return new OpsError(`throttled: sagemaker:${ctx.action}${about} was still throttled after ${ctx.attempts ?? 1} attempts; try again later or raise the account's request quota`, 1);
+    return new OpsError(`throttled: ${api}${about} was still throttled after ${ctx.attempts ?? 1} attempts; try again later or raise the account's request quota`, 1);
   }
-  if (name === 'ValidationException') return new OpsError(`sagemaker:${ctx.action}${about} was rejected: ${message}`, 2);
-  return new OpsError(`sagemaker:${ctx.action}${about} failed: ${name ? `${name}: ` : ''}${message}`, 1);
+  if (name === 'ValidationException') return new OpsError(`${api}${about} was rejected: ${message}`, 2);
+  return new OpsError(`${api}${about} failed: ${name ? `${name}: ` : ''}${message}`, 1);
 }

@@ -11,6 +11,7 @@ import {
   UpdateEndpointCommand, UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { randomUUID } from 'crypto';
+import { DELIVERY_TAG } from '../spec/delivery-contract';
 import { explain, OpsError } from './errors';
 import { endpointVariants, VariantStatus } from './variants';
 
@@ -68,6 +69,8 @@ export interface PromoteResult {
   readonly supersedes?: { readonly version?: number; readonly arn: string };
   /** false when it was Approved already (nothing changed). */
   readonly changed: boolean;
+  /** The state machine that delivers the group's approved versions (its `cdk-mlops:delivery` tag), when it has one. */
+  readonly deliveryStateMachineArn?: string;
 }
 
 export interface RollbackResult {
@@ -75,6 +78,8 @@ export interface RollbackResult {
   readonly from: string;
   readonly to: string;
   readonly retainedVariantProperties: boolean;
+  /** The CloudFormation stack that made the endpoint's config (its `aws:cloudformation:stack-name` tag), when it did. */
+  readonly stackName?: string;
 }
 
 export interface RunProgress {
@@ -184,7 +189,8 @@ export class SageMakerOps {
   // ------------------------------------------------------------------------------------------
 
   async promote(group: string, version?: number): Promise<PromoteResult> {
-    await this.call('DescribeModelPackageGroup', `model package group '${group}'`, () => this.client.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: group })));
+    const g = await this.call('DescribeModelPackageGroup', `model package group '${group}'`, () => this.client.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: group })));
+    const delivery = g.ModelPackageGroupArn ? (await this.tagsOf(g.ModelPackageGroupArn))[DELIVERY_TAG] : undefined;
     const packages: ModelPackageSummary[] = await this.collect('ListModelPackages', `model package group '${group}'`,
       paginateListModelPackages({ client: this.client }, { ModelPackageGroupName: group, ModelPackageType: 'Versioned', SortBy: 'CreationTime', SortOrder: 'Descending' }), (p) => p.ModelPackageSummaryList);
     const versions = packages.map((p) => `${p.ModelPackageVersion} (${p.ModelApprovalStatus})`).join(', ') || 'none';
@@ -200,7 +206,7 @@ export class SageMakerOps {
       .filter((p) => p.ModelApprovalStatus === 'Approved' && p.ModelPackageArn !== target.ModelPackageArn)
       .sort((a, b) => (b.CreationTime?.getTime() ?? 0) - (a.CreationTime?.getTime() ?? 0))[0];
     const supersedes = previous ? { ...(previous.ModelPackageVersion !== undefined ? { version: previous.ModelPackageVersion } : {}), arn: previous.ModelPackageArn ?? '' } : undefined;
-    const base = { group, ...(target.ModelPackageVersion !== undefined ? { version: target.ModelPackageVersion } : {}), arn: target.ModelPackageArn!, ...(supersedes ? { supersedes } : {}) };
+    const base = { group, ...(target.ModelPackageVersion !== undefined ? { version: target.ModelPackageVersion } : {}), arn: target.ModelPackageArn!, ...(supersedes ? { supersedes } : {}), ...(delivery ? { deliveryStateMachineArn: delivery } : {}) };
     if (target.ModelApprovalStatus === 'Approved') return { ...base, changed: false };
     await this.call('UpdateModelPackage', `model package '${target.ModelPackageArn}'`, () => this.client.send(new UpdateModelPackageCommand({
       ModelPackageArn: target.ModelPackageArn, ModelApprovalStatus: 'Approved', ApprovalDescription: 'Approved with mlops promote',
@@ -223,7 +229,7 @@ export class SageMakerOps {
    * and `aws:cloudformation:logical-id` tags), or, for configs made outside CloudFormation, with the
    * same name but for a trailing `-suffix`. Undefined when none exists.
    */
-  async previousEndpointConfig(endpoint: string): Promise<{ current: string; previous?: string; status: string }> {
+  async previousEndpointConfig(endpoint: string): Promise<{ current: string; previous?: string; status: string; stackName?: string }> {
     const d = await this.call('DescribeEndpoint', `endpoint '${endpoint}'`, () => this.client.send(new DescribeEndpointCommand({ EndpointName: endpoint })));
     const current = d.EndpointConfigName!;
     const config = await this.call('DescribeEndpointConfig', `endpoint config '${current}'`, () => this.client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: current })));
@@ -237,17 +243,17 @@ export class SageMakerOps {
       if (!candidate.EndpointConfigName || candidate.EndpointConfigName === current) continue;
       if (stackName && logicalId) {
         const t = await this.tagsOf(candidate.EndpointConfigArn!);
-        if (t['aws:cloudformation:stack-name'] === stackName && t['aws:cloudformation:logical-id'] === logicalId) return { current, previous: candidate.EndpointConfigName, status: d.EndpointStatus ?? 'Unknown' };
+        if (t['aws:cloudformation:stack-name'] === stackName && t['aws:cloudformation:logical-id'] === logicalId) return { current, previous: candidate.EndpointConfigName, status: d.EndpointStatus ?? 'Unknown', stackName };
       } else if (family !== current && candidate.EndpointConfigName.replace(/-[A-Za-z0-9]+$/, '') === family) {
         return { current, previous: candidate.EndpointConfigName, status: d.EndpointStatus ?? 'Unknown' };
       }
     }
-    return { current, status: d.EndpointStatus ?? 'Unknown' };
+    return { current, status: d.EndpointStatus ?? 'Unknown', ...(stackName ? { stackName } : {}) };
   }
 
   /** Returns the endpoint to `to`, or to its previous config; refuses when it is not InService or there is none. */
   async rollback(endpoint: string, to?: string): Promise<RollbackResult> {
-    const { current, previous, status } = await this.previousEndpointConfig(endpoint);
+    const { current, previous, status, stackName } = await this.previousEndpointConfig(endpoint);
     if (status !== 'InService') throw new OpsError(`endpoint '${endpoint}' is ${status}: SageMaker updates only an InService endpoint; wait for it (mlops status) and retry`, 1);
     const target = to ?? previous;
     if (!target) {
@@ -260,7 +266,7 @@ export class SageMakerOps {
     const names = (c: typeof now) => (c.ProductionVariants ?? []).map((v) => v.VariantName).sort().join(',');
     const retain = names(now) === names(then) && (then.ProductionVariants ?? []).every((v) => !v.ServerlessConfig);
     await this.call('UpdateEndpoint', `endpoint '${endpoint}'`, () => this.client.send(new UpdateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: target, RetainAllVariantProperties: retain })));
-    return { endpoint, from: current, to: target, retainedVariantProperties: retain };
+    return { endpoint, from: current, to: target, retainedVariantProperties: retain, ...(stackName ? { stackName } : {}) };
   }
 
   // ------------------------------------------------------------------------------------------

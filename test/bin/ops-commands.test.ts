@@ -1,15 +1,19 @@
-import { DescribePipelineExecutionCommand, ListEndpointsCommand, SageMakerClient, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import { DescribePipelineExecutionCommand, ListEndpointsCommand, SageMakerClient, UpdateEndpointCommand, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT } from '../../bin/mlops';
 import { runMlops } from './cli';
-import { awsError, denied, mockEndpointHistory, mockPipelineRun, mockPlatform, mockRegistry, PIPELINE_EXECUTION, throttled } from '../lib/ops/fixtures';
+import { awsError, denied, mockDeliveredRegistry, mockEndpointHistory, mockPipelineRun, mockPlatform, mockRegistry, PIPELINE_EXECUTION, STATE_MACHINE, throttled } from '../lib/ops/fixtures';
 
 const sm = mockClient(SageMakerClient);
+const sfn = mockClient(SFNClient);
+const PACKAGE = (v: number) => `arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/${v}`;
 
 
 const saved = { ...process.env };
 beforeEach(() => {
   sm.reset();
+  sfn.reset();
   process.env.AWS_REGION = 'us-east-1';
 });
 afterEach(() => { process.env = { ...saved }; });
@@ -60,14 +64,92 @@ describe('mlops status', () => {
   });
 });
 
+describe('mlops status <group>', () => {
+  it('prints which version serves in each stage and, per version, its approval, stage and stage approvals', async () => {
+    mockDeliveredRegistry(sm, {
+      3: { status: 'Approved', metadata: { 'cdk-mlops:stage:prod': '2026-11-20T10:00:00.000Z', 'cdk-mlops:approved:prod': 'x' } },
+      4: { status: 'Approved', metadata: { 'cdk-mlops:stage:staging': '2026-11-25T10:00:00.000Z' } },
+      5: { status: 'PendingManualApproval' },
+    });
+    const r = await runMlops(['status', 'churn']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out.split('\n')).toEqual([
+      `Model package group churn: delivered by ${STATE_MACHINE}`,
+      '',
+      'Stages (serving version, deployed at):',
+      '  prod             version 3    since 2026-11-20T10:00:00.000Z',
+      '  staging          version 4    since 2026-11-25T10:00:00.000Z',
+      '',
+      '  version  approval               serves in                approved for',
+      '  5        PendingManualApproval  -                        -',
+      '  4        Approved               staging                  -',
+      '  3        Approved               prod                     prod',
+    ]);
+  });
+
+  it('--json prints the group status as JSON', async () => {
+    mockDeliveredRegistry(sm, { 1: { status: 'Approved', metadata: { 'cdk-mlops:stage:prod': 't' } } });
+    const r = await runMlops(['status', 'churn', '--json']);
+    expect(JSON.parse(r.out)).toMatchObject({ group: 'churn', stages: [{ stage: 'prod', version: 1 }] });
+  });
+
+  it('an unknown group: one line, exit 2', async () => {
+    sm.rejects(awsError('ValidationException', 'ModelPackageGroup nope does not exist.'));
+    const r = await runMlops(['status', 'nope']);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toMatch(/^error: model package group 'nope' does not exist in us-east-1/);
+  });
+});
+
 describe('mlops promote', () => {
-  it('approves the latest pending version, names the one it supersedes and says approval deploys it', async () => {
+  it('approves the latest pending version, names the one it supersedes and says a group without delivery does not deploy it', async () => {
     mockRegistry(sm, { 1: 'Approved', 2: 'PendingManualApproval' });
     const r = await runMlops(['promote', 'churn', '--region', 'eu-west-1']);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('Approved churn version 2; it supersedes version 1.');
-    expect(r.out).toContain("Approval triggers deployment: the registry's EventBridge rule");
+    expect(r.out).toContain('The group has no delivery stages: the registry\'s EventBridge rule notifies the alarm topic, and an endpoint serves the registryVersion its spec pins');
     expect(sm.commandCalls(UpdateModelPackageCommand)).toHaveLength(1);
+  });
+
+  it('says approval starts the delivery of a group with a delivery state machine', async () => {
+    mockDeliveredRegistry(sm, { 3: { status: 'Approved' }, 4: { status: 'PendingManualApproval' } });
+    const r = await runMlops(['promote', 'churn', '--version', '4']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain(`Approval starts its delivery (${STATE_MACHINE})`);
+    expect(sm.commandCalls(UpdateModelPackageCommand)[0].args[0].input).toMatchObject({ ModelApprovalStatus: 'Approved', ModelPackageArn: PACKAGE(4) });
+  });
+
+  it('--stage approves an Approved version for the stage: cdk-mlops:approved:<stage> on it, approval status untouched', async () => {
+    mockDeliveredRegistry(sm, { 3: { status: 'Approved' }, 4: { status: 'PendingManualApproval' } });
+    sm.on(UpdateModelPackageCommand).resolves({});
+    const r = await runMlops(['promote', 'churn', '--version', '3', '--stage', 'prod']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toMatch(/^Approved churn version 3 for stage 'prod' \(cdk-mlops:approved:prod = \d{4}-\d\d-\d\dT[\d:.]+Z by mlops promote\); the delivery waiting at stage 'prod' for this version goes on/);
+    const input = sm.commandCalls(UpdateModelPackageCommand)[0].args[0].input;
+    expect(Object.keys(input.CustomerMetadataProperties ?? {})).toEqual(['cdk-mlops:approved:prod']);
+    expect(input.ModelApprovalStatus).toBeUndefined();
+  });
+
+  it('--stage refuses a version that is not Approved: one line, exit 2', async () => {
+    mockDeliveredRegistry(sm, { 3: { status: 'Approved' }, 4: { status: 'PendingManualApproval' } });
+    const r = await runMlops(['promote', 'churn', '--version', '4', '--stage', 'prod']);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toBe("error: churn version 4 is PendingManualApproval: only an Approved version can be approved for stage 'prod'; approve it first with mlops promote churn --version 4 (which starts its delivery)");
+    expect(sm.commandCalls(UpdateModelPackageCommand)).toHaveLength(0);
+  });
+
+  it('--stage needs --version: exit 2', async () => {
+    const r = await runMlops(['promote', 'churn', '--stage', 'prod']);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toBe('error: --stage: needs --version N (the version to approve for the stage)');
+  });
+
+  it('--stage when writing the approval is denied: one line naming sagemaker:UpdateModelPackage, exit 1', async () => {
+    mockDeliveredRegistry(sm, { 3: { status: 'Approved' } });
+    sm.on(UpdateModelPackageCommand).rejects(denied('UpdateModelPackage'));
+    const r = await runMlops(['promote', 'churn', '--version', '3', '--stage', 'prod']);
+    expect(r.code).toBe(EXIT.checkFailed);
+    expect(r.err).toMatch(/^error: access denied: sagemaker:UpdateModelPackage on model package '.*\/churn\/3' was refused for the credentials in use; it needs an IAM policy allowing 'sagemaker:UpdateModelPackage' in us-east-1$/);
   });
 
   it('--json prints the result', async () => {
@@ -97,7 +179,32 @@ describe('mlops rollback', () => {
     const r = await runMlops(['rollback', 'churn']);
     expect(r.code).toBe(EXIT.ok);
     expect(r.out).toContain('Rolling back churn: churn-config-new → churn-config-old (keeping live instance counts and weights)');
-    expect(r.out).toContain('the next deploy returns to it');
+    expect(r.out).toContain("This is out of band: stack mlops-reference-churn still names churn-config-new. CloudFormation compares templates, not the live endpoint, so a deploy that leaves this endpoint's definition unchanged does not touch it (it stays on churn-config-old, drifted); the next deploy that changes it puts it on what the stack then says.");
+  });
+
+  it('--stage rolls a delivery stage back through its state machine, not the endpoint', async () => {
+    mockDeliveredRegistry(sm, { 2: { status: 'Approved', metadata: { 'cdk-mlops:approved:prod': 't' } }, 3: { status: 'Approved', metadata: { 'cdk-mlops:stage:prod': '2026-11-20T10:00:00.000Z' } } });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:mlops-reference-churn-delivery:r1', startDate: new Date() });
+    const r = await runMlops(['rollback', 'churn', '--stage', 'prod']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toBe("Rolling back stage 'prod' of churn: version 3 → version 2, through the delivery state machine (execution arn:aws:states:eu-west-1:123456789012:execution:mlops-reference-churn-delivery:r1).\nIt deploys the stage's stack with version 2, so the stack and the endpoint agree; follow it with mlops status churn.");
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!)).toEqual({ modelPackageArn: PACKAGE(2), stages: ['prod'] });
+    expect(sm.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+  });
+
+  it('--stage when StartExecution is denied: one line naming states:StartExecution, exit 1', async () => {
+    mockDeliveredRegistry(sm, { 2: { status: 'Approved' }, 3: { status: 'Approved', metadata: { 'cdk-mlops:stage:prod': 't' } } });
+    sfn.on(StartExecutionCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
+    const r = await runMlops(['rollback', 'churn', '--stage', 'prod', '--profile', 'dev']);
+    expect(r.code).toBe(EXIT.checkFailed);
+    expect(r.err).toBe(`error: access denied: states:StartExecution on state machine '${STATE_MACHINE}' was refused for profile 'dev'; it needs an IAM policy allowing 'states:StartExecution' in eu-west-1`);
+  });
+
+  it('--stage of an unknown version: exit 2', async () => {
+    mockDeliveredRegistry(sm, { 3: { status: 'Approved', metadata: { 'cdk-mlops:stage:prod': 't' } } });
+    const r = await runMlops(['rollback', 'churn', '--stage', 'prod', '--version', '7']);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toBe("error: model package group 'churn' has no version 7; its versions: 3 (Approved)");
   });
 
   it('refuses when there is no previous config: exit 1', async () => {

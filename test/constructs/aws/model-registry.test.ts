@@ -1,3 +1,4 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -6,6 +7,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ModelRegistry } from '../../../constructs/aws';
+import { constructWarnings } from '../../../stacks/aws/synth';
+import { ENV, IamWorld } from '../../stacks/aws/iam-paths';
 import { ACCOUNT, allStatements, expectValidationError, newStack, only, REGION } from './helpers';
 
 const GROUP_ARN = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model-package-group/churn`;
@@ -90,6 +93,32 @@ describe('ModelRegistry', () => {
       Annotations.fromStack(stack).hasWarning('/Stack/Reg', Match.stringLikeRegexp("cross-account read \\(111122223333\\) also need the bucket policy of the artifacts bucket \\(s3:GetObject on 'pipelines/churn/\\*'\\).*\\[ack: cdk-mlops:registryCrossAccountArtifacts\\]"));
     });
 
+    it('warns, in what mlops synth prints, that cross-account readers cannot read artifacts when the bucket is not known', () => {
+      const { app, stack } = newStack();
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['111122223333'] });
+      app.synth();
+      expect(constructWarnings(app)).toEqual([{ id: 'cdk-mlops:registryCrossAccountArtifacts', path: 'Stack/Reg',
+        message: expect.stringMatching(/^The accounts granted cross-account read \(111122223333\) can describe and deploy the packages but not read their artifacts: the artifacts bucket is not known\. Pass artifactsBucket/) }]);
+    });
+
+    it('warns, in what mlops synth prints, that the key of an imported bucket must grant decrypt when it was not given', () => {
+      const { app, stack } = newStack();
+      const artifacts = s3.Bucket.fromBucketName(stack, 'Artifacts', 'artifacts');
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['111122223333'], artifactsBucket: artifacts, artifactsPrefix: 'pipelines/churn' });
+      app.synth();
+      const warnings = constructWarnings(app);
+      expect(warnings.map((w) => [w.id, w.path])).toEqual([['cdk-mlops:registryCrossAccountArtifacts', 'Stack/Reg']]);
+      expect(warnings[0].message).toContain("also need the bucket policy of the artifacts bucket (s3:GetObject on 'pipelines/churn/*') and kms:Decrypt (with kms:ViaService s3) in the key policy of the KMS key that encrypts it, if one does");
+    });
+
+    it('warns that the key policy must grant decrypt when only the key is imported', () => {
+      const { stack } = newStack();
+      const key = kms.Key.fromKeyArn(stack, 'Key', `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-4333-8444-555555555555`);
+      const artifacts = new s3.Bucket(stack, 'Artifacts', { encryptionKey: key });
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: ['111122223333'], artifactsBucket: artifacts, artifactsPrefix: 'pipelines/churn' });
+      Annotations.fromStack(stack).hasWarning('/Stack/Reg', Match.stringLikeRegexp('also need the key policy of its KMS key \\(kms:Decrypt with kms:ViaService s3\\); add them there'));
+    });
+
     it("lets cross-account readers read the registry's artifact prefix and decrypt it through S3 only", () => {
       const { stack } = newStack();
       const key = new kms.Key(stack, 'Key');
@@ -105,6 +134,52 @@ describe('ModelRegistry', () => {
         Effect: 'Allow', Principal: consumer, Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
       })]) } });
       Annotations.fromStack(stack).hasNoWarning('/Stack/Reg', Match.anyValue());
+    });
+  });
+
+  describe('cross-account read, evaluated by IAM (iam-simulate)', () => {
+    const CONSUMER = '444455556666';
+    const THIRD = '777788889999';
+    let world: IamWorld;
+    let objectArn: string;
+    let otherObjectArn: string;
+    let keyArn: string;
+    const packageArn = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/churn/3`;
+    beforeAll(() => {
+      const app = new App();
+      const stack = new Stack(app, 'Registry', { env: ENV });
+      const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+      const artifacts = new s3.Bucket(stack, 'Artifacts', { encryptionKey: key, enforceSSL: true });
+      new ModelRegistry(stack, 'Reg', { name: 'churn', crossAccountReadAccountIds: [CONSUMER], artifactsBucket: artifacts, artifactsPrefix: 'pipelines/churn' });
+      world = IamWorld.fromApp(app, ENV);
+      const bucket = world.resolver.resolveString('Registry', { Ref: world.logicalId('Registry', 'AWS::S3::Bucket', 'Artifacts') });
+      objectArn = `arn:aws:s3:::${bucket}/pipelines/churn/job/output/model.tar.gz`;
+      otherObjectArn = `arn:aws:s3:::${bucket}/pipelines/fraud/job/output/model.tar.gz`;
+      keyArn = world.resolver.resolveString('Registry', { 'Fn::GetAtt': [world.logicalId('Registry', 'AWS::KMS::Key', 'Key'), 'Arn'] });
+    });
+
+    /** What a role of `account` may do: everything, as far as its own account is concerned; the registry's policies decide. */
+    const evaluate = async (account: string, action: string, resource: string, context: Record<string, string> = {}) => (await world.evaluateWith(
+      [{ name: 'own-account', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
+      { principal: `arn:aws:iam::${account}:role/deployer`, action, resource, context },
+    )).result;
+    const viaS3 = (account: string) => ({ 'kms:ViaService': `s3.${ENV.region}.amazonaws.com`, 'kms:CallerAccount': account });
+
+    it('lets the consumer account describe the package, read its artifact and decrypt it through S3', async () => {
+      expect(await evaluate(CONSUMER, 'sagemaker:DescribeModelPackage', packageArn)).toBe('Allowed');
+      expect(await evaluate(CONSUMER, 's3:GetObject', objectArn)).toBe('Allowed');
+      expect(await evaluate(CONSUMER, 'kms:Decrypt', keyArn, viaS3(CONSUMER))).toBe('Allowed');
+    });
+
+    it('keeps the consumer to the prefix and to S3: no other prefix, no direct decrypt', async () => {
+      expect(await evaluate(CONSUMER, 's3:GetObject', otherObjectArn)).toBe('ImplicitlyDenied');
+      expect(await evaluate(CONSUMER, 'kms:Decrypt', keyArn, { 'kms:CallerAccount': CONSUMER })).toBe('ImplicitlyDenied');
+    });
+
+    it('denies a third account all of it', async () => {
+      expect(await evaluate(THIRD, 'sagemaker:DescribeModelPackage', packageArn)).toBe('ImplicitlyDenied');
+      expect(await evaluate(THIRD, 's3:GetObject', objectArn)).toBe('ImplicitlyDenied');
+      expect(await evaluate(THIRD, 'kms:Decrypt', keyArn, viaS3(THIRD))).toBe('ImplicitlyDenied');
     });
   });
 
@@ -193,6 +268,27 @@ describe('ModelRegistry', () => {
       const { stack } = newStack();
       const imported = ModelRegistry.fromModelPackageGroupArn(stack, 'Imported', GROUP_ARN);
       expect(imported.modelPackageGroupName).toBe('churn');
+    });
+
+    it("keeps the registry's account and region when imported by ARN into a stack of another account and region", () => {
+      const app = new App();
+      const stack = new Stack(app, 'Consumer', { env: { account: '222222222222', region: 'eu-west-1' } });
+      const imported = ModelRegistry.fromModelPackageGroupArn(stack, 'Imported', 'arn:aws:sagemaker:us-east-1:111111111111:model-package-group/churn');
+      expect(plain(stack.resolve(imported.modelPackageArn(3)))).toBe('arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3');
+      expect(plain(stack.resolve(imported.modelPackageGroupArn))).toBe('arn:aws:sagemaker:us-east-1:111111111111:model-package-group/churn');
+      expect(imported.env).toEqual({ account: '111111111111', region: 'us-east-1' });
+      // The consumer's role is granted the registry's packages, not packages of its own account.
+      const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com') });
+      imported.grantRead(role);
+      const resources = allStatements(Template.fromStack(stack)).filter((st) => st.Action !== 'sts:AssumeRole').flatMap((st) => plain(st.Resource) as string[]);
+      expect(resources.sort()).toEqual(['arn:aws:sagemaker:us-east-1:111111111111:model-package-group/churn', 'arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/*']);
+    });
+
+    it("keeps the stack's account for a registry imported by name", () => {
+      const app = new App();
+      const stack = new Stack(app, 'Consumer', { env: { account: '222222222222', region: 'eu-west-1' } });
+      const imported = ModelRegistry.fromModelPackageGroupName(stack, 'Imported', 'churn');
+      expect(plain(stack.resolve(imported.modelPackageArn(3)))).toBe('arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/3');
     });
 
     it('rejects an ARN without a resource name', () => {

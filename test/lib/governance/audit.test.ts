@@ -142,7 +142,7 @@ describe('audit report of the reference platform', () => {
       await page.goto(pageUrl);
       expect(await page.locator('h1').innerText()).toBe('Audit report');
       const headings = await page.locator('h2').allInnerTexts();
-      expect(headings).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Model cards', 'Rule checks', 'Tags']);
+      expect(headings).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Model cards', 'Rule checks', 'Tags']);
       // Every model of the reference platform has a card: its risk rating, purpose and owner are shown, none is flagged.
       await expect(page.locator('#model-cards tr', { hasText: 'support-assistant' }).innerText()).resolves.toMatch(/AWS\tHigh\tDrafts answers to customer support questions.*\tsupport-ml@example\.com\tDraft/s);
       await expect(page.locator('#model-cards tr.missing-card').count()).resolves.toBe(0);
@@ -150,6 +150,7 @@ describe('audit report of the reference platform', () => {
       const finding = page.locator('#findings tr', { hasText: 'AwsSolutions-SM2' }).first();
       await expect(finding.innerText()).resolves.toMatch(/local NVMe instance storage/);
       await expect(page.locator('#summary').innerText()).resolves.toMatch(/Strict: .*private network/);
+      await expect(page.locator('#delivery h3').allInnerTexts()).resolves.toEqual(['Approving model versions', 'Deploying to each stage', 'Other AWS accounts']);
       expect(requests).toEqual([pageUrl]);
     } finally {
       await context.close();

@@ -336,7 +336,7 @@ describe('the merged report', () => {
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
       await page.goto(`file://${files.html}`);
-      expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Kubernetes', 'Model cards', 'Rule checks', 'Tags']);
+      expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Kubernetes', 'Model cards', 'Rule checks', 'Tags']);
       // The reference platform's three cards, read from the Terraform JSON too, none missing.
       await expect(page.locator('#model-cards tr:not(.missing-card)', { hasText: 'Kubernetes' }).count()).resolves.toBe(3);
       await expect(page.locator('#model-cards tr.missing-card').count()).resolves.toBe(0);

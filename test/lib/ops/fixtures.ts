@@ -1,11 +1,12 @@
 /** SageMaker API fixtures for the ops tests: service errors as the SDK raises them, and a mocked platform. */
 import {
-  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPackageGroupCommand, DescribeMonitoringScheduleCommand,
+  DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelPackageCommand, DescribeModelPackageGroupCommand, DescribeMonitoringScheduleCommand,
   DescribePipelineCommand, DescribePipelineExecutionCommand, ListEndpointConfigsCommand, ListEndpointsCommand, ListModelPackagesCommand,
   ListMonitoringSchedulesCommand, ListPipelineExecutionsCommand, ListPipelineExecutionStepsCommand, ListPipelinesCommand, ListTagsCommand,
   SageMakerClient, StartPipelineExecutionCommand,
 } from '@aws-sdk/client-sagemaker';
 import { AwsClientStub } from 'aws-sdk-client-mock';
+import { OpsError } from '../../../lib/ops';
 
 /** A service error shaped like the SDK's: name, message, HTTP status. */
 export function awsError(name: string, message: string, status = 400): Error {
@@ -83,4 +84,39 @@ export function mockPipelineRun(sm: AwsClientStub<SageMakerClient>, final: 'Succ
     .resolvesOnce({ PipelineExecutionSteps: [{ StepName: 'Train', StepStatus: 'Executing' }] })
     .resolvesOnce({ PipelineExecutionSteps: [{ StepName: 'Train', StepStatus: 'Succeeded' }, { StepName: 'Register', StepStatus: 'Executing' }] })
     .resolves({ PipelineExecutionSteps: [{ StepName: 'Train', StepStatus: final === 'Failed' ? 'Failed' : 'Succeeded', ...(final === 'Failed' ? { FailureReason: 'AlgorithmError: out of memory' } : {}) }, { StepName: 'Register', StepStatus: 'Succeeded' }] });
+}
+
+export const GROUP_ARN = `${ARN}:model-package-group/churn`;
+export const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:mlops-reference-churn-delivery';
+
+/**
+ * A delivered group: versions with their approval status and customer metadata (the delivery
+ * contract's `cdk-mlops:stage:<stage>` and `cdk-mlops:approved:<stage>`), tagged with its state
+ * machine unless `delivery` is false.
+ */
+export function mockDeliveredRegistry(sm: AwsClientStub<SageMakerClient>, versions: Record<number, { status: 'Approved' | 'PendingManualApproval' | 'Rejected'; metadata?: Record<string, string> }>, options: { delivery?: boolean } = {}): void {
+  sm.on(DescribeModelPackageGroupCommand, { ModelPackageGroupName: 'churn' }).resolves({ ModelPackageGroupName: 'churn', ModelPackageGroupArn: GROUP_ARN, ModelPackageGroupStatus: 'Completed' } as never);
+  sm.on(ListTagsCommand, { ResourceArn: GROUP_ARN }).resolves({ Tags: options.delivery === false ? [{ Key: 'team', Value: 'ml' }] : [{ Key: 'team', Value: 'ml' }, { Key: 'cdk-mlops:delivery', Value: STATE_MACHINE }] });
+  const list = Object.entries(versions).map(([v, { status }]) => ({ ModelPackageGroupName: 'churn', ModelPackageVersion: Number(v), ModelPackageArn: `${ARN}:model-package/churn/${v}`, CreationTime: new Date(Date.UTC(2026, 10, Number(v))), ModelPackageStatus: 'Completed' as const, ModelApprovalStatus: status }))
+    .sort((a, b) => b.ModelPackageVersion - a.ModelPackageVersion);
+  // Two pages, as a long history comes.
+  sm.on(ListModelPackagesCommand, { ModelPackageGroupName: 'churn' }).resolves({ ModelPackageSummaryList: list.slice(0, 1), NextToken: 'older' });
+  sm.on(ListModelPackagesCommand, { ModelPackageGroupName: 'churn', NextToken: 'older' }).resolves({ ModelPackageSummaryList: list.slice(1) });
+  for (const [v, { status, metadata }] of Object.entries(versions)) {
+    sm.on(DescribeModelPackageCommand, { ModelPackageName: `${ARN}:model-package/churn/${v}` }).resolves({
+      ModelPackageName: 'churn', ModelPackageVersion: Number(v), ModelPackageArn: `${ARN}:model-package/churn/${v}`, ModelApprovalStatus: status, CreationTime: new Date(), ModelPackageStatus: 'Completed',
+      ...(metadata ? { CustomerMetadataProperties: metadata } : {}),
+    } as never);
+  }
+}
+
+/** The OpsError a promise rejects with (the test fails if it resolves or rejects with anything else). */
+export async function failure(p: Promise<unknown>): Promise<OpsError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(OpsError);
+    return e as OpsError;
+  }
+  throw new Error('expected an OpsError');
 }

@@ -3,22 +3,12 @@ import {
   StartPipelineExecutionCommand, UpdateEndpointCommand, UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createSageMakerClient, explain, OpsError, SageMakerOps } from '../../../lib/ops';
-import { awsError, denied, mockEndpointHistory, mockPipelineRun, mockPlatform, mockRegistry, PIPELINE_EXECUTION, throttled } from './fixtures';
+import { createSageMakerClient, explain, SageMakerOps } from '../../../lib/ops';
+import { awsError, denied, failure, mockEndpointHistory, mockPipelineRun, mockPlatform, mockRegistry, PIPELINE_EXECUTION, throttled } from './fixtures';
 
 const sm = mockClient(SageMakerClient);
 const retries: number[] = [];
 const ops = () => new SageMakerOps(createSageMakerClient({ region: 'us-east-1', maxAttempts: 3, sleep: () => Promise.resolve(), onRetry: (n) => retries.push(n) }), { region: 'us-east-1' });
-
-async function failure(p: Promise<unknown>): Promise<OpsError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(OpsError);
-    return e as OpsError;
-  }
-  throw new Error('expected an OpsError');
-}
 
 beforeEach(() => {
   sm.reset();
@@ -149,7 +139,7 @@ describe('rollback', () => {
   it('returns the endpoint to the previous config of the same CloudFormation resource, keeping live instance counts', async () => {
     mockEndpointHistory(sm);
     const r = await ops().rollback('churn');
-    expect(r).toEqual({ endpoint: 'churn', from: 'churn-config-new', to: 'churn-config-old', retainedVariantProperties: true });
+    expect(r).toEqual({ endpoint: 'churn', from: 'churn-config-new', to: 'churn-config-old', retainedVariantProperties: true, stackName: 'mlops-reference-churn' });
     expect(sm.commandCalls(UpdateEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'churn', EndpointConfigName: 'churn-config-old', RetainAllVariantProperties: true });
   });
 
