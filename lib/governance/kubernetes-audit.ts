@@ -71,11 +71,56 @@ const PV_TYPES = ['kubernetes_persistent_volume_v1', 'kubernetes_persistent_volu
 const STORAGE_CLASS_TYPES = ['kubernetes_storage_class_v1', 'kubernetes_storage_class'];
 const SECRET_TYPES = ['kubernetes_secret_v1', 'kubernetes_secret'];
 
+/**
+ * API objects that may be written as `kubernetes_manifest` instead of a typed resource: the typed
+ * resource each reads as, and the fields whose provider name is not the snake_case of the API name.
+ */
+const MANIFEST_OBJECTS: Record<string, { type: string; renames?: Record<string, string> }> = {
+  Namespace: { type: NAMESPACE_TYPES[0] },
+  ServiceAccount: { type: SA_TYPES[0] },
+  Role: { type: ROLE_TYPES[0], renames: { rules: 'rule' } },
+  ClusterRole: { type: CLUSTER_ROLE_TYPES[0], renames: { rules: 'rule' } },
+  RoleBinding: { type: BINDING_TYPES[0], renames: { subjects: 'subject' } },
+  ClusterRoleBinding: { type: CLUSTER_BINDING_TYPES[0], renames: { subjects: 'subject' } },
+  Service: { type: SERVICE_TYPES[0], renames: { ports: 'port' } },
+  NetworkPolicy: { type: POLICY_TYPES[0] },
+  Secret: { type: SECRET_TYPES[0] },
+  PersistentVolumeClaim: { type: PVC_TYPES[0] },
+};
+/** API field names whose provider name is not their plain snake_case. */
+const API_FIELD_NAMES: Record<string, string> = { nonResourceURLs: 'non_resource_urls', clusterIP: 'cluster_ip', clusterIPs: 'cluster_ips', loadBalancerIP: 'load_balancer_ip' };
+
+/** An API object (camelCase) in the shape of its typed resource's arguments. */
+function objectShape(value: unknown, renames: Record<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => objectShape(v, renames));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [
+    renames[k] ?? API_FIELD_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    DATA_MAPS.has(k) ? v : objectShape(v, renames),
+  ]));
+}
+
 /** Reads one stack: names and namespaces resolved through the stack's own references. */
 class StackReader {
-  constructor(readonly stack: TerraformStack) {}
+  /** `kubernetes_manifest` objects read as the typed resource of their kind (same address, arguments in the provider's shape). */
+  private readonly manifests: { readonly type: string; readonly resource: TerraformResource }[];
+
+  constructor(readonly stack: TerraformStack) {
+    this.manifests = stack.resources.filter((r) => r.type === 'kubernetes_manifest').flatMap((r) => {
+      const manifest = block(r.body.manifest) ?? {};
+      const known = MANIFEST_OBJECTS[asText(manifest.kind) ?? ''];
+      if (!known) return [];
+      const body = { ...(objectShape(manifest, known.renames ?? {}) as JsonObject), ...(r.body.lifecycle !== undefined ? { lifecycle: r.body.lifecycle } : {}) };
+      return [{ type: known.type, resource: { ...r, body } }];
+    });
+  }
+  /** The typed resources of these types, and the `kubernetes_manifest` objects of the same kinds. */
   of(...types: string[]): TerraformResource[] {
-    return this.stack.resources.filter((r) => types.includes(r.type));
+    return [...this.stack.resources.filter((r) => types.includes(r.type)), ...this.manifests.filter((m) => types.includes(m.type)).map((m) => m.resource)];
+  }
+  /** The typed resource type a resource reads as (its own, or its manifest kind's). */
+  typeOf(r: TerraformResource): string {
+    return this.manifests.find((m) => m.resource === r)?.type ?? r.type;
   }
   resolve(v: unknown): string | undefined {
     return resolveReference(this.stack, v);
@@ -372,7 +417,7 @@ class ClusterAudit {
     this.each(ROLE_TYPES, (reader, r) => roles.set(`Role ${reader.qualified(r)}`, { reader, resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) }));
     this.each(CLUSTER_ROLE_TYPES, (reader, r) => roles.set(`ClusterRole ${reader.name(r)}`, { reader, resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) }));
     const bindings: BindingView[] = this.each([...BINDING_TYPES, ...CLUSTER_BINDING_TYPES], (reader, r) => {
-      const cluster = CLUSTER_BINDING_TYPES.includes(r.type);
+      const cluster = CLUSTER_BINDING_TYPES.includes(reader.typeOf(r));
       const namespace = cluster ? undefined : reader.namespace(r);
       const ref = block(r.body.role_ref) ?? {};
       const roleKind = ref.kind === 'Role' ? 'Role' as const : 'ClusterRole' as const;
