@@ -11,6 +11,7 @@
  */
 import { asText, asTexts, JsonObject } from '../json';
 import { AuditDataStore, AuditExposure, AuditFinding, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
+import { GOVERNANCE_METADATA_KEY } from './rules';
 import { block, blocks, readTerraformOutput, resolveReference, TerraformOutput, TerraformResource, TerraformStack } from './terraform';
 
 const TARGET = 'kubernetes-terraform' as const;
@@ -35,6 +36,21 @@ export interface KubernetesAudit {
   readonly dataStores: AuditDataStore[];
   readonly exposure: AuditExposure[];
   readonly findings: AuditFinding[];
+  /** The governance the Kubernetes target wrote into its stacks; undefined when no stack carries it (not a cdk-mlops platform). */
+  readonly governance?: AuditReport['governance'];
+  /** The required tags checked on the namespaces the output creates (as annotations). */
+  readonly tags: AuditReport['tags'];
+}
+
+/**
+ * What the Kubernetes target writes in the top-level `//` block of each stack's Terraform JSON, under
+ * GOVERNANCE_METADATA_KEY (a comment to Terraform): the level, the required tags and the findings the
+ * spec acknowledges there.
+ */
+export interface KubernetesGovernanceMetadata {
+  readonly level: 'baseline' | 'strict';
+  readonly requiredTags: readonly string[];
+  readonly acknowledgements: readonly { readonly rule: string; readonly path: string; readonly reason: string }[];
 }
 
 // ---------------------------------------------------------------- helpers
@@ -670,15 +686,86 @@ class ClusterAudit {
   }
 }
 
+/** The governance a stack's `//` block carries, when a cdk-mlops platform wrote it. */
+export function kubernetesGovernanceOf(stack: TerraformStack): KubernetesGovernanceMetadata | undefined {
+  const g = stack.metadata[GOVERNANCE_METADATA_KEY];
+  if (g === null || typeof g !== 'object' || Array.isArray(g)) return undefined;
+  const o = g as JsonObject;
+  return {
+    level: o.level === 'strict' ? 'strict' : 'baseline',
+    requiredTags: asTexts(o.requiredTags),
+    acknowledgements: blocks(o.acknowledgements).map((a) => ({ rule: asText(a.rule) ?? '', path: asText(a.path) ?? '', reason: asText(a.reason) ?? '' })),
+  };
+}
+
+/**
+ * The findings with the stacks' acknowledgements applied: a finding on the acknowledged object
+ * (construct path) under the acknowledged rule is 'acknowledged' with the reason. An acknowledgement
+ * whose finding no longer occurs is kept as a record, as on AWS: the reason is part of the audit trail.
+ */
+function acknowledge(output: TerraformOutput, findings: AuditFinding[]): AuditFinding[] {
+  const out = [...findings];
+  for (const stack of output.stacks) {
+    for (const ack of kubernetesGovernanceOf(stack)?.acknowledgements ?? []) {
+      const matched = out.filter((f) => f.rule === ack.rule && f.constructPath === ack.path);
+      for (const f of matched) out[out.indexOf(f)] = { ...f, status: 'acknowledged', reason: ack.reason };
+      if (matched.length > 0) continue;
+      const at = output.stacks.flatMap((s) => s.resources.filter((r) => r.constructPath === ack.path).map((r) => ({ stack: s.stackName, logicalId: `${r.type}.${r.name}` })))[0];
+      out.push({
+        pack: KUBERNETES_PACK, rule: ack.rule, status: 'acknowledged', severity: 'error',
+        description: `${ack.rule} acknowledged at synth; the finding does not occur in this output`,
+        reason: ack.reason, target: TARGET, stack: at?.stack ?? stack.stackName, logicalId: at?.logicalId ?? ack.path, constructPath: ack.path,
+      });
+    }
+  }
+  return out;
+}
+
+/** The governance of the output: the strictest level only when every governed stack is strict, as on AWS. */
+function kubernetesGovernance(output: TerraformOutput): AuditReport['governance'] | undefined {
+  const governed = output.stacks.map(kubernetesGovernanceOf).filter((g): g is KubernetesGovernanceMetadata => g !== undefined);
+  if (governed.length === 0) return undefined;
+  return {
+    level: governed.some((g) => g.level === 'baseline') ? 'baseline' : 'strict',
+    requiredTags: [...new Set(governed.flatMap((g) => g.requiredTags))],
+  };
+}
+
+/**
+ * Required tags on Kubernetes: the namespaces the output creates carry them as annotations (one per
+ * tag, named after its key). Cost and ownership tools attribute a namespace's objects to it, so the
+ * namespace is where a platform's tags live; other objects are not checked.
+ */
+function kubernetesTagCompliance(readers: StackReader[], requiredTags: readonly string[]): AuditReport['tags'] {
+  const missing: AuditReport['tags']['missing'] = [];
+  let checked = 0;
+  for (const reader of readers) {
+    const required = kubernetesGovernanceOf(reader.stack)?.requiredTags ?? requiredTags;
+    for (const ns of reader.of(...NAMESPACE_TYPES)) {
+      checked++;
+      const meta = reader.meta(ns);
+      const present = { ...(block(meta.labels) ?? {}), ...(block(meta.annotations) ?? {}) };
+      const absent = required.filter((t) => !(t in present));
+      if (absent.length) missing.push({ ...reader.where(ns), type: ns.type, missing: [...absent] });
+    }
+  }
+  return { requiredTags: [...requiredTags], checked, compliant: checked - missing.length, missing, exempt: [] };
+}
+
 /** The Kubernetes entries of the audit report, read from a cdktf output directory (or one already read). */
 export function buildKubernetesAudit(input: string | TerraformOutput): KubernetesAudit {
   const output = typeof input === 'string' ? readTerraformOutput(input) : input;
   const out: AuditEntries = { principals: [], dataStores: [], exposure: [], findings: [] };
-  new ClusterAudit(output.stacks.map((stack) => new StackReader(stack)), out).run();
+  const readers = output.stacks.map((stack) => new StackReader(stack));
+  new ClusterAudit(readers, out).run();
+  const governance = kubernetesGovernance(output);
   return {
     targets: [TARGET],
     cdktfOut: output.directory,
     stacks: output.stacks.map((s) => ({ name: s.stackName, resources: s.resources.length })),
     ...out,
+    findings: acknowledge(output, out.findings),
+    governance,
+    tags: kubernetesTagCompliance(readers, governance?.requiredTags ?? []),
   };
 }

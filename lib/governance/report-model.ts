@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const AUDIT_REPORT_VERSION = '1.1.0';
+export const AUDIT_REPORT_VERSION = '1.2.0';
 
 /**
  * Which synthesized output an entry was read from. Every principal, store and exposure carries it,
@@ -107,6 +107,11 @@ export const auditReportSchema = z.object({
     level: z.enum(['baseline', 'strict', 'unknown']).meta({ description: "The platform's governance level, as written in the templates ('unknown' for stacks no platform made)." }),
     requiredTags: z.array(z.string()),
     permissionsBoundary: z.string().optional(),
+    targets: z.array(z.object({
+      target: auditTarget,
+      level: z.enum(['baseline', 'strict', 'unknown']),
+      requiredTags: z.array(z.string()),
+    })).optional().meta({ description: 'Each target\'s governance as its own output records it (CloudFormation template metadata; the `//` block of the Terraform JSON), when the report covers more than one target. `level` above is the weaker of them.' }),
   }),
   summary: z.object({
     stacks: z.array(z.object({ name: z.string(), resources: z.number().int() })),

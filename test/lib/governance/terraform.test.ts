@@ -337,7 +337,10 @@ describe('the merged report', () => {
       await page.goto(`file://${files.html}`);
       expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Kubernetes', 'Rule checks', 'Tags']);
       const section = page.locator('#kubernetes');
-      expect(await section.locator(':scope > h3').allInnerTexts()).toEqual(['Who can do what in the cluster', 'Where data is kept in the cluster', 'Namespaces', 'Network policies', 'Services']);
+      expect(await section.locator(':scope > h3').allInnerTexts()).toEqual(['Who can do what in the cluster', 'Where data is kept in the cluster', 'Namespaces', 'Network policies', 'Services', 'Kubernetes governance and findings']);
+      // The reference platform is strict on Kubernetes too, its namespace tagged, and no finding is open or accepted.
+      await expect(section.locator('.card', { hasText: 'Governance level (Terraform JSON)' }).innerText()).resolves.toMatch(/Strict: [^]*Required tags \(namespace annotations\): owner, cost-center, data-classification\s*\n[^]*Open findings: 0; accepted with a reason: 0/);
+      expect(await section.locator('#kubernetes-governance ~ p', { hasText: 'No Kubernetes finding.' }).count()).toBe(1);
       await expect(section.locator('.card', { hasText: 'Role mlops-reference/mlops-viewer' }).innerText()).resolves.toMatch(/Granted to: members of the group mlops-engineers/);
       await expect(section.locator('tr', { hasText: 'data-mlflow-db' }).innerText()).resolves.toMatch(/retained: the volume claims are kept/);
       await expect(section.locator('tr', { hasText: 'enforce:' }).innerText()).resolves.toMatch(/enforce: restricted/);
