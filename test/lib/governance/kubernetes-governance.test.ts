@@ -6,7 +6,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { writeAudit } from '../../../bin/commands/audit';
@@ -19,6 +18,7 @@ import { PlatformSpecInput } from '../../../lib/spec';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
 import { referencePlatform } from '../../../stacks/reference-platform';
 import { thrownBy } from '../../thrown';
+import { inChromium, writeCdktfOut } from './helpers';
 
 let root: string;
 let cdkOut: string;
@@ -33,12 +33,7 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Writes a one-stack cdktf output with these resources and this governance in its `//` block. */
 function cdktfOut(name: string, resource: Record<string, Record<string, unknown>>, governance?: unknown): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(path.join(dir, 'stacks', 'app'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '0.21.0', stacks: { app: { name: 'app', synthesizedStackPath: 'stacks/app/cdk.tf.json' } } }));
-  const comment = { metadata: { stackName: 'app' }, ...(governance ? { [GOVERNANCE_METADATA_KEY]: governance } : {}) };
-  fs.writeFileSync(path.join(dir, 'stacks', 'app', 'cdk.tf.json'), JSON.stringify({ '//': comment, resource }));
-  return dir;
+  return writeCdktfOut(root, name, resource, { metadata: { stackName: 'app' }, ...(governance ? { [GOVERNANCE_METADATA_KEY]: governance } : {}) });
 }
 
 const NS_PATH = 'mlops-reference/Namespace/Resource';
@@ -136,29 +131,17 @@ describe('acknowledged Kubernetes findings in the report', () => {
   it('shows them in the HTML report in headless Chromium, with nothing fetched', async () => {
     const { files } = writeAudit(cdkOut, { cdktfOut: out, outDir: path.join(root, 'audit-ack-browser') });
     expect(renderHtml(JSON.parse(fs.readFileSync(files.json, 'utf8')))).toContain('id="kubernetes-governance"');
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    const requests = await inChromium(files.html, async (page) => {
+        const section = page.locator('#kubernetes');
+        expect(await section.locator(':scope > h3').last().innerText()).toBe('Kubernetes governance and findings');
+        await expect(section.locator('.card', { hasText: 'Governance level (Terraform JSON)' }).innerText()).resolves.toMatch(/Strict: .*\n?.*Required tags \(namespace annotations\): owner, cost-center missing on app\/Namespace \(cost-center\)\n?.*Open findings: 1; accepted with a reason: 1/s);
+        const accepted = section.locator('tr', { hasText: 'app/Debug/Service' });
+        expect((await accepted.locator('td').allInnerTexts()).map((t) => t.trim())).toEqual(['accepted', KUBERNETES_RULES.nodePort.id, 'app/Debug/Service', expect.stringMatching(/^Service team\/debug is of type NodePort/), NODE_PORT_REASON]);
+        const open = section.locator('tr', { hasText: 'app/Public/Service' });
+        expect(await open.locator('td').first().innerText()).toBe('OPEN error');
+        expect(await open.locator('td .bad').count()).toBe(1);
     });
-    try {
-      const page = context.pages()[0] ?? await context.newPage();
-      const requests: string[] = [];
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(`file://${files.html}`);
-      const section = page.locator('#kubernetes');
-      expect(await section.locator(':scope > h3').last().innerText()).toBe('Kubernetes governance and findings');
-      await expect(section.locator('.card', { hasText: 'Governance level (Terraform JSON)' }).innerText()).resolves.toMatch(/Strict: .*\n?.*Required tags \(namespace annotations\): owner, cost-center missing on app\/Namespace \(cost-center\)\n?.*Open findings: 1; accepted with a reason: 1/s);
-      const accepted = section.locator('tr', { hasText: 'app/Debug/Service' });
-      expect((await accepted.locator('td').allInnerTexts()).map((t) => t.trim())).toEqual(['accepted', KUBERNETES_RULES.nodePort.id, 'app/Debug/Service', expect.stringMatching(/^Service team\/debug is of type NodePort/), NODE_PORT_REASON]);
-      const open = section.locator('tr', { hasText: 'app/Public/Service' });
-      expect(await open.locator('td').first().innerText()).toBe('OPEN error');
-      expect(await open.locator('td .bad').count()).toBe(1);
-      expect(requests).toEqual([`file://${files.html}`]);
-    } finally {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    }
+    expect(requests).toEqual([`file://${files.html}`]);
   });
 });
 

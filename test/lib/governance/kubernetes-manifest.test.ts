@@ -6,18 +6,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildKubernetesAudit, KubernetesAudit, KUBERNETES_RULES } from '../../../lib/governance';
+import { writeCdktfOut } from './helpers';
 
 let root: string;
 beforeAll(() => { root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-manifest-audit-')); });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function cdktfOut(name: string, resource: Record<string, Record<string, unknown>>): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(path.join(dir, 'stacks', 'app'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '0.21.0', stacks: { app: { name: 'app', synthesizedStackPath: 'stacks/app/cdk.tf.json' } } }));
-  fs.writeFileSync(path.join(dir, 'stacks', 'app', 'cdk.tf.json'), JSON.stringify({ resource }));
-  return dir;
-}
+const cdktfOut = (name: string, resource: Record<string, Record<string, unknown>>): string => writeCdktfOut(root, name, resource);
 
 const deployment = {
   web: {
