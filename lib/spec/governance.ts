@@ -43,13 +43,14 @@ export const DEFAULT_REQUIRED_TAGS = ['owner', 'cost-center', 'data-classificati
 export const IAM_POLICY_ARN = /^arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,512}$/;
 
 /** The ids of the Kubernetes checks of the audit report, the only findings the spec acknowledges. */
-export const KUBERNETES_RULE_IDS: readonly string[] = Object.values(KUBERNETES_RULES).map((r) => r.id);
+export type KubernetesRuleId = (typeof KUBERNETES_RULES)[keyof typeof KUBERNETES_RULES]['id'];
+export const KUBERNETES_RULE_IDS = Object.values(KUBERNETES_RULES).map((r) => r.id) as [KubernetesRuleId, ...KubernetesRuleId[]];
 
 /** Reasons that say nothing: an acknowledgement must say why the finding is accepted. */
 const EMPTY_REASONS = /^(n\/?a|none|todo|tbd|ok|okay|fine|accepted|ack(nowledged)?|ignore[d]?|wip|later|-+|\.+)$/i;
 
 const acknowledgementSchema = z.strictObject({
-  rule: z.enum(KUBERNETES_RULE_IDS as [string, ...string[]], { error: `a Kubernetes rule id: ${KUBERNETES_RULE_IDS.join(', ')}` }).meta({
+  rule: z.enum(KUBERNETES_RULE_IDS, { error: `a Kubernetes rule id: ${KUBERNETES_RULE_IDS.join(', ')}` }).meta({
     description: "The rule the finding is reported under, as the audit report shows it, e.g. 'Kubernetes-NoNodePortService'.",
   }),
   path: z.string().min(1).meta({
