@@ -12,6 +12,8 @@ module.exports = {
     '^cdk-mlops/aws/pipeline$': '<rootDir>/constructs/aws/pipeline/index.ts',
     '^cdk-mlops/kubernetes$': '<rootDir>/kubernetes.ts',
   },
+  // CloudFormation validation off except where a test turns it on (see the file).
+  globalSetup: '<rootDir>/test/global-setup.js',
   // cdktf's jest matchers for the Kubernetes target's tests.
   setupFilesAfterEnv: ['<rootDir>/test/setup-cdktf.ts'],
   maxWorkers: 2,

@@ -2,19 +2,15 @@
 /**
  * The `mlops` command line. Exit codes: 0 ok, 1 a check failed (rule packs, budget), 2 bad input.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { acknowledgments, readCloudAssembly, resourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { isMlopsValidationError } from '../lib/errors';
 import { loadPlatformSpec, parsePlatformSpecFor, platformJsonSchema, PlatformSpecInput, PLATFORM_TARGETS, platformTargets, TargetChoice } from '../lib/spec';
-import { COMPLIANCE_PACKS } from '../stacks/aws/compliance';
 import { referencePlatform } from '../stacks/reference-platform';
-import { synthAwsPlatform, SynthWarning } from '../stacks/aws/synth';
-import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
+import type { SynthWarning } from '../stacks/aws/synth';
 import { isOpsError } from '../lib/ops';
 import { registerCost } from './commands/cost';
-import { CommandError, printableValidationError } from './commands/exit';
+import { CommandError, printableValidationError, writeSchemaFile } from './commands/exit';
 import { printableLines } from '../lib/printable';
 import { isCliWorker, runCommandLine } from './cli-process';
 import { registerOps } from './commands/ops';
@@ -32,8 +28,23 @@ function specFrom(config?: string): { spec: PlatformSpecInput; label: string } {
 
 interface SynthOptions { config?: string; out: string; k8sOut: string; json?: boolean; strict?: boolean; target?: TargetChoice }
 
+/**
+ * The renderers, loaded by the commands that render: aws-cdk-lib with the rule packs, and cdktf with
+ * the kubernetes provider (the largest module of all), so that `validate`, `cost` or the operations
+ * commands start without them, and an AWS synth without cdktf.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- require, not import(): tsx runs the command's worker with its CommonJS loader only */
+const renderers = {
+  aws: () => ({ ...require('../stacks/aws/synth') as typeof import('../stacks/aws/synth'), ...require('../stacks/aws/compliance') as typeof import('../stacks/aws/compliance') }),
+  kubernetes: () => require('../stacks/kubernetes/synth') as typeof import('../stacks/kubernetes/synth'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+type SynthPart = { summary: Record<string, unknown>; lines: string[]; warnings: number };
+
 /** CloudFormation into `out`, the rule packs, the audit report: the summary and its text. */
-function synthAws(spec: PlatformSpecInput, label: string, out: string): { summary: Record<string, unknown>; lines: string[]; warnings: number } {
+function synthAws(spec: PlatformSpecInput, label: string, out: string): SynthPart {
+  const { synthAwsPlatform, COMPLIANCE_PACKS } = renderers.aws();
   let warnings: readonly SynthWarning[];
   try {
     ({ warnings } = synthAwsPlatform(spec, out));
@@ -71,8 +82,8 @@ function synthAws(spec: PlatformSpecInput, label: string, out: string): { summar
 }
 
 /** Terraform JSON for the Kubernetes target into `out`: the summary and its text. */
-function synthKubernetes(spec: PlatformSpecInput, out: string): { summary: Record<string, unknown>; lines: string[]; warnings: number } {
-  const result = synthKubernetesPlatform(spec, out);
+function synthKubernetes(spec: PlatformSpecInput, out: string): SynthPart {
+  const result = renderers.kubernetes().synthKubernetesPlatform(spec, out);
   const summary = { outdir: out, stacks: result.stacks, warnings: result.warnings, notRendered: result.notRendered };
   const lines = [`Kubernetes (Terraform JSON for the kubernetes provider) into ${out}/`, ''];
   for (const s of result.stacks) {
@@ -161,10 +172,10 @@ export function buildProgram(log: (s: string) => void = (s) => process.stdout.wr
     .description('Print (or write) the JSON Schema of platform specs, for editor completion')
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action((opts: { out?: string }) => {
-      const text = `${JSON.stringify(platformJsonSchema(), null, 2)}\n`;
+      const schema = platformJsonSchema();
+      const text = `${JSON.stringify(schema, null, 2)}\n`;
       if (opts.out) {
-        fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-        fs.writeFileSync(opts.out, text);
+        writeSchemaFile(opts.out, schema.title, text);
         log(`wrote ${opts.out}`);
       } else {
         log(text.trimEnd());

@@ -206,7 +206,11 @@ export function fromZodIssues(
           return;
         }
         if (branches.length > 0 && !disc) {
-          for (const inner of branches[0]) visit(inner, path);
+          // The shape whose fields were written explains the problem: the first branch that found no
+          // unknown field at the union's own level (a model's endpoint of its own, or a component of a
+          // shared endpoint), else the first.
+          const ownFields = branches.find((b) => !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0));
+          for (const inner of ownFields ?? branches[0]) visit(inner, path);
           return;
         }
         out.push({ path: formatPath(path), message: 'matches none of the accepted shapes', got, expected: 'one of the documented shapes' });

@@ -18,6 +18,7 @@ import { pipelineSpecSchema } from '../lib/spec/pipeline';
 import { platformSpecSchema } from '../lib/spec/platform';
 import { isTokenBranch } from '../lib/spec/primitives';
 import { registrySpecSchema } from '../lib/spec/registry';
+import { componentEndpointSpecSchema, sharedEndpointSpecSchema } from '../lib/spec/shared-endpoint';
 import { trainingClusterSpecSchema } from '../lib/spec/training-cluster';
 
 export const GENERATED_FILE = path.join(__dirname, '..', 'lib', 'spec', 'types.generated.ts');
@@ -26,6 +27,8 @@ export const GENERATED_FILE = path.join(__dirname, '..', 'lib', 'spec', 'types.g
 export const GENERATED_TYPES: Readonly<Record<string, z.ZodType>> = {
   PlatformSpecInput: platformSpecSchema,
   EndpointSpecInput: endpointSpecSchema,
+  ComponentEndpointSpecInput: componentEndpointSpecSchema,
+  SharedEndpointSpecInput: sharedEndpointSpecSchema,
   RegistrySpecInput: registrySpecSchema,
   FeatureStoreSpecInput: featureStoreSpecSchema,
   FeatureGroupSpecInput: featureGroupSpecSchema,
@@ -191,6 +194,7 @@ function typeOf(schema: z.core.$ZodType, indent: string, self: string): string {
       return kept.map((o) => typeOf(o, indent, self)).join(' | ');
     }
     case 'object': return objectType(def.shape!, indent, self);
+    case 'never': return 'never';
     default: return 'unknown';
   }
 }

@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readCloudAssembly, readTerraformOutput, terraformResourcesByType } from '../lib/governance';
+import { readCloudAssembly, readTerraformOutput, terraformResourcesByType, unacknowledgedFindings } from '../lib/governance';
 import { loadPlatformSpec, platformTargets } from '../lib/spec';
 import { synthAwsPlatform } from '../stacks/aws/synth';
 import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
+import { withCloudFormationValidation } from './cloudformation-validation';
 
 const examples = path.join(__dirname, '..', 'examples');
 
@@ -15,32 +16,52 @@ function awsTypes(outdir: string): Record<string, number> {
   return counts;
 }
 
+/**
+ * Synthesizes an AWS example as `mlops synth` does, with CloudFormation validation on (the suite
+ * turns it off elsewhere): it passes every rule pack (synth throws otherwise) and CloudFormation
+ * validation reports nothing.
+ */
+function synthAwsExample(file: string, out: string): void {
+  withCloudFormationValidation(() => synthAwsPlatform(loadPlatformSpec(path.join(examples, file)), out));
+  expect(unacknowledgedFindings(readCloudAssembly(out))).toEqual([]);
+}
+
 describe('examples/', () => {
   let dir: string;
   beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-examples-')); });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('has the four starting points, each for the targets its sections say', () => {
+  it('has the five starting points, each for the targets its sections say', () => {
     const found = fs.readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
     expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
       'gpu-llm-canary.yaml': ['aws'],
       'kubernetes.yaml': ['kubernetes'],
       'pipeline-features-drift.yaml': ['aws'],
       'realtime-model.yaml': ['aws'],
+      'shared-gpu-endpoint.yaml': ['aws'],
     });
   });
 
-  it('realtime-model synthesizes one endpoint with autoscaling, passing every rule pack', () => {
+  it('realtime-model synthesizes one endpoint with autoscaling, passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'realtime');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'realtime-model.yaml')), out);
+    synthAwsExample('realtime-model.yaml', out);
     const types = awsTypes(out);
     expect(types['AWS::SageMaker::Endpoint']).toBe(1);
     expect(types['AWS::ApplicationAutoScaling::ScalableTarget']).toBe(1);
   });
 
-  it('gpu-llm-canary synthesizes a GPU endpoint shifted in by canary, passing every rule pack', () => {
+  it('shared-gpu-endpoint synthesizes two shared endpoints and three inference components scaling to zero, passing every rule pack and CloudFormation validation', () => {
+    const out = path.join(dir, 'shared');
+    synthAwsExample('shared-gpu-endpoint.yaml', out);
+    expect(awsTypes(out)).toMatchObject({ 'AWS::SageMaker::Endpoint': 2, 'AWS::SageMaker::InferenceComponent': 3, 'AWS::SageMaker::Model': 3 });
+    const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
+    const scaled = resources.filter((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget').map((r) => r.Properties?.MinCapacity);
+    expect(scaled.sort()).toEqual([0, 0, 1]);
+  });
+
+  it('gpu-llm-canary synthesizes a GPU endpoint shifted in by canary, passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'llm');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'gpu-llm-canary.yaml')), out);
+    synthAwsExample('gpu-llm-canary.yaml', out);
     const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
     const config = resources.find((r) => r.Type === 'AWS::SageMaker::EndpointConfig')!;
     expect((config.Properties as { ProductionVariants: { InstanceType: string }[] }).ProductionVariants[0].InstanceType).toMatch(/^ml\.g5\./);
@@ -48,9 +69,9 @@ describe('examples/', () => {
     expect(JSON.stringify(endpoint.Properties)).toContain('"Type":"CANARY"');
   });
 
-  it('pipeline-features-drift synthesizes a pipeline, a feature group and drift monitors, passing every rule pack', () => {
+  it('pipeline-features-drift synthesizes a pipeline, a feature group and drift monitors, passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'lifecycle');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'pipeline-features-drift.yaml')), out);
+    synthAwsExample('pipeline-features-drift.yaml', out);
     expect(awsTypes(out)).toMatchObject({
       'AWS::SageMaker::Pipeline': 1,
       'AWS::SageMaker::FeatureGroup': 1,

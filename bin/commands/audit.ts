@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { MlopsValidationError } from '../../lib/errors';
 import { writeOutputDir } from '../../lib/output-dir';
 import { auditReportJsonSchema, buildAuditReport, buildKubernetesAudit, governanceDiff, mergeAuditReports, renderGovernanceDiff, writeAuditReport } from '../../lib/governance';
+import { writeSchemaFile } from './exit';
 
 /** How report.json names its schema (lib/governance writes `https://cdk-mlops.dev/schemas/audit-report-<version>.json`). */
 const AUDIT_REPORT_SCHEMA_PREFIX = 'https://cdk-mlops.dev/schemas/audit-report-';
@@ -127,10 +128,10 @@ export function registerAuditCommands(program: Command, log: (s: string) => void
     .option('-o, --out <file>', 'write to this file instead of stdout')
     .action((_opts: unknown, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ out?: string }>();
-      const text = `${JSON.stringify(auditReportJsonSchema(), null, 2)}\n`;
+      const schema = auditReportJsonSchema();
+      const text = `${JSON.stringify(schema, null, 2)}\n`;
       if (!opts.out) return log(text.trimEnd());
-      fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-      fs.writeFileSync(opts.out, text);
+      writeSchemaFile(opts.out, schema.title, text);
       log(`wrote ${opts.out}`);
     });
 }

@@ -11,7 +11,6 @@ import { Command } from 'commander';
 import { DEFAULT_LOCK_FILE, LOCK_CONTEXT_KEY, lockFromTemplates, readLockFile, writeLockFile } from '../../lib/features/lock';
 import { readCloudAssembly } from '../../lib/governance';
 import { loadPlatformSpec } from '../../lib/spec';
-import { synthAwsPlatform } from '../../stacks/aws/synth';
 import { referencePlatform } from '../../stacks/reference-platform';
 
 interface LockOptions {
@@ -42,6 +41,10 @@ function changes(before: ReturnType<typeof readLockFile>, after: ReturnType<type
 }
 
 function lock(options: LockOptions, log: (s: string) => void): void {
+  // aws-cdk-lib is loaded by the command that synthesizes, not by every `mlops` start (require, not
+  // import(): tsx runs the command's worker with its CommonJS loader only).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { synthAwsPlatform } = require('../../stacks/aws/synth') as typeof import('../../stacks/aws/synth');
   const spec = options.config ? loadPlatformSpec(options.config) : referencePlatform;
   const lockFile = path.resolve(options.lock);
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-features-lock-'));

@@ -4,6 +4,10 @@ export type { IModelRegistry, ModelRegistryAttributes, ModelRegistryProps } from
 export { ModelData, ModelImage, ModelSource } from './model-source';
 export type { BindResult, ModelSourceConfig } from './model-source';
 export { ModelEndpoint } from './model-endpoint';
+export { SharedEndpoint } from './shared-endpoint';
+export type { ISharedEndpoint, SharedEndpointProps, SharedEndpointSpecProps } from './shared-endpoint';
+export { InferenceComponent, NO_CAPACITY_METRIC } from './inference-component';
+export type { InferenceComponentProps, InferenceComponentSpecProps } from './inference-component';
 export type { IModelEndpoint, ModelEndpointAttributes, ModelEndpointProps } from './model-endpoint';
 export { DATA_QUALITY_BASELINE_STEP, MlPipeline, MlPipelineBase, pipelineOutputKeyPrefix } from './ml-pipeline';
 export type { IMlPipeline, MlPipelineProps } from './ml-pipeline';

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CfnDeletionPolicy, CfnResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnDeletionPolicy, CfnResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -17,6 +17,7 @@ import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
+import { sagemakerAutoScalingRole, volumeKeyArn } from './private/sagemaker-hosting';
 import { ScalingGuard } from './private/scaling-guard';
 import { claimUniqueName } from './private/unique-names';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
@@ -329,7 +330,7 @@ export class ModelEndpoint extends ModelEndpointBase {
         initialInstanceCount: this.spec.scaling!.initialInstances,
         initialVariantWeight: 1,
       };
-    const volumeKey = this.volumeKeyArn();
+    const volumeKey = volumeKeyArn(this, this.spec.compute, this.encryptionKey);
     // Generated names: a changed model or instance type replaces the config without a name clash.
     const config = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
       productionVariants: [variant],
@@ -344,17 +345,6 @@ export class ModelEndpoint extends ModelEndpointBase {
     config.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
     this.acknowledgeNoVolumeKey(config, volumeKey);
     return config;
-  }
-
-  /** SageMaker rejects a KmsKeyId for instances with local NVMe storage (hardware-encrypted) and for serverless. */
-  private volumeKeyArn(): string | undefined {
-    const compute = this.spec.compute;
-    if (compute.kind !== 'instance') return undefined;
-    if (compute.info === undefined) {
-      Annotations.of(this).addWarningV2('cdk-mlops:volumeKeyUnknown', 'The instance type is only known at deploy time: the storage volume key is omitted, since SageMaker rejects one on instances with local NVMe storage.');
-      return undefined;
-    }
-    return compute.info.localNvmeStorage ? undefined : this.encryptionKey.keyArn;
   }
 
   /** Why a config without a volume key (local NVMe, serverless) passes the checks that ask for one. */
@@ -404,11 +394,7 @@ export class ModelEndpoint extends ModelEndpointBase {
       resourceId: `endpoint/${this.endpointName}/variant/${this.variantName}`,
       minCapacity: scaling.minInstances,
       maxCapacity: scaling.maxInstances,
-      // Application Auto Scaling acts through its SageMaker service-linked role (created on first use).
-      role: iam.Role.fromRoleArn(this, 'AutoScalingServiceRole', Stack.of(this).formatArn({
-        service: 'iam', region: '', resource: 'role',
-        resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
-      })),
+      role: sagemakerAutoScalingRole(this),
     });
     target.node.addDependency(this.cfnEndpoint);
     target.scaleToTrackMetric('InvocationsScaling', {

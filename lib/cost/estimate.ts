@@ -14,7 +14,7 @@ import { ScheduleError } from '../schedule';
 import { runsPerMonth } from './schedule';
 
 export type CostComponent =
-  | 'endpoint' | 'serverless-endpoint' | 'training' | 'processing' | 'monitoring' | 'feature-store'
+  | 'endpoint' | 'serverless-endpoint' | 'inference-component' | 'training' | 'processing' | 'monitoring' | 'feature-store'
   | 'training-cluster' | 'experiment-tracking' | 'storage' | 'keys-and-alarms';
 
 export interface MonthlyUsd {
@@ -101,6 +101,8 @@ const round = (n: number): number => Math.round(n * 100) / 100;
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 type Props = Record<string, unknown>;
+/** What an inference component's initial copies reserve: how a shared endpoint's cost is split. */
+interface ComponentWeight { readonly copies: number; readonly accelerators: number; readonly memoryMiB: number }
 const propsOf = (r: CfnResource): Props => r.Properties ?? {};
 
 class Estimator {
@@ -110,6 +112,8 @@ class Estimator {
   /** The usage figures the estimate assumes: the caller's, the defaults for the rest. */
   private readonly usage: Required<CostAssumptions>;
   private readonly platformPrefixes: string[];
+  /** Inference components of the assembly, by the literal name of the endpoint they are placed on. */
+  private readonly components = new Map<string, { stack: SynthesizedStack; logicalId: string; weight: ComponentWeight }[]>();
 
   constructor(private readonly assembly: SynthesizedAssembly, assumptions: CostAssumptions) {
     this.usage = { ...DEFAULTS, ...Object.fromEntries(Object.entries(assumptions).filter(([, v]) => v !== undefined)) };
@@ -117,6 +121,7 @@ class Estimator {
   }
 
   run(): void {
+    this.collectComponents();
     this.assumptions.add(`Instance prices: SageMaker on-demand, ${PRICES.region}, taken ${PRICES.takenOn} (lib/catalog); a month is ${HOURS_PER_MONTH} hours.`);
     for (const stack of this.assembly.stacks) {
       if (stack.region && stack.region !== PRICES.region) this.warnings.add(`stack ${stack.stackName} is in ${stack.region}; prices are for ${PRICES.region}: expect a different bill.`);
@@ -219,6 +224,11 @@ class Estimator {
         const min = target?.min ?? (managed.Status === 'ENABLED' ? literalNumber(managed.MinInstanceCount) : undefined) ?? initial;
         const max = target?.max ?? (managed.Status === 'ENABLED' ? literalNumber(managed.MaxInstanceCount) : undefined) ?? initial;
         const count = min === max ? `${min}` : `${min}-${max}`;
+        const components = v.ModelName === undefined ? this.components.get(literalString(propsOf(endpoint).EndpointName) ?? '') : undefined;
+        if (components && components.length > 0) {
+          this.splitAcrossComponents(components, `${count} x ${price.name} at ${usd(price.price)}/h x ${HOURS_PER_MONTH} h of ${literalString(propsOf(endpoint).EndpointName)}`, min * price.price * HOURS_PER_MONTH, max * price.price * HOURS_PER_MONTH);
+          continue;
+        }
         this.add(stack, model, endpointId, 'endpoint',
           `${variantName}: ${count} x ${price.name} at ${usd(price.price)}/h x ${HOURS_PER_MONTH} h${target ? ' (autoscaling min-max)' : ''}`,
           min * price.price * HOURS_PER_MONTH, max * price.price * HOURS_PER_MONTH);
@@ -228,6 +238,41 @@ class Estimator {
       if (!used.has(id)) this.warnings.add(`${stack.stackName}/${id}: an endpoint config no endpoint in this assembly uses; costs nothing until deployed.`);
     }
     this.assumptions.add('Real-time endpoints: instances x hours, at autoscaling minimum (min) and maximum (max); a blue/green deployment briefly doubles the fleet (not included).');
+  }
+
+  /** Every inference component placed on an endpoint named by a literal, with what its initial copies reserve. */
+  private collectComponents(): void {
+    for (const stack of this.assembly.stacks) {
+      for (const [logicalId, c] of this.ofType(stack, 'AWS::SageMaker::InferenceComponent')) {
+        const p = propsOf(c);
+        const endpointName = literalString(p.EndpointName);
+        if (endpointName === undefined) {
+          this.warnings.add(`${stack.stackName}/${logicalId}: the endpoint of the inference component is not known at synth time; its share is not priced.`);
+          continue;
+        }
+        const req = fieldsOf(fieldsOf(p.Specification).ComputeResourceRequirements);
+        const copies = literalNumber(fieldsOf(p.RuntimeConfig).CopyCount) ?? 1;
+        const weight = { copies, accelerators: literalNumber(req.NumberOfAcceleratorDevicesRequired) ?? 0, memoryMiB: literalNumber(req.MinMemoryRequiredInMb) ?? 0 };
+        this.components.set(endpointName, [...(this.components.get(endpointName) ?? []), { stack, logicalId, weight }]);
+      }
+    }
+  }
+
+  /**
+   * A shared endpoint's instances, charged to the components placed on it (the endpoint itself is
+   * not a line, so nothing is counted twice): each pays the share of what its initial copies reserve
+   * (accelerators when any component reserves some, else memory), or an equal share when none reserves.
+   */
+  private splitAcrossComponents(components: { stack: SynthesizedStack; logicalId: string; weight: ComponentWeight }[], pool: string, min: number, max: number): void {
+    const byAccelerators = components.some((c) => c.weight.accelerators > 0);
+    const weightOf = (w: ComponentWeight) => w.copies * (byAccelerators ? w.accelerators : w.memoryMiB);
+    const total = components.reduce((sum, c) => sum + weightOf(c.weight), 0);
+    for (const c of components) {
+      const share = total > 0 ? weightOf(c.weight) / total : 1 / components.length;
+      const basis = total > 0 ? `${c.weight.copies} cop${c.weight.copies === 1 ? 'y' : 'ies'} reserving ${byAccelerators ? `${c.weight.accelerators} accelerator(s)` : `${c.weight.memoryMiB} MiB`} each` : 'an equal share';
+      this.add(c.stack, this.modelOf(c.stack), c.logicalId, 'inference-component', `${fmt(share * 100)}% (${basis}) of ${pool}`, min * share, max * share);
+    }
+    this.assumptions.add('Inference components: the shared endpoint\'s instances (managed instance scaling min-max; min 0 when it scales to zero) are split across its components by what their initial copies reserve (accelerators, else memory), for display; the endpoint bills whole instances whichever component uses them.');
   }
 
   /** `endpointLogicalId/variant` → autoscaling min and max capacity. */

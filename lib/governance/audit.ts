@@ -229,10 +229,27 @@ function exposure(stack: SynthesizedStack): AuditExposure[] {
       const config = res[targetOf(p.EndpointConfigName) ?? ''];
       const models = asList(config?.Properties?.ProductionVariants).map((v) => res[targetOf(asObject(v)?.ModelName) ?? '']).filter((m): m is CfnResource => m !== undefined);
       const serverless = asList(config?.Properties?.ProductionVariants).some((v) => asObject(v)?.ServerlessConfig !== undefined);
+      // A shared endpoint names no model: its config holds the isolation and VPC of every inference component on it.
+      const shared = config !== undefined && asList(config.Properties?.ProductionVariants).some((v) => asObject(v)?.ModelName === undefined && asObject(v)?.ServerlessConfig === undefined);
+      if (shared) {
+        const cp = config.Properties ?? {};
+        out.push({ ...base(logicalId, r), kind: 'sagemaker-endpoint', name: readable(p.EndpointName), vpcPlacement: vpcText(cp.VpcConfig) ?? NO_VPC,
+          networkIsolation: cp.EnableNetworkIsolation === true ? 'isolated' : 'network-access',
+          authentication: 'AWS SigV4 (IAM): only callers allowed sagemaker:InvokeEndpoint on this endpoint can invoke it, naming one of its inference components; HTTPS only; shared by several models (inference components)',
+          inbound: ['no network listener in the account: invoked through the SageMaker Runtime API (or its VPC endpoint)'] });
+        continue;
+      }
       out.push({ ...base(logicalId, r), kind: 'sagemaker-endpoint', name: readable(p.EndpointName),
         vpcPlacement: models.length ? models.map((m) => vpcText(m.Properties?.VpcConfig) ?? NO_VPC).join('; ') : 'unknown (model defined elsewhere)',
         networkIsolation: models.length && models.every((m) => m.Properties?.EnableNetworkIsolation === true) ? 'isolated' : 'network-access',
         authentication: `AWS SigV4 (IAM): only callers allowed sagemaker:InvokeEndpoint on this endpoint can invoke it; HTTPS only${serverless ? '; serverless' : ''}`,
+        inbound: ['no network listener in the account: invoked through the SageMaker Runtime API (or its VPC endpoint)'] });
+    } else if (r.Type === 'AWS::SageMaker::InferenceComponent') {
+      const model = res[targetOf(asObject(p.Specification)?.ModelName) ?? ''];
+      out.push({ ...base(logicalId, r), kind: 'sagemaker-inference-component', name: readable(p.InferenceComponentName),
+        vpcPlacement: `on shared endpoint ${readable(p.EndpointName)} (its endpoint config's VPC)${model ? `; model: ${vpcText(model.Properties?.VpcConfig) ?? NO_VPC}` : ''}`,
+        networkIsolation: model ? (model.Properties?.EnableNetworkIsolation === true ? 'isolated' : 'network-access') : 'not-applicable',
+        authentication: `AWS SigV4 (IAM): callers allowed sagemaker:InvokeEndpoint on endpoint ${readable(p.EndpointName)}, naming InferenceComponentName ${readable(p.InferenceComponentName)}`,
         inbound: ['no network listener in the account: invoked through the SageMaker Runtime API (or its VPC endpoint)'] });
     } else if (r.Type === 'AWS::SageMaker::Model') {
       out.push({ ...base(logicalId, r), kind: 'sagemaker-model', vpcPlacement: vpcText(p.VpcConfig) ?? NO_VPC,

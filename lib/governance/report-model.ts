@@ -59,7 +59,7 @@ export const dataStoreSchema = z.object({
 
 export const exposureSchema = z.object({
   ...where,
-  kind: z.enum(['sagemaker-endpoint', 'sagemaker-model', 'sagemaker-job', 'vpc-endpoint', 'security-group', 'mlflow-tracking-server', 'kubernetes-service', 'kubernetes-namespace', 'kubernetes-network-policy']),
+  kind: z.enum(['sagemaker-endpoint', 'sagemaker-inference-component', 'sagemaker-model', 'sagemaker-job', 'vpc-endpoint', 'security-group', 'mlflow-tracking-server', 'kubernetes-service', 'kubernetes-namespace', 'kubernetes-network-policy']),
   name: z.string().optional(),
   vpcPlacement: z.string().meta({ description: 'Where it runs on the network: "VPC (subnets ..., security groups ...)" or "SageMaker service network (no VPC)".' }),
   networkIsolation: z.enum(['isolated', 'network-access', 'not-applicable']),

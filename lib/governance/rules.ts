@@ -265,7 +265,7 @@ export function tagsOf(resource: CfnResource): Record<string, string> | undefine
  * is not one: a tag change replaces the feature group and loses its data, so tags are never applied to it.
  */
 export const TAGGABLE_TYPES = [
-  'AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Endpoint', 'AWS::SageMaker::ModelPackageGroup',
+  'AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Endpoint', 'AWS::SageMaker::InferenceComponent', 'AWS::SageMaker::ModelPackageGroup',
   'AWS::SageMaker::Pipeline', 'AWS::SageMaker::Cluster', 'AWS::SageMaker::MlflowTrackingServer', 'AWS::SageMaker::MonitoringSchedule',
   ...MONITORING_JOB_TYPES,
   'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm', 'AWS::Logs::LogGroup',
@@ -416,6 +416,23 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
       }
       const alarms = asList(asObject(asObject(p.DeploymentConfig)?.AutoRollbackConfiguration)?.Alarms);
       return alarms.length > 0 ? COMPLIANT : result(['DeploymentConfig.AutoRollbackConfiguration has no alarms']);
+    },
+  },
+  {
+    id: 'InferenceComponentEndpoint',
+    info: 'An endpoint config that hosts inference components (a variant naming no model) has no ExecutionRoleArn, runs its components with network access, or, at the strict level, outside a VPC.',
+    explanation: "Inference components take their isolation and network from the endpoint config, not from their models: EnableNetworkIsolation and VpcConfig there apply to every component placed on the endpoint, and SageMaker runs the endpoint with its ExecutionRoleArn, without which it refuses to host components.",
+    level: 'error',
+    appliesTo: ['AWS::SageMaker::EndpointConfig'],
+    check(resource, context) {
+      const p = resource.Properties ?? {};
+      const hosts = asList(p.ProductionVariants).map(asObject).some((v) => v !== undefined && v.ModelName === undefined && v.ServerlessConfig === undefined);
+      if (!hosts) return NA;
+      const findings: string[] = [];
+      if (!isSet(p.ExecutionRoleArn)) findings.push('ExecutionRoleArn is missing');
+      if (!isTrue(p.EnableNetworkIsolation)) findings.push('EnableNetworkIsolation is not true');
+      if (context.level === 'strict' && !isSet(p.VpcConfig)) findings.push('VpcConfig is missing');
+      return result(findings);
     },
   },
   {

@@ -42,7 +42,7 @@ const alarmPeriod = () => int(10, 86400).superRefine((n, ctx) => {
   addIssue(ctx, [], 'is not a period CloudWatch alarms accept', { got: renderValue(n), expected: '10, 30 or a multiple of 60' });
 });
 
-const alarmsSchema = z.strictObject({
+export const alarmsSchema = z.strictObject({
   latencyP99Ms: num(1).default(1000).meta({ description: 'Alarm when p99 ModelLatency exceeds this many milliseconds. @default 1000' }),
   invocation5xxErrors: int(1).default(5).meta({ description: 'Alarm when Invocation5XXErrors in one period reach this count. @default 5' }),
   rate4xxPercent: num(0.1, 100).default(5).meta({ description: 'Alarm when 4XX errors exceed this percentage of invocations. @default 5' }),
@@ -61,12 +61,13 @@ const dataCaptureSchema = z.strictObject({
   jsonContentTypes: z.array(z.string().min(1)).max(10).optional(),
 });
 
-const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Environment variable names a serving container takes. */
+export const ENVIRONMENT_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export const endpointSpecSchema = z.strictObject({
   compute: computeSchema('inference', { allowServerless: true }).meta({ description: 'What the model runs on: exactly one of an instanceType, an intent (accelerator, memoryGiB, vCpus) resolved to the cheapest fitting type, or serverless.' }),
   environment: z.record(
-    z.string().regex(ENV_NAME, { error: 'an environment variable name: letters, digits and _ , not starting with a digit' }).max(1024),
+    z.string().regex(ENVIRONMENT_NAME, { error: 'an environment variable name: letters, digits and _ , not starting with a digit' }).max(1024),
     tokenOr(z.string().max(1024)),
   ).default({}).meta({ description: 'Environment variables of the serving container (at most 100).' }),
   variantName: sagemakerName().default('AllTraffic').meta({ description: "Production variant name; keep it stable across deployments. @default 'AllTraffic'" }),
@@ -78,6 +79,8 @@ export const endpointSpecSchema = z.strictObject({
   dataCapture: dataCaptureSchema.optional().meta({ description: 'Capture of requests and responses to an encrypted, retained bucket (what drift monitors read). @default - on: 20 %, kept 30 days (off on serverless, which cannot capture)' }),
   networkIsolation: z.boolean().optional().meta({ description: 'Run the model container with no network access. @default true for instance-backed endpoints; serverless endpoints do not support it' }),
   kubernetes: endpointKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (serving image, port, probes, autoscaling metrics); ignored on AWS. @default - none' }),
+  // Names the other form of a model's endpoint (an inference component of a shared endpoint, shared-endpoint.ts): never on an endpoint of its own.
+  sharedEndpoint: z.never().optional().meta({ description: 'Not on an endpoint of its own: a model with sharedEndpoint is an inference component ({ sharedEndpoint, reservation, copies, ... }).' }),
 }).superRefine((s, ctx) => {
   const env = Object.keys(s.environment);
   if (env.length > 100) addIssue(ctx, ['environment'], 'has too many variables', { got: `${env.length}`, expected: 'at most 100' });

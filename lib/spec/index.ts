@@ -1,6 +1,7 @@
 export * from './primitives';
 export * from './compute';
 export * from './endpoint';
+export * from './shared-endpoint';
 export * from './registry';
 export * from './governance';
 export * from './feature-store';

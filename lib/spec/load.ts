@@ -8,6 +8,7 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { fromZodIssues, MlopsValidationError, ValidationIssue } from '../errors';
 import { awsTargetIssues, PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
 import { knownKeysAt, parseSpec } from './primitives';
+import { sharedEndpointKubernetesIssues } from './shared-endpoint';
 
 const SUBJECT_KIND = 'PlatformSpec';
 
@@ -22,7 +23,7 @@ export type TargetChoice = 'aws' | 'kubernetes' | 'all';
 /** Validates a platform spec for the targets it will be rendered on: {@link parsePlatformSpec}, plus what the AWS target alone requires. */
 export function parsePlatformSpecFor(target: TargetChoice, input: unknown, location?: string): PlatformSpec {
   const spec = parsePlatformSpec(input, location);
-  const issues = target === 'kubernetes' ? [] : awsTargetIssues(spec);
+  const issues = [...(target === 'kubernetes' ? [] : awsTargetIssues(spec)), ...(target === 'aws' ? [] : sharedEndpointKubernetesIssues(spec))];
   if (issues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, issues);
   return spec;
 }

@@ -7,6 +7,7 @@ import { renderValue, ValidationIssue } from '../errors';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from '../catalog';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
+import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
 import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
 import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
 import { featureStoreSpecSchema } from './feature-store';
@@ -37,7 +38,7 @@ const modelSpec = z.strictObject({
   description: z.string().max(1024).optional(),
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
   source: z.union([imageSource, registrySource]).meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
-  endpoint: endpointSpecSchema.meta({ description: 'How the model is served: compute, scaling, deployment strategy, alarms, data capture.' }),
+  endpoint: z.union([endpointSpecSchema, componentEndpointSpecSchema]).meta({ description: "How the model is served: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... })." }),
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
   pipeline: pipelineSpecSchema.optional().meta({ description: "How the model is built: preprocess → train → evaluate → quality gate → register into the model's registry (needs 'registry'). @default - no pipeline" }),
@@ -69,6 +70,7 @@ export const platformSpecSchema = z.strictObject({
   targets: z.array(z.enum(PLATFORM_TARGETS)).min(1).optional().meta({ description: "What `mlops synth` renders: 'aws' (CloudFormation), 'kubernetes' (Terraform JSON), or both. @default - the targets the spec has sections for: 'kubernetes' when it has a `kubernetes` section (platform or endpoint), 'aws' when it has an `aws` section or no `kubernetes` one" }),
   models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.' }),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
+  sharedEndpoints: z.array(sharedEndpointSpecSchema).default([]).meta({ description: "Endpoints several models share as SageMaker inference components, each with its instance type, managed instance scaling (down to zero instances) and routing; a model joins one with endpoint.sharedEndpoint. AWS only. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
 }).superRefine((p, ctx) => {
   refineTags(p.tags, ctx);
@@ -81,8 +83,10 @@ export const platformSpecSchema = z.strictObject({
   for (const tag of requiredTagsOf(p.governance)) {
     if (!(tag in p.tags)) addIssue(ctx, ['tags', tag], `is required by governance (level '${p.governance.level}')`, { got: 'nothing', expected: `a '${tag}' tag` });
   }
+  refineSharedEndpoints(p, ctx);
   if (p.governance.level === 'strict') {
     p.models.forEach((m, i) => {
+      if (isComponentEndpoint(m.endpoint)) return; // held to the level on its shared endpoint
       if (m.endpoint.compute.kind === 'serverless') {
         addIssue(ctx, ['models', i, 'endpoint', 'compute'], "is serverless, which the strict governance level does not allow: SageMaker serverless inference runs neither in a VPC nor network-isolated", { got: 'serverless', expected: "an instance type or accelerator (e.g. { instanceType: 'ml.c5.large' })" });
       }
@@ -111,7 +115,8 @@ export const platformSpecSchema = z.strictObject({
     else names.set(m.name, i);
   });
   p.models.forEach((m, i) => {
-    if (m.drift && !m.endpoint.dataCapture.enabled) {
+    // A component's drift is refused by refineSharedEndpoints: it has no data capture.
+    if (m.drift && !isComponentEndpoint(m.endpoint) && !m.endpoint.dataCapture.enabled) {
       addIssue(ctx, ['models', i, 'drift'], "needs the endpoint's data capture: every monitor reads captured requests", {
         got: m.endpoint.compute.kind === 'serverless' ? 'a serverless endpoint (it cannot capture)' : 'endpoint.dataCapture.enabled false',
         expected: 'an instance-backed endpoint with dataCapture enabled (the default), or no drift section',
@@ -184,7 +189,7 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
  * not meet it): names derived for AWS within their APIs' limits, a region with the monitoring images.
  */
 export function awsTargetIssues(p: PlatformSpec): ValidationIssue[] {
-  return [...derivedNameIssues(p), ...p.models.flatMap((m, i) => monitoringImageIssues(p.aws.region, m, i))];
+  return [...derivedNameIssues(p), ...sharedEndpointNameIssues(p), ...p.models.flatMap((m, i) => monitoringImageIssues(p.aws.region, m, i))];
 }
 
 

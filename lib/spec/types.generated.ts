@@ -94,9 +94,9 @@ export type PlatformSpecInput = {
       registryOf?: string;
     };
     /**
-     * How the model is served: compute, scaling, deployment strategy, alarms, data capture.
+     * How the model is served: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... }).
      */
-    endpoint: EndpointSpecInput;
+    endpoint: EndpointSpecInput | ComponentEndpointSpecInput;
     /**
      * The model's feature groups (online and offline stores).
      * @default - no feature store
@@ -118,6 +118,11 @@ export type PlatformSpecInput = {
    * @default - none
    */
   experimentTracker?: ExperimentTrackerSpecInput;
+  /**
+   * Endpoints several models share as SageMaker inference components, each with its instance type, managed instance scaling (down to zero instances) and routing; a model joins one with endpoint.sharedEndpoint. AWS only.
+   * @default - none
+   */
+  sharedEndpoints?: SharedEndpointSpecInput[];
   /**
    * Persistent GPU clusters (SageMaker HyperPod) for large training runs.
    * @default - none
@@ -382,6 +387,227 @@ export type EndpointSpecInput = {
    * @default - none
    */
   kubernetes?: EndpointKubernetesSpecInput;
+  /**
+   * Not on an endpoint of its own: a model with sharedEndpoint is an inference component ({ sharedEndpoint, reservation, copies, ... }).
+   */
+  sharedEndpoint?: never;
+};
+
+/** The input of the spec's `ComponentEndpoint` section, as written (defaults not yet applied). */
+export type ComponentEndpointSpecInput = {
+  /**
+   * The name of one of the platform's sharedEndpoints that serves the model as an inference component.
+   */
+  sharedEndpoint: string;
+  /**
+   * What each copy of the model reserves on an instance of the shared endpoint: it must fit the endpoint's instance type.
+   */
+  reservation: {
+    /**
+     * GPUs or Neuron devices each copy reserves.
+     * @default - none (a CPU model)
+     */
+    acceleratorCount?: number;
+    /**
+     * Host memory each copy reserves, in MiB (MinMemoryRequiredInMb).
+     */
+    memoryMiB: number;
+    /**
+     * CPU cores each copy reserves.
+     * @default - none reserved
+     */
+    cpus?: number;
+  };
+  /**
+   * How many copies of the model run, and how they scale.
+   * @default - 1 copy, no scaling
+   */
+  copies?: {
+    /**
+     * Fewest copies of the model; 0 lets the component (and, when every component of the endpoint may, the endpoint) scale to zero.
+     * @default 1
+     */
+    min?: number;
+    /**
+     * Most copies the component scales out to.
+     * @default - min, at least 1 (no scaling)
+     */
+    max?: number;
+    /**
+     * Copies at creation and after each deployment of a new model; min ≤ initial ≤ max.
+     * @default - min, at least 1
+     */
+    initial?: number;
+    /**
+     * Target tracking on SageMakerInferenceComponentInvocationsPerCopy (per minute).
+     * @default 100
+     */
+    targetInvocationsPerCopy?: number;
+    /**
+     * A whole number from 0 to 3600.
+     * @default 300
+     */
+    scaleInCooldownSeconds?: number;
+    /**
+     * A whole number from 0 to 3600.
+     * @default 60
+     */
+    scaleOutCooldownSeconds?: number;
+  };
+  /**
+   * Environment variables of the serving container (at most 100).
+   * @default {}
+   */
+  environment?: Record<string, string>;
+  /**
+   * How a new model is rolled onto the copies, and rolled back.
+   * @default - 50 % of the copies per batch, rolled back on the alarms
+   */
+  deployment?: {
+    /**
+     * Inference components update by rolling their copies: only 'rolling'.
+     * @default 'rolling'
+     */
+    strategy?: 'all-at-once' | 'canary' | 'linear' | 'rolling';
+    /**
+     * Share of the copies replaced per batch (5-50 %).
+     * @default 50
+     */
+    rollingBatchPercent?: number;
+    /**
+     * Baking time after each batch, watching the rollback alarms.
+     * @default 120
+     */
+    waitIntervalSeconds?: number;
+    /**
+     * Upper bound on the whole update.
+     * @default - SageMaker decides
+     */
+    maximumExecutionTimeoutSeconds?: number;
+    /**
+     * Roll back when the component's latency or error alarms fire during an update.
+     * @default true
+     */
+    autoRollback?: boolean;
+  };
+  /**
+   * The component's alarms (latency, errors), which also roll updates back.
+   * @default - p99 latency 1000 ms, 5 5XX errors, 5 % 4XX
+   */
+  alarms?: {
+    /**
+     * Alarm when p99 ModelLatency exceeds this many milliseconds.
+     * @default 1000
+     */
+    latencyP99Ms?: number;
+    /**
+     * Alarm when Invocation5XXErrors in one period reach this count.
+     * @default 5
+     */
+    invocation5xxErrors?: number;
+    /**
+     * Alarm when 4XX errors exceed this percentage of invocations.
+     * @default 5
+     */
+    rate4xxPercent?: number;
+    /**
+     * Alarm when average utilization per GPU exceeds this (GPU instances only).
+     * @default 90
+     */
+    gpuUtilizationPercent?: number;
+    /**
+     * Alarm when average GPU memory use per GPU exceeds this (GPU instances only).
+     * @default 90
+     */
+    gpuMemoryUtilizationPercent?: number;
+    /**
+     * 10, 30 or a multiple of 60, at most 86400.
+     * @default 60
+     */
+    periodSeconds?: number;
+    /**
+     * A whole number from 1 to 100.
+     * @default 5
+     */
+    evaluationPeriods?: number;
+    /**
+     * Breaching periods out of evaluationPeriods that raise the alarm.
+     * @default 3
+     */
+    datapointsToAlarm?: number;
+  };
+  /**
+   * Refused on a component: it is set on the shared endpoint: every component runs on the shared endpoint's instances.
+   */
+  compute?: unknown;
+  /**
+   * Refused on a component: it is set per copy on a component.
+   */
+  scaling?: unknown;
+  /**
+   * Refused on a component: it is set on the shared endpoint (EndpointConfig EnableNetworkIsolation applies to every component).
+   */
+  networkIsolation?: unknown;
+  /**
+   * Refused on a component: it is the shared endpoint's.
+   */
+  variantName?: unknown;
+  /**
+   * Refused on a component: it is not available on an inference component: a shared endpoint would capture every component's requests into one capture, and Model Monitor reads captures per endpoint and variant, never per component.
+   */
+  dataCapture?: unknown;
+  /**
+   * Refused on a component: it does not apply: shared endpoints are rendered on AWS only.
+   */
+  kubernetes?: unknown;
+};
+
+/** The input of the spec's `SharedEndpoint` section, as written (defaults not yet applied). */
+export type SharedEndpointSpecInput = {
+  /**
+   * What models name in endpoint.sharedEndpoint; the SageMaker endpoint is named '<platform>-<name>'.
+   */
+  name: string;
+  /**
+   * The instance type every instance of the endpoint has: an instanceType, or an intent (accelerator, memoryGiB, vCpus) resolved to the cheapest fitting type. Serverless has no instances to share.
+   */
+  compute: ComputeInput;
+  /**
+   * Managed instance scaling: SageMaker adds instances to place component copies and removes idle ones, between minInstances (0: scale to zero) and maxInstances.
+   * @default - 1 instance
+   */
+  scaling?: {
+    /**
+     * Fewest instances SageMaker keeps (managed instance scaling); 0 scales to zero instances when no component has a copy.
+     * @default 1
+     */
+    minInstances?: number;
+    /**
+     * Most instances SageMaker provisions to place component copies.
+     * @default - minInstances, at least 1
+     */
+    maxInstances?: number;
+    /**
+     * Instances at creation (SageMaker launches at least one); minInstances ≤ initialInstances ≤ maxInstances.
+     * @default - minInstances, at least 1
+     */
+    initialInstances?: number;
+  };
+  /**
+   * How requests are routed among a component's copies: 'least-outstanding-requests' or 'random'.
+   * @default 'least-outstanding-requests'
+   */
+  routing?: 'least-outstanding-requests' | 'random';
+  /**
+   * Run every component's container with no network access.
+   * @default true
+   */
+  networkIsolation?: boolean;
+  /**
+   * The endpoint's production variant.
+   * @default 'AllTraffic'
+   */
+  variantName?: string;
 };
 
 /** The input of the spec's `Registry` section, as written (defaults not yet applied). */

@@ -13,9 +13,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { DERIVED_NAMES, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
@@ -107,6 +107,35 @@ export class TrainingStack extends Stack {
   }
 }
 
+export interface SharedEndpointsStackProps extends StackProps {
+  /** The platform as validated, defaults applied. */
+  readonly spec: PlatformSpec;
+  /** The platform as written: constructs parse their own props. */
+  readonly specInput: PlatformSpecInput;
+  readonly shared: SharedStack;
+}
+
+/**
+ * The platform's shared endpoints (many models on one endpoint, as inference components), in a stack
+ * of their own named `<platform>-shared-endpoints`: the model stacks that place components on them
+ * deploy after it, when the endpoints are InService.
+ */
+export class SharedEndpointsStack extends Stack {
+  /** By the spec's name. */
+  public readonly endpoints: ReadonlyMap<string, SharedEndpoint>;
+
+  constructor(scope: Construct, id: string, props: SharedEndpointsStackProps) {
+    super(scope, id, props);
+    const { spec, specInput, shared } = props;
+    const endpoints = new Map<string, SharedEndpoint>();
+    for (const { name, ...input } of specInput.sharedEndpoints ?? []) {
+      // The id is the user's name: renaming a shared endpoint renames (replaces) its SageMaker endpoint anyway.
+      endpoints.set(name, new SharedEndpoint(this, name, { ...input, endpointName: SHARED_ENDPOINT_NAMES.endpoint.of(spec.name, name), ...shared.network?.placement }));
+    }
+    this.endpoints = endpoints;
+  }
+}
+
 export interface ModelStackProps extends StackProps {
   /** The model as validated, defaults applied. */
   readonly model: ModelSpec;
@@ -121,12 +150,17 @@ export interface ModelStackProps extends StackProps {
   readonly platformName: string;
   /** The tracker the model's pipeline logs to. @default - none */
   readonly experimentTracker?: ExperimentTracker;
+  /** The platform's shared endpoints, when it has any: a model served as an inference component is placed on one. */
+  readonly sharedEndpoints?: SharedEndpointsStack;
 }
 
-/** One model: its registry, endpoint, build pipeline, feature store and drift monitor (each but the endpoint optional). */
+/** One model: its registry, endpoint (of its own, or an inference component of a shared endpoint), build pipeline, feature store and drift monitor. */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
-  public readonly endpoint: ModelEndpoint;
+  /** The model's endpoint of its own; undefined when it is served as an inference component. */
+  public readonly endpoint?: ModelEndpoint;
+  /** The model as an inference component of a shared endpoint; undefined when it has an endpoint of its own. */
+  public readonly component?: InferenceComponent;
   public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
@@ -146,13 +180,18 @@ export class ModelStack extends Stack {
         artifactsPrefix: pipelineOutputKeyPrefix(pipelineName),
       });
     }
-    this.endpoint = new ModelEndpoint(this, 'Endpoint', {
-      ...props.modelInput.endpoint,
-      source: this.sourceOf(model, props.registries, props.models),
-      alarmTopic: shared.alarmTopic,
-      accessLogsBucket: shared.accessLogs,
-      ...shared.network?.placement,
-    });
+    const source = this.sourceOf(model, props.registries, props.models);
+    if (isComponentEndpoint(model.endpoint)) {
+      this.component = this.addComponent(props, props.modelInput.endpoint as ComponentEndpointSpecInput, source);
+    } else {
+      this.endpoint = new ModelEndpoint(this, 'Endpoint', {
+        ...(props.modelInput.endpoint as EndpointSpecInput),
+        source,
+        alarmTopic: shared.alarmTopic,
+        accessLogsBucket: shared.accessLogs,
+        ...shared.network?.placement,
+      });
+    }
     if (props.modelInput.pipeline) {
       // parsePlatformSpec has checked that a model with a pipeline has a registry.
       this.pipeline = new MlPipeline(this, 'Pipeline', {
@@ -170,7 +209,8 @@ export class ModelStack extends Stack {
     if (props.modelInput.featureStore) {
       this.featureStore = new FeatureStore(this, 'FeatureStore', { ...props.modelInput.featureStore, accessLogsBucket: shared.accessLogs });
     }
-    if (props.modelInput.drift) {
+    // parsePlatformSpec has refused drift on a model served as an inference component (no data capture).
+    if (props.modelInput.drift && this.endpoint) {
       this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
         ...props.modelInput.drift,
         endpoint: this.endpoint,
@@ -184,6 +224,23 @@ export class ModelStack extends Stack {
         ...shared.network?.placement,
       });
     }
+  }
+
+  /** The model on a shared endpoint: its own model and inference component, after the shared endpoints' stack. */
+  private addComponent(props: ModelStackProps, input: ComponentEndpointSpecInput, source: ModelSource): InferenceComponent {
+    const { sharedEndpoint, ...componentInput } = input;
+    // parsePlatformSpec has checked that the shared endpoint exists.
+    const endpoint = props.sharedEndpoints?.endpoints.get(sharedEndpoint);
+    if (!endpoint) throw new Error(`internal: shared endpoint '${sharedEndpoint}' of model '${props.model.name}' was not rendered`);
+    this.addDependency(endpoint.stack, `places an inference component on shared endpoint '${sharedEndpoint}', which must be InService`);
+    // The id follows the model endpoint's: 'Endpoint' is where the model is served.
+    return new InferenceComponent(this, 'Endpoint', {
+      ...componentInput,
+      endpoint,
+      source,
+      inferenceComponentName: SHARED_ENDPOINT_NAMES.component.of(props.platformName, props.model.name),
+      alarmTopic: props.shared.alarmTopic,
+    });
   }
 
   private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {
@@ -212,6 +269,8 @@ export interface AwsPlatformProps {
 export class AwsPlatform extends Construct {
   public readonly spec: PlatformSpec;
   public readonly shared: SharedStack;
+  /** The shared endpoints, when the platform has any. */
+  public readonly sharedEndpoints?: SharedEndpointsStack;
   /** The experiment tracker and training clusters, when the platform has any. */
   public readonly training?: TrainingStack;
   public readonly models: ReadonlyMap<string, ModelStack>;
@@ -225,6 +284,9 @@ export class AwsPlatform extends Construct {
     const env = spec.aws.account || spec.aws.region ? { account: spec.aws.account, region: spec.aws.region } : undefined;
     this.shared = new SharedStack(this, 'Shared', { spec, env, stackName: DERIVED_NAMES.sharedStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: shared key, alarm topic, artifacts and access logs` });
 
+    if (spec.sharedEndpoints.length > 0) {
+      this.sharedEndpoints = new SharedEndpointsStack(this, 'SharedEndpoints', { spec, specInput: props.spec, shared: this.shared, env, stackName: SHARED_ENDPOINT_NAMES.stack.of(spec.name), description: `cdk-mlops platform ${spec.name}: endpoints shared by several models (inference components)` });
+    }
     if (spec.experimentTracker || spec.trainingClusters.length > 0) {
       this.training = new TrainingStack(this, 'Training', { spec, specInput: props.spec, shared: this.shared, env, stackName: DERIVED_NAMES.trainingStack.of(spec.name), description: `cdk-mlops platform ${spec.name}: experiment tracking and training clusters` });
     }
@@ -236,14 +298,19 @@ export class AwsPlatform extends Construct {
     const modelSpecs = new Map(spec.models.map((m) => [m.name, m]));
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, sharedEndpoints: this.sharedEndpoints, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
       // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).
       Tags.of(stack).add(MODEL_TAG, model.name, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     }
     this.models = models;
-    this.dashboard = new PlatformDashboard(this.shared, 'PlatformDashboard', { platformName: spec.name, endpointNames: spec.models.map((m) => models.get(m.name)!.endpoint.endpointName) });
+    // Each model's own endpoint, and the endpoints models share (their names are literals: no export).
+    const endpointNames = [
+      ...spec.models.flatMap((m) => models.get(m.name)!.endpoint?.endpointName ?? []),
+      ...[...(this.sharedEndpoints?.endpoints.values() ?? [])].map((e) => e.endpointName),
+    ];
+    this.dashboard = new PlatformDashboard(this.shared, 'PlatformDashboard', { platformName: spec.name, endpointNames });
     // A tag change replaces a feature group (and loses its data): tags never reach one.
     for (const [key, value] of Object.entries({ ...spec.tags, [PLATFORM_TAG]: spec.name })) Tags.of(this).add(key, value, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     const governance = { level: spec.governance.level, requiredTags: requiredTagsOf(spec.governance), permissionsBoundary: spec.governance.permissionsBoundary };
@@ -252,7 +319,7 @@ export class AwsPlatform extends Construct {
     }
     // The MLOps pack holds this platform's resources to its level; the templates say which, for the audit report.
     MlopsChecks.govern(this, governance);
-    for (const stack of [this.shared, ...(this.training ? [this.training] : []), ...models.values()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
+    for (const stack of [this.shared, ...(this.sharedEndpoints ? [this.sharedEndpoints] : []), ...(this.training ? [this.training] : []), ...models.values()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
   }
 }
 

@@ -13,7 +13,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { GOVERNANCE_METADATA_KEY, KubernetesGovernanceMetadata } from '../../lib/governance';
-import { KubernetesBackendSpec, ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
+import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
 import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
@@ -66,7 +66,7 @@ export class KubernetesPlatformStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
-    const spec = parsePlatformSpec(props.spec, id);
+    const spec = parsePlatformSpecFor('kubernetes', props.spec, id);
     this.spec = spec;
     this.input = props.spec;
     this.k8s = spec.kubernetes ?? platformKubernetesSchema.parse({});
@@ -86,7 +86,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     // Registries first: endpoints may load versions from another model's registry.
     this.registries = this.addRegistries();
     this.experimentTracker = this.addExperimentTracker();
-    const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
+    const kserve = spec.models.some((m) => endpointOf(m).kubernetes?.serving === 'kserve');
     if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
       this.crdStack.addDependency(this);
@@ -207,12 +207,13 @@ export class KubernetesPlatformStack extends TerraformStack {
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of this.spec.models) {
       const endpoint = new ModelEndpoint(this.scopes.get(model.name)!, 'Endpoint', {
-        ...this.inputOf(model.name).endpoint,
+        // parsePlatformSpecFor('kubernetes') has refused inference components: the endpoint is one of its own.
+        ...(this.inputOf(model.name).endpoint as EndpointSpecInput),
         namespace: this.namespace.name,
         name: objectName(model.name),
         partOf: this.spec.name,
         source: sourceOf(model, this.registries),
-        crdScope: model.endpoint.kubernetes?.serving === 'kserve' ? this.crdScopeOf(model.name) : undefined,
+        crdScope: endpointOf(model).kubernetes?.serving === 'kserve' ? this.crdScopeOf(model.name) : undefined,
         acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
         featureStore: this.featureStores.get(model.name),
         prometheus: this.k8s.prometheus,
@@ -344,4 +345,10 @@ function sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistr
   const registry = registries.get(owner);
   if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered`);
   return { registry, version: source.registryVersion };
+}
+
+/** The model's endpoint of its own: parsePlatformSpecFor('kubernetes') has refused inference components of shared endpoints. */
+function endpointOf(model: ModelSpec): EndpointSpec {
+  if (isComponentEndpoint(model.endpoint)) throw new Error(`internal: model '${model.name}' is an inference component, which the Kubernetes target refuses`);
+  return model.endpoint;
 }

@@ -134,5 +134,25 @@ describe('mlops', () => {
     const file = path.join(dir, 's.json');
     expect((await runMlops(['schema', '--out', file])).code).toBe(EXIT.ok);
     expect((JSON.parse(fs.readFileSync(file, 'utf8')) as { title: string }).title).toBe('cdk-mlops PlatformSpec');
+    // Again over its own output: replaced.
+    fs.writeFileSync(file, JSON.stringify({ title: 'cdk-mlops PlatformSpec', old: true }));
+    expect((await runMlops(['schema', '--out', file])).code).toBe(EXIT.ok);
+    expect(fs.readFileSync(file, 'utf8')).not.toContain('"old"');
+  });
+
+  it.each([
+    ['schema', 'a file of the user', (f: string) => fs.writeFileSync(f, 'my notes')],
+    ['schema', 'another JSON document', (f: string) => fs.writeFileSync(f, '{"title":"tsconfig"}')],
+    ['schema', 'a folder', (f: string) => fs.mkdirSync(f)],
+    ['audit schema', 'a file of the user', (f: string) => fs.writeFileSync(f, 'my notes')],
+    ['audit schema', "the platform spec's schema", (f: string) => fs.writeFileSync(f, '{"title":"cdk-mlops PlatformSpec"}')],
+  ])('%s --out refuses to overwrite %s (exit 2, one line, left as it was)', async (command, _, make) => {
+    const file = path.join(fs.mkdtempSync(path.join(dir, 'schema-')), 'target');
+    make(file);
+    const before = fs.statSync(file).isFile() ? fs.readFileSync(file, 'utf8') : 'folder';
+    const r = await runMlops([...command.split(' '), '--out', file]);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err.split('\n')).toEqual([expect.stringMatching(/^error: --out .*target: exists and is not a schema mlops wrote/)]);
+    expect(fs.statSync(file).isFile() ? fs.readFileSync(file, 'utf8') : 'folder').toBe(before);
   });
 });

@@ -278,6 +278,32 @@ describe('MLOps-StrictVpcPlacement', () => {
   });
 });
 
+describe('MLOps-InferenceComponentEndpoint', () => {
+  const hosting = { variantName: 'AllTraffic', instanceType: 'ml.g5.12xlarge', initialInstanceCount: 1, managedInstanceScaling: { status: 'ENABLED', minInstanceCount: 0, maxInstanceCount: 2 } };
+  const vpcConfig = { securityGroupIds: ['sg-1'], subnets: ['subnet-1'] };
+
+  it('passes an endpoint config hosting components with a role, isolation and a VPC, at the strict level too', () => {
+    const s = stack();
+    new sagemaker.CfnEndpointConfig(s, 'Shared', { productionVariants: [hosting], executionRoleArn: ROLE, enableNetworkIsolation: true, vpcConfig });
+    expect(violations(s, new MlopsChecks(undefined, { level: 'strict' }))['MLOps-InferenceComponentEndpoint']).toBeUndefined();
+  });
+
+  it('flags one without an execution role or network isolation, and without a VPC only at the strict level', () => {
+    const s = stack();
+    new sagemaker.CfnEndpointConfig(s, 'NoRole', { productionVariants: [hosting], enableNetworkIsolation: true, vpcConfig });
+    new sagemaker.CfnEndpointConfig(s, 'Open', { productionVariants: [hosting], executionRoleArn: ROLE, vpcConfig });
+    new sagemaker.CfnEndpointConfig(s, 'NoVpc', { productionVariants: [hosting], executionRoleArn: ROLE, enableNetworkIsolation: true });
+    expect(violations(s)['MLOps-InferenceComponentEndpoint']).toEqual(['Stack/NoRole', 'Stack/Open']);
+    expect(violations(s, new MlopsChecks(undefined, { level: 'strict' }))['MLOps-InferenceComponentEndpoint']).toEqual(['Stack/NoRole', 'Stack/Open', 'Stack/NoVpc']);
+  });
+
+  it('does not apply to an endpoint config whose variants name their model', () => {
+    const s = stack();
+    endpointConfig(s, 'OwnModel', { instanceType: 'ml.m5.large', initialInstanceCount: 1 }, { kmsKeyId: KEY });
+    expect(ids(s)).not.toContain('MLOps-InferenceComponentEndpoint');
+  });
+});
+
 describe('MlopsChecks as a validation plugin', () => {
   it('fails synth on an unacknowledged finding and names the rule', () => {
     const app = new App();

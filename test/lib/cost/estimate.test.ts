@@ -206,3 +206,41 @@ describe('estimateCost on resources other constructs synthesize', () => {
     expect(line(estimate, 'Pipeline', 'training').description).not.toContain('rate(1 hour)');
   });
 });
+
+describe('estimateCost of shared endpoints (inference components)', () => {
+  let estimate: CostEstimate;
+  beforeAll(() => {
+    const config = (min: number, max: number, type = 'ml.g5.12xlarge') => ({
+      Type: 'AWS::SageMaker::EndpointConfig',
+      Properties: { ExecutionRoleArn: 'arn:aws:iam::123456789012:role/r', ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: type, InitialInstanceCount: 1, ManagedInstanceScaling: { Status: 'ENABLED', MinInstanceCount: min, MaxInstanceCount: max } }] },
+    });
+    const endpoint = (name: string, configId: string) => ({ Type: 'AWS::SageMaker::Endpoint', Properties: { EndpointName: name, EndpointConfigName: { 'Fn::GetAtt': [configId, 'EndpointConfigName'] } } });
+    const component = (model: string, endpointName: string, accelerators: number, copies: number, memoryMiB = 16384) => ({
+      Type: 'AWS::SageMaker::InferenceComponent',
+      Properties: { Tags: [{ Key: 'cdk-mlops:model', Value: model }], EndpointName: endpointName, Specification: { ModelName: 'm', ComputeResourceRequirements: { NumberOfAcceleratorDevicesRequired: accelerators, MinMemoryRequiredInMb: memoryMiB } }, RuntimeConfig: { CopyCount: copies } },
+    });
+    const out = writeAssembly(path.join(dir, 'shared-endpoints'), [
+      { name: 'p-shared-endpoints', resources: { GpuConfig: config(0, 2), Gpu: endpoint('p-gpu', 'GpuConfig'), CpuConfig: config(1, 3, 'ml.m5.2xlarge'), Cpu: endpoint('p-cpu', 'CpuConfig') } },
+      { name: 'p-a', resources: { A: component('a', 'p-gpu', 2, 1) } },
+      { name: 'p-b', resources: { B: component('b', 'p-gpu', 1, 2) } },
+      { name: 'p-c', resources: { C: component('c', 'p-cpu', 0, 1, 4096) } },
+    ]);
+    estimate = estimateCost(readCloudAssembly(out));
+  });
+
+  it('charges the shared instances to the components by what their copies reserve, and never the endpoint twice', () => {
+    const gpuMonth = price('ml.g5.12xlarge') * 730;
+    expect(estimate.lines.filter((l) => l.component === 'endpoint')).toEqual([]);
+    expect(line(estimate, 'A', 'inference-component').monthlyUsd).toEqual({ min: 0, max: +(2 * gpuMonth * 0.5).toFixed(2) });
+    expect(line(estimate, 'B', 'inference-component').monthlyUsd).toEqual({ min: 0, max: +(2 * gpuMonth * 0.5).toFixed(2) });
+    expect(line(estimate, 'A', 'inference-component').description).toBe(`50% (1 copy reserving 2 accelerator(s) each) of 0-2 x ml.g5.12xlarge at $${price('ml.g5.12xlarge')}/h x 730 h of p-gpu`);
+    expect(estimate.models.find((m) => m.model === 'a')).toMatchObject({ min: 0 });
+  });
+
+  it('costs nothing at the minimum of an endpoint that scales to zero, and its minimum instances otherwise', () => {
+    const c = line(estimate, 'C', 'inference-component');
+    expect(c.monthlyUsd).toEqual({ min: +(price('ml.m5.2xlarge') * 730).toFixed(2), max: +(3 * price('ml.m5.2xlarge') * 730).toFixed(2) });
+    expect(c.model).toBe('c');
+    expect(estimate.total.min).toBeCloseTo(price('ml.m5.2xlarge') * 730, 0);
+  });
+});

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { loadPlatformSpec, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
+import { EndpointSpec, loadPlatformSpec, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
 import { referencePlatform } from '../../../stacks/reference-platform';
 import { validationErrorOf } from '../../thrown';
 
@@ -20,10 +20,10 @@ describe('PlatformSpec', () => {
   it('accepts the reference platform and applies defaults', () => {
     const spec = parsePlatformSpec(referencePlatform);
     expect(spec.models.map((m) => m.name)).toEqual(['support-assistant', 'churn', 'ticket-router']);
-    const gpu = spec.models[0].endpoint;
+    const gpu = spec.models[0].endpoint as EndpointSpec;
     expect(gpu.compute).toMatchObject({ kind: 'instance', instanceType: 'ml.g5.xlarge' });
     expect(gpu.deployment).toMatchObject({ strategy: 'canary', canaryPercent: 10, linearStepPercent: undefined });
-    expect(spec.models[2].endpoint.dataCapture.enabled).toBe(true);
+    expect((spec.models[2].endpoint as EndpointSpec).dataCapture.enabled).toBe(true);
     expect(spec.governance).toEqual({ level: 'strict', personas: true, acknowledgements: [] });
     expect(spec.aws.alarmEmails).toEqual([]);
   });

@@ -9,6 +9,8 @@ const repo = path.join(__dirname, '..', '..', '..');
 const SCHEMAS: Record<string, [string, string]> = {
   PlatformSpecInput: ['platform', 'platformSpecSchema'],
   EndpointSpecInput: ['endpoint', 'endpointSpecSchema'],
+  ComponentEndpointSpecInput: ['shared-endpoint', 'componentEndpointSpecSchema'],
+  SharedEndpointSpecInput: ['shared-endpoint', 'sharedEndpointSpecSchema'],
   RegistrySpecInput: ['registry', 'registrySpecSchema'],
   FeatureStoreSpecInput: ['feature-store', 'featureStoreSpecSchema'],
   FeatureGroupSpecInput: ['feature-store', 'featureGroupSpecSchema'],

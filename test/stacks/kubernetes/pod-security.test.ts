@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { PlatformSpecInput } from '../../../lib/spec';
+import { EndpointSpecInput, PlatformSpecInput } from '../../../lib/spec';
 import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
 import { referencePlatform } from '../../../stacks/reference-platform';
 import { apiObjects, Json, manifests, Synth } from '../../constructs/kubernetes/helpers';
@@ -53,7 +53,7 @@ function podsOf(spec: PlatformSpecInput): { pods: Pod[]; kinds: Set<string>; wor
 
 const llm = referencePlatform.models[0];
 /** The reference platform with the LLM served by KServe: every pod-bearing kind the target renders. */
-const withKserve: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...llm.endpoint.kubernetes, serving: 'kserve' } } }, ...referencePlatform.models.slice(1)] };
+const withKserve: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...(llm.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' } } }, ...referencePlatform.models.slice(1)] };
 
 describe('Pod Security restricted, at admission: every pod the Kubernetes target will run', () => {
   let reference: ReturnType<typeof podsOf>;

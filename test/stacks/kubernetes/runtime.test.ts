@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { FeatureStore } from '../../../constructs/kubernetes';
-import { DEFAULT_IMAGES, platformKubernetesSchema, PlatformSpecInput } from '../../../lib/spec';
+import { DEFAULT_IMAGES, EndpointSpecInput, platformKubernetesSchema, PlatformSpecInput } from '../../../lib/spec';
 import { KubernetesPlatformStack } from '../../../stacks/kubernetes/platform';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
 import { referencePlatform } from '../../../stacks/reference-platform';
@@ -117,7 +117,7 @@ describe('what is not rendered', () => {
     const spec: PlatformSpecInput = {
       ...referencePlatform,
       models: referencePlatform.models.map((m) => (m.name === 'support-assistant'
-        ? { ...m, endpoint: { ...m.endpoint, scaling: { ...m.endpoint.scaling, targetGpuUtilizationPercent: 60 }, kubernetes: { ...m.endpoint.kubernetes!, serving: 'kserve' as const } } }
+        ? { ...m, endpoint: { ...m.endpoint, scaling: { ...(m.endpoint as EndpointSpecInput).scaling, targetGpuUtilizationPercent: 60 }, kubernetes: { ...(m.endpoint as EndpointSpecInput).kubernetes!, serving: 'kserve' as const } } }
         : m)),
     };
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'not-rendered-'));
