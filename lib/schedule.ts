@@ -135,3 +135,48 @@ export function parseSchedule(expression: string): Schedule {
   if (cron) return parseCron(expression, cron[1]);
   throw new ScheduleError(expression, 'it is not a schedule expression', SCHEDULE_EXPECTED);
 }
+
+const SECONDS_PER_UNIT: Record<RateUnit, number> = { minute: 60, hour: 3600, day: 86400 };
+
+/** The values `items` select out of `min..max`, or undefined when one of them is a special day (L, W, #). */
+function expandItems(items: readonly CronItem[], min: number, max: number): number[] | undefined {
+  const values = new Set<number>();
+  for (const item of items) {
+    if ('any' in item) return Array.from({ length: max - min + 1 }, (_, i) => min + i);
+    if ('special' in item) return undefined;
+    const from = item.from === '*' ? min : item.from;
+    const to = item.to ?? (item.from === '*' || item.step !== undefined ? max : from);
+    for (let v = from; v <= to; v += item.step ?? 1) values.add(v);
+  }
+  return [...values].sort((a, b) => a - b);
+}
+
+/** The longest gap between consecutive points of a cycle of `length`, given its sorted points. */
+function longestCircularGap(points: readonly number[], length: number): number {
+  return Math.max(...points.map((p, i) => (i + 1 < points.length ? points[i + 1] : points[0] + length) - p));
+}
+
+/**
+ * The longest time, in seconds, between two consecutive runs of a recurring schedule: what an alarm
+ * that expects one result per run must wait before it calls a schedule silent. Exact for rates and for
+ * crons that repeat daily or weekly (any day of month, month and year; plain days of week); undefined
+ * when the gap follows the calendar (days of month, months, years, `L`/`W`/`#`) or the schedule is a
+ * one-time `at(...)`. Throws a {@link ScheduleError} on an expression it cannot read.
+ */
+export function longestIntervalSeconds(expression: string): number | undefined {
+  const schedule = parseSchedule(expression.trim());
+  if (schedule.kind === 'at') return undefined;
+  if (schedule.kind === 'rate') return schedule.value * SECONDS_PER_UNIT[schedule.unit];
+  const { fields, items } = schedule;
+  if (fields.month !== '*' || fields.year !== '*') return undefined;
+  const minutes = expandItems(items.minutes, 0, 59)!;
+  const hours = expandItems(items.hours, 0, 23)!;
+  const ofDay = hours.flatMap((h) => minutes.map((m) => h * 60 + m));
+  const everyDay = fields.dayOfMonth === '*' || (fields.dayOfMonth === '?' && fields.dayOfWeek === '*');
+  if (everyDay) return longestCircularGap(ofDay, 24 * 60) * 60;
+  if (fields.dayOfMonth !== '?') return undefined;
+  const days = expandItems(items.dayOfWeek, 1, 7);
+  if (!days) return undefined;
+  const ofWeek = days.flatMap((d) => ofDay.map((m) => (d - 1) * 24 * 60 + m));
+  return longestCircularGap(ofWeek, 7 * 24 * 60) * 60;
+}

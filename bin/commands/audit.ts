@@ -105,11 +105,20 @@ export function registerAuditCommands(program: Command, log: (s: string) => void
     .description('Governance changes between two synthesized platforms: new or wider permissions, encryption removed, new exposure, data stores replaced or deleted; exits 1 when a change widens access or can lose data')
     .argument('<old>', 'cloud assembly of what is deployed now')
     .argument('<new>', 'cloud assembly of what is about to be deployed')
+    .option('--old-cdktf-out <dir>', 'the Kubernetes output (Terraform JSON) of what is deployed now: its governance level and acknowledgements are diffed too (with --new-cdktf-out)')
+    .option('--new-cdktf-out <dir>', 'the Kubernetes output of what is about to be deployed')
     .option('--json', 'print the changes as JSON')
     .action((oldDir: string, newDir: string, _opts: unknown, cmd: Command) => {
       // `audit` has a --json of its own: read the merged options, wherever commander put the flag.
-      const opts = cmd.optsWithGlobals<{ json?: boolean }>();
-      const diff = governanceDiff(cloudAssembly(oldDir, '<old>'), cloudAssembly(newDir, '<new>'));
+      const opts = cmd.optsWithGlobals<{ json?: boolean; oldCdktfOut?: string; newCdktfOut?: string }>();
+      if ((opts.oldCdktfOut === undefined) !== (opts.newCdktfOut === undefined)) {
+        const [given, missing] = opts.oldCdktfOut === undefined ? ['--new-cdktf-out', '--old-cdktf-out'] : ['--old-cdktf-out', '--new-cdktf-out'];
+        throw new MlopsValidationError({ kind: 'mlops audit diff' }, [{ path: missing, message: `is required with ${given}: the Kubernetes outputs are compared with each other`, got: 'nothing', expected: 'the other cdktf output directory' }]);
+      }
+      const kubernetes = opts.oldCdktfOut !== undefined && opts.newCdktfOut !== undefined
+        ? { oldCdktfOut: cdktfOutput(opts.oldCdktfOut, '--old-cdktf-out'), newCdktfOut: cdktfOutput(opts.newCdktfOut, '--new-cdktf-out') }
+        : undefined;
+      const diff = governanceDiff(cloudAssembly(oldDir, '<old>'), cloudAssembly(newDir, '<new>'), kubernetes);
       log(opts.json ? JSON.stringify(diff, null, 2) : renderGovernanceDiff(diff));
       if (diff.blocking) throw new AuditCheckFailed(`${diff.changes.filter((c) => c.blocking).length} change(s) widen access or can lose data`);
     });

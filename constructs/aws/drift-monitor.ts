@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { sortedKeysJson } from '../../lib/json';
+import { longestIntervalSeconds } from '../../lib/schedule';
 import { DriftMonitorSpec, DriftMonitorSpecInput, driftMonitorSpecSchema, MODEL_QUALITY_METRICS } from '../../lib/spec/drift-monitor';
 import { Baseline, BaselineConfig, MonitorBaselines } from './baseline';
 import { IMlPipeline } from './ml-pipeline';
@@ -103,6 +104,11 @@ export class DriftMonitor extends Construct {
   public readonly failedExecutionRule: events.Rule;
   /** In ALARM while monitoring executions fail (the rule's matched events). */
   public readonly failedExecutionAlarm: cloudwatch.Alarm;
+  /**
+   * Per monitor, in ALARM when it has produced no result for longer than its schedule allows: no
+   * traffic to analyse, failing or stopped runs, a stopped or deleted schedule. See {@link addSilenceAlarms}.
+   */
+  public readonly silenceAlarms: { readonly [type in Monitor['type']]?: cloudwatch.Alarm };
   /** Set when a retraining pipeline is given. */
   public readonly retraining?: Retraining;
 
@@ -147,6 +153,7 @@ export class DriftMonitor extends Construct {
     this.qualityAlarms = this.addQualityAlarms(action, period);
     this.failedExecutionRule = this.addFailedExecutionRule();
     this.failedExecutionAlarm = this.addFailedExecutionAlarm(action, period);
+    this.silenceAlarms = this.addSilenceAlarms(action);
 
     // --- Retraining ---------------------------------------------------------------------------
     const retrainOn = [...Object.values(this.driftAlarms), ...(spec.retraining?.onModelQuality ?? true ? Object.values(this.qualityAlarms) : [])];
@@ -327,6 +334,66 @@ export class DriftMonitor extends Construct {
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
     return alarm;
+  }
+
+  /**
+   * One alarm per monitor that is in ALARM when its schedule has completed no run for longer than the
+   * schedule allows, missing data counting as breaching.
+   *
+   * Model Monitor publishes nothing when a run has no data (no traffic), fails, or does not start,
+   * and its metric names depend on the data (`feature_baseline_drift_<feature>`) or on the Clarify
+   * configuration, so the alarm counts what every run that produced a result has in common: the
+   * "SageMaker Processing Job State Change" event with status Completed (reports written, also when
+   * they hold violations) carrying the schedule's ARN (`MonitoringScheduleArn`, as DescribeProcessingJob
+   * returns it), matched by one rule per monitor (`AWS/Events` `MatchedEvents`, dimension `RuleName`).
+   *
+   * A stopped or deleted schedule (StopMonitoringSchedule, DeleteMonitoringSchedule, the endpoint
+   * deleted under it) is covered by the same alarm rather than by a rule on those API calls:
+   * EventBridge receives "AWS API Call via CloudTrail" events only from an account trail, which this
+   * construct can neither create nor check, and the alarm also sees every other way runs stop (a
+   * schedule left `Stopped` or `Failed`, an execution role that lost access). It notices within one
+   * window instead of at once, which suits a monitor that runs hourly or daily.
+   *
+   * The window, in whole hours: the longest gap between two scheduled runs, plus the longest a run
+   * may take (`compute.maxRuntimeSeconds`), plus one hour for the start delay and for the alarm's
+   * hour-aligned periods. A new monitor is in ALARM until its first run completes.
+   */
+  private addSilenceAlarms(action: cwActions.SnsAction): Record<string, cloudwatch.Alarm> {
+    const windowHours = this.silenceWindowHours();
+    const alarms: Record<string, cloudwatch.Alarm> = {};
+    for (const monitor of Object.values(this.monitors).filter((m): m is Monitor => m !== undefined)) {
+      const scope = new Construct(this, `${monitor.type}Results`);
+      const completed = new events.Rule(scope, 'CompletedRule', {
+        description: `Completed monitoring executions of ${monitor.scheduleName} (counted by its silence alarm)`,
+        eventPattern: {
+          source: ['aws.sagemaker'],
+          detailType: ['SageMaker Processing Job State Change'],
+          detail: { ProcessingJobStatus: ['Completed'], MonitoringScheduleArn: [monitor.schedule.attrMonitoringScheduleArn] },
+        },
+      });
+      const alarm = new cloudwatch.Alarm(scope, 'SilenceAlarm', {
+        alarmDescription: `${monitor.type} monitor of ${this.endpoint.endpointName} (schedule ${monitor.scheduleName}) has completed no run in ${windowHours} hours: no captured traffic, failing runs, or the schedule stopped or deleted`,
+        metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'MatchedEvents', dimensionsMap: { RuleName: completed.ruleName }, statistic: 'Sum', period: Duration.hours(1) }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: windowHours,
+        datapointsToAlarm: windowHours,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarms[monitor.type] = alarm;
+    }
+    return alarms;
+  }
+
+  /** Hours without a completed run after which a monitor is silent (see {@link addSilenceAlarms}). */
+  private silenceWindowHours(): number {
+    const interval = longestIntervalSeconds(SCHEDULE_EXPRESSIONS[this.spec.schedule])!;
+    const runtime = this.spec.compute.maxRuntimeSeconds;
+    // An unresolved runtime: the longest the schedule accepts (hourly runs end within the hour).
+    const longestRun = runtime === undefined || Token.isUnresolved(runtime) ? (this.spec.schedule === 'hourly' ? 3600 : 86400) : runtime;
+    return Math.ceil((interval + longestRun) / 3600) + 1;
   }
 
   /** `feature_baseline_drift_<feature>` of this endpoint's data quality schedule. */

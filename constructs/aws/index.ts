@@ -21,6 +21,8 @@ export { Baseline } from './baseline';
 export type { BaselineConfig, MonitorBaselines, S3BaselineProps } from './baseline';
 export { DriftMonitor } from './drift-monitor';
 export type { DriftMonitorProps, Monitor } from './drift-monitor';
+export { PlatformDashboard } from './platform-dashboard';
+export type { PlatformDashboardProps } from './platform-dashboard';
 export { ExperimentTracker } from './experiment-tracker';
 export type { ExperimentTrackerProps, IExperimentTracker } from './experiment-tracker';
 export { TrainingCluster } from './training-cluster';

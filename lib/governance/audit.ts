@@ -416,10 +416,16 @@ export function mergeAuditReports(report: AuditReport, other: Pick<AuditReport, 
   cdktfOut?: string;
   /** The other target's model cards. */
   modelCards?: AuditReport['modelCards'];
+  /** The other target's governance, as its output records it. */
+  governance?: AuditReport['governance'];
+  /** The other target's tag compliance. */
+  tags?: AuditReport['tags'];
 }): AuditReport {
   const findingsAll = [...report.findings, ...other.findings];
   return {
     ...report,
+    governance: mergeGovernance(report.governance, other.governance, { a: report.source.targets, b: other.targets }),
+    tags: other.tags ? mergeTags(report.tags, other.tags) : report.tags,
     source: { ...report.source, ...(other.cdktfOut !== undefined ? { cdktfOut: other.cdktfOut } : {}), targets: [...new Set([...report.source.targets, ...other.targets])] },
     principals: [...report.principals, ...other.principals],
     dataStores: [...report.dataStores, ...other.dataStores],
@@ -554,4 +560,30 @@ function crossAccountGrantsOf(assembly: SynthesizedAssembly): AuditDelivery['cro
 /** The delivery section: approvers, stage deployers and cross-account grants. */
 export function deliveryOf(assembly: SynthesizedAssembly, allPrincipals: AuditPrincipal[]): AuditDelivery {
   return { approvers: approversOf(assembly, allPrincipals), deployers: deployersOf(assembly, allPrincipals), crossAccountGrants: crossAccountGrantsOf(assembly) };
+}
+
+/** Both targets' governance: 'baseline' if either is, 'strict' only when both are; unknown only when neither says. */
+function mergeGovernance(a: AuditReport['governance'], b: AuditReport['governance'] | undefined, targets: { a: AuditReport['source']['targets']; b: AuditReport['source']['targets'] }): AuditReport['governance'] {
+  const other = b ?? { level: 'unknown' as const, requiredTags: [] };
+  const byTarget = [
+    ...(a.targets ?? targets.a.map((target) => ({ target, level: a.level, requiredTags: a.requiredTags }))),
+    ...targets.b.map((target) => ({ target, level: other.level, requiredTags: other.requiredTags })),
+  ];
+  const known = [a, other].filter((g) => g.level !== 'unknown');
+  return {
+    level: known.length === 0 ? 'unknown' : known.some((g) => g.level === 'baseline') ? 'baseline' : 'strict',
+    requiredTags: [...new Set([...a.requiredTags, ...other.requiredTags])],
+    permissionsBoundary: a.permissionsBoundary ?? b?.permissionsBoundary,
+    targets: byTarget,
+  };
+}
+
+function mergeTags(a: AuditReport['tags'], b: AuditReport['tags']): AuditReport['tags'] {
+  return {
+    requiredTags: [...new Set([...a.requiredTags, ...b.requiredTags])],
+    checked: a.checked + b.checked,
+    compliant: a.compliant + b.compliant,
+    missing: [...a.missing, ...b.missing],
+    exempt: [...a.exempt, ...b.exempt],
+  };
 }

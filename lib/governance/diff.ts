@@ -9,13 +9,16 @@ import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { buildAuditReport } from './audit';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack } from './cloud-assembly';
 import { modelCardChanges } from './model-cards';
+import { KubernetesGovernanceMetadata, kubernetesGovernanceOf } from './kubernetes-audit';
 import { AuditExposure, AuditReport } from './report-model';
 import { MLOPS_RULES, RuleContext } from './rules';
+import { readTerraformOutput, TerraformOutput } from './terraform';
 
 export type GovernanceChangeKind =
   | 'permission-added' | 'permission-removed' | 'encryption-removed' | 'exposure-added' | 'isolation-removed'
   | 'stateful-replaced' | 'stateful-deleted' | 'stateful-orphaned' | 'account-added'
-  | 'card-added' | 'card-removed' | 'card-changed' | 'risk-raised';
+  | 'card-added' | 'card-removed' | 'card-changed' | 'risk-raised'
+  | 'governance-lowered' | 'governance-raised' | 'acknowledgement-added' | 'acknowledgement-changed' | 'acknowledgement-removed';
 
 export interface GovernanceChange {
   readonly kind: GovernanceChangeKind;
@@ -149,8 +152,55 @@ function accountChanges(oldReport: AuditReport, newReport: AuditReport): Governa
   }));
 }
 
-/** The governance changes from one cloud assembly (deployed) to another (about to be). */
-export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput: string | SynthesizedAssembly): GovernanceDiff {
+/**
+ * The governance changes of the Kubernetes target, from the `//` block of each stack's Terraform JSON:
+ * the level lowered (blocking) or raised, and acknowledgements added (blocking: a finding is accepted
+ * from now on, which a reviewer must see), their reason changed, or removed (the finding reopens).
+ */
+export function kubernetesGovernanceDiff(oldInput: string | TerraformOutput, newInput: string | TerraformOutput): GovernanceChange[] {
+  const oldOutput = typeof oldInput === 'string' ? readTerraformOutput(oldInput) : oldInput;
+  const newOutput = typeof newInput === 'string' ? readTerraformOutput(newInput) : newInput;
+  const governanceOf = (output: TerraformOutput, name: string) => {
+    const stack = output.stacks.find((x) => x.stackName === name);
+    return stack ? kubernetesGovernanceOf(stack) : undefined;
+  };
+  const addressOf = (path: string) => [newOutput, oldOutput].flatMap((o) => o.stacks.flatMap((x) => x.resources.filter((r) => r.constructPath === path).map((r) => `${r.type}.${r.name}`)))[0] ?? path;
+  const out: GovernanceChange[] = [];
+  for (const name of [...new Set([...oldOutput.stacks, ...newOutput.stacks].map((x) => x.stackName))]) {
+    const before = governanceOf(oldOutput, name);
+    const after = governanceOf(newOutput, name);
+    const level = (g: KubernetesGovernanceMetadata | undefined) => g?.level ?? 'unknown';
+    const rank = { unknown: 0, baseline: 1, strict: 2 };
+    if (before && rank[level(after)] < rank[level(before)]) {
+      out.push({ kind: 'governance-lowered', stack: name, logicalId: '(stack)', blocking: true, detail: `governance level ${level(before)} → ${level(after)}` });
+    } else if (after && rank[level(after)] > rank[level(before)]) {
+      out.push({ kind: 'governance-raised', stack: name, logicalId: '(stack)', blocking: false, detail: `governance level ${level(before)} → ${level(after)}` });
+    }
+    const droppedTags = (before?.requiredTags ?? []).filter((t) => after && !after.requiredTags.includes(t));
+    if (droppedTags.length) out.push({ kind: 'governance-lowered', stack: name, logicalId: '(stack)', blocking: false, detail: `no longer requires the tag(s) ${droppedTags.join(', ')}` });
+    const ackKey = (a: { rule: string; path: string }) => `${a.rule} ${a.path}`;
+    const oldAcks = new Map((before?.acknowledgements ?? []).map((a) => [ackKey(a), a]));
+    const newAcks = new Map((after?.acknowledgements ?? []).map((a) => [ackKey(a), a]));
+    for (const [k, a] of newAcks) {
+      const was = oldAcks.get(k);
+      if (!was) out.push({ kind: 'acknowledgement-added', stack: name, logicalId: addressOf(a.path), blocking: true, detail: `${a.rule} on ${a.path} accepted: "${a.reason}"` });
+      else if (was.reason !== a.reason) out.push({ kind: 'acknowledgement-changed', stack: name, logicalId: addressOf(a.path), blocking: false, detail: `${a.rule} on ${a.path}: reason was "${was.reason}"; now "${a.reason}"` });
+    }
+    for (const [k, a] of oldAcks) {
+      if (!newAcks.has(k)) out.push({ kind: 'acknowledgement-removed', stack: name, logicalId: addressOf(a.path), blocking: false, detail: `${a.rule} on ${a.path} no longer accepted (it was: "${a.reason}"): the finding is open again if it still occurs` });
+    }
+  }
+  return out;
+}
+
+/** The Kubernetes outputs (cdktf.out/) of the deployed and the new platform, diffed beside the cloud assemblies. */
+export interface KubernetesDiffInputs {
+  readonly oldCdktfOut: string | TerraformOutput;
+  readonly newCdktfOut: string | TerraformOutput;
+}
+
+/** The governance changes from one cloud assembly (deployed) to another (about to be), and of their Kubernetes outputs when given. */
+export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput: string | SynthesizedAssembly, kubernetes?: KubernetesDiffInputs): GovernanceDiff {
   const oldAssembly = typeof oldInput === 'string' ? readCloudAssembly(oldInput) : oldInput;
   const newAssembly = typeof newInput === 'string' ? readCloudAssembly(newInput) : newInput;
   const names = [...new Set([...oldAssembly.stacks, ...newAssembly.stacks].map((s) => s.stackName))];
@@ -162,7 +212,11 @@ export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput:
   changes.push(...modelChanges(oldReport, newReport, oldAssembly, newAssembly));
   changes.push(...accountChanges(oldReport, newReport));
   changes.push(...modelCardChanges(oldReport, newReport).map((c) => ({ ...c, type: 'AWS::SageMaker::ModelCard' })));
-  const order: GovernanceChangeKind[] = ['stateful-deleted', 'stateful-replaced', 'encryption-removed', 'account-added', 'permission-added', 'exposure-added', 'isolation-removed', 'card-removed', 'risk-raised', 'stateful-orphaned', 'permission-removed', 'card-changed', 'card-added'];
+  if (kubernetes) changes.push(...kubernetesGovernanceDiff(kubernetes.oldCdktfOut, kubernetes.newCdktfOut));
+  const order: GovernanceChangeKind[] = [
+    'stateful-deleted', 'stateful-replaced', 'encryption-removed', 'governance-lowered', 'account-added', 'acknowledgement-added', 'permission-added', 'exposure-added', 'isolation-removed',
+    'card-removed', 'risk-raised', 'stateful-orphaned', 'acknowledgement-changed', 'acknowledgement-removed', 'governance-raised', 'permission-removed', 'card-changed', 'card-added',
+  ];
   changes.sort((a, b) => Number(b.blocking) - Number(a.blocking) || order.indexOf(a.kind) - order.indexOf(b.kind) || a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
   return { changes, blocking: changes.some((c) => c.blocking) };
 }
@@ -181,10 +235,15 @@ const KIND_TEXT: Record<GovernanceChangeKind, string> = {
   'card-changed': 'Model card changed',
   'risk-raised': 'Model risk rating raised',
   'account-added': 'New account gains access',
+  'governance-lowered': 'Governance lowered',
+  'governance-raised': 'Governance raised',
+  'acknowledgement-added': 'Finding accepted (new acknowledgement)',
+  'acknowledgement-changed': 'Acknowledgement reason changed',
+  'acknowledgement-removed': 'Acknowledgement removed',
 };
 
 export function renderGovernanceDiff(diff: GovernanceDiff): string {
-  if (diff.changes.length === 0) return 'No governance changes: permissions, encryption, exposure and data stores are as before.';
+  if (diff.changes.length === 0) return 'No governance changes: permissions, encryption, exposure, data stores, governance level and acknowledgements are as before.';
   const lines = [`${diff.changes.length} governance change(s); ${diff.changes.filter((c) => c.blocking).length} widen access or can lose data:`];
   for (const c of diff.changes) lines.push(`  ${c.blocking ? '✖' : '·'} ${KIND_TEXT[c.kind]}: ${c.stack}/${c.logicalId}${c.type ? ` (${c.type})` : ''}: ${c.detail}`);
   return lines.join('\n');

@@ -12,22 +12,12 @@
 import { asText, asTexts, JsonObject } from '../json';
 import { kubernetesModelCards } from './model-cards';
 import { AuditDataStore, AuditExposure, AuditFinding, AuditModelCard, AuditPrincipal, AuditReport, AuditStatement } from './report-model';
+import { GOVERNANCE_METADATA_KEY } from './rules';
+import { KUBERNETES_PACK, KUBERNETES_RULES } from './kubernetes-rules';
+export { KUBERNETES_PACK, KUBERNETES_RULES };
 import { block, blocks, readTerraformOutput, resolveReference, TerraformOutput, TerraformResource, TerraformStack } from './terraform';
 
 const TARGET = 'kubernetes-terraform' as const;
-/** The pack name of the Kubernetes checks in the report's findings. */
-export const KUBERNETES_PACK = 'Kubernetes';
-
-/** The Kubernetes rules the report checks; ids as they appear in findings. */
-export const KUBERNETES_RULES = {
-  defaultDeny: { id: 'Kubernetes-DefaultDenyNetworkPolicy', explanation: 'Every namespace with workloads has a NetworkPolicy that selects all pods and denies all ingress and egress, so only explicit allows let traffic through.' },
-  podSecurity: { id: 'Kubernetes-PodSecurityRestricted', explanation: "Every namespace enforces the Pod Security 'restricted' level (label pod-security.kubernetes.io/enforce=restricted)." },
-  loadBalancer: { id: 'Kubernetes-NoLoadBalancerService', explanation: 'No Service of type LoadBalancer: it gives the pods an address outside the cluster; expose through an ingress or gateway that authenticates.' },
-  nodePort: { id: 'Kubernetes-NoNodePortService', explanation: "No Service of type NodePort: it opens a port on every node's address." },
-  rbacWildcard: { id: 'Kubernetes-RbacNoWildcard', explanation: "No RBAC rule grants '*' verbs, resources, API groups or URLs, and no binding grants the built-in cluster-admin: every rule names what it allows." },
-  restricted: { id: 'Kubernetes-RestrictedSecurityContext', explanation: 'Every workload meets the Pod Security restricted profile: runAsNonRoot, no privilege escalation, all capabilities dropped, RuntimeDefault (or Localhost) seccomp, not privileged, no host namespaces or hostPath volumes.' },
-} as const;
-
 export interface KubernetesAudit {
   readonly targets: AuditReport['source']['targets'];
   readonly cdktfOut: string;
@@ -38,6 +28,21 @@ export interface KubernetesAudit {
   readonly findings: AuditFinding[];
   /** The model cards of the output, and its model endpoints without one. */
   readonly modelCards: AuditModelCard[];
+  /** The governance the Kubernetes target wrote into its stacks; undefined when no stack carries it (not a cdk-mlops platform). */
+  readonly governance?: AuditReport['governance'];
+  /** The required tags checked on the namespaces the output creates (as annotations). */
+  readonly tags: AuditReport['tags'];
+}
+
+/**
+ * What the Kubernetes target writes in the top-level `//` block of each stack's Terraform JSON, under
+ * GOVERNANCE_METADATA_KEY (a comment to Terraform): the level, the required tags and the findings the
+ * spec acknowledges there.
+ */
+export interface KubernetesGovernanceMetadata {
+  readonly level: 'baseline' | 'strict';
+  readonly requiredTags: readonly string[];
+  readonly acknowledgements: readonly { readonly rule: string; readonly path: string; readonly reason: string }[];
 }
 
 // ---------------------------------------------------------------- helpers
@@ -74,11 +79,56 @@ const PV_TYPES = ['kubernetes_persistent_volume_v1', 'kubernetes_persistent_volu
 const STORAGE_CLASS_TYPES = ['kubernetes_storage_class_v1', 'kubernetes_storage_class'];
 const SECRET_TYPES = ['kubernetes_secret_v1', 'kubernetes_secret'];
 
+/**
+ * API objects that may be written as `kubernetes_manifest` instead of a typed resource: the typed
+ * resource each reads as, and the fields whose provider name is not the snake_case of the API name.
+ */
+const MANIFEST_OBJECTS: Record<string, { type: string; renames?: Record<string, string> }> = {
+  Namespace: { type: NAMESPACE_TYPES[0] },
+  ServiceAccount: { type: SA_TYPES[0] },
+  Role: { type: ROLE_TYPES[0], renames: { rules: 'rule' } },
+  ClusterRole: { type: CLUSTER_ROLE_TYPES[0], renames: { rules: 'rule' } },
+  RoleBinding: { type: BINDING_TYPES[0], renames: { subjects: 'subject' } },
+  ClusterRoleBinding: { type: CLUSTER_BINDING_TYPES[0], renames: { subjects: 'subject' } },
+  Service: { type: SERVICE_TYPES[0], renames: { ports: 'port' } },
+  NetworkPolicy: { type: POLICY_TYPES[0] },
+  Secret: { type: SECRET_TYPES[0] },
+  PersistentVolumeClaim: { type: PVC_TYPES[0] },
+};
+/** API field names whose provider name is not their plain snake_case. */
+const API_FIELD_NAMES: Record<string, string> = { nonResourceURLs: 'non_resource_urls', clusterIP: 'cluster_ip', clusterIPs: 'cluster_ips', loadBalancerIP: 'load_balancer_ip' };
+
+/** An API object (camelCase) in the shape of its typed resource's arguments. */
+function objectShape(value: unknown, renames: Record<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => objectShape(v, renames));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [
+    renames[k] ?? API_FIELD_NAMES[k] ?? k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    DATA_MAPS.has(k) ? v : objectShape(v, renames),
+  ]));
+}
+
 /** Reads one stack: names and namespaces resolved through the stack's own references. */
 class StackReader {
-  constructor(readonly stack: TerraformStack) {}
+  /** `kubernetes_manifest` objects read as the typed resource of their kind (same address, arguments in the provider's shape). */
+  private readonly manifests: { readonly type: string; readonly resource: TerraformResource }[];
+
+  constructor(readonly stack: TerraformStack) {
+    this.manifests = stack.resources.filter((r) => r.type === 'kubernetes_manifest').flatMap((r) => {
+      const manifest = block(r.body.manifest) ?? {};
+      const known = MANIFEST_OBJECTS[asText(manifest.kind) ?? ''];
+      if (!known) return [];
+      const body = { ...(objectShape(manifest, known.renames ?? {}) as JsonObject), ...(r.body.lifecycle !== undefined ? { lifecycle: r.body.lifecycle } : {}) };
+      return [{ type: known.type, resource: { ...r, body } }];
+    });
+  }
+  /** The typed resources of these types, and the `kubernetes_manifest` objects of the same kinds. */
   of(...types: string[]): TerraformResource[] {
-    return this.stack.resources.filter((r) => types.includes(r.type));
+    return [...this.stack.resources.filter((r) => types.includes(r.type)), ...this.manifests.filter((m) => types.includes(m.type)).map((m) => m.resource)];
+  }
+  /** The typed resource type a resource reads as (its own, or its manifest kind's). */
+  typeOf(r: TerraformResource): string {
+    return this.manifests.find((m) => m.resource === r)?.type ?? r.type;
   }
   resolve(v: unknown): string | undefined {
     return resolveReference(this.stack, v);
@@ -375,7 +425,7 @@ class ClusterAudit {
     this.each(ROLE_TYPES, (reader, r) => roles.set(`Role ${reader.qualified(r)}`, { reader, resource: r, kind: 'Role', key: reader.qualified(r), rules: blocks(r.body.rule) }));
     this.each(CLUSTER_ROLE_TYPES, (reader, r) => roles.set(`ClusterRole ${reader.name(r)}`, { reader, resource: r, kind: 'ClusterRole', key: reader.name(r), rules: blocks(r.body.rule) }));
     const bindings: BindingView[] = this.each([...BINDING_TYPES, ...CLUSTER_BINDING_TYPES], (reader, r) => {
-      const cluster = CLUSTER_BINDING_TYPES.includes(r.type);
+      const cluster = CLUSTER_BINDING_TYPES.includes(reader.typeOf(r));
       const namespace = cluster ? undefined : reader.namespace(r);
       const ref = block(r.body.role_ref) ?? {};
       const roleKind = ref.kind === 'Role' ? 'Role' as const : 'ClusterRole' as const;
@@ -628,16 +678,87 @@ class ClusterAudit {
   }
 }
 
+/** The governance a stack's `//` block carries, when a cdk-mlops platform wrote it. */
+export function kubernetesGovernanceOf(stack: TerraformStack): KubernetesGovernanceMetadata | undefined {
+  const g = stack.metadata[GOVERNANCE_METADATA_KEY];
+  if (g === null || typeof g !== 'object' || Array.isArray(g)) return undefined;
+  const o = g as JsonObject;
+  return {
+    level: o.level === 'strict' ? 'strict' : 'baseline',
+    requiredTags: asTexts(o.requiredTags),
+    acknowledgements: blocks(o.acknowledgements).map((a) => ({ rule: asText(a.rule) ?? '', path: asText(a.path) ?? '', reason: asText(a.reason) ?? '' })),
+  };
+}
+
+/**
+ * The findings with the stacks' acknowledgements applied: a finding on the acknowledged object
+ * (construct path) under the acknowledged rule is 'acknowledged' with the reason. An acknowledgement
+ * whose finding no longer occurs is kept as a record, as on AWS: the reason is part of the audit trail.
+ */
+function acknowledge(output: TerraformOutput, findings: AuditFinding[]): AuditFinding[] {
+  const out = [...findings];
+  for (const stack of output.stacks) {
+    for (const ack of kubernetesGovernanceOf(stack)?.acknowledgements ?? []) {
+      const matched = out.filter((f) => f.rule === ack.rule && f.constructPath === ack.path);
+      for (const f of matched) out[out.indexOf(f)] = { ...f, status: 'acknowledged', reason: ack.reason };
+      if (matched.length > 0) continue;
+      const at = output.stacks.flatMap((s) => s.resources.filter((r) => r.constructPath === ack.path).map((r) => ({ stack: s.stackName, logicalId: `${r.type}.${r.name}` })))[0];
+      out.push({
+        pack: KUBERNETES_PACK, rule: ack.rule, status: 'acknowledged', severity: 'error',
+        description: `${ack.rule} acknowledged at synth; the finding does not occur in this output`,
+        reason: ack.reason, target: TARGET, stack: at?.stack ?? stack.stackName, logicalId: at?.logicalId ?? ack.path, constructPath: ack.path,
+      });
+    }
+  }
+  return out;
+}
+
+/** The governance of the output: the strictest level only when every governed stack is strict, as on AWS. */
+function kubernetesGovernance(output: TerraformOutput): AuditReport['governance'] | undefined {
+  const governed = output.stacks.map(kubernetesGovernanceOf).filter((g): g is KubernetesGovernanceMetadata => g !== undefined);
+  if (governed.length === 0) return undefined;
+  return {
+    level: governed.some((g) => g.level === 'baseline') ? 'baseline' : 'strict',
+    requiredTags: [...new Set(governed.flatMap((g) => g.requiredTags))],
+  };
+}
+
+/**
+ * Required tags on Kubernetes: the namespaces the output creates carry them as annotations (one per
+ * tag, named after its key). Cost and ownership tools attribute a namespace's objects to it, so the
+ * namespace is where a platform's tags live; other objects are not checked.
+ */
+function kubernetesTagCompliance(readers: StackReader[], requiredTags: readonly string[]): AuditReport['tags'] {
+  const missing: AuditReport['tags']['missing'] = [];
+  let checked = 0;
+  for (const reader of readers) {
+    const required = kubernetesGovernanceOf(reader.stack)?.requiredTags ?? requiredTags;
+    for (const ns of reader.of(...NAMESPACE_TYPES)) {
+      checked++;
+      const meta = reader.meta(ns);
+      const present = { ...(block(meta.labels) ?? {}), ...(block(meta.annotations) ?? {}) };
+      const absent = required.filter((t) => !(t in present));
+      if (absent.length) missing.push({ ...reader.where(ns), type: ns.type, missing: [...absent] });
+    }
+  }
+  return { requiredTags: [...requiredTags], checked, compliant: checked - missing.length, missing, exempt: [] };
+}
+
 /** The Kubernetes entries of the audit report, read from a cdktf output directory (or one already read). */
 export function buildKubernetesAudit(input: string | TerraformOutput): KubernetesAudit {
   const output = typeof input === 'string' ? readTerraformOutput(input) : input;
   const out: AuditEntries = { principals: [], dataStores: [], exposure: [], findings: [] };
-  new ClusterAudit(output.stacks.map((stack) => new StackReader(stack)), out).run();
+  const readers = output.stacks.map((stack) => new StackReader(stack));
+  new ClusterAudit(readers, out).run();
+  const governance = kubernetesGovernance(output);
   return {
     targets: [TARGET],
     cdktfOut: output.directory,
     stacks: output.stacks.map((s) => ({ name: s.stackName, resources: s.resources.length })),
     ...out,
     modelCards: kubernetesModelCards(output),
+    findings: acknowledge(output, out.findings),
+    governance,
+    tags: kubernetesTagCompliance(readers, governance?.requiredTags ?? []),
   };
 }

@@ -156,6 +156,11 @@ export const auditReportSchema = z.object({
     level: z.enum(['baseline', 'strict', 'unknown']).meta({ description: "The platform's governance level, as written in the templates ('unknown' for stacks no platform made)." }),
     requiredTags: z.array(z.string()),
     permissionsBoundary: z.string().optional(),
+    targets: z.array(z.object({
+      target: auditTarget,
+      level: z.enum(['baseline', 'strict', 'unknown']),
+      requiredTags: z.array(z.string()),
+    })).optional().meta({ description: 'Each target\'s governance as its own output records it (CloudFormation template metadata; the `//` block of the Terraform JSON), when the report covers more than one target. `level` above is the weaker of them.' }),
   }),
   summary: z.object({
     stacks: z.array(z.object({ name: z.string(), resources: z.number().int() })),

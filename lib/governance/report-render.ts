@@ -103,7 +103,7 @@ export function renderMarkdown(r: AuditReport): string {
   lines.push('');
 
   if (r.delivery) lines.push(...markdownDelivery(r.delivery));
-  if (k8s.present) lines.push(...markdownKubernetes(k8s));
+  if (k8s.present) lines.push(...markdownKubernetes(k8s), ...markdownKubernetesGovernance(r));
 
   lines.push(...markdownModelCards(r));
 
@@ -186,6 +186,46 @@ function markdownKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string[] {
   return lines;
 }
 
+/** The Kubernetes target's governance as its Terraform JSON records it, and its findings: open, or accepted with the reason. */
+function kubernetesGovernance(r: AuditReport) {
+  const own = r.governance.targets?.find((t) => t.target === K8S);
+  const findings = r.findings.filter((f) => f.target === K8S);
+  const tagsMissing = r.tags.missing.filter((m) => m.target === K8S);
+  return {
+    level: own?.level ?? 'unknown',
+    requiredTags: own?.requiredTags ?? [],
+    open: findings.filter((f) => f.status === 'open'),
+    accepted: findings.filter((f) => f.status === 'acknowledged'),
+    tagsMissing,
+  };
+}
+
+const K8S_GOVERNANCE_INTRO = "The governance level and required tags are read back from the Terraform JSON, where the platform wrote them. A finding is accepted when the platform's spec acknowledges it (governance.acknowledgements) with a reason; the reason is written into the Terraform JSON beside the objects.";
+
+function markdownKubernetesGovernance(r: AuditReport): string[] {
+  const g = kubernetesGovernance(r);
+  const lines = ['### Kubernetes governance and findings', '', K8S_GOVERNANCE_INTRO, ''];
+  lines.push(`- **Governance level (Terraform JSON):** ${LEVEL_TEXT[g.level]}`);
+  lines.push(`- **Required tags (namespace annotations):** ${g.requiredTags.join(', ') || 'none'}${g.tagsMissing.length ? `; missing on ${g.tagsMissing.map((m) => `${m.constructPath ?? m.logicalId} (${m.missing.join(', ')})`).join('; ')}` : ''}`);
+  lines.push(`- **Open findings:** ${g.open.length}; **accepted with a reason:** ${g.accepted.length}`, '');
+  if (g.open.length + g.accepted.length === 0) return [...lines, 'No Kubernetes finding.', ''];
+  lines.push('| Status | Rule | Object | Problem | Reason accepted |', '|---|---|---|---|---|');
+  for (const f of [...g.open, ...g.accepted]) lines.push(`| ${f.status === 'open' ? `**OPEN ${f.severity}**` : 'accepted'} | ${mdCell(f.rule)} | ${mdCell(f.constructPath ?? `${f.stack}/${f.logicalId}`)} | ${mdCell(f.description)} | ${mdCell(f.reason ?? '-')} |`);
+  lines.push('');
+  return lines;
+}
+
+function htmlKubernetesGovernance(r: AuditReport): string {
+  const g = kubernetesGovernance(r);
+  const rows = [...g.open, ...g.accepted].map((f) => [
+    f.status === 'open' ? `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">OPEN ${h(f.severity)}</span>` : '<span class="ok">accepted</span>',
+    `<code>${h(f.rule)}</code>`, h(f.constructPath ?? `${f.stack}/${f.logicalId}`), h(f.description), h(f.reason ?? '-'),
+  ]);
+  return `<h3 id="kubernetes-governance">Kubernetes governance and findings</h3><p class="muted">${h(K8S_GOVERNANCE_INTRO)}</p>
+<div class="card"><b>Governance level (Terraform JSON).</b> ${h(LEVEL_TEXT[g.level])}<br><b>Required tags (namespace annotations):</b> ${h(g.requiredTags.join(', ') || 'none')}${g.tagsMissing.length ? ` ${yes(false, `missing on ${g.tagsMissing.map((m) => `${m.constructPath ?? m.logicalId} (${m.missing.join(', ')})`).join('; ')}`)}` : ''}<br><b>Open findings:</b> <span class="${g.open.length ? 'bad' : 'ok'}">${g.open.length}</span>; <b>accepted with a reason:</b> ${g.accepted.length}</div>
+${rows.length ? `<div class="wrap">${table(['Status', 'Rule', 'Object', 'Problem', 'Reason accepted'], rows)}</div>` : '<p>No Kubernetes finding.</p>'}`;
+}
+
 // ---------------------------------------------------------------- HTML
 
 export function escapeHtml(s: string): string {
@@ -240,7 +280,7 @@ ${table(['Store', 'Kind', 'Encryption', 'Versions kept', 'Retention', 'Public ac
 ${table(['What', 'Kind', 'Network placement', 'Cut off from the network', 'How callers are checked', 'Inbound'], aws.exposure.map((e) => [h(e.name ? `${e.name} (${e.logicalId})` : e.constructPath ?? e.logicalId), h(e.kind), h(e.vpcPlacement), e.networkIsolation === 'network-access' ? yes(false, 'no') : e.networkIsolation === 'isolated' ? yes(true, 'yes') : 'n/a', h(e.authentication), h(e.inbound.join('; ') || '-')]))}</section>`);
 
   if (r.delivery) parts.push(htmlDelivery(r.delivery));
-  if (k8s.present) parts.push(htmlKubernetes(k8s));
+  if (k8s.present) parts.push(htmlKubernetes(k8s).replace(/<\/section>$/, `${htmlKubernetesGovernance(r)}</section>`));
 
   parts.push(htmlModelCards(r, h));
   parts.push(`<section id="findings"><h2>Rule checks</h2><p>Four rule packs check the templates: AWS Solutions, NIST 800-53 rev. 5, HIPAA Security and the MLOps pack.${k8s.present ? ' The Kubernetes checks read the Terraform JSON: a default-deny network policy and Pod Security <i>restricted</i> in every namespace, no LoadBalancer or NodePort Service, no access role with a wildcard, every workload locked down (restricted security context).' : ''} <b class="${open.length ? 'bad' : 'ok'}">${open.length} open finding(s).</b> Each finding that was accepted is listed with the reason given for it; the same reason is written into the deployed template.</p>

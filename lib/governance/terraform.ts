@@ -24,6 +24,11 @@ export interface TerraformStack {
   /** The cdk.tf.json file. */
   readonly file: string;
   readonly resources: readonly TerraformResource[];
+  /**
+   * The stack's top-level `//` block: a comment to Terraform, where cdktf writes its own metadata
+   * and cdk-mlops its governance (the Terraform counterpart of a CloudFormation template's Metadata).
+   */
+  readonly metadata: Readonly<JsonObject>;
 }
 
 export interface TerraformOutput {
@@ -52,7 +57,7 @@ export function readTerraformOutput(directory: string): TerraformOutput {
   for (const [id, entry] of Object.entries(manifest.stacks)) {
     const file = path.join(directory, entry.synthesizedStackPath ?? path.join('stacks', id, 'cdk.tf.json'));
     if (!fs.existsSync(file)) throw new Error(`${directory} is an incomplete cdktf output: stack '${id}' has no ${path.relative(directory, file)}`);
-    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { resource?: Record<string, Record<string, JsonObject>> };
+    const config = JSON.parse(fs.readFileSync(file, 'utf8')) as { '//'?: unknown; resource?: Record<string, Record<string, JsonObject>> };
     const resources: TerraformResource[] = [];
     for (const [type, byName] of Object.entries(config.resource ?? {})) {
       for (const [name, raw] of Object.entries(byName)) {
@@ -61,7 +66,7 @@ export function readTerraformOutput(directory: string): TerraformOutput {
         resources.push({ type, name, constructPath: typeof constructPath === 'string' ? constructPath : undefined, body });
       }
     }
-    stacks.push({ stackName: entry.name ?? id, file, resources });
+    stacks.push({ stackName: entry.name ?? id, file, resources, metadata: isJsonObject(config['//']) ? config['//'] : {} });
   }
   return { directory, stacks };
 }

@@ -4,6 +4,7 @@
  * synthesized) and again on the synthesized templates by the MLOps rule pack.
  */
 import { z } from 'zod';
+import { KUBERNETES_RULES } from '../governance/kubernetes-rules';
 
 export const GOVERNANCE_LEVELS = ['baseline', 'strict'] as const;
 
@@ -41,6 +42,25 @@ export const DEFAULT_REQUIRED_TAGS = ['owner', 'cost-center', 'data-classificati
 /** An IAM managed policy ARN (customer-managed or AWS-managed). */
 export const IAM_POLICY_ARN = /^arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,512}$/;
 
+/** The ids of the Kubernetes checks of the audit report, the only findings the spec acknowledges. */
+export type KubernetesRuleId = (typeof KUBERNETES_RULES)[keyof typeof KUBERNETES_RULES]['id'];
+export const KUBERNETES_RULE_IDS = Object.values(KUBERNETES_RULES).map((r) => r.id) as [KubernetesRuleId, ...KubernetesRuleId[]];
+
+/** Reasons that say nothing: an acknowledgement must say why the finding is accepted. */
+const EMPTY_REASONS = /^(n\/?a|none|todo|tbd|ok|okay|fine|accepted|ack(nowledged)?|ignore[d]?|wip|later|-+|\.+)$/i;
+
+const acknowledgementSchema = z.strictObject({
+  rule: z.enum(KUBERNETES_RULE_IDS, { error: `a Kubernetes rule id: ${KUBERNETES_RULE_IDS.join(', ')}` }).meta({
+    description: "The rule the finding is reported under, as the audit report shows it, e.g. 'Kubernetes-NoNodePortService'.",
+  }),
+  path: z.string().min(1).meta({
+    description: "The construct path of the object the finding is about, as the audit report shows it (its 'constructPath'), e.g. 'mlops-reference/churn/Endpoint/Service'.",
+  }),
+  reason: z.string().trim().refine((r) => r.length >= 20 && r.split(/\s+/).length >= 4 && !EMPTY_REASONS.test(r), { error: 'a reason an auditor can check: at least 20 characters and four words saying why the finding is accepted' }).meta({
+    description: 'Why the finding is accepted: what makes the risk acceptable, or what mitigates it. Shown beside the finding in the audit report.',
+  }),
+}).meta({ description: 'A Kubernetes finding of the audit report accepted with a reason, as cdk-nag findings are acknowledged on AWS.' });
+
 export const governanceSpecSchema = z.strictObject({
   level: z.enum(GOVERNANCE_LEVELS).default('baseline').meta({
     description: "'baseline': encrypted, least-privilege, checked by the rule packs. 'strict': also every model in a VPC (private isolated subnets, VPC endpoints, flow logs), network-isolated, with customer-managed keys everywhere; serverless endpoints are rejected (SageMaker serverless cannot run in a VPC). @default 'baseline'",
@@ -53,6 +73,9 @@ export const governanceSpecSchema = z.strictObject({
   }),
   requiredTags: z.array(z.string().min(1).max(128)).optional().meta({
     description: "Tag keys every resource must carry; the platform's `tags` must set them. @default - owner, cost-center and data-classification at the strict level; none at baseline",
+  }),
+  acknowledgements: z.array(acknowledgementSchema).default([]).meta({
+    description: "Kubernetes findings of the audit report accepted with a reason (the Kubernetes target renders them into its Terraform JSON, where `mlops audit` reads them; AWS findings are acknowledged in code with cdk-nag's `Validations.of(c).acknowledge`). A path no object of the Kubernetes output has is rejected at synth. @default - none",
   }),
 });
 

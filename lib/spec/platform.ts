@@ -56,7 +56,7 @@ export const platformSpecSchema = z.strictObject({
   }).default({ alarmEmails: [] }),
   kubernetes: platformKubernetesSchema.optional().meta({ description: 'Kubernetes-only settings (namespace, storage class, registry images); ignored on AWS. @default - see each field' }),
   tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags applied to every resource that takes tags without being replaced (never to feature groups). AWS's rules: keys of 1-128 and values of 0-256 letters, digits, spaces and _ . : / = + - @; no 'aws:' prefix; at most 48 (cdk-mlops adds two of its own)." }),
-  governance: governanceSpecSchema.default({ level: 'baseline', personas: false }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
+  governance: governanceSpecSchema.default({ level: 'baseline', personas: false, acknowledgements: [] }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   targets: z.array(z.enum(PLATFORM_TARGETS)).min(1).optional().meta({ description: "What `mlops synth` renders: 'aws' (CloudFormation), 'kubernetes' (Terraform JSON), or both. @default - the targets the spec has sections for: 'kubernetes' when it has a `kubernetes` section (platform or endpoint), 'aws' when it has an `aws` section or no `kubernetes` one" }),
   models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.' }),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),

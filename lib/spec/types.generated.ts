@@ -1424,6 +1424,24 @@ export type GovernanceSpecInput = {
    * @default - owner, cost-center and data-classification at the strict level; none at baseline
    */
   requiredTags?: string[];
+  /**
+   * Kubernetes findings of the audit report accepted with a reason (the Kubernetes target renders them into its Terraform JSON, where `mlops audit` reads them; AWS findings are acknowledged in code with cdk-nag's `Validations.of(c).acknowledge`). A path no object of the Kubernetes output has is rejected at synth.
+   * @default - none
+   */
+  acknowledgements?: {
+    /**
+     * The rule the finding is reported under, as the audit report shows it, e.g. 'Kubernetes-NoNodePortService'.
+     */
+    rule: 'Kubernetes-DefaultDenyNetworkPolicy' | 'Kubernetes-PodSecurityRestricted' | 'Kubernetes-NoLoadBalancerService' | 'Kubernetes-NoNodePortService' | 'Kubernetes-RbacNoWildcard' | 'Kubernetes-RestrictedSecurityContext';
+    /**
+     * The construct path of the object the finding is about, as the audit report shows it (its 'constructPath'), e.g. 'mlops-reference/churn/Endpoint/Service'.
+     */
+    path: string;
+    /**
+     * Why the finding is accepted: what makes the risk acceptable, or what mitigates it. Shown beside the finding in the audit report.
+     */
+    reason: string;
+  }[];
 };
 
 /** The input of the spec's `ModelCard` section, as written (defaults not yet applied). */

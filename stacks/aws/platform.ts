@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
 
@@ -287,6 +288,8 @@ export class AwsPlatform extends Construct {
   /** The experiment tracker and training clusters, when the platform has any. */
   public readonly training?: TrainingStack;
   public readonly models: ReadonlyMap<string, ModelStack>;
+  /** Across the models, in the shared stack (search expressions: no export per model). */
+  public readonly dashboard: PlatformDashboard;
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
     super(scope, id);
@@ -316,6 +319,12 @@ export class AwsPlatform extends Construct {
       Tags.of(stack).add(MODEL_TAG, model.name, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     }
     this.models = models;
+    // Each model's own endpoint, and the endpoints models share (their names are literals: no export).
+    const endpointNames = [
+      ...spec.models.flatMap((m) => models.get(m.name)!.endpoint?.endpointName ?? []),
+      ...[...(this.sharedEndpoints?.endpoints.values() ?? [])].map((e) => e.endpointName),
+    ];
+    this.dashboard = new PlatformDashboard(this.shared, 'PlatformDashboard', { platformName: spec.name, endpointNames });
     // A tag change replaces a feature group (and loses its data): tags never reach one.
     for (const [key, value] of Object.entries({ ...spec.tags, [PLATFORM_TAG]: spec.name })) Tags.of(this).add(key, value, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     const governance = { level: spec.governance.level, requiredTags: requiredTagsOf(spec.governance), permissionsBoundary: spec.governance.permissionsBoundary };

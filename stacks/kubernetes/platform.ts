@@ -7,12 +7,13 @@
  * model's feature store and drift monitor live under its construct; the experiment tracker shares
  * the registries' MLflow server when there is one.
  */
-import { Annotations, TerraformStack } from 'cdktf';
+import { Annotations, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DriftDashboard, DriftMonitor, EndpointObservability, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, MonitoringConventions, PipelineObservability, PlatformNamespace, RequestCapture, TrainingCluster, WorkloadMonitor } from '../../constructs/kubernetes';
-import { MlopsValidationError } from '../../lib/errors';
-import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
+import { GOVERNANCE_METADATA_KEY, KubernetesGovernanceMetadata } from '../../lib/governance';
+import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
 import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
@@ -101,6 +102,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     this.pipelines = this.addPipelines();
     this.driftMonitors = this.addDriftMonitors(id);
     this.addObservability();
+    this.renderGovernance(id);
   }
 
   /** The platform's monitoring conventions (kubernetes.observability; drift.prometheusRuleLabels still label every rule). */
@@ -169,6 +171,40 @@ export class KubernetesPlatformStack extends TerraformStack {
     }
     const server = [...this.registries.values()][0]?.server ?? this.experimentTracker?.server;
     if (server) new WorkloadMonitor(this, 'MlflowMonitor', { name: server.selector['app.kubernetes.io/name'], partOf: this.spec.name, serviceLabels: server.serviceLabels, port: 'http', crdScope: { scope: this.crdStack!, namespace: this.namespace.namespaceName }, conventions });
+  }
+
+  /**
+   * What the audit report reads back from the Terraform JSON (never from the spec): the level, the
+   * required tags and the spec's acknowledgements in each stack's top-level `//` block (a comment to
+   * Terraform, as Metadata is to CloudFormation), each acknowledgement in the stack of its object; and
+   * the platform's tags as annotations of its namespace. An acknowledgement of an object the output
+   * does not have is rejected here, at its spec path.
+   */
+  private renderGovernance(id: string): void {
+    const governance = this.spec.governance;
+    const stacks: TerraformStack[] = [this, ...(this.crdStack ? [this.crdStack] : [])];
+    const paths = new Map(stacks.map((stack) => [stack, new Set(stack.node.findAll().filter((c) => c instanceof TerraformResource).map((c) => c.node.path))]));
+    const issues: ValidationIssue[] = [];
+    governance.acknowledgements.forEach((ack, i) => {
+      if (stacks.some((stack) => paths.get(stack)!.has(ack.path))) return;
+      const near = stacks.flatMap((stack) => [...paths.get(stack)!]).filter((p) => p.startsWith(ack.path.split('/').slice(0, 2).join('/'))).slice(0, 3);
+      issues.push({ path: `governance.acknowledgements[${i}].path`, message: 'names no object of the Kubernetes output', got: `'${ack.path}'`, expected: `the construct path of an object, as the audit report shows it${near.length ? ` (e.g. ${near.map((p) => `'${p}'`).join(', ')})` : ''}` });
+    });
+    if (issues.length) throw new MlopsValidationError({ kind: 'PlatformSpec', id: this.spec.name, location: id }, issues);
+    for (const stack of stacks) {
+      const metadata: KubernetesGovernanceMetadata = {
+        level: governance.level,
+        requiredTags: requiredTagsOf(governance),
+        acknowledgements: governance.acknowledgements.filter((ack) => paths.get(stack)!.has(ack.path)).map(({ rule, path, reason }) => ({ rule, path, reason })),
+      };
+      stack.addOverride(`//.${GOVERNANCE_METADATA_KEY}`, metadata);
+    }
+    // Annotation names: an optional DNS-subdomain prefix and '/', then 1-63 of [A-Za-z0-9-_.], alphanumeric at both ends.
+    const annotation = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+    const tags = Object.entries(this.spec.tags);
+    const invalid = tags.filter(([key]) => !annotation.test(key)).map(([key]) => key);
+    if (invalid.length) Annotations.of(this.namespace).addWarning(`[cdk-mlops:tagNotAnnotation] tag(s) ${invalid.join(', ')} are not valid Kubernetes annotation names and are left off the namespace`);
+    if (tags.length > invalid.length) this.namespace.resource.addOverride('metadata.annotations', Object.fromEntries(tags.filter(([key]) => annotation.test(key))));
   }
 
   private checkObjectNames(id: string): void {

@@ -1,4 +1,4 @@
-import { parseSchedule, ScheduleError } from '../../lib/schedule';
+import { longestIntervalSeconds, parseSchedule, ScheduleError } from '../../lib/schedule';
 import { thrownBy } from '../thrown';
 
 const errorOf = (expression: string): ScheduleError => thrownBy(ScheduleError, () => parseSchedule(expression));
@@ -62,5 +62,33 @@ describe('parseSchedule', () => {
     const error = errorOf(expression);
     expect(error.reason).toBe(`the day fields are ${days}`);
     expect(error.expected).toBe("'?' in exactly one of day-of-month and day-of-week");
+  });
+});
+
+describe('longestIntervalSeconds', () => {
+  it('reads a rate as its period', () => {
+    expect(longestIntervalSeconds('rate(90 minutes)')).toBe(5400);
+    expect(longestIntervalSeconds('rate(1 day)')).toBe(86400);
+  });
+
+  it("gives Model Monitor's hourly and daily crons one hour and one day", () => {
+    expect(longestIntervalSeconds('cron(0 * ? * * *)')).toBe(3600);
+    expect(longestIntervalSeconds('cron(0 0 ? * * *)')).toBe(86400);
+  });
+
+  it('takes the longest gap of an uneven daily cron, across midnight', () => {
+    // 06:00, 12:00, 18:00: the gap from 18:00 to the next 06:00 is 12 hours.
+    expect(longestIntervalSeconds('cron(0 6-18/6 * * ? *)')).toBe(12 * 3600);
+  });
+
+  it('takes the longest gap of a weekly cron, across the week end', () => {
+    // Monday to Friday at 08:00: Friday 08:00 to Monday 08:00 is three days.
+    expect(longestIntervalSeconds('cron(0 8 ? * MON-FRI *)')).toBe(3 * 86400);
+  });
+
+  it('has no bound for calendar schedules and one-time runs', () => {
+    expect(longestIntervalSeconds('cron(0 0 1 * ? *)')).toBeUndefined();
+    expect(longestIntervalSeconds('cron(0 0 ? * 2#1 *)')).toBeUndefined();
+    expect(longestIntervalSeconds('at(2027-01-01T00:00:00)')).toBeUndefined();
   });
 });

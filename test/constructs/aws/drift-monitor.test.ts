@@ -2,7 +2,7 @@ import * as vm from 'vm';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -257,6 +257,53 @@ describe('DriftMonitor', () => {
         Threshold: 1,
         AlarmActions: [stack.resolve(endpoint.alarmTopic.topicArn)],
       });
+    });
+  });
+
+  describe('silent monitors', () => {
+    /** The silence alarm of one monitor, with the rule whose matches it counts. */
+    function silence(stack: Stack, drift: DriftMonitor, type: 'DataQuality' | 'ModelQuality') {
+      const resources = Template.fromStack(stack).toJSON().Resources;
+      const alarm = resources[stack.getLogicalId(drift.silenceAlarms[type]!.node.defaultChild as CfnResource)].Properties;
+      const rule = resources[alarm.Dimensions[0].Value.Ref];
+      expect(rule.Type).toBe('AWS::Events::Rule');
+      return { alarm, rule: rule.Properties };
+    }
+
+    it('alarms per monitor when no run completed for longer than the hourly schedule and its runtime, missing data breaching', () => {
+      const { stack, drift, endpoint } = monitor({ dataQuality: DQ, modelQuality: MQ });
+      for (const type of ['DataQuality', 'ModelQuality'] as const) {
+        const { alarm, rule } = silence(stack, drift, type);
+        expect(rule.EventPattern).toEqual({
+          'source': ['aws.sagemaker'],
+          'detail-type': ['SageMaker Processing Job State Change'],
+          'detail': { ProcessingJobStatus: ['Completed'], MonitoringScheduleArn: [stack.resolve(drift.monitors[type === 'DataQuality' ? 'dataQuality' : 'modelQuality']!.schedule.attrMonitoringScheduleArn)] },
+        });
+        expect(alarm).toMatchObject({ Namespace: 'AWS/Events', MetricName: 'MatchedEvents', Statistic: 'Sum', ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching' });
+        // Every one of the window's periods must be empty: one completed run anywhere in it keeps the alarm OK.
+        expect(alarm.DatapointsToAlarm).toBe(alarm.EvaluationPeriods);
+        // The window covers the hourly interval plus the longest run (3600 s), within CloudWatch's 7 days.
+        expect(alarm.Period * alarm.EvaluationPeriods).toBeGreaterThanOrEqual(3600 + 3600);
+        expect(alarm.Period * alarm.EvaluationPeriods).toBeLessThanOrEqual(7 * 86400);
+        expect(alarm.AlarmActions).toEqual([stack.resolve(endpoint.alarmTopic.topicArn)]);
+        expect(alarm.OKActions).toEqual([stack.resolve(endpoint.alarmTopic.topicArn)]);
+      }
+      expect(silence(stack, drift, 'DataQuality').alarm.Dimensions).not.toEqual(silence(stack, drift, 'ModelQuality').alarm.Dimensions);
+    });
+
+    it('waits longer than a day for a daily monitor (a stopped or deleted schedule shows within that window)', () => {
+      const { stack, drift } = monitor({ dataQuality: DQ, schedule: 'daily' });
+      const { alarm } = silence(stack, drift, 'DataQuality');
+      expect(alarm.Period * alarm.EvaluationPeriods).toBeGreaterThanOrEqual(86400 + 7200);
+      expect(alarm.EvaluationPeriods).toBe(27);
+      expect(alarm.TreatMissingData).toBe('breaching');
+    });
+
+    it('does not start retraining when a monitor is silent', () => {
+      const { stack, drift } = monitor({ dataQuality: DQ }, CPU, withPipeline);
+      const [guard] = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } }));
+      expect(guard.Properties.EventPattern.resources).not.toContainEqual(stack.resolve(drift.silenceAlarms.DataQuality!.alarmArn));
+      expect(guard.Properties.EventPattern.resources).toContainEqual(stack.resolve(drift.driftAlarms.tenure_months.alarmArn));
     });
   });
 

@@ -8,7 +8,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ajv from 'ajv';
-import { chromium } from 'playwright-core';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { writeAudit } from '../../../bin/commands/audit';
@@ -20,6 +19,7 @@ import {
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
 import { referencePlatform } from '../../../stacks/reference-platform';
 import type { EndpointSpecInput } from '../../../lib/spec';
+import { inChromium, writeCdktfOut } from './helpers';
 
 let root: string;
 let refOut: string;
@@ -33,13 +33,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Writes a cdktf output directory with one stack holding these resources. */
-function cdktfOut(name: string, resource: Record<string, Record<string, unknown>>): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(path.join(dir, 'stacks', 'app'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '0.21.0', stacks: { app: { name: 'app', synthesizedStackPath: 'stacks/app/cdk.tf.json' } } }));
-  fs.writeFileSync(path.join(dir, 'stacks', 'app', 'cdk.tf.json'), JSON.stringify({ resource }));
-  return dir;
-}
+const cdktfOut = (name: string, resource: Record<string, Record<string, unknown>>): string => writeCdktfOut(root, name, resource);
 
 const restrictedContainer = {
   name: 'app', image: 'app:1',
@@ -326,30 +320,21 @@ describe('the merged report', () => {
 
   it('shows the Kubernetes section in headless Chromium, with nothing fetched', async () => {
     const { files } = writeAudit(cdkOut, { cdktfOut: refOut, outDir: path.join(root, 'audit-browser') });
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    const requests = await inChromium(files.html, async (page) => {
+        expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Kubernetes', 'Model cards', 'Rule checks', 'Tags']);
+        // The reference platform's three cards, read from the Terraform JSON too, none missing.
+        await expect(page.locator('#model-cards tr:not(.missing-card)', { hasText: 'Kubernetes' }).count()).resolves.toBe(3);
+        await expect(page.locator('#model-cards tr.missing-card').count()).resolves.toBe(0);
+        const section = page.locator('#kubernetes');
+        expect(await section.locator(':scope > h3').allInnerTexts()).toEqual(['Who can do what in the cluster', 'Where data is kept in the cluster', 'Namespaces', 'Network policies', 'Services', 'Kubernetes governance and findings']);
+        // The reference platform is strict on Kubernetes too, its namespace tagged, and no finding is open or accepted.
+        await expect(section.locator('.card', { hasText: 'Governance level (Terraform JSON)' }).innerText()).resolves.toMatch(/Strict: [^]*Required tags \(namespace annotations\): owner, cost-center, data-classification\s*\n[^]*Open findings: 0; accepted with a reason: 0/);
+        expect(await section.locator('#kubernetes-governance ~ p', { hasText: 'No Kubernetes finding.' }).count()).toBe(1);
+        await expect(section.locator('.card', { hasText: 'Role mlops-reference/mlops-viewer' }).innerText()).resolves.toMatch(/Granted to: members of the group mlops-engineers/);
+        await expect(section.locator('tr', { hasText: 'data-mlflow-db' }).innerText()).resolves.toMatch(/retained: the volume claims are kept/);
+        await expect(section.locator('tr', { hasText: 'enforce:' }).innerText()).resolves.toMatch(/enforce: restricted/);
     });
-    try {
-      const page = context.pages()[0] ?? await context.newPage();
-      const requests: string[] = [];
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(`file://${files.html}`);
-      expect(await page.locator('h2').allInnerTexts()).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Kubernetes', 'Model cards', 'Rule checks', 'Tags']);
-      // The reference platform's three cards, read from the Terraform JSON too, none missing.
-      await expect(page.locator('#model-cards tr:not(.missing-card)', { hasText: 'Kubernetes' }).count()).resolves.toBe(3);
-      await expect(page.locator('#model-cards tr.missing-card').count()).resolves.toBe(0);
-      const section = page.locator('#kubernetes');
-      expect(await section.locator(':scope > h3').allInnerTexts()).toEqual(['Who can do what in the cluster', 'Where data is kept in the cluster', 'Namespaces', 'Network policies', 'Services']);
-      await expect(section.locator('.card', { hasText: 'Role mlops-reference/mlops-viewer' }).innerText()).resolves.toMatch(/Granted to: members of the group mlops-engineers/);
-      await expect(section.locator('tr', { hasText: 'data-mlflow-db' }).innerText()).resolves.toMatch(/retained: the volume claims are kept/);
-      await expect(section.locator('tr', { hasText: 'enforce:' }).innerText()).resolves.toMatch(/enforce: restricted/);
-      expect(requests).toEqual([`file://${files.html}`]);
-    } finally {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    }
+    expect(requests).toEqual([`file://${files.html}`]);
   });
 
   it('is written by writeAudit and `mlops audit --cdktf-out`, and a wrong directory is bad input', async () => {

@@ -24,7 +24,7 @@ describe('PlatformSpec', () => {
     expect(gpu.compute).toMatchObject({ kind: 'instance', instanceType: 'ml.g5.xlarge' });
     expect(gpu.deployment).toMatchObject({ strategy: 'canary', canaryPercent: 10, linearStepPercent: undefined });
     expect((spec.models[2].endpoint as EndpointSpec).dataCapture.enabled).toBe(true);
-    expect(spec.governance).toEqual({ level: 'strict', personas: true });
+    expect(spec.governance).toEqual({ level: 'strict', personas: true, acknowledgements: [] });
     expect(spec.aws.alarmEmails).toEqual([]);
   });
 

@@ -25,6 +25,8 @@ const LIMITS = {
   outputsPerStack: 200,
   sageMakerName: 63,
   pipelineDefinitionBytes: 1024 * 1024,
+  dashboardWidgets: 500,
+  searchQueryChars: 1024,
 };
 
 /** SageMaker name properties, by resource type. */
@@ -112,6 +114,20 @@ describe(`a platform of ${MODELS} models`, () => {
     // Endpoints, registries, pipelines: the names the templates set (models and endpoint configs are named by CloudFormation).
     expect(names.length).toBeGreaterThanOrEqual(MODELS * 2);
     expect(names.filter((n) => n.length > LIMITS.sageMakerName)).toEqual([]);
+  });
+
+  it('renders one platform dashboard in the shared stack, within 500 widgets and 1,024-character searches, importing nothing', () => {
+    const dashboards = resolver.resourcesOfType('AWS::CloudWatch::Dashboard').filter((d) => d.stackName === 'bench-shared');
+    expect(dashboards).toHaveLength(1);
+    const raw = JSON.stringify(resolver.template('bench-shared').Resources);
+    expect(raw).not.toContain('Fn::ImportValue');
+    const body = dashboards[0].properties.DashboardBody as string;
+    const widgets = JSON.parse(body).widgets as { properties: { metrics?: [{ expression?: string }][] } }[];
+    expect(widgets.length).toBeLessThanOrEqual(LIMITS.dashboardWidgets);
+    const queries = widgets.flatMap((w) => (w.properties.metrics ?? []).flatMap((m) => [...(m[0].expression ?? '').matchAll(/SEARCH\('(.*?)', '/g)].map((q) => q[1])));
+    expect(queries.length).toBeGreaterThan(0);
+    expect(Math.max(...queries.map((q) => q.length))).toBeLessThanOrEqual(LIMITS.searchQueryChars);
+    expect(Buffer.byteLength(body)).toBeLessThan(16 * 1024);
   });
 
   it("keeps every pipeline definition within SageMaker's 1 MB", () => {
