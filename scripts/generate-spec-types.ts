@@ -15,6 +15,7 @@ import { featureGroupSpecSchema, featureStoreSpecSchema } from '../lib/spec/feat
 import { governanceSpecSchema } from '../lib/spec/governance';
 import { endpointKubernetesSchema, platformKubernetesSchema } from '../lib/spec/kubernetes';
 import { pipelineSpecSchema } from '../lib/spec/pipeline';
+import { batchSpecSchema } from '../lib/spec/batch';
 import { platformSpecSchema } from '../lib/spec/platform';
 import { isTokenBranch } from '../lib/spec/primitives';
 import { registrySpecSchema } from '../lib/spec/registry';
@@ -31,6 +32,7 @@ export const GENERATED_TYPES: Readonly<Record<string, z.ZodType>> = {
   FeatureGroupSpecInput: featureGroupSpecSchema,
   DriftMonitorSpecInput: driftMonitorSpecSchema,
   PipelineSpecInput: pipelineSpecSchema,
+  BatchSpecInput: batchSpecSchema,
   ExperimentTrackerSpecInput: experimentTrackerSpecSchema,
   TrainingClusterSpecInput: trainingClusterSpecSchema,
   GovernanceSpecInput: governanceSpecSchema,

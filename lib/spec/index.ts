@@ -10,6 +10,7 @@ export * from './platform';
 export * from './load';
 export * from './json-schema';
 export * from './pipeline';
+export * from './batch';
 export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './names';

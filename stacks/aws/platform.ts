@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, keyOrNew, MlPipeline, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { DERIVED_NAMES, ModelSpec, parsePlatformSpecFor, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { MlopsChecks } from './mlops-rules';
@@ -122,10 +122,13 @@ export interface ModelStackProps extends StackProps {
   readonly experimentTracker?: ExperimentTracker;
 }
 
-/** One model: its registry, endpoint, build pipeline, feature store and drift monitor (each but the endpoint optional). */
+/** One model: its registry, endpoint, batch transform, build pipeline, feature store and drift monitor (each optional; an endpoint or a batch transform at least). */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
-  public readonly endpoint: ModelEndpoint;
+  /** The real-time endpoint, when the model has an `endpoint` section. */
+  public readonly endpoint?: ModelEndpoint;
+  /** The batch transform pipeline, when the model has a `batch` section. */
+  public readonly batch?: BatchTransform;
   public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
@@ -145,13 +148,15 @@ export class ModelStack extends Stack {
         artifactsPrefix: pipelineOutputKeyPrefix(pipelineName),
       });
     }
-    this.endpoint = new ModelEndpoint(this, 'Endpoint', {
-      ...props.modelInput.endpoint,
-      source: this.sourceOf(model, props.registries, props.models),
-      alarmTopic: shared.alarmTopic,
-      accessLogsBucket: shared.accessLogs,
-      ...shared.network?.placement,
-    });
+    if (props.modelInput.endpoint) {
+      this.endpoint = new ModelEndpoint(this, 'Endpoint', {
+        ...props.modelInput.endpoint,
+        source: this.sourceOf(model, props.registries, props.models),
+        alarmTopic: shared.alarmTopic,
+        accessLogsBucket: shared.accessLogs,
+        ...shared.network?.placement,
+      });
+    }
     if (props.modelInput.pipeline) {
       // parsePlatformSpec has checked that a model with a pipeline has a registry.
       this.pipeline = new MlPipeline(this, 'Pipeline', {
@@ -169,7 +174,9 @@ export class ModelStack extends Stack {
     if (props.modelInput.featureStore) {
       this.featureStore = new FeatureStore(this, 'FeatureStore', { ...props.modelInput.featureStore, accessLogsBucket: shared.accessLogs });
     }
-    if (props.modelInput.drift) {
+    if (props.modelInput.batch) this.batch = this.renderBatch(props, props.modelInput.batch);
+    // parsePlatformSpec has checked that a model with drift has an endpoint.
+    if (props.modelInput.drift && this.endpoint) {
       this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
         ...props.modelInput.drift,
         endpoint: this.endpoint,
@@ -183,6 +190,21 @@ export class ModelStack extends Stack {
         ...shared.network?.placement,
       });
     }
+  }
+
+  /** The model's batch transform: the platform key and alarm topic, the platform's VPC, the pipeline's baseline for the quality check. */
+  private renderBatch(props: ModelStackProps, batch: NonNullable<ModelSpecInput['batch']>): BatchTransform {
+    const { model, shared } = props;
+    return new BatchTransform(this, 'Batch', {
+      spec: batch,
+      source: this.sourceOf(model, props.registries, props.models),
+      pipelineName: DERIVED_NAMES.batchPipeline.of(props.platformName, model.name),
+      encryptionKey: shared.key,
+      notificationTopic: shared.alarmTopic,
+      // parsePlatformSpec has checked that a quality check has the pipeline's data-quality baseline.
+      qualityBaseline: model.batch?.qualityCheck && this.pipeline ? Baseline.fromPipelineCheck(this.pipeline, DATA_QUALITY_BASELINE_STEP) : undefined,
+      ...shared.network?.placement,
+    });
   }
 
   private sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, models: ReadonlyMap<string, ModelSpec>): ModelSource {

@@ -85,7 +85,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     // Registries first: endpoints may load versions from another model's registry.
     this.registries = this.addRegistries();
     this.experimentTracker = this.addExperimentTracker();
-    const kserve = spec.models.some((m) => m.endpoint.kubernetes?.serving === 'kserve');
+    const kserve = spec.models.some((m) => m.endpoint?.kubernetes?.serving === 'kserve');
     if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
       this.crdStack.addDependency(this);
@@ -170,8 +170,10 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addEndpoints(): Map<string, ModelEndpoint> {
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of this.spec.models) {
+      const input = this.inputOf(model.name).endpoint;
+      if (!input || !model.endpoint) continue;
       const endpoint = new ModelEndpoint(this.scopes.get(model.name)!, 'Endpoint', {
-        ...this.inputOf(model.name).endpoint,
+        ...input,
         namespace: this.namespace.name,
         name: objectName(model.name),
         partOf: this.spec.name,

@@ -20,10 +20,10 @@ describe('PlatformSpec', () => {
   it('accepts the reference platform and applies defaults', () => {
     const spec = parsePlatformSpec(referencePlatform);
     expect(spec.models.map((m) => m.name)).toEqual(['support-assistant', 'churn', 'ticket-router']);
-    const gpu = spec.models[0].endpoint;
+    const gpu = spec.models[0].endpoint!;
     expect(gpu.compute).toMatchObject({ kind: 'instance', instanceType: 'ml.g5.xlarge' });
     expect(gpu.deployment).toMatchObject({ strategy: 'canary', canaryPercent: 10, linearStepPercent: undefined });
-    expect(spec.models[2].endpoint.dataCapture.enabled).toBe(true);
+    expect(spec.models[2].endpoint!.dataCapture.enabled).toBe(true);
     expect(spec.governance).toEqual({ level: 'strict', personas: true });
     expect(spec.aws.alarmEmails).toEqual([]);
   });
