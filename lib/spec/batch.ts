@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { renderValue } from '../errors';
 import { computeSchema } from './compute';
+import { imageReference } from './kubernetes';
 import { recurringSchedule } from './pipeline';
 import { addIssue, int, isUnresolved, s3Uri, tokenOr } from './primitives';
 
@@ -41,6 +42,12 @@ const dataProcessing = z.strictObject({
   joinSource: z.enum(['None', 'Input']).default('None').meta({ description: "'Input' joins each input record with its result (CSV rows are appended to, JSON gets SageMakerOutput). @default 'None'" }),
 });
 
+const batchKubernetes = z.strictObject({
+  image: imageReference().optional().meta({ description: "The image that scores on Kubernetes, following the batch container contract (BATCH_INPUT_DIR → BATCH_OUTPUT_DIR, see constructs/kubernetes/batch-transform.ts). @default - the endpoint's kubernetes.image" }),
+  command: z.array(z.string().min(1)).min(1).optional().meta({ description: "Entrypoint that runs the contract, e.g. ['python3', '-m', 'score_batch']. @default - the image's entrypoint" }),
+  args: z.array(z.string()).default([]).meta({ description: 'Arguments of command. @default - none' }),
+}).meta({ description: 'How the batch runs on Kubernetes (an Argo CronWorkflow): the image and its command. Ignored on AWS.' });
+
 export const batchSpecSchema = z.strictObject({
   input: input.meta({ description: 'The data to score.' }),
   output: output.meta({ description: 'Where the results go.' }),
@@ -58,7 +65,8 @@ export const batchSpecSchema = z.strictObject({
   expectedRunMinutes: int(1, 7 * 24 * 60).default(DEFAULT_BATCH_RUN_MINUTES).meta({ description: 'How long a run is expected to take; written on the job (tag cdk-mlops:expected-run-minutes) and used by `mlops cost`. @default 60' }),
   qualityCheck: z.boolean().default(false).meta({ description: "After scoring, check the input's data quality against the baseline the model's pipeline computes (needs pipeline.dataQualityBaseline): a violation fails the run and notifies. AWS only. @default false" }),
   networkIsolation: z.boolean().default(true).meta({ description: 'No outbound network from the model container. Required at the strict governance level. @default true' }),
-  failureNotifications: z.boolean().default(true).meta({ description: 'Notify failed or stopped runs to the alarm topic, and alarm on failed runs. @default true' }),
+  failureNotifications: z.boolean().default(true).meta({ description: 'Notify failed or stopped runs to the alarm topic, and alarm on failed runs. AWS only. @default true' }),
+  kubernetes: batchKubernetes.optional().meta({ description: "Kubernetes-only settings: the scoring image and command. @default - the endpoint's kubernetes.image, its entrypoint" }),
 }).superRefine((b, ctx) => {
   if (b.schedule === undefined && !b.onNewData) {
     addIssue(ctx, ['schedule'], 'is required when onNewData is off: nothing would start the batch', { got: 'nothing', expected: "a schedule such as 'rate(1 day)', or onNewData: true" });

@@ -1112,10 +1112,31 @@ export type BatchSpecInput = {
    */
   networkIsolation?: boolean;
   /**
-   * Notify failed or stopped runs to the alarm topic, and alarm on failed runs.
+   * Notify failed or stopped runs to the alarm topic, and alarm on failed runs. AWS only.
    * @default true
    */
   failureNotifications?: boolean;
+  /**
+   * Kubernetes-only settings: the scoring image and command.
+   * @default - the endpoint's kubernetes.image, its entrypoint
+   */
+  kubernetes?: {
+    /**
+     * The image that scores on Kubernetes, following the batch container contract (BATCH_INPUT_DIR → BATCH_OUTPUT_DIR, see constructs/kubernetes/batch-transform.ts).
+     * @default - the endpoint's kubernetes.image
+     */
+    image?: string;
+    /**
+     * Entrypoint that runs the contract, e.g. ['python3', '-m', 'score_batch'].
+     * @default - the image's entrypoint
+     */
+    command?: string[];
+    /**
+     * Arguments of command.
+     * @default - none
+     */
+    args?: string[];
+  };
 };
 
 /** The input of the spec's `ExperimentTracker` section, as written (defaults not yet applied). */

@@ -10,7 +10,7 @@
 import { Annotations, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
+import { BatchTransform, DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
 import { KubernetesBackendSpec, ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 import { addBackend } from './backend';
@@ -54,6 +54,8 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly trainingClusters: ReadonlyMap<string, TrainingCluster>;
   public readonly featureStores: ReadonlyMap<string, FeatureStore>;
   public readonly driftMonitors: ReadonlyMap<string, DriftMonitor>;
+  /** The batch transforms (Argo CronWorkflows), by model. */
+  public readonly batches: ReadonlyMap<string, BatchTransform>;
   /** The platform's experiment tracker: the registries' MLflow server when there is one. */
   public readonly experimentTracker?: ExperimentTracker;
   private readonly input: PlatformSpecInput;
@@ -86,7 +88,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     this.registries = this.addRegistries();
     this.experimentTracker = this.addExperimentTracker();
     const kserve = spec.models.some((m) => m.endpoint?.kubernetes?.serving === 'kserve');
-    if (kserve || spec.models.some((m) => m.pipeline || m.drift) || spec.trainingClusters.length > 0) {
+    if (kserve || spec.models.some((m) => m.pipeline || m.drift || m.batch) || spec.trainingClusters.length > 0) {
       this.crdStack = new KubernetesCrdStack(scope, `${id}-crds`, this.k8s.backend);
       this.crdStack.addDependency(this);
     }
@@ -96,6 +98,28 @@ export class KubernetesPlatformStack extends TerraformStack {
     this.trainingClusters = this.addTrainingClusters();
     this.pipelines = this.addPipelines();
     this.driftMonitors = this.addDriftMonitors(id);
+    this.batches = this.addBatches();
+  }
+
+  /** Batch transforms: Argo CronWorkflows running the endpoint's image (or the batch's own) over the input. */
+  private addBatches(): Map<string, BatchTransform> {
+    const batches = new Map<string, BatchTransform>();
+    for (const model of this.spec.models) {
+      const input = this.inputOf(model.name).batch;
+      if (!input) continue;
+      const batch = new BatchTransform(this.scopes.get(model.name)!, 'Batch', {
+        ...input,
+        namespace: this.namespace.name,
+        name: objectName(model.name),
+        partOf: this.spec.name,
+        crdScope: this.crdScopeOf(model.name),
+        defaultImage: model.endpoint?.kubernetes?.image,
+        acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
+      });
+      this.namespace.reserve(batch.reservation);
+      batches.set(model.name, batch);
+    }
+    return batches;
   }
 
   private checkObjectNames(id: string): void {
