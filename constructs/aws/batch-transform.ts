@@ -19,11 +19,9 @@
  * Every execution creates a SageMaker model (pipelines name it per execution); models cost nothing
  * while unused.
  */
-import { Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -49,8 +47,6 @@ import { allowAlarmPublishing, keyOrNew } from './security';
 /** The steps of a batch pipeline. */
 export const BATCH_STEPS = { model: 'CreateModel', transform: 'Transform', qualityCheck: 'InputQualityCheck' } as const;
 
-const PIPELINE_METRICS_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
-const EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
 /** The parameter a run scores: the key (prefix) under the input bucket. */
 const INPUT_KEY_PARAMETER = 'InputKey';
 
@@ -133,15 +129,10 @@ export class BatchTransform extends MlPipelineBase {
     this.notificationTopic = props.notificationTopic ?? new sns.Topic(this, 'NotificationTopic', { masterKey: this.encryptionKey, enforceSSL: true, displayName: `Batch transform ${this.node.path}` });
     allowAlarmPublishing(this, this.notificationTopic);
     if (spec.failureNotifications) {
-      this.failureRule = this.addFailureRule();
-      this.failedRunsAlarm = this.addFailedRunsAlarm();
+      this.failureRule = this.addFailureRule(this.notificationTopic);
+      this.failedRunsAlarm = this.addFailedExecutionsAlarm(this.notificationTopic);
     }
     this.justifyWildcards();
-  }
-
-  /** Runs that failed (sum), from the pipeline metrics SageMaker publishes. */
-  public metricRunsFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: PIPELINE_METRICS_NAMESPACE, metricName: 'ExecutionFailed', statistic: 'Sum', dimensionsMap: { PipelineName: this.pipelineName }, period: Duration.minutes(5), ...props });
   }
 
   /** The pipeline definition (PipelineDefinitionBody) as an object; deploy-time values are tokens. */
@@ -375,31 +366,6 @@ export class BatchTransform extends MlPipelineBase {
     });
     rule.node.addDependency(...role.dependable, this.cfnPipeline);
     return rule;
-  }
-
-  private addFailureRule(): events.Rule {
-    return new events.Rule(this, 'FailedRunRule', {
-      description: `Failed or stopped runs of ${this.node.path}`,
-      eventPattern: {
-        source: ['aws.sagemaker'],
-        detailType: [EXECUTION_STATUS_CHANGE],
-        detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
-      },
-      targets: [new targets.SnsTopic(this.notificationTopic)],
-    });
-  }
-
-  private addFailedRunsAlarm(): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, 'FailedRunsAlarm', {
-      alarmDescription: `Runs of batch transform ${this.node.path} failed`,
-      metric: this.metricRunsFailed(),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
-    return alarm;
   }
 }
 
