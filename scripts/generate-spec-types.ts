@@ -16,6 +16,7 @@ import { governanceSpecSchema } from '../lib/spec/governance';
 import { endpointKubernetesSchema, platformKubernetesSchema } from '../lib/spec/kubernetes';
 import { modelCardSpecSchema } from '../lib/spec/model-card';
 import { pipelineSpecSchema } from '../lib/spec/pipeline';
+import { batchSpecSchema } from '../lib/spec/batch';
 import { platformSpecSchema } from '../lib/spec/platform';
 import { isTokenBranch } from '../lib/spec/primitives';
 import { registrySpecSchema } from '../lib/spec/registry';
@@ -35,6 +36,7 @@ export const GENERATED_TYPES: Readonly<Record<string, z.ZodType>> = {
   FeatureGroupSpecInput: featureGroupSpecSchema,
   DriftMonitorSpecInput: driftMonitorSpecSchema,
   PipelineSpecInput: pipelineSpecSchema,
+  BatchSpecInput: batchSpecSchema,
   ExperimentTrackerSpecInput: experimentTrackerSpecSchema,
   TrainingClusterSpecInput: trainingClusterSpecSchema,
   GovernanceSpecInput: governanceSpecSchema,

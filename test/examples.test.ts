@@ -35,6 +35,7 @@ describe('examples/', () => {
     const found = fs.readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
     expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
       'async-and-shadow.yaml': ['aws'],
+      'batch-scoring.yaml': ['aws'],
       'gpu-llm-canary.yaml': ['aws'],
       'kubernetes.yaml': ['kubernetes'],
       'pipeline-features-drift.yaml': ['aws'],
@@ -80,6 +81,16 @@ describe('examples/', () => {
       'AWS::SageMaker::ModelQualityJobDefinition': 1,
       'AWS::SageMaker::ModelPackageGroup': 1,
     });
+  });
+
+  it('batch-scoring synthesizes two batch transform pipelines at the strict level (one model without an endpoint), passing every rule pack', () => {
+    const out = path.join(dir, 'batch');
+    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'batch-scoring.yaml')), out);
+    const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
+    const pipelines = resources.filter((r) => r.Type === 'AWS::SageMaker::Pipeline').map((r) => String(r.Properties?.PipelineName)).sort();
+    expect(pipelines).toEqual(['scoring-churn', 'scoring-churn-batch', 'scoring-invoice-fraud-batch']);
+    expect(resources.filter((r) => r.Type === 'AWS::SageMaker::Endpoint')).toEqual([]);
+    expect(resources.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(3);
   });
 
   it('kubernetes synthesizes Terraform JSON for the kubernetes provider: deployments, the registry and the Argo pipeline', () => {

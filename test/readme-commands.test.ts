@@ -33,6 +33,7 @@ const HOW: Record<string, 'runs' | 'needs AWS credentials' | 'CI in a clean clon
   'npx mlops features lock': 'runs',
   'npx mlops synth --target kubernetes': 'runs',
   'npx mlops synth --config examples/kubernetes.yaml': 'runs',
+  'npx mlops synth --config examples/batch-scoring.yaml': 'runs',
   'npx tsx bin/kubernetes.ts': 'runs',
   'npx mlops synth && npx mlops cost --budget 120000': 'runs',
   'npx mlops status --profile prod --name-contains churn': 'needs AWS credentials',

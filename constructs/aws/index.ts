@@ -13,6 +13,8 @@ export type { InferenceComponentProps, InferenceComponentSpecProps } from './inf
 export type { IModelEndpoint, ModelEndpointAttributes, ModelEndpointProps } from './model-endpoint';
 export { DATA_QUALITY_BASELINE_STEP, MlPipeline, MlPipelineBase, pipelineOutputKeyPrefix } from './ml-pipeline';
 export type { IMlPipeline, MlPipelineProps } from './ml-pipeline';
+export { BATCH_STEPS, BatchTransform } from './batch-transform';
+export type { BatchTransformProps } from './batch-transform';
 export { Personas } from './personas';
 export type { PersonasProps } from './personas';
 export { FeatureGroup, FeatureStore } from './feature-store';

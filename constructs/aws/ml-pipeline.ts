@@ -83,6 +83,43 @@ export abstract class MlPipelineBase extends Resource implements IMlPipeline {
       resourceArns: [this.pipelineArn, `${this.pipelineArn}/execution/*`],
     });
   }
+
+  /** Executions that failed (sum), from the pipeline metrics SageMaker publishes. */
+  public metricExecutionFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('ExecutionFailed', { statistic: 'Sum', ...props });
+  }
+
+  /** Any metric of the pipeline in AWS/Sagemaker/ModelBuildingPipeline (ExecutionStarted, ExecutionSucceeded, ExecutionDuration, ...). */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: PIPELINE_METRICS_NAMESPACE, metricName, dimensionsMap: { PipelineName: this.pipelineName }, period: Duration.minutes(5), ...props });
+  }
+
+  /** A rule sending failed or stopped executions to `topic` (SageMaker publishes no notification of its own). */
+  protected addFailureRule(topic: sns.ITopic): events.Rule {
+    return new events.Rule(this, 'FailedExecutionRule', {
+      description: `Failed or stopped executions of ${this.node.path}`,
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
+      },
+      targets: [new targets.SnsTopic(topic)],
+    });
+  }
+
+  /** An alarm to `topic` on any failed execution. */
+  protected addFailedExecutionsAlarm(topic: sns.ITopic): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
+      alarmDescription: `Executions of pipeline ${this.node.path} failed`,
+      metric: this.metricExecutionFailed(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(topic));
+    return alarm;
+  }
 }
 
 // =============================================================================================
@@ -270,8 +307,8 @@ export class MlPipeline extends MlPipelineBase {
     this.notificationTopic = props.notificationTopic ?? this.newTopic();
     allowAlarmPublishing(this, this.notificationTopic);
     if (spec?.failureNotifications ?? true) {
-      this.failureRule = this.addFailureRule();
-      this.failedExecutionsAlarm = this.addFailedExecutionsAlarm();
+      this.failureRule = this.addFailureRule(this.notificationTopic);
+      this.failedExecutionsAlarm = this.addFailedExecutionsAlarm(this.notificationTopic);
     }
     this.justifyRoleWildcards();
   }
@@ -346,32 +383,6 @@ export class MlPipeline extends MlPipelineBase {
     return pipeline;
   }
 
-  // --- Observability ------------------------------------------------------------------------
-  private addFailureRule(): events.Rule {
-    return new events.Rule(this, 'FailedExecutionRule', {
-      description: `Failed or stopped executions of ${this.node.path}`,
-      eventPattern: {
-        source: ['aws.sagemaker'],
-        detailType: [EXECUTION_STATUS_CHANGE],
-        detail: { pipelineArn: [this.pipelineArn], currentPipelineExecutionStatus: ['Failed', 'Stopped'] },
-      },
-      targets: [new targets.SnsTopic(this.notificationTopic)],
-    });
-  }
-
-  private addFailedExecutionsAlarm(): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {
-      alarmDescription: `Executions of pipeline ${this.node.path} failed`,
-      metric: this.metricExecutionFailed(),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cwActions.SnsAction(this.notificationTopic));
-    return alarm;
-  }
-
   private justifyRoleWildcards(): void {
     this.execution.justifyWildcards([
       { finding: /^Resource::.*:(processing-job|training-job|hyper-parameter-tuning-job|transform-job)\/pipelines-\*$/, reason: 'SageMaker Pipelines names every job it starts pipelines-<execution>-<step>-<hash> at run time; the statement covers only jobs named so.' },
@@ -438,16 +449,6 @@ export class MlPipeline extends MlPipelineBase {
     if (step instanceof QualityCheckStep) return { s3Uri, objectKeyPrefix, constraintsUri: `${s3Uri}/constraints.json`, statisticsUri: `${s3Uri}/statistics.json` };
     const config = step.analysisConfigUri;
     return { s3Uri, objectKeyPrefix, constraintsUri: `${s3Uri}/analysis.json`, analysisConfigUri: typeof config === 'string' ? config : undefined };
-  }
-
-  /** Executions that failed (sum), from the pipeline metrics SageMaker publishes. */
-  public metricExecutionFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.metric('ExecutionFailed', { statistic: 'Sum', ...props });
-  }
-
-  /** Any metric of the pipeline in AWS/Sagemaker/ModelBuildingPipeline (ExecutionStarted, ExecutionSucceeded, ExecutionDuration, ...). */
-  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: PIPELINE_METRICS_NAMESPACE, metricName, dimensionsMap: { PipelineName: this.pipelineName }, period: Duration.minutes(5), ...props });
   }
 
   /** The pipeline definition (PipelineDefinitionBody) as an object; deploy-time values are tokens. Throws on an invalid pipeline. */

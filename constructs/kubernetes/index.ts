@@ -23,5 +23,7 @@ export { ExperimentTracker } from './experiment-tracker';
 export type { ExperimentTrackerProps } from './experiment-tracker';
 export { FeatureStore, RedisOnlineStore } from './feature-store';
 export type { FeatureStoreProps, RedisOnlineStoreProps } from './feature-store';
+export { BATCH_CONTRACT, BatchTransform } from './batch-transform';
+export type { BatchTransformProps } from './batch-transform';
 export { DRIFT_JOB_CONTRACT, DriftMonitor } from './drift-monitor';
 export type { DriftMonitorProps, RetrainingTarget } from './drift-monitor';

@@ -7,6 +7,7 @@
 import { lookupInstanceType, PRICES } from '../catalog';
 import { CfnResource, SynthesizedAssembly, SynthesizedStack } from '../governance/cloud-assembly';
 import { MODEL_TAG, PLATFORM_TAG } from '../spec/governance';
+import { EXPECTED_RUN_MINUTES_TAG } from '../spec/batch';
 import { asList, fieldsOf } from '../json';
 import { flatText, literalNumber, literalString, parseJsonWithTokens, referencedLogicalIds } from './intrinsics';
 import { HOURS_PER_MONTH, OTHER_PRICES } from './prices';
@@ -14,7 +15,7 @@ import { ScheduleError } from '../schedule';
 import { runsPerMonth } from './schedule';
 
 export type CostComponent =
-  | 'endpoint' | 'serverless-endpoint' | 'inference-component' | 'training' | 'processing' | 'monitoring' | 'feature-store'
+  | 'endpoint' | 'serverless-endpoint' | 'inference-component' | 'training' | 'processing' | 'batch-transform' | 'monitoring' | 'feature-store'
   | 'training-cluster' | 'experiment-tracking' | 'storage' | 'keys-and-alarms';
 
 export interface MonthlyUsd {
@@ -412,7 +413,9 @@ class Estimator {
             const seconds = literalNumber(resolve(fieldsOf(args.StoppingCondition).MaxRuntimeInSeconds)) ?? DEFAULT_PROCESSING_MAX_RUNTIME_S;
             const perRun = count * price.price * (seconds / 3600);
             this.add(stack, model, pipelineId, 'processing', `step ${name}: ${count} x ${price.name} at ${usd(price.price)}/h x <= ${fmt(seconds / 3600)} h/run x ${when}`, perRun * runs);
-          } else if (step.Type === 'Tuning' || step.Type === 'Transform') {
+          } else if (step.Type === 'Transform') {
+            this.transformStep(stack, model, pipelineId, name, args, resolve, runs, when);
+          } else if (step.Type === 'Tuning') {
             this.warnings.add(`${where} step ${name}: ${String(step.Type)} steps are not priced.`);
           }
         }
@@ -422,6 +425,26 @@ class Estimator {
     if (this.lines.some((l) => l.component === 'training' || l.component === 'processing')) {
       this.assumptions.add(`Pipelines: each run is billed up to its steps' StoppingCondition.MaxRuntimeInSeconds (a ceiling; SageMaker's default ${DEFAULT_TRAINING_MAX_RUNTIME_S / 3600} h when unset), both branches of a condition counted; runs/month from the EventBridge Scheduler schedules or rules that start the pipeline, else ${this.usage.unscheduledPipelineRunsPerMonth} (--pipeline-runs). Training uses the catalog's instance price.`);
     }
+  }
+
+  /**
+   * A batch transform: instances × hourly price × the run's expected duration (the job's
+   * cdk-mlops:expected-run-minutes tag; a transform job has no maximum runtime) × runs a month.
+   */
+  private transformStep(stack: SynthesizedStack, model: string | undefined, pipelineId: string, name: string, args: Props, resolve: (v: unknown) => unknown, runs: number, when: string): void {
+    const where = `${stack.stackName}/${pipelineId} step ${name}`;
+    const resources = fieldsOf(args.TransformResources);
+    const tag = asList(args.Tags).map(fieldsOf).find((t) => t.Key === EXPECTED_RUN_MINUTES_TAG);
+    const minutes = Number(literalString(tag?.Value));
+    if (!Number.isFinite(minutes) || minutes <= 0) {
+      this.warnings.add(`${where}: the transform job has no ${EXPECTED_RUN_MINUTES_TAG} tag saying how long a run takes; not priced.`);
+      return;
+    }
+    const price = this.hourly(resolve(resources.InstanceType), where);
+    if (!price) return;
+    const count = literalNumber(resolve(resources.InstanceCount)) ?? 1;
+    this.add(stack, model, pipelineId, 'batch-transform', `step ${name}: ${count} x ${price.name} at ${usd(price.price)}/h x ${minutes} min/run (expected) x ${when}`, count * price.price * (minutes / 60) * runs);
+    this.assumptions.add(`Batch transform: each run takes the duration its transform job's ${EXPECTED_RUN_MINUTES_TAG} tag states (the spec's batch.expectedRunMinutes); transform jobs have no runtime ceiling to bill against.`);
   }
 
   private trainingStep(stack: SynthesizedStack, model: string | undefined, pipelineId: string, name: string, args: Props, resolve: (v: unknown) => unknown, runs: number, when: string): void {

@@ -63,7 +63,7 @@ const OUTPUT_CONFIG_OF: Record<string, string> = {
 export interface JobView {
   /** Where in the resource: `step 'Train'`, `MonitoringJobDefinition`, ''. */
   readonly where: string;
-  readonly kind: 'training' | 'processing' | 'monitoring' | 'tuning';
+  readonly kind: 'training' | 'processing' | 'monitoring' | 'tuning' | 'transform';
   readonly networkIsolation: unknown;
   readonly interContainerEncryption: unknown;
   readonly vpcConfig: unknown;
@@ -139,7 +139,7 @@ function clusterJob(where: string, kind: 'processing' | 'monitoring', networkCon
   };
 }
 
-/** The jobs a resource runs: pipeline Training/Processing/Tuning steps, monitoring job definitions and schedules. */
+/** The jobs a resource runs: pipeline Training/Processing/Tuning/Transform and check steps, monitoring job definitions and schedules. */
 export function jobsOf(resource: CfnResource): JobView[] {
   const p = resource.Properties ?? {};
   if ((MONITORING_JOB_TYPES as readonly string[]).includes(resource.Type)) {
@@ -154,7 +154,8 @@ export function jobsOf(resource: CfnResource): JobView[] {
     const definition = pipelineDefinition(resource);
     if (!definition) return [];
     const jobs: JobView[] = [];
-    for (const step of pipelineSteps(definition)) {
+    const steps = pipelineSteps(definition);
+    for (const step of steps) {
       const args = asObject(step.Arguments) ?? {};
       const where = `step '${String(step.Name)}'`;
       if (step.Type === 'Training' || step.Type === 'Tuning') {
@@ -172,15 +173,43 @@ export function jobsOf(resource: CfnResource): JobView[] {
           volumeKmsKeyId: resources.VolumeKmsKeyId,
           outputKmsKeyId: asObject(job.OutputDataConfig)?.KmsKeyId,
         });
-      } else if (step.Type === 'Processing') {
+      } else if (step.Type === 'Processing' || step.Type === 'QualityCheck' || step.Type === 'ClarifyCheck') {
+        // Check steps run a processing job (their Arguments are a CreateProcessingJob request).
         // CreateProcessingJob: NetworkConfig, ProcessingResources.ClusterConfig, ProcessingOutputConfig.
         jobs.push(clusterJob(where, 'processing', args.NetworkConfig, asObject(asObject(args.ProcessingResources)?.ClusterConfig) ?? args.ResourceConfig,
           asObject(args.ProcessingOutputConfig)?.KmsKeyId ?? asObject(args.OutputDataConfig)?.KmsKeyId));
+      } else if (step.Type === 'Transform') {
+        jobs.push(transformJob(where, args, steps));
       }
     }
     return jobs;
   }
   return [];
+}
+
+/**
+ * A Transform step (CreateTransformJob): its volume and output keys are its own; its network
+ * isolation and VPC are those of the model it runs (CreateModel), read from the pipeline's Model
+ * step whose ModelName it takes. A model created elsewhere, named literally, is not visible here:
+ * its isolation and VPC count as missing.
+ */
+function transformJob(where: string, args: JsonObject, steps: readonly JsonObject[]): JobView {
+  const get = asObject(args.ModelName)?.Get;
+  const modelStep = typeof get === 'string' ? /^Steps\.([^.]+)\.ModelName$/.exec(get)?.[1] : undefined;
+  const model = asObject(steps.find((s) => s.Type === 'Model' && s.Name === modelStep)?.Arguments);
+  // A model named by a deploy-time value (a Ref to an AWS::SageMaker::Model) is checked on that resource.
+  const deployTime = model === undefined && typeof args.ModelName !== 'string' && modelStep === undefined;
+  const resources = asObject(args.TransformResources) ?? {};
+  return {
+    where, kind: 'transform',
+    networkIsolation: deployTime ? args.ModelName : model?.EnableNetworkIsolation,
+    interContainerEncryption: undefined,
+    vpcConfig: deployTime ? args.ModelName : model?.VpcConfig,
+    instanceCount: asWholeNumber(resources.InstanceCount),
+    instanceType: resources.InstanceType,
+    volumeKmsKeyId: resources.VolumeKmsKeyId,
+    outputKmsKeyId: asObject(args.TransformOutput)?.KmsKeyId,
+  };
 }
 
 const JOB_TYPES = ['AWS::SageMaker::Pipeline', 'AWS::SageMaker::MonitoringSchedule', ...MONITORING_JOB_TYPES];
@@ -333,7 +362,8 @@ export const MLOPS_RULES: readonly MlopsRule[] = [
     appliesTo: JOB_TYPES,
     check(resource) {
       // Monitoring jobs always (the issue's rule); training, tuning and processing when they run on more than one instance.
-      const relevant = jobsOf(resource).filter((j) => j.kind === 'monitoring' || (j.instanceCount ?? 1) > 1);
+      // Transform jobs have no such setting: their instances do not talk to each other.
+      const relevant = jobsOf(resource).filter((j) => j.kind !== 'transform' && (j.kind === 'monitoring' || (j.instanceCount ?? 1) > 1));
       if (relevant.length === 0) return NA;
       return result(relevant.filter((j) => !isTrue(j.interContainerEncryption)).map((j) => at(j.where, `${j.kind} job on ${j.instanceCount ?? 1} instance(s) without inter-container traffic encryption`)));
     },

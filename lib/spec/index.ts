@@ -12,6 +12,7 @@ export * from './source';
 export * from './load';
 export * from './json-schema';
 export * from './pipeline';
+export * from './batch';
 export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './names';

@@ -31,6 +31,10 @@ export const DERIVED_NAMES = {
     of: (platform: string, model: string) => `${platform}-${model}`,
     limit: { what: 'the pipeline name', maxLength: 256, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: 'SageMaker CreatePipeline PipelineName' },
   },
+  batchPipeline: {
+    of: (platform: string, model: string) => `${platform}-${model}-batch`,
+    limit: { what: 'the batch transform pipeline name', maxLength: 256, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: 'SageMaker CreatePipeline PipelineName' },
+  },
   trainingCluster: {
     of: (platform: string, cluster: string) => `${platform}-${cluster}`,
     limit: { what: 'the HyperPod cluster name', maxLength: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: 'SageMaker CreateCluster ClusterName' },

@@ -113,6 +113,9 @@ function readableSchedule(text: string, ctx: z.RefinementCtx): void {
   }
 }
 
+/** A recurring schedule expression EventBridge Scheduler accepts (UTC), token-tolerant: what every spec `schedule` field takes. */
+export const recurringSchedule = () => tokenOr(z.string().regex(RECURRING_SCHEDULE_SHAPE, { error: "a schedule expression: 'rate(7 days)' or 'cron(0 3 ? * MON *)'" }).superRefine(readableSchedule));
+
 export const pipelineSpecSchema = z.strictObject({
   description: z.string().max(3072).optional(),
   inputDataUri: s3Uri().optional().meta({ description: "Where the training data lives (an S3 prefix); the default of the InputDataUri pipeline parameter. @default - the data/ prefix of the pipeline's own input bucket" }),
@@ -122,7 +125,7 @@ export const pipelineSpecSchema = z.strictObject({
   gate: gateSchema,
   register: registerSchema.prefault({}).meta({ description: 'Registration of a model that passes the gate. @default - pending manual approval, text/csv' }),
   dataQualityBaseline: z.boolean().default(false).meta({ description: 'Compute a data-quality baseline (statistics.json, constraints.json) of the training split, for drift monitoring. @default false' }),
-  schedule: tokenOr(z.string().regex(RECURRING_SCHEDULE_SHAPE, { error: "a schedule expression: 'rate(7 days)' or 'cron(0 3 ? * MON *)'" }).superRefine(readableSchedule)).optional()
+  schedule: recurringSchedule().optional()
     .meta({ description: "Start the pipeline on a schedule: 'rate(7 days)' or 'cron(0 3 ? * MON *)' (UTC). @default - no schedule" }),
   retrainOnNewData: z.boolean().default(false).meta({ description: 'Start the pipeline when an object is created under inputDataUri. @default false' }),
   failureNotifications: z.boolean().default(true).meta({ description: 'Notify failed or stopped executions, and alarm on failed executions. @default true' }),

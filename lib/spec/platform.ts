@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { renderValue, ValidationIssue } from '../errors';
 import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from '../catalog';
+import { batchSpecSchema } from './batch';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
 import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
@@ -27,7 +28,8 @@ const modelSpec = z.strictObject({
   description: z.string().max(1024).optional(),
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
   source: modelSourceSchema.meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
-  endpoint: z.union([endpointSpecSchema, componentEndpointSpecSchema]).meta({ description: "How the model is served: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... })." }),
+  endpoint: z.union([endpointSpecSchema, componentEndpointSpecSchema]).optional().meta({ description: "How the model is served in real time: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... }). @default - no endpoint (the model must then have a batch section)" }),
+  batch: batchSpecSchema.optional().meta({ description: 'Batch transform: score a dataset in S3 on a schedule or when new data lands (create model → transform → optional quality check). @default - no batch' }),
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
   pipeline: pipelineSpecSchema.optional().meta({ description: "How the model is built: preprocess → train → evaluate → quality gate → register into the model's registry (needs 'registry'). @default - no pipeline" }),
@@ -58,7 +60,7 @@ export const platformSpecSchema = z.strictObject({
   tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags applied to every resource that takes tags without being replaced (never to feature groups). AWS's rules: keys of 1-128 and values of 0-256 letters, digits, spaces and _ . : / = + - @; no 'aws:' prefix; at most 48 (cdk-mlops adds two of its own)." }),
   governance: governanceSpecSchema.default({ level: 'baseline', personas: false, acknowledgements: [] }).meta({ description: "Governance level, permissions boundary and required tags. @default - { level: 'baseline' }" }),
   targets: z.array(z.enum(PLATFORM_TARGETS)).min(1).optional().meta({ description: "What `mlops synth` renders: 'aws' (CloudFormation), 'kubernetes' (Terraform JSON), or both. @default - the targets the spec has sections for: 'kubernetes' when it has a `kubernetes` section (platform or endpoint), 'aws' when it has an `aws` section or no `kubernetes` one" }),
-  models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.' }),
+  models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint or a batch section (or both), and optionally a registry, a pipeline, a feature store and drift monitors.' }),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   sharedEndpoints: z.array(sharedEndpointSpecSchema).default([]).meta({ description: "Endpoints several models share as SageMaker inference components, each with its instance type, managed instance scaling (down to zero instances) and routing; a model joins one with endpoint.sharedEndpoint. AWS only. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
@@ -80,12 +82,15 @@ export const platformSpecSchema = z.strictObject({
       if (production && !m.card) {
         addIssue(ctx, ['models', i, 'card'], `is required: the platform is tagged for production (tags.${production[0]}: '${production[1]}') and the strict governance level requires a model card for every production model`, { got: 'nothing', expected: '{ owner, purpose, intendedUses, riskRating, ... }' });
       }
-      if (isComponentEndpoint(m.endpoint)) return; // held to the level on its shared endpoint
+      if (!m.endpoint || isComponentEndpoint(m.endpoint)) return; // held to the level on its shared endpoint
       if (m.endpoint.compute.kind === 'serverless') {
         addIssue(ctx, ['models', i, 'endpoint', 'compute'], "is serverless, which the strict governance level does not allow: SageMaker serverless inference runs neither in a VPC nor network-isolated", { got: 'serverless', expected: "an instance type or accelerator (e.g. { instanceType: 'ml.c5.large' })" });
       }
-      if (m.endpoint.networkIsolation === false && m.endpoint.compute.kind !== 'serverless') {
+      if (m.endpoint && m.endpoint.networkIsolation === false && m.endpoint.compute.kind !== 'serverless') {
         addIssue(ctx, ['models', i, 'endpoint', 'networkIsolation'], 'is off, which the strict governance level does not allow', { got: 'false', expected: 'true (the default)' });
+      }
+      if (m.batch?.networkIsolation === false) {
+        addIssue(ctx, ['models', i, 'batch', 'networkIsolation'], 'is off, which the strict governance level does not allow', { got: 'false', expected: 'true (the default)' });
       }
     });
   }
@@ -109,8 +114,16 @@ export const platformSpecSchema = z.strictObject({
     else names.set(m.name, i);
   });
   p.models.forEach((m, i) => {
+    if (!m.endpoint && !m.batch) {
+      addIssue(ctx, ['models', i, 'endpoint'], 'is required when the model has no batch section: nothing would serve the model', { got: 'nothing', expected: "an 'endpoint' section, a 'batch' section, or both" });
+    }
+    if (m.batch?.qualityCheck && !m.pipeline?.dataQualityBaseline) {
+      addIssue(ctx, ['models', i, 'batch', 'qualityCheck'], "checks against the data-quality baseline the model's pipeline computes, and the model has none", { got: m.pipeline ? 'pipeline.dataQualityBaseline false' : 'no pipeline', expected: "a 'pipeline' section with dataQualityBaseline: true, or qualityCheck: false" });
+    }
     // A component's drift is refused by refineSharedEndpoints: it has no data capture.
-    if (m.drift && !isComponentEndpoint(m.endpoint) && !m.endpoint.dataCapture.enabled) {
+    if (m.drift && !m.endpoint) {
+      addIssue(ctx, ['models', i, 'drift'], "monitors the model's endpoint, and the model has none", { got: 'no endpoint section', expected: "an 'endpoint' section, or no drift section" });
+    } else if (m.drift && m.endpoint && !isComponentEndpoint(m.endpoint) && !m.endpoint.dataCapture.enabled) {
       addIssue(ctx, ['models', i, 'drift'], "needs the endpoint's data capture: every monitor reads captured requests", {
         got: m.endpoint.compute.kind === 'serverless' ? 'a serverless endpoint (it cannot capture)' : 'endpoint.dataCapture.enabled false',
         expected: 'an instance-backed endpoint with dataCapture enabled (the default), or no drift section',
@@ -141,7 +154,7 @@ export const platformSpecSchema = z.strictObject({
  * responses together with production's.
  */
 function refineShadowOfModel(p: { models: { name: string; registry?: unknown }[] }, m: z.output<typeof modelSpec>, i: number, ctx: z.RefinementCtx): void {
-  if (isComponentEndpoint(m.endpoint)) return;
+  if (!m.endpoint || isComponentEndpoint(m.endpoint)) return;
   const shadow = m.endpoint.shadow;
   if (!shadow) return;
   const source = shadow.source;
@@ -196,6 +209,7 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
   p.models.forEach((m, i) => {
     check(`models[${i}].name`, DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
     if (m.pipeline) check(`models[${i}].name`, DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
+    if (m.batch) check(`models[${i}].name`, DERIVED_NAMES.batchPipeline.of(p.name, m.name), DERIVED_NAMES.batchPipeline.limit);
   });
   p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
   if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);

@@ -158,8 +158,8 @@ export const componentEndpointSpecSchema = z.strictObject({
 export type ComponentEndpointSpec = z.output<typeof componentEndpointSpecSchema>;
 
 /** Whether a model's resolved endpoint is an inference component of a shared endpoint. */
-export function isComponentEndpoint<T extends object>(endpoint: T | ComponentEndpointSpec): endpoint is ComponentEndpointSpec {
-  return 'sharedEndpoint' in endpoint && typeof (endpoint as { sharedEndpoint?: unknown }).sharedEndpoint === 'string';
+export function isComponentEndpoint<T extends object>(endpoint: T | ComponentEndpointSpec | undefined): endpoint is ComponentEndpointSpec {
+  return endpoint !== undefined && 'sharedEndpoint' in endpoint && typeof (endpoint as { sharedEndpoint?: unknown }).sharedEndpoint === 'string';
 }
 
 /** Shared endpoints of a platform: the parts of the platform's checks that concern them. */
@@ -167,7 +167,7 @@ interface PlatformWithSharedEndpoints {
   readonly name: string;
   readonly sharedEndpoints: readonly SharedEndpointSpec[];
   readonly governance: { readonly level: string };
-  readonly models: readonly { readonly name: string; readonly endpoint: object; readonly drift?: unknown }[];
+  readonly models: readonly { readonly name: string; readonly endpoint?: object; readonly drift?: unknown }[];
 }
 
 /** A reservation larger than one instance of a type, per resource (accelerators, MiB of memory, CPU cores): one problem each. */

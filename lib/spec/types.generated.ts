@@ -53,7 +53,7 @@ export type PlatformSpecInput = {
    */
   targets?: Array<'aws' | 'kubernetes'>;
   /**
-   * The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.
+   * The models: each with a source, an endpoint or a batch section (or both), and optionally a registry, a pipeline, a feature store and drift monitors.
    */
   models: {
     /**
@@ -94,9 +94,15 @@ export type PlatformSpecInput = {
       registryOf?: string;
     };
     /**
-     * How the model is served: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... }).
+     * How the model is served in real time: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... }).
+     * @default - no endpoint (the model must then have a batch section)
      */
-    endpoint: EndpointSpecInput | ComponentEndpointSpecInput;
+    endpoint?: EndpointSpecInput | ComponentEndpointSpecInput;
+    /**
+     * Batch transform: score a dataset in S3 on a schedule or when new data lands (create model → transform → optional quality check).
+     * @default - no batch
+     */
+    batch?: BatchSpecInput;
     /**
      * The model's feature groups (online and offline stores).
      * @default - no feature store
@@ -1312,6 +1318,164 @@ export type PipelineSpecInput = {
    * @default true
    */
   failureNotifications?: boolean;
+};
+
+/** The input of the spec's `Batch` section, as written (defaults not yet applied). */
+export type BatchSpecInput = {
+  /**
+   * The data to score.
+   */
+  input: {
+    /**
+     * S3 prefix of the data to score: every object under it is read (S3Prefix).
+     */
+    s3Uri: string;
+    /**
+     * MIME type of the input, sent to the model with each request.
+     * @default 'text/csv'
+     */
+    contentType?: string;
+    /**
+     * How input objects are split into records: 'None' sends each object whole (it must fit maxPayloadInMB).
+     * @default 'Line'
+     */
+    splitType?: 'None' | 'Line' | 'RecordIO' | 'TFRecord';
+    /**
+     * Compression of the input objects.
+     * @default 'None'
+     */
+    compressionType?: 'None' | 'Gzip';
+  };
+  /**
+   * Where the results go.
+   */
+  output: {
+    /**
+     * S3 prefix the results are written under (one <input object>.out per input object, encrypted with the platform key).
+     */
+    s3Uri: string;
+    /**
+     * How results of one object are assembled: 'Line' adds a newline after each record, 'None' concatenates bytes.
+     * @default 'Line'
+     */
+    assembleWith?: 'None' | 'Line';
+    /**
+     * MIME type of the results the model is asked for (Accept).
+     * @default - the model's default
+     */
+    accept?: string;
+  };
+  /**
+   * Run on a schedule: 'rate(1 day)' or 'cron(0 2 * * ? *)' (UTC).
+   * @default - no schedule (onNewData, or both)
+   */
+  schedule?: string;
+  /**
+   * Run when an object is created under input.s3Uri (EventBridge 'Object Created': the input bucket must send events to EventBridge). AWS only.
+   * @default false
+   */
+  onNewData?: boolean;
+  /**
+   * Instances of the transform job: { instanceType } or an accelerator/memoryGiB/vCpus intent.
+   */
+  compute: ComputeInput;
+  /**
+   * Instances the input objects are spread over.
+   * @default 1
+   */
+  instanceCount?: number;
+  /**
+   * Parallel requests to each instance; 0 lets SageMaker choose (the container's execution-parameters).
+   * @default - SageMaker's (1)
+   */
+  maxConcurrentTransforms?: number;
+  /**
+   * Largest request in MB (≥ one record): 0-100, 0 for HTTP chunked encoding (not supported by SageMaker built-in algorithms).
+   * @default 6
+   */
+  maxPayloadInMB?: number;
+  /**
+   * 'MultiRecord' packs as many records as fit maxPayloadInMB into a request; 'SingleRecord' sends one.
+   * @default 'MultiRecord'
+   */
+  batchStrategy?: 'MultiRecord' | 'SingleRecord';
+  /**
+   * Input and output filters, and joining the input with the results.
+   * @default - the whole record in, the result alone out
+   */
+  dataProcessing?: {
+    /**
+     * JSONPath selecting what of each record the model gets, e.g. '$[1:]' (drops an id column).
+     * @default '$' (the whole record)
+     */
+    inputFilter?: string;
+    /**
+     * JSONPath selecting what of the (joined) result is written, e.g. "$['id','SageMakerOutput']".
+     * @default '$'
+     */
+    outputFilter?: string;
+    /**
+     * 'Input' joins each input record with its result (CSV rows are appended to, JSON gets SageMakerOutput).
+     * @default 'None'
+     */
+    joinSource?: 'None' | 'Input';
+  };
+  /**
+   * Environment of the model container in the transform job (at most 16).
+   * @default - none
+   */
+  environment?: Record<string, string>;
+  /**
+   * Timeout of one request to the container (ModelClientConfig).
+   * @default 600
+   */
+  invocationTimeoutSeconds?: number;
+  /**
+   * Retries of a failed request (ModelClientConfig).
+   * @default 3
+   */
+  invocationMaxRetries?: number;
+  /**
+   * How long a run is expected to take; written on the job (tag cdk-mlops:expected-run-minutes) and used by `mlops cost`.
+   * @default 60
+   */
+  expectedRunMinutes?: number;
+  /**
+   * After scoring, check the input's data quality against the baseline the model's pipeline computes (needs pipeline.dataQualityBaseline): a violation fails the run and notifies. AWS only.
+   * @default false
+   */
+  qualityCheck?: boolean;
+  /**
+   * No outbound network from the model container. Required at the strict governance level.
+   * @default true
+   */
+  networkIsolation?: boolean;
+  /**
+   * Notify failed or stopped runs to the alarm topic, and alarm on failed runs. AWS only.
+   * @default true
+   */
+  failureNotifications?: boolean;
+  /**
+   * Kubernetes-only settings: the scoring image and command.
+   * @default - the endpoint's kubernetes.image, its entrypoint
+   */
+  kubernetes?: {
+    /**
+     * The image that scores on Kubernetes, following the batch container contract (BATCH_INPUT_DIR → BATCH_OUTPUT_DIR, see constructs/kubernetes/batch-transform.ts).
+     * @default - the endpoint's kubernetes.image
+     */
+    image?: string;
+    /**
+     * Entrypoint that runs the contract, e.g. ['python3', '-m', 'score_batch'].
+     * @default - the image's entrypoint
+     */
+    command?: string[];
+    /**
+     * Arguments of command.
+     * @default - none
+     */
+    args?: string[];
+  };
 };
 
 /** The input of the spec's `ExperimentTracker` section, as written (defaults not yet applied). */

@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
@@ -161,6 +161,8 @@ export class ModelStack extends Stack {
   public readonly endpoint?: ModelEndpoint;
   /** The model as an inference component of a shared endpoint; undefined when it has an endpoint of its own. */
   public readonly component?: InferenceComponent;
+  /** The batch transform pipeline, when the model has a `batch` section. */
+  public readonly batch?: BatchTransform;
   public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
@@ -192,15 +194,16 @@ export class ModelStack extends Stack {
       });
     }
     const source = this.sourceOf(model, model.source, props.registries, props.models);
-    if (isComponentEndpoint(model.endpoint)) {
+    const endpointSpec = model.endpoint;
+    if (endpointSpec && isComponentEndpoint(endpointSpec)) {
       this.component = this.addComponent(props, props.modelInput.endpoint as ComponentEndpointSpecInput, source);
-    } else {
+    } else if (endpointSpec) {
       const input = props.modelInput.endpoint as EndpointSpecInput;
       this.endpoint = new ModelEndpoint(this, 'Endpoint', {
         ...input,
         source,
         // parsePlatformSpec has checked that a shadow names its source.
-        shadow: model.endpoint.shadow && input.shadow && { ...input.shadow, source: this.sourceOf(model, model.endpoint.shadow.source!, props.registries, props.models) },
+        shadow: endpointSpec.shadow && input.shadow && { ...input.shadow, source: this.sourceOf(model, endpointSpec.shadow.source!, props.registries, props.models) },
         alarmTopic: shared.alarmTopic,
         accessLogsBucket: shared.accessLogs,
         ...shared.network?.placement,
@@ -224,6 +227,7 @@ export class ModelStack extends Stack {
     if (props.modelInput.featureStore) {
       this.featureStore = new FeatureStore(this, 'FeatureStore', { ...props.modelInput.featureStore, accessLogsBucket: shared.accessLogs });
     }
+    if (props.modelInput.batch) this.batch = this.renderBatch(props, props.modelInput.batch);
     // parsePlatformSpec has refused drift on a model served as an inference component (no data capture).
     if (props.modelInput.drift && this.endpoint) {
       this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
@@ -255,6 +259,21 @@ export class ModelStack extends Stack {
       source,
       inferenceComponentName: SHARED_ENDPOINT_NAMES.component.of(props.platformName, props.model.name),
       alarmTopic: props.shared.alarmTopic,
+    });
+  }
+
+  /** The model's batch transform: the platform key and alarm topic, the platform's VPC, the pipeline's baseline for the quality check. */
+  private renderBatch(props: ModelStackProps, batch: NonNullable<ModelSpecInput['batch']>): BatchTransform {
+    const { model, shared } = props;
+    return new BatchTransform(this, 'Batch', {
+      spec: batch,
+      source: this.sourceOf(model, model.source, props.registries, props.models),
+      pipelineName: DERIVED_NAMES.batchPipeline.of(props.platformName, model.name),
+      encryptionKey: shared.key,
+      notificationTopic: shared.alarmTopic,
+      // parsePlatformSpec has checked that a quality check has the pipeline's data-quality baseline.
+      qualityBaseline: model.batch?.qualityCheck && this.pipeline ? Baseline.fromPipelineCheck(this.pipeline, DATA_QUALITY_BASELINE_STEP) : undefined,
+      ...shared.network?.placement,
     });
   }
 

@@ -10,7 +10,7 @@
 import { Annotations, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { DriftDashboard, DriftMonitor, EndpointObservability, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, MonitoringConventions, PipelineObservability, PlatformNamespace, RequestCapture, TrainingCluster, WorkloadMonitor } from '../../constructs/kubernetes';
+import { BatchTransform, DriftDashboard, DriftMonitor, EndpointObservability, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, MonitoringConventions, PipelineObservability, PlatformNamespace, RequestCapture, TrainingCluster, WorkloadMonitor } from '../../constructs/kubernetes';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { GOVERNANCE_METADATA_KEY, KubernetesGovernanceMetadata } from '../../lib/governance';
 import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
@@ -59,6 +59,8 @@ export class KubernetesPlatformStack extends TerraformStack {
   public readonly cards: ReadonlyMap<string, ModelCard>;
   /** Each endpoint's request capture receiver (dataCapture, with kubernetes.drift.captureUri), by model name. */
   public readonly captures: ReadonlyMap<string, RequestCapture>;
+  /** The batch transforms (Argo CronWorkflows), by model. */
+  public readonly batches: ReadonlyMap<string, BatchTransform>;
   /** The platform's experiment tracker: the registries' MLflow server when there is one. */
   public readonly experimentTracker?: ExperimentTracker;
   private readonly input: PlatformSpecInput;
@@ -101,6 +103,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     this.trainingClusters = this.addTrainingClusters();
     this.pipelines = this.addPipelines();
     this.driftMonitors = this.addDriftMonitors(id);
+    this.batches = this.addBatches();
     this.addObservability();
     this.renderGovernance(id);
   }
@@ -122,7 +125,7 @@ export class KubernetesPlatformStack extends TerraformStack {
     const o = this.k8s.observability;
     this.spec.models.forEach((model, i) => {
       const endpoint = endpointOf(model);
-      if (!endpoint.dataCapture.enabled || !d.captureUri) return;
+      if (!endpoint?.dataCapture.enabled || !d.captureUri) return;
       const name = objectName(model.name);
       if (!RequestCapture.parseUri(d.captureUri)) {
         throw new MlopsValidationError({ kind: 'PlatformSpec', id: this.spec.name, location: id }, [{ path: 'kubernetes.drift.captureUri', message: `is not a store the capture receiver of models[${i}] writes to`, got: `'${d.captureUri}'`, expected: "an 's3://' or 'gs://' URI (or dataCapture.enabled false)" }]);
@@ -146,11 +149,13 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addObservability(): void {
     const conventions = this.conventions;
     for (const model of this.spec.models) {
-      const endpoint = this.endpoints.get(model.name)!;
-      new EndpointObservability(this.scopes.get(model.name)!, 'Observability', {
-        target: endpoint.monitoring, spec: endpoint.spec, requestMetrics: endpoint.kubernetes.requestMetrics,
-        partOf: this.spec.name, model: model.name, crdScope: this.crdScopeOf(model.name), conventions,
-      });
+      const endpoint = this.endpoints.get(model.name);
+      if (endpoint) {
+        new EndpointObservability(this.scopes.get(model.name)!, 'Observability', {
+          target: endpoint.monitoring, spec: endpoint.spec, requestMetrics: endpoint.kubernetes.requestMetrics,
+          partOf: this.spec.name, model: model.name, crdScope: this.crdScopeOf(model.name), conventions,
+        });
+      }
       const pipeline = this.pipelines.get(model.name);
       if (pipeline) {
         new PipelineObservability(this.scopes.get(model.name)!, 'PipelineObservability', {
@@ -205,6 +210,27 @@ export class KubernetesPlatformStack extends TerraformStack {
     const invalid = tags.filter(([key]) => !annotation.test(key)).map(([key]) => key);
     if (invalid.length) Annotations.of(this.namespace).addWarning(`[cdk-mlops:tagNotAnnotation] tag(s) ${invalid.join(', ')} are not valid Kubernetes annotation names and are left off the namespace`);
     if (tags.length > invalid.length) this.namespace.resource.addOverride('metadata.annotations', Object.fromEntries(tags.filter(([key]) => annotation.test(key))));
+  }
+
+  /** Batch transforms: Argo CronWorkflows running the endpoint's image (or the batch's own) over the input. */
+  private addBatches(): Map<string, BatchTransform> {
+    const batches = new Map<string, BatchTransform>();
+    for (const model of this.spec.models) {
+      const input = this.inputOf(model.name).batch;
+      if (!input) continue;
+      const batch = new BatchTransform(this.scopes.get(model.name)!, 'Batch', {
+        ...input,
+        namespace: this.namespace.name,
+        name: objectName(model.name),
+        partOf: this.spec.name,
+        crdScope: this.crdScopeOf(model.name),
+        defaultImage: model.endpoint && !isComponentEndpoint(model.endpoint) ? model.endpoint.kubernetes?.image : undefined,
+        acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
+      });
+      this.namespace.reserve(batch.reservation);
+      batches.set(model.name, batch);
+    }
+    return batches;
   }
 
   private checkObjectNames(id: string): void {
@@ -301,6 +327,8 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addEndpoints(): Map<string, ModelEndpoint> {
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of this.spec.models) {
+      const input = this.inputOf(model.name).endpoint;
+      if (!input || !model.endpoint) continue;
       const endpoint = new ModelEndpoint(this.scopes.get(model.name)!, 'Endpoint', {
         // parsePlatformSpecFor('kubernetes') has refused inference components: the endpoint is one of its own.
         ...(this.inputOf(model.name).endpoint as EndpointSpecInput),
@@ -308,7 +336,7 @@ export class KubernetesPlatformStack extends TerraformStack {
         name: objectName(model.name),
         partOf: this.spec.name,
         source: sourceOf(model, this.registries),
-        crdScope: endpointOf(model).kubernetes?.serving === 'kserve' ? this.crdScopeOf(model.name) : undefined,
+        crdScope: endpointOf(model)?.kubernetes?.serving === 'kserve' ? this.crdScopeOf(model.name) : undefined,
         acceleratorNodeLabel: this.k8s.acceleratorNodeLabel,
         featureStore: this.featureStores.get(model.name),
         prometheus: this.k8s.prometheus,
@@ -444,8 +472,8 @@ function sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistr
   return { registry, version: source.registryVersion };
 }
 
-/** The model's endpoint of its own: parsePlatformSpecFor('kubernetes') has refused inference components of shared endpoints. */
-function endpointOf(model: ModelSpec): EndpointSpec {
+/** The model's endpoint of its own (none for a batch-only model): parsePlatformSpecFor('kubernetes') has refused inference components of shared endpoints. */
+function endpointOf(model: ModelSpec): EndpointSpec | undefined {
   if (isComponentEndpoint(model.endpoint)) throw new Error(`internal: model '${model.name}' is an inference component, which the Kubernetes target refuses`);
   return model.endpoint;
 }

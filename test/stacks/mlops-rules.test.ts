@@ -350,6 +350,52 @@ describe('MLOps-InferenceComponentEndpoint', () => {
   });
 });
 
+describe('MLOps rules on batch transform steps (create model → transform)', () => {
+  const modelStep = (over: Record<string, unknown> = {}) => ({ Name: 'CreateModel', Type: 'Model', Arguments: { ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE }, EnableNetworkIsolation: true, VpcConfig: { SecurityGroupIds: ['sg-1'], Subnets: ['subnet-1'] }, ...over } });
+  const transformStep = (over: Record<string, unknown> = {}, modelName: unknown = { Get: 'Steps.CreateModel.ModelName' }) => ({
+    Name: 'Transform', Type: 'Transform',
+    Arguments: {
+      ModelName: modelName,
+      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://d/in/' } } },
+      TransformOutput: { S3OutputPath: 's3://d/out/', KmsKeyId: KEY },
+      TransformResources: { InstanceType: 'ml.m5.xlarge', InstanceCount: 2, VolumeKmsKeyId: KEY },
+      ...over,
+    },
+  });
+  const strict = () => new MlopsChecks(undefined, { level: 'strict' });
+
+  it('passes a transform with volume and output keys whose model is isolated and in a VPC (no inter-container setting asked of it)', () => {
+    const s = stack();
+    pipeline(s, 'Batch', [modelStep(), transformStep()]);
+    expect(ids(s, strict())).toEqual([]);
+  });
+
+  it('flags a transform without volume or output key, and one whose model has network access or no VPC at strict', () => {
+    const s = stack();
+    pipeline(s, 'Unkeyed', [modelStep(), transformStep({ TransformOutput: { S3OutputPath: 's3://d/out/' }, TransformResources: { InstanceType: 'ml.m5.xlarge', InstanceCount: 1 } })]);
+    pipeline(s, 'Open', [modelStep({ EnableNetworkIsolation: false, VpcConfig: undefined }), transformStep()]);
+    const report = strict().validateScope(s);
+    const of = (rule: string) => report.violations.find((v) => v.ruleName === rule);
+    expect(of('MLOps-SageMakerEncryption')?.violatingResources.map((r) => r.constructPath)).toEqual(['Stack/Unkeyed']);
+    expect(of('MLOps-SageMakerEncryption')?.description).toContain("step 'Transform': no volume KMS key; step 'Transform': no output KMS key");
+    expect(of('MLOps-NetworkIsolation')?.violatingResources.map((r) => r.constructPath)).toEqual(['Stack/Open']);
+    expect(of('MLOps-StrictVpcPlacement')?.violatingResources.map((r) => r.constructPath)).toEqual(['Stack/Open']);
+    expect(of('MLOps-InterContainerEncryption')).toBeUndefined();
+  });
+
+  it('does not ask for a volume key on a local-NVMe instance type', () => {
+    const s = stack();
+    pipeline(s, 'Nvme', [modelStep(), transformStep({ TransformResources: { InstanceType: 'ml.g4dn.xlarge', InstanceCount: 1 } })]);
+    expect(ids(s)).not.toContain('MLOps-SageMakerEncryption');
+  });
+
+  it('counts the isolation of a model it cannot see (named literally) as missing', () => {
+    const s = stack();
+    pipeline(s, 'Elsewhere', [transformStep({}, 'some-existing-model')]);
+    expect(violations(s)['MLOps-NetworkIsolation']).toEqual(['Stack/Elsewhere']);
+  });
+});
+
 describe('MlopsChecks as a validation plugin', () => {
   it('fails synth on an unacknowledged finding and names the rule', () => {
     const app = new App();

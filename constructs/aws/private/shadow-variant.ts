@@ -84,7 +84,7 @@ class ShadowGrantee implements iam.IGrantable {
         if (prop === 'addToPrincipalPolicy') {
           return (st: iam.PolicyStatement) => target.addToPrincipalPolicy(st.sid ? st.copy({ sid: `Shadow${st.sid}` }) : st);
         }
-        return Reflect.get(target, prop, receiver);
+        return Reflect.get(target, prop, receiver) as unknown;
       },
     });
   }

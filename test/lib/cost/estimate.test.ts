@@ -244,3 +244,41 @@ describe('estimateCost of shared endpoints (inference components)', () => {
     expect(estimate.total.min).toBeCloseTo(price('ml.m5.2xlarge') * 730, 0);
   });
 });
+
+describe('estimateCost on batch transform pipelines', () => {
+  const transform = (tags: { Key: string; Value: string }[] | undefined) => JSON.stringify({
+    Version: '2020-12-01',
+    Steps: [
+      { Name: 'CreateModel', Type: 'Model', Arguments: { ExecutionRoleArn: 'r', PrimaryContainer: { Image: 'i' } } },
+      { Name: 'Transform', Type: 'Transform', Arguments: { ModelName: { Get: 'Steps.CreateModel.ModelName' }, TransformResources: { InstanceType: 'ml.m5.xlarge', InstanceCount: 2 }, Tags: tags } },
+    ],
+  });
+  let estimate: CostEstimate;
+  beforeAll(() => {
+    const out = writeAssembly(path.join(dir, 'batch'), [{
+      name: 'plat-churn',
+      resources: {
+        Batch: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'plat-churn-batch', PipelineDefinition: { PipelineDefinitionBody: transform([{ Key: 'cdk-mlops:expected-run-minutes', Value: '45' }]) } } },
+        Nightly: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'cron(0 2 * * ? *)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: { 'Fn::GetAtt': ['Batch', 'Arn'] }, RoleArn: 'r' } } },
+        Untagged: { Type: 'AWS::SageMaker::Pipeline', Properties: { PipelineName: 'plat-other-batch', PipelineDefinition: { PipelineDefinitionBody: transform(undefined) } } },
+      },
+    }]);
+    estimate = estimateCost(readCloudAssembly(out));
+  });
+
+  it('prices a run as instances x hourly price x the expected duration, times the runs its schedule makes a month', () => {
+    const runs = 730 / 24;
+    const batch = line(estimate, 'Batch', 'batch-transform');
+    expect(batch.monthlyUsd.max).toBeCloseTo(+(2 * price('ml.m5.xlarge') * 0.75 * runs).toFixed(2), 2);
+    expect(batch.monthlyUsd.min).toBe(batch.monthlyUsd.max);
+    expect(batch.description).toContain('2 x ml.m5.xlarge');
+    expect(batch.description).toContain('45 min/run (expected)');
+    expect(batch.description).toContain('cron(0 2 * * ? *)');
+    expect(estimate.assumptions.some((a) => a.includes('batch.expectedRunMinutes'))).toBe(true);
+  });
+
+  it('does not price a transform whose run duration the template does not say, and warns', () => {
+    expect(estimate.lines.filter((l) => l.logicalId === 'Untagged')).toEqual([]);
+    expect(estimate.warnings).toContain('plat-churn/Untagged step Transform: the transform job has no cdk-mlops:expected-run-minutes tag saying how long a run takes; not priced.');
+  });
+});

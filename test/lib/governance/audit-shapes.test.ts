@@ -32,6 +32,13 @@ describe('audit report over SageMaker pipeline, feature store, monitoring, clust
       pipelineName: 'churn-training', roleArn: ROLE,
       pipelineDefinition: { PipelineDefinitionBody: JSON.stringify({ Version: '2020-12-01', Steps: [{ Name: 'Train', Type: 'Training', Arguments: { RoleArn: ROLE, EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true, VpcConfig: { SecurityGroupIds: ['sg-1'], Subnets: ['subnet-1'] }, ResourceConfig: { InstanceCount: 2, InstanceType: 'ml.g5.12xlarge', VolumeSizeInGB: 100, VolumeKmsKeyId: KEY }, OutputDataConfig: { S3OutputPath: 's3://b/out', KmsKeyId: KEY } } }] }) },
     });
+    const batch = (isolated: boolean) => JSON.stringify({ Version: '2020-12-01', Steps: [
+      { Name: 'CreateModel', Type: 'Model', Arguments: { ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE }, EnableNetworkIsolation: isolated, VpcConfig: { SecurityGroupIds: ['sg-2'], Subnets: ['subnet-2'] } } },
+      { Name: 'Transform', Type: 'Transform', Arguments: { ModelName: { Get: 'Steps.CreateModel.ModelName' }, TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://d/in/' } } }, TransformOutput: { S3OutputPath: 's3://d/out/', KmsKeyId: KEY }, TransformResources: { InstanceType: 'ml.m5.xlarge', InstanceCount: 1, VolumeKmsKeyId: KEY } } },
+    ] });
+    new sagemaker.CfnPipeline(stack, 'Batch', { pipelineName: 'churn-batch', roleArn: ROLE, pipelineDefinition: { PipelineDefinitionBody: batch(true) } });
+    new sagemaker.CfnPipeline(stack, 'OpenBatch', { pipelineName: 'open-batch', roleArn: ROLE, pipelineDefinition: { PipelineDefinitionBody: batch(false) } });
+    Validations.of(stack.node.findChild('OpenBatch')).acknowledge({ id: 'MLOps-NetworkIsolation', reason: 'The model container calls a licence server while scoring, from the VPC only.' });
     new sagemaker.CfnDataQualityJobDefinition(stack, 'DataQuality', {
       roleArn: ROLE, dataQualityAppSpecification: { imageUri: IMAGE },
       dataQualityJobInput: { endpointInput: { endpointName: 'ep', localPath: '/opt/ml/processing/input' } },
@@ -67,6 +74,12 @@ describe('audit report over SageMaker pipeline, feature store, monitoring, clust
     expect(byId.DataQuality).toMatchObject({ kind: 'sagemaker-job', vpcPlacement: 'SageMaker service network (no VPC)', networkIsolation: 'network-access' });
     expect(byId.Cluster).toMatchObject({ kind: 'sagemaker-job', name: 'llm', vpcPlacement: expect.stringMatching(/^VPC/) });
     expect(byId.Tracking).toMatchObject({ kind: 'mlflow-tracking-server', authentication: expect.stringMatching(/SigV4.*presigned URL/) });
+  });
+
+  it('lists batch transform pipelines with the placement and isolation of the model their transform job runs', () => {
+    const byId = Object.fromEntries(report.exposure.map((e) => [e.logicalId, e]));
+    expect(byId.Batch).toMatchObject({ kind: 'sagemaker-job', name: 'churn-batch', vpcPlacement: 'VPC (subnets subnet-2; security groups sg-2)', networkIsolation: 'isolated' });
+    expect(byId.OpenBatch).toMatchObject({ kind: 'sagemaker-job', name: 'open-batch', networkIsolation: 'network-access' });
   });
 
   it('runs the MLOps rules over the templates: open findings and acknowledged ones with their reason', () => {

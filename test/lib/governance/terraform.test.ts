@@ -132,7 +132,7 @@ describe('Kubernetes audit across stacks, with objects written as kubernetes_man
   it("reads a KServe InferenceService in the CRD stack as a workload of the platform stack's namespace", () => {
     const spec = structuredClone(referencePlatform) as typeof referencePlatform & { models: { name: string; endpoint: { kubernetes?: Record<string, unknown> } }[] };
     const churn = spec.models.find((m) => m.name === 'churn')!;
-    churn.endpoint.kubernetes = { ...(churn.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' };
+    (churn.endpoint as EndpointSpecInput).kubernetes = { ...(churn.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' };
     const out = path.join(root, 'cdktf-kserve.out');
     synthKubernetesPlatform(spec, out);
     const audit = buildKubernetesAudit(out);

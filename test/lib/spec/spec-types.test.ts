@@ -16,6 +16,7 @@ const SCHEMAS: Record<string, [string, string]> = {
   FeatureGroupSpecInput: ['feature-store', 'featureGroupSpecSchema'],
   DriftMonitorSpecInput: ['drift-monitor', 'driftMonitorSpecSchema'],
   PipelineSpecInput: ['pipeline', 'pipelineSpecSchema'],
+  BatchSpecInput: ['batch', 'batchSpecSchema'],
   ExperimentTrackerSpecInput: ['experiment-tracker', 'experimentTrackerSpecSchema'],
   TrainingClusterSpecInput: ['training-cluster', 'trainingClusterSpecSchema'],
   GovernanceSpecInput: ['governance', 'governanceSpecSchema'],

@@ -12,6 +12,8 @@ import { ModelEndpoint, ModelImage, ModelData, ModelSource } from '../../../cons
 import { AccessLogsBucket, SecureBucket } from '../../../constructs/aws';
 import { PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
+import { loadPlatformSpec } from '../../../lib/spec';
+import * as path from 'path';
 import { referencePlatform } from '../../../stacks/reference-platform';
 import { ENV, IamWorld } from './iam-paths';
 import { Flow, FlowKind, FlowReader } from './runtime-flows';
@@ -63,6 +65,31 @@ describe('data paths of the reference platform', () => {
     const out = (train.Arguments as { OutputDataConfig: { S3OutputPath: unknown; KmsKeyId: string } }).OutputDataConfig;
     const object = `arn:aws:s3:::${llmPipeline.evaluate(out.S3OutputPath).replace('s3://', '')}/job/output/model.tar.gz`;
     expect(await world.evaluate({ principal: churnRole, action: 's3:GetObject', resource: object })).toEqual({ result: 'ImplicitlyDenied' });
+  });
+});
+
+describe('data paths of batch transforms (examples/batch-scoring.yaml)', () => {
+  let world: IamWorld;
+  beforeAll(() => { ({ world } = platformWorld(loadPlatformSpec(path.join(__dirname, '..', '..', '..', 'examples', 'batch-scoring.yaml')))); });
+
+  it('allows every runtime flow: each transform reads its input prefix and writes its output prefix with the platform key', async () => {
+    const { counts, denied } = await evaluateFlows(world, new FlowReader(world).all());
+    expect(denied).toEqual({});
+    expect(counts.batchTransform).toBe(2);
+  });
+
+  it('gives the transform role nothing else: no write to the input, no read of the results or of the other model\'s data, no training', async () => {
+    const role = world.roleArn('scoring-churn', 'BatchExecutionRole');
+    const requests = [
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::my-data-us-east-1/churn/customers/part-0.csv' },
+      { action: 's3:GetObject', resource: 'arn:aws:s3:::my-data-us-east-1/churn/scores/exec/part-0.csv.out' },
+      { action: 's3:GetObject', resource: 'arn:aws:s3:::my-invoices-us-east-1/incoming/part-0.jsonl' },
+      { action: 's3:GetObject', resource: 'arn:aws:s3:::my-data-us-east-1/churn/training/part-0.csv' },
+      { action: 's3:DeleteObject', resource: 'arn:aws:s3:::my-data-us-east-1/churn/scores/exec/part-0.csv.out' },
+      { action: 'sagemaker:CreateTrainingJob', resource: `arn:aws:sagemaker:${ENV.region}:${ENV.account}:training-job/pipelines-x-train-abc` },
+    ];
+    const decisions = await Promise.all(requests.map(async (r) => [`${r.action} ${r.resource}`, (await world.evaluate({ principal: role, ...r })).result]));
+    expect(decisions.filter(([, result]) => result === 'Allowed')).toEqual([]);
   });
 });
 

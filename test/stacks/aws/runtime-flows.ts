@@ -5,7 +5,7 @@
  */
 import { IamWorld, Request } from './iam-paths';
 
-export type FlowKind = 'endpoint' | 'dataCapture' | 'asyncInference' | 'monitor' | 'pipelineStep' | 'hyperpod' | 'mlflow' | 'alarmTopic' | 'flowLogs' | 'accessLogs';
+export type FlowKind = 'endpoint' | 'dataCapture' | 'asyncInference' | 'monitor' | 'pipelineStep' | 'batchTransform' | 'hyperpod' | 'mlflow' | 'alarmTopic' | 'flowLogs' | 'accessLogs';
 
 export interface Flow {
   readonly kind: FlowKind;
@@ -89,7 +89,7 @@ export class FlowReader {
 
   public all(): Flow[] {
     return [
-      ...this.endpoints(), ...this.dataCapture(), ...this.asyncInference(), ...this.monitors(), ...this.pipelineSteps(), ...this.hyperpod(), ...this.mlflow(),
+      ...this.endpoints(), ...this.dataCapture(), ...this.asyncInference(), ...this.monitors(), ...this.pipelineSteps(), ...this.transforms(), ...this.hyperpod(), ...this.mlflow(),
       ...this.alarmTopics(), ...this.flowLogs(), ...this.accessLogs(),
     ];
   }
@@ -281,6 +281,36 @@ export class FlowReader {
           }
         }
         flows.push({ kind: 'pipelineStep', name: `${p.name} ${step.Name}: reads its inputs, writes its outputs`, requests });
+      }
+    }
+    return flows;
+  }
+
+  /**
+   * A transform job runs with its model's role (the pipeline's Model step): it pulls the image, reads
+   * the artifact, reads an object under the input prefix, writes `<object>.out` under the output
+   * with the output key, and has SageMaker create a grant on the volume key.
+   */
+  public transforms(): Flow[] {
+    const flows: Flow[] = [];
+    for (const p of this.pipelines()) {
+      for (const step of p.steps.filter((s) => s.Type === 'Transform')) {
+        const a = step.Arguments as Props;
+        const modelStep = /^Steps\.([^.]+)\.ModelName$/.exec(String((a.ModelName as Props).Get))![1];
+        const model = p.steps.find((s) => s.Name === modelStep)!.Arguments as Props;
+        const role = model.ExecutionRoleArn as string;
+        const container = model.PrimaryContainer as Props;
+        const input = p.evaluate((((a.TransformInput as Props).DataSource as Props).S3DataSource as Props).S3Uri);
+        const output = a.TransformOutput as Props;
+        const volumeKey = (a.TransformResources as Props).VolumeKmsKeyId as string | undefined;
+        const requests: Request[] = [
+          ...imagePull(role, container.Image as string),
+          ...(container.ModelDataUrl ? this.read(role, s3ObjectArn(container.ModelDataUrl as string)) : []),
+          ...this.read(role, s3ObjectArn(input, 'part-0.csv')),
+          ...this.write(role, s3ObjectArn(p.evaluate(output.S3OutputPath), 'part-0.csv.out'), output.KmsKeyId as string),
+          ...(volumeKey ? [{ principal: role, action: 'kms:CreateGrant', resource: volumeKey }] : []),
+        ];
+        flows.push({ kind: 'batchTransform', name: `${p.name} ${step.Name}: scores the input prefix into the output prefix`, requests });
       }
     }
     return flows;

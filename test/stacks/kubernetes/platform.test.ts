@@ -212,7 +212,7 @@ describe('KubernetesPlatformStack', () => {
 
   it('puts a KServe-served endpoint in a CRD stack of its own, applied after the typed stack', () => {
     const llm = referencePlatform.models[0];
-    const spec: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...(llm.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' } } }] };
+    const spec: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...(llm.endpoint as EndpointSpecInput), kubernetes: { ...(llm.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' } } }] };
     const { stack, tf } = kubernetesOf(spec);
     expect(stack.crdStack!.node.id).toBe('mlops-reference-crds');
     expect(stack.crdStack!.dependencies).toContain(stack);

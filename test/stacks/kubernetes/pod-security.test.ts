@@ -53,7 +53,7 @@ function podsOf(spec: PlatformSpecInput): { pods: Pod[]; kinds: Set<string>; wor
 
 const llm = referencePlatform.models[0];
 /** The reference platform with the LLM served by KServe: every pod-bearing kind the target renders. */
-const withKserve: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...llm.endpoint, kubernetes: { ...(llm.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' } } }, ...referencePlatform.models.slice(1)] };
+const withKserve: PlatformSpecInput = { ...referencePlatform, models: [{ ...llm, endpoint: { ...(llm.endpoint as EndpointSpecInput), kubernetes: { ...(llm.endpoint as EndpointSpecInput).kubernetes, serving: 'kserve' } } }, ...referencePlatform.models.slice(1)] };
 
 describe('Pod Security restricted, at admission: every pod the Kubernetes target will run', () => {
   let reference: ReturnType<typeof podsOf>;

@@ -117,7 +117,7 @@ describe('what is not rendered', () => {
     const spec: PlatformSpecInput = {
       ...referencePlatform,
       models: referencePlatform.models.map((m) => (m.name === 'support-assistant'
-        ? { ...m, endpoint: { ...m.endpoint, scaling: { ...(m.endpoint as EndpointSpecInput).scaling, targetGpuUtilizationPercent: 60 }, kubernetes: { ...(m.endpoint as EndpointSpecInput).kubernetes!, serving: 'kserve' as const } } }
+        ? { ...m, endpoint: { ...(m.endpoint as EndpointSpecInput), scaling: { ...(m.endpoint as EndpointSpecInput).scaling, targetGpuUtilizationPercent: 60 }, kubernetes: { ...(m.endpoint as EndpointSpecInput).kubernetes!, serving: 'kserve' as const } } }
         : m)),
     };
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'not-rendered-'));

@@ -14,7 +14,7 @@ const spec: PlatformSpecInput = {
     {
       ...llm,
       description: T('model'),
-      endpoint: { ...llm.endpoint, environment: { ...llm.endpoint.environment, PROMPT: T('endpoint_env') } },
+      endpoint: { ...llm.endpoint!, environment: { ...llm.endpoint!.environment, PROMPT: T('endpoint_env') } },
       pipeline: {
         ...llm.pipeline!,
         description: T('pipeline'),

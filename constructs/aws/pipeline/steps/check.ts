@@ -21,6 +21,14 @@ interface CheckProps extends StepProps {
   readonly skipCheck?: boolean;
   /** @default true */
   readonly registerNewBaseline?: boolean;
+  /**
+   * A baseline to check against (SuppliedBaselineConstraints and, for a QualityCheck, SuppliedBaselineStatistics),
+   * instead of the latest approved version's of `modelPackageGroupName`. Give `skipCheck: false` to check.
+   * @default - none
+   */
+  readonly suppliedBaseline?: { readonly constraintsUri: PipelineValue; readonly statisticsUri?: PipelineValue };
+  /** Where the job writes the baseline it computes. @default - the pipeline's fixed baseline location of this step */
+  readonly outputUri?: PipelineValue;
 }
 
 export interface QualityCheckStepProps extends CheckProps {
@@ -87,6 +95,8 @@ export class QualityCheckStep extends PipelineStep<QualityCheckStepProps> {
     return {
       CheckType: this.checkType,
       ModelPackageGroupName: this.props.modelPackageGroupName,
+      SuppliedBaselineConstraints: this.props.suppliedBaseline?.constraintsUri,
+      SuppliedBaselineStatistics: this.props.suppliedBaseline?.statisticsUri,
       SkipCheck: this.props.skipCheck ?? true,
       RegisterNewBaseline: this.props.registerNewBaseline ?? true,
     };
@@ -115,7 +125,7 @@ export class QualityCheckStep extends PipelineStep<QualityCheckStepProps> {
       networkIsolation: true,
     },
     [{ name: 'baseline_dataset_input', source: p.baselineDataset, localPath: '/opt/ml/processing/input/baseline_dataset_input' }],
-    [{ name: 'quality_check_output', localPath: '/opt/ml/processing/output', destination: ctx.baselineUri(this.name) }],
+    [{ name: 'quality_check_output', localPath: '/opt/ml/processing/output', destination: p.outputUri ?? ctx.baselineUri(this.name) }],
     { ...ctx, environment: {} }, environment);
   }
 }
@@ -153,6 +163,7 @@ export class ClarifyCheckStep extends PipelineStep<ClarifyCheckStepProps> {
     return {
       CheckType: this.props.checkType,
       ModelPackageGroupName: this.props.modelPackageGroupName,
+      SuppliedBaselineConstraints: this.props.suppliedBaseline?.constraintsUri,
       SkipCheck: this.props.skipCheck ?? true,
       RegisterNewBaseline: this.props.registerNewBaseline ?? true,
       ModelName: this.props.modelName,
@@ -173,7 +184,7 @@ export class ClarifyCheckStep extends PipelineStep<ClarifyCheckStepProps> {
       { name: 'analysis_config', source: p.analysisConfigUri, localPath: '/opt/ml/processing/input/config' },
       { name: 'dataset', source: p.dataset, localPath: '/opt/ml/processing/input/data' },
     ],
-    [{ name: 'analysis_result', localPath: '/opt/ml/processing/output', destination: ctx.baselineUri(this.name) }],
+    [{ name: 'analysis_result', localPath: '/opt/ml/processing/output', destination: p.outputUri ?? ctx.baselineUri(this.name) }],
     { ...ctx, environment: {} });
   }
 }

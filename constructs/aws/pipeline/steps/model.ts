@@ -1,8 +1,8 @@
-/** Model steps: register a model version (CreateModelPackage), create a model (CreateModel), batch transform (CreateTransformJob). */
+/** Model steps: register a model version (CreateModelPackage), create a model (CreateModel). The batch transform step is in ./transform. */
 import { ValidationIssue } from '../../../../lib/errors';
 import { Get, PipelineValue } from '../expressions';
 import { PipelineStep, StepProps, StepRenderContext } from './base';
-import { instanceTypeIssues, nonEmpty, positiveInt, volumeKmsKeyId } from './shared';
+import { instanceTypeIssues, nonEmpty } from './shared';
 
 /** A metrics or baseline file of a model package. */
 export interface MetricsSource {
@@ -109,8 +109,12 @@ export class RegisterModelStep extends PipelineStep<RegisterModelStepProps> {
 }
 
 export interface CreateModelStepProps extends StepProps {
-  readonly imageUri: string;
-  readonly modelDataUrl: PipelineValue;
+  /** The serving image (with `modelDataUrl`). @default - none: `modelPackageName` is required */
+  readonly imageUri?: string;
+  /** The model artifact the image loads. @default - none (the image carries the model, or a model package is given) */
+  readonly modelDataUrl?: PipelineValue;
+  /** A model package version (its ARN) whose image and artifact the model runs, instead of `imageUri`. @default - none */
+  readonly modelPackageName?: PipelineValue;
   /** @default - none */
   readonly environment?: Readonly<Record<string, PipelineValue>>;
   /** @default true */
@@ -121,7 +125,13 @@ export interface CreateModelStepProps extends StepProps {
 export class CreateModelStep extends PipelineStep<CreateModelStepProps> {
   public readonly type = 'Model';
   constructor(props: CreateModelStepProps) {
-    super('CreateModelStep', props);
+    const issues: ValidationIssue[] = [];
+    if ((props.imageUri === undefined) === (props.modelPackageName === undefined)) {
+      issues.push({ path: 'imageUri', message: props.imageUri === undefined ? 'or modelPackageName is required' : 'cannot be combined with modelPackageName', got: props.imageUri === undefined ? 'neither' : 'both', expected: 'exactly one of imageUri (with modelDataUrl) and modelPackageName' });
+    } else if (props.modelPackageName !== undefined && props.modelDataUrl !== undefined) {
+      issues.push({ path: 'modelDataUrl', message: "cannot be combined with modelPackageName: the package names its artifact", got: 'modelDataUrl and modelPackageName', expected: 'one of them' });
+    }
+    super('CreateModelStep', props, issues);
   }
 
   public get modelName(): Get {
@@ -131,46 +141,9 @@ export class CreateModelStep extends PipelineStep<CreateModelStepProps> {
   protected renderArguments(ctx: StepRenderContext): Record<string, unknown> {
     return {
       ExecutionRoleArn: ctx.roleArn,
-      PrimaryContainer: { Image: this.props.imageUri, ModelDataUrl: this.props.modelDataUrl, Environment: nonEmpty(this.props.environment) },
+      PrimaryContainer: { Image: this.props.imageUri, ModelDataUrl: this.props.modelDataUrl, ModelPackageName: this.props.modelPackageName, Environment: nonEmpty(this.props.environment) },
       EnableNetworkIsolation: this.props.networkIsolation ?? true,
       VpcConfig: ctx.vpcConfig,
     };
   }
 }
-
-export interface TransformStepProps extends StepProps {
-  readonly modelName: PipelineValue;
-  readonly input: PipelineValue;
-  readonly instanceType: string;
-  /** @default 1 */
-  readonly instanceCount?: number;
-  /** @default 'text/csv' */
-  readonly contentType?: string;
-  /** @default 'Line' */
-  readonly splitType?: 'None' | 'Line' | 'RecordIO' | 'TFRecord';
-  /** @default - the pipeline's artifacts bucket, under this execution's prefix */
-  readonly outputUri?: PipelineValue;
-}
-
-/** A batch transform job (CreateTransformJob): batch inference over an S3 prefix. */
-export class TransformStep extends PipelineStep<TransformStepProps> {
-  public readonly type = 'Transform';
-  constructor(props: TransformStepProps) {
-    super('TransformStep', props, [...instanceTypeIssues('instanceType', props.instanceType, 'inference'), ...positiveInt('instanceCount', props.instanceCount, 1, 100)]);
-  }
-
-  public get outputUri(): Get {
-    return this.property('TransformOutput.S3OutputPath');
-  }
-
-  protected renderArguments(ctx: StepRenderContext): Record<string, unknown> {
-    const p = this.props;
-    return {
-      ModelName: p.modelName,
-      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: p.input } }, ContentType: p.contentType ?? 'text/csv', SplitType: p.splitType ?? 'Line' },
-      TransformOutput: { S3OutputPath: p.outputUri ?? ctx.outputUri(this.name, 'transform'), KmsKeyId: ctx.kmsKeyArn, AssembleWith: 'Line' },
-      TransformResources: { InstanceType: p.instanceType, InstanceCount: p.instanceCount ?? 1, VolumeKmsKeyId: volumeKmsKeyId(p.instanceType, ctx) },
-    };
-  }
-}
-
