@@ -2,7 +2,9 @@
 export { ModelRegistry } from './model-registry';
 export type { IModelRegistry, ModelRegistryAttributes, ModelRegistryProps } from './model-registry';
 export { ModelData, ModelImage, ModelSource } from './model-source';
-export type { BindResult, ModelSourceConfig } from './model-source';
+export type { BindResult, DeliveredPackageOptions, ModelSourceConfig } from './model-source';
+export { ModelDelivery, StageDeployRole } from './delivery';
+export type { DeliveryStageTarget, ModelDeliveryProps, StageDeployRoleProps } from './delivery';
 export { ModelEndpoint } from './model-endpoint';
 export type { IModelEndpoint, ModelEndpointAttributes, ModelEndpointProps } from './model-endpoint';
 export { DATA_QUALITY_BASELINE_STEP, MlPipeline, MlPipelineBase, pipelineOutputKeyPrefix } from './ml-pipeline';

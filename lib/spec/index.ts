@@ -13,3 +13,5 @@ export * from './pipeline';
 export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './names';
+export * from './delivery';
+export * from './delivery-contract';

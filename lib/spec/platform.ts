@@ -9,6 +9,7 @@ import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
 import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
 import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
+import { DeliveryStage, deliverySpecSchema, LATEST_APPROVED } from './delivery';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
@@ -28,7 +29,7 @@ const imageSource = z.strictObject({
 });
 
 const registrySource = z.strictObject({
-  registryVersion: z.number().int().min(1).meta({ description: 'Version of a model package in the registry to deploy.' }),
+  registryVersion: z.union([z.number().int().min(1), z.literal(LATEST_APPROVED)]).meta({ description: `Version of a model package in the registry to deploy, or '${LATEST_APPROVED}': each version approved in the registry is delivered through the platform's delivery stages (one implicit stage, the platform's own account and region, without a 'delivery' section).` }),
   registryOf: modelName.optional().meta({ description: "Which model's registry. @default - this model's own registry" }),
 });
 
@@ -36,7 +37,7 @@ const modelSpec = z.strictObject({
   name: modelName,
   description: z.string().max(1024).optional(),
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
-  source: z.union([imageSource, registrySource]).meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
+  source: z.union([imageSource, registrySource]).meta({ description: "{ image, modelDataUrl } or { registryVersion: N | 'latest-approved', registryOf? }" }),
   endpoint: endpointSpecSchema.meta({ description: 'How the model is served: compute, scaling, deployment strategy, alarms, data capture.' }),
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
   drift: driftMonitorSpecSchema.optional().meta({ description: "Monitors of the model's endpoint (data quality, model quality, bias, explainability), their alarms and retraining on drift. Needs the endpoint's data capture. @default - not monitored" }),
@@ -55,7 +56,7 @@ const platformTrainingCluster = trainingClusterObject.extend({
   }).optional().meta({ description: "The existing VPC the nodes join. @default - the platform's own VPC (strict governance level); required below it" }),
 }).superRefine(refineTrainingCluster);
 
-export const platformSpecSchema = z.strictObject({
+const platformSpecShape = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'a platform name: a letter, then up to 63 letters, digits and hyphens (it prefixes stack names)' }),
   description: z.string().max(1024).optional(),
   aws: z.strictObject({
@@ -70,7 +71,10 @@ export const platformSpecSchema = z.strictObject({
   models: z.array(modelSpec).min(1).meta({ description: 'The models: each with a source, an endpoint, and optionally a registry, a pipeline, a feature store and drift monitors.' }),
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
-}).superRefine((p, ctx) => {
+  delivery: deliverySpecSchema.optional().meta({ description: "Stages (accounts, regions, approval, bake time) each version approved in the registry of a model with registryVersion 'latest-approved' is deployed through, in order. @default - one stage: the platform's account and region, deployed on approval without bake" }),
+});
+
+export const platformSpecSchema = platformSpecShape.superRefine((p, ctx) => {
   refineTags(p.tags, ctx);
   const emails = new Map<string, number>();
   p.aws.alarmEmails.forEach((e, i) => {
@@ -122,6 +126,7 @@ export const platformSpecSchema = z.strictObject({
       addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], 'is required: data quality compares captured data with a baseline', { got: 'nothing', expected: "{ constraintsUri, statisticsUri } of a baseline job, or 'pipeline.dataQualityBaseline: true' on the model" });
     }
   });
+  refineDelivery(p, ctx);
   p.models.forEach((m, i) => {
     if (!('registryVersion' in m.source)) return;
     const owner = m.source.registryOf ?? m.name;
@@ -133,6 +138,44 @@ export const platformSpecSchema = z.strictObject({
     }
   });
 });
+
+/** True when the model's endpoints serve what its registry approves, delivered through the stages. */
+export function followsRegistry(m: { source: ModelSpec['source'] }): boolean {
+  return 'registryVersion' in m.source && m.source.registryVersion === LATEST_APPROVED;
+}
+
+/** The stages of a platform's delivery with every default applied (the platform's account and region), or its one implicit stage. */
+export function deliveryStagesOf(p: Pick<PlatformSpec, 'aws' | 'delivery'>): DeliveryStage[] {
+  const stages = p.delivery?.stages ?? [{ name: 'default', approval: 'auto' as const, bakeMinutes: 0 }];
+  return stages.map((s) => ({ ...s, account: s.account ?? p.aws.account, region: s.region ?? p.aws.region }));
+}
+
+function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.RefinementCtx): void {
+  const following = p.models.map((m, i) => [m, i] as const).filter(([m]) => followsRegistry(m));
+  if (p.delivery && following.length === 0) {
+    addIssue(ctx, ['delivery'], "delivers no model: no model's source follows the registry", { got: 'a delivery section', expected: `a model with source { registryVersion: '${LATEST_APPROVED}' }, or no delivery section` });
+  }
+  const owners = new Map<string, number>();
+  for (const [m, i] of following) {
+    if (m.drift) addIssue(ctx, ['models', i, 'drift'], "is not supported on a model delivered through stages yet: its endpoints live in the stages' stacks", { got: 'a drift section', expected: `no drift section, or a pinned registryVersion` });
+    const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
+    const first = owners.get(owner);
+    if (first !== undefined) addIssue(ctx, ['models', i, 'source'], `follows the registry of '${owner}', which models[${first}] already follows: a registry has one delivery`, { got: `'${LATEST_APPROVED}'`, expected: 'a pinned registryVersion' });
+    else owners.set(owner, i);
+  }
+  const names = new Map<string, number>();
+  (p.delivery?.stages ?? []).forEach((s, i) => {
+    const first = names.get(s.name);
+    if (first !== undefined) addIssue(ctx, ['delivery', 'stages', i, 'name'], `repeats the name of delivery.stages[${first}]`, { got: renderValue(s.name), expected: 'a name no other stage has' });
+    else names.set(s.name, i);
+    if (s.account !== undefined && s.account !== p.aws.account && p.aws.account === undefined) {
+      addIssue(ctx, ['delivery', 'stages', i, 'account'], "is another account, but the platform's is not known: the stage's grants and roles name the registry's account", { got: renderValue(s.account), expected: 'aws.account set on the platform' });
+    }
+    if (s.region !== undefined && s.region !== p.aws.region) {
+      addIssue(ctx, ['delivery', 'stages', i, 'region'], "differs from the registry's region: SageMaker creates a model only from a model package and an artifact in its own region", { got: renderValue(s.region), expected: p.aws.region ? `'${p.aws.region}' (aws.region), or no region` : 'no region, or aws.region set to the same region' });
+    }
+  });
+}
 
 /** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */
 function monitoringImageIssues(region: string | undefined, m: PlatformSpec['models'][number], i: number): ValidationIssue[] {
@@ -173,6 +216,16 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
   p.models.forEach((m, i) => {
     check(`models[${i}].name`, DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
     if (m.pipeline) check(`models[${i}].name`, DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
+    if (!followsRegistry(m)) return;
+    check(`models[${i}].name`, DERIVED_NAMES.delivery.of(p.name, m.name), DERIVED_NAMES.delivery.limit);
+    for (const [j, stage] of deliveryStagesOf(p).entries()) {
+      const path = p.delivery ? `delivery.stages[${j}].name` : `models[${i}].name`;
+      check(path, DERIVED_NAMES.stageStack.of(p.name, m.name, stage.name), DERIVED_NAMES.stageStack.limit);
+      check(path, DERIVED_NAMES.deployRole.of(p.name, m.name, stage.name), DERIVED_NAMES.deployRole.limit);
+    }
+  });
+  deliveryStagesOf(p).forEach((stage, j) => {
+    if (p.delivery) check(`delivery.stages[${j}].name`, DERIVED_NAMES.stageSharedStack.of(p.name, stage.name), DERIVED_NAMES.stageSharedStack.limit);
   });
   p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
   if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);

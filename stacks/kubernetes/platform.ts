@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DriftMonitor, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelEndpoint, ModelRegistry, PlatformNamespace, TrainingCluster } from '../../constructs/kubernetes';
 import { MlopsValidationError } from '../../lib/errors';
-import { KubernetesBackendSpec, ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
+import { KubernetesBackendSpec, LATEST_APPROVED, ModelSpec, parsePlatformSpec, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput } from '../../lib/spec';
 import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
@@ -170,6 +170,9 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addEndpoints(): Map<string, ModelEndpoint> {
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of this.spec.models) {
+      if ('registryVersion' in model.source && model.source.registryVersion === LATEST_APPROVED) {
+        Annotations.of(this.scopes.get(model.name)!).addWarning(`[cdk-mlops:k8s-delivery-not-rendered] ${model.name} follows its registry ('${LATEST_APPROVED}'): delivery stages are rendered on AWS only; on Kubernetes the endpoint serves its kubernetes.image.`);
+      }
       const endpoint = new ModelEndpoint(this.scopes.get(model.name)!, 'Endpoint', {
         ...this.inputOf(model.name).endpoint,
         namespace: this.namespace.name,
@@ -307,5 +310,7 @@ function sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistr
   // parsePlatformSpec has checked that the owner exists and has a registry.
   const registry = registries.get(owner);
   if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered`);
+  // Delivery stages are rendered on AWS only: on Kubernetes the endpoint serves its kubernetes.image (warned in addEndpoints).
+  if (source.registryVersion === LATEST_APPROVED) return undefined;
   return { registry, version: source.registryVersion };
 }

@@ -46,7 +46,7 @@ describe('mlops audit diff', () => {
   it('exits 1 when a role gains a permission, naming the action and the resource', async () => {
     const widened = synth('widened', (app) => {
       const p = platform(app);
-      p.models.get('m')!.endpoint.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::customer-exports/*'] }));
+      p.models.get('m')!.endpoint!.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::customer-exports/*'] }));
     });
     const r = await runMlops(['audit', 'diff', base, widened]);
     expect(r.code).toBe(1);
@@ -56,7 +56,7 @@ describe('mlops audit diff', () => {
 
   it('exits 1 when encryption is removed from data capture', async () => {
     const unkeyed = synth('unkeyed', (app) => {
-      platform(app).models.get('m')!.endpoint.cfnEndpointConfig.addPropertyDeletionOverride('DataCaptureConfig.KmsKeyId');
+      platform(app).models.get('m')!.endpoint!.cfnEndpointConfig.addPropertyDeletionOverride('DataCaptureConfig.KmsKeyId');
     });
     const diff = governanceDiff(base, unkeyed);
     expect(diff.blocking).toBe(true);
