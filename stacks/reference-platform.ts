@@ -4,9 +4,11 @@
  * shifting, its feature store and the data and model quality monitors that retrain it, and a
  * small CPU ticket router. It is held to the strict governance level: every model in a VPC,
  * network-isolated, with customer-managed keys, owner/cost-center/data-classification tags. The first two have registries that their training
- * pipelines register new versions into; every endpoint serves an image and an S3 artifact, so the
- * platform deploys in one step (an endpoint serving `{ registryVersion }` needs that version
- * registered before its first deploy).
+ * pipelines register new versions into. The support assistant follows its registry: each version
+ * approved there is delivered to a staging account (at once) and then to a production account (once
+ * promoted, and after an hour without alarms) by the platform's delivery state machine; until the
+ * first approval its stage stacks hold no endpoint, so the platform deploys in one step. The other
+ * endpoints serve an image and an S3 artifact. Replace the three account ids with yours.
  *
  * The LLM is fine-tuned weekly by a pipeline (distributed PyTorch on two 4-GPU instances, on managed
  * spot with checkpoints, gated on evaluation loss, registered pending approval); the churn model is
@@ -19,7 +21,14 @@ import { PlatformSpecInput } from '../lib/spec';
 export const referencePlatform: PlatformSpecInput = {
   name: 'mlops-reference',
   description: 'cdk-mlops reference platform',
-  aws: { region: 'us-east-1' },
+  aws: { account: '111122223333', region: 'us-east-1' },
+  // Approved versions of the support assistant: staging at once, production once promoted and after an hour without alarms.
+  delivery: {
+    stages: [
+      { name: 'staging', account: '222233334444', approval: 'auto', bakeMinutes: 30 },
+      { name: 'prod', account: '555566667777', approval: 'manual', bakeMinutes: 60 },
+    ],
+  },
   // On Kubernetes: the registry's MLflow server is built from docker/mlflow/Dockerfile.
   kubernetes: {
     viewerGroups: ['mlops-engineers'],
@@ -59,10 +68,8 @@ export const referencePlatform: PlatformSpecInput = {
         ethicalConsiderations: 'May reproduce tone or biases of past replies; agents are trained to review every suggestion.',
         caveatsAndRecommendations: 'Keep a human in the loop; do not use for languages other than English.',
       },
-      source: {
-        image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04',
-        modelDataUrl: 's3://mlops-reference-models-us-east-1/support-assistant/model.tar.gz',
-      },
+      // Each approved version, delivered through the stages (on Kubernetes: kubernetes.image below).
+      source: { registryVersion: 'latest-approved' },
       endpoint: {
         compute: { accelerator: { type: 'nvidia-a10g', count: 1 }, memoryGiB: 16 },
         environment: { SM_NUM_GPUS: '1', MAX_INPUT_LENGTH: '4096' },

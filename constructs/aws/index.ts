@@ -2,9 +2,11 @@
 export { ModelRegistry } from './model-registry';
 export type { IModelRegistry, ModelRegistryAttributes, ModelRegistryProps } from './model-registry';
 export { ModelData, ModelImage, ModelSource } from './model-source';
-export type { BindResult, ModelSourceConfig } from './model-source';
+export type { BindResult, DeliveredPackageOptions, ModelSourceConfig } from './model-source';
 export { cfnModelCardContent, ModelCard } from './model-card';
 export type { ModelCardProps } from './model-card';
+export { ModelDelivery, StageDeployRole } from './delivery';
+export type { DeliveryStageTarget, ModelDeliveryProps, StageDeployRoleProps } from './delivery';
 export { ModelEndpoint } from './model-endpoint';
 export { SharedEndpoint } from './shared-endpoint';
 export type { ISharedEndpoint, SharedEndpointProps, SharedEndpointSpecProps } from './shared-endpoint';

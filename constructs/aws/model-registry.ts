@@ -31,6 +31,8 @@ export interface IModelRegistry extends IResource {
   grantApprove(grantee: iam.IGrantable): iam.Grant;
   /** A rule that fires when a model package of the group changes approval status. */
   onStateChange(id: string, options?: events.OnEventOptions & { statuses?: string[] }): events.Rule;
+  /** The event pattern of a change of approval status of the group's model packages (to one of `statuses`, when given). */
+  stateChangeEventPattern(statuses?: string[]): events.EventPattern;
 }
 
 export interface ModelRegistryProps extends RegistrySpecInput {
@@ -117,16 +119,20 @@ abstract class ModelRegistryBase extends Resource implements IModelRegistry {
   public onStateChange(id: string, options: events.OnEventOptions & { statuses?: string[] } = {}): events.Rule {
     const { statuses, ...eventOptions } = options;
     const rule = new events.Rule(this, id, eventOptions);
-    rule.addEventPattern({
+    rule.addEventPattern(this.stateChangeEventPattern(statuses));
+    if (eventOptions.target) rule.addTarget(eventOptions.target);
+    return rule;
+  }
+
+  public stateChangeEventPattern(statuses?: string[]): events.EventPattern {
+    return {
       source: ['aws.sagemaker'],
       detailType: [PACKAGE_STATE_CHANGE],
       detail: {
         ModelPackageGroupName: [this.modelPackageGroupName],
         ...(statuses ? { ModelApprovalStatus: statuses } : {}),
       },
-    });
-    if (eventOptions.target) rule.addTarget(eventOptions.target);
-    return rule;
+    };
   }
 }
 

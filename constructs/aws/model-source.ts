@@ -168,6 +168,17 @@ export abstract class ModelSource {
     return new RegistrySource(registry, options.version, options.image);
   }
 
+  /**
+   * The model package a delivery deployed, named at deploy time (a stack parameter the delivery state
+   * machine sets), from a registry that may be in another account of the same region. The role may
+   * describe the group's versions, read their artifacts under the registry's prefix in the registry
+   * account's buckets and decrypt them through S3 with that account's keys; the registry's policies
+   * (group, bucket, key) say which of those the stage's account really gets.
+   */
+  public static fromDeliveredPackage(modelPackageArn: string, options: DeliveredPackageOptions): ModelSource {
+    return new DeliveredPackageSource(modelPackageArn, options);
+  }
+
   /** A serving image, with the model artifact it loads (omit when the image carries the model). */
   public static fromImage(image: ModelImage, modelData?: ModelData): ModelSource {
     return new ImageSource(image, modelData);
@@ -201,6 +212,55 @@ class RegistrySource extends ModelSource {
       Annotations.of(scope).addWarningV2('cdk-mlops:registryArtifactsUnknown', "The registry does not say where its artifacts live (ModelRegistry 'artifactsBucket'): grant the execution role read access to the model package's artifacts and image.");
     }
     return { container: { modelPackageName: packageArn }, description: `model package ${this.registry.modelPackageGroupName} v${this.version}`, wildcardJustifications };
+  }
+}
+
+/** Where a delivered model package comes from. */
+export interface DeliveredPackageOptions {
+  /** The account of the registry (and of its artifacts bucket and key). */
+  readonly registryAccount: string;
+  /** The model package group's name. */
+  readonly modelPackageGroupName: string;
+  /**
+   * The key prefix (no trailing slash) of the registry's artifacts in its bucket.
+   * @default - unknown: a warning says the role needs read access to the artifacts
+   */
+  readonly artifactsPrefix?: string;
+  /** @default - unknown: a warning says the role needs pull access to the package's image */
+  readonly image?: ModelImage;
+}
+
+class DeliveredPackageSource extends ModelSource {
+  constructor(private readonly modelPackageArn: string, private readonly options: DeliveredPackageOptions) { super(); }
+  public bind(scope: Construct, role: iam.IGrantable): ModelSourceConfig {
+    const stack = Stack.of(scope);
+    const { registryAccount, modelPackageGroupName, artifactsPrefix, image } = this.options;
+    const packages = stack.formatArn({ service: 'sagemaker', account: registryAccount, resource: 'model-package', resourceName: `${modelPackageGroupName.toLowerCase()}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DescribeModelPackage', actions: ['sagemaker:DescribeModelPackage'], resources: [packages] }));
+    const wildcardJustifications: WildcardJustification[] = [{
+      finding: /^Resource::arn:<AWS::Partition>:sagemaker:.*:model-package\/.*\/\*$/,
+      reason: 'The version served is chosen at deploy time by the delivery state machine (a stack parameter): the role may describe any version of its model package group only.',
+    }];
+    if (image) wildcardJustifications.push(...image.bind(scope, role).wildcardJustifications);
+    else Annotations.of(scope).addWarningV2('cdk-mlops:registryImagePullUnknown', "The model package's inference image is not known here: grant the execution role ECR pull access to its repository.");
+    if (artifactsPrefix) {
+      // The registry's bucket name is generated in its own account: any bucket of that account, under the prefix.
+      role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReadDeliveredArtifacts', actions: ['s3:GetObject'], resources: [`arn:${stack.partition}:s3:::*/${artifactsPrefix}/*`],
+        conditions: { StringEquals: { 's3:ResourceAccount': registryAccount } },
+      }));
+      role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'DecryptDeliveredArtifacts', actions: ['kms:Decrypt'], resources: [stack.formatArn({ service: 'kms', account: registryAccount, resource: 'key', resourceName: '*' })],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+      }));
+      wildcardJustifications.push(
+        { finding: /^Resource::arn:<AWS::Partition>:s3:::\*\/.*\/\*$/, reason: "The registry's artifacts bucket is named by CloudFormation in the registry's account: read-only, limited to that account (s3:ResourceAccount) and to the registry's artifacts prefix; the bucket policy grants this account that prefix only." },
+        { finding: /^Resource::arn:<AWS::Partition>:kms:.*:key\/\*$/, reason: "The artifacts bucket's key is created in the registry's account: Decrypt only through S3 in this region (kms:ViaService), only keys of that account; the key policy grants this account Decrypt via S3 only." },
+      );
+    } else {
+      Annotations.of(scope).addWarningV2('cdk-mlops:registryArtifactsUnknown', "The registry does not say where its artifacts live: grant the execution role read access to the model package's artifacts.");
+    }
+    return { container: { modelPackageName: this.modelPackageArn }, description: `the version of model package group ${modelPackageGroupName} delivered to this stage`, wildcardJustifications };
   }
 }
 

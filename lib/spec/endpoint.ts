@@ -8,7 +8,7 @@ import { renderValue } from '../errors';
 import { computeSchema, isGpu, ResolvedCompute } from './compute';
 import { endpointKubernetesSchema } from './kubernetes';
 import { addIssue, int, isUnresolved, num, sagemakerName, tokenOr } from './primitives';
-import { modelSourceSchema } from './source';
+import { pinnedSourceSchema } from './source';
 
 export const DEPLOYMENT_STRATEGIES = ['all-at-once', 'canary', 'linear', 'rolling'] as const;
 export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
@@ -87,7 +87,7 @@ const asyncSchema = z.strictObject({
  * production requests; its responses are captured, never returned.
  */
 const shadowSchema = z.strictObject({
-  source: modelSourceSchema.optional().meta({ description: "The candidate: { registryVersion, registryOf? } or { image, modelDataUrl? } (a platform spec; the ModelEndpoint construct takes a ModelSource). @default - none: required in a platform spec" }),
+  source: pinnedSourceSchema.optional().meta({ description: "The candidate: { registryVersion, registryOf? } or { image, modelDataUrl? } (a platform spec; the ModelEndpoint construct takes a ModelSource). @default - none: required in a platform spec" }),
   variantName: sagemakerName().default('Shadow').meta({ description: "The shadow variant's name; must differ from variantName. @default 'Shadow'" }),
   samplingPercent: int(1, 100).default(100).meta({ description: 'Share of production requests copied to the shadow (its weight relative to the production variant). @default 100' }),
   compute: computeSchema('inference', { allowServerless: false }).optional().meta({ description: "The shadow's instances. @default - the production variant's compute" }),

@@ -17,3 +17,5 @@ export * from './experiment-tracker';
 export * from './training-cluster';
 export * from './names';
 export * from './model-card';
+export * from './delivery';
+export * from './delivery-contract';

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { ACCELERATOR_NODE_LABEL_PRESETS, ACCELERATOR_TYPES } from '../catalog';
-import { ValidationIssue } from '../errors';
 import { addIssue, int, tokenOr } from './primitives';
 
 /**
@@ -304,26 +303,4 @@ export function refineKubernetesPlatform(p: KubernetesCheckedPlatform, ctx: z.Re
       });
     }
   });
-}
-
-/**
- * Model delivery (`delivery.stages`, and a model following the registry with `registryVersion:
- * 'latest-approved'`) is AWS-only: a SageMaker state machine deploys each stage's CloudFormation
- * stack. On Kubernetes the equivalent is an MLflow model version alias per stage moved by the team's
- * GitOps (README, Kubernetes). Read from the input as written, so it names the field whatever the
- * schema makes of it.
- */
-export function kubernetesDeliveryIssues(input: unknown): ValidationIssue[] {
-  const spec = (input ?? {}) as { delivery?: unknown; models?: unknown };
-  const issues: ValidationIssue[] = [];
-  if (spec.delivery !== undefined) {
-    issues.push({ path: 'delivery', message: 'is AWS-only: delivery stages deploy CloudFormation stacks through a SageMaker approval state machine', got: 'a delivery section', expected: "no 'delivery' on the kubernetes target (promote with an MLflow model version alias per stage and deploy through GitOps; see the README's Kubernetes section)" });
-  }
-  (Array.isArray(spec.models) ? spec.models as unknown[] : []).forEach((m, i) => {
-    const version = (m as { source?: { registryVersion?: unknown } } | null)?.source?.registryVersion;
-    if (version === 'latest-approved') {
-      issues.push({ path: `models[${i}].source.registryVersion`, message: 'follows the SageMaker registry\'s approvals, which is AWS-only', got: "'latest-approved'", expected: 'a pinned version number on the kubernetes target (or an image source)' });
-    }
-  });
-  return issues;
 }

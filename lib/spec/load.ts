@@ -7,7 +7,6 @@ import * as path from 'path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { fromZodIssues, MlopsValidationError, ValidationIssue } from '../errors';
 import { awsTargetIssues, PlatformSpec, PlatformSpecInput, platformSpecSchema } from './platform';
-import { kubernetesDeliveryIssues } from './kubernetes';
 import { knownKeysAt, parseSpec } from './primitives';
 import { sharedEndpointKubernetesIssues } from './shared-endpoint';
 
@@ -23,9 +22,6 @@ export type TargetChoice = 'aws' | 'kubernetes' | 'all';
 
 /** Validates a platform spec for the targets it will be rendered on: {@link parsePlatformSpec}, plus what the AWS target alone requires. */
 export function parsePlatformSpecFor(target: TargetChoice, input: unknown, location?: string): PlatformSpec {
-  // Delivery is AWS-only: refused first, naming the field, for a spec rendered on Kubernetes.
-  const kubernetesIssues = target === 'aws' ? [] : kubernetesDeliveryIssues(input);
-  if (kubernetesIssues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, kubernetesIssues);
   const spec = parsePlatformSpec(input, location);
   const issues = [...(target === 'kubernetes' ? [] : awsTargetIssues(spec)), ...(target === 'aws' ? [] : sharedEndpointKubernetesIssues(spec))];
   if (issues.length > 0) throw new MlopsValidationError({ kind: SUBJECT_KIND, location }, issues);

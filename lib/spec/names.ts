@@ -39,6 +39,21 @@ export const DERIVED_NAMES = {
     of: (platform: string, cluster: string) => `${platform}-${cluster}`,
     limit: { what: 'the HyperPod cluster name', maxLength: 63, pattern: /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, reference: 'SageMaker CreateCluster ClusterName' },
   },
+  /** A model's endpoint in one delivery stage: `<platform>-<model>-<stage>`, in the stage's account and region. */
+  stageStack: { of: (platform: string, model: string, stage: string) => `${platform}-${model}-${stage}`, limit: STACK },
+  /** The key, alarm topic and access logs of a stage in another account or region than the platform's. */
+  stageSharedStack: { of: (platform: string, stage: string) => `${platform}-${stage}-shared`, limit: STACK },
+  /** A model's delivery state machine, in the registry's account and region (the `mlops` CLI finds it by this name). */
+  delivery: {
+    of: (platform: string, model: string) => `${platform}-${model}-delivery`,
+    // Its role has the same name, within IAM's 64 (the state machine name allows 80).
+    limit: { what: 'the delivery state machine and role name', maxLength: 64, pattern: /^[a-zA-Z0-9_+=,.@-]+$/, reference: 'IAM CreateRole RoleName (Step Functions CreateStateMachine allows 80)' },
+  },
+  /** The role a delivery state machine assumes in a stage's account to update the stage's stack. */
+  deployRole: {
+    of: (platform: string, model: string, stage: string) => `${platform}-${model}-${stage}-deploy`,
+    limit: { what: 'the stage deploy role name', maxLength: 64, pattern: /^[a-zA-Z0-9_+=,.@-]+$/, reference: 'IAM CreateRole RoleName' },
+  },
   experimentTracker: {
     of: (platform: string) => `${platform}-experiments`,
     // SageMaker allows 256 (CreateMlflowTrackingServer); the tracker's name is also a Kubernetes object name, hence 63.

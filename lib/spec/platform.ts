@@ -11,6 +11,7 @@ import { endpointSpecSchema } from './endpoint';
 import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
 import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
 import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
+import { DeliveryStage, deliverySpecSchema, LATEST_APPROVED } from './delivery';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
 import { pipelineSpecSchema } from './pipeline';
@@ -27,7 +28,7 @@ const modelSpec = z.strictObject({
   name: modelName,
   description: z.string().max(1024).optional(),
   registry: registrySpecSchema.optional().meta({ description: "The model's package group. @default - no registry" }),
-  source: modelSourceSchema.meta({ description: '{ image, modelDataUrl } or { registryVersion, registryOf? }' }),
+  source: modelSourceSchema.meta({ description: "{ image, modelDataUrl } or { registryVersion: N | 'latest-approved', registryOf? }" }),
   endpoint: z.union([endpointSpecSchema, componentEndpointSpecSchema]).optional().meta({ description: "How the model is served in real time: an endpoint of its own ({ compute, scaling, deployment, alarms, dataCapture, ... }), or an inference component of one of the platform's sharedEndpoints ({ sharedEndpoint, reservation, copies, ... }). @default - no endpoint (the model must then have a batch section)" }),
   batch: batchSpecSchema.optional().meta({ description: 'Batch transform: score a dataset in S3 on a schedule or when new data lands (create model → transform → optional quality check). @default - no batch' }),
   featureStore: featureStoreSpecSchema.optional().meta({ description: "The model's feature groups (online and offline stores). @default - no feature store" }),
@@ -48,7 +49,7 @@ const platformTrainingCluster = trainingClusterObject.extend({
   }).optional().meta({ description: "The existing VPC the nodes join. @default - the platform's own VPC (strict governance level); required below it" }),
 }).superRefine(refineTrainingCluster);
 
-export const platformSpecSchema = z.strictObject({
+const platformSpecShape = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, { error: 'a platform name: a letter, then up to 63 letters, digits and hyphens (it prefixes stack names)' }),
   description: z.string().max(1024).optional(),
   aws: z.strictObject({
@@ -64,7 +65,10 @@ export const platformSpecSchema = z.strictObject({
   experimentTracker: experimentTrackerSpecSchema.optional().meta({ description: "A managed MLflow tracking server every model's pipeline logs to. @default - none" }),
   sharedEndpoints: z.array(sharedEndpointSpecSchema).default([]).meta({ description: "Endpoints several models share as SageMaker inference components, each with its instance type, managed instance scaling (down to zero instances) and routing; a model joins one with endpoint.sharedEndpoint. AWS only. @default - none" }),
   trainingClusters: z.array(platformTrainingCluster).default([]).meta({ description: 'Persistent GPU clusters (SageMaker HyperPod) for large training runs. @default - none' }),
-}).superRefine((p, ctx) => {
+  delivery: deliverySpecSchema.optional().meta({ description: "Stages (accounts, regions, approval, bake time) each version approved in the registry of a model with registryVersion 'latest-approved' is deployed through, in order. @default - one stage: the platform's account and region, deployed on approval without bake" }),
+});
+
+export const platformSpecSchema = platformSpecShape.superRefine((p, ctx) => {
   refineTags(p.tags, ctx);
   const emails = new Map<string, number>();
   p.aws.alarmEmails.forEach((e, i) => {
@@ -135,6 +139,7 @@ export const platformSpecSchema = z.strictObject({
     }
   });
   p.models.forEach((m, i) => refineShadowOfModel(p, m, i, ctx));
+  refineDelivery(p, ctx);
   p.models.forEach((m, i) => {
     if (!('registryVersion' in m.source)) return;
     const owner = m.source.registryOf ?? m.name;
@@ -168,6 +173,49 @@ function refineShadowOfModel(p: { models: { name: string; registry?: unknown }[]
   if (m.drift) {
     addIssue(ctx, ['models', i, 'drift'], 'cannot monitor an endpoint with a shadow variant: Model Monitor reads the captures of the endpoint, not of one variant, and would mix the candidate\'s responses with production\'s', { got: 'drift with endpoint.shadow', expected: 'no drift section while the shadow test runs (compare the variants from their captures), or no shadow' });
   }
+}
+
+/** True when the model's endpoints serve what its registry approves, delivered through the stages. */
+export function followsRegistry(m: { source: ModelSpec['source'] }): boolean {
+  return 'registryVersion' in m.source && m.source.registryVersion === LATEST_APPROVED;
+}
+
+/** The stages of a platform's delivery with every default applied (the platform's account and region), or its one implicit stage. */
+export function deliveryStagesOf(p: Pick<PlatformSpec, 'aws' | 'delivery'>): DeliveryStage[] {
+  const stages = p.delivery?.stages ?? [{ name: 'default', approval: 'auto' as const, bakeMinutes: 0 }];
+  return stages.map((s) => ({ ...s, account: s.account ?? p.aws.account, region: s.region ?? p.aws.region }));
+}
+
+function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.RefinementCtx): void {
+  const following = p.models.map((m, i) => [m, i] as const).filter(([m]) => followsRegistry(m));
+  if (p.delivery && following.length === 0) {
+    addIssue(ctx, ['delivery'], "delivers no model: no model's source follows the registry", { got: 'a delivery section', expected: `a model with source { registryVersion: '${LATEST_APPROVED}' }, or no delivery section` });
+  }
+  const owners = new Map<string, number>();
+  for (const [m, i] of following) {
+    if (!m.endpoint || isComponentEndpoint(m.endpoint)) {
+      addIssue(ctx, ['models', i, 'endpoint'], "is needed as an endpoint of the model's own: delivery deploys it in each stage", { got: m.endpoint ? 'an inference component of a shared endpoint' : 'no endpoint', expected: "an 'endpoint' section with compute, or a pinned registryVersion" });
+    } else if (m.endpoint.shadow) {
+      addIssue(ctx, ['models', i, 'endpoint', 'shadow'], 'is not supported on a model delivered through stages yet: the stages deploy the approved version alone', { got: 'a shadow variant', expected: 'no shadow, or a pinned registryVersion' });
+    }
+    if (m.drift) addIssue(ctx, ['models', i, 'drift'], "is not supported on a model delivered through stages yet: its endpoints live in the stages' stacks", { got: 'a drift section', expected: `no drift section, or a pinned registryVersion` });
+    const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
+    const first = owners.get(owner);
+    if (first !== undefined) addIssue(ctx, ['models', i, 'source'], `follows the registry of '${owner}', which models[${first}] already follows: a registry has one delivery`, { got: `'${LATEST_APPROVED}'`, expected: 'a pinned registryVersion' });
+    else owners.set(owner, i);
+  }
+  const names = new Map<string, number>();
+  (p.delivery?.stages ?? []).forEach((s, i) => {
+    const first = names.get(s.name);
+    if (first !== undefined) addIssue(ctx, ['delivery', 'stages', i, 'name'], `repeats the name of delivery.stages[${first}]`, { got: renderValue(s.name), expected: 'a name no other stage has' });
+    else names.set(s.name, i);
+    if (s.account !== undefined && s.account !== p.aws.account && p.aws.account === undefined) {
+      addIssue(ctx, ['delivery', 'stages', i, 'account'], "is another account, but the platform's is not known: the stage's grants and roles name the registry's account", { got: renderValue(s.account), expected: 'aws.account set on the platform' });
+    }
+    if (s.region !== undefined && s.region !== p.aws.region) {
+      addIssue(ctx, ['delivery', 'stages', i, 'region'], "differs from the registry's region: SageMaker creates a model only from a model package and an artifact in its own region", { got: renderValue(s.region), expected: p.aws.region ? `'${p.aws.region}' (aws.region), or no region` : 'no region, or aws.region set to the same region' });
+    }
+  });
 }
 
 /** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */
@@ -210,6 +258,16 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
     check(`models[${i}].name`, DERIVED_NAMES.modelStack.of(p.name, m.name), DERIVED_NAMES.modelStack.limit);
     if (m.pipeline) check(`models[${i}].name`, DERIVED_NAMES.pipeline.of(p.name, m.name), DERIVED_NAMES.pipeline.limit);
     if (m.batch) check(`models[${i}].name`, DERIVED_NAMES.batchPipeline.of(p.name, m.name), DERIVED_NAMES.batchPipeline.limit);
+    if (!followsRegistry(m)) return;
+    check(`models[${i}].name`, DERIVED_NAMES.delivery.of(p.name, m.name), DERIVED_NAMES.delivery.limit);
+    for (const [j, stage] of deliveryStagesOf(p).entries()) {
+      const path = p.delivery ? `delivery.stages[${j}].name` : `models[${i}].name`;
+      check(path, DERIVED_NAMES.stageStack.of(p.name, m.name, stage.name), DERIVED_NAMES.stageStack.limit);
+      check(path, DERIVED_NAMES.deployRole.of(p.name, m.name, stage.name), DERIVED_NAMES.deployRole.limit);
+    }
+  });
+  deliveryStagesOf(p).forEach((stage, j) => {
+    if (p.delivery) check(`delivery.stages[${j}].name`, DERIVED_NAMES.stageSharedStack.of(p.name, stage.name), DERIVED_NAMES.stageSharedStack.limit);
   });
   p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
   if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);

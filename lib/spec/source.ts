@@ -3,6 +3,7 @@
  * version of a registry of the platform. Constructs take a ModelSource instead (constructs/aws/model-source.ts).
  */
 import { z } from 'zod';
+import { LATEST_APPROVED } from './delivery';
 import { s3Uri, SAGEMAKER_NAME } from './primitives';
 
 /** ECR image URIs (SageMaker pulls serving images from ECR): `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@sha256:digest]`. */
@@ -20,6 +21,11 @@ export const registrySourceSchema = z.strictObject({
   registryOf: modelNameSchema.optional().meta({ description: "Which model's registry. @default - this model's own registry" }),
 });
 
-/** `{ image, modelDataUrl? }` or `{ registryVersion, registryOf? }`. */
-export const modelSourceSchema = z.union([imageSourceSchema, registrySourceSchema]);
+/** `{ image, modelDataUrl? }` or `{ registryVersion, registryOf? }`: a pinned version (what a shadow variant serves). */
+export const pinnedSourceSchema = z.union([imageSourceSchema, registrySourceSchema]);
+
+/** A model's source: a pinned one, or the registry's approvals delivered through the stages (`registryVersion: 'latest-approved'`). */
+export const modelSourceSchema = z.union([imageSourceSchema, registrySourceSchema.extend({
+  registryVersion: z.union([z.number().int().min(1), z.literal(LATEST_APPROVED)]).meta({ description: `Version of a model package in the registry to deploy, or '${LATEST_APPROVED}': each version approved in the registry is delivered through the platform's delivery stages.` }),
+})]);
 export type ModelSourceSpec = z.output<typeof modelSourceSchema>;

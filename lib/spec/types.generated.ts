@@ -70,7 +70,7 @@ export type PlatformSpecInput = {
      */
     registry?: RegistrySpecInput;
     /**
-     * { image, modelDataUrl } or { registryVersion, registryOf? }
+     * { image, modelDataUrl } or { registryVersion: N | 'latest-approved', registryOf? }
      */
     source: {
       /**
@@ -84,9 +84,9 @@ export type PlatformSpecInput = {
       modelDataUrl?: string;
     } | {
       /**
-       * Version of a model package in the registry to deploy.
+       * Version of a model package in the registry to deploy, or 'latest-approved': each version approved in the registry is delivered through the platform's delivery stages.
        */
-      registryVersion: number;
+      registryVersion: number | 'latest-approved';
       /**
        * Which model's registry.
        * @default - this model's own registry
@@ -208,6 +208,41 @@ export type PlatformSpecInput = {
       subnetIds: string[];
     };
   }[];
+  /**
+   * Stages (accounts, regions, approval, bake time) each version approved in the registry of a model with registryVersion 'latest-approved' is deployed through, in order.
+   * @default - one stage: the platform's account and region, deployed on approval without bake
+   */
+  delivery?: {
+    /**
+     * The stages in order: an approved version is deployed to each in turn, each after the previous has baked.
+     */
+    stages: {
+      /**
+       * A stage name: a lowercase letter, then up to 19 lowercase letters, digits and hyphens (e.g. 'staging').
+       */
+      name: string;
+      /**
+       * The account the stage's endpoints run in.
+       * @default - the platform's aws.account
+       */
+      account?: string;
+      /**
+       * The stage's region: the registry's (SageMaker creates a model only from a model package and an artifact of its own region).
+       * @default - the platform's aws.region
+       */
+      region?: string;
+      /**
+       * 'auto': deployed as soon as the previous stage has baked; 'manual': waits until the version is promoted to the stage (`mlops promote --stage`, which sets the package's metadata `cdk-mlops:approved:<stage>`).
+       * @default - 'auto' for the first stage, 'manual' for the others
+       */
+      approval?: 'auto' | 'manual';
+      /**
+       * Minutes the stage's endpoint alarms must stay quiet after a deploy before the version counts as delivered there (0: no bake).
+       * @default 30
+       */
+      bakeMinutes?: number;
+    }[];
+  };
 };
 
 /** The input of the spec's `Endpoint` section, as written (defaults not yet applied). */

@@ -5,7 +5,7 @@
  * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
  * and cross-stack references are only the shared topic and buckets.
  */
-import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,9 +13,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ComponentEndpointSpecInput, DERIVED_NAMES, EndpointSpecInput, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
@@ -29,34 +29,45 @@ export interface SharedStackProps extends StackProps {
 /** The prefix of the platform's artifacts bucket the audit report is published under. */
 export const AUDIT_REPORT_PREFIX = 'audit/';
 
-/** What every model stack of a platform uses. */
-export class SharedStack extends Stack {
+/**
+ * What every endpoint of one account and region uses: a key, the alarm topic (the platform's
+ * addresses subscribed), the access logs bucket and, at the strict level, the network.
+ */
+export abstract class PlatformEnvironmentStack extends Stack {
   public readonly key: kms.IKey;
   public readonly alarmTopic: sns.Topic;
   public readonly accessLogs: s3.IBucket;
-  /** Where training writes model artifacts and registries point endpoints to. */
-  public readonly artifacts: s3.Bucket;
   /** The platform's network, at the strict governance level: every model runs in it. */
   public readonly network?: PlatformVpc;
-  /** Data scientist, ML engineer and auditor roles, when `governance.personas` is on. */
-  public readonly personas?: Personas;
 
-  constructor(scope: Construct, id: string, props: SharedStackProps) {
+  constructor(scope: Construct, id: string, props: SharedStackProps, keyDescription: string) {
     super(scope, id, props);
-    this.key = keyOrNew(this, 'PlatformKey', undefined, `cdk-mlops platform ${props.spec.name}: alarm topic and model artifacts`);
+    this.key = keyOrNew(this, 'PlatformKey', undefined, keyDescription);
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.key, enforceSSL: true, displayName: `${props.spec.name} alarms` });
     allowAlarmPublishing(this, this.alarmTopic);
     for (const email of props.spec.aws.alarmEmails) this.alarmTopic.addSubscription(new subs.EmailSubscription(email));
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
+    if (props.spec.governance.level === 'strict') {
+      this.network = new PlatformVpc(this, 'Network', { flowLogsBucket: this.accessLogs });
+    }
+  }
+}
+
+/** What every model stack of a platform uses. */
+export class SharedStack extends PlatformEnvironmentStack {
+  /** Where training writes model artifacts and registries point endpoints to. */
+  public readonly artifacts: s3.Bucket;
+  /** Data scientist, ML engineer and auditor roles, when `governance.personas` is on. */
+  public readonly personas?: Personas;
+
+  constructor(scope: Construct, id: string, props: SharedStackProps) {
+    super(scope, id, props, `cdk-mlops platform ${props.spec.name}: alarm topic and model artifacts`);
     this.artifacts = new SecureBucket(this, 'ModelArtifacts', {
       encryptionKey: this.key,
       accessLogs: this.accessLogs,
       accessLogsPrefix: 'model-artifacts/',
       replicationReason: 'Model artifacts are reproducible from versioned training data and code; versioning and retention protect them in-region.',
     });
-    if (props.spec.governance.level === 'strict') {
-      this.network = new PlatformVpc(this, 'Network', { flowLogsBucket: this.accessLogs });
-    }
     // The audit report is published beside the artifacts (`aws s3 cp cdk.out/audit <uri> --recursive`),
     // where the auditor persona may read it and nothing else.
     const auditReport = { bucket: this.artifacts, prefix: AUDIT_REPORT_PREFIX, key: this.key };
@@ -73,6 +84,17 @@ export interface TrainingStackProps extends StackProps {
   /** The platform as written: constructs parse their own props. */
   readonly specInput: PlatformSpecInput;
   readonly shared: SharedStack;
+}
+
+/** The endpoints' key, alarm topic, access logs and network of a delivery stage in another account or region than the platform's. */
+export class StageSharedStack extends PlatformEnvironmentStack {
+  /** The first stage in this environment. */
+  public readonly stage: DeliveryStage;
+
+  constructor(scope: Construct, id: string, props: SharedStackProps & { readonly stage: DeliveryStage }) {
+    super(scope, id, props, `cdk-mlops platform ${props.spec.name}, stage ${props.stage.name}: endpoint storage, captured data and alarms`);
+    this.stage = props.stage;
+  }
 }
 
 /** What the platform trains with beyond pipelines: the experiment tracker and the HyperPod clusters. */
@@ -152,17 +174,27 @@ export interface ModelStackProps extends StackProps {
   readonly experimentTracker?: ExperimentTracker;
   /** The platform's shared endpoints, when it has any: a model served as an inference component is placed on one. */
   readonly sharedEndpoints?: SharedEndpointsStack;
+  /**
+   * The stages a model following its registry is delivered through: the stack holds the delivery
+   * state machine, the endpoints are in the stages' stacks.
+   * @default - not delivered: the stack holds the model's endpoint
+   */
+  readonly deliveryStages?: readonly DeliveryStageTarget[];
+  /** Accounts of delivery stages that deploy from this model's registry: they read its packages, artifacts and key. @default - none */
+  readonly deliveryReaderAccounts?: readonly string[];
 }
 
-/** One model: its registry, endpoint (of its own, or an inference component of a shared endpoint), build pipeline, feature store and drift monitor. */
+/** One model: its registry, endpoint (of its own, an inference component of a shared endpoint, or delivered through stages), batch transform, build pipeline, feature store and drift monitor. */
 export class ModelStack extends Stack {
   public readonly registry?: ModelRegistry;
-  /** The model's endpoint of its own; undefined when it is served as an inference component. */
+  /** The model's endpoint of its own; undefined when it is served as an inference component, delivered through stages (see {@link AwsPlatform.stages}) or batch only. */
   public readonly endpoint?: ModelEndpoint;
   /** The model as an inference component of a shared endpoint; undefined when it has an endpoint of its own. */
   public readonly component?: InferenceComponent;
   /** The batch transform pipeline, when the model has a `batch` section. */
   public readonly batch?: BatchTransform;
+  /** The delivery of a model that follows its registry. */
+  public readonly delivery?: ModelDelivery;
   public readonly pipeline?: MlPipeline;
   public readonly featureStore?: FeatureStore;
   public readonly driftMonitor?: DriftMonitor;
@@ -176,6 +208,8 @@ export class ModelStack extends Stack {
     if (model.registry) {
       this.registry = new ModelRegistry(this, 'Registry', {
         ...props.modelInput.registry,
+        // Each later stage's account reads the approved packages, their artifacts and key (the registry's group, bucket and key policies).
+        crossAccountReadAccountIds: [...new Set([...(props.modelInput.registry?.crossAccountReadAccountIds ?? []), ...(props.deliveryReaderAccounts ?? [])])],
         name: model.registry.name ?? model.name,
         notificationTopic: shared.alarmTopic,
         artifactsBucket: shared.artifacts,
@@ -193,15 +227,16 @@ export class ModelStack extends Stack {
         namePrefix: model.name,
       });
     }
-    const source = this.sourceOf(model, model.source, props.registries, props.models);
     const endpointSpec = model.endpoint;
-    if (endpointSpec && isComponentEndpoint(endpointSpec)) {
-      this.component = this.addComponent(props, props.modelInput.endpoint as ComponentEndpointSpecInput, source);
+    if (props.deliveryStages) {
+      this.delivery = this.renderDelivery(model, props.registries, shared, props.platformName, props.deliveryStages);
+    } else if (endpointSpec && isComponentEndpoint(endpointSpec)) {
+      this.component = this.addComponent(props, props.modelInput.endpoint as ComponentEndpointSpecInput, this.sourceOf(model, model.source, props.registries, props.models));
     } else if (endpointSpec) {
       const input = props.modelInput.endpoint as EndpointSpecInput;
       this.endpoint = new ModelEndpoint(this, 'Endpoint', {
         ...input,
-        source,
+        source: this.sourceOf(model, model.source, props.registries, props.models),
         // parsePlatformSpec has checked that a shadow names its source.
         shadow: endpointSpec.shadow && input.shadow && { ...input.shadow, source: this.sourceOf(model, endpointSpec.shadow.source!, props.registries, props.models) },
         alarmTopic: shared.alarmTopic,
@@ -232,6 +267,7 @@ export class ModelStack extends Stack {
     if (props.modelInput.drift && this.endpoint) {
       this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
         ...props.modelInput.drift,
+        // parsePlatformSpec has checked that a model delivered through stages (no endpoint here) has no drift section.
         endpoint: this.endpoint,
         alarmTopic: shared.alarmTopic,
         accessLogsBucket: shared.accessLogs,
@@ -281,15 +317,102 @@ export class ModelStack extends Stack {
     if ('image' in source) {
       return ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined);
     }
-    const owner = source.registryOf ?? model.name;
+    const registry = this.registryOf(model, registries);
+    const image = registeredImageOf(models.get(source.registryOf ?? model.name));
+    // parsePlatformSpec has checked that a model without stages pins a version (a model following the registry is delivered).
+    return ModelSource.fromRegistry(registry, { version: source.registryVersion as number, image });
+  }
+
+  /** The registry a model deploys from (its own or another model's): this stack deploys after it. */
+  private registryOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>): ModelRegistry {
+    const owner = ('registryOf' in model.source && model.source.registryOf) || model.name;
     const registry = owner === model.name ? this.registry : registries.get(owner);
     // parsePlatformSpec has checked that the owner exists and has a registry.
     if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered before model '${model.name}'`);
     if (registry.stack !== this) this.addDependency(registry.stack, `deploys a version from the registry of '${owner}'`);
-    // What the owner's pipeline registers: its inference image, else its training image.
-    const ownerPipeline = models.get(owner)?.pipeline;
-    const image = ownerPipeline ? ModelImage.fromUri(ownerPipeline.register.image ?? ownerPipeline.train.image) : undefined;
-    return ModelSource.fromRegistry(registry, { version: source.registryVersion, image });
+    return registry;
+  }
+
+  /** The state machine delivering each approved version through the stages; the registry's group names it in a tag (the `mlops` CLI's way to it). */
+  private renderDelivery(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, shared: SharedStack, platformName: string, stages: readonly DeliveryStageTarget[]): ModelDelivery {
+    const registry = this.registryOf(model, registries);
+    const name = DERIVED_NAMES.delivery.of(platformName, model.name);
+    const delivery = new ModelDelivery(this, 'Delivery', { name, registry, stages, alarmTopic: shared.alarmTopic, encryptionKey: shared.key });
+    // Built from the known name, not a reference: the registry's stack must not depend on this one.
+    Tags.of(registry).add(DELIVERY_TAG, this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    return delivery;
+  }
+}
+
+export interface StageStackProps extends StackProps {
+  /** The model as validated, defaults applied. */
+  readonly model: ModelSpec;
+  /** The model as written: the endpoint parses its own props. */
+  readonly modelInput: ModelSpecInput;
+  readonly stage: DeliveryStage;
+  /** The stage environment's key, alarm topic, access logs and network. */
+  readonly environment: PlatformEnvironmentStack;
+  readonly platformName: string;
+  /** The registry's account (the platform's), model package group name and artifacts prefix. */
+  readonly registry: { readonly account: string; readonly groupName: string; readonly artifactsPrefix: string };
+  /** The image the registry's versions are registered with, when the platform's pipeline registers them. */
+  readonly image?: ModelImage;
+}
+
+/**
+ * A model's endpoint in one delivery stage. CloudFormation stays the source of truth: the endpoint
+ * serves the model package named by the stack parameter `ModelPackageArn`, which only the delivery
+ * state machine changes (an UpdateStack with the previous template); `cdk deploy` keeps the value
+ * the stack has (`--previous-parameters`, on by default). Until the first delivery the parameter is
+ * `none` and the stack holds no endpoint, only the role the state machine deploys it with.
+ */
+export class StageStack extends Stack {
+  public readonly modelPackageArn: CfnParameter;
+  /** True once a version was delivered: every endpoint resource is conditioned on it. */
+  public readonly hasModelPackage: CfnCondition;
+  public readonly endpoint: ModelEndpoint;
+  public readonly deployRole: StageDeployRole;
+  public readonly stage: DeliveryStage;
+  /** The name of the role the delivery state machine assumes here. */
+  public readonly deployRoleName: string;
+
+  constructor(scope: Construct, id: string, props: StageStackProps) {
+    super(scope, id, props);
+    const { model, stage, environment, registry } = props;
+    this.stage = stage;
+    this.deployRoleName = DERIVED_NAMES.deployRole.of(props.platformName, model.name, stage.name);
+    this.modelPackageArn = new CfnParameter(this, DELIVERY_RENDERING.parameterName, {
+      type: 'String',
+      default: DELIVERY_RENDERING.noPackage,
+      allowedPattern: `^(${DELIVERY_RENDERING.noPackage}|arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:${Token.isUnresolved(registry.account) ? '[0-9]{12}' : registry.account}:model-package/.+)$`,
+      description: `The ${registry.groupName} version serving in stage ${stage.name}: set by the delivery state machine (${DERIVED_NAMES.delivery.of(props.platformName, model.name)}); '${DELIVERY_RENDERING.noPackage}' until the first delivery (no endpoint). cdk deploy keeps its current value.`,
+    });
+    this.hasModelPackage = new CfnCondition(this, 'HasModelPackage', { expression: Fn.conditionNot(Fn.conditionEquals(this.modelPackageArn.valueAsString, DELIVERY_RENDERING.noPackage)) });
+    // parsePlatformSpec has checked that a delivered model has an endpoint of its own, without a shadow.
+    const endpointInput = props.modelInput.endpoint as EndpointSpecInput;
+    this.endpoint = new ModelEndpoint(this, 'Endpoint', {
+      ...endpointInput,
+      shadow: undefined,
+      source: ModelSource.fromDeliveredPackage(this.modelPackageArn.valueAsString, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.image }),
+      alarmTopic: environment.alarmTopic,
+      accessLogsBucket: environment.accessLogs,
+      ...environment.network?.placement,
+    });
+    for (const c of this.endpoint.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
+    this.deployRole = new StageDeployRole(this, 'DeployRole', {
+      roleName: this.deployRoleName,
+      deliveryAccount: registry.account,
+      deliveryRoleArn: `arn:${this.partition}:iam::${registry.account}:role/${DERIVED_NAMES.delivery.of(props.platformName, model.name)}`,
+      stackName: this.stackName,
+      cloudFormationRoleArn: this.cloudFormationRoleArn,
+    });
+  }
+
+  /** The role CloudFormation deploys this stack with: cdk bootstrap's execution role. */
+  public get cloudFormationRoleArn(): string {
+    const synthesizer = this.synthesizer;
+    const arn = synthesizer instanceof DefaultStackSynthesizer ? synthesizer.cloudFormationExecutionRoleArn : `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}`;
+    return Fn.sub(arn);
   }
 }
 
@@ -309,6 +432,10 @@ export class AwsPlatform extends Construct {
   public readonly models: ReadonlyMap<string, ModelStack>;
   /** Across the models, in the shared stack (search expressions: no export per model). */
   public readonly dashboard: PlatformDashboard;
+  /** The stage stacks of each model delivered through stages, in stage order. */
+  public readonly stages: ReadonlyMap<string, readonly StageStack[]>;
+  /** The shared stacks of stages in another account or region than the platform's, by stage name. */
+  public readonly stageEnvironments = new Map<string, StageSharedStack>();
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
     super(scope, id);
@@ -329,13 +456,16 @@ export class AwsPlatform extends Construct {
     const registries = new Map<string, ModelRegistry>();
     const models = new Map<string, ModelStack>();
     const modelSpecs = new Map(spec.models.map((m) => [m.name, m]));
+    const stages = this.renderStages(spec, props.spec);
+    this.stages = stages;
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, sharedEndpoints: this.sharedEndpoints, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
+      const deliveryStages = stages.get(model.name)?.map(deliveryTargetOf);
+      const deliveryReaderAccounts = [...new Set(spec.models.filter((m) => followsRegistry(m) && registryOwnerOf(m) === model.name)
+        .flatMap(() => deliveryStagesOf(spec).map((st) => st.account).filter((a): a is string => a !== undefined && a !== spec.aws.account)))];
+      const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, deliveryStages, deliveryReaderAccounts, sharedEndpoints: this.sharedEndpoints, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
-      // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).
-      Tags.of(stack).add(MODEL_TAG, model.name, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     }
     this.models = models;
     // Each model's own endpoint, and the endpoints models share (their names are literals: no export).
@@ -344,6 +474,10 @@ export class AwsPlatform extends Construct {
       ...[...(this.sharedEndpoints?.endpoints.values() ?? [])].map((e) => e.endpointName),
     ];
     this.dashboard = new PlatformDashboard(this.shared, 'PlatformDashboard', { platformName: spec.name, endpointNames });
+    // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).
+    for (const [name, stack] of [...models, ...[...stages].flatMap(([name, list]) => list.map((st) => [name, st] as const))]) {
+      Tags.of(stack).add(MODEL_TAG, name, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
+    }
     // A tag change replaces a feature group (and loses its data): tags never reach one.
     for (const [key, value] of Object.entries({ ...spec.tags, [PLATFORM_TAG]: spec.name })) Tags.of(this).add(key, value, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     const governance = { level: spec.governance.level, requiredTags: requiredTagsOf(spec.governance), permissionsBoundary: spec.governance.permissionsBoundary };
@@ -352,8 +486,65 @@ export class AwsPlatform extends Construct {
     }
     // The MLOps pack holds this platform's resources to its level; the templates say which, for the audit report.
     MlopsChecks.govern(this, governance);
-    for (const stack of [this.shared, ...(this.sharedEndpoints ? [this.sharedEndpoints] : []), ...(this.training ? [this.training] : []), ...models.values()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
+    for (const stack of [this.shared, ...(this.sharedEndpoints ? [this.sharedEndpoints] : []), ...(this.training ? [this.training] : []), ...models.values(), ...this.stageEnvironments.values(), ...[...stages.values()].flat()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
   }
+
+  /** A stack per (model following its registry, stage), in the stage's account and region, with the stage environment's shared stack. */
+  private renderStages(spec: PlatformSpec, input: PlatformSpecInput): Map<string, StageStack[]> {
+    const stages = new Map<string, StageStack[]>();
+    const platformEnv = envKey(spec.aws.account, spec.aws.region);
+    for (const model of spec.models.filter(followsRegistry)) {
+      const owner = spec.models.find((m) => m.name === registryOwnerOf(model))!;
+      const list = deliveryStagesOf(spec).map((stage) => {
+        const env = stage.account || stage.region ? { account: stage.account, region: stage.region } : undefined;
+        const environment = envKey(stage.account, stage.region) === platformEnv ? this.shared : this.stageEnvironmentOf(spec, stage, env);
+        return new StageStack(this, `${model.name}-${stage.name}`, {
+          model, modelInput: input.models.find((m) => m.name === model.name)!, stage, environment, platformName: spec.name,
+          // parsePlatformSpec has checked that the owner has a registry, and that a stage in another account knows the platform's.
+          registry: { account: spec.aws.account ?? Aws.ACCOUNT_ID, groupName: owner.registry!.name ?? owner.name, artifactsPrefix: pipelineOutputKeyPrefix(DERIVED_NAMES.pipeline.of(spec.name, owner.name)) },
+          image: registeredImageOf(owner),
+          env, stackName: DERIVED_NAMES.stageStack.of(spec.name, model.name, stage.name), description: `cdk-mlops platform ${spec.name}: model ${model.name} in stage ${stage.name}`,
+        });
+      });
+      stages.set(model.name, list);
+    }
+    return stages;
+  }
+
+  /** One shared stack per stage environment other than the platform's, named after the first stage there. */
+  private stageEnvironmentOf(spec: PlatformSpec, stage: DeliveryStage, env: { account?: string; region?: string } | undefined): StageSharedStack {
+    const key = envKey(stage.account, stage.region);
+    const existing = [...this.stageEnvironments.values()].find((s) => envKey(s.stage.account, s.stage.region) === key);
+    if (existing) return existing;
+    const stack = new StageSharedStack(this, `Shared-${stage.name}`, { spec, stage, env, stackName: DERIVED_NAMES.stageSharedStack.of(spec.name, stage.name), description: `cdk-mlops platform ${spec.name}: stage ${stage.name}'s key, alarm topic and access logs` });
+    this.stageEnvironments.set(stage.name, stack);
+    return stack;
+  }
+}
+
+/** What a model's pipeline registers: its inference image, else its training image. */
+function registeredImageOf(owner: ModelSpec | undefined): ModelImage | undefined {
+  const pipeline = owner?.pipeline;
+  return pipeline ? ModelImage.fromUri(pipeline.register.image ?? pipeline.train.image) : undefined;
+}
+
+function envKey(account: string | undefined, region: string | undefined): string {
+  return `${account ?? ''}/${region ?? ''}`;
+}
+
+function registryOwnerOf(model: ModelSpec): string {
+  return ('registryOf' in model.source && model.source.registryOf) || model.name;
+}
+
+function deliveryTargetOf(stack: StageStack): DeliveryStageTarget {
+  return {
+    ...stack.stage,
+    stackName: stack.stackName,
+    account: stack.account,
+    // From the known name, not a reference: the stage may be another account.
+    deployRoleArn: stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: stack.deployRoleName }),
+    cloudFormationRoleArn: stack.cloudFormationRoleArn,
+  };
 }
 
 function usesOtherRegistry(model: ModelSpec): boolean {

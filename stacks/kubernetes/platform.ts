@@ -13,7 +13,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { BatchTransform, DriftDashboard, DriftMonitor, EndpointObservability, ExperimentTracker, FeatureStore, KubernetesModelSource, MlPipeline, ModelCard, ModelEndpoint, ModelRegistry, MonitoringConventions, PipelineObservability, PlatformNamespace, RequestCapture, TrainingCluster, WorkloadMonitor } from '../../constructs/kubernetes';
 import { MlopsValidationError, ValidationIssue } from '../../lib/errors';
 import { GOVERNANCE_METADATA_KEY, KubernetesGovernanceMetadata } from '../../lib/governance';
-import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
+import { EndpointSpec, EndpointSpecInput, isComponentEndpoint, KubernetesBackendSpec, LATEST_APPROVED, ModelSpec, parsePlatformSpecFor, PlatformKubernetesSpec, platformKubernetesSchema, PlatformSpec, PlatformSpecInput, requiredTagsOf } from '../../lib/spec';
 import { addBackend } from './backend';
 
 export interface KubernetesPlatformProps {
@@ -327,6 +327,9 @@ export class KubernetesPlatformStack extends TerraformStack {
   private addEndpoints(): Map<string, ModelEndpoint> {
     const endpoints = new Map<string, ModelEndpoint>();
     for (const model of this.spec.models) {
+      if ('registryVersion' in model.source && model.source.registryVersion === LATEST_APPROVED) {
+        Annotations.of(this.scopes.get(model.name)!).addWarning(`[cdk-mlops:k8s-delivery-not-rendered] ${model.name} follows its registry ('${LATEST_APPROVED}'): delivery stages are rendered on AWS only; on Kubernetes the endpoint serves its kubernetes.image.`);
+      }
       const input = this.inputOf(model.name).endpoint;
       if (!input || !model.endpoint) continue;
       const endpoint = new ModelEndpoint(this.scopes.get(model.name)!, 'Endpoint', {
@@ -469,6 +472,8 @@ function sourceOf(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistr
   // parsePlatformSpec has checked that the owner exists and has a registry.
   const registry = registries.get(owner);
   if (!registry) throw new Error(`internal: registry of model '${owner}' was not rendered`);
+  // Delivery stages are rendered on AWS only: on Kubernetes the endpoint serves its kubernetes.image (warned in addEndpoints).
+  if (source.registryVersion === LATEST_APPROVED) return undefined;
   return { registry, version: source.registryVersion };
 }
 

@@ -25,7 +25,7 @@ describe('mlops', () => {
     expect(new Set(report.principals.map((p) => p.target))).toEqual(new Set(['aws-cloudformation', 'kubernetes-terraform']));
     expect(r.out).toContain('Audit report (AWS and Kubernetes)');
     expect(r.out).toContain('mlops-reference-support-assistant');
-    expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+3/);
+    expect(r.out).toMatch(/AWS::SageMaker::Endpoint\s+4/); // churn, ticket-router, the support assistant in staging and prod
     expect(r.out).toMatch(/Findings \(AwsSolutions, NIST\.800\.53\.R5, HIPAA\.Security, MLOps\): 0 unacknowledged; \d+ acknowledged/);
 
     // mlops cost reads what synth wrote.
@@ -40,7 +40,7 @@ describe('mlops', () => {
   it('synth --json prints a machine-readable summary', async () => {
     const r = await runMlops(['synth', '--out', path.join(dir, 'o'), '--k8s-out', path.join(dir, 'k'), '--json']);
     const summary = JSON.parse(r.out) as { stacks: { name: string }[]; findings: { unacknowledged: unknown[] }; kubernetes: { stacks: { name: string; resourcesByType: Record<string, number> }[] } };
-    expect(summary.stacks).toHaveLength(5);
+    expect(summary.stacks).toHaveLength(9); // shared, training, two stage environments, two stage stacks, three model stacks
     expect(summary.findings.unacknowledged).toEqual([]);
     expect(summary.kubernetes.stacks.map((s) => s.name)).toEqual(['mlops-reference', 'mlops-reference-crds']);
     expect(summary.kubernetes.stacks[1].resourcesByType.kubernetes_manifest).toBeGreaterThan(0);

@@ -53,12 +53,14 @@ describe('reference platform (strict governance) against cdk-nag AwsSolutions, N
 
   it('acknowledges the volume key only where SageMaker forbids it: the NVMe GPU instance', () => {
     const sm2 = acknowledgments(assembly).filter((a) => a.id === 'AwsSolutions-SM2').map((a) => a.stack).sort();
-    expect(sm2).toEqual(['mlops-reference-support-assistant']);
+    // The support assistant serves in its two delivery stages.
+    expect(sm2).toEqual(['mlops-reference-support-assistant-prod', 'mlops-reference-support-assistant-staging']);
   });
 
   it('runs every model in the platform VPC, network-isolated, at the strict level', () => {
     const models = assembly.stacks.flatMap((s) => Object.values(s.resources).filter((r) => r.Type === 'AWS::SageMaker::Model'));
-    expect(models).toHaveLength(3);
+    // churn, ticket-router, and the support assistant in staging and prod.
+    expect(models).toHaveLength(4);
     for (const m of models) {
       expect(m.Properties?.EnableNetworkIsolation).toBe(true);
       expect(m.Properties?.VpcConfig).toEqual({ SecurityGroupIds: [expect.anything()], Subnets: [expect.anything(), expect.anything()] });

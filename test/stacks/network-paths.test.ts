@@ -55,7 +55,7 @@ describe('network paths', () => {
 
     it('finds the in-VPC workloads: endpoints, monitors, pipeline jobs (the 2-instance torch training among them)', () => {
       expect(result.workloads).toEqual(expect.arrayContaining([
-        expect.stringMatching(/^mlops-reference-support-assistant\/EndpointModel/),
+        expect.stringMatching(/^mlops-reference-support-assistant-prod\/EndpointModel/),
         expect.stringMatching(/^mlops-reference-support-assistant\/Pipeline.* step Train$/),
         expect.stringMatching(/^mlops-reference-churn\/DriftMonitor/),
       ]));

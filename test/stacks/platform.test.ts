@@ -58,9 +58,12 @@ describe('AwsPlatform', () => {
   });
 
   it('puts a model registry and its endpoint in the model stack, retained', () => {
-    const t = Template.fromStack(platform.models.get('support-assistant')!);
-    t.hasResource('AWS::SageMaker::ModelPackageGroup', { Properties: { ModelPackageGroupName: 'support-assistant' }, DeletionPolicy: 'Retain' });
+    const t = Template.fromStack(platform.models.get('churn')!);
+    t.hasResource('AWS::SageMaker::ModelPackageGroup', { Properties: { ModelPackageGroupName: 'churn' }, DeletionPolicy: 'Retain' });
     t.resourceCountIs('AWS::SageMaker::Endpoint', 1);
+    // The support assistant is delivered through stages: its endpoints are in the stage stacks.
+    Template.fromStack(platform.models.get('support-assistant')!).resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    Template.fromStack(platform.stages.get('support-assistant')![1]).resourceCountIs('AWS::SageMaker::Endpoint', 1);
   });
 
   it('shares one encrypted alarm topic, access log bucket and artifacts bucket', () => {

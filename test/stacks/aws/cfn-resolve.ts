@@ -43,21 +43,31 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SageMaker::MonitoringSchedule': 'MonitoringScheduleName',
   'AWS::ECR::Repository': 'RepositoryName',
   'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
 };
 
 /** A stack of the assembly: its name (what AWS::StackName and exports use) and template. */
 export interface StackTemplate {
   readonly stackName: string;
   readonly template: CfnTemplate;
+  /** The stack's own account and region, when they differ from the resolver's (a delivery stage in another account). */
+  readonly env?: Environment;
+  /** Parameter values the stack is deployed with (others take their defaults). */
+  readonly parameters?: Record<string, string>;
 }
 
 export class CfnResolver {
   private readonly stacks = new Map<string, CfnTemplate>();
   private readonly exports = new Map<string, { stackName: string; value: unknown }>();
 
+  private readonly envs = new Map<string, Environment>();
+  private readonly parameters = new Map<string, Record<string, string>>();
+
   constructor(stacks: readonly StackTemplate[], public readonly env: Environment) {
-    for (const { stackName, template } of stacks) {
+    for (const { stackName, template, env: own, parameters } of stacks) {
       this.stacks.set(stackName, template);
+      if (own) this.envs.set(stackName, own);
+      if (parameters) this.parameters.set(stackName, parameters);
       for (const output of Object.values(template.Outputs ?? {})) {
         if (output.Export) this.exports.set(this.resolveString(stackName, output.Export.Name), { stackName, value: output.Value });
       }
@@ -80,12 +90,12 @@ export class CfnResolver {
     return r;
   }
 
-  /** Every resource of a type in every stack: where, and its properties resolved. */
+  /** Every resource of a type in every stack that CloudFormation creates (its Condition, if any, holds): where, and its properties resolved. */
   public resourcesOfType(type: string): { stackName: string; logicalId: string; properties: Record<string, unknown> }[] {
     const out: { stackName: string; logicalId: string; properties: Record<string, unknown> }[] = [];
     for (const [stackName, t] of this.stacks) {
       for (const [logicalId, r] of Object.entries(t.Resources ?? {})) {
-        if (r.Type === type) out.push({ stackName, logicalId, properties: this.resolve(stackName, r.Properties ?? {}) as Record<string, unknown> });
+        if (r.Type === type && (typeof r.Condition !== 'string' || this.condition(stackName, r.Condition))) out.push({ stackName, logicalId, properties: this.resolve(stackName, r.Properties ?? {}) as Record<string, unknown> });
       }
     }
     return out;
@@ -124,23 +134,31 @@ export class CfnResolver {
     return generated;
   }
 
-  private arn(service: string, resource: string, region = this.env.region, account = this.env.account): string {
+  /** The account and region a stack deploys to. */
+  public envOf(stackName: string): Environment {
+    return this.envs.get(stackName) ?? this.env;
+  }
+
+  private arn(stackName: string, service: string, resource: string): string {
+    const { region, account } = this.envOf(stackName);
     return `arn:aws:${service}:${region}:${account}:${resource}`;
   }
 
   private ref(stackName: string, name: string): unknown {
     switch (name) {
-      case 'AWS::AccountId': return this.env.account;
-      case 'AWS::Region': return this.env.region;
+      case 'AWS::AccountId': return this.envOf(stackName).account;
+      case 'AWS::Region': return this.envOf(stackName).region;
       case 'AWS::Partition': return 'aws';
       case 'AWS::URLSuffix': return 'amazonaws.com';
       case 'AWS::StackName': return stackName;
-      case 'AWS::StackId': return this.arn('cloudformation', `stack/${stackName}/00000000-0000-0000-0000-000000000000`);
+      case 'AWS::StackId': return this.arn(stackName, 'cloudformation', `stack/${stackName}/00000000-0000-0000-0000-000000000000`);
       case 'AWS::NoValue': return NO_VALUE;
       case 'AWS::NotificationARNs': return [];
     }
     const template = this.template(stackName);
     const parameter = (template.Parameters as Record<string, { Default?: unknown }> | undefined)?.[name];
+    const given = this.parameters.get(stackName)?.[name];
+    if (parameter && given !== undefined) return given;
     if (parameter) {
       if (parameter.Default === undefined) throw new Error(`parameter '${name}' of stack '${stackName}' has no default`);
       // SSM-typed parameters (the bootstrap version) are not IAM-relevant: their default stands in.
@@ -149,14 +167,15 @@ export class CfnResolver {
     const r = this.resource(stackName, name);
     const physical = this.physicalName(stackName, name);
     switch (r.Type) {
-      case 'AWS::IAM::ManagedPolicy': return `arn:aws:iam::${this.env.account}:policy/${physical}`;
+      case 'AWS::IAM::ManagedPolicy': return `arn:aws:iam::${this.envOf(stackName).account}:policy/${physical}`;
       case 'AWS::KMS::Key': return keyId(stackName, name);
-      case 'AWS::SNS::Topic': return this.arn('sns', physical);
-      case 'AWS::SageMaker::ModelPackageGroup': return this.arn('sagemaker', `model-package-group/${physical.toLowerCase()}`);
-      case 'AWS::SageMaker::Model': return this.arn('sagemaker', `model/${physical.toLowerCase()}`);
-      case 'AWS::SageMaker::EndpointConfig': return this.arn('sagemaker', `endpoint-config/${physical.toLowerCase()}`);
-      case 'AWS::SageMaker::Endpoint': return this.arn('sagemaker', `endpoint/${physical.toLowerCase()}`);
-      case 'AWS::SageMaker::MonitoringSchedule': return this.arn('sagemaker', `monitoring-schedule/${physical.toLowerCase()}`);
+      case 'AWS::SNS::Topic': return this.arn(stackName, 'sns', physical);
+      case 'AWS::StepFunctions::StateMachine': return this.arn(stackName, 'states', `stateMachine:${physical}`);
+      case 'AWS::SageMaker::ModelPackageGroup': return this.arn(stackName, 'sagemaker', `model-package-group/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::Model': return this.arn(stackName, 'sagemaker', `model/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::EndpointConfig': return this.arn(stackName, 'sagemaker', `endpoint-config/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::Endpoint': return this.arn(stackName, 'sagemaker', `endpoint/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::MonitoringSchedule': return this.arn(stackName, 'sagemaker', `monitoring-schedule/${physical.toLowerCase()}`);
       case 'AWS::EC2::SecurityGroup': return `sg-${hash(stackName, name)}`;
       case 'AWS::EC2::VPC': return `vpc-${hash(stackName, name)}`;
       case 'AWS::EC2::Subnet': return `subnet-${hash(stackName, name)}`;
@@ -171,32 +190,32 @@ export class CfnResolver {
     switch (key) {
       case 'AWS::S3::Bucket.Arn': return `arn:aws:s3:::${physical}`;
       case 'AWS::S3::Bucket.DomainName': return `${physical}.s3.amazonaws.com`;
-      case 'AWS::S3::Bucket.RegionalDomainName': return `${physical}.s3.${this.env.region}.amazonaws.com`;
-      case 'AWS::IAM::Role.Arn': return `arn:aws:iam::${this.env.account}:role/${physical}`;
+      case 'AWS::S3::Bucket.RegionalDomainName': return `${physical}.s3.${this.envOf(stackName).region}.amazonaws.com`;
+      case 'AWS::IAM::Role.Arn': return `arn:aws:iam::${this.envOf(stackName).account}:role/${physical}`;
       case 'AWS::IAM::Role.RoleId': return `AROA${hash(stackName, logicalId).toUpperCase()}`;
-      case 'AWS::IAM::ManagedPolicy.PolicyArn': return `arn:aws:iam::${this.env.account}:policy/${physical}`;
-      case 'AWS::KMS::Key.Arn': return this.arn('kms', `key/${keyId(stackName, logicalId)}`);
+      case 'AWS::IAM::ManagedPolicy.PolicyArn': return `arn:aws:iam::${this.envOf(stackName).account}:policy/${physical}`;
+      case 'AWS::KMS::Key.Arn': return this.arn(stackName, 'kms', `key/${keyId(stackName, logicalId)}`);
       case 'AWS::KMS::Key.KeyId': return keyId(stackName, logicalId);
-      case 'AWS::SNS::Topic.TopicArn': return this.arn('sns', physical);
+      case 'AWS::SNS::Topic.TopicArn': return this.arn(stackName, 'sns', physical);
       case 'AWS::SNS::Topic.TopicName': return physical;
-      case 'AWS::SageMaker::ModelPackageGroup.ModelPackageGroupArn': return this.arn('sagemaker', `model-package-group/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::ModelPackageGroup.ModelPackageGroupArn': return this.arn(stackName, 'sagemaker', `model-package-group/${physical.toLowerCase()}`);
       case 'AWS::SageMaker::Endpoint.EndpointName': return physical;
-      case 'AWS::SageMaker::Endpoint.EndpointArn': return this.arn('sagemaker', `endpoint/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::Endpoint.EndpointArn': return this.arn(stackName, 'sagemaker', `endpoint/${physical.toLowerCase()}`);
       case 'AWS::SageMaker::EndpointConfig.EndpointConfigName': return physical;
       case 'AWS::SageMaker::Model.ModelName': return physical;
       case 'AWS::SageMaker::Pipeline.PipelineName': return physical;
-      case 'AWS::SageMaker::MlflowTrackingServer.TrackingServerArn': return this.arn('sagemaker', `mlflow-tracking-server/${physical}`);
-      case 'AWS::SageMaker::Cluster.ClusterArn': return this.arn('sagemaker', `cluster/${hash(stackName, logicalId)}`);
-      case 'AWS::SageMaker::MonitoringSchedule.MonitoringScheduleArn': return this.arn('sagemaker', `monitoring-schedule/${physical.toLowerCase()}`);
-      case 'AWS::SageMaker::FeatureGroup.FeatureGroupArn': return this.arn('sagemaker', `feature-group/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::MlflowTrackingServer.TrackingServerArn': return this.arn(stackName, 'sagemaker', `mlflow-tracking-server/${physical}`);
+      case 'AWS::SageMaker::Cluster.ClusterArn': return this.arn(stackName, 'sagemaker', `cluster/${hash(stackName, logicalId)}`);
+      case 'AWS::SageMaker::MonitoringSchedule.MonitoringScheduleArn': return this.arn(stackName, 'sagemaker', `monitoring-schedule/${physical.toLowerCase()}`);
+      case 'AWS::SageMaker::FeatureGroup.FeatureGroupArn': return this.arn(stackName, 'sagemaker', `feature-group/${physical.toLowerCase()}`);
       case 'AWS::EC2::SecurityGroup.GroupId': return `sg-${hash(stackName, logicalId)}`;
       case 'AWS::EC2::VPC.CidrBlock': return this.resolve(stackName, r.Properties?.CidrBlock);
       case 'AWS::EC2::VPC.VpcId': return `vpc-${hash(stackName, logicalId)}`;
-      case 'AWS::Events::Rule.Arn': return this.arn('events', `rule/${physical}`);
-      case 'AWS::Logs::LogGroup.Arn': return this.arn('logs', `log-group:${physical}:*`);
-      case 'AWS::ECR::Repository.Arn': return this.arn('ecr', `repository/${physical}`);
-      case 'AWS::Scheduler::Schedule.Arn': return this.arn('scheduler', `schedule/default/${physical}`);
-      case 'AWS::CloudWatch::Alarm.Arn': return this.arn('cloudwatch', `alarm:${physical}`);
+      case 'AWS::Events::Rule.Arn': return this.arn(stackName, 'events', `rule/${physical}`);
+      case 'AWS::Logs::LogGroup.Arn': return this.arn(stackName, 'logs', `log-group:${physical}:*`);
+      case 'AWS::ECR::Repository.Arn': return this.arn(stackName, 'ecr', `repository/${physical}`);
+      case 'AWS::Scheduler::Schedule.Arn': return this.arn(stackName, 'scheduler', `schedule/default/${physical}`);
+      case 'AWS::CloudWatch::Alarm.Arn': return this.arn(stackName, 'cloudwatch', `alarm:${physical}`);
     }
     // Not IAM-relevant (endpoint DNS names, VPC endpoint entries, ...): a recognizable stand-in.
     return `${physical}.${attribute}`;
@@ -246,7 +265,7 @@ export class CfnResolver {
         if (!exported) throw new Error(`Fn::ImportValue of '${name}': no stack exports it`);
         return this.resolve(exported.stackName, exported.value);
       }
-      case 'Fn::GetAZs': return ['a', 'b', 'c'].map((z) => `${this.env.region}${z}`);
+      case 'Fn::GetAZs': return ['a', 'b', 'c'].map((z) => `${this.envOf(stackName).region}${z}`);
       case 'Fn::Base64': return Buffer.from(this.resolveString(stackName, arg)).toString('base64');
       case 'Fn::If': {
         const [condition, whenTrue, whenFalse] = arg as [string, unknown, unknown];

@@ -46,15 +46,16 @@ describe('data paths of the reference platform', () => {
   it('allows every runtime flow it sets up', async () => {
     const { counts, denied } = await evaluateFlows(world, new FlowReader(world).all());
     expect(denied).toEqual({});
-    // Three endpoints with data capture, two monitors, the pipelines' jobs, the cluster's two groups,
-    // the tracker, the alarms and rules, the VPC's flow log and every logged bucket.
+    // Two endpoints with data capture (the support assistant's stage endpoints come with its first delivery), two monitors, the pipelines' jobs, the cluster's two groups,
+    // the tracker, the alarms and rules, the flow logs of the VPCs (the platform's and the two stages') and every logged bucket.
     expect(counts).toEqual({
-      endpoint: 3, dataCapture: 3, monitor: 2, pipelineStep: expect.any(Number), hyperpod: 2, mlflow: 1,
-      alarmTopic: expect.any(Number), flowLogs: 1, accessLogs: expect.any(Number),
+      endpoint: 2, dataCapture: 2, monitor: 2, pipelineStep: expect.any(Number), hyperpod: 2, mlflow: 1,
+      alarmTopic: expect.any(Number), flowLogs: 3, accessLogs: expect.any(Number),
     });
     expect(counts.pipelineStep).toBeGreaterThanOrEqual(7);
     expect(counts.alarmTopic).toBeGreaterThanOrEqual(10);
-    expect(counts.accessLogs).toBeGreaterThanOrEqual(8);
+    // The support assistant's data capture bucket comes with its first delivery.
+    expect(counts.accessLogs).toBeGreaterThanOrEqual(7);
   });
 
   it("denies one model's endpoint role the other model's training data", async () => {
@@ -98,6 +99,8 @@ describe('data paths of a model serving the version its own pipeline trained, re
   beforeAll(() => {
     const spec: PlatformSpecInput = {
       ...referencePlatform,
+      // Both models pin a version: no model follows the registry, so no delivery.
+      delivery: undefined,
       models: referencePlatform.models.map((m) => m.name === 'churn'
         // The drift monitor compares with the baseline the pipeline computes (no S3 URIs of its own).
         ? { ...m, source: { registryVersion: 3 }, registry: { ...m.registry, crossAccountReadAccountIds: [CONSUMER_ACCOUNT] }, drift: { ...m.drift!, dataQuality: { ...m.drift!.dataQuality!, baseline: undefined } } }

@@ -40,9 +40,11 @@ export class IamWorld {
    * The world of an app's assembly. `outsidePolicies`: policies of resources the templates import
    * (a key imported by ARN keeps the policy its owner gave it), by ARN.
    */
-  public static fromApp(app: App, env: Environment = ENV, outsidePolicies: Record<string, PolicyDocument> = {}): IamWorld {
+  public static fromApp(app: App, env: Environment = ENV, outsidePolicies: Record<string, PolicyDocument> = {}, parameters: Record<string, Record<string, string>> = {}): IamWorld {
     const assembly = app.synth();
-    return new IamWorld(new CfnResolver(assembly.stacks.map((s) => ({ stackName: s.stackName, template: s.template })), env), outsidePolicies);
+    // A stack with an account of its own (a delivery stage) resolves its pseudo parameters and ARNs there.
+    const own = (s: { environment: { account: string; region: string } }) => (/^\d{12}$/.test(s.environment.account) && s.environment.account !== env.account ? { account: s.environment.account, region: env.region } : undefined);
+    return new IamWorld(new CfnResolver(assembly.stacks.map((s) => ({ stackName: s.stackName, template: s.template, env: own(s), parameters: parameters[s.stackName] })), env), outsidePolicies);
   }
 
   constructor(resolver: CfnResolver, outsidePolicies: Record<string, PolicyDocument> = {}) {
@@ -82,13 +84,16 @@ export class IamWorld {
 
   /** Evaluates with the given identity policies (a principal of another account, whose policies are not in these templates). */
   public async evaluateWith(identityPolicies: { name: string; policy: PolicyDocument }[], request: Request): Promise<Decision> {
-    const resourceAccount = /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? this.resolver.env.account;
+    const resourceAccount = /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(request.resource)?.[1] ?? this.bucketAccount(request.resource)
+      // An action without resource-level permissions (`*`) is in the caller's account.
+      ?? (request.resource === '*' ? /^arn:aws:iam::(\d{12}):/.exec(request.principal)?.[1] : undefined) ?? this.resolver.env.account;
     const simulation: Simulation = {
       request: {
         principal: request.principal,
         action: request.action,
         resource: { resource: request.resource, accountId: resourceAccount },
-        contextVariables: { 'aws:SecureTransport': 'true', ...request.context },
+        // AWS sets the principal's ARN and account on every request of a role (trust policies condition on them).
+        contextVariables: { 'aws:SecureTransport': 'true', ...principalContext(request.principal), ...request.context },
       },
       identityPolicies,
       serviceControlPolicies: [],
@@ -115,7 +120,16 @@ export class IamWorld {
    */
   private outsideRepositoryPolicy(request: Request, resourceAccount: string): PolicyDocument | undefined {
     if (!request.action.startsWith('ecr:') || resourceAccount === this.resolver.env.account) return undefined;
-    return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${this.resolver.env.account}:root` }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: request.resource }] };
+    const caller = /^arn:aws:iam::(\d{12}):/.exec(request.principal)?.[1] ?? this.resolver.env.account;
+    return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${caller}:root` }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: request.resource }] };
+  }
+
+  /** The account of a bucket these templates create (S3 ARNs carry none). */
+  public bucketAccount(resource: string): string | undefined {
+    const name = /^arn:aws:s3:::([^/]+)/.exec(resource)?.[1];
+    if (!name) return undefined;
+    const bucket = this.resolver.resourcesOfType('AWS::S3::Bucket').find((b) => this.resolver.physicalName(b.stackName, b.logicalId) === name);
+    return bucket && this.resolver.envOf(bucket.stackName).account;
   }
 
   private collectIdentityPolicies(): void {
@@ -160,6 +174,10 @@ export class IamWorld {
       const packages = groupArn.replace(':model-package-group/', ':model-package/');
       this.patternPolicies.push({ pattern: new RegExp(`^${escape(packages)}/\\d+$`), policy });
     }
+    // A role's trust policy is the resource policy of sts:AssumeRole on it.
+    for (const role of r.resourcesOfType('AWS::IAM::Role')) {
+      this.merge(r.resolveString(role.stackName, { 'Fn::GetAtt': [role.logicalId, 'Arn'] }), role.properties.AssumeRolePolicyDocument as PolicyDocument);
+    }
     for (const repo of r.resourcesOfType('AWS::ECR::Repository')) {
       const policy = repo.properties.RepositoryPolicyText as PolicyDocument | undefined;
       if (policy) this.merge(r.resolveString(repo.stackName, { 'Fn::GetAtt': [repo.logicalId, 'Arn'] }), policy);
@@ -171,6 +189,11 @@ export class IamWorld {
     const existing = this.resourcePolicies.get(arn);
     this.resourcePolicies.set(arn, existing ? { Version: '2012-10-17', Statement: [...existing.Statement, ...policy.Statement] } : policy);
   }
+}
+
+function principalContext(principal: string): Record<string, string> {
+  const role = /^arn:aws:iam::(\d{12}):role\//.exec(principal);
+  return role ? { 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': role[1] } : {};
 }
 
 function escape(text: string): string {

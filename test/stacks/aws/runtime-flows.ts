@@ -77,14 +77,15 @@ export class FlowReader {
     const kmsKey = key ?? this.bucketKey(bucketArn);
     return [
       { principal, action: s3Action, resource: objectArn },
-      ...(kmsKey === 'SSE-S3' ? [] : [{ principal, action: kmsAction, resource: kmsKey, context: this.viaS3(bucketArn) }]),
-    ];
+      ...(kmsKey === 'SSE-S3' ? [] : [{ principal, action: kmsAction, resource: kmsKey, context: this.viaS3(bucketArn, principal) }]),
+    ].map((r) => (r.action.startsWith('s3:') ? { ...r, context: { 's3:ResourceAccount': this.world.bucketAccount(objectArn) ?? this.world.resolver.env.account } } : r));
   }
 
-  private viaS3(bucketArn: string): Record<string, string> {
+  private viaS3(bucketArn: string, principal: string): Record<string, string> {
     const { region, account } = this.world.resolver.env;
-    // S3 Bucket Keys: the encryption context is the bucket's ARN.
-    return { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:CallerAccount': account, 'kms:EncryptionContext:aws:s3:arn': bucketArn };
+    // S3 Bucket Keys: the encryption context is the bucket's ARN. The caller is the principal's account.
+    const caller = /^arn:aws:iam::(\d{12}):/.exec(principal)?.[1] ?? account;
+    return { 'kms:ViaService': `s3.${region}.amazonaws.com`, 'kms:CallerAccount': caller, 'kms:EncryptionContext:aws:s3:arn': bucketArn };
   }
 
   public all(): Flow[] {
@@ -375,8 +376,8 @@ export class FlowReader {
 
   /** VPC flow logs are delivered to their bucket. */
   public flowLogs(): Flow[] {
-    const { account, region } = this.world.resolver.env;
     return this.world.resolver.resourcesOfType('AWS::EC2::FlowLog').filter((f) => f.properties.LogDestinationType === 's3').map((f) => {
+      const { account, region } = this.world.resolver.envOf(f.stackName);
       const destination = f.properties.LogDestination as string;
       const bucketArn = destination.replace(/^(arn:aws:s3:::[^/]+).*$/, '$1');
       const prefix = destination.slice(bucketArn.length).replace(/^\//, '');
@@ -394,8 +395,8 @@ export class FlowReader {
 
   /** S3 server access logs of every bucket that keeps them are delivered to the log bucket. */
   public accessLogs(): Flow[] {
-    const { account } = this.world.resolver.env;
     return this.world.resolver.resourcesOfType('AWS::S3::Bucket').filter((b) => b.properties.LoggingConfiguration).map((b) => {
+      const { account } = this.world.resolver.envOf(b.stackName);
       const logging = b.properties.LoggingConfiguration as Props;
       const source = `arn:aws:s3:::${this.world.resolver.physicalName(b.stackName, b.logicalId)}`;
       return {

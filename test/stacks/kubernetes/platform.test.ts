@@ -31,7 +31,8 @@ describe('the reference platform on both targets', () => {
     const { tf } = referenceOnKubernetes();
 
     for (const model of referencePlatform.models) {
-      const awsStack: Stack = aws.models.get(model.name)!;
+      // A model delivered through stages has its endpoint in each stage's stack.
+      const awsStack: Stack = aws.stages.get(model.name)?.[0] ?? aws.models.get(model.name)!;
       const t = Template.fromStack(awsStack);
       const variants = Object.values(t.findResources('AWS::SageMaker::EndpointConfig')).map((r) => (r as { Properties: { ProductionVariants: Json[] } }).Properties.ProductionVariants[0]);
       expect(variants).toHaveLength(1);
@@ -49,7 +50,7 @@ describe('the reference platform on both targets', () => {
     }
 
     // The GPU model: ml.g5.xlarge (1 x A10G) on AWS, one A10G on Kubernetes.
-    const llm = Template.fromStack(aws.models.get('support-assistant')!);
+    const llm = Template.fromStack(aws.stages.get('support-assistant')![0]);
     llm.hasResourceProperties('AWS::SageMaker::EndpointConfig', { ProductionVariants: [Match.objectLike({ InstanceType: 'ml.g5.xlarge' })] });
     const pod = podSpecOf(named(ofKind(tf, 'Deployment'), 'support-assistant'));
     expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.product': 'NVIDIA-A10G' });
@@ -109,6 +110,7 @@ describe('KubernetesPlatformStack', () => {
   it('loads a registry version from MLflow for a model that deploys from its registry', () => {
     const spec: PlatformSpecInput = {
       ...referencePlatform,
+      delivery: undefined,
       models: [{ ...referencePlatform.models[1], source: { registryVersion: 4 } }],
     };
     const env = podSpecOf(ofKind(kubernetesOf(spec).tf, 'Deployment').find((d) => d.metadata.name === 'churn')!).containers[0].env;
@@ -139,7 +141,7 @@ describe('KubernetesPlatformStack', () => {
     // On GKE (no A10G there): churn trains on a whole H100 node, the reference cluster's accelerator.
     const churn = referencePlatform.models[1];
     const pipeline = { ...churn.pipeline!, train: { ...churn.pipeline!.train, compute: { accelerator: { type: 'nvidia-h100' as const, count: 8 } } } };
-    const spec: PlatformSpecInput = { ...referencePlatform, kubernetes: { ...referencePlatform.kubernetes, acceleratorNodeLabel: 'gke' }, models: [{ ...churn, pipeline }] };
+    const spec: PlatformSpecInput = { ...referencePlatform, delivery: undefined, kubernetes: { ...referencePlatform.kubernetes, acceleratorNodeLabel: 'gke' }, models: [{ ...churn, pipeline }] };
     const { stack } = kubernetesOf(spec);
     const crds = manifests(JSON.parse(Testing.synth(stack.crdStack!)) as Synth);
     const template = crds.find((m) => m.kind === 'WorkflowTemplate' && m.metadata.name === 'churn-pipeline')!;
@@ -230,7 +232,7 @@ describe('KubernetesPlatformStack', () => {
   });
 
   it('rejects two models whose names differ only in case (their Kubernetes objects would clash)', () => {
-    const spec: PlatformSpecInput = { ...referencePlatform, models: [referencePlatform.models[1], { ...referencePlatform.models[1], name: 'Churn' }] };
+    const spec: PlatformSpecInput = { ...referencePlatform, delivery: undefined, models: [referencePlatform.models[1], { ...referencePlatform.models[1], name: 'Churn' }] };
     expect(() => kubernetesOf(spec)).toThrow(MlopsValidationError);
     expect(() => kubernetesOf(spec)).toThrow(/models\[1\]\.name/);
   });

@@ -1,0 +1,228 @@
+/**
+ * Delivery on the reference platform: an Approved state change starts the model's state machine,
+ * which deploys the version to staging and, behind the prod gate and bake, to prod (another account)
+ * through CloudFormation; the stage stacks hold no endpoint until the first delivery; the registry's
+ * group, bucket and key grant each stage account what its endpoint reads, and no more.
+ */
+import { App } from 'aws-cdk-lib';
+import { ENV, IamWorld } from './iam-paths';
+import { FlowReader } from './runtime-flows';
+import { approvedForStageKey, DELIVERY_RENDERING, DELIVERY_TAG, DERIVED_NAMES, PlatformSpecInput } from '../../../lib/spec';
+import { AwsPlatform } from '../../../stacks/aws/platform';
+import { referencePlatform } from '../../../stacks/reference-platform';
+
+const CONTEXT = { '@aws-cdk/aws-iam:minimizePolicies': true, '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
+const STAGING = '222233334444';
+const PROD = '555566667777';
+const MODEL_STACK = 'mlops-reference-support-assistant';
+const PROD_STACK = 'mlops-reference-support-assistant-prod';
+const STAGING_STACK = 'mlops-reference-support-assistant-staging';
+const PACKAGE = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/support-assistant/7`;
+
+type State = { Type: string; Next?: string; Default?: string; Choices?: { Condition: string; Next: string }[]; Catch?: { Next: string }[]; Arguments?: Record<string, unknown>; Resource?: string; Credentials?: { RoleArn: string } };
+type Definition = { StartAt: string; QueryLanguage: string; States: Record<string, State> };
+
+/** A real "SageMaker Model Package State Change" event (the shape of AWS's documented sample). */
+function stateChange(status: string): Record<string, unknown> {
+  return {
+    version: '0', id: 'b0d4a3ef-7c0d-2e4b-9d3c-0e1c4ec0f4c1', 'detail-type': 'SageMaker Model Package State Change', source: 'aws.sagemaker',
+    account: ENV.account, time: '2026-12-01T17:00:14Z', region: ENV.region, resources: [PACKAGE],
+    detail: {
+      ModelPackageGroupName: 'support-assistant', ModelPackageVersion: 7, ModelPackageArn: PACKAGE, ModelPackageName: 'support-assistant',
+      CreationTime: 1764608411437, ModelPackageStatus: 'Completed', ModelApprovalStatus: status,
+      ModelPackageStatusDetails: { ValidationStatuses: [], ImageScanStatuses: [] }, CertifyForMarketplace: false,
+    },
+  };
+}
+
+/** EventBridge's matching for the patterns we write: every pattern field's list holds the event's value; objects match field by field. */
+function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([k, p]) => (Array.isArray(p) ? p.includes(event[k]) : typeof event[k] === 'object' && event[k] !== null && matches(p as Record<string, unknown>, event[k] as Record<string, unknown>)));
+}
+
+/** EventBridge's input transformer: the paths of InputPathsMap substituted into InputTemplate. */
+function transform(t: { InputPathsMap: Record<string, string>; InputTemplate: string }, event: Record<string, unknown>): unknown {
+  const text = t.InputTemplate.replace(/<([\w-]+)>/g, (_, name: string) => {
+    const value = t.InputPathsMap[name].replace(/^\$\./, '').split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], event);
+    return JSON.stringify(value);
+  });
+  return JSON.parse(text);
+}
+
+/** The states reachable from `from` without taking the transitions `skip` forbids. */
+function reachable(d: Definition, from: string, skip: (state: string, next: string) => boolean = () => false): Set<string> {
+  const seen = new Set<string>();
+  const todo = [from];
+  while (todo.length > 0) {
+    const name = todo.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const s = d.States[name];
+    const next = [s.Next, s.Default, ...(s.Choices ?? []).map((c) => c.Next), ...(s.Catch ?? []).map((c) => c.Next)].filter((n): n is string => n !== undefined);
+    todo.push(...next.filter((n) => !skip(name, n)));
+  }
+  return seen;
+}
+
+describe('delivery of the reference platform', () => {
+  let world: IamWorld;
+  let platform: AwsPlatform;
+  let definition: Definition;
+  let delivered: IamWorld;
+  beforeAll(() => {
+    const app = new App({ context: CONTEXT, builtinCloudFormationValidation: false });
+    platform = new AwsPlatform(app, 'Platform', { spec: referencePlatform });
+    world = IamWorld.fromApp(app);
+    const machine = world.resolver.resourcesOfType('AWS::StepFunctions::StateMachine').find((m) => m.stackName === MODEL_STACK)!;
+    definition = JSON.parse(machine.properties.DefinitionString as string) as Definition;
+    // The same templates once version 7 was delivered to both stages.
+    const parameters = { [DELIVERY_RENDERING.parameterName]: PACKAGE };
+    delivered = IamWorld.fromApp(app, ENV, {}, { [PROD_STACK]: parameters, [STAGING_STACK]: parameters });
+  });
+
+  it('renders a stack per stage in its account, and the state machine in the registry account', () => {
+    expect(platform.stages.get('support-assistant')!.map((s) => [s.stackName, s.account])).toEqual([[STAGING_STACK, STAGING], [PROD_STACK, PROD]]);
+    expect(platform.models.get('support-assistant')!.endpoint).toBeUndefined();
+    const machine = world.resolver.resourcesOfType('AWS::StepFunctions::StateMachine').find((m) => m.stackName === MODEL_STACK)!;
+    expect(machine.properties.StateMachineName).toBe(DERIVED_NAMES.delivery.of('mlops-reference', 'support-assistant'));
+    expect(machine.properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine.properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+  });
+
+  it('tags the model package group with the ARN of its state machine', () => {
+    const group = world.resolver.resourcesOfType('AWS::SageMaker::ModelPackageGroup').find((g) => g.stackName === MODEL_STACK)!;
+    expect(group.properties.Tags).toContainEqual({ Key: DELIVERY_TAG, Value: `arn:aws:states:${ENV.region}:${ENV.account}:stateMachine:mlops-reference-support-assistant-delivery` });
+  });
+
+  it('starts the state machine with { modelPackageArn } on an Approved state change, and not on Pending or Rejected', () => {
+    const rule = world.resolver.resourcesOfType('AWS::Events::Rule').find((r) => r.stackName === MODEL_STACK && (r.properties.Targets as { Arn: string }[])?.[0]?.Arn.includes(':stateMachine:'))!;
+    const pattern = rule.properties.EventPattern as Record<string, unknown>;
+    expect(matches(pattern, stateChange('Approved'))).toBe(true);
+    expect(matches(pattern, stateChange('PendingManualApproval'))).toBe(false);
+    expect(matches(pattern, stateChange('Rejected'))).toBe(false);
+    expect(matches(pattern, { ...stateChange('Approved'), detail: { ...(stateChange('Approved').detail as object), ModelPackageGroupName: 'churn' } })).toBe(false);
+    const target = (rule.properties.Targets as { Arn: string; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[])[0];
+    expect(target.Arn).toBe(`arn:aws:states:${ENV.region}:${ENV.account}:stateMachine:mlops-reference-support-assistant-delivery`);
+    expect(transform(target.InputTransformer, stateChange('Approved'))).toEqual({ modelPackageArn: PACKAGE });
+  });
+
+  it('deploys to prod only through the prod gate, after staging, with the previous template, the new package and the prod deploy role', () => {
+    expect(definition.QueryLanguage).toBe('JSONata');
+    const all = reachable(definition, definition.StartAt);
+    expect(all).toContain('prod-Deploy');
+    // Cut the gate's "promoted" transition: prod's UpdateStack is no longer reachable.
+    const promoted = definition.States['prod-Promoted'];
+    expect(promoted.Choices![0].Condition).toContain(approvedForStageKey('prod'));
+    const gated = reachable(definition, definition.StartAt, (state, next) => state === 'prod-Promoted' && next === promoted.Choices![0].Next);
+    expect(gated).not.toContain('prod-Deploy');
+    expect(gated).toContain('staging-Deploy');
+    // Staging has no gate: its deploy follows its selection directly.
+    expect(all).not.toContain('staging-Gate');
+    const deploy = definition.States['prod-Deploy'];
+    expect(deploy.Resource).toBe('arn:aws:states:::aws-sdk:cloudformation:updateStack');
+    expect(deploy.Credentials).toEqual({ RoleArn: `arn:aws:iam::${PROD}:role/mlops-reference-support-assistant-prod-deploy` });
+    expect(deploy.Arguments).toMatchObject({ StackName: PROD_STACK, UsePreviousTemplate: true, RoleARN: `arn:aws:iam::${PROD}:role/cdk-hnb659fds-cfn-exec-role-${PROD}-${ENV.region}`, Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'] });
+    expect(deploy.Arguments!.Parameters).toContain(`'${DELIVERY_RENDERING.parameterName}' ? { 'ParameterKey': $p.ParameterKey, 'ParameterValue': $packageArn } : { 'ParameterKey': $p.ParameterKey, 'UsePreviousValue': true }`);
+    // Staging is marked as served before prod is considered.
+    expect(reachable(definition, 'staging-Mark')).toContain('prod-Selected');
+    // Prod bakes an hour, then reads its stack's alarms.
+    expect(definition.States['prod-Bake']).toMatchObject({ Type: 'Wait', Seconds: 3600, Next: 'prod-Alarms' });
+    expect(definition.States['prod-Alarms'].Arguments).toEqual({ AlarmNamePrefix: `${PROD_STACK}-`, StateValue: 'ALARM' });
+  });
+
+  it('tells the alarm topic and stops when a stage fails: a failed stack update, alarms after the bake, a gate timeout, an API error', () => {
+    const topic = world.resolver.resolveString('mlops-reference-shared', { Ref: world.logicalId('mlops-reference-shared', 'AWS::SNS::Topic', 'AlarmTopic') });
+    const failed = definition.States['prod-Failed'];
+    expect(failed).toMatchObject({ Resource: 'arn:aws:states:::sns:publish', Arguments: { TopicArn: topic } });
+    expect(definition.States[failed.Next!].Type).toBe('Fail');
+    expect(definition.States['prod-Deployed'].Default).toBe('prod-Failed');
+    expect(definition.States['prod-Quiet'].Default).toBe('prod-Failed');
+    expect(definition.States['prod-Promoted'].Choices![1]).toEqual({ Condition: expect.stringMatching(/\$polls >= 672/), Next: 'prod-Failed', Output: expect.anything() });
+    expect(definition.States['prod-Deploy'].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'prod-Failed' })]);
+  });
+
+  it('starts no second delivery for a metadata change of a version being delivered, unless the input names stages (a rollback)', () => {
+    const choice = definition.States.NewDelivery;
+    expect(choice.Choices![0]).toEqual({ Condition: `{% $not($exists($only)) and $exists($states.input.CustomerMetadataProperties.'${DELIVERY_RENDERING.startedKey}') %}`, Next: 'AlreadyDelivering' });
+    expect(definition.States.AlreadyDelivering.Type).toBe('Succeed');
+    expect(definition.States['prod-Selected'].Choices![0].Condition).toBe("{% $not($exists($only)) or 'prod' in $only %}");
+  });
+
+  it('creates no endpoint on the first deploy, before any version is approved, and nothing left references what is not created', () => {
+    for (const stackName of [STAGING_STACK, PROD_STACK]) {
+      const template = world.resolver.template(stackName);
+      expect((template.Parameters as Record<string, unknown>)[DELIVERY_RENDERING.parameterName]).toMatchObject({ Type: 'String', Default: DELIVERY_RENDERING.noPackage });
+      for (const type of ['AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Endpoint', 'AWS::CloudWatch::Alarm']) {
+        expect(world.resolver.resourcesOfType(type).filter((r) => r.stackName === stackName)).toEqual([]);
+        expect(delivered.resolver.resourcesOfType(type).filter((r) => r.stackName === stackName).length).toBeGreaterThan(0);
+      }
+      // CloudFormation refuses a created resource that references one its condition leaves out.
+      const resources = template.Resources!;
+      const conditioned = new Set(Object.entries(resources).filter(([, r]) => r.Condition).map(([id]) => id));
+      expect(conditioned.size).toBeGreaterThan(10);
+      const refs = (v: unknown): string[] => (Array.isArray(v) ? v.flatMap(refs) : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => (k === 'Ref' ? [x as string] : k === 'Fn::GetAtt' ? [(x as string[])[0]] : refs(x))) : []);
+      const dangling = Object.entries(resources).filter(([id]) => !conditioned.has(id)).flatMap(([id, r]) => [...refs(r.Properties), ...[r.DependsOn ?? []].flat()].filter((t) => conditioned.has(t as string)).map((t) => `${id} → ${t as string}`));
+      expect(dangling).toEqual([]);
+    }
+  });
+
+  it("lets each stage's endpoint role describe the delivered package, read its artifact, decrypt it and pull its image, across accounts", async () => {
+    const flows = new FlowReader(delivered).endpoints().filter((f) => f.name.startsWith(`${MODEL_STACK}-`));
+    expect(flows.map((f) => f.requests[0].principal.split(':')[4])).toEqual([PROD, STAGING]);
+    for (const flow of flows) expect(await delivered.evaluateAll(flow.requests)).toBe('Allowed');
+  });
+
+  it('grants only the stage accounts, only the group, the prefix and decryption through S3', async () => {
+    const reader = new FlowReader(delivered);
+    const { modelObject, key } = reader.registeredBy(PACKAGE);
+    const stranger = 'arn:aws:iam::999988887777:role/anyone';
+    const everything = [{ name: 'all', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sagemaker:DescribeModelPackage', 's3:GetObject', 'kms:Decrypt'], Resource: '*' }] } }];
+    const results = [];
+    for (const r of [{ principal: stranger, action: 'sagemaker:DescribeModelPackage', resource: PACKAGE }, ...reader.read(stranger, modelObject, key)]) results.push((await delivered.evaluateWith(everything, r)).result);
+    expect(results).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']);
+    // The prod role reads the support assistant's artifacts, not the churn model's.
+    const prodRole = delivered.roleArn(PROD_STACK, 'EndpointExecutionRole');
+    const churn = reader.registeredBy(`arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/churn/1`);
+    expect((await delivered.evaluate({ principal: prodRole, action: 's3:GetObject', resource: churn.modelObject, context: { 's3:ResourceAccount': ENV.account } })).result).toBe('ImplicitlyDenied');
+  });
+
+  it('lets the state machine assume exactly the deploy role of each stage, which may update that stack only', async () => {
+    const machineRole = world.roleArn(MODEL_STACK, 'DeliveryRole');
+    for (const [account, stack] of [[STAGING, STAGING_STACK], [PROD, PROD_STACK]]) {
+      const deployRole = `arn:aws:iam::${account}:role/${stack}-deploy`;
+      expect(await world.evaluate({ principal: machineRole, action: 'sts:AssumeRole', resource: deployRole })).toEqual({ result: 'Allowed' });
+      const sameAccountOther = `arn:aws:iam::${ENV.account}:role/other`;
+      expect((await world.evaluateWith([{ name: 'all', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }], { principal: sameAccountOther, action: 'sts:AssumeRole', resource: deployRole })).result).toBe('ImplicitlyDenied');
+      const update = { principal: deployRole, action: 'cloudformation:UpdateStack', context: { 'cloudformation:RoleArn': `arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-${account}-${ENV.region}` } };
+      expect(await world.evaluate({ ...update, resource: `arn:aws:cloudformation:${ENV.region}:${account}:stack/${stack}/0a1b2c3d` })).toEqual({ result: 'Allowed' });
+      expect((await world.evaluate({ ...update, resource: `arn:aws:cloudformation:${ENV.region}:${account}:stack/mlops-reference-prod-shared/0a1b2c3d` })).result).toBe('ImplicitlyDenied');
+    }
+  });
+});
+
+describe('delivery in the spec', () => {
+  const base: PlatformSpecInput = { ...referencePlatform };
+  const synth = (spec: PlatformSpecInput) => new AwsPlatform(new App(), 'Platform', { spec });
+
+  it('refuses a delivery section without a model that follows the registry, naming the field', () => {
+    const spec = { ...base, models: base.models.map((m) => (m.name === 'support-assistant' ? { ...m, source: { registryVersion: 1 } } : m)) };
+    expect(() => synth(spec)).toThrow(/delivery: delivers no model: no model's source follows the registry \(got a delivery section, expected a model with source \{ registryVersion: 'latest-approved' \}/);
+  });
+
+  it('refuses a stage in another region than the registry, and repeated stage names', () => {
+    const spec = { ...base, delivery: { stages: [{ name: 'staging', account: STAGING }, { name: 'staging', account: PROD, region: 'eu-west-1' }] } };
+    expect(() => synth(spec)).toThrow(/delivery\.stages\[1\]\.name: repeats the name of delivery\.stages\[0\][\s\S]*delivery\.stages\[1\]\.region: differs from the registry's region/);
+  });
+
+  it("refuses 'latest-approved' without a registry, and a stage account on a platform whose account is unknown", () => {
+    const spec = { ...base, aws: { region: 'us-east-1' }, models: base.models.map((m) => (m.name === 'ticket-router' ? { ...m, source: { registryVersion: 'latest-approved' as const } } : m)) };
+    expect(() => synth(spec)).toThrow(/delivery\.stages\[0\]\.account: is another account, but the platform's is not known[\s\S]*models\[2\]\.source: deploys from a registry but the model has none/);
+  });
+
+  it('delivers through one implicit stage (the platform account, auto, no bake) without a delivery section', () => {
+    const p = synth({ ...base, delivery: undefined });
+    const [stage] = p.stages.get('support-assistant')!;
+    expect([stage.stackName, stage.stage]).toEqual(['mlops-reference-support-assistant-default', { name: 'default', account: '111122223333', region: 'us-east-1', approval: 'auto', bakeMinutes: 0 }]);
+    expect(p.stageEnvironments.size).toBe(0);
+  });
+});
