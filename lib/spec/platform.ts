@@ -86,11 +86,12 @@ export const platformSpecSchema = platformSpecShape.superRefine((p, ctx) => {
       if (production && !m.card) {
         addIssue(ctx, ['models', i, 'card'], `is required: the platform is tagged for production (tags.${production[0]}: '${production[1]}') and the strict governance level requires a model card for every production model`, { got: 'nothing', expected: '{ owner, purpose, intendedUses, riskRating, ... }' });
       }
-      if (!m.endpoint || isComponentEndpoint(m.endpoint)) return; // held to the level on its shared endpoint
-      if (m.endpoint.compute.kind === 'serverless') {
+      // An inference component is held to the level on its shared endpoint.
+      const own = m.endpoint && !isComponentEndpoint(m.endpoint) ? m.endpoint : undefined;
+      if (own?.compute.kind === 'serverless') {
         addIssue(ctx, ['models', i, 'endpoint', 'compute'], "is serverless, which the strict governance level does not allow: SageMaker serverless inference runs neither in a VPC nor network-isolated", { got: 'serverless', expected: "an instance type or accelerator (e.g. { instanceType: 'ml.c5.large' })" });
       }
-      if (m.endpoint && m.endpoint.networkIsolation === false && m.endpoint.compute.kind !== 'serverless') {
+      if (own && own.networkIsolation === false && own.compute.kind !== 'serverless') {
         addIssue(ctx, ['models', i, 'endpoint', 'networkIsolation'], 'is off, which the strict governance level does not allow', { got: 'false', expected: 'true (the default)' });
       }
       if (m.batch?.networkIsolation === false) {

@@ -287,7 +287,7 @@ export class ModelStack extends Stack {
     // parsePlatformSpec has checked that the shared endpoint exists.
     const endpoint = props.sharedEndpoints?.endpoints.get(sharedEndpoint);
     if (!endpoint) throw new Error(`internal: shared endpoint '${sharedEndpoint}' of model '${props.model.name}' was not rendered`);
-    this.addDependency(endpoint.stack, `places an inference component on shared endpoint '${sharedEndpoint}', which must be InService`);
+    this.addStackDependency(endpoint.stack, `places an inference component on shared endpoint '${sharedEndpoint}', which must be InService`);
     // The id follows the model endpoint's: 'Endpoint' is where the model is served.
     return new InferenceComponent(this, 'Endpoint', {
       ...componentInput,
