@@ -31,7 +31,7 @@ describe('examples/', () => {
   beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-examples-')); });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('has the five starting points, each for the targets its sections say', () => {
+  it('has its starting points, each for the targets its sections say', () => {
     const found = fs.readdirSync(examples).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
     expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
       'async-and-shadow.yaml': ['aws'],
@@ -83,14 +83,22 @@ describe('examples/', () => {
     });
   });
 
-  it('batch-scoring synthesizes two batch transform pipelines at the strict level (one model without an endpoint), passing every rule pack', () => {
+  it('batch-scoring synthesizes two batch transform pipelines at the strict level (one model without an endpoint), passing every rule pack and CloudFormation validation', () => {
     const out = path.join(dir, 'batch');
-    synthAwsPlatform(loadPlatformSpec(path.join(examples, 'batch-scoring.yaml')), out);
+    synthAwsExample('batch-scoring.yaml', out);
     const resources = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources));
     const pipelines = resources.filter((r) => r.Type === 'AWS::SageMaker::Pipeline').map((r) => String(r.Properties?.PipelineName)).sort();
     expect(pipelines).toEqual(['scoring-churn', 'scoring-churn-batch', 'scoring-invoice-fraud-batch']);
     expect(resources.filter((r) => r.Type === 'AWS::SageMaker::Endpoint')).toEqual([]);
     expect(resources.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(3);
+  });
+
+  it('async-and-shadow synthesizes an asynchronous endpoint and one with a shadow variant, passing every rule pack and CloudFormation validation', () => {
+    const out = path.join(dir, 'async-shadow');
+    synthAwsExample('async-and-shadow.yaml', out);
+    const configs = readCloudAssembly(out).stacks.flatMap((s) => Object.values(s.resources)).filter((r) => r.Type === 'AWS::SageMaker::EndpointConfig').map((r) => r.Properties ?? {});
+    expect(configs.filter((p) => p.AsyncInferenceConfig !== undefined)).toHaveLength(1);
+    expect(configs.filter((p) => Array.isArray(p.ShadowProductionVariants))).toHaveLength(1);
   });
 
   it('kubernetes synthesizes Terraform JSON for the kubernetes provider: deployments, the registry and the Argo pipeline', () => {

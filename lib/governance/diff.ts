@@ -9,7 +9,7 @@ import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { buildAuditReport } from './audit';
 import { CfnResource, readCloudAssembly, SynthesizedAssembly, SynthesizedStack } from './cloud-assembly';
 import { modelCardChanges } from './model-cards';
-import { KubernetesGovernanceMetadata, kubernetesGovernanceOf } from './kubernetes-audit';
+import { buildKubernetesAudit, KubernetesGovernanceMetadata, kubernetesGovernanceOf } from './kubernetes-audit';
 import { AuditExposure, AuditReport } from './report-model';
 import { MLOPS_RULES, RuleContext } from './rules';
 import { readTerraformOutput, TerraformOutput } from './terraform';
@@ -212,7 +212,11 @@ export function governanceDiff(oldInput: string | SynthesizedAssembly, newInput:
   changes.push(...modelChanges(oldReport, newReport, oldAssembly, newAssembly));
   changes.push(...accountChanges(oldReport, newReport));
   changes.push(...modelCardChanges(oldReport, newReport).map((c) => ({ ...c, type: 'AWS::SageMaker::ModelCard' })));
-  if (kubernetes) changes.push(...kubernetesGovernanceDiff(kubernetes.oldCdktfOut, kubernetes.newCdktfOut));
+  if (kubernetes) {
+    changes.push(...kubernetesGovernanceDiff(kubernetes.oldCdktfOut, kubernetes.newCdktfOut));
+    // The Kubernetes cards (ConfigMaps and MLflow tags), compared as the AWS ones are.
+    changes.push(...modelCardChanges(buildKubernetesAudit(kubernetes.oldCdktfOut), buildKubernetesAudit(kubernetes.newCdktfOut)).map((c) => ({ ...c, type: 'kubernetes_config_map_v1' })));
+  }
   const order: GovernanceChangeKind[] = [
     'stateful-deleted', 'stateful-replaced', 'encryption-removed', 'governance-lowered', 'account-added', 'acknowledgement-added', 'permission-added', 'exposure-added', 'isolation-removed',
     'card-removed', 'risk-raised', 'stateful-orphaned', 'acknowledgement-changed', 'acknowledgement-removed', 'governance-raised', 'permission-removed', 'card-changed', 'card-added',

@@ -168,6 +168,20 @@ describe('mlops audit diff on the Kubernetes side', () => {
     expect(raised).toEqual([expect.objectContaining({ kind: 'governance-raised', blocking: false })]);
   });
 
+  it('shows Kubernetes model card changes too: a raised risk rating blocks, as on AWS', () => {
+    const withRisk = (riskRating: 'Medium' | 'High'): PlatformSpecInput => ({
+      ...referencePlatform,
+      models: referencePlatform.models.map((m) => (m.name === 'churn' ? { ...m, card: { ...m.card!, riskRating } } : m)),
+    });
+    const medium = path.join(root, 'cards-medium');
+    const high = path.join(root, 'cards-high');
+    synthKubernetesPlatform(withRisk('Medium'), medium);
+    synthKubernetesPlatform(withRisk('High'), high);
+    const cards = governanceDiff(cdkOut, cdkOut, { oldCdktfOut: medium, newCdktfOut: high }).changes.filter((c) => c.kind.startsWith('card') || c.kind === 'risk-raised');
+    expect(cards).toEqual([expect.objectContaining({ kind: 'risk-raised', blocking: true, type: 'kubernetes_config_map_v1', detail: expect.stringContaining('churn') })]);
+    expect(governanceDiff(cdkOut, cdkOut, { oldCdktfOut: medium, newCdktfOut: medium }).changes.filter((c) => c.kind === 'risk-raised')).toEqual([]);
+  });
+
   it('is part of `mlops audit diff` with --old-cdktf-out and --new-cdktf-out, which go together', async () => {
     const after = cdktfOut('diff-cli-after', SERVICES, { ...STRICT, level: 'baseline' });
     const diff = governanceDiff(cdkOut, cdkOut, { oldCdktfOut: before, newCdktfOut: after });
