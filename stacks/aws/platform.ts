@@ -472,6 +472,9 @@ export class AwsPlatform extends Construct {
     const endpointNames = [
       ...spec.models.flatMap((m) => models.get(m.name)!.endpoint?.endpointName ?? []),
       ...[...(this.sharedEndpoints?.endpoints.values() ?? [])].map((e) => e.endpointName),
+      // A delivered model's stage endpoints in the platform's own account and region (the others
+      // publish their metrics in their own accounts, where each endpoint has its dashboard).
+      ...[...stages.values()].flat().filter((st) => st.account === this.shared.account && st.region === this.shared.region).map((st) => st.endpoint.endpointName),
     ];
     this.dashboard = new PlatformDashboard(this.shared, 'PlatformDashboard', { platformName: spec.name, endpointNames });
     // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).

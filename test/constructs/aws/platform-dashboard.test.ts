@@ -32,12 +32,24 @@ describe('PlatformDashboard', () => {
     const [dashboard, ...others] = dashboardBodies(app, platform.shared);
     const endpointNames = [...platform.models.values()].flatMap((m) => m.endpoint?.endpointName ?? []);
 
+    it("scopes to a delivered model's stage endpoints in the platform's own account and region", () => {
+      const sameAccount = new App();
+      const p = new AwsPlatform(sameAccount, 'Platform', { spec: { ...referencePlatform, delivery: { stages: [{ name: 'staging' }, { name: 'prod', approval: 'manual' }] } } });
+      const staged = [...p.stages.values()].flat().map((st) => st.endpoint.endpointName);
+      expect(staged).toHaveLength(2);
+      const [body] = dashboardBodies(sameAccount, p.shared);
+      const queries = expressions(body.widgets).flatMap(searchQueries);
+      for (const name of staged) expect(queries.every((q) => q.includes(`"${name}"`))).toBe(true);
+    });
+
     it('renders one dashboard in the shared stack, scoped to the endpoints of the platform by exact name', () => {
       expect(others).toEqual([]);
       expect(platform.dashboard.scopedToPlatform).toBe(true);
       const queries = expressions(dashboard.widgets).flatMap(searchQueries);
       expect(queries.length).toBeGreaterThanOrEqual(8);
-      expect(endpointNames.length).toBeGreaterThanOrEqual(3);
+      // The support assistant is delivered to stages in other accounts: its endpoints are not the platform account's.
+      expect(endpointNames).toHaveLength(2);
+      expect([...platform.stages.values()].flat().map((st) => st.account)).toEqual(['222233334444', '555566667777']);
       for (const name of endpointNames) expect(queries.every((q) => q.includes(`"${name}"`))).toBe(true);
       expect(queries).toContainEqual(expect.stringMatching(/^\{AWS\/SageMaker,EndpointName,VariantName\} MetricName="Invocation5XXErrors" EndpointName=\(/));
       expect(queries).toContainEqual(expect.stringMatching(/^\{"aws\/sagemaker\/Endpoints\/data-metrics",Endpoint,MonitoringSchedule\} MetricName=feature_baseline_drift Endpoint=\(/));

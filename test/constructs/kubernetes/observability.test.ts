@@ -100,7 +100,7 @@ describe('Observability on Kubernetes (the reference platform)', () => {
 
     it('keeps no keep_firing_for when every evaluation period must breach', () => {
       const churn = referencePlatform.models[1];
-      const spec: PlatformSpecInput = { ...referencePlatform, models: [{ ...churn, endpoint: { ...(churn.endpoint as EndpointSpecInput), alarms: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 } } }] };
+      const spec: PlatformSpecInput = { ...referencePlatform, delivery: undefined, models: [{ ...churn, endpoint: { ...(churn.endpoint as EndpointSpecInput), alarms: { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 } } }] };
       const crds = platform(spec).crds;
       const r = ((manifests(crds).find((m) => m.metadata.name === 'churn-endpoint' && m.kind === 'PrometheusRule')!.spec.groups as Json[])[0].rules as Rule[])[0];
       expect(r.for).toBe('10m');
