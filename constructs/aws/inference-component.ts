@@ -14,7 +14,7 @@ import { ComponentEndpointSpec, ComponentEndpointSpecInput, componentEndpointSpe
 import { ModelSource, ModelSourceConfig } from './model-source';
 import { ISharedEndpoint } from './shared-endpoint';
 import { ExecutionRole } from './private/execution-role';
-import { sagemakerAutoScalingRole } from './private/sagemaker-hosting';
+import { hostingAlarmSet, sagemakerAutoScalingRole } from './private/sagemaker-hosting';
 import { claimUniqueName } from './private/unique-names';
 import { allowAlarmPublishing, keyOrNew } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -209,16 +209,7 @@ export class InferenceComponent extends Resource {
 
   private createAlarms(): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
     const a = this.spec.alarms;
-    const period = Duration.seconds(a.periodSeconds);
-    const common = { evaluationPeriods: a.evaluationPeriods, datapointsToAlarm: a.datapointsToAlarm, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
-    const action = new cwActions.SnsAction(this.alarmTopic);
-    const alarms: Record<string, cloudwatch.Alarm> = {};
-    const add = (key: string, alarm: cloudwatch.Alarm) => {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      alarms[key] = alarm;
-      return alarm;
-    };
+    const { alarms, period, common, add } = hostingAlarmSet(this.alarmTopic, a);
     const name = this.inferenceComponentName;
     const latency = add('latency', new cloudwatch.Alarm(this, 'LatencyAlarm', {
       ...common,

@@ -1,7 +1,6 @@
 import { ArnFormat, CfnDeletionPolicy, CfnResource, Duration, IResource, Names, RemovalPolicy, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -18,7 +17,7 @@ import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
-import { sagemakerAutoScalingRole, volumeKeyArn } from './private/sagemaker-hosting';
+import { hostingAlarmSet, sagemakerAutoScalingRole, volumeKeyArn } from './private/sagemaker-hosting';
 import { ScalingGuard } from './private/scaling-guard';
 import { ShadowVariant } from './private/shadow-variant';
 import { claimUniqueName } from './private/unique-names';
@@ -488,16 +487,7 @@ export class ModelEndpoint extends ModelEndpointBase {
 
   private createAlarms(spec: EndpointSpec): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
     const a = spec.alarms;
-    const period = Duration.seconds(a.periodSeconds);
-    const common = { evaluationPeriods: a.evaluationPeriods, datapointsToAlarm: a.datapointsToAlarm, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
-    const action = new cwActions.SnsAction(this.alarmTopic);
-    const alarms: Record<string, cloudwatch.Alarm> = {};
-    const add = (key: string, alarm: cloudwatch.Alarm) => {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      alarms[key] = alarm;
-      return alarm;
-    };
+    const { alarms, period, common, add } = hostingAlarmSet(this.alarmTopic, a);
     const latency = add('latency', new cloudwatch.Alarm(this, 'LatencyAlarm', {
       ...common,
       alarmDescription: `p99 model latency of ${this.endpointName} above ${a.latencyP99Ms} ms`,

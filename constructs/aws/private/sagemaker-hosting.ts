@@ -1,7 +1,10 @@
 /** What every SageMaker hosting construct (ModelEndpoint, SharedEndpoint, InferenceComponent) renders the same way. */
-import { Annotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ResolvedCompute } from '../../../lib/spec';
 
@@ -25,4 +28,21 @@ export function volumeKeyArn(scope: Construct, compute: ResolvedCompute, key: km
     return undefined;
   }
   return compute.info.localNvmeStorage ? undefined : key.keyArn;
+}
+
+/** The alarms of a hosting construct: each notifies the topic on ALARM and OK; missing data is not breaching. */
+export function hostingAlarmSet(topic: sns.ITopic, a: { periodSeconds: number; evaluationPeriods: number; datapointsToAlarm: number }) {
+  const action = new cwActions.SnsAction(topic);
+  const alarms: Record<string, cloudwatch.Alarm> = {};
+  return {
+    alarms,
+    period: Duration.seconds(a.periodSeconds),
+    common: { evaluationPeriods: a.evaluationPeriods, datapointsToAlarm: a.datapointsToAlarm, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING },
+    add: (key: string, alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarms[key] = alarm;
+      return alarm;
+    },
+  };
 }
