@@ -549,7 +549,7 @@ function crossAccountGrantsOf(assembly: SynthesizedAssembly): AuditDelivery['cro
         for (const { account } of principalAccounts(st.Principal)) {
           if (account === stack.account) continue;
           const resource = how.kind === 'iam-role' ? `role ${readable(r.Properties?.RoleName) || pathOf(r) || logicalId}` : how.kind === 's3-bucket' ? asList(st.Resource).map(readable).join(', ') : how.kind === 'kms-key' ? `key ${pathOf(r) ?? logicalId}` : asList(st.Resource).map(readable).join(', ') || logicalId;
-          out.push({ stack: stack.stackName, logicalId, constructPath: pathOf(r), account, resourceKind: how.kind, resource, actions: asList(st.Action).map(readable), conditions: conditions(st.Condition) });
+          out.push({ stack: stack.stackName, logicalId, constructPath: pathOf(r), account, ...(stack.region ? { region: stack.region } : {}), resourceKind: how.kind, resource, actions: asList(st.Action).map(readable), conditions: conditions(st.Condition) });
         }
       }
     }

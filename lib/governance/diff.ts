@@ -142,13 +142,16 @@ function modelChanges(oldReport: AuditReport, newReport: AuditReport, oldAssembl
 
 /**
  * An AWS account the new templates let in (a resource or trust policy naming it) that no policy of
- * the old ones named: one change per grant, each blocking (a new account gaining access is reviewed).
+ * the old ones named, or that they named in other regions only (a registry replica in a new region
+ * for a delivery stage there): one change per grant, each blocking (new access is reviewed).
  */
 function accountChanges(oldReport: AuditReport, newReport: AuditReport): GovernanceChange[] {
-  const known = new Set((oldReport.delivery?.crossAccountGrants ?? []).map((g) => g.account));
-  return (newReport.delivery?.crossAccountGrants ?? []).filter((g) => !known.has(g.account)).map((g) => ({
+  const old = oldReport.delivery?.crossAccountGrants ?? [];
+  const knownAccounts = new Set(old.map((g) => g.account));
+  const knownPlaces = new Set(old.map((g) => `${g.account} ${g.region ?? ''}`));
+  return (newReport.delivery?.crossAccountGrants ?? []).filter((g) => !knownPlaces.has(`${g.account} ${g.region ?? ''}`)).map((g) => ({
     kind: 'account-added' as const, stack: g.stack, logicalId: g.logicalId, blocking: true,
-    detail: `account ${g.account} gains access: ${g.resourceKind} ${g.resource} (${g.actions.join(', ')})${g.conditions.length ? ` when ${g.conditions.join(' and ')}` : ''}`,
+    detail: `account ${g.account} gains access${knownAccounts.has(g.account) ? ` in another region${g.region ? `, ${g.region}` : ''}` : ''}: ${g.resourceKind} ${g.resource} (${g.actions.join(', ')})${g.conditions.length ? ` when ${g.conditions.join(' and ')}` : ''}${g.region && !knownAccounts.has(g.account) ? ` (in ${g.region})` : ''}`,
   }));
 }
 

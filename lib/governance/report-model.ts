@@ -136,6 +136,7 @@ export const deliverySchema = z.object({
   crossAccountGrants: z.array(z.object({
     ...deliveryWhere,
     account: z.string().meta({ description: 'The other AWS account (12 digits).' }),
+    region: z.string().optional().meta({ description: "The region of the resource (its stack's), when the stack names one: a grant in another region than the registry's is on a registry replica, for the delivery stages of that region." }),
     resourceKind: z.enum(['model-package-group', 's3-bucket', 'kms-key', 'iam-role', 'ecr-repository']),
     resource: z.string().meta({ description: 'The resource and, for a bucket, the objects (prefix) granted.' }),
     actions: z.array(z.string()),

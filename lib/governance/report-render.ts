@@ -135,9 +135,9 @@ function markdownDelivery(d: AuditDelivery): string[] {
   lines.push('', DELIVERY_INTRO.deployers, '', '| Stage | What deploys | Who can use it |', '|---|---|---|');
   for (const x of d.deployers) lines.push(`| ${mdCell(x.stage)} | ${mdCell(x.target)} | ${mdCell(x.trustedBy.join('; ') || 'nobody in these templates')} |`);
   if (d.deployers.length === 0) lines.push('| - | no delivery stages in these templates | - |');
-  lines.push('', DELIVERY_INTRO.grants, '', '| Account | Kind | What | Actions | Only when |', '|---|---|---|---|---|');
-  for (const g of d.crossAccountGrants) lines.push(`| ${g.account} | ${g.resourceKind} | ${mdCell(g.resource)} | ${mdCell(g.actions.join(', '))} | ${mdCell(g.conditions.join('; ') || 'always')} |`);
-  if (d.crossAccountGrants.length === 0) lines.push('| - | no other account has access | - | - | - |');
+  lines.push('', DELIVERY_INTRO.grants, '', '| Account | Kind | What | Actions | Only when | Region |', '|---|---|---|---|---|---|');
+  for (const g of d.crossAccountGrants) lines.push(`| ${g.account} | ${g.resourceKind} | ${mdCell(g.resource)} | ${mdCell(g.actions.join(', '))} | ${mdCell(g.conditions.join('; ') || 'always')} | ${g.region ?? 'the deploying region'} |`);
+  if (d.crossAccountGrants.length === 0) lines.push('| - | no other account has access | - | - | - | - |');
   lines.push('');
   return lines;
 }
@@ -149,7 +149,7 @@ ${d.approvers.length ? table(['Model package group', 'Who can approve', 'Allowed
 <h3>Deploying to each stage</h3><p class="muted">${h(DELIVERY_INTRO.deployers)}</p>
 ${d.deployers.length ? table(['Stage', 'What deploys', 'Who can use it'], d.deployers.map((x) => [h(x.stage), h(x.target), h(x.trustedBy.join('; ') || 'nobody in these templates')])) : '<p class="muted">No delivery stages in these templates.</p>'}
 <h3>Other AWS accounts</h3><p class="muted">${h(DELIVERY_INTRO.grants)}</p>
-${d.crossAccountGrants.length ? table(['Account', 'Kind', 'What', 'Actions', 'Only when'], d.crossAccountGrants.map((g) => [h(g.account), h(g.resourceKind), h(g.resource), h(g.actions.join(', ')), h(g.conditions.join('; ') || 'always')])) : '<p class="ok">No other account has access.</p>'}</section>`;
+${d.crossAccountGrants.length ? table(['Account', 'Kind', 'What', 'Actions', 'Only when', 'Region'], d.crossAccountGrants.map((g) => [h(g.account), h(g.resourceKind), h(g.resource), h(g.actions.join(', ')), h(g.conditions.join('; ') || 'always'), h(g.region ?? 'the deploying region')])) : '<p class="ok">No other account has access.</p>'}</section>`;
 }
 
 function markdownKubernetes(k8s: ReturnType<typeof byTarget>['k8s']): string[] {

@@ -49,6 +49,18 @@ export const DERIVED_NAMES = {
     // Its role has the same name, within IAM's 64 (the state machine name allows 80).
     limit: { what: 'the delivery state machine and role name', maxLength: 64, pattern: /^[a-zA-Z0-9_+=,.@-]+$/, reference: 'IAM CreateRole RoleName (Step Functions CreateStateMachine allows 80)' },
   },
+  /**
+   * The replica of a model's registry in another region than the platform's, in the registry's
+   * account: a model package group, an artifacts bucket and its key, where the delivery copies each
+   * version it deploys to the stages of that region (SageMaker creates a model only from a package,
+   * an artifact and an image of its own region).
+   */
+  replicaStack: { of: (platform: string, model: string, region: string) => `${platform}-${model}-replica-${region}`, limit: STACK },
+  /** The function (and its role) through which a model's delivery reaches stages in other regions: replicate, deploy, follow, read alarms. */
+  crossRegionDelivery: {
+    of: (platform: string, model: string) => `${platform}-${model}-xregion`,
+    limit: { what: 'the cross-region delivery function and role name', maxLength: 64, pattern: /^[a-zA-Z0-9_+=,.@-]+$/, reference: 'IAM CreateRole RoleName (Lambda CreateFunction allows 64)' },
+  },
   /** The role a delivery state machine assumes in a stage's account to update the stage's stack. */
   deployRole: {
     of: (platform: string, model: string, stage: string) => `${platform}-${model}-${stage}-deploy`,

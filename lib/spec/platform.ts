@@ -187,6 +187,11 @@ export function deliveryStagesOf(p: Pick<PlatformSpec, 'aws' | 'delivery'>): Del
   return stages.map((s) => ({ ...s, account: s.account ?? p.aws.account, region: s.region ?? p.aws.region }));
 }
 
+/** True when a stage is in another region than the registry's (the platform's): each version is replicated there before it is deployed. */
+export function isCrossRegionStage(p: Pick<PlatformSpec, 'aws'>, stage: Pick<DeliveryStage, 'region'>): boolean {
+  return stage.region !== undefined && p.aws.region !== undefined && stage.region !== p.aws.region;
+}
+
 function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.RefinementCtx): void {
   const following = p.models.map((m, i) => [m, i] as const).filter(([m]) => followsRegistry(m));
   if (p.delivery && following.length === 0) {
@@ -213,8 +218,8 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
     if (s.account !== undefined && s.account !== p.aws.account && p.aws.account === undefined) {
       addIssue(ctx, ['delivery', 'stages', i, 'account'], "is another account, but the platform's is not known: the stage's grants and roles name the registry's account", { got: renderValue(s.account), expected: 'aws.account set on the platform' });
     }
-    if (s.region !== undefined && s.region !== p.aws.region) {
-      addIssue(ctx, ['delivery', 'stages', i, 'region'], "differs from the registry's region: SageMaker creates a model only from a model package and an artifact in its own region", { got: renderValue(s.region), expected: p.aws.region ? `'${p.aws.region}' (aws.region), or no region` : 'no region, or aws.region set to the same region' });
+    if (s.region !== undefined && s.region !== p.aws.region && p.aws.region === undefined) {
+      addIssue(ctx, ['delivery', 'stages', i, 'region'], "is another region, but the platform's is not known: the delivery replicates each version into the stage's region only when it knows it is not the registry's", { got: renderValue(s.region), expected: 'aws.region set on the platform' });
     }
   });
 }
@@ -265,7 +270,9 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
       const path = p.delivery ? `delivery.stages[${j}].name` : `models[${i}].name`;
       check(path, DERIVED_NAMES.stageStack.of(p.name, m.name, stage.name), DERIVED_NAMES.stageStack.limit);
       check(path, DERIVED_NAMES.deployRole.of(p.name, m.name, stage.name), DERIVED_NAMES.deployRole.limit);
+      if (isCrossRegionStage(p, stage)) check(path.replace(/name$/, 'region'), DERIVED_NAMES.replicaStack.of(p.name, m.name, stage.region!), DERIVED_NAMES.replicaStack.limit);
     }
+    if (deliveryStagesOf(p).some((stage) => isCrossRegionStage(p, stage))) check(`models[${i}].name`, DERIVED_NAMES.crossRegionDelivery.of(p.name, m.name), DERIVED_NAMES.crossRegionDelivery.limit);
   });
   deliveryStagesOf(p).forEach((stage, j) => {
     if (p.delivery) check(`delivery.stages[${j}].name`, DERIVED_NAMES.stageSharedStack.of(p.name, stage.name), DERIVED_NAMES.stageSharedStack.limit);

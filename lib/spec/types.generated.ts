@@ -227,7 +227,7 @@ export type PlatformSpecInput = {
        */
       account?: string;
       /**
-       * The stage's region: the registry's (SageMaker creates a model only from a model package and an artifact of its own region).
+       * The stage's region. In another region than the registry's (aws.region), each version is replicated before it is deployed there: SageMaker creates a model only from a model package, an artifact and an ECR image of its own region, so the delivery copies the artifact into a replica bucket (the registry's account, the stage's region, its own KMS key) and registers the version in a replica model package group there; the image must exist in the stage's region (ECR replication).
        * @default - the platform's aws.region
        */
       region?: string;

@@ -5,7 +5,7 @@
  * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
  * and cross-stack references are only the shared topic and buckets.
  */
-import { ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,9 +13,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, regionalEcrImage, RegistryReplica, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, EndpointSpecInput, followsRegistry, isComponentEndpoint, isCrossRegionStage, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
@@ -337,7 +337,11 @@ export class ModelStack extends Stack {
   private renderDelivery(model: ModelSpec, registries: ReadonlyMap<string, ModelRegistry>, shared: SharedStack, platformName: string, stages: readonly DeliveryStageTarget[]): ModelDelivery {
     const registry = this.registryOf(model, registries);
     const name = DERIVED_NAMES.delivery.of(platformName, model.name);
-    const delivery = new ModelDelivery(this, 'Delivery', { name, registry, stages, alarmTopic: shared.alarmTopic, encryptionKey: shared.key });
+    const delivery = new ModelDelivery(this, 'Delivery', {
+      name, registry, stages, alarmTopic: shared.alarmTopic, encryptionKey: shared.key,
+      // Stages in other regions: replicated from the registry's artifacts (its prefix of the platform's bucket).
+      crossRegion: { name: DERIVED_NAMES.crossRegionDelivery.of(platformName, model.name), artifactsBucket: registry.artifactsBucket ?? shared.artifacts, artifactsPrefix: registry.artifactsPrefix ?? '' },
+    });
     // Built from the known name, not a reference: the registry's stack must not depend on this one.
     Tags.of(registry).add(DELIVERY_TAG, this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
     return delivery;
@@ -357,6 +361,26 @@ export interface StageStackProps extends StackProps {
   readonly registry: { readonly account: string; readonly groupName: string; readonly artifactsPrefix: string };
   /** The image the registry's versions are registered with, when the platform's pipeline registers them. */
   readonly image?: ModelImage;
+  /**
+   * True when the stage is in another region than the registry's: its endpoint serves the version's
+   * replica there (same group name, account and artifacts prefix), deployed by the cross-region function.
+   * @default false
+   */
+  readonly crossRegion?: boolean;
+}
+
+export interface RegistryReplicaStackProps extends StackProps {
+  readonly replica: ConstructorParameters<typeof RegistryReplica>[2];
+}
+
+/** A model registry's replica in a delivery stage's region, in the registry's account (named `<platform>-<model>-replica-<region>`). */
+export class RegistryReplicaStack extends Stack {
+  public readonly replica: RegistryReplica;
+
+  constructor(scope: Construct, id: string, props: RegistryReplicaStackProps) {
+    super(scope, id, props);
+    this.replica = new RegistryReplica(this, 'Replica', props.replica);
+  }
 }
 
 /**
@@ -402,10 +426,19 @@ export class StageStack extends Stack {
     this.deployRole = new StageDeployRole(this, 'DeployRole', {
       roleName: this.deployRoleName,
       deliveryAccount: registry.account,
-      deliveryRoleArn: `arn:${this.partition}:iam::${registry.account}:role/${DERIVED_NAMES.delivery.of(props.platformName, model.name)}`,
+      deliveryRoleArn: this.deliveryRoleArnOf(props),
       stackName: this.stackName,
       cloudFormationRoleArn: this.cloudFormationRoleArn,
     });
+  }
+
+  /**
+   * Who deploys this stack: the delivery state machine's role, or, for a stage in another region than
+   * the registry's, the role of the function that reaches that region (Step Functions' SDK calls stay in theirs).
+   */
+  private deliveryRoleArnOf(props: StageStackProps): string {
+    const name = props.crossRegion ? DERIVED_NAMES.crossRegionDelivery.of(props.platformName, props.model.name) : DERIVED_NAMES.delivery.of(props.platformName, props.model.name);
+    return `arn:${this.partition}:iam::${props.registry.account}:role/${name}`;
   }
 
   /** The role CloudFormation deploys this stack with: cdk bootstrap's execution role. */
@@ -436,6 +469,8 @@ export class AwsPlatform extends Construct {
   public readonly stages: ReadonlyMap<string, readonly StageStack[]>;
   /** The shared stacks of stages in another account or region than the platform's, by stage name. */
   public readonly stageEnvironments = new Map<string, StageSharedStack>();
+  /** The registry replicas of each model delivered to stages in other regions, by model name, then region. */
+  public readonly replicas = new Map<string, Map<string, RegistryReplicaStack>>();
 
   constructor(scope: Construct, id: string, props: AwsPlatformProps) {
     super(scope, id);
@@ -460,12 +495,15 @@ export class AwsPlatform extends Construct {
     this.stages = stages;
     for (const model of order) {
       const modelInput = props.spec.models.find((m) => m.name === model.name)!;
-      const deliveryStages = stages.get(model.name)?.map(deliveryTargetOf);
+      const deliveryStages = stages.get(model.name)?.map((st) => deliveryTargetOf(st, this.replicas.get(model.name)?.get(st.region)));
+      // The stages of the registry's region read it; those of other regions read its replica there.
       const deliveryReaderAccounts = [...new Set(spec.models.filter((m) => followsRegistry(m) && registryOwnerOf(m) === model.name)
-        .flatMap(() => deliveryStagesOf(spec).map((st) => st.account).filter((a): a is string => a !== undefined && a !== spec.aws.account)))];
+        .flatMap(() => deliveryStagesOf(spec).filter((st) => !isCrossRegionStage(spec, st)).map((st) => st.account).filter((a): a is string => a !== undefined && a !== spec.aws.account)))];
       const stack = new ModelStack(this, model.name, { model, modelInput, shared: this.shared, registries, models: modelSpecs, platformName: spec.name, experimentTracker: this.training?.experimentTracker, deliveryStages, deliveryReaderAccounts, sharedEndpoints: this.sharedEndpoints, env, stackName: DERIVED_NAMES.modelStack.of(spec.name, model.name), description: `cdk-mlops platform ${spec.name}: model ${model.name}` });
       if (stack.registry) registries.set(model.name, stack.registry);
       models.set(model.name, stack);
+      // The delivery copies versions into the replicas: they exist before it runs.
+      for (const replica of this.replicas.get(model.name)?.values() ?? []) stack.addStackDependency(replica, 'its delivery replicates versions into the registry replica of a stage region');
     }
     this.models = models;
     // Each model's own endpoint, and the endpoints models share (their names are literals: no export).
@@ -478,7 +516,7 @@ export class AwsPlatform extends Construct {
     ];
     this.dashboard = new PlatformDashboard(this.shared, 'PlatformDashboard', { platformName: spec.name, endpointNames });
     // What a model costs and owns is read from the templates by this tag (lib/cost, the audit report).
-    for (const [name, stack] of [...models, ...[...stages].flatMap(([name, list]) => list.map((st) => [name, st] as const))]) {
+    for (const [name, stack] of [...models, ...[...stages].flatMap(([name, list]) => list.map((st) => [name, st] as const)), ...[...this.replicas].flatMap(([name, m]) => [...m.values()].map((st) => [name, st] as const))]) {
       Tags.of(stack).add(MODEL_TAG, name, { excludeResourceTypes: [...TAG_REPLACES_TYPES] });
     }
     // A tag change replaces a feature group (and loses its data): tags never reach one.
@@ -489,7 +527,8 @@ export class AwsPlatform extends Construct {
     }
     // The MLOps pack holds this platform's resources to its level; the templates say which, for the audit report.
     MlopsChecks.govern(this, governance);
-    for (const stack of [this.shared, ...(this.sharedEndpoints ? [this.sharedEndpoints] : []), ...(this.training ? [this.training] : []), ...models.values(), ...this.stageEnvironments.values(), ...[...stages.values()].flat()]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
+    const replicaStacks = [...this.replicas.values()].flatMap((m) => [...m.values()]);
+    for (const stack of [this.shared, ...(this.sharedEndpoints ? [this.sharedEndpoints] : []), ...(this.training ? [this.training] : []), ...models.values(), ...this.stageEnvironments.values(), ...[...stages.values()].flat(), ...replicaStacks]) stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [GOVERNANCE_METADATA_KEY]: governance };
   }
 
   /** A stack per (model following its registry, stage), in the stage's account and region, with the stage environment's shared stack. */
@@ -498,20 +537,60 @@ export class AwsPlatform extends Construct {
     const platformEnv = envKey(spec.aws.account, spec.aws.region);
     for (const model of spec.models.filter(followsRegistry)) {
       const owner = spec.models.find((m) => m.name === registryOwnerOf(model))!;
+      // parsePlatformSpec has checked that the owner has a registry, and that a stage in another account knows the platform's.
+      const registry = { account: spec.aws.account ?? Aws.ACCOUNT_ID, groupName: owner.registry!.name ?? owner.name, artifactsPrefix: pipelineOutputKeyPrefix(DERIVED_NAMES.pipeline.of(spec.name, owner.name)) };
       const list = deliveryStagesOf(spec).map((stage) => {
         const env = stage.account || stage.region ? { account: stage.account, region: stage.region } : undefined;
         const environment = envKey(stage.account, stage.region) === platformEnv ? this.shared : this.stageEnvironmentOf(spec, stage, env);
-        return new StageStack(this, `${model.name}-${stage.name}`, {
-          model, modelInput: input.models.find((m) => m.name === model.name)!, stage, environment, platformName: spec.name,
-          // parsePlatformSpec has checked that the owner has a registry, and that a stage in another account knows the platform's.
-          registry: { account: spec.aws.account ?? Aws.ACCOUNT_ID, groupName: owner.registry!.name ?? owner.name, artifactsPrefix: pipelineOutputKeyPrefix(DERIVED_NAMES.pipeline.of(spec.name, owner.name)) },
-          image: registeredImageOf(owner),
+        const crossRegion = isCrossRegionStage(spec, stage);
+        const stack = new StageStack(this, `${model.name}-${stage.name}`, {
+          model, modelInput: input.models.find((m) => m.name === model.name)!, stage, environment, platformName: spec.name, registry, crossRegion,
+          image: crossRegion ? this.regionalImageOf(owner, stage.region!) : registeredImageOf(owner),
           env, stackName: DERIVED_NAMES.stageStack.of(spec.name, model.name, stage.name), description: `cdk-mlops platform ${spec.name}: model ${model.name} in stage ${stage.name}`,
         });
+        if (crossRegion) this.warnImageRegion(stack, owner, stage.region!);
+        return stack;
       });
       stages.set(model.name, list);
+      this.renderReplicas(spec, model, registry);
     }
     return stages;
+  }
+
+  /**
+   * The registry's replica in each stage region other than the platform's, in the registry's account:
+   * its group, bucket and key grant the stage accounts of that region (other than the registry's).
+   */
+  private renderReplicas(spec: PlatformSpec, model: ModelSpec, registry: { readonly account: string; readonly groupName: string; readonly artifactsPrefix: string }): void {
+    const byRegion = new Map<string, RegistryReplicaStack>();
+    const crossRegion = deliveryStagesOf(spec).filter((st) => isCrossRegionStage(spec, st));
+    for (const region of new Set(crossRegion.map((st) => st.region!))) {
+      const readerAccountIds = [...new Set(crossRegion.filter((st) => st.region === region).map((st) => st.account).filter((a): a is string => a !== undefined && a !== spec.aws.account))];
+      byRegion.set(region, new RegistryReplicaStack(this, `${model.name}-replica-${region}`, {
+        env: { account: spec.aws.account, region },
+        stackName: DERIVED_NAMES.replicaStack.of(spec.name, model.name, region),
+        description: `cdk-mlops platform ${spec.name}: replica of ${registry.groupName} for the delivery stages in ${region}`,
+        replica: { modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, readerAccountIds },
+      }));
+    }
+    if (byRegion.size > 0) this.replicas.set(model.name, byRegion);
+  }
+
+  /** The registered image in another region: an ECR image of the platform's region is expected at the same path there (ECR replication). */
+  private regionalImageOf(owner: ModelSpec, region: string): ModelImage | undefined {
+    const pipeline = owner.pipeline;
+    const uri = pipeline ? pipeline.register.image ?? pipeline.train.image : undefined;
+    return uri === undefined ? undefined : ModelImage.fromUri(Token.isUnresolved(uri) ? uri : regionalEcrImage(uri, this.spec.aws.region!, region));
+  }
+
+  /** SageMaker pulls a model's image from its own region's ECR: the image must be replicated there. */
+  private warnImageRegion(stack: StageStack, owner: ModelSpec, region: string): void {
+    const pipeline = owner.pipeline;
+    const uri = pipeline ? pipeline.register.image ?? pipeline.train.image : undefined;
+    const regional = uri === undefined || Token.isUnresolved(uri) ? undefined : regionalEcrImage(uri, this.spec.aws.region!, region);
+    Annotations.of(stack).addWarningV2('cdk-mlops:crossRegionImage', regional !== undefined && regional !== uri
+      ? `Stage '${stack.stage.name}' is in ${region}: the delivery registers each version's replica with the image ${regional} (SageMaker pulls an ECR image of the model's region only). AWS publishes its Deep Learning Containers in every region at that path; an image of your own must be replicated to ${region} (ECR replication rules) or pushed there before a version is delivered.`
+      : `Stage '${stack.stage.name}' is in ${region}: SageMaker pulls an ECR image of the model's region only, and the delivery moves an image of ${this.spec.aws.region} to the same repository in ${region}: replicate the repository there (ECR replication rules) or push the image there before a version is delivered.`);
   }
 
   /** One shared stack per stage environment other than the platform's, named after the first stage there. */
@@ -539,11 +618,13 @@ function registryOwnerOf(model: ModelSpec): string {
   return ('registryOf' in model.source && model.source.registryOf) || model.name;
 }
 
-function deliveryTargetOf(stack: StageStack): DeliveryStageTarget {
+function deliveryTargetOf(stack: StageStack, replica: RegistryReplicaStack | undefined): DeliveryStageTarget {
   return {
     ...stack.stage,
     stackName: stack.stackName,
     account: stack.account,
+    region: stack.region,
+    replicaStackName: replica?.stackName,
     // From the known name, not a reference: the stage may be another account.
     deployRoleArn: stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: stack.deployRoleName }),
     cloudFormationRoleArn: stack.cloudFormationRoleArn,

@@ -42,8 +42,12 @@ export class IamWorld {
    */
   public static fromApp(app: App, env: Environment = ENV, outsidePolicies: Record<string, PolicyDocument> = {}, parameters: Record<string, Record<string, string>> = {}): IamWorld {
     const assembly = app.synth();
-    // A stack with an account of its own (a delivery stage) resolves its pseudo parameters and ARNs there.
-    const own = (s: { environment: { account: string; region: string } }) => (/^\d{12}$/.test(s.environment.account) && s.environment.account !== env.account ? { account: s.environment.account, region: env.region } : undefined);
+    // A stack with an account or region of its own (a delivery stage, a registry replica) resolves its pseudo parameters and ARNs there.
+    const own = (s: { environment: { account: string; region: string } }) => {
+      const account = /^\d{12}$/.test(s.environment.account) ? s.environment.account : env.account;
+      const region = /^[a-z]{2}(-[a-z]+)+-\d$/.test(s.environment.region) ? s.environment.region : env.region;
+      return account !== env.account || region !== env.region ? { account, region } : undefined;
+    };
     return new IamWorld(new CfnResolver(assembly.stacks.map((s) => ({ stackName: s.stackName, template: s.template, env: own(s), parameters: parameters[s.stackName] })), env), outsidePolicies);
   }
 
