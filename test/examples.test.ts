@@ -36,12 +36,30 @@ describe('examples/', () => {
     expect(Object.fromEntries(found.map((f) => [f, platformTargets(loadPlatformSpec(path.join(examples, f)))]))).toEqual({
       'async-and-shadow.yaml': ['aws'],
       'batch-scoring.yaml': ['aws'],
+      'cross-region-delivery.yaml': ['aws'],
       'gpu-llm-canary.yaml': ['aws'],
       'kubernetes.yaml': ['kubernetes'],
       'pipeline-features-drift.yaml': ['aws'],
       'realtime-model.yaml': ['aws'],
       'shared-gpu-endpoint.yaml': ['aws'],
     });
+  });
+
+  it('cross-region-delivery synthesizes the stage stacks in their accounts and regions and the registry replica in eu-west-1, passing every rule pack and CloudFormation validation', () => {
+    const out = path.join(dir, 'cross-region');
+    synthAwsExample('cross-region-delivery.yaml', out);
+    const stacks = readCloudAssembly(out).stacks;
+    expect(stacks.filter((s) => /-(staging|prod|dr|replica-eu-west-1)$/.test(s.stackName)).map((s) => [s.stackName, s.account, s.region]).sort()).toEqual([
+      ['retention-churn-dr', '111122223333', 'eu-west-1'],
+      ['retention-churn-prod', '555566667777', 'eu-west-1'],
+      ['retention-churn-replica-eu-west-1', '111122223333', 'eu-west-1'],
+      ['retention-churn-staging', '222233334444', 'us-east-1'],
+    ]);
+    const replica = stacks.find((s) => s.stackName === 'retention-churn-replica-eu-west-1')!;
+    expect(Object.values(replica.resources).map((r) => r.Type).filter((t) => ['AWS::SageMaker::ModelPackageGroup', 'AWS::S3::Bucket', 'AWS::KMS::Key'].includes(t)).sort())
+      .toEqual(['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::S3::Bucket', 'AWS::SageMaker::ModelPackageGroup']);
+    const functions = stacks.flatMap((s) => Object.values(s.resources).filter((r) => r.Type === 'AWS::Lambda::Function').map((r) => `${s.stackName} ${r.Properties?.FunctionName as string}`));
+    expect(functions).toContain('retention-churn retention-churn-xregion');
   });
 
   it('realtime-model synthesizes one endpoint with autoscaling, passing every rule pack and CloudFormation validation', () => {

@@ -117,6 +117,7 @@ const STAGE_WILDCARDS: WildcardJustification[] = [
 const DELIVERY_WILDCARDS: WildcardJustification[] = [
   ...STAGE_WILDCARDS,
   { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]*:[^:]*:model-package\/[^/]+\/\*$/, reason: 'Each approved version of the one model package group is delivered: described, and marked with the stages it serves in.' },
+  { finding: /^Resource::<DeliveryCrossRegionFunction[0-9A-F]+\.Arn>:\*$/, reason: 'The cross-region delivery function of this model (its versions and aliases): invoked for the stages in other regions.' },
   { finding: /^Resource::\*$/, reason: 'X-Ray trace writes and CloudWatch Logs log delivery for the state machine have no resource-level permissions (AWS Step Functions developer guide).' },
 ];
 

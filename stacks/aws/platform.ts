@@ -589,7 +589,7 @@ export class AwsPlatform extends Construct {
     const uri = pipeline ? pipeline.register.image ?? pipeline.train.image : undefined;
     const regional = uri === undefined || Token.isUnresolved(uri) ? undefined : regionalEcrImage(uri, this.spec.aws.region!, region);
     Annotations.of(stack).addWarningV2('cdk-mlops:crossRegionImage', regional !== undefined && regional !== uri
-      ? `Stage '${stack.stage.name}' is in ${region}: the delivery registers each version's replica with the image ${regional} (SageMaker pulls an ECR image of the model's region only). AWS publishes its Deep Learning Containers in every region at that path; an image of your own must be replicated to ${region} (ECR replication rules) or pushed there before a version is delivered.`
+      ? `Stage '${stack.stage.name}' is in ${region}: the delivery registers each version's replica with the image ${regional} (SageMaker pulls an ECR image of the model's region only). Replicate an image of your own to ${region} (an ECR replication rule) or push it there before a version is delivered; AWS's Deep Learning Containers are at the same path in every region, SageMaker's built-in algorithm images are not (another account per region).`
       : `Stage '${stack.stage.name}' is in ${region}: SageMaker pulls an ECR image of the model's region only, and the delivery moves an image of ${this.spec.aws.region} to the same repository in ${region}: replicate the repository there (ECR replication rules) or push the image there before a version is delivered.`);
   }
 

@@ -69,12 +69,12 @@ export class CrossRegionDelivery extends Construct {
     }
     execution.justifyWildcards([
       { finding: /^Resource::.*:log-group:.*:\*$/, reason: 'The function writes its log streams (one per execution environment, named at run time) into its own log group only.' },
-      { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]+:<AWS::AccountId>:model-package\/[^/*]+\/\*$/, reason: "Each approved version of the one model package group is replicated: its source described, its replica created and described in the stage regions' group of the same name." },
-      { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]+:<AWS::AccountId>:model-package\/\*$/, reason: "ListModelPackages is authorized on the account's model packages of a region, not on one group: the replica is found by its source ARN among the replica group's versions." },
-      { finding: /^Resource::arn:<AWS::Partition>:cloudformation:[^:]+:<AWS::AccountId>:stack\/[^/*]+\/\*$/, reason: "A stack's ARN ends in an id CloudFormation chooses: the replica stacks, by name, read for their bucket's name." },
+      { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]+:[^:]+:model-package\/[^/*]+\/\*$/, reason: "Each approved version of the one model package group is replicated: its source described, its replica created and described in the stage regions' group of the same name." },
+      { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]+:[^:]+:model-package\/\*$/, reason: "ListModelPackages is authorized on the account's model packages of a region, not on one group: the replica is found by its source ARN among the replica group's versions." },
+      { finding: /^Resource::arn:<AWS::Partition>:cloudformation:[^:]+:[^:]+:stack\/[^/*]+\/\*$/, reason: "A stack's ARN ends in an id CloudFormation chooses: the replica stacks, by name, read for their bucket's name." },
       { finding: /^Resource::arn:<AWS::Partition>:s3:::\*\/.+\/\*$/, reason: "The replica buckets are named by CloudFormation in the stage regions: writes only in this account (s3:ResourceAccount), only in those regions (aws:RequestedRegion), only under the registry's artifacts prefix." },
-      { finding: /^Resource::<.*Arn>\/.+\/\*$/, reason: "The registry's artifacts under its prefix: read (s3:GetObject) to copy them into the replica buckets." },
-      { finding: /^Resource::arn:<AWS::Partition>:kms:[^:]+:<AWS::AccountId>:key\/\*$/, reason: "The replica buckets' keys are created in the stage regions: data keys only through S3 there (kms:ViaService), for the objects the function copies." },
+      { finding: /^Resource::(<[^>]+\.Arn>|[\w-]+:ExportsOutput\w+)\/.+\/\*$/, reason: "The registry's artifacts under its prefix: read (s3:GetObject) to copy them into the replica buckets." },
+      { finding: /^Resource::arn:<AWS::Partition>:kms:[^:]+:[^:]+:key\/\*$/, reason: "The replica buckets' keys are created in the stage regions: data keys only through S3 there (kms:ViaService), for the objects the function copies." },
     ]);
     const reason = 'Invoked synchronously by the delivery state machine, which retries throttling and reports any other failure to the alarm topic: there is no event to keep.';
     const vpcReason = 'The function calls only AWS APIs (SageMaker, S3, CloudFormation, CloudWatch, STS) in other regions, which a VPC of this region does not reach privately.';
