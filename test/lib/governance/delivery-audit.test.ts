@@ -111,3 +111,28 @@ describe('audit diff and accounts', () => {
     expect(governanceDiff(assembly([CONSUMER]), assembly([])).changes.filter((c) => c.kind === 'account-added')).toEqual([]);
   });
 });
+
+describe('audit diff and regions', () => {
+  /** The registry stack with `consumers`, plus, for each replica region, a replica stack (this account) granting `consumers` its group. */
+  function withReplicas(consumers: string[], regions: string[]): SynthesizedAssembly {
+    const base = assembly(consumers);
+    const replica = (region: string) => ({
+      stackName: `p-churn-replica-${region}`, templateFile: 'r.json', account: THIS, region,
+      resources: { Group: { Type: 'AWS::SageMaker::ModelPackageGroup', Properties: { ModelPackageGroupName: 'churn', ModelPackageGroupPolicy: doc({ Effect: 'Allow', Principal: { AWS: consumers.map(root) }, Action: ['sagemaker:DescribeModelPackage'], Resource: packages('churn') }) } } as CfnResource },
+    });
+    return { ...base, stacks: [...base.stacks, ...regions.map(replica)] };
+  }
+
+  it("gives each grant its stack's region in the report", () => {
+    const grants = buildAuditReport(withReplicas([CONSUMER], ['eu-west-1']), new Date('2026-12-02T00:00:00Z')).delivery!.crossAccountGrants;
+    expect(grants.filter((g) => g.resourceKind === 'model-package-group' && g.account === CONSUMER).map((g) => [g.stack, g.region])).toEqual([['p-churn', 'us-east-1'], ['p-churn-replica-eu-west-1', 'eu-west-1']]);
+    expect(renderMarkdown(buildAuditReport(withReplicas([CONSUMER], ['eu-west-1']), new Date('2026-12-02T00:00:00Z')))).toContain(`| ${CONSUMER} | model-package-group | arn:aws:sagemaker:<this region>:<this account>:model-package/churn/* | sagemaker:DescribeModelPackage | always | eu-west-1 |`);
+  });
+
+  it('flags an account that gains access in a new region (a replica for a stage there), blocking, and not a region it had', () => {
+    const diff = governanceDiff(withReplicas([CONSUMER], []), withReplicas([CONSUMER], ['eu-west-1']));
+    const added = diff.changes.filter((c) => c.kind === 'account-added');
+    expect(added.map((c) => [c.stack, c.blocking, c.detail])).toEqual([['p-churn-replica-eu-west-1', true, expect.stringContaining(`account ${CONSUMER} gains access in another region, eu-west-1: model-package-group`)]]);
+    expect(governanceDiff(withReplicas([CONSUMER], ['eu-west-1']), withReplicas([CONSUMER], ['eu-west-1'])).changes.filter((c) => c.kind === 'account-added')).toEqual([]);
+  });
+});

@@ -141,8 +141,12 @@ describe('delivery to a stage in another region (and account)', () => {
       expect(definition.States[name].Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['CrossRegionDelivery.Throttled'] }));
       expect(definition.States[name].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: name.replace(/-.*/, '-Failed') })]);
     }
-    // Marks stay on the source package (status and rollback read them there).
+    // Marks stay on the source package (status and rollback read them there): what served before is named by its source ARN.
     expect(definition.States['prod-Mark'].Arguments).toMatchObject({ ModelPackageArn: '{% $packageArn %}' });
+    expect(definition.States['prod-Current'].Assign).toEqual({ previous: '{% $states.result.Payload.previous %}' });
+    expect(definition.States['prod-Unmark'].Arguments).toMatchObject({ ModelPackageArn: '{% $previous %}' });
+    // A rollback (`mlops rollback --stage prod`: input stages ['prod']) runs the same path.
+    expect(definition.States['prod-Selected'].Choices![0]).toEqual({ Condition: "{% $not($exists($only)) or 'prod' in $only %}", Next: 'prod-Gate' });
     expect(definition.States['staging-Deploy'].Resource).toBe('arn:aws:states:::aws-sdk:cloudformation:updateStack');
     expect(definition.States['prod-Quiet'].Choices![0].Condition).toBe('{% $states.input.alarming = 0 %}');
   });
