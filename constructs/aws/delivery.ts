@@ -181,6 +181,9 @@ export class ModelDelivery extends Construct {
     const stages = props.stages.filter((s) => s.replicaStackName !== undefined);
     if (stages.length === 0) return undefined;
     if (!props.crossRegion) throw new Error(`ModelDelivery '${this.node.path}': crossRegion is required: stages ${stages.map((s) => s.name).join(', ')} are in another region than the registry's`);
+    if (!/^[^/].*[^/]$|^[^/]$/.test(props.crossRegion.artifactsPrefix)) {
+      throw new Error(`ModelDelivery '${this.node.path}': crossRegion.artifactsPrefix: expected the registry's key prefix without leading or trailing slash (only artifacts under it are replicated), got '${props.crossRegion.artifactsPrefix}'`);
+    }
     const config: Record<string, CrossRegionStageConfig> = Object.fromEntries(stages.map((s) => [s.name, { region: s.region, stackName: s.stackName, deployRoleArn: s.deployRoleArn, cloudFormationRoleArn: s.cloudFormationRoleArn, replicaStackName: s.replicaStackName! }]));
     return new CrossRegionDelivery(this, 'CrossRegion', {
       name: props.crossRegion.name,

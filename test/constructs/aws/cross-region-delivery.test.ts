@@ -9,7 +9,12 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, UploadPartCopyCommand } from '@aws-sdk/client-s3';
 import { CreateModelPackageCommand, DescribeModelPackageCommand, DescribeModelPackageCommandOutput, ListModelPackagesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { App, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3b from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ModelDelivery, ModelRegistry } from '../../../constructs/aws';
 import { CROSS_REGION_CONFIG_VARIABLE, CROSS_REGION_DELIVERY_SOURCE, CrossRegionConfig, regionalEcrImage, REPLICA_OF_KEY } from '../../../constructs/aws/private/cross-region-delivery-source';
 
 const REGISTRY = '111122223333';
@@ -224,5 +229,22 @@ describe('regionalEcrImage', () => {
     expect(regionalEcrImage('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/m@sha256:ab', 'cn-north-1', 'cn-northwest-1')).toBe('123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/m@sha256:ab');
     expect(regionalEcrImage('123456789012.dkr.ecr.us-west-2.amazonaws.com/m:1', 'us-east-1', 'eu-west-1')).toBe('123456789012.dkr.ecr.us-west-2.amazonaws.com/m:1');
     expect(regionalEcrImage('ghcr.io/team/m:1', 'us-east-1', 'eu-west-1')).toBe('ghcr.io/team/m:1');
+  });
+});
+
+describe('ModelDelivery with a stage in another region', () => {
+  const render = (crossRegion?: { artifactsPrefix: string }) => {
+    const stack = new Stack(new App(), 'Registry', { env: { account: REGISTRY, region: 'us-east-1' } });
+    return () => new ModelDelivery(stack, 'Delivery', {
+      name: 'p-churn-delivery', registry: ModelRegistry.fromModelPackageGroupName(stack, 'Group', 'churn'), alarmTopic: new sns.Topic(stack, 'Topic'), encryptionKey: new kms.Key(stack, 'Key'),
+      stages: [{ name: 'prod', approval: 'manual', bakeMinutes: 0, stackName: 'p-churn-prod', account: PROD, region: 'eu-west-1', deployRoleArn: DEPLOY_ROLE, cloudFormationRoleArn: 'arn:aws:iam::555566667777:role/cfn', replicaStackName: 'p-churn-replica-eu-west-1' }],
+      crossRegion: crossRegion && { name: 'p-churn-xregion', artifactsBucket: s3b.Bucket.fromBucketName(stack, 'Artifacts', 'artifacts'), ...crossRegion },
+    });
+  };
+
+  it('needs where the artifacts are, naming the construct and the field', () => {
+    expect(render()).toThrow("ModelDelivery 'Registry/Delivery': crossRegion is required: stages prod are in another region than the registry's");
+    expect(render({ artifactsPrefix: '/pipelines/p-churn/' })).toThrow(/crossRegion\.artifactsPrefix: expected the registry's key prefix without leading or trailing slash .* got '\/pipelines\/p-churn\/'/);
+    expect(render({ artifactsPrefix: 'pipelines/p-churn' })).not.toThrow();
   });
 });

@@ -113,7 +113,7 @@ describe('delivery to a stage in another region (and account)', () => {
     const config = JSON.parse(world.resolver.resolveString(MODEL_STACK, variables.DELIVERY_CONFIG)) as { sourceGroupArn: string; stages: Record<string, { region: string; stackName: string; deployRoleArn: string; replicaStackName: string }> };
     expect(config.sourceGroupArn).toBe(`arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package-group/support-assistant`);
     expect(config.stages).toEqual({
-      prod: expect.objectContaining({ region: EU, stackName: PROD_STACK, deployRoleArn: `arn:aws:iam::${PROD}:role/${PROD_STACK}-deploy`, replicaStackName: REPLICA_STACK }),
+      prod: { region: EU, stackName: PROD_STACK, deployRoleArn: `arn:aws:iam::${PROD}:role/${PROD_STACK}-deploy`, cloudFormationRoleArn: `arn:aws:iam::${PROD}:role/cdk-hnb659fds-cfn-exec-role-${PROD}-${EU}`, replicaStackName: REPLICA_STACK },
       dr: expect.objectContaining({ region: EU, stackName: DR_STACK, deployRoleArn: `arn:aws:iam::${ENV.account}:role/${DR_STACK}-deploy`, replicaStackName: REPLICA_STACK }),
     });
     // The registry's own (source) group grants the stage account of its region only: prod reads the replica.
