@@ -13,6 +13,7 @@
 import { App } from 'aws-cdk-lib';
 import { ENV, IamWorld, Request } from './iam-paths';
 import { FlowReader } from './runtime-flows';
+import { Definition, reachable } from './state-machine';
 import { buildAuditReport } from '../../../lib/governance';
 import { approvedForStageKey, DELIVERY_RENDERING, PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
@@ -31,7 +32,7 @@ const REPLICA_STACK = `mlops-reference-support-assistant-replica-${EU}`;
 const PACKAGE = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/support-assistant/7`;
 const REPLICA = `arn:aws:sagemaker:${EU}:${ENV.account}:model-package/support-assistant/2`;
 
-export const CROSS_REGION_SPEC: PlatformSpecInput = {
+const CROSS_REGION_SPEC: PlatformSpecInput = {
   ...referencePlatform,
   delivery: {
     stages: [
@@ -42,22 +43,7 @@ export const CROSS_REGION_SPEC: PlatformSpecInput = {
   },
 };
 
-type State = { Type: string; Next?: string; Default?: string; Choices?: { Condition: string; Next: string }[]; Catch?: { ErrorEquals: string[]; Next: string }[]; Retry?: { ErrorEquals: string[] }[]; Arguments?: Record<string, unknown>; Assign?: Record<string, unknown>; Resource?: string };
-type Definition = { StartAt: string; States: Record<string, State> };
 type Doc = { Statement: { Effect: string; Principal?: { AWS?: unknown }; Action: unknown }[] };
-
-function reachable(d: Definition, from: string, skip: (state: string, next: string) => boolean = () => false): Set<string> {
-  const seen = new Set<string>();
-  const todo = [from];
-  while (todo.length > 0) {
-    const name = todo.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const s = d.States[name];
-    todo.push(...[s.Next, s.Default, ...(s.Choices ?? []).map((c) => c.Next), ...(s.Catch ?? []).map((c) => c.Next)].filter((n): n is string => n !== undefined && !skip(name, n)));
-  }
-  return seen;
-}
 
 /** The 12-digit accounts the Allow statements of a policy name as principals. */
 function grantedAccounts(policy: Doc | undefined): string[] {

@@ -7,6 +7,7 @@
 import { App } from 'aws-cdk-lib';
 import { ENV, IamWorld } from './iam-paths';
 import { FlowReader } from './runtime-flows';
+import { Definition, reachable } from './state-machine';
 import { approvedForStageKey, DELIVERY_RENDERING, DELIVERY_TAG, DERIVED_NAMES, PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform } from '../../../stacks/aws/platform';
 import { referencePlatform } from '../../../stacks/reference-platform';
@@ -19,8 +20,6 @@ const PROD_STACK = 'mlops-reference-support-assistant-prod';
 const STAGING_STACK = 'mlops-reference-support-assistant-staging';
 const PACKAGE = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/support-assistant/7`;
 
-type State = { Type: string; Next?: string; Default?: string; Choices?: { Condition: string; Next: string }[]; Catch?: { Next: string }[]; Arguments?: Record<string, unknown>; Resource?: string; Credentials?: { RoleArn: string } };
-type Definition = { StartAt: string; QueryLanguage: string; States: Record<string, State> };
 
 /** A real "SageMaker Model Package State Change" event (the shape of AWS's documented sample). */
 function stateChange(status: string): Record<string, unknown> {
@@ -47,21 +46,6 @@ function transform(t: { InputPathsMap: Record<string, string>; InputTemplate: st
     return JSON.stringify(value);
   });
   return JSON.parse(text);
-}
-
-/** The states reachable from `from` without taking the transitions `skip` forbids. */
-function reachable(d: Definition, from: string, skip: (state: string, next: string) => boolean = () => false): Set<string> {
-  const seen = new Set<string>();
-  const todo = [from];
-  while (todo.length > 0) {
-    const name = todo.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const s = d.States[name];
-    const next = [s.Next, s.Default, ...(s.Choices ?? []).map((c) => c.Next), ...(s.Catch ?? []).map((c) => c.Next)].filter((n): n is string => n !== undefined);
-    todo.push(...next.filter((n) => !skip(name, n)));
-  }
-  return seen;
 }
 
 describe('delivery of the reference platform', () => {
