@@ -310,7 +310,8 @@ export class ModelDelivery extends Construct {
         assign: more.assign,
         comment: `${operation} in ${stage.region}, through ${fn.node.path}`,
       });
-      task.addRetry({ errors: [CROSS_REGION_THROTTLED], interval: Duration.seconds(20), backoffRate: 2, maxAttempts: 6 });
+      // Throttled by an API it calls, or by its own reserved concurrency (several deliveries at once).
+      task.addRetry({ errors: [CROSS_REGION_THROTTLED, 'Lambda.TooManyRequestsException'], interval: Duration.seconds(20), backoffRate: 2, maxAttempts: 6 });
       return task;
     };
     return {

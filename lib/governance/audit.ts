@@ -518,12 +518,23 @@ function deployersOf(assembly: SynthesizedAssembly, allPrincipals: AuditPrincipa
       // The roles of the stages it deploys to: what its own role may assume.
       const roleId = readable(r.Properties?.RoleArn);
       const role = allPrincipals.find((p) => p.stack === stack.stackName && p.logicalId === roleId);
-      for (const st of role?.statements ?? []) {
-        if (st.effect !== 'Allow' || !allowsAction(st.actions, 'sts:AssumeRole')) continue;
-        for (const target of st.resources) {
-          const account = /:iam::(\d{12}):/.exec(target)?.[1];
-          out.push({ stack: stack.stackName, logicalId: roleId, constructPath: role?.constructPath, stage: stageRoles.get(target) ?? (account ? `account ${account}` : 'unknown'), target, trustedBy: [`delivery state machine ${logicalId} (role ${role?.name ?? role?.constructPath ?? roleId})`] });
+      const assumable = (p: AuditPrincipal | undefined, principalId: string, by: string) => {
+        for (const st of p?.statements ?? []) {
+          if (st.effect !== 'Allow' || !allowsAction(st.actions, 'sts:AssumeRole')) continue;
+          for (const target of st.resources) {
+            const account = /:iam::(\d{12}):/.exec(target)?.[1];
+            out.push({ stack: stack.stackName, logicalId: principalId, constructPath: p?.constructPath, stage: stageRoles.get(target) ?? (account ? `account ${account}` : 'unknown'), target, trustedBy: [by] });
+          }
         }
+      };
+      assumable(role, roleId, `delivery state machine ${logicalId} (role ${role?.name ?? role?.constructPath ?? roleId})`);
+      // Stages in other regions are deployed through a function the state machine invokes: the roles that function's role may assume.
+      for (const [fnId, fn] of Object.entries(stack.resources).filter(([, x]) => x.Type === 'AWS::Lambda::Function')) {
+        const invoked = role?.statements.some((st) => st.effect === 'Allow' && allowsAction(st.actions, 'lambda:InvokeFunction') && st.resources.some((x) => x === fnId || x.startsWith(`${fnId}:`)));
+        if (!invoked) continue;
+        const fnRoleId = readable(fn.Properties?.Role);
+        const fnRole = allPrincipals.find((p) => p.stack === stack.stackName && p.logicalId === fnRoleId);
+        assumable(fnRole, fnRoleId, `delivery state machine ${logicalId}, through function ${readable(fn.Properties?.FunctionName) || pathOf(fn) || fnId} (role ${fnRole?.name ?? fnRole?.constructPath ?? fnRoleId})`);
       }
     }
   }

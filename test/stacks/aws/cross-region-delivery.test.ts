@@ -124,7 +124,7 @@ describe('delivery to a stage in another region (and account)', () => {
     expect(replicate.Assign).toEqual({ stagePackageArn: '{% $states.result.Payload.replicaPackageArn %}' });
     expect(definition.States['prod-Deploy'].Arguments!.Payload).toEqual({ operation: 'deploy', stage: 'prod', modelPackageArn: '{% $stagePackageArn %}' });
     for (const name of ['prod-Replicate', 'prod-Current', 'prod-Deploy', 'prod-Poll', 'prod-Alarms', 'dr-Replicate', 'dr-Deploy']) {
-      expect(definition.States[name].Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['CrossRegionDelivery.Throttled'] }));
+      expect(definition.States[name].Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['CrossRegionDelivery.Throttled', 'Lambda.TooManyRequestsException'] }));
       expect(definition.States[name].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: name.replace(/-.*/, '-Failed') })]);
     }
     // Marks stay on the source package (status and rollback read them there): what served before is named by its source ARN.
@@ -204,6 +204,13 @@ describe('delivery to a stage in another region (and account)', () => {
     const report = buildAuditReport(app.synth().directory, new Date('2026-12-02T00:00:00Z'));
     const grants = report.delivery!.crossAccountGrants.filter((g) => g.stack === REPLICA_STACK);
     expect([...new Set(grants.map((g) => `${g.account} ${g.region} ${g.resourceKind}`))].sort()).toEqual([`${PROD} ${EU} kms-key`, `${PROD} ${EU} model-package-group`, `${PROD} ${EU} s3-bucket`]);
+    // Who deploys the stages of other regions: the state machine, through its function's role.
+    const deployers = report.delivery!.deployers.filter((d) => d.target.includes('-deploy')).map((d) => [d.target, d.trustedBy.join()]);
+    expect(deployers).toEqual(expect.arrayContaining([
+      [`arn:aws:iam::${PROD}:role/${PROD_STACK}-deploy`, expect.stringContaining('through function mlops-reference-support-assistant-xregion (role mlops-reference-support-assistant-xregion)')],
+      [`arn:aws:iam::${ENV.account}:role/${DR_STACK}-deploy`, expect.stringContaining('through function mlops-reference-support-assistant-xregion')],
+      [`arn:aws:iam::${STAGING}:role/${STAGING_STACK}-deploy`, expect.not.stringContaining('through function')],
+    ]));
     // No stage account of the registry's region reaches the replica; prod no longer reaches the source.
     expect(report.delivery!.crossAccountGrants.filter((g) => g.account === PROD && g.region === ENV.region)).toEqual([]);
   });
