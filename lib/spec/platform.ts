@@ -8,9 +8,9 @@ import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from 
 import { batchSpecSchema } from './batch';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
-import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
+import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, SHARED_ENDPOINT_NAMES, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
 import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
-import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
+import { DERIVED_NAMES, derivedNameCollisions, DerivedNameUse, NameLimit, nameProblem } from './names';
 import { DeliveryStage, deliverySpecSchema, LATEST_APPROVED } from './delivery';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
@@ -272,7 +272,46 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
   });
   p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
   if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);
-  return issues;
+  return [...issues, ...derivedNameCollisions(derivedNameUses(p))];
+}
+
+/**
+ * Every stack, role and pipeline name the AWS platform derives, in the account and region it is
+ * created in (stacks/aws/platform.ts names them with the same formulas): a delivery stage's stack and
+ * deploy role are in the stage's account, the stage environment's shared stack exists once per
+ * account and region other than the platform's, named after its first stage.
+ */
+function derivedNameUses(p: PlatformSpec): DerivedNameUse[] {
+  const env = (account?: string, region?: string) => `${account ?? ''}/${region ?? ''}`;
+  const home = env(p.aws.account, p.aws.region);
+  const uses: DerivedNameUse[] = [];
+  const stack = (scope: string, name: string, paths: string[], what: string, bakedByPrefix?: boolean) => uses.push({ namespace: `stack ${scope}`, name, paths, what, bakedByPrefix });
+  stack(home, DERIVED_NAMES.sharedStack.of(p.name), ['name'], "the platform's shared stack");
+  if (p.experimentTracker || p.trainingClusters.length > 0) stack(home, DERIVED_NAMES.trainingStack.of(p.name), ['name'], "the platform's training stack");
+  if (p.sharedEndpoints.length > 0) stack(home, SHARED_ENDPOINT_NAMES.stack.of(p.name), ['name'], "the platform's shared endpoints stack");
+  const stages = deliveryStagesOf(p);
+  const stagePath = (j: number, i: number) => (p.delivery ? `delivery.stages[${j}].name` : `models[${i}].name`);
+  const environments = new Set<string>();
+  stages.forEach((s, j) => {
+    const key = env(s.account, s.region);
+    if (key === home || environments.has(key) || !p.models.some(followsRegistry)) return;
+    environments.add(key);
+    stack(key, DERIVED_NAMES.stageSharedStack.of(p.name, s.name), [stagePath(j, 0)], `the shared stack of stage '${s.name}'`);
+  });
+  p.models.forEach((m, i) => {
+    const model = `models[${i}].name`;
+    stack(home, DERIVED_NAMES.modelStack.of(p.name, m.name), [model], `the stack of model '${m.name}'`);
+    if (m.pipeline) uses.push({ namespace: `pipeline ${home}`, name: DERIVED_NAMES.pipeline.of(p.name, m.name), paths: [model], what: `the pipeline of model '${m.name}'` });
+    if (m.batch) uses.push({ namespace: `pipeline ${home}`, name: DERIVED_NAMES.batchPipeline.of(p.name, m.name), paths: [model], what: `the batch transform pipeline of model '${m.name}'` });
+    if (!followsRegistry(m)) return;
+    uses.push({ namespace: `role ${p.aws.account ?? ''}`, name: DERIVED_NAMES.delivery.of(p.name, m.name), paths: [model], what: `the delivery role of model '${m.name}'` });
+    stages.forEach((s, j) => {
+      const paths = p.delivery ? [model, stagePath(j, i)] : [model];
+      stack(env(s.account, s.region), DERIVED_NAMES.stageStack.of(p.name, m.name, s.name), paths, `the stack of model '${m.name}' in stage '${s.name}'`, true);
+      uses.push({ namespace: `role ${s.account ?? ''}`, name: DERIVED_NAMES.deployRole.of(p.name, m.name, s.name), paths, what: `the deploy role of model '${m.name}' in stage '${s.name}'` });
+    });
+  });
+  return uses;
 }
 
 /**
