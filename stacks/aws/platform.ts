@@ -5,7 +5,7 @@
  * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
  * and cross-stack references are only the shared topic and buckets.
  */
-import { ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,8 +14,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
+import { isAwsImageAccount } from '../../lib/catalog';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, ECR_IMAGE_URI, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
@@ -355,9 +356,12 @@ export interface StageStackProps extends StackProps {
   readonly platformName: string;
   /** The registry's account (the platform's), model package group name and artifacts prefix. */
   readonly registry: { readonly account: string; readonly groupName: string; readonly artifactsPrefix: string };
-  /** The image the registry's versions are registered with, when the platform's pipeline registers them. */
-  readonly image?: ModelImage;
+  /** The image URI the registry's versions are registered with, when the platform's pipeline registers them. */
+  readonly imageUri?: string;
 }
+
+/** The warning (printed by `mlops synth`) when a stage's endpoint pulls its image from a private repository of another account. */
+export const STAGE_IMAGE_PULL_WARNING = 'cdk-mlops:stageImagePullCrossAccount';
 
 /**
  * A model's endpoint in one delivery stage. CloudFormation stays the source of truth: the endpoint
@@ -373,6 +377,8 @@ export class StageStack extends Stack {
   public readonly endpoint: ModelEndpoint;
   public readonly deployRole: StageDeployRole;
   public readonly stage: DeliveryStage;
+  /** The delivered model's name. */
+  public readonly model: string;
   /** The name of the role the delivery state machine assumes here. */
   public readonly deployRoleName: string;
 
@@ -380,6 +386,7 @@ export class StageStack extends Stack {
     super(scope, id, props);
     const { model, stage, environment, registry } = props;
     this.stage = stage;
+    this.model = model.name;
     this.deployRoleName = DERIVED_NAMES.deployRole.of(props.platformName, model.name, stage.name);
     this.modelPackageArn = new CfnParameter(this, DELIVERY_RENDERING.parameterName, {
       type: 'String',
@@ -393,12 +400,13 @@ export class StageStack extends Stack {
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       ...endpointInput,
       shadow: undefined,
-      source: ModelSource.fromDeliveredPackage(this.modelPackageArn.valueAsString, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.image }),
+      source: ModelSource.fromDeliveredPackage(this.modelPackageArn.valueAsString, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.imageUri ? ModelImage.fromUri(props.imageUri) : undefined }),
       alarmTopic: environment.alarmTopic,
       accessLogsBucket: environment.accessLogs,
       ...environment.network?.placement,
     });
     for (const c of this.endpoint.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
+    if (props.imageUri) this.warnImageInAnotherAccount(props.imageUri);
     this.deployRole = new StageDeployRole(this, 'DeployRole', {
       roleName: this.deployRoleName,
       deliveryAccount: registry.account,
@@ -406,6 +414,23 @@ export class StageStack extends Stack {
       stackName: this.stackName,
       cloudFormationRoleArn: this.cloudFormationRoleArn,
     });
+  }
+
+  /**
+   * SageMaker pulls the endpoint's image with the execution role of the stage's account: from a
+   * private repository of another account (the registry's, where the pipeline pushed it), only if
+   * that repository's policy allows the stage account (the role's own policy is not enough across
+   * accounts). This platform creates no repository to grant it on: the warning says what to add.
+   * AWS's published images (Deep Learning Containers, built-in algorithms) let every account pull.
+   */
+  private warnImageInAnotherAccount(imageUri: string): void {
+    const match = Token.isUnresolved(imageUri) ? undefined : ECR_IMAGE_URI.exec(imageUri);
+    if (!match || Token.isUnresolved(this.account)) return;
+    const [, account, region, , repository] = match;
+    if (account === this.account || isAwsImageAccount(account)) return;
+    const statement = { Sid: `PullFrom${this.stage.name.replace(/[^A-Za-z0-9]/g, '')}${this.account}`, Effect: 'Allow', Principal: { AWS: `arn:${Token.isUnresolved(this.partition) ? 'aws' : this.partition}:iam::${this.account}:root` }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] };
+    Annotations.of(this.endpoint).addWarningV2(STAGE_IMAGE_PULL_WARNING,
+      `Model '${this.model}' in stage '${this.stage.name}' (account ${this.account}) serves image ${imageUri}, from the private ECR repository '${repository}' of account ${account} (${region}): SageMaker pulls it only if that repository's policy lets account ${this.account} pull. Add this statement to the repository policy of '${repository}' in account ${account}: ${JSON.stringify(statement)}`);
   }
 
   /** The role CloudFormation deploys this stack with: cdk bootstrap's execution role. */
@@ -505,7 +530,7 @@ export class AwsPlatform extends Construct {
           model, modelInput: input.models.find((m) => m.name === model.name)!, stage, environment, platformName: spec.name,
           // parsePlatformSpec has checked that the owner has a registry, and that a stage in another account knows the platform's.
           registry: { account: spec.aws.account ?? Aws.ACCOUNT_ID, groupName: owner.registry!.name ?? owner.name, artifactsPrefix: pipelineOutputKeyPrefix(DERIVED_NAMES.pipeline.of(spec.name, owner.name)) },
-          image: registeredImageOf(owner),
+          imageUri: registeredImageUriOf(owner),
           env, stackName: DERIVED_NAMES.stageStack.of(spec.name, model.name, stage.name), description: `cdk-mlops platform ${spec.name}: model ${model.name} in stage ${stage.name}`,
         });
       });
@@ -526,9 +551,14 @@ export class AwsPlatform extends Construct {
 }
 
 /** What a model's pipeline registers: its inference image, else its training image. */
-function registeredImageOf(owner: ModelSpec | undefined): ModelImage | undefined {
+function registeredImageUriOf(owner: ModelSpec | undefined): string | undefined {
   const pipeline = owner?.pipeline;
-  return pipeline ? ModelImage.fromUri(pipeline.register.image ?? pipeline.train.image) : undefined;
+  return pipeline ? pipeline.register.image ?? pipeline.train.image : undefined;
+}
+
+function registeredImageOf(owner: ModelSpec | undefined): ModelImage | undefined {
+  const uri = registeredImageUriOf(owner);
+  return uri ? ModelImage.fromUri(uri) : undefined;
 }
 
 function envKey(account: string | undefined, region: string | undefined): string {

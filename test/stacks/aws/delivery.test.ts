@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { ENV, IamWorld } from './iam-paths';
 import { FlowReader } from './runtime-flows';
 import { approvedForStageKey, DELIVERY_RENDERING, DELIVERY_TAG, DERIVED_NAMES, PlatformSpecInput } from '../../../lib/spec';
-import { AwsPlatform } from '../../../stacks/aws/platform';
+import { AwsPlatform, STAGE_IMAGE_PULL_WARNING } from '../../../stacks/aws/platform';
 import { referencePlatform } from '../../../stacks/reference-platform';
 
 const CONTEXT = { '@aws-cdk/aws-iam:minimizePolicies': true, '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
@@ -217,6 +217,19 @@ describe('delivery in the spec', () => {
   it("refuses 'latest-approved' without a registry, and a stage account on a platform whose account is unknown", () => {
     const spec = { ...base, aws: { region: 'us-east-1' }, models: base.models.map((m) => (m.name === 'ticket-router' ? { ...m, source: { registryVersion: 'latest-approved' as const } } : m)) };
     expect(() => synth(spec)).toThrow(/delivery\.stages\[0\]\.account: is another account, but the platform's is not known[\s\S]*models\[2\]\.source: deploys from a registry but the model has none/);
+  });
+
+  it("warns, per stage in another account, that the registry account's private image repository must let that account pull, with the statement to add", () => {
+    const withImage = (image: string) => ({ ...base, models: base.models.map((m) => (m.name === 'support-assistant' ? { ...m, pipeline: { ...m.pipeline!, register: { ...m.pipeline!.register, image } } } : m)) });
+    // Annotations are the constructs' metadata: read without synthesizing.
+    const warnings = (p: AwsPlatform) => p.stages.get('support-assistant')!.map((st) => st.endpoint.node.metadata.filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(STAGE_IMAGE_PULL_WARNING)).map((m) => String(m.data)));
+    const [staging, prod] = warnings(synth(withImage('111122223333.dkr.ecr.us-east-1.amazonaws.com/support-assistant-tgi:2.4.0')));
+    expect(staging).toEqual([expect.stringContaining(`Model 'support-assistant' in stage 'staging' (account ${STAGING}) serves image 111122223333.dkr.ecr.us-east-1.amazonaws.com/support-assistant-tgi:2.4.0, from the private ECR repository 'support-assistant-tgi' of account 111122223333 (us-east-1)`)]);
+    expect(staging[0]).toContain(`{"Sid":"PullFromstaging${STAGING}","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::${STAGING}:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}`);
+    expect(prod).toEqual([expect.stringContaining(`"Principal":{"AWS":"arn:aws:iam::${PROD}:root"}`)]);
+    // An image in the stage's own account, and AWS's Deep Learning Containers (the reference), need no grant.
+    expect(warnings(synth(withImage(`${PROD}.dkr.ecr.us-east-1.amazonaws.com/support-assistant-tgi:2.4.0`))).map((w) => w.length)).toEqual([1, 0]);
+    expect(warnings(synth(base)).map((w) => w.length)).toEqual([0, 0]);
   });
 
   it('delivers through one implicit stage (the platform account, auto, no bake) without a delivery section', () => {
