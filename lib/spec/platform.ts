@@ -199,7 +199,7 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
     } else if (m.endpoint.shadow) {
       addIssue(ctx, ['models', i, 'endpoint', 'shadow'], 'is not supported on a model delivered through stages yet: the stages deploy the approved version alone', { got: 'a shadow variant', expected: 'no shadow, or a pinned registryVersion' });
     }
-    if (m.drift) addIssue(ctx, ['models', i, 'drift'], "is not supported on a model delivered through stages yet: its endpoints live in the stages' stacks", { got: 'a drift section', expected: `no drift section, or a pinned registryVersion` });
+    if (m.drift) refineDeliveredDrift(m.drift, i, ctx);
     const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
     const first = owners.get(owner);
     if (first !== undefined) addIssue(ctx, ['models', i, 'source'], `follows the registry of '${owner}', which models[${first}] already follows: a registry has one delivery`, { got: `'${LATEST_APPROVED}'`, expected: 'a pinned registryVersion' });
@@ -217,6 +217,22 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
       addIssue(ctx, ['delivery', 'stages', i, 'region'], "differs from the registry's region: SageMaker creates a model only from a model package and an artifact in its own region", { got: renderValue(s.region), expected: p.aws.region ? `'${p.aws.region}' (aws.region), or no region` : 'no region, or aws.region set to the same region' });
     }
   });
+}
+
+/**
+ * A delivered model's monitors run in each stage's stack, on the stage's endpoint (once a version is
+ * delivered there). What they read must be named at deploy time in the stage's account: the
+ * baseline the model's pipeline computes is in the registry account's artifacts bucket, whose name
+ * CloudFormation generates there, so a stage stack of another account cannot name it; and retraining
+ * starts the pipeline of the registry's account, which a stage's alarm cannot reach.
+ */
+function refineDeliveredDrift(drift: NonNullable<ModelSpec['drift']>, i: number, ctx: z.RefinementCtx): void {
+  if (drift.dataQuality && !drift.dataQuality.baseline) {
+    addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], "is required on a model delivered through stages: the monitors run in each stage's stack, which cannot name the pipeline's baseline (in the registry account's artifacts bucket, named by CloudFormation at deploy)", { got: 'nothing (the pipeline\'s dataQualityBaseline)', expected: '{ constraintsUri, statisticsUri } of a baseline the stage accounts can read' });
+  }
+  if (drift.retraining) {
+    addIssue(ctx, ['models', i, 'drift', 'retraining'], "is not supported on a model delivered through stages: the monitors and their alarms are in the stages' accounts, the pipeline in the registry's; a drift alarm notifies the stage's alarm topic and is part of its bake", { got: 'a retraining section', expected: 'no retraining section (start the pipeline from the notification), or a pinned registryVersion' });
+  }
 }
 
 /** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */

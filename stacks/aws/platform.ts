@@ -7,6 +7,7 @@
  */
 import { Annotations, ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -360,6 +361,9 @@ export interface StageStackProps extends StackProps {
   readonly imageUri?: string;
 }
 
+/** The warning when the monitors of a stage in another account than the registry's read S3 objects named in the drift section. */
+export const STAGE_MONITOR_DATA_WARNING = 'cdk-mlops:stageMonitorDataCrossAccount';
+
 /** The warning (printed by `mlops synth`) when a stage's endpoint pulls its image from a private repository of another account. */
 export const STAGE_IMAGE_PULL_WARNING = 'cdk-mlops:stageImagePullCrossAccount';
 
@@ -375,6 +379,8 @@ export class StageStack extends Stack {
   /** True once a version was delivered: every endpoint resource is conditioned on it. */
   public readonly hasModelPackage: CfnCondition;
   public readonly endpoint: ModelEndpoint;
+  /** The model's monitors on the stage's endpoint, when the model has a drift section: created with the endpoint, at the first delivery. */
+  public readonly driftMonitor?: DriftMonitor;
   public readonly deployRole: StageDeployRole;
   public readonly stage: DeliveryStage;
   /** The delivered model's name. */
@@ -407,6 +413,7 @@ export class StageStack extends Stack {
     });
     for (const c of this.endpoint.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
     if (props.imageUri) this.warnImageInAnotherAccount(props.imageUri);
+    this.driftMonitor = this.renderDriftMonitor(props);
     this.deployRole = new StageDeployRole(this, 'DeployRole', {
       roleName: this.deployRoleName,
       deliveryAccount: registry.account,
@@ -414,6 +421,48 @@ export class StageStack extends Stack {
       stackName: this.stackName,
       cloudFormationRoleArn: this.cloudFormationRoleArn,
     });
+  }
+
+  /**
+   * The model's monitors on this stage's endpoint, conditioned like it (Model Monitor schedules an
+   * existing endpoint: nothing is created while `ModelPackageArn` is 'none'). Their drift, quality
+   * and failed-execution alarms are named by CloudFormation after this stack, so the delivery's bake
+   * reads them; the silence alarms are named apart: a new monitor is silent (in ALARM) until its first
+   * run, hours after the deploy, and would fail every first delivery's bake.
+   * parsePlatformSpec has checked that every baseline is given by URI and that nothing retrains.
+   */
+  private renderDriftMonitor(props: StageStackProps): DriftMonitor | undefined {
+    const drift = props.modelInput.drift;
+    if (!drift) return undefined;
+    const { environment } = props;
+    const monitor = new DriftMonitor(this, 'DriftMonitor', {
+      ...drift,
+      endpoint: this.endpoint,
+      alarmTopic: environment.alarmTopic,
+      accessLogsBucket: environment.accessLogs,
+      ...environment.network?.placement,
+    });
+    for (const c of monitor.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
+    for (const [type, alarm] of Object.entries(monitor.silenceAlarms)) (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName = `monitor-silence-${this.stackName}-${type}`;
+    if (props.model.drift && !Token.isUnresolved(props.registry.account) && !Token.isUnresolved(this.account) && props.registry.account !== this.account) this.warnMonitorDataInAnotherAccount(monitor, props.model.drift);
+    return monitor;
+  }
+
+  /**
+   * The baselines, ground truth and Clarify configurations the monitors read were named for the
+   * platform's account: in a bucket of another account than the stage's, that bucket's policy must
+   * let the stage account read them (the monitor role's own policy is not enough across accounts).
+   */
+  private warnMonitorDataInAnotherAccount(monitor: DriftMonitor, drift: NonNullable<ModelSpec['drift']>): void {
+    const objects = [drift.dataQuality?.baseline, drift.modelQuality?.baseline, drift.modelBias?.baseline, drift.modelExplainability?.baseline]
+      .flatMap((b): string[] => (b ? [b.constraintsUri, ...('statisticsUri' in b && typeof b.statisticsUri === 'string' ? [b.statisticsUri] : [])] : []));
+    const configs = [drift.modelBias?.analysisConfigUri, drift.modelExplainability?.analysisConfigUri].filter((u): u is string => u !== undefined);
+    const prefixes = [drift.modelQuality?.groundTruthUri, drift.modelBias?.groundTruthUri].filter((u): u is string => u !== undefined).map((u) => `${u.replace(/\/+$/, '')}/*`);
+    const arns = [...new Set([...objects, ...configs, ...prefixes])].map((u) => u.replace(/^s3:\/\//, 'arn:aws:s3:::'));
+    if (arns.length === 0) return;
+    const statement = { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${this.account}:root` }, Action: 's3:GetObject', Resource: arns };
+    Annotations.of(monitor).addWarningV2(STAGE_MONITOR_DATA_WARNING,
+      `The monitors of model '${this.model}' in stage '${this.stage.name}' (account ${this.account}) read ${arns.length} object(s) or prefix(es) named in its drift section. A bucket of another account must let account ${this.account} read them: add ${JSON.stringify(statement)} to its bucket policy (and s3:ListBucket on the ground-truth buckets, kms:Decrypt for an SSE-KMS key).`);
   }
 
   /**
