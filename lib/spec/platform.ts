@@ -196,8 +196,13 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
   for (const [m, i] of following) {
     if (!m.endpoint || isComponentEndpoint(m.endpoint)) {
       addIssue(ctx, ['models', i, 'endpoint'], "is needed as an endpoint of the model's own: delivery deploys it in each stage", { got: m.endpoint ? 'an inference component of a shared endpoint' : 'no endpoint', expected: "an 'endpoint' section with compute, or a pinned registryVersion" });
-    } else if (m.endpoint.shadow) {
-      addIssue(ctx, ['models', i, 'endpoint', 'shadow'], 'is not supported on a model delivered through stages yet: the stages deploy the approved version alone', { got: 'a shadow variant', expected: 'no shadow, or a pinned registryVersion' });
+    } else if (m.endpoint.shadow?.source && 'registryVersion' in m.endpoint.shadow.source) {
+      // A shadow serves a pinned candidate beside the delivered version, in every stage: an image, or a version of the delivered registry (the one its stage accounts may read).
+      const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
+      const shadowOwner = m.endpoint.shadow.source.registryOf ?? m.name;
+      if (shadowOwner !== owner) {
+        addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source', 'registryOf'], `uses the registry of '${shadowOwner}', which is not shared with the stages' accounts: only the delivered registry, '${owner}', is`, { got: renderValue(shadowOwner), expected: `a pinned version of '${owner}''s registry (registryOf '${owner}'${owner === m.name ? ' or none' : ''}), or an image` });
+      }
     }
     if (m.drift) refineDeliveredDrift(m.drift, i, ctx);
     const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;

@@ -14,10 +14,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelEndpointProps, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
 import { isAwsImageAccount } from '../../lib/catalog';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, ECR_IMAGE_URI, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, ECR_IMAGE_URI, EndpointSpec, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
@@ -401,18 +401,19 @@ export class StageStack extends Stack {
       description: `The ${registry.groupName} version serving in stage ${stage.name}: set by the delivery state machine (${DERIVED_NAMES.delivery.of(props.platformName, model.name)}); '${DELIVERY_RENDERING.noPackage}' until the first delivery (no endpoint). cdk deploy keeps its current value.`,
     });
     this.hasModelPackage = new CfnCondition(this, 'HasModelPackage', { expression: Fn.conditionNot(Fn.conditionEquals(this.modelPackageArn.valueAsString, DELIVERY_RENDERING.noPackage)) });
-    // parsePlatformSpec has checked that a delivered model has an endpoint of its own, without a shadow.
+    // parsePlatformSpec has checked that a delivered model has an endpoint of its own.
     const endpointInput = props.modelInput.endpoint as EndpointSpecInput;
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       ...endpointInput,
-      shadow: undefined,
+      shadow: this.shadowOf(props),
       source: ModelSource.fromDeliveredPackage(this.modelPackageArn.valueAsString, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.imageUri ? ModelImage.fromUri(props.imageUri) : undefined }),
       alarmTopic: environment.alarmTopic,
       accessLogsBucket: environment.accessLogs,
       ...environment.network?.placement,
     });
     for (const c of this.endpoint.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
-    if (props.imageUri) this.warnImageInAnotherAccount(props.imageUri);
+    const shadowSource = (model.endpoint as EndpointSpec).shadow?.source;
+    for (const uri of [props.imageUri, shadowSource && 'image' in shadowSource ? shadowSource.image : undefined]) if (uri) this.warnImageInAnotherAccount(uri);
     this.driftMonitor = this.renderDriftMonitor(props);
     this.deployRole = new StageDeployRole(this, 'DeployRole', {
       roleName: this.deployRoleName,
@@ -421,6 +422,23 @@ export class StageStack extends Stack {
       stackName: this.stackName,
       cloudFormationRoleArn: this.cloudFormationRoleArn,
     });
+  }
+
+  /**
+   * The endpoint's shadow variant: a pinned candidate served beside the version the delivery put in
+   * production, in every stage (what a shadow test compares the delivered versions with). Its image,
+   * or a version of the delivered registry, read like the delivered package (the registry's
+   * group, bucket and key policies grant the stage accounts that registry only).
+   * parsePlatformSpec has checked that a registry version is of the delivered registry.
+   */
+  private shadowOf(props: StageStackProps): ModelEndpointProps['shadow'] {
+    const input = (props.modelInput.endpoint as EndpointSpecInput).shadow;
+    const source = (props.model.endpoint as EndpointSpec).shadow?.source;
+    if (!input || !source) return undefined;
+    if ('image' in source) return { ...input, source: ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined) };
+    const { registry } = props;
+    const packageArn = this.formatArn({ service: 'sagemaker', account: registry.account, resource: 'model-package', resourceName: `${registry.groupName.toLowerCase()}/${source.registryVersion}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return { ...input, source: ModelSource.fromDeliveredPackage(packageArn, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.imageUri ? ModelImage.fromUri(props.imageUri) : undefined }) };
   }
 
   /**

@@ -313,3 +313,41 @@ describe('drift monitors of a delivered model', () => {
     expect(() => new AwsPlatform(new App(), 'Platform', { spec: withBaseline })).toThrow(/models\[0\]\.drift\.dataQuality\.baseline: is required on a model delivered through stages: the monitors run in each stage's stack, which cannot name the pipeline's baseline[\s\S]*models\[0\]\.drift\.retraining: is not supported on a model delivered through stages/);
   });
 });
+
+describe('a shadow on a delivered model', () => {
+  const withShadow = (shadow: unknown): PlatformSpecInput => ({ ...referencePlatform, models: referencePlatform.models.map((m) => (m.name === 'support-assistant' ? { ...m, endpoint: { ...m.endpoint!, shadow } } : m)) as PlatformSpecInput['models'] });
+  const PINNED = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/support-assistant/3`;
+  let world: IamWorld;
+  let delivered: IamWorld;
+
+  beforeAll(() => {
+    const app = new App({ context: CONTEXT, builtinCloudFormationValidation: false });
+    new AwsPlatform(app, 'Platform', { spec: withShadow({ source: { registryVersion: 3 }, samplingPercent: 20 }) });
+    world = IamWorld.fromApp(app);
+    const parameters = { [DELIVERY_RENDERING.parameterName]: PACKAGE };
+    delivered = IamWorld.fromApp(app, ENV, {}, { [PROD_STACK]: parameters, [STAGING_STACK]: parameters });
+  });
+
+  it('serves the pinned version of the delivered registry beside the delivered one in every stage, once delivered', () => {
+    const configs = (w: IamWorld) => w.resolver.resourcesOfType('AWS::SageMaker::EndpointConfig').filter((c) => c.stackName === STAGING_STACK || c.stackName === PROD_STACK);
+    expect(configs(world)).toEqual([]);
+    const served = configs(delivered).map((c) => {
+      const model = (variant: Record<string, unknown>) => (delivered.resolver.resourcesOfType('AWS::SageMaker::Model').find((m) => m.stackName === c.stackName && delivered.resolver.physicalName(m.stackName, m.logicalId) === variant.ModelName)!.properties.PrimaryContainer as { ModelPackageName: string }).ModelPackageName;
+      return [c.stackName, model((c.properties.ProductionVariants as Record<string, unknown>[])[0]), model((c.properties.ShadowProductionVariants as Record<string, unknown>[])[0])];
+    });
+    expect(served.sort()).toEqual([[PROD_STACK, PACKAGE, PINNED], [STAGING_STACK, PACKAGE, PINNED]]);
+  });
+
+  it("lets each stage's shadow model read the pinned package, its artifact, key and image, across accounts", async () => {
+    const flows = new FlowReader(delivered).endpoints().filter((f) => f.name.startsWith(`${MODEL_STACK}-`));
+    expect(flows).toHaveLength(4);
+    for (const flow of flows) expect(await delivered.evaluateAll(flow.requests)).toBe('Allowed');
+  });
+
+  it("refuses a shadow of another model's registry (not shared with the stages), and takes an image", () => {
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: withShadow({ source: { registryVersion: 1, registryOf: 'churn' } }) })).toThrow(/models\[0\]\.endpoint\.shadow\.source\.registryOf: uses the registry of 'churn', which is not shared with the stages' accounts: only the delivered registry, 'support-assistant', is/);
+    const image = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04';
+    const p = new AwsPlatform(new App(), 'Platform', { spec: withShadow({ source: { image } }) });
+    expect(p.stages.get('support-assistant')!.map((st) => st.endpoint.shadow !== undefined)).toEqual([true, true]);
+  });
+});
