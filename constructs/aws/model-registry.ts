@@ -244,7 +244,7 @@ export class ModelRegistry extends ModelRegistryBase {
    * a statement, so a bucket shared by many registries stays within S3's 20 KB and KMS's 32 KB.
    */
   private grantCrossAccountArtifacts(bucket: s3.IBucket, accountIds: readonly string[]): void {
-    const { objectsAdded, keyAdded } = CrossAccountArtifactReaders.of(bucket).grant(accountIds, bucket.arnForObjects(this.artifactsPrefix ? `${this.artifactsPrefix}/*` : '*'));
+    const { objectsAdded, keyAdded } = CrossAccountArtifactReaders.of(bucket).grant(accountIds, this.artifactsPrefix ? `${this.artifactsPrefix}/*` : '*');
     // An imported bucket without its key may still be encrypted with one (aws:kms): its owner must grant it.
     const keyUnknown = !bucket.encryptionKey && !Resource.isOwnedResource(bucket);
     if (!objectsAdded || keyAdded === false || keyUnknown) {
@@ -266,6 +266,12 @@ export class ModelRegistry extends ModelRegistryBase {
  * read). Without it, each registry added a statement of its own: 100 registries shared with two
  * accounts overflowed S3's 20 KB bucket policy.
  */
+const BUCKET_POLICY_BYTES = 20 * 1024;
+/** An upper bound of a grant statement's size without its principals and resources. */
+const STATEMENT_BYTES = 160;
+/** An upper bound of the statements a SecureBucket's policy has of its own (TLS only, server access logs). */
+const OWN_STATEMENTS_BYTES = 2048;
+
 class CrossAccountArtifactReaders {
   private static readonly byBucket = new WeakMap<s3.IBucket, CrossAccountArtifactReaders>();
 
@@ -278,25 +284,43 @@ class CrossAccountArtifactReaders {
     return readers;
   }
 
-  /** By the sorted account ids: the statement and whether the bucket took it. */
-  private readonly objectStatements = new Map<string, { statement: iam.PolicyStatement; added: boolean }>();
+  /** By the sorted account ids: the statement, whether the bucket took it, its accounts and object key patterns (for its size). */
+  private readonly objectStatements = new Map<string, { statement: iam.PolicyStatement; added: boolean; accounts: number; patterns: string[] }>();
   private keyStatement?: { statement: iam.PolicyStatement; added: boolean; accounts: Set<string> };
 
-  private constructor(private readonly bucket: s3.IBucket) {}
+  private constructor(private readonly bucket: s3.IBucket) {
+    bucket.node.addValidation({ validate: () => this.sizeProblems() });
+  }
 
   /** Lets `accountIds` read `objectsArn` and decrypt through S3; whether the bucket and key policies took the statements (undefined: no key). */
-  public grant(accountIds: readonly string[], objectsArn: string): { objectsAdded: boolean; keyAdded?: boolean } {
+  public grant(accountIds: readonly string[], keyPattern: string): { objectsAdded: boolean; keyAdded?: boolean } {
+    const objectsArn = this.bucket.arnForObjects(keyPattern);
     const accounts = [...new Set(accountIds)].sort();
     const key = accounts.join(',');
     let objects = this.objectStatements.get(key);
     if (objects) {
       objects.statement.addResources(objectsArn);
+      objects.patterns.push(keyPattern);
     } else {
       const statement = new iam.PolicyStatement({ principals: accounts.map((a) => new iam.AccountPrincipal(a)), actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objectsArn] });
-      objects = { statement, added: this.bucket.addToResourcePolicy(statement).statementAdded };
+      objects = { statement, added: this.bucket.addToResourcePolicy(statement).statementAdded, accounts: accounts.length, patterns: [keyPattern] };
       this.objectStatements.set(key, objects);
     }
     return { objectsAdded: objects.added, keyAdded: this.grantDecrypt(accounts) };
+  }
+
+  /**
+   * The grants' size in the deployed bucket policy, at most: each resource `arn:aws:s3:::<bucket>/<pattern>`
+   * with S3's longest bucket name (63), each principal an account root, plus the bucket's own
+   * statements (TLS only, access logs; {@link OWN_STATEMENTS_BYTES}). Over S3's 20 KB, PutBucketPolicy
+   * fails at deploy: said at synth instead.
+   */
+  private sizeProblems(): string[] {
+    const grants = [...this.objectStatements.values()].filter((o) => o.added);
+    const bytes = OWN_STATEMENTS_BYTES + grants.reduce((sum, o) => sum + STATEMENT_BYTES + o.accounts * 33 + o.patterns.reduce((n, p) => n + `"arn:aws:s3:::${'b'.repeat(63)}/${p}",`.length, 0), 0);
+    if (bytes <= BUCKET_POLICY_BYTES) return [];
+    const registries = grants.reduce((n, o) => n + o.patterns.length, 0);
+    return [`The bucket policy would be up to ${bytes} bytes, over S3's ${BUCKET_POLICY_BYTES} (20 KB): it lets other accounts read the artifacts of ${registries} registries (one resource per registry, one statement per set of reader accounts). Share fewer registries through this bucket with other accounts (deliver fewer models to stages of other accounts, or give registries an artifacts bucket of their own).`];
   }
 
   private grantDecrypt(accounts: readonly string[]): boolean | undefined {

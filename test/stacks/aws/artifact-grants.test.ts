@@ -68,3 +68,13 @@ describe(`an artifacts bucket shared by ${REGISTRIES} registries, each with two 
     expect([await read(A, 'pipelines/only-b'), await read(B, 'pipelines/only-a'), await read(A, 'pipelines/other'), await read('999988887777', prefix(7))]).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied', 'ImplicitlyDenied']);
   });
 });
+
+describe('an artifacts bucket shared by more registries than its policy can list', () => {
+  it("fails synthesis with what to do, instead of PutBucketPolicy at deploy", () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Shared', { env: ENV });
+    const bucket = new SecureBucket(stack, 'ModelArtifacts', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }), accessLogs: new AccessLogsBucket(stack, 'AccessLogs'), accessLogsPrefix: 'model-artifacts/', replicationReason: 'test' });
+    for (let i = 0; i < 160; i++) new ModelRegistry(stack, `Registry${i}`, { name: `model-${i}`, crossAccountReadAccountIds: [A, B], artifactsBucket: bucket, artifactsPrefix: prefix(i) });
+    expect(() => app.synth()).toThrow(/Shared\/ModelArtifacts\] The bucket policy would be up to \d+ bytes, over S3's 20480 \(20 KB\): it lets other accounts read the artifacts of 160 registries/);
+  });
+});
