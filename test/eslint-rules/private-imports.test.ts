@@ -66,6 +66,21 @@ describe('eslint.config.mjs', () => {
     const limit = [2, { max: 150, skipBlankLines: true, skipComments: true }];
     expect(rules).toEqual([limit, limit, limit, limit, null]);
   });
+
+  it('refuses export * in an index.ts (explicit lists only), and not elsewhere', () => {
+    const files = ['lib/spec/index.ts', 'index.ts', 'lib/spec/platform.ts'];
+    const script = `import { ESLint } from 'eslint'; const e = new ESLint({ cwd: process.cwd() }); const out = [];
+      for (const f of ${JSON.stringify(files)}) out.push((await e.calculateConfigForFile(f)).rules['no-restricted-syntax'] ?? null);
+      console.log(JSON.stringify(out));`;
+    const [index, entryPoint, other] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as (Linter.RuleEntry | null)[];
+    expect(entryPoint).toEqual(index);
+    expect(other).toBeNull();
+    const linter = new Linter({ configType: 'flat', cwd: ROOT });
+    const config = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser }, rules: { 'no-restricted-syntax': index! } }];
+    const lint = (code: string) => linter.verify(code, config, { filename: path.join(ROOT, 'lib/spec/index.ts') }).map((m) => m.ruleId);
+    expect(lint("export * from './compute';")).toEqual(['no-restricted-syntax']);
+    expect(lint("export { computeSchema } from './compute';\nexport type { ResolvedCompute } from './compute';")).toEqual([]);
+  });
 });
 
 describe('max-lines-per-function at 150', () => {
