@@ -41,7 +41,7 @@ export type {
   PrometheusAccess,
   RequestMetrics,
 } from './kubernetes';
-export { deliveryStagesOf, followsRegistry, PLATFORM_TARGETS, platformSpecSchema, platformTargets } from './platform';
+export { deliveryStagesOf, followsRegistry, isCrossRegionStage, PLATFORM_TARGETS, platformSpecSchema, platformTargets } from './platform';
 export type { ModelSpec, PlatformSpec, PlatformTarget } from './platform';
 export { ECR_IMAGE_URI } from './source';
 export type { ModelSourceSpec } from './source';
