@@ -12,17 +12,17 @@ const Sequencer = require('@jest/test-sequencer').default;
 
 /** CPU seconds of the slowest files. */
 const SLOW = {
-  'test/stacks/aws/limits.test.ts': 60,
-  'test/package/pack.test.ts': 60,
-  'test/readme-commands.test.ts': 40,
-  'test/bin/cli-safety.test.ts': 30,
-  'test/readme.test.ts': 25,
+  'test/package/pack.test.ts': 55,
+  'test/stacks/aws/limits.test.ts': 50,
+  'test/readme-commands.test.ts': 30,
   'test/stacks/kubernetes/platform.test.ts': 25,
-  'test/stacks/compliance.test.ts': 20,
-  'test/examples.test.ts': 20,
-  'test/bin/mlops.test.ts': 15,
-  'test/lib/spec/spec-types.test.ts': 12,
-  'test/stacks/platform.test.ts': 10,
+  'test/bin/cli-safety.test.ts': 16,
+  'test/examples.test.ts': 15,
+  'test/readme.test.ts': 13,
+  'test/bin/mlops.test.ts': 12,
+  'test/stacks/compliance.test.ts': 10,
+  'test/stacks/platform.test.ts': 8,
+  'test/lib/spec/spec-types.test.ts': 7,
 };
 
 class LongestFirst extends Sequencer {
