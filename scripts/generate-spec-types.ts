@@ -171,12 +171,35 @@ function recordType(def: Def, indent: string, self: string): string {
   return def.partial ? `Partial<${record}>` : record;
 }
 
+/**
+ * A generated object type that `shape` extends (`named.extend({...})`): most of its fields are the
+ * very same schemas. The fields `shape` adds or replaces are written after it; those it replaces are
+ * omitted from it, so each shared field (and its TSDoc) is written once.
+ */
+function extendedType(shape: Record<string, z.core.$ZodType>, self: string): { name: string; replaced: string[] } | undefined {
+  for (const [name, named] of Object.entries(GENERATED_TYPES)) {
+    const base = defOf(core(named));
+    if (name === self || base.type !== 'object') continue;
+    const keys = Object.keys(base.shape!);
+    const replaced = keys.filter((k) => shape[k] !== base.shape![k]);
+    if (replaced.some((k) => !(k in shape)) || replaced.length * 2 > keys.length) continue;
+    return { name, replaced };
+  }
+  return undefined;
+}
+
 /** The TypeScript input type of `schema`. `self` is the interface being written (not referred to by name). */
 function typeOf(schema: z.core.$ZodType, indent: string, self: string): string {
   const def = defOf(schema);
   for (const [name, named] of Object.entries(GENERATED_TYPES)) {
     const same = named === schema || (def.type === 'object' && sameShape(defOf(core(named)).shape, def.shape!));
     if (same && name !== self) return name;
+  }
+  const base = def.type === 'object' ? extendedType(def.shape!, self) : undefined;
+  if (base) {
+    const own = Object.fromEntries(Object.entries(def.shape!).filter(([k]) => base.replaced.includes(k) || !(k in defOf(core(GENERATED_TYPES[base.name])).shape!)));
+    const omitted = base.replaced.length > 0 ? `Omit<${base.name}, ${base.replaced.map((k) => `'${k}'`).join(' | ')}>` : base.name;
+    return `${omitted} & ${objectType(own, indent, self)}`;
   }
   switch (def.type) {
     case 'optional': case 'default': case 'prefault': case 'readonly': case 'nonoptional': case 'catch':

@@ -19,7 +19,7 @@
  * Every execution creates a SageMaker model (pipelines name it per execution); models cost nothing
  * while unused.
  */
-import { Annotations, ArnFormat, Aws, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,6 +41,7 @@ import { VpcPlacementProps } from './placement';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
 import { placementIssues, renderVpcPlacement } from './private/placement';
+import { addPipelineNewDataRule, addPipelineSchedule, jobEncryptionStatement, PipelineJobType, pipelineJobJustifications, pipelineJobStatements } from './private/pipeline-execution';
 import { parseProps, subjectOf } from './private/validation';
 import { allowAlarmPublishing, keyOrNew } from './security';
 
@@ -245,48 +246,15 @@ export class BatchTransform extends MlPipelineBase {
   // --- Permissions -----------------------------------------------------------------------------
 
   private grantJobs(qualityCheck: boolean): void {
-    const stack = Stack.of(this);
-    const jobArn = (type: string) => stack.formatArn({ service: 'sagemaker', resource: type, resourceName: 'pipelines-*' });
-    const jobTypes = ['transform-job', ...(qualityCheck ? ['processing-job'] : [])];
     this.execution.addStatements(
-      new iam.PolicyStatement({
-        sid: 'BatchJobs',
-        actions: [
-          'sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob',
-          ...(qualityCheck ? ['sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob'] : []),
-          'sagemaker:AddTags',
-        ],
-        resources: jobTypes.map(jobArn),
-      }),
-      new iam.PolicyStatement({
-        sid: 'BatchModels',
-        actions: ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:AddTags'],
-        resources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' })],
-      }),
-      new iam.PolicyStatement({
-        sid: 'PassRoleToSageMaker',
-        actions: ['iam:PassRole'],
-        resources: [this.role.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'JobLogs',
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: ['TransformJobs', ...(qualityCheck ? ['ProcessingJobs'] : [])].map((g) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${g}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
-      }),
-      new iam.PolicyStatement({
-        sid: 'JobMetrics',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'aws/sagemaker/*'] } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'JobEncryption',
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
-        resources: [this.encryptionKey.keyArn],
-      }),
+      ...pipelineJobStatements(this, this.jobTypes(qualityCheck), this.role),
+      jobEncryptionStatement(this.encryptionKey),
     );
     if (qualityCheck) this.execution.addStatements(new iam.PolicyStatement({ sid: 'PullAnalyzerImageAuth', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+  }
+
+  private jobTypes(qualityCheck: boolean): PipelineJobType[] {
+    return ['transform-job', ...(qualityCheck ? ['processing-job' as const] : [])];
   }
 
   /** Reads the input prefix (and decrypts it through S3), writes the output prefix. */
@@ -320,9 +288,7 @@ export class BatchTransform extends MlPipelineBase {
   private justifyWildcards(): void {
     this.execution.justifyWildcards([
       ...this.justifications,
-      { finding: /^Resource::.*:(transform-job|processing-job)\/pipelines-\*$/, reason: 'SageMaker Pipelines names every job it starts pipelines-<execution>-<step>-<hash> at run time; the statement covers only jobs named so.' },
-      { finding: /^Resource::.*:model\/\*$/, reason: 'The CreateModel step creates a model whose name SageMaker Pipelines generates per execution.' },
-      { finding: /^Resource::.*:log-group:\/aws\/sagemaker\/(ProcessingJobs|TransformJobs):\*$/, reason: 'SageMaker jobs create one log stream per job and instance at run time, in the SageMaker job log groups only.' },
+      ...pipelineJobJustifications(this.jobTypes(Boolean(this.spec.qualityCheck)), 'The CreateModel step creates a model whose name SageMaker Pipelines generates per execution.'),
       { finding: /^Resource::arn:.*:s3:::.*\*$/, reason: 'A batch run reads every object under the input prefix and writes one result per input object under the output prefix: keys are not known at deploy time.' },
       { finding: /^Resource::\*$/, reason: 'ecr:GetAuthorizationToken, cloudwatch:PutMetricData (limited by condition to the SageMaker namespaces), kms:Decrypt of the input (limited to S3 and the input prefix by kms:ViaService and the encryption context) and the EC2 network-interface actions of VPC jobs.' },
     ]);
@@ -331,18 +297,8 @@ export class BatchTransform extends MlPipelineBase {
   // --- Triggers and notifications ---------------------------------------------------------------
 
   private addSchedule(expression: string): scheduler.CfnSchedule {
-    const role = new ExecutionRole(this, 'ScheduleRole', { servicePrincipal: 'scheduler.amazonaws.com', description: `EventBridge Scheduler role starting ${this.node.path}` });
-    this.grantStartExecution(role.grantee);
-    const schedule = new scheduler.CfnSchedule(this, 'Schedule', {
-      description: `Batch transform ${this.node.path}`,
-      scheduleExpression: expression,
-      scheduleExpressionTimezone: 'UTC',
-      flexibleTimeWindow: { mode: 'OFF' },
-      // The pipeline's defaults: the whole input prefix.
-      target: { arn: this.pipelineArn, roleArn: role.role.roleArn, retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 } },
-    });
-    schedule.node.addDependency(...role.dependable, this.cfnPipeline);
-    return schedule;
+    // The pipeline's defaults: the whole input prefix.
+    return addPipelineSchedule(this, { expression, description: `Batch transform ${this.node.path}` });
   }
 
   /** An EventBridge rule starting a run on the new object when one is created under the input prefix. */
@@ -350,22 +306,13 @@ export class BatchTransform extends MlPipelineBase {
     // parseBatchProps has checked that the input is known with onNewData.
     const { bucket, key } = this.input!;
     Annotations.of(this).addInfoV2('cdk-mlops:batchNewDataBucket', `Batch transform on new data needs EventBridge notifications turned on for bucket ${bucket}.`);
-    const role = new ExecutionRole(this, 'NewDataRole', { servicePrincipal: 'events.amazonaws.com', description: `EventBridge role starting ${this.node.path} on new data` });
-    this.grantStartExecution(role.grantee);
-    const rule = new events.CfnRule(this, 'NewDataRule', {
+    return addPipelineNewDataRule(this, {
+      bucket,
+      prefix: key,
       description: `Starts ${this.node.path} when data arrives under s3://${bucket}/${key}`,
-      eventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [bucket] }, object: { key: [{ prefix: key }] } } },
-      targets: [{
-        id: 'Pipeline',
-        arn: this.pipelineArn,
-        roleArn: role.role.roleArn,
-        // EventBridge fills the value from the event: the run scores the new object only.
-        sageMakerPipelineParameters: { pipelineParameterList: [{ name: INPUT_KEY_PARAMETER, value: '$.detail.object.key' }] },
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      }],
+      // EventBridge fills the value from the event: the run scores the new object only.
+      parameters: { [INPUT_KEY_PARAMETER]: '$.detail.object.key' },
     });
-    rule.node.addDependency(...role.dependable, this.cfnPipeline);
-    return rule;
   }
 }
 

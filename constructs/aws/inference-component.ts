@@ -14,7 +14,7 @@ import { ComponentEndpointSpec, ComponentEndpointSpecInput, componentEndpointSpe
 import { ModelSource, ModelSourceConfig } from './model-source';
 import { ISharedEndpoint } from './shared-endpoint';
 import { ExecutionRole } from './private/execution-role';
-import { hostingAlarmSet, sagemakerAutoScalingRole } from './private/sagemaker-hosting';
+import { addRequestAlarms, hostingAlarmSet, sagemakerAutoScalingRole } from './private/sagemaker-hosting';
 import { claimUniqueName } from './private/unique-names';
 import { allowAlarmPublishing, keyOrNew } from './security';
 import { parseProps, subjectOf } from './private/validation';
@@ -209,35 +209,9 @@ export class InferenceComponent extends Resource {
 
   private createAlarms(): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
     const a = this.spec.alarms;
-    const { alarms, period, common, add } = hostingAlarmSet(this.alarmTopic, a);
-    const name = this.inferenceComponentName;
-    const latency = add('latency', new cloudwatch.Alarm(this, 'LatencyAlarm', {
-      ...common,
-      alarmDescription: `p99 model latency of ${name} above ${a.latencyP99Ms} ms`,
-      metric: this.metric('ModelLatency', { statistic: 'p99', period }),
-      threshold: a.latencyP99Ms * 1000, // ModelLatency is in microseconds
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    }));
-    const errors5xx = add('invocation5xxErrors', new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
-      ...common,
-      alarmDescription: `${name} failed ${a.invocation5xxErrors} or more requests (5XX) in ${a.periodSeconds}s`,
-      metric: this.metric('Invocation5XXErrors', { statistic: 'Sum', period }),
-      threshold: a.invocation5xxErrors,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    }));
-    const rate4xx = add('rate4xx', new cloudwatch.Alarm(this, 'Rate4xxAlarm', {
-      ...common,
-      alarmDescription: `4XX errors above ${a.rate4xxPercent}% of ${name}'s requests`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'IF(invocations > 0, 100 * errors4xx / invocations, 0)',
-        usingMetrics: { errors4xx: this.metric('Invocation4XXErrors', { statistic: 'Sum', period }), invocations: this.metric('Invocations', { statistic: 'Sum', period }) },
-        period,
-        label: '4XX rate (%)',
-      }),
-      threshold: a.rate4xxPercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    }));
-    return { alarms, rollback: this.spec.deployment.autoRollback ? [latency, errors5xx, rate4xx] : [] };
+    const set = hostingAlarmSet(this.alarmTopic, a);
+    const { latency, errors5xx, rate4xx } = addRequestAlarms(this, set, a, this.inferenceComponentName, (name, props) => this.metric(name, props), { rate4xx: true });
+    return { alarms: set.alarms, rollback: this.spec.deployment.autoRollback ? [latency, errors5xx, rate4xx!] : [] };
   }
 }
 

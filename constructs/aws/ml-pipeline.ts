@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, Aws, Duration, IResource, Lazy, Names, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -31,6 +31,7 @@ import { VpcPlacementProps } from './placement';
 import { ExecutionRole } from './private/execution-role';
 import { monitoringImageRegions, monitoringImageUri } from '../../lib/catalog';
 import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/network';
+import { addPipelineNewDataRule, addPipelineSchedule, jobEncryptionStatement, PipelineJobType, pipelineJobJustifications, pipelineJobStatements } from './private/pipeline-execution';
 import { writeSourceArchive } from './private/source-archive';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
@@ -129,6 +130,8 @@ export abstract class MlPipelineBase extends Resource implements IMlPipeline {
 /** Namespace SageMaker publishes model building pipeline metrics in. */
 const PIPELINE_METRICS_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
 const EXECUTION_STATUS_CHANGE = 'SageMaker Model Building Pipeline Execution Status Change';
+/** The jobs a pipeline's steps may start: processing (and checks), training, tuning, transform. */
+const PIPELINE_JOB_TYPES: readonly PipelineJobType[] = ['processing-job', 'training-job', 'hyper-parameter-tuning-job', 'transform-job'];
 
 /** The pipeline's template spec and steps, and its AWS resources; a VPC placement applies to every job (a new security group allows only HTTPS out, and traffic between the instances of a distributed job). */
 export interface MlPipelineProps extends VpcPlacementProps {
@@ -270,7 +273,7 @@ export class MlPipeline extends MlPipelineBase {
     // --- Role ---------------------------------------------------------------------------------
     this.execution = new ExecutionRole(this, 'ExecutionRole', { role: props.role, servicePrincipal: 'sagemaker.amazonaws.com', description: `SageMaker pipeline and job role of ${this.node.path}` });
     this.role = this.execution.role;
-    this.grantJobs(Stack.of(this));
+    this.grantJobs();
 
     // --- Network ------------------------------------------------------------------------------
     // Groups passed in get a group of the pipeline's own beside them, letting a distributed job's instances reach each other.
@@ -385,9 +388,7 @@ export class MlPipeline extends MlPipelineBase {
 
   private justifyRoleWildcards(): void {
     this.execution.justifyWildcards([
-      { finding: /^Resource::.*:(processing-job|training-job|hyper-parameter-tuning-job|transform-job)\/pipelines-\*$/, reason: 'SageMaker Pipelines names every job it starts pipelines-<execution>-<step>-<hash> at run time; the statement covers only jobs named so.' },
-      { finding: /^Resource::.*:model\/\*$/, reason: 'Model steps create models whose names SageMaker Pipelines generates per execution.' },
-      { finding: /^Resource::.*:log-group:\/aws\/sagemaker\/(ProcessingJobs|TrainingJobs|TransformJobs):\*$/, reason: 'SageMaker jobs create one log stream per job and instance at run time, in the SageMaker job log groups only.' },
+      ...pipelineJobJustifications(PIPELINE_JOB_TYPES, 'Model steps create models whose names SageMaker Pipelines generates per execution.'),
       { finding: /^Resource::.*\/pipelines\/.*\*$/, reason: "Jobs write outputs, checkpoints and baselines under this pipeline's own prefix of the artifacts bucket, with keys generated per execution." },
       { finding: /^Resource::.*\*$/, reason: 'Jobs read every object of the training data prefix; object keys are not known at deploy time.' },
       { finding: /^Action::s3:(GetObject|List|Abort|DeleteObject|GetBucket|PutObject)\*$/, reason: 'The S3 read/write action groups CDK grants for the artifacts bucket (Get*, List*, Abort*, DeleteObject*).' },
@@ -535,54 +536,17 @@ export class MlPipeline extends MlPipelineBase {
     return [...arns].sort();
   }
 
-  private grantJobs(stack: Stack): void {
-    const jobArn = (type: string) => stack.formatArn({ service: 'sagemaker', resource: type, resourceName: 'pipelines-*' });
+  private grantJobs(): void {
     const e = this.execution;
     e.addStatements(
-      new iam.PolicyStatement({
-        sid: 'PipelineJobs',
-        actions: [
-          'sagemaker:CreateProcessingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopProcessingJob',
-          'sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob',
-          'sagemaker:CreateHyperParameterTuningJob', 'sagemaker:DescribeHyperParameterTuningJob', 'sagemaker:StopHyperParameterTuningJob', 'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
-          'sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob', 'sagemaker:StopTransformJob',
-          'sagemaker:AddTags',
-        ],
-        resources: ['processing-job', 'training-job', 'hyper-parameter-tuning-job', 'transform-job'].map(jobArn),
-      }),
-      new iam.PolicyStatement({
-        sid: 'PipelineModels',
-        actions: ['sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:AddTags'],
-        resources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: '*' })],
-      }),
-      new iam.PolicyStatement({
-        sid: 'PassRoleToSageMakerJobs',
-        actions: ['iam:PassRole'],
-        resources: [this.role.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'JobLogs',
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: ['ProcessingJobs', 'TrainingJobs', 'TransformJobs'].map((g) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/${g}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
-      }),
-      new iam.PolicyStatement({
-        sid: 'JobMetrics',
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'aws/sagemaker/*'] } },
-      }),
+      ...pipelineJobStatements(this, PIPELINE_JOB_TYPES, this.role),
       new iam.PolicyStatement({ sid: 'PullImagesAuth', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
       new iam.PolicyStatement({
         sid: 'PullImages',
         actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
         resources: Lazy.list({ produce: () => this.repositoryArns() }),
       }),
-      new iam.PolicyStatement({
-        sid: 'JobEncryption',
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey', 'kms:CreateGrant'],
-        resources: [this.encryptionKey.keyArn],
-      }),
+      jobEncryptionStatement(this.encryptionKey),
     );
     this.artifactsBucket.grantReadWrite(e.grantee, `${pipelineOutputKeyPrefix(this.pipelineName)}/*`);
   }
@@ -610,22 +574,7 @@ export class MlPipeline extends MlPipelineBase {
 
   /** An EventBridge Scheduler schedule starting the pipeline, with its own role. */
   private addSchedule(expression: string): scheduler.CfnSchedule {
-    const role = new ExecutionRole(this, 'ScheduleRole', { servicePrincipal: 'scheduler.amazonaws.com', description: `EventBridge Scheduler role starting ${this.node.path}` });
-    this.grantStartExecution(role.grantee);
-    const schedule = new scheduler.CfnSchedule(this, 'Schedule', {
-      description: `Retrains ${this.node.path}`,
-      scheduleExpression: expression,
-      scheduleExpressionTimezone: 'UTC',
-      flexibleTimeWindow: { mode: 'OFF' },
-      target: {
-        arn: this.pipelineArn,
-        roleArn: role.role.roleArn,
-        sageMakerPipelineParameters: { pipelineParameterList: [{ name: 'InputDataVersion', value: 'scheduled' }] },
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      },
-    });
-    schedule.node.addDependency(...role.dependable, this.cfnPipeline);
-    return schedule;
+    return addPipelineSchedule(this, { expression, description: `Retrains ${this.node.path}`, parameters: { InputDataVersion: 'scheduled' } });
   }
 
   /** An EventBridge rule starting the pipeline when an object is created under the input prefix. */
@@ -634,25 +583,13 @@ export class MlPipeline extends MlPipelineBase {
     if (inputDataUri) {
       Annotations.of(this).addInfoV2('cdk-mlops:pipelineNewDataBucket', `Retraining on new data needs EventBridge notifications turned on for bucket ${bucket}.`);
     }
-    const role = new ExecutionRole(this, 'NewDataRole', { servicePrincipal: 'events.amazonaws.com', description: `EventBridge role starting ${this.node.path} on new data` });
-    this.grantStartExecution(role.grantee);
-    const rule = new events.CfnRule(this, 'NewDataRule', {
+    return addPipelineNewDataRule(this, {
+      bucket,
+      prefix,
       description: `Starts ${this.node.path} when training data arrives`,
-      eventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [bucket] }, object: { key: [{ prefix }] } } },
-      targets: [{
-        id: 'Pipeline',
-        arn: this.pipelineArn,
-        roleArn: role.role.roleArn,
-        // EventBridge fills these from the event (dynamic path parameters): lineage of the data version.
-        sageMakerPipelineParameters: { pipelineParameterList: [
-          { name: 'InputDataObjectKey', value: '$.detail.object.key' },
-          { name: 'InputDataVersion', value: '$.detail.object.version-id' },
-        ] },
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      }],
+      // EventBridge fills these from the event (dynamic path parameters): lineage of the data version.
+      parameters: { InputDataObjectKey: '$.detail.object.key', InputDataVersion: '$.detail.object.version-id' },
     });
-    rule.node.addDependency(...role.dependable, this.cfnPipeline);
-    return rule;
   }
 }
 

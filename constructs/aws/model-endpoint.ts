@@ -17,7 +17,7 @@ import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
 import { isComputeIntent, pinResolvedCompute } from './private/pinned-compute';
 import { placementIssues, renderVpcPlacement } from './private/placement';
-import { hostingAlarmSet, sagemakerAutoScalingRole, volumeKeyArn } from './private/sagemaker-hosting';
+import { addRequestAlarms, hostingAlarmSet, sagemakerAutoScalingRole, volumeKeyArn } from './private/sagemaker-hosting';
 import { ScalingGuard } from './private/scaling-guard';
 import { ShadowVariant } from './private/shadow-variant';
 import { claimUniqueName } from './private/unique-names';
@@ -487,34 +487,11 @@ export class ModelEndpoint extends ModelEndpointBase {
 
   private createAlarms(spec: EndpointSpec): { alarms: Record<string, cloudwatch.Alarm>; rollback: cloudwatch.Alarm[] } {
     const a = spec.alarms;
-    const { alarms, period, common, add } = hostingAlarmSet(this.alarmTopic, a);
-    const latency = add('latency', new cloudwatch.Alarm(this, 'LatencyAlarm', {
-      ...common,
-      alarmDescription: `p99 model latency of ${this.endpointName} above ${a.latencyP99Ms} ms`,
-      metric: this.metricModelLatency({ period }),
-      threshold: a.latencyP99Ms * 1000, // ModelLatency is in microseconds
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    }));
-    const errors5xx = add('invocation5xxErrors', new cloudwatch.Alarm(this, 'Invocation5xxAlarm', {
-      ...common,
-      alarmDescription: `${this.endpointName} failed ${a.invocation5xxErrors} or more requests (5XX) in ${a.periodSeconds}s`,
-      metric: this.metricInvocation5XXErrors({ period }),
-      threshold: a.invocation5xxErrors,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    }));
+    const set = hostingAlarmSet(this.alarmTopic, a);
+    const { alarms, period, common, add } = set;
     // An asynchronous endpoint publishes no Invocations (the 4XX rate's denominator): it alarms on failures and queue age instead.
-    const third = spec.async ? this.addAsyncAlarms(spec.async, add, common, period) : add('rate4xx', new cloudwatch.Alarm(this, 'Rate4xxAlarm', {
-      ...common,
-      alarmDescription: `4XX errors above ${a.rate4xxPercent}% of ${this.endpointName}'s requests`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'IF(invocations > 0, 100 * errors4xx / invocations, 0)',
-        usingMetrics: { errors4xx: this.metricInvocation4XXErrors({ period }), invocations: this.metricInvocations({ period }) },
-        period,
-        label: '4XX rate (%)',
-      }),
-      threshold: a.rate4xxPercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    }));
+    const { latency, errors5xx, rate4xx } = addRequestAlarms(this, set, a, this.endpointName, (name, props) => this.metric(name, props), { rate4xx: !spec.async });
+    const third = spec.async ? this.addAsyncAlarms(spec.async, add, common, period) : rate4xx!;
     const compute = spec.compute;
     if (isGpu(compute) && compute.kind === 'instance' && compute.info?.accelerator) {
       const gpus = compute.info.accelerator.count;

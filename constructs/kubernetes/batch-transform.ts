@@ -34,7 +34,7 @@ import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/er
 import { BatchSpec, BatchSpecInput, batchSpecSchema, DNS_LABEL } from '../../lib/spec';
 import type { QuotaReservation } from './platform-namespace';
 import { warnNotRendered } from './not-rendered';
-import { executorPodSpecPatch, executorTokenSecretName } from './private/argo';
+import { CRON_WORKFLOW_NAME_MAX, executorPodSpecPatch, executorTokenSecretName, newCronWorkflow } from './private/argo';
 import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, newServiceAccount, PodSize, podSize, TMP, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { escapeTerraformLiterals, parseProps, subjectOf } from './private/validation';
@@ -59,8 +59,6 @@ export interface BatchTransformProps extends BatchSpecInput {
 
 const COMPONENT = 'batch-transform';
 const UID = 1000;
-/** Argo refuses a CronWorkflow name longer than this (workflow/validate: maxCharsInCronWorkflowName). */
-const CRON_WORKFLOW_NAME_MAX = 52;
 /** Requests of Argo's `wait` sidecar (LimitRange defaults), for the quota. */
 const EXECUTOR = { cpuMillis: 100, memoryMiB: 512 };
 type Json = Record<string, unknown>;
@@ -228,31 +226,21 @@ export class BatchTransform extends Construct {
 
   private renderCronWorkflow(cron: string, image: string, size: PodSize): Manifest {
     const { crdScope } = this.props;
-    return new Manifest(crdScope.scope, 'BatchCronWorkflow', {
-      manifest: {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'CronWorkflow',
-        metadata: { name: this.batchName, namespace: crdScope.namespace, labels: this.labels },
-        spec: {
-          schedules: [cron],
-          timezone: 'UTC',
-          // A run still going when the next is due is left to finish; the next one is skipped.
-          concurrencyPolicy: 'Forbid',
-          startingDeadlineSeconds: 3600,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          workflowSpec: {
-            entrypoint: 'transform',
-            serviceAccountName: this.batchName,
-            // The scoring container gets no Kubernetes API token; only Argo's executor containers do.
-            automountServiceAccountToken: false,
-            executor: { serviceAccountName: this.batchName },
-            securityContext: apiPodSecurityContext(UID),
-            podGC: { strategy: 'OnPodSuccess' },
-            ttlStrategy: { secondsAfterSuccess: 7 * 24 * 3600, secondsAfterFailure: 14 * 24 * 3600 },
-            templates: [this.renderTemplate(image, size)],
-          },
-        },
+    return newCronWorkflow(crdScope.scope, 'BatchCronWorkflow', {
+      name: this.batchName,
+      namespace: crdScope.namespace,
+      labels: this.labels,
+      cron,
+      workflowSpec: {
+        entrypoint: 'transform',
+        serviceAccountName: this.batchName,
+        // The scoring container gets no Kubernetes API token; only Argo's executor containers do.
+        automountServiceAccountToken: false,
+        executor: { serviceAccountName: this.batchName },
+        securityContext: apiPodSecurityContext(UID),
+        podGC: { strategy: 'OnPodSuccess' },
+        ttlStrategy: { secondsAfterSuccess: 7 * 24 * 3600, secondsAfterFailure: 14 * 24 * 3600 },
+        templates: [this.renderTemplate(image, size)],
       },
     });
   }

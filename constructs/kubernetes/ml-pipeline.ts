@@ -46,7 +46,7 @@ import { MLFLOW_PORT } from './mlflow-server';
 import type { FeatureStoreAccess } from './model-endpoint';
 import type { ModelRegistry } from './model-registry';
 import type { QuotaReservation } from './platform-namespace';
-import { executorPodSpecPatch, executorTokenSecretName } from './private/argo';
+import { CRON_WORKFLOW_NAME_MAX, executorPodSpecPatch, executorTokenSecretName, newCronWorkflow } from './private/argo';
 import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { CHANNELS, CONTRACT, packageSources, sagemakerConfigFiles, SourceFile, trainingProgram, TrainingProgram } from './private/training';
@@ -105,8 +105,6 @@ const COMPONENT = 'ml-pipeline';
 const UID = 1000;
 const WORKSPACE = 'workspace';
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-/** Argo refuses a CronWorkflow name longer than this (workflow/validate: maxCharsInCronWorkflowName). */
-const CRON_WORKFLOW_NAME_MAX = 52;
 /** Requests of Argo's `wait` sidecar in every step pod (LimitRange defaults), for the quota. */
 const EXECUTOR = { cpuMillis: 100, memoryMiB: 512 };
 
@@ -726,22 +724,12 @@ export class MlPipeline extends Construct {
 
   private renderCronWorkflow(cron: string): Manifest {
     const { crdScope } = this.props;
-    const cronWorkflow = new Manifest(crdScope.scope, 'CronWorkflow', {
-      manifest: {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'CronWorkflow',
-        metadata: { name: this.pipelineName, namespace: crdScope.namespace, labels: this.labels },
-        spec: {
-          schedules: [cron],
-          timezone: 'UTC',
-          // A run still going when the next is due is left to finish; the next one is skipped.
-          concurrencyPolicy: 'Forbid',
-          startingDeadlineSeconds: 3600,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          workflowSpec: { workflowTemplateRef: { name: this.pipelineName } },
-        },
-      },
+    const cronWorkflow = newCronWorkflow(crdScope.scope, 'CronWorkflow', {
+      name: this.pipelineName,
+      namespace: crdScope.namespace,
+      labels: this.labels,
+      cron,
+      workflowSpec: { workflowTemplateRef: { name: this.pipelineName } },
     });
     cronWorkflow.node.addDependency(this.workflowTemplate);
     return cronWorkflow;

@@ -2,7 +2,7 @@
  * The SageMaker client `mlops` operates with: the standard credential chain (or a named profile),
  * a region, and one retry policy for throttling and transient errors.
  *
- * Retries live in {@link RetryingSageMakerClient.send}, not in the SDK's middleware (whose attempts
+ * Retries live in the clients' send() (see createRetryingClient), not in the SDK's middleware (whose attempts
  * are set to 1), so that attempts do not multiply and the policy is the same whichever way a call is
  * made (a command or a paginator): exponential backoff with full jitter, `maxAttempts` in all.
  */
@@ -70,41 +70,30 @@ function retryingSend(base: { prototype: { send: unknown } }, self: object, poli
   };
 }
 
-export class RetryingSageMakerClient extends SageMakerClient {
-  public readonly maxAttemptsPerCall: number;
+/** An AWS SDK client whose send() follows the retry policy (its own middleware makes one attempt). */
+export type RetryingClient<T> = T & {
+  /** Attempts in all per call, the first included. */
+  readonly maxAttemptsPerCall: number;
+};
 
-  constructor(config: SageMakerClientConfig, policy: RetryPolicy = {}) {
-    super({ ...config, maxAttempts: 1 });
-    const resolved = resolvePolicy(policy);
-    this.maxAttemptsPerCall = resolved.maxAttemptsPerCall;
-    this.send = retryingSend(SageMakerClient, this, resolved) as SageMakerClient['send'];
-  }
-}
-
-/** The Step Functions client `mlops rollback` starts a delivery execution with: the same retry policy. */
-export class RetryingSfnClient extends SFNClient {
-  public readonly maxAttemptsPerCall: number;
-
-  constructor(config: SFNClientConfig, policy: RetryPolicy = {}) {
-    super({ ...config, maxAttempts: 1 });
-    const resolved = resolvePolicy(policy);
-    this.maxAttemptsPerCall = resolved.maxAttemptsPerCall;
-    this.send = retryingSend(SFNClient, this, resolved) as SFNClient['send'];
-  }
-}
-
-/** A client over the standard credential chain (or `profile`), in `region`. */
-export function createSageMakerClient(options: OpsClientOptions = {}): RetryingSageMakerClient {
-  return new RetryingSageMakerClient({
+/** A `Client` over the standard credential chain (or `options.profile`), in `options.region`, with the retry policy. */
+function createRetryingClient<C extends object, T extends { send: unknown }>(Client: (new (config: C) => T) & { prototype: { send: unknown } }, options: OpsClientOptions): RetryingClient<T> {
+  const client = new Client({
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
-  }, options);
+    maxAttempts: 1,
+  } as C);
+  const policy = resolvePolicy(options);
+  client.send = retryingSend(Client, client, policy);
+  return Object.assign(client, { maxAttemptsPerCall: policy.maxAttemptsPerCall });
 }
 
-/** A Step Functions client over the same credentials (or `profile`), in `region` (the state machine's). */
-export function createSfnClient(options: OpsClientOptions = {}): RetryingSfnClient {
-  return new RetryingSfnClient({
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.profile ? { profile: options.profile } : {}),
-  }, options);
+/** The SageMaker client `mlops` operates with. */
+export function createSageMakerClient(options: OpsClientOptions = {}): RetryingClient<SageMakerClient> {
+  return createRetryingClient<SageMakerClientConfig, SageMakerClient>(SageMakerClient, options);
+}
+
+/** The Step Functions client `mlops rollback` starts a delivery execution with (in the state machine's region): the same credentials and retry policy. */
+export function createSfnClient(options: OpsClientOptions = {}): RetryingClient<SFNClient> {
+  return createRetryingClient<SFNClientConfig, SFNClient>(SFNClient, options);
 }

@@ -138,61 +138,11 @@ export type PlatformSpecInput = {
    * Persistent GPU clusters (SageMaker HyperPod) for large training runs.
    * @default - none
    */
-  trainingClusters?: {
+  trainingClusters?: Array<Omit<TrainingClusterSpecInput, 'name'> & {
     /**
      * A cluster name: 1-63 letters, digits and hyphens.
      */
     name: string;
-    /**
-     * 'slurm' or 'eks' (an existing EKS cluster, eksClusterArn).
-     * @default 'slurm'
-     */
-    orchestrator?: 'slurm' | 'eks';
-    /**
-     * The EKS cluster that orchestrates the nodes (orchestrator 'eks').
-     */
-    eksClusterArn?: string;
-    /**
-     * S3 prefix of the lifecycle scripts every node runs at creation.
-     */
-    lifecycleScriptsUri: string;
-    /**
-     * The entrypoint script under lifecycleScriptsUri.
-     * @default 'on_create.sh'
-     */
-    onCreate?: string;
-    /**
-     * Replace or reboot faulty nodes automatically.
-     * @default 'Automatic'
-     */
-    nodeRecovery?: 'Automatic' | 'None';
-    /**
-     * A list; each: settings: `name`, `compute`, `count`, `threadsPerCore`, `volumeSizeGiB`.
-     */
-    instanceGroups: {
-      /**
-       * An instance group name: 1-63 letters, digits and hyphens.
-       */
-      name: string;
-      /**
-       * { instanceType: 'ml.p5.48xlarge' } or an accelerator intent; controller and login groups may be CPU types.
-       */
-      compute: ComputeInput;
-      /**
-       * Instances in the group.
-       */
-      count: number;
-      /**
-       * 1 turns hyperthreading off (the usual choice for training).
-       * @default 1
-       */
-      threadsPerCore?: 1 | 2;
-      /**
-       * EBS volume per instance, mounted at /opt/sagemaker, encrypted with the cluster key.
-       * @default 500
-       */
-      volumeSizeGiB?: number;
-    }[];
     /**
      * The existing VPC the nodes join.
      * @default - the platform's own VPC (strict governance level); required below it
@@ -207,7 +157,7 @@ export type PlatformSpecInput = {
        */
       subnetIds: string[];
     };
-  }[];
+  }>;
   /**
    * Stages (accounts, regions, approval, bake time) each version approved in the registry of a model with registryVersion 'latest-approved' is deployed through, in order.
    * @default - one stage: the platform's account and region, deployed on approval without bake

@@ -56,4 +56,40 @@ describe('eslint.config.mjs', () => {
     const config = JSON.parse(execFileSync(process.execPath, [eslint, '--print-config', 'stacks/aws/platform.ts'], { cwd: ROOT, encoding: 'utf8' })) as { rules: Record<string, unknown> };
     expect(config.rules['mlops/private-imports']).toEqual([2, { root: ROOT }]);
   });
+
+  it('limits functions of lib, constructs, stacks and bin to 150 lines, as scripts/function-lengths.ts counts them (not tests)', () => {
+    const files = ['lib/errors.ts', 'constructs/aws/model-endpoint.ts', 'stacks/aws/platform.ts', 'bin/mlops.ts', 'test/stacks/platform.test.ts'];
+    const script = `import { ESLint } from 'eslint'; const e = new ESLint({ cwd: process.cwd() }); const out = [];
+      for (const f of ${JSON.stringify(files)}) out.push((await e.calculateConfigForFile(f)).rules['max-lines-per-function'] ?? null);
+      console.log(JSON.stringify(out));`;
+    const rules = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as unknown[];
+    const limit = [2, { max: 150, skipBlankLines: true, skipComments: true }];
+    expect(rules).toEqual([limit, limit, limit, limit, null]);
+  });
+
+  it('refuses export * in an index.ts (explicit lists only), and not elsewhere', () => {
+    const files = ['lib/spec/index.ts', 'index.ts', 'lib/spec/platform.ts'];
+    const script = `import { ESLint } from 'eslint'; const e = new ESLint({ cwd: process.cwd() }); const out = [];
+      for (const f of ${JSON.stringify(files)}) out.push((await e.calculateConfigForFile(f)).rules['no-restricted-syntax'] ?? null);
+      console.log(JSON.stringify(out));`;
+    const [index, entryPoint, other] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as (Linter.RuleEntry | null)[];
+    expect(entryPoint).toEqual(index);
+    expect(other).toBeNull();
+    const linter = new Linter({ configType: 'flat', cwd: ROOT });
+    const config = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser }, rules: { 'no-restricted-syntax': index! } }];
+    const lint = (code: string) => linter.verify(code, config, { filename: path.join(ROOT, 'lib/spec/index.ts') }).map((m) => m.ruleId);
+    expect(lint("export * from './compute';")).toEqual(['no-restricted-syntax']);
+    expect(lint("export { computeSchema } from './compute';\nexport type { ResolvedCompute } from './compute';")).toEqual([]);
+  });
+});
+
+describe('max-lines-per-function at 150', () => {
+  it('refuses a function of 151 lines of code, blank lines and comments not counted, and allows one of 150', () => {
+    const linter = new Linter({ configType: 'flat', cwd: ROOT });
+    const config = [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser }, rules: { 'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }] as Linter.RuleEntry } }];
+    const fn = (statements: number) => ['export function f(): number {', '  let n = 0;', ...Array.from({ length: statements }, () => '  n += 1;\n\n  // counted? no'), '  return n;', '}'].join('\n');
+    const messages = (code: string) => linter.verify(code, config, { filename: path.join(ROOT, 'lib/f.ts') }).map((m) => m.ruleId);
+    expect(messages(fn(146))).toEqual([]);
+    expect(messages(fn(147))).toEqual(['max-lines-per-function']);
+  });
 });

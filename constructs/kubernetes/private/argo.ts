@@ -14,6 +14,9 @@
  *   it must be created, of type kubernetes.io/service-account-token.
  */
 
+import { Construct } from 'constructs';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+
 /** The executor containers' security context: `restricted` without a read-only root (argoexec writes to it, argo-workflows#10787). */
 export const EXECUTOR_SECURITY_CONTEXT = {
   runAsNonRoot: true,
@@ -37,5 +40,33 @@ export function executorPodSpecPatch(kind: PodTemplateKind): string {
   return JSON.stringify({
     initContainers: [{ name: 'init', securityContext }],
     ...(kind === 'container' ? { containers: [{ name: 'wait', securityContext }] } : {}),
+  });
+}
+
+/** Argo refuses a CronWorkflow name longer than this (workflow/validate: maxCharsInCronWorkflowName). */
+export const CRON_WORKFLOW_NAME_MAX = 52;
+
+/**
+ * An Argo CronWorkflow (argoproj.io/v1alpha1) running `workflowSpec` on `cron` in UTC. A run still
+ * going when the next is due is left to finish and the next one is skipped (`Forbid`); a run that
+ * could not start on time (the controller was down) may still start up to an hour late; the last
+ * three successful and three failed workflows are kept.
+ */
+export function newCronWorkflow(scope: Construct, id: string, props: { name: string; namespace: string; labels: Record<string, string>; cron: string; workflowSpec: Record<string, unknown> }): Manifest {
+  return new Manifest(scope, id, {
+    manifest: {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'CronWorkflow',
+      metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+      spec: {
+        schedules: [props.cron],
+        timezone: 'UTC',
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        workflowSpec: props.workflowSpec,
+      },
+    },
   });
 }

@@ -76,6 +76,9 @@ describe('BatchTransform on a schedule and on new data', () => {
     const actions = statements.flatMap(actionsOf);
     expect(actions).toContain('sagemaker:CreateTransformJob');
     expect(actions.filter((a) => /CreateTrainingJob|CreateProcessingJob|CreateHyperParameterTuningJob/.test(a))).toEqual([]);
+    // The statements every SageMaker pipeline's role has (constructs/aws/private/pipeline-execution.ts), with MlPipeline's sids.
+    expect(JSON.stringify(bySid('PipelineJobs')?.Resource)).toMatch(/:transform-job\/pipelines-\*"\]\]\}$/);
+    expect(bySid('PassRoleToSageMakerJobs')).toMatchObject({ Action: 'iam:PassRole', Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } });
   });
 });
 

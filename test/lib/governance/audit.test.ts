@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Ajv from 'ajv';
-import { chromium } from 'playwright-core';
 import { auditReportJsonSchema, AuditReport, buildAuditReport, mergeAuditReports, readCloudAssembly, renderHtml, writeAuditReport } from '../../../lib/governance';
 import { synthAwsPlatform } from '../../../stacks/aws/synth';
 import { referencePlatform } from '../../../stacks/reference-platform';
+import { inChromium } from './helpers';
 
 const schemaFile = path.join(__dirname, '..', '..', '..', 'schemas', 'audit-report.schema.json');
 
@@ -129,18 +129,7 @@ describe('audit report of the reference platform', () => {
   });
 
   it('renders in headless Chromium, with nothing fetched from the network', async () => {
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = context.pages()[0] ?? await context.newPage();
-      const pageUrl = `file://${files.html}`;
-      const requests: string[] = [];
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(pageUrl);
+    const requests = await inChromium(files.html, async (page) => {
       expect(await page.locator('h1').innerText()).toBe('Audit report');
       const headings = await page.locator('h2').allInnerTexts();
       expect(headings).toEqual(['Summary', 'Who can do what', 'Where data is kept', 'What is reachable, and how callers are checked', 'Who can approve, who can deploy, and which other accounts have access', 'Model cards', 'Rule checks', 'Tags']);
@@ -152,10 +141,7 @@ describe('audit report of the reference platform', () => {
       await expect(finding.innerText()).resolves.toMatch(/local NVMe instance storage/);
       await expect(page.locator('#summary').innerText()).resolves.toMatch(/Strict: .*private network/);
       await expect(page.locator('#delivery h3').allInnerTexts()).resolves.toEqual(['Approving model versions', 'Deploying to each stage', 'Other AWS accounts']);
-      expect(requests).toEqual([pageUrl]);
-    } finally {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    }
+    });
+    expect(requests).toEqual([`file://${files.html}`]);
   });
 });

@@ -24,7 +24,7 @@ export async function inChromium(file: string, check: (page: Page) => Promise<vo
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
     const page = context.pages()[0] ?? await context.newPage();

@@ -6,11 +6,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
 import { AuditReport, buildAuditReport, buildKubernetesAudit, governanceDiff, mergeAuditReports, modelCardChanges, readCloudAssembly, renderGovernanceDiff, renderMarkdown, writeAuditReport } from '../../../lib/governance';
 import { PlatformSpecInput, RiskRating } from '../../../lib/spec';
 import { synthAwsPlatform } from '../../../stacks/aws/synth';
 import { synthKubernetesPlatform } from '../../../stacks/kubernetes/synth';
+import { inChromium } from './helpers';
 
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
 const CARD = { owner: 'retention@example.com', purpose: 'Scores churn.', intendedUses: 'Retention offers.', outOfScopeUses: 'Credit decisions.', riskRating: 'Medium' as RiskRating };
@@ -64,25 +64,14 @@ describe('model cards in the audit report', () => {
   });
 
   it('renders the Model cards section in headless Chromium, the missing cards flagged', async () => {
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = context.pages()[0] ?? await context.newPage();
-      await page.goto(`file://${html}`);
+    await inChromium(html, async (page) => {
       await expect(page.locator('nav a[href="#model-cards"]').isVisible()).resolves.toBe(true);
       const missing = page.locator('#model-cards tr.missing-card');
       await expect(missing.count()).resolves.toBe(2);
       await expect(missing.first().innerText()).resolves.toMatch(/router\tAWS\tNO CARD\tThis model is deployed without a model card\./);
       const churn = page.locator('#model-cards tr', { hasText: 'churn' }).first();
       await expect(churn.innerText()).resolves.toMatch(/churn\tAWS\tMedium\tScores churn\.\nNot for: Credit decisions\.\tretention@example\.com\tDraft/);
-    } finally {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('diffs card changes: a raised risk rating blocks, other fields are listed, a removed card blocks', () => {

@@ -73,7 +73,8 @@ describe('lib/spec/types.generated.ts', () => {
 
     // Hover on a field of the spec (test/package/pack.test.ts hovers on a construct's props, as installed).
     const file = path.join(dir, 'spec-types-hover.ts');
-    const text = "import { EndpointSpecInput } from '../../lib/spec';\nexport const p: Partial<EndpointSpecInput> = { scaling: { minInstances: 2 }, deployment: { strategy: 'canary' } };\n";
+    const text = "import { EndpointSpecInput, PlatformSpecInput } from '../../lib/spec';\nexport const p: Partial<EndpointSpecInput> = { scaling: { minInstances: 2 }, deployment: { strategy: 'canary' } };\n"
+      + "export const c: NonNullable<PlatformSpecInput['trainingClusters']>[number] = { name: 'gpu', lifecycleScriptsUri: 's3://b/lifecycle/', instanceGroups: [] };\n";
     fs.writeFileSync(file, text);
     const options = compilerOptions();
     const service = ts.createLanguageService({
@@ -93,5 +94,14 @@ describe('lib/spec/types.generated.ts', () => {
     };
     expect(hover('minInstances')).toBe('Fewest instances the variant scales in to.\n@default 1');
     expect(hover('strategy')).toContain("Blue/green 'all-at-once', 'canary' or 'linear' traffic shifting");
+    // A platform's cluster extends TrainingClusterSpecInput: the fields it shares keep their TSDoc through the Omit.
+    expect(hover('lifecycleScriptsUri')).toBe('S3 prefix of the lifecycle scripts every node runs at creation.');
+  });
+
+  it('writes a shape another generated type extends once: the platform\'s training clusters refer to TrainingClusterSpecInput', () => {
+    const generated = fs.readFileSync(GENERATED_FILE, 'utf8');
+    expect(generated).toContain("trainingClusters?: Array<Omit<TrainingClusterSpecInput, 'name'> & {");
+    expect(generated.match(/^\s*lifecycleScriptsUri: string;$/gm)).toHaveLength(1);
+    expect(generated.match(/^\s*threadsPerCore\?: 1 \| 2;$/gm)).toHaveLength(1);
   });
 });
