@@ -7,6 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { main } from '../bin/mlops';
 import { loadPlatformSpec, platformTargets } from '../lib/spec';
 import { synthKubernetesPlatform } from '../stacks/kubernetes/synth';
 
@@ -45,21 +46,54 @@ const HOW: Record<string, 'runs' | 'needs AWS credentials' | 'CI in a clean clon
   'npx mlops run churn-training --param Epochs=20 --no-wait': 'needs AWS credentials',
 };
 
+/**
+ * The commands run as a reader runs them, by bash in a new process: the process-level contract
+ * (`npx mlops` found and started, its exit code, nothing but the error line on stderr), once for a
+ * command that succeeds and once for one that fails. The other `npx mlops` commands run in this
+ * process through the same `main` the `npx mlops` bin calls (tools/mlops-cli/mlops.js), in the same
+ * folder and environment: a process start each (several seconds of CPU) would prove nothing more.
+ */
+const SPAWNED = new Set(['npx mlops validate --config platform.yaml', 'npx mlops status churn', 'npx tsx bin/kubernetes.ts']);
+
 /** The README's specs: the YAML and JSON blocks that are whole platforms (a name and models). */
 const specs = blocks('yaml', 'json').map((text) => ({ text, doc: parse(text) as { name?: string; models?: unknown } | null }))
   .filter((s) => typeof s.doc?.name === 'string' && Array.isArray(s.doc.models));
 
 describe('README.md', () => {
   let sandbox: string;
+  /** The environment a reader without AWS configuration has. */
+  const readerEnv = (): NodeJS.ProcessEnv => ({
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))),
+    AWS_CONFIG_FILE: path.join(sandbox, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(sandbox, 'no-aws-credentials'), AWS_EC2_METADATA_DISABLED: 'true',
+  });
   /** Runs a command line as a reader would: bash, in the folder with platform.yaml, no AWS configuration. */
-  const sh = (command: string) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-    const r = spawnSync('bash', ['-c', command], {
-      cwd: sandbox, encoding: 'utf8', timeout: 240_000,
-      env: { ...env, AWS_CONFIG_FILE: path.join(sandbox, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(sandbox, 'no-aws-credentials'), AWS_EC2_METADATA_DISABLED: 'true' },
-    });
+  const spawned = (command: string) => {
+    const r = spawnSync('bash', ['-c', command], { cwd: sandbox, encoding: 'utf8', timeout: 240_000, env: readerEnv() });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
+  /** The same, in this process: each `npx mlops <words>` of an `&&` chain through `main`, stopping at the first failure. */
+  const inProcess = async (command: string) => {
+    const steps = command.split(' && ').map((step) => step.split(' '));
+    const notPlain = steps.filter((w) => w[0] !== 'npx' || w[1] !== 'mlops' || w.some((word) => word === '' || /["'$`\\|;<>*?]/.test(word)));
+    if (notPlain.length > 0) throw new Error(`not a plain \`npx mlops\` command line, spawn it: ${command}`);
+    const out: string[] = [];
+    const err: string[] = [];
+    const [cwd, env] = [process.cwd(), process.env];
+    process.chdir(sandbox);
+    process.env = readerEnv();
+    let code = 0;
+    try {
+      for (const words of steps) {
+        code = await main(words.slice(2), (s) => err.push(`${s}\n`), (s) => out.push(`${s}\n`));
+        if (code !== 0) break;
+      }
+    } finally {
+      process.chdir(cwd);
+      process.env = env;
+    }
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  };
+  const sh = (command: string) => (SPAWNED.has(command) ? Promise.resolve(spawned(command)) : inProcess(command));
 
   beforeAll(() => {
     // Inside the repository, so `npx mlops` finds the workspace bin npm ci links into node_modules/.bin.
@@ -79,13 +113,17 @@ describe('README.md', () => {
       .toEqual({ linked: true, hint: expect.any(String) });
   });
 
-  it.each(Object.entries(HOW).filter(([, how]) => how === 'runs').map(([c]) => c))('runs `%s` as written', (command) => {
-    const r = sh(command);
+  it('runs in new processes a command that succeeds, one that fails and the one that is not `npx mlops`', () => {
+    expect([...SPAWNED].map((c) => HOW[c])).toEqual(['runs', 'needs AWS credentials', 'runs']);
+  });
+
+  it.each(Object.entries(HOW).filter(([, how]) => how === 'runs').map(([c]) => c))('runs `%s` as written', async (command) => {
+    const r = await sh(command);
     expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => /^error|Error:/.test(l)) }).toEqual({ code: 0, stderr: [] });
   }, 300_000);
 
-  it.each(Object.entries(HOW).filter(([, how]) => how === 'needs AWS credentials').map(([c]) => c))('parses `%s` and, without AWS configuration, fails for that reason only (exit 2)', (command) => {
-    const r = sh(command);
+  it.each(Object.entries(HOW).filter(([, how]) => how === 'needs AWS credentials').map(([c]) => c))('parses `%s` and, without AWS configuration, fails for that reason only (exit 2)', async (command) => {
+    const r = await sh(command);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual(['error: no AWS region: pass --region, set AWS_REGION, or set a region in the profile']);
   }, 120_000);

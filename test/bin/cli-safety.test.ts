@@ -93,7 +93,7 @@ function expectOneLine(run: Run, pattern: RegExp): void {
 }
 
 describe('mlops never removes what it did not write, and bad paths are one line, exit 2', () => {
-  // Every refusal runs concurrently: each is a process start, not a synth.
+  // Each refusal is a check before any synth: in-process, except where only a process proves it.
   const runs: Record<string, Run> = {};
   const paths: Record<string, string> = {};
   beforeAll(async () => {
@@ -108,11 +108,12 @@ describe('mlops never removes what it did not write, and bad paths are one line,
     paths.fakeAssembly = path.join(dir, 'assembly');
     fs.mkdirSync(paths.fakeAssembly);
     fs.writeFileSync(path.join(paths.fakeAssembly, 'manifest.json'), '{}');
+    // A process where a hang (it used to spin at 100% CPU) must end by its timeout, not stall the suite.
     const spawned: Record<string, string[]> = {
-      outOverUserFolder: ['synth', '--config', spec, '--target', 'aws', '--out', paths.userFolder],
       proc: ['synth', '--config', spec, '--target', 'aws', '--out', '/proc/x'],
     };
     const inProcess: Record<string, string[]> = {
+      outOverUserFolder: ['synth', '--config', spec, '--target', 'aws', '--out', paths.userFolder],
       k8sOutOverFile: ['synth', '--config', spec, '--target', 'kubernetes', '--k8s-out', paths.userFile],
       auditOutOverUserFolder: ['audit', '--cdk-out', paths.fakeAssembly, '--out', paths.auditFolder],
       underFile: ['synth', '--config', spec, '--target', 'kubernetes', '--k8s-out', path.join(paths.userFile, 'out')],
@@ -158,7 +159,7 @@ describe('mlops synth swaps its output in only over an empty folder or its own p
   it('writes into an empty folder, then replaces its own output (and only it), leaving no staging folder', async () => {
     const out = path.join(dir, 'k8s');
     fs.mkdirSync(out);
-    const first = await mlops(['synth', '--config', spec, '--target', 'kubernetes', '--k8s-out', out]);
+    const first = await mlopsInProcess(['synth', '--config', spec, '--target', 'kubernetes', '--k8s-out', out]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(out, OUTPUT_MARKER), 'utf8'))).toMatchObject({ writtenBy: 'cdk-mlops', contents: 'Terraform JSON' });
@@ -276,13 +277,15 @@ describe('bad spec files are exit 2 naming the file, with no control character p
     ].join('\n'));
     files.escapeKey = path.join(dir, 'escape.yaml');
     fs.writeFileSync(files.escapeKey, 'name: p\n"\\e[2Jmodels\\r": []\n');
+    // Processes: an alias bomb must not take the suite's memory if it expands, and what reaches the
+    // terminal from a binary file is the process's whole stderr (not only what main() prints).
     const spawned: Record<string, string[]> = {
       bomb: ['validate', '--config', files.bomb],
-      bomJson: ['validate', '--config', files.bomJson],
       binary: ['validate', '--config', files.binary],
-      synthWouldFail: ['validate', '--config', files.synthWouldFail],
     };
     const inProcess: Record<string, string[]> = {
+      bomJson: ['validate', '--config', files.bomJson],
+      synthWouldFail: ['validate', '--config', files.synthWouldFail],
       undefinedAlias: ['validate', '--config', files.undefinedAlias],
       bomYaml: ['validate', '--config', files.bomYaml],
       escapeKey: ['validate', '--config', files.escapeKey],
@@ -359,7 +362,7 @@ describe('mlops synth prints construct warnings', () => {
       '      retraining: {}',
     ].join('\n'));
     const out = path.join(dir, 'warns.out');
-    const run = await mlops(['synth', '--config', file, '--target', 'aws', '--out', out, '--strict']);
+    const run = await mlopsInProcess(['synth', '--config', file, '--target', 'aws', '--out', out, '--strict']);
     // registryCrossAccountArtifacts is not among them: the platform's own bucket and key grant the accounts (it warns only for imported ones).
     expect(run.stdout).toContain('\nWarnings (1):\n');
     const lines = run.stdout.split('\n');

@@ -54,8 +54,9 @@ describe(`a platform of ${MODELS} models`, () => {
   beforeAll(() => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-mlops-limits-'));
     // The built-in CloudFormation schema validation is left to the smaller syntheses of other tests:
-    // at this size it would be two thirds of the synthesis time.
-    const app = new App({ outdir, context: CONTEXT, builtinCloudFormationValidation: false });
+    // at this size it would be two thirds of the synthesis time. No tree.json either (the construct
+    // tree for tools, a tenth of the time): what is measured is the templates.
+    const app = new App({ outdir, context: CONTEXT, builtinCloudFormationValidation: false, treeMetadata: false });
     const spec = benchPlatform(MODELS);
     new AwsPlatform(app, 'Platform', { spec: { ...spec, aws: { ...spec.aws, account: '111122223333' } } });
     const assembly = app.synth();
