@@ -33,9 +33,18 @@ export const DEFAULT_IMAGES = {
   busybox: 'docker.io/library/busybox:1.37.0-musl',
   redis: 'docker.io/library/redis:7.4.2-bookworm',
   postgres: 'docker.io/library/postgres:16.6-bookworm',
-  /** Vector (Datadog's log router): receives KServe's request/response CloudEvents and writes the capture. */
+  /**
+   * Vector (Datadog's log router): receives KServe's request/response CloudEvents and writes the capture.
+   * Tag scheme `<version>-distroless-static` as Vector's release script builds it (vectordotdev/vector
+   * v0.46.1 scripts/build-docker.sh); every source, transform and sink option and VRL function the
+   * receiver renders was checked against that release (website/cue/reference, vrl 0.23.0).
+   */
   captureReceiver: 'docker.io/timberio/vector:0.46.1-distroless-static',
-  /** KServe's agent: the request logger KServe injects into a predictor, run as a sidecar of plain Deployments. */
+  /**
+   * KServe's agent: the request logger KServe injects into a predictor, run as a sidecar of plain Deployments.
+   * The image KServe v0.20.0 itself injects (charts/_common/common-patches/configmap-patch.yaml:
+   * `kserve/agent:<agent.tag | default version>`, version v0.20.0); its flags are cmd/agent/main.go's.
+   */
   kserveAgent: 'docker.io/kserve/agent:v0.20.0',
 } as const;
 
