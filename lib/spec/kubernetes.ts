@@ -259,7 +259,7 @@ export const platformKubernetesSchema = z.strictObject({
     artifactsVolumeGiB: int(1, 65536).default(100).meta({ description: 'Size of the volume MLflow serves artifacts from. @default 100' }),
   }).default({ postgresImage: DEFAULT_IMAGES.postgres, databaseVolumeGiB: 20, artifactsVolumeGiB: 100 }),
   featureStore: z.strictObject({
-    feastImage: imageReference().optional().meta({ description: "A Feast image with the redis extra (feast[redis]), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore. @default - none" }),
+    feastImage: imageReference().optional().meta({ description: "A Feast image with the redis extra (feast[redis]), Feast 0.41 or later (feast serve --metrics), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore. @default - none" }),
     redisImage: imageReference().default(DEFAULT_IMAGES.redis).meta({ description: `Redis image of the online stores (its user id must be 999, as the official image's). @default '${DEFAULT_IMAGES.redis}'` }),
     redisVolumeGiB: int(1, 65536).default(10).meta({ description: "Size of each model's Redis volume (retained). @default 10" }),
     offlineStoreUri: z.string().regex(/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/, { error: "an object store URI such as 's3://features'" }).optional()
