@@ -40,6 +40,7 @@ import { CreateModelStep, PipelineStep, QualityCheckStep, StepRenderContext, Tra
 import { VpcPlacementProps } from './placement';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
+import { NewDataTrigger } from './private/new-data-trigger';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { parseProps, subjectOf } from './private/validation';
 import { allowAlarmPublishing, keyOrNew } from './security';
@@ -345,27 +346,21 @@ export class BatchTransform extends MlPipelineBase {
     return schedule;
   }
 
-  /** An EventBridge rule starting a run on the new object when one is created under the input prefix. */
+  /**
+   * An EventBridge rule starting a run on the new object when one is created under the input prefix,
+   * through a function that turns the event's URL-encoded key back into the object's (see
+   * private/new-data-trigger.ts: the rule's own pipeline target would pass the encoded key).
+   */
   private addNewDataTrigger(): events.CfnRule {
     // parseBatchProps has checked that the input is known with onNewData.
     const { bucket, key } = this.input!;
     Annotations.of(this).addInfoV2('cdk-mlops:batchNewDataBucket', `Batch transform on new data needs EventBridge notifications turned on for bucket ${bucket}.`);
-    const role = new ExecutionRole(this, 'NewDataRole', { servicePrincipal: 'events.amazonaws.com', description: `EventBridge role starting ${this.node.path} on new data` });
-    this.grantStartExecution(role.grantee);
-    const rule = new events.CfnRule(this, 'NewDataRule', {
-      description: `Starts ${this.node.path} when data arrives under s3://${bucket}/${key}`,
-      eventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [bucket] }, object: { key: [{ prefix: key }] } } },
-      targets: [{
-        id: 'Pipeline',
-        arn: this.pipelineArn,
-        roleArn: role.role.roleArn,
-        // EventBridge fills the value from the event: the run scores the new object only.
-        sageMakerPipelineParameters: { pipelineParameterList: [{ name: INPUT_KEY_PARAMETER, value: '$.detail.object.key' }] },
-        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-      }],
+    const trigger = new NewDataTrigger(this, 'NewData', {
+      pipeline: this, inputKeyParameter: INPUT_KEY_PARAMETER, bucket, prefix: key, encryptionKey: this.encryptionKey,
+      description: `Starts ${this.pipelineName} on each new object under s3://${bucket}/${key}`,
     });
-    rule.node.addDependency(...role.dependable, this.cfnPipeline);
-    return rule;
+    trigger.node.addDependency(this.cfnPipeline);
+    return trigger.rule.node.defaultChild as events.CfnRule;
   }
 }
 
