@@ -109,6 +109,14 @@ export class InferenceComponent extends Resource {
     });
   }
 
+  /**
+   * The component's model, with this component's role: CreateModel's ExecutionRoleArn is "the IAM role
+   * that SageMaker can assume to access model artifacts and docker image for deployment" (API
+   * reference), so the image pull and model data grants are on it. The shared endpoint's config role
+   * (ExecutionRoleArn, required when the variant names no model) gets logs and VPC access only; no AWS
+   * page says which of the two roles pulls a component's image, and the SDK (model_builder.py) passes
+   * the same role to both, so a deploy is the only proof.
+   */
   private renderModel(execution: ExecutionRole, bound: ModelSourceConfig): sagemaker.CfnModel {
     const environment = this.spec.environment;
     const model = new sagemaker.CfnModel(this, 'Model', {

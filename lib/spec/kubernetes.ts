@@ -83,6 +83,14 @@ const labelName = () => z.string().regex(LABEL_NAME, { error: 'a Prometheus labe
  * The request metrics an endpoint's serving container exposes on its metrics port: the alerts and
  * dashboards read them. KServe in RawDeployment (Standard) mode has no queue-proxy, so request
  * metrics are the model server's own; the defaults are the Prometheus HTTP convention.
+ *
+ * Checked against KServe v0.20.0: its Python model server exposes only the histograms
+ * request_preprocess_seconds, request_predict_seconds, request_postprocess_seconds and
+ * request_explain_seconds (label model_name; python/kserve/kserve/metrics.py, served at /metrics by
+ * protocol/rest/server.py), and no request counter with a status code. So with KServe's own server
+ * the defaults match nothing: latency can read `durationSeconds: 'request_predict_seconds'`, and the
+ * 5XX and 4XX alerts need a server that counts responses by status (e.g. one instrumented with
+ * prometheus-fastapi-instrumentator, whose http_requests_total labels the status `status`, as '2xx').
  */
 export const requestMetricsSchema = z.strictObject({
   requestsTotal: metricName().default('http_requests_total').meta({ description: "Counter of requests served, with the status code label. @default 'http_requests_total'" }),
