@@ -12,7 +12,7 @@
  * The function tries the decoded key, then the key as sent, and starts the run on the one that
  * exists (HeadObject), with the event's id as the client token (a retried event starts one run).
  */
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,7 +20,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ExecutionRole } from './execution-role';
-import { newFunctionLogGroup } from './function-logs';
+import { acknowledgeEventFunction, newFunctionLogGroup } from './function-logs';
 
 /**
  * The function's source (CommonJS, Node.js 24 Lambda runtime, which bundles the AWS SDK v3).
@@ -127,14 +127,10 @@ export class NewDataTrigger extends Construct {
       environment: { PIPELINE_NAME: props.pipeline.pipelineName, INPUT_KEY_PARAMETER: props.inputKeyParameter },
     });
     this.function.node.addDependency(...execution.dependable);
-    const dlqReason = 'EventBridge retries a failed invocation (3 attempts within an hour) and the event id is the client token, so a retry starts at most one run; a dead-letter queue would hold objects the next run of the schedule, or a re-upload, scores anyway.';
-    const vpcReason = 'The starter only calls the S3 (HeadObject) and SageMaker (StartPipelineExecution) APIs and touches no VPC resource.';
-    Validations.of(this.function).acknowledge(
-      { id: 'NIST.800.53.R5-LambdaDLQ', reason: dlqReason },
-      { id: 'HIPAA.Security-LambdaDLQ', reason: dlqReason },
-      { id: 'NIST.800.53.R5-LambdaInsideVPC', reason: vpcReason },
-      { id: 'HIPAA.Security-LambdaInsideVPC', reason: vpcReason },
-    );
+    acknowledgeEventFunction(this.function, {
+      deadLetterQueue: 'EventBridge retries a failed invocation (3 attempts within an hour) and the event id is the client token, so a retry starts at most one run; a dead-letter queue would hold objects the next run of the schedule, or a re-upload, scores anyway.',
+      vpc: 'The starter only calls the S3 (HeadObject) and SageMaker (StartPipelineExecution) APIs and touches no VPC resource.',
+    });
 
     this.rule = new events.Rule(this, 'Rule', {
       description: `Starts ${props.pipeline.pipelineName} when data arrives under s3://${props.bucket}/${props.prefix}`,
