@@ -40,8 +40,9 @@ import { CreateModelStep, PipelineStep, QualityCheckStep, StepRenderContext, Tra
 import { VpcPlacementProps } from './placement';
 import { ExecutionRole, WildcardJustification } from './private/execution-role';
 import { newWorkloadSecurityGroup } from './private/network';
+import { NewDataTrigger } from './private/new-data-trigger';
 import { placementIssues, renderVpcPlacement } from './private/placement';
-import { addPipelineNewDataRule, addPipelineSchedule, jobEncryptionStatement, PipelineJobType, pipelineJobJustifications, pipelineJobStatements } from './private/pipeline-execution';
+import { addPipelineSchedule, jobEncryptionStatement, PipelineJobType, pipelineJobJustifications, pipelineJobStatements } from './private/pipeline-execution';
 import { parseProps, subjectOf } from './private/validation';
 import { allowAlarmPublishing, keyOrNew } from './security';
 
@@ -301,18 +302,21 @@ export class BatchTransform extends MlPipelineBase {
     return addPipelineSchedule(this, { expression, description: `Batch transform ${this.node.path}` });
   }
 
-  /** An EventBridge rule starting a run on the new object when one is created under the input prefix. */
+  /**
+   * An EventBridge rule starting a run on the new object when one is created under the input prefix,
+   * through a function that turns the event's URL-encoded key back into the object's (see
+   * private/new-data-trigger.ts: the rule's own pipeline target would pass the encoded key).
+   */
   private addNewDataTrigger(): events.CfnRule {
     // parseBatchProps has checked that the input is known with onNewData.
     const { bucket, key } = this.input!;
     Annotations.of(this).addInfoV2('cdk-mlops:batchNewDataBucket', `Batch transform on new data needs EventBridge notifications turned on for bucket ${bucket}.`);
-    return addPipelineNewDataRule(this, {
-      bucket,
-      prefix: key,
-      description: `Starts ${this.node.path} when data arrives under s3://${bucket}/${key}`,
-      // EventBridge fills the value from the event: the run scores the new object only.
-      parameters: { [INPUT_KEY_PARAMETER]: '$.detail.object.key' },
+    const trigger = new NewDataTrigger(this, 'NewData', {
+      pipeline: this, inputKeyParameter: INPUT_KEY_PARAMETER, bucket, prefix: key, encryptionKey: this.encryptionKey,
+      description: `Starts ${this.pipelineName} on each new object under s3://${bucket}/${key}`,
     });
+    trigger.node.addDependency(this.cfnPipeline);
+    return trigger.rule.node.defaultChild as events.CfnRule;
   }
 }
 

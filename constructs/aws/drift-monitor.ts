@@ -305,7 +305,16 @@ export class DriftMonitor extends Construct {
     return alarms;
   }
 
-  /** Monitoring executions are processing jobs that carry their schedule's ARN: each failed one is sent to the topic. */
+  /**
+   * Monitoring executions are processing jobs that carry their schedule's ARN: each failed one is sent to the topic.
+   *
+   * The event's detail is the DescribeProcessingJob response (developer guide, "Automating SageMaker
+   * with EventBridge", "SageMaker processing job state change": every field of its sample is one of
+   * DescribeProcessingJob's), and DescribeProcessingJob's MonitoringScheduleArn is "the ARN of a
+   * monitoring schedule for an Amazon SageMaker model monitor". AWS shows no sample of a monitoring
+   * run's event, so that the field is in it is inferred; test/constructs/aws/fixtures/aws-events.ts
+   * holds the documented sample the tests run this rule against.
+   */
   private addFailedExecutionRule(): events.Rule {
     const scheduleArns = Object.values(this.monitors).filter((m): m is Monitor => m !== undefined).map((m) => m.schedule.attrMonitoringScheduleArn);
     return new events.Rule(this, 'FailedExecutionRule', {

@@ -109,6 +109,14 @@ export class InferenceComponent extends Resource {
     });
   }
 
+  /**
+   * The component's model, with this component's role: CreateModel's ExecutionRoleArn is "the IAM role
+   * that SageMaker can assume to access model artifacts and docker image for deployment" (API
+   * reference), so the image pull and model data grants are on it. The shared endpoint's config role
+   * (ExecutionRoleArn, required when the variant names no model) gets logs and VPC access only; no AWS
+   * page says which of the two roles pulls a component's image, and the SDK (model_builder.py) passes
+   * the same role to both, so a deploy is the only proof.
+   */
   private renderModel(execution: ExecutionRole, bound: ModelSourceConfig): sagemaker.CfnModel {
     const environment = this.spec.environment;
     const model = new sagemaker.CfnModel(this, 'Model', {
@@ -185,6 +193,12 @@ export class InferenceComponent extends Resource {
    * At zero copies nothing publishes invocations per copy, so target tracking cannot scale out: a
    * request SageMaker could not place raises NoCapacityInvocationFailures, and a step policy on it
    * adds one copy (SageMaker then adds an instance, when the endpoint has none).
+   *
+   * As AWS documents it ("Scale an endpoint to zero instances", developer guide
+   * endpoint-auto-scaling-zero-instances): AWS/SageMaker NoCapacityInvocationFailures with the
+   * InferenceComponentName dimension, statistic Sum over 60 s, one evaluation period; step policy
+   * ChangeInCapacity +1 from MetricIntervalLowerBound 0, MetricAggregationType Maximum. The guide's
+   * alarm is `> 1`; `>= 1` here scales out on the first request that found no capacity.
    */
   private addScaleFromZero(target: appscaling.ScalableTarget): void {
     const action = new appscaling.StepScalingAction(this, 'ScaleFromZero', {
@@ -196,7 +210,7 @@ export class InferenceComponent extends Resource {
     action.addAdjustment({ adjustment: 1, lowerBound: 0 });
     const alarm = new cloudwatch.Alarm(this, 'ScaleFromZeroAlarm', {
       alarmDescription: `A request to ${this.inferenceComponentName} found no copy to serve it: add one`,
-      metric: this.metric(NO_CAPACITY_METRIC, { statistic: 'Maximum', period: Duration.minutes(1) }),
+      metric: this.metric(NO_CAPACITY_METRIC, { statistic: 'Sum', period: Duration.minutes(1) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

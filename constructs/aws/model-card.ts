@@ -111,6 +111,13 @@ export class ModelCard extends Resource {
    * creator and the artifact), with the execution's training job and the evaluation metric the
    * quality gate passed, filled in by SageMaker during the execution.
    */
+  /**
+   * NOT VERIFIED: the content is a `Std:Join` of JSON text and step properties (pipelineJson), which
+   * relies on SageMaker Pipelines evaluating expressions inside RegisterModel's ModelCard.ModelCardContent.
+   * The pipeline definition schema allows expressions as argument values, but no AWS page or sample
+   * shows one there, and the SageMaker Python SDK cannot produce one (it json.dumps the card content:
+   * model_card.py ModelPackageModelCard._create_request_args), so only an execution would show it.
+   */
   public forRegisteredVersion(e: RegisteredVersionEvaluation): ModelPackageCard {
     const sections = modelCardSections(this.spec);
     const trainingDetails = (sections.training_details ?? {}) as Record<string, unknown>;

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
+import { Token } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -25,8 +26,14 @@ import { renderStatefulStore } from './private/stateful-store';
 import { parseProps, subjectOf } from './private/validation';
 
 export const FEAST_PORT = 6566;
-/** Where `feast serve --metrics` serves Prometheus metrics (its prometheus_client server). */
+/**
+ * Where `feast serve --metrics` serves Prometheus metrics: prometheus_client's `start_http_server(8000)`
+ * (feast-dev/feast sdk/python/feast/feature_server.py, v0.41.0 to v0.49.0 at least), with the
+ * gauges feast_feature_server_cpu_usage and feast_feature_server_memory_usage (no request counters).
+ */
 export const FEAST_METRICS_PORT = 8000;
+/** The first Feast release whose `feast serve` has `--metrics` (sdk/python/feast/cli.py; absent in v0.40.1). */
+const FEAST_METRICS_SINCE = [0, 41] as const;
 const REDIS_PORT = 6379;
 const REPO_PATH = '/feast/repo';
 const STATE_PATH = '/var/feast';
@@ -122,7 +129,7 @@ export interface FeatureStoreProps extends FeatureStoreSpecInput {
   /** Object name prefix (a DNS label): the server is `<name>`, Redis `<name>-redis`. */
   readonly name: string;
   readonly partOf: string;
-  /** A Feast image with the redis extra (`feast[redis]`), e.g. 'feastdev/feature-server:0.49.0'. */
+  /** A Feast image with the redis extra (`feast[redis]`), Feast 0.41 or later (`feast serve --metrics`), e.g. 'feastdev/feature-server:0.49.0'. */
   readonly feastImage: string;
   /** An existing Secret with a 'password' key for Redis; created outside Terraform, so the password never enters the state. */
   readonly redisPasswordSecretName: string;
@@ -199,6 +206,8 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
     }
     // Derived: '<name>-redis', '<name>-repo', the label key 'mlops.cdk.io/<name>-client' (63 characters at most).
     if (!/^[a-z0-9]([-a-z0-9]{0,54}[a-z0-9])?$/.test(name)) issues.push({ path: 'name', message: 'is not a DNS label short enough for the names derived from it', got: `'${name}'`, expected: 'at most 56 lowercase letters, digits and hyphens, starting and ending with a letter or digit' });
+    const feastTooOld = feastVersionIssue(feastImage);
+    if (feastTooOld) issues.push(feastTooOld);
     const volumeGiB = redisVolumeGiB ?? 10;
     if (!Number.isInteger(volumeGiB) || volumeGiB < 1) issues.push({ path: 'redisVolumeGiB', message: 'is not a whole number of GiB', got: String(volumeGiB), expected: 'a whole number ≥ 1' });
     if (issues.length > 0) throw new MlopsValidationError(subjectOf('FeatureStore', scope, id), issues);
@@ -242,7 +251,7 @@ export class FeatureStore extends Construct implements FeatureStoreAccess {
         name: 'feast',
         image: feastImage,
         command: ['feast'],
-        // --metrics: Feast's Prometheus metrics server (resource use, request counts) on port 8000.
+        // --metrics: Feast's Prometheus metrics server (CPU and memory gauges) on port 8000 (Feast ≥ 0.41).
         args: ['--chdir', REPO_PATH, 'serve', '--host', '0.0.0.0', '--port', String(FEAST_PORT), '--metrics'],
         env,
         port: [{ name: 'http', containerPort: FEAST_PORT }, { name: 'metrics', containerPort: FEAST_METRICS_PORT }],
@@ -392,4 +401,15 @@ export class RedisOnlineStore extends Construct {
     this.networkPolicy = store.networkPolicy;
     this.endpoint = store.endpoint;
   }
+}
+
+/** An image whose tag names a Feast release older than `feast serve --metrics`: Feast would exit on the unknown option. A tag that names no version, or a digest, is left to the user. */
+function feastVersionIssue(image: string): ValidationIssue | undefined {
+  if (Token.isUnresolved(image)) return undefined;
+  const tag = /:v?(\d+)\.(\d+)(?:\.\d+)?(?:[-.][\w.-]*)?$/.exec(image.split('@')[0]);
+  if (!tag) return undefined;
+  const [major, minor] = [Number(tag[1]), Number(tag[2])];
+  const [sinceMajor, sinceMinor] = FEAST_METRICS_SINCE;
+  if (major > sinceMajor || (major === sinceMajor && minor >= sinceMinor)) return undefined;
+  return { path: 'feastImage', message: 'is a Feast release whose `feast serve` has no --metrics option (the server would not start)', got: `'${image}'`, expected: `Feast ${sinceMajor}.${sinceMinor} or later, e.g. 'docker.io/feastdev/feature-server:0.49.0'` };
 }

@@ -234,7 +234,10 @@ function vectorConfig(store: { kind: 's3' | 'gs'; bucket: string; prefix: string
           type: 'filter',
           inputs: ['kserve'],
           // The first 28 bits of the id's MD5, modulo 100: the same id (a request and its response) always gets the same verdict.
-          condition: { type: 'vrl', source: `parse_int!(slice!(md5(string!(."ce-id")), 0, 7), 16) % 100 < ${props.samplingPercent}` },
+          // VRL has no `%` operator (`%` starts a metadata path: vrl 0.23.0, Vector 0.46.1's, src/parser/ast.rs Opcode),
+          // so the remainder is `mod`, infallible with a literal non-zero modulus (src/stdlib/mod_func.rs); `slice` and
+          // `parse_int` with a base are fallible, hence `!`; `md5` is infallible (src/stdlib/slice.rs, parse_int.rs, md5.rs).
+          condition: { type: 'vrl', source: `mod(parse_int!(slice!(md5(string!(."ce-id")), 0, 7), 16), 100) < ${props.samplingPercent}` },
         },
       } : {}),
       record: {

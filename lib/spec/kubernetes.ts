@@ -33,9 +33,18 @@ export const DEFAULT_IMAGES = {
   busybox: 'docker.io/library/busybox:1.37.0-musl',
   redis: 'docker.io/library/redis:7.4.2-bookworm',
   postgres: 'docker.io/library/postgres:16.6-bookworm',
-  /** Vector (Datadog's log router): receives KServe's request/response CloudEvents and writes the capture. */
+  /**
+   * Vector (Datadog's log router): receives KServe's request/response CloudEvents and writes the capture.
+   * Tag scheme `<version>-distroless-static` as Vector's release script builds it (vectordotdev/vector
+   * v0.46.1 scripts/build-docker.sh); every source, transform and sink option and VRL function the
+   * receiver renders was checked against that release (website/cue/reference, vrl 0.23.0).
+   */
   captureReceiver: 'docker.io/timberio/vector:0.46.1-distroless-static',
-  /** KServe's agent: the request logger KServe injects into a predictor, run as a sidecar of plain Deployments. */
+  /**
+   * KServe's agent: the request logger KServe injects into a predictor, run as a sidecar of plain Deployments.
+   * The image KServe v0.20.0 itself injects (charts/_common/common-patches/configmap-patch.yaml:
+   * `kserve/agent:<agent.tag | default version>`, version v0.20.0); its flags are cmd/agent/main.go's.
+   */
   kserveAgent: 'docker.io/kserve/agent:v0.20.0',
 } as const;
 
@@ -74,6 +83,14 @@ const labelName = () => z.string().regex(LABEL_NAME, { error: 'a Prometheus labe
  * The request metrics an endpoint's serving container exposes on its metrics port: the alerts and
  * dashboards read them. KServe in RawDeployment (Standard) mode has no queue-proxy, so request
  * metrics are the model server's own; the defaults are the Prometheus HTTP convention.
+ *
+ * Checked against KServe v0.20.0: its Python model server exposes only the histograms
+ * request_preprocess_seconds, request_predict_seconds, request_postprocess_seconds and
+ * request_explain_seconds (label model_name; python/kserve/kserve/metrics.py, served at /metrics by
+ * protocol/rest/server.py), and no request counter with a status code. So with KServe's own server
+ * the defaults match nothing: latency can read `durationSeconds: 'request_predict_seconds'`, and the
+ * 5XX and 4XX alerts need a server that counts responses by status (e.g. one instrumented with
+ * prometheus-fastapi-instrumentator, whose http_requests_total labels the status `status`, as '2xx').
  */
 export const requestMetricsSchema = z.strictObject({
   requestsTotal: metricName().default('http_requests_total').meta({ description: "Counter of requests served, with the status code label. @default 'http_requests_total'" }),
@@ -250,7 +267,7 @@ export const platformKubernetesSchema = z.strictObject({
     artifactsVolumeGiB: int(1, 65536).default(100).meta({ description: 'Size of the volume MLflow serves artifacts from. @default 100' }),
   }).default({ postgresImage: DEFAULT_IMAGES.postgres, databaseVolumeGiB: 20, artifactsVolumeGiB: 100 }),
   featureStore: z.strictObject({
-    feastImage: imageReference().optional().meta({ description: "A Feast image with the redis extra (feast[redis]), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore. @default - none" }),
+    feastImage: imageReference().optional().meta({ description: "A Feast image with the redis extra (feast[redis]), Feast 0.41 or later (feast serve --metrics), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore. @default - none" }),
     redisImage: imageReference().default(DEFAULT_IMAGES.redis).meta({ description: `Redis image of the online stores (its user id must be 999, as the official image's). @default '${DEFAULT_IMAGES.redis}'` }),
     redisVolumeGiB: int(1, 65536).default(10).meta({ description: "Size of each model's Redis volume (retained). @default 10" }),
     offlineStoreUri: z.string().regex(/^(s3|gs|az|abfss?):\/\/[^/\s]+(\/\S*)?$/, { error: "an object store URI such as 's3://features'" }).optional()

@@ -92,7 +92,15 @@ const componentDeploymentSchema = z.strictObject({
   autoRollback: z.boolean().default(true).meta({ description: "Roll back when the component's latency or error alarms fire during an update. @default true" }),
 });
 
-/** Endpoint fields that belong to the shared endpoint, or that SageMaker refuses on a component: each refused with why. */
+/**
+ * Endpoint fields that belong to the shared endpoint, or that SageMaker refuses on a component: each refused with why.
+ *
+ * dataCapture: no AWS page found says CreateEndpointConfig rejects a DataCaptureConfig on an endpoint
+ * that hosts inference components; the SageMaker Python SDK's inference-component deployment
+ * (sagemaker-serve model_builder.py, _deploy_core_endpoint) creates that endpoint config without one
+ * while its single-model path passes it. The refusal here rests on Model Monitor's unit (an endpoint and
+ * variant), not on a documented API error.
+ */
 const REFUSED_ON_COMPONENT: Record<RefusedField, { message: string; expected: string }> = {
   compute: { message: "is set on the shared endpoint: every component runs on the shared endpoint's instances", expected: 'reservation (what each copy reserves), and compute on sharedEndpoints[]' },
   scaling: { message: 'is set per copy on a component', expected: 'copies { min, max, initial, targetInvocationsPerCopy }, and instance counts on sharedEndpoints[].scaling' },

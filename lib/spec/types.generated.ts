@@ -1963,7 +1963,7 @@ export type PlatformKubernetesSpecInput = {
    */
   featureStore?: {
     /**
-     * A Feast image with the redis extra (feast[redis]), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore.
+     * A Feast image with the redis extra (feast[redis]), Feast 0.41 or later (feast serve --metrics), e.g. 'docker.io/feastdev/feature-server:0.49.0'. Required when a model has a featureStore.
      * @default - none
      */
     feastImage?: string;

@@ -102,7 +102,13 @@ export class AsyncInference extends Construct {
   }
 }
 
-/** A queue metric of an asynchronous endpoint: AWS/SageMaker, EndpointName only (the queue is the endpoint's). */
+/**
+ * A queue metric of an asynchronous endpoint: AWS/SageMaker, EndpointName only (the queue is the endpoint's).
+ * SageMaker developer guide, "Monitoring asynchronous endpoints" (async-inference-monitor): ApproximateBacklogSize,
+ * ApproximateBacklogSizePerInstance, ApproximateAgeOfOldestRequest (Average, Max, Min) and HasBacklogWithoutCapacity
+ * (Average) have the EndpointName dimension; InvocationFailures, RequestDownloadFailures, ... have EndpointName and
+ * VariantName (Sum). The guide spells the processed-count metric `InvocationsProcesssed` (three s): nothing here reads it.
+ */
 export function asyncQueueMetric(endpointName: string, metricName: 'ApproximateBacklogSize' | 'ApproximateBacklogSizePerInstance' | 'ApproximateAgeOfOldestRequest' | 'HasBacklogWithoutCapacity', props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, dimensionsMap: { EndpointName: endpointName }, period: Duration.minutes(1), statistic: 'Average', ...props });
 }
@@ -111,7 +117,9 @@ export function asyncQueueMetric(endpointName: string, metricName: 'ApproximateB
  * Scaling of an asynchronous endpoint: target tracking on ApproximateBacklogSizePerInstance and,
  * when it scales to zero, the step scaling SageMaker documents for scaling out from zero
  * ("target tracking alone cannot": with no instance the per-instance backlog is not published):
- * one instance added when HasBacklogWithoutCapacity ≥ 1.
+ * one instance added when HasBacklogWithoutCapacity ≥ 1. Developer guide "Autoscale an asynchronous
+ * endpoint" (async-inference-autoscale): ChangeInCapacity +1 from lower bound 0, aggregation Average;
+ * alarm Average ≥ 1 over 60 s, 2 of 2 periods, missing data missing.
  */
 export function addAsyncScaling(scope: Construct, target: appscaling.ScalableTarget, endpointName: string, spec: AsyncSpec, cooldowns: { scaleInCooldownSeconds: number; scaleOutCooldownSeconds: number }): void {
   target.scaleToTrackMetric('BacklogScaling', {

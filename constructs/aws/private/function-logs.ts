@@ -1,5 +1,9 @@
-/** The log group of a function of ours: encrypted with a key of ours (which lets CloudWatch Logs use it for log groups only), kept a year, retained. */
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+/**
+ * A function of ours: its log group, encrypted with a key of ours (which lets CloudWatch Logs use it
+ * for log groups only), kept a year, retained; and the compliance rules an event-driven function
+ * answers with why they do not apply.
+ */
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,4 +21,14 @@ export function newFunctionLogGroup(scope: Construct, id: string, encryptionKey:
     conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
   }));
   return logGroup;
+}
+
+/** Acknowledges the dead-letter-queue and inside-VPC rules of the NIST 800-53 and HIPAA packs for an event-driven function, with why. */
+export function acknowledgeEventFunction(fn: Construct, reasons: { readonly deadLetterQueue: string; readonly vpc: string }): void {
+  Validations.of(fn).acknowledge(
+    { id: 'NIST.800.53.R5-LambdaDLQ', reason: reasons.deadLetterQueue },
+    { id: 'HIPAA.Security-LambdaDLQ', reason: reasons.deadLetterQueue },
+    { id: 'NIST.800.53.R5-LambdaInsideVPC', reason: reasons.vpc },
+    { id: 'HIPAA.Security-LambdaInsideVPC', reason: reasons.vpc },
+  );
 }

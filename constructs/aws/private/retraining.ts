@@ -5,7 +5,7 @@
  * and passes a client token derived from the interval window, so concurrent or repeated alarms in
  * one window start at most one run even if the ListPipelineExecutions view lags.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -15,7 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { IMlPipeline } from '../ml-pipeline';
 import { ExecutionRole } from './execution-role';
-import { newFunctionLogGroup } from './function-logs';
+import { acknowledgeEventFunction, newFunctionLogGroup } from './function-logs';
 
 /**
  * The function's source (CommonJS, Node.js 24 Lambda runtime, which bundles the AWS SDK v3).
@@ -106,14 +106,10 @@ export class Retraining extends Construct {
       },
     });
     this.function.node.addDependency(...execution.dependable);
-    const dlqReason = 'The guard is idempotent per interval and the alarm stays in ALARM: a dropped invocation is retried by EventBridge (2 attempts) and the next alarm transition; a dead-letter queue would only hold stale drift signals.';
-    const vpcReason = 'The guard only calls the SageMaker API (ListPipelineExecutions, StartPipelineExecution) and touches no VPC resource.';
-    Validations.of(this.function).acknowledge(
-      { id: 'NIST.800.53.R5-LambdaDLQ', reason: dlqReason },
-      { id: 'HIPAA.Security-LambdaDLQ', reason: dlqReason },
-      { id: 'NIST.800.53.R5-LambdaInsideVPC', reason: vpcReason },
-      { id: 'HIPAA.Security-LambdaInsideVPC', reason: vpcReason },
-    );
+    acknowledgeEventFunction(this.function, {
+      deadLetterQueue: 'The guard is idempotent per interval and the alarm stays in ALARM: a dropped invocation is retried by EventBridge (2 attempts) and the next alarm transition; a dead-letter queue would only hold stale drift signals.',
+      vpc: 'The guard only calls the SageMaker API (ListPipelineExecutions, StartPipelineExecution) and touches no VPC resource.',
+    });
 
     this.rule = new events.Rule(this, 'Rule', {
       description: `Drift or model-quality alarms entering ALARM start ${props.pipeline.pipelineName} (guarded)`,

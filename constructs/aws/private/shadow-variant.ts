@@ -59,7 +59,17 @@ export class ShadowVariant extends Construct {
     this.model.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
   }
 
-  /** The ShadowProductionVariants entry: sampling percentage as a weight relative to the production variant's 1. */
+  /**
+   * The ShadowProductionVariants entry: sampling percentage as a weight relative to the production variant's 1.
+   *
+   * What the sources say: ProductionVariant.InitialVariantWeight (API reference) splits traffic by the
+   * ratio of weights; the developer guide's shadow variant example ("Shadow variants",
+   * model-shadow-deployment) gives production and shadow weight 1 each, i.e. every request copied;
+   * an inference experiment's SamplingPercentage (ShadowModelVariantConfig) is "the percentage of
+   * inference requests that SageMaker replicates from the production variant to the shadow variant".
+   * No AWS page states the shadow weight's rule outright: weight / production weight as the copied
+   * share is inferred from those, and is what `mlops variants` reads back (lib/ops/variants.ts).
+   */
   public variant(): sagemaker.CfnEndpointConfig.ProductionVariantProperty {
     if (this.compute.kind !== 'instance') throw new Error('internal: a shadow variant runs on instances (the spec rejects serverless)');
     return {

@@ -76,7 +76,12 @@ describe('ModelEndpoint asynchronous inference', () => {
     const step = Object.entries(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy', { Properties: { PolicyType: 'StepScaling' } }));
     expect(step).toHaveLength(1);
     expect(step[0][1].Properties.StepScalingPolicyConfiguration).toMatchObject({ AdjustmentType: 'ChangeInCapacity', StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'HasBacklogWithoutCapacity', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: step[0][0] }] });
+    // As the developer guide's "Autoscale an asynchronous endpoint" configures it (async-inference-autoscale).
+    expect(step[0][1].Properties.StepScalingPolicyConfiguration).toMatchObject({ MetricAggregationType: 'Average' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'HasBacklogWithoutCapacity', Namespace: 'AWS/SageMaker', Statistic: 'Average', Period: 60, EvaluationPeriods: 2, DatapointsToAlarm: 2, TreatMissingData: 'missing',
+      Dimensions: [{ Name: 'EndpointName', Value: Match.anyValue() }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: step[0][0] }],
+    });
     // No policy on InvocationsPerInstance, which an asynchronous endpoint does not publish.
     expect(stringOf(json)).not.toContain('SageMakerVariantInvocationsPerInstance');
   });
@@ -84,7 +89,8 @@ describe('ModelEndpoint asynchronous inference', () => {
   it('alarms on the age of the oldest request and on failures into the alarm topic, instead of the 4XX rate (no Invocations metric)', () => {
     const alarmTopic = Object.entries(template.findResources('AWS::SNS::Topic')).find(([id]) => id.includes('AlarmTopic'))![0];
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestRequest', Statistic: 'Maximum', Threshold: 1800, Dimensions: [{ Name: 'EndpointName', Value: Match.anyValue() }], AlarmActions: [{ Ref: alarmTopic }] });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'InvocationFailures', Statistic: 'Sum', Threshold: 5, AlarmActions: [{ Ref: alarmTopic }] });
+    // "Monitoring asynchronous endpoints": InvocationFailures has the EndpointName and VariantName dimensions, statistic Sum.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'InvocationFailures', Namespace: 'AWS/SageMaker', Statistic: 'Sum', Threshold: 5, Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: Match.anyValue() }, { Name: 'VariantName', Value: Match.anyValue() }]), AlarmActions: [{ Ref: alarmTopic }] });
     expect(stringOf(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('"MetricName":"Invocations"');
     // The failures alarm rolls deployments back, with latency and 5XX errors.
     const rollback = (only(template, 'AWS::SageMaker::Endpoint').resource.Properties!.DeploymentConfig as Json).AutoRollbackConfiguration.Alarms;

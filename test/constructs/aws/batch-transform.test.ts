@@ -1,7 +1,13 @@
+import * as vm from 'vm';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Baseline, BatchTransform, BatchTransformProps, DATA_QUALITY_BASELINE_STEP, MlPipeline, ModelData, ModelImage, ModelRegistry, ModelSource } from '../../../constructs/aws';
 import { CreateModelStep, TransformStep } from '../../../constructs/aws/pipeline';
+import * as sagemakerSdk from '@aws-sdk/client-sagemaker';
+import { SageMakerClient, StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import { NEW_DATA_STARTER_SOURCE } from '../../../constructs/aws/private/new-data-trigger';
+import { S3_OBJECT_CREATED } from './fixtures/aws-events';
 import { actionsOf, allStatements, expectValidationError, IMAGE_URI, imageSource, MODEL_DATA_URI, newStack } from './helpers';
 import { definitionOf, expectValidDefinition, officialSchema, stepOf } from './pipeline-schema';
 
@@ -51,10 +57,14 @@ describe('BatchTransform on a schedule and on new data', () => {
     const args = stepOf(definition, 'Transform').Arguments;
     expect(args.TransformInput.DataSource.S3DataSource).toEqual({ S3DataType: 'S3Prefix', S3Uri: { 'Std:Join': { On: '', Values: ['s3://scoring-data/', { Get: 'Parameters.InputKey' }] } } });
     expect(definition.Parameters).toEqual([expect.objectContaining({ Name: 'InputKey', Type: 'String', DefaultValue: 'incoming/' })]);
+    // The new object's key goes through the starter function, which decodes it (the event's key is URL-encoded).
+    const starter = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('BatchNewDataFunction'))!;
+    expect(starter[1].Properties.Environment.Variables).toEqual({ PIPELINE_NAME: 'churn-batch', INPUT_KEY_PARAMETER: 'InputKey' });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: ['scoring-data'] }, object: { key: [{ prefix: 'incoming/' }] } } },
-      Targets: [Match.objectLike({ SageMakerPipelineParameters: { PipelineParameterList: [{ Name: 'InputKey', Value: '$.detail.object.key' }] } })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [starter[0], 'Arn'] } })],
     });
+    expect(JSON.stringify(template.findResources('AWS::Events::Rule'))).not.toContain('$.detail.object.key');
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'UTC', Target: Match.objectLike({ Arn: Match.anyValue() }) });
   });
 
@@ -181,5 +191,82 @@ describe('TransformStep and CreateModelStep', () => {
 
   it('refuses a model with both an image and a model package', () => {
     expectValidationError(() => new CreateModelStep({ name: 'M', imageUri: IMAGE_URI, modelPackageName: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/1' }), "CreateModelStep 'M'", { path: 'imageUri', message: 'cannot be combined with modelPackageName' });
+  });
+});
+
+describe('BatchTransform new-data starter (the function source, run against the S3 event AWS documents)', () => {
+  const s3 = { send: jest.fn() };
+  const sm = mockClient(SageMakerClient);
+  class HeadObjectCommand { constructor(public readonly input: { Bucket: string; Key: string }) {} }
+  type Result = { started: boolean; key: string };
+  let start: (event: unknown) => Promise<Result>;
+  let keyCandidates: (key: string) => string[];
+  const event = (key: string) => ({ ...S3_OBJECT_CREATED, detail: { ...S3_OBJECT_CREATED.detail, object: { ...S3_OBJECT_CREATED.detail.object, key } } });
+  const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+
+  beforeAll(() => {
+    const module = { exports: {} as { start: typeof start; keyCandidates: typeof keyCandidates } };
+    // The exact source the function deploys; S3 is a stand-in (this package does not depend on @aws-sdk/client-s3), SageMaker the mocked SDK.
+    const modules: Record<string, unknown> = { '@aws-sdk/client-s3': { S3Client: class { send = s3.send; }, HeadObjectCommand }, '@aws-sdk/client-sagemaker': sagemakerSdk };
+    const fakeRequire = (id: string): unknown => modules[id];
+    vm.runInThisContext(`(function (require, module, exports, process, console) {\n${NEW_DATA_STARTER_SOURCE}\n})`)(fakeRequire, module, module.exports, process, { log: () => undefined });
+    start = module.exports.start;
+    keyCandidates = module.exports.keyCandidates;
+  });
+  beforeEach(() => {
+    s3.send.mockReset();
+    sm.reset();
+    sm.on(StartPipelineExecutionCommand).resolves({ PipelineExecutionArn: 'arn:aws:sagemaker:ca-central-1:111122223333:pipeline/churn-batch/execution/abc' });
+    process.env.PIPELINE_NAME = 'churn-batch';
+    process.env.INPUT_KEY_PARAMETER = 'InputKey';
+  });
+  afterAll(() => {
+    delete process.env.PIPELINE_NAME;
+    delete process.env.INPUT_KEY_PARAMETER;
+  });
+
+  it('decodes the key as S3 encodes keys in its notifications: + for a space, %XX for the rest', () => {
+    expect(keyCandidates('example-key')).toEqual(['example-key']);
+    expect(keyCandidates('incoming/day%3D2026-12-01/red+flower.csv')).toEqual(['incoming/day=2026-12-01/red flower.csv', 'incoming/day%3D2026-12-01/red+flower.csv']);
+    // Not valid percent-encoding: the key as sent.
+    expect(keyCandidates('incoming/100%.csv')).toEqual(['incoming/100%.csv']);
+  });
+
+  it("starts the pipeline on the documented event's object, the event id as client token", async () => {
+    s3.send.mockResolvedValue({});
+    const result = await start(S3_OBJECT_CREATED);
+    expect(result).toMatchObject({ started: true, key: 'example-key' });
+    expect(s3.send.mock.calls[0][0].input).toEqual({ Bucket: 'amzn-s3-demo-bucket1', Key: 'example-key' });
+    const input = sm.commandCalls(StartPipelineExecutionCommand)[0].args[0].input;
+    expect(input).toMatchObject({ PipelineName: 'churn-batch', PipelineParameters: [{ Name: 'InputKey', Value: 'example-key' }], ClientRequestToken: `new-data-${S3_OBJECT_CREATED.id}` });
+    expect(input.ClientRequestToken!.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('scores the decoded key when that object exists, the key as sent when only it does', async () => {
+    s3.send.mockResolvedValueOnce({});
+    expect(await start(event('incoming/day%3D2026-12-01/red+flower.csv'))).toMatchObject({ started: true, key: 'incoming/day=2026-12-01/red flower.csv' });
+    s3.send.mockRejectedValueOnce(notFound).mockResolvedValueOnce({});
+    expect(await start(event('incoming/a+b.csv'))).toMatchObject({ started: true, key: 'incoming/a+b.csv' });
+    expect(sm.commandCalls(StartPipelineExecutionCommand).map((c) => c.args[0].input.PipelineParameters![0].Value)).toEqual(['incoming/day=2026-12-01/red flower.csv', 'incoming/a+b.csv']);
+  });
+
+  it('starts nothing when the object is gone, and fails (EventBridge retries) on any other S3 error', async () => {
+    s3.send.mockRejectedValue(notFound);
+    expect(await start(event('incoming/gone.csv'))).toMatchObject({ started: false });
+    expect(sm.commandCalls(StartPipelineExecutionCommand)).toHaveLength(0);
+    s3.send.mockReset().mockRejectedValue(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    await expect(start(event('incoming/x.csv'))).rejects.toThrow('Access Denied');
+  });
+
+  it('lets the function check objects under the input prefix only and start this pipeline only', () => {
+    const { stack } = build(spec({ onNewData: true }));
+    const t = Template.fromStack(stack);
+    const policies = Object.entries(t.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('BatchNewDataRolePolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0][1].Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+    const bySid = (sid: string) => statements.find((st) => st.Sid === sid)!;
+    expect(JSON.stringify(bySid('FindNewObject').Resource)).toContain(':s3:::scoring-data/incoming/*');
+    expect(bySid('ListInputPrefix').Condition).toEqual({ StringLike: { 's3:prefix': ['incoming/*'] } });
+    expect(statements.flatMap((st) => actionsOf(st))).toContain('sagemaker:StartPipelineExecution');
   });
 });

@@ -17,6 +17,7 @@ import { MlPipelineBase } from '../../../constructs/aws/ml-pipeline';
 import { ModelEndpoint } from '../../../constructs/aws/model-endpoint';
 import { RETRAIN_GUARD_SOURCE } from '../../../constructs/aws/private/retraining';
 import { addCompliancePacks } from '../../../stacks/aws/compliance';
+import { atPath, matchesPattern, PROCESSING_JOB_FAILED } from './fixtures/aws-events';
 import { actionsOf, endpointProps, expectValidationError, newStack } from './helpers';
 
 /** Test-only import of an existing pipeline by name (MlPipeline.fromPipelineName lands with MlPipeline). */
@@ -258,6 +259,23 @@ describe('DriftMonitor', () => {
         AlarmActions: [stack.resolve(endpoint.alarmTopic.topicArn)],
       });
     });
+  });
+
+  it("matches the processing job state change event as AWS documents it, by the schedule's ARN the event's DescribeProcessingJob detail carries", () => {
+    const { stack, drift } = monitor({ dataQuality: DQ });
+    const rule = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(drift.failedExecutionRule.node.defaultChild as CfnResource)].Properties;
+    const scheduleArn = stack.resolve(drift.monitors.dataQuality!.schedule.attrMonitoringScheduleArn);
+    // The documented sample is a job no schedule started: not one of this monitor's runs.
+    expect(matchesPattern(rule.EventPattern, PROCESSING_JOB_FAILED)).toBe(false);
+    // The same event of a run of this monitor's schedule (DescribeProcessingJob's MonitoringScheduleArn).
+    const run = { ...PROCESSING_JOB_FAILED, detail: { ...PROCESSING_JOB_FAILED.detail, MonitoringScheduleArn: scheduleArn } };
+    expect(matchesPattern(rule.EventPattern, run)).toBe(true);
+    expect(matchesPattern(rule.EventPattern, { ...run, detail: { ...run.detail, ProcessingJobStatus: 'Completed' } })).toBe(false);
+    // Every field the notice reads is in the documented event.
+    const paths = Object.values(rule.Targets[0].InputTransformer.InputPathsMap as Record<string, string>);
+    expect(paths).toEqual(expect.arrayContaining(['$.detail.ProcessingJobName', '$.detail.FailureReason', '$.detail.MonitoringScheduleArn']));
+    for (const p of paths) expect(atPath(run, p)).toBeDefined();
+    expect(atPath(PROCESSING_JOB_FAILED, '$.detail.FailureReason')).toMatch(/InternalServerError/);
   });
 
   describe('silent monitors', () => {

@@ -663,8 +663,11 @@ describe('MlPipeline training entry points', () => {
       sagemaker_container_log_level: '20',
     });
     const fileName = JSON.parse(isolatedTrain.HyperParameters.sagemaker_submit_directory as string).split('/').pop();
-    const code = (isolatedTrain.InputDataConfig as { ChannelName: string; DataSource: { S3DataSource: { S3Uri: string } } }[]).find((c) => c.ChannelName === 'code');
+    const code = (isolatedTrain.InputDataConfig as { ChannelName: string; DataSource: { S3DataSource: { S3Uri: string; S3DataType: string } } }[]).find((c) => c.ChannelName === 'code');
+    // The SDK's way (estimator.py CONTAINER_CODE_CHANNEL_SOURCEDIR_PATH): the archive's full object URI as an
+    // S3Prefix channel, which SageMaker copies to /opt/ml/input/data/code/<the object's name>.
     expect(code?.DataSource.S3DataSource.S3Uri).toMatch(new RegExp(`^s3://cdk-hnb659fds-assets-123456789012-us-east-1/${fileName}$`));
+    expect(code?.DataSource.S3DataSource.S3DataType).toBe('S3Prefix');
     expect(isolatedTrain.AlgorithmSpecification.ContainerEntrypoint).toBeUndefined();
     expectValidDefinition(definitionOf(isolatedTemplate));
   });

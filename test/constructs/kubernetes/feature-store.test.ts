@@ -211,6 +211,13 @@ describe('FeatureStore (Kubernetes)', () => {
       expectValidationError(() => store({ offlineStoreUri: undefined }), 'FeatureStore', { path: 'offlineStoreUri', message: /featureGroups\[0\]/ });
     });
 
+    it("a Feast image older than 0.41, whose `feast serve` has no --metrics option (feast-dev/feast sdk/python/feast/cli.py: added in v0.41.0)", () => {
+      expectValidationError(() => store({ feastImage: 'docker.io/feastdev/feature-server:0.40.1' }), 'FeatureStore', { path: 'feastImage', message: /--metrics/ });
+      // A tag that names no version is the user's to vouch for; 0.41 and later pass.
+      expect(() => store({ feastImage: 'registry.example.com/feast:latest' })).not.toThrow();
+      expect(() => store({ feastImage: 'docker.io/feastdev/feature-server:v0.41.0' })).not.toThrow();
+    });
+
     it('an offline store URI that is not an object store', () => {
       expectValidationError(() => store({ offlineStoreUri: '/data/features' }), 'FeatureStore', { path: 'offlineStoreUri' });
     });

@@ -104,10 +104,11 @@ describe('shared endpoints (inference components) on AWS', () => {
     });
     assistant.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] },
+      StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', MetricAggregationType: 'Maximum', StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] },
     });
     assistant.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'NoCapacityInvocationFailures', Namespace: 'AWS/SageMaker', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1,
+      // AWS's "Scale an endpoint to zero instances": Sum over 60 s of NoCapacityInvocationFailures per component.
+      MetricName: 'NoCapacityInvocationFailures', Namespace: 'AWS/SageMaker', Statistic: 'Sum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1,
       Dimensions: [{ Name: 'InferenceComponentName', Value: 'assistants-support-assistant' }],
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^EndpointScaleFromZero') }],
     });

@@ -140,6 +140,11 @@ function entryPointArguments(p: TrainingJobProps, ctx: StepRenderContext): { hyp
     hyperparameters: {
       sagemaker_program: JSON.stringify(p.entryPoint.script),
       // A network-isolated container cannot reach S3: the archive comes as the code channel instead.
+      // As the SageMaker Python SDK does it (v2.257 estimator.py: code_uri is the archive's full object URI,
+      // passed as an S3Prefix channel 'code' by job.py _prepare_channel, and sagemaker_submit_directory is
+      // CONTAINER_CODE_CHANNEL_SOURCEDIR_PATH, /opt/ml/input/data/code/sourcedir.tar.gz): the object lands
+      // under its own name in the channel folder. The training toolkit (sagemaker_training/files.py
+      // download_and_extract) opens a local file that tarfile.is_tarfile accepts, whatever its extension.
       sagemaker_submit_directory: JSON.stringify(isolated ? `/opt/ml/input/data/${CODE_CHANNEL}/${code.fileName}` : code.s3Uri),
       sagemaker_region: JSON.stringify(ctx.region),
       sagemaker_container_log_level: '20',
