@@ -208,6 +208,12 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
       if (shadowOwner !== owner) {
         addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source', 'registryOf'], `uses the registry of '${shadowOwner}', which is not shared with the stages' accounts: only the delivered registry, '${owner}', is`, { got: renderValue(shadowOwner), expected: `a pinned version of '${owner}''s registry (registryOf '${owner}'${owner === m.name ? ' or none' : ''}), or an image` });
       }
+      const crossRegion = deliveryStagesOf(p).find((stage) => isCrossRegionStage(p, stage));
+      if (crossRegion) {
+        // A replica group numbers its versions in the order they were replicated: version N of the
+        // registry is not version N there, and a pinned version is never replicated unless delivered.
+        addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source', 'registryVersion'], `pins a registry version, but stage '${crossRegion.name}' is in another region (${crossRegion.region}), whose replica group numbers versions in the order they are delivered there and holds only delivered versions`, { got: renderValue(m.endpoint.shadow.source.registryVersion), expected: "an image source ({ image, modelDataUrl? }) for the shadow, or stages in the registry's region only" });
+      }
     }
     if (m.drift) refineDeliveredDrift(m.drift, i, ctx);
     const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;

@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { ENV, IamWorld } from './iam-paths';
 import { FlowReader } from './runtime-flows';
 import { Definition, reachable } from './state-machine';
-import { approvedForStageKey, DELIVERY_RENDERING, DELIVERY_TAG, DERIVED_NAMES, PlatformSpecInput } from '../../../lib/spec';
+import { approvedForStageKey, DELIVERY_RENDERING, DELIVERY_TAG, DERIVED_NAMES, parsePlatformSpec, PlatformSpecInput } from '../../../lib/spec';
 import { AwsPlatform, STAGE_IMAGE_PULL_WARNING, STAGE_MONITOR_DATA_WARNING } from '../../../stacks/aws/platform';
 import { referencePlatform } from '../../../stacks/reference-platform';
 
@@ -335,5 +335,16 @@ describe('a shadow on a delivered model', () => {
     const image = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04';
     const p = new AwsPlatform(new App(), 'Platform', { spec: withShadow({ source: { image } }) });
     expect(p.stages.get('support-assistant')!.map((st) => st.endpoint.shadow !== undefined)).toEqual([true, true]);
+  });
+
+  it('refuses a pinned registry version as the shadow once a stage is in another region (the replica numbers its own versions), and takes an image there', () => {
+    const crossRegion = (shadow: unknown): PlatformSpecInput => {
+      const spec = withShadow(shadow);
+      return { ...spec, delivery: { stages: spec.delivery!.stages.map((st) => (st.name === 'prod' ? { ...st, region: 'eu-west-1' } : st)) } };
+    };
+    expect(() => parsePlatformSpec(crossRegion({ source: { registryVersion: 3 } }))).toThrow(/models\[0\]\.endpoint\.shadow\.source\.registryVersion: pins a registry version, but stage 'prod' is in another region \(eu-west-1\)/);
+    expect(() => parsePlatformSpec(withShadow({ source: { registryVersion: 3 } }))).not.toThrow();
+    const image = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04';
+    expect(parsePlatformSpec(crossRegion({ source: { image } })).delivery!.stages.map((st) => st.region)).toEqual([undefined, 'eu-west-1']);
   });
 });
