@@ -264,9 +264,10 @@ export class ModelEndpoint extends ModelEndpointBase {
       deploymentConfig: deploymentConfig(spec, rollback),
       ...retainedVariantProperties(this.isAutoscaled()),
     });
-    if (spec.compute.kind === 'instance' && this.isAutoscaled()) this.addScalingGuard(spec.compute.instanceType);
+    const guard = spec.compute.kind === 'instance' && this.isAutoscaled() ? this.addScalingGuard(spec.compute.instanceType) : undefined;
 
     this.scalableTarget = this.addAutoscaling();
+    if (guard && this.scalableTarget) guard.restores(this.scalableTarget);
     if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
   }
 
@@ -433,9 +434,10 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   /** Deregisters the variant from Application Auto Scaling before an update SageMaker would refuse (see ScalingGuard). */
-  private addScalingGuard(instanceType: string): void {
+  private addScalingGuard(instanceType: string): ScalingGuard {
     const guard = new ScalingGuard(this, 'ScalingGuard', { endpointName: this.endpointName, variantName: this.variantName, instanceType, encryptionKey: this.encryptionKey });
     this.cfnEndpoint.node.addDependency(guard.resource);
+    return guard;
   }
 
   private addAutoscaling(): appscaling.ScalableTarget | undefined {
