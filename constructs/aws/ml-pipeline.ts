@@ -34,7 +34,7 @@ import { allowDistributedPeers, newWorkloadSecurityGroup } from './private/netwo
 import { writeSourceArchive } from './private/source-archive';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
-import { parseProps, subjectOf } from './private/validation';
+import { parseProps, physicalNameIssue, subjectOf } from './private/validation';
 
 /**
  * Where a pipeline writes in its artifacts bucket: job outputs (model.tar.gz among them), checkpoints
@@ -605,7 +605,9 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newTopic(): sns.Topic {
-    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.ownKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
+    // SNS display names stop at 100 characters; pipeline names go to 256.
+    const name = Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName.length > 80 ? `${this.pipelineName.slice(0, 77)}...` : this.pipelineName;
+    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.ownKey, enforceSSL: true, displayName: `Pipeline ${name} executions` });
   }
 
   /** An EventBridge Scheduler schedule starting the pipeline, with its own role. */
@@ -675,9 +677,8 @@ function inputReadTarget(uri: string | undefined, own: s3.IBucket | undefined): 
 function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps): PipelineSpec | undefined {
   const issues: ValidationIssue[] = [];
   if (props.spec && !props.registry) issues.push({ path: 'registry', message: 'is required by the template (it registers models that pass the gate)', got: 'nothing', expected: 'an IModelRegistry' });
-  if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/.test(props.pipelineName)) {
-    issues.push({ path: 'pipelineName', message: 'is not a SageMaker pipeline name', got: renderValue(props.pipelineName), expected: '1-256 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  const badName = physicalNameIssue('pipelineName', props.pipelineName, 'pipeline');
+  if (badName) issues.push(badName);
   issues.push(...placementIssues(props));
   let spec: PipelineSpec | undefined;
   try {

@@ -877,7 +877,7 @@ describe('ModelEndpoint', () => {
       ['rejects subnets without a VPC', { ...CPU, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, { path: 'vpcSubnets', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' }],
       ['rejects security groups without a VPC', { ...CPU, securityGroups: 'SG' }, { path: 'securityGroups', message: 'needs a vpc', expected: 'a vpc as well' }],
       ['rejects an endpoint name with an underscore', { ...CPU, endpointName: 'churn_prod' }, { path: 'endpointName', message: 'is not a SageMaker endpoint name', got: "'churn_prod'", expected: '1-63 letters, digits and hyphens' }],
-      ['rejects an endpoint name longer than 63 characters', { ...CPU, endpointName: 'e'.repeat(64) }, { path: 'endpointName', message: 'is not a SageMaker endpoint name', expected: '1-63 letters, digits and hyphens' }],
+      ['rejects an endpoint name longer than 63 characters', { ...CPU, endpointName: 'e'.repeat(64) }, { path: 'endpointName', message: 'is too long for a SageMaker endpoint name (at most 63 characters)', got: `'${'e'.repeat(57)}...' (64 characters)`, expected: '1-63 letters, digits and hyphens' }],
       ['rejects an endpoint name ending with a hyphen', { ...CPU, endpointName: 'churn-' }, { path: 'endpointName', got: "'churn-'" }],
     ];
 
