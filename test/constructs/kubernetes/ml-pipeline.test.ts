@@ -233,6 +233,16 @@ describe('MlPipeline (Kubernetes)', () => {
   });
 
   describe('rejects', () => {
+    it("an accelerator the cluster's node labelling has no value for, naming acceleratorNodeLabel, the step and the valid labels", () => {
+      const e = expectValidationError(() => render(GPU, { acceleratorNodeLabel: { key: 'acme.io/gpu', values: { 'nvidia-l4': 'l4', 'nvidia-h100': 'h100' } } }), "MlPipeline 'Pipeline'", { path: 'acceleratorNodeLabel' });
+      const expected = 'one of nvidia-l4, nvidia-h100, or another acceleratorNodeLabel';
+      expect(e.issues).toEqual([
+        { path: 'acceleratorNodeLabel', message: "the label 'acme.io/gpu' has no node label value for 'nvidia-a10g', which train.compute asks for", got: "'nvidia-a10g'", expected },
+        { path: 'acceleratorNodeLabel', message: "the label 'acme.io/gpu' has no node label value for 'nvidia-a10g', which evaluate.compute asks for", got: "'nvidia-a10g'", expected },
+      ]);
+      expectValidationError(() => render(GPU, { acceleratorNodeLabel: 'gke' }), "MlPipeline 'Pipeline'", { path: 'acceleratorNodeLabel', message: "preset 'gke' has no node label value for 'nvidia-a10g'" });
+    });
+
     const build = (spec: PipelineSpecInput, extra: Partial<MlPipelineProps> = {}) => () => render(spec, extra);
 
     it('a cron schedule restricted to a year', () => {
