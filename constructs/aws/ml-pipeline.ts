@@ -293,6 +293,7 @@ export class MlPipeline extends MlPipelineBase {
     if (spec) {
       this.parameters.unshift(this.inputDataUri, this.inputDataVersion, this.inputDataObjectKey);
       this.stepList.push(...templateSteps(spec, props.registry!, this, props.modelCard));
+      if (props.modelCard) this.allowCardEncryption(props.modelCard);
     }
     this.stepList.push(...(props.steps ?? []));
     this.addSourceArchives(this.stepList);
@@ -311,6 +312,16 @@ export class MlPipeline extends MlPipelineBase {
       this.failedExecutionsAlarm = this.addFailedExecutionsAlarm(this.notificationTopic);
     }
     this.justifyRoleWildcards();
+  }
+
+  /** SageMaker encrypts a registered version (its card included, SecurityConfig) with the caller's KMS permissions, as it does a card. */
+  private allowCardEncryption(card: ModelCard): void {
+    this.execution.addStatements(new iam.PolicyStatement({
+      sid: 'EncryptRegisteredVersions',
+      actions: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:CreateGrant'],
+      resources: [card.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sagemaker.${Stack.of(this).region}.amazonaws.com` } },
+    }));
   }
 
   // --- Buckets ------------------------------------------------------------------------------
