@@ -47,7 +47,7 @@ import type { FeatureStoreAccess } from './model-endpoint';
 import type { ModelRegistry } from './model-registry';
 import type { QuotaReservation } from './platform-namespace';
 import { executorPodSpecPatch, executorTokenSecretName } from './private/argo';
-import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, workloadLabels } from './private/pod';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, NETWORK_ISOLATION_LABEL, newServiceAccount, PEER_DNS_LABEL, PodSize, podSize, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { CHANNELS, CONTRACT, packageSources, sagemakerConfigFiles, SourceFile, trainingProgram, TrainingProgram } from './private/training';
 import { escapeTerraformLiterals, parseProps, subjectOf } from './private/validation';
@@ -570,7 +570,7 @@ export class MlPipeline extends Construct {
         runtimePatches: [{
           manager: 'cdk-mlops',
           trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: 'node', template: { spec: { template: {
-            metadata: { labels: { ...this.podLabels, [STEP_LABEL]: 'train', ...this.featureStoreClient('train').labels } },
+            metadata: { labels: { ...this.podLabels, [STEP_LABEL]: 'train', ...this.featureStoreClient('train').labels, ...(t.networkIsolation ? { [NETWORK_ISOLATION_LABEL]: 'true', [PEER_DNS_LABEL]: 'true' } : {}) } },
             spec: {
               serviceAccountName: this.pipelineName,
               securityContext: apiPodSecurityContext(UID),
