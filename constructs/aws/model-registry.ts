@@ -240,33 +240,106 @@ export class ModelRegistry extends ModelRegistryBase {
   /**
    * Lets the accounts read the artifacts of this registry's model packages: GetObject under the
    * artifacts prefix (bucket policy), and Decrypt with the bucket's key through S3 only (key policy).
-   * The key statement is the same for every registry of a bucket shared with the same accounts, so
-   * the key policy does not grow with registries.
+   * See {@link CrossAccountArtifactReaders}: the policies grow by one resource per registry, not by
+   * a statement, so a bucket shared by many registries stays within S3's 20 KB and KMS's 32 KB.
    */
   private grantCrossAccountArtifacts(bucket: s3.IBucket, accountIds: readonly string[]): void {
-    const principals = accountIds.map((a) => new iam.AccountPrincipal(a));
-    const objects = bucket.addToResourcePolicy(new iam.PolicyStatement({
-      principals,
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [bucket.arnForObjects(this.artifactsPrefix ? `${this.artifactsPrefix}/*` : '*')],
-    }));
-    const key = bucket.encryptionKey?.addToResourcePolicy(new iam.PolicyStatement({
-      principals,
-      actions: ['kms:Decrypt'],
-      resources: ['*'],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `s3.${bucket.env.region}.amazonaws.com` },
-        // Only as part of an S3 read: what S3 serves them is what the bucket policy lets them read.
-      },
-    }));
+    const { objectsAdded, keyAdded } = CrossAccountArtifactReaders.of(bucket).grant(accountIds, this.artifactsPrefix ? `${this.artifactsPrefix}/*` : '*');
     // An imported bucket without its key may still be encrypted with one (aws:kms): its owner must grant it.
     const keyUnknown = !bucket.encryptionKey && !Resource.isOwnedResource(bucket);
-    if (!objects.statementAdded || (key && !key.statementAdded) || keyUnknown) {
-      const missing = [...(objects.statementAdded ? [] : [`the bucket policy of the artifacts bucket (s3:GetObject on ${this.artifactsPrefix ? `'${this.artifactsPrefix}/*'` : 'every object'})`]),
-        ...(key && !key.statementAdded ? ['the key policy of its KMS key (kms:Decrypt with kms:ViaService s3)'] : []),
+    if (!objectsAdded || keyAdded === false || keyUnknown) {
+      const missing = [...(objectsAdded ? [] : [`the bucket policy of the artifacts bucket (s3:GetObject on ${this.artifactsPrefix ? `'${this.artifactsPrefix}/*'` : 'every object'})`]),
+        ...(keyAdded === false ? ['the key policy of its KMS key (kms:Decrypt with kms:ViaService s3)'] : []),
         ...(keyUnknown ? ['kms:Decrypt (with kms:ViaService s3) in the key policy of the KMS key that encrypts it, if one does (its key was not given)'] : [])];
       Annotations.of(this).addWarningV2(CROSS_ACCOUNT_ARTIFACTS_WARNING,
         `The artifacts bucket or its key is imported: the accounts granted cross-account read (${accountIds.join(', ')}) also need ${missing.join(' and ')}; add them there.`);
     }
+  }
+}
+
+/**
+ * The cross-account read grants of every registry keeping its artifacts in one bucket, as few
+ * statements as least privilege allows: in the bucket policy, one statement per set of reader
+ * accounts listing the artifacts prefixes of the registries shared with exactly that set (an account
+ * reads only the prefixes of registries shared with it); in the key policy, one statement for every
+ * reader account, Decrypt through S3 only (what S3 serves them is what the bucket policy lets them
+ * read). Without it, each registry added a statement of its own: 100 registries shared with two
+ * accounts overflowed S3's 20 KB bucket policy.
+ */
+const BUCKET_POLICY_BYTES = 20 * 1024;
+/** An upper bound of a grant statement's size without its principals and resources. */
+const STATEMENT_BYTES = 160;
+/** An upper bound of the statements a SecureBucket's policy has of its own (TLS only, server access logs). */
+const OWN_STATEMENTS_BYTES = 2048;
+
+class CrossAccountArtifactReaders {
+  private static readonly byBucket = new WeakMap<s3.IBucket, CrossAccountArtifactReaders>();
+
+  public static of(bucket: s3.IBucket): CrossAccountArtifactReaders {
+    let readers = CrossAccountArtifactReaders.byBucket.get(bucket);
+    if (!readers) {
+      readers = new CrossAccountArtifactReaders(bucket);
+      CrossAccountArtifactReaders.byBucket.set(bucket, readers);
+    }
+    return readers;
+  }
+
+  /** By the sorted account ids: the statement, whether the bucket took it, its accounts and object key patterns (for its size). */
+  private readonly objectStatements = new Map<string, { statement: iam.PolicyStatement; added: boolean; accounts: number; patterns: string[] }>();
+  private keyStatement?: { statement: iam.PolicyStatement; added: boolean; accounts: Set<string> };
+
+  private constructor(private readonly bucket: s3.IBucket) {
+    bucket.node.addValidation({ validate: () => this.sizeProblems() });
+  }
+
+  /** Lets `accountIds` read `objectsArn` and decrypt through S3; whether the bucket and key policies took the statements (undefined: no key). */
+  public grant(accountIds: readonly string[], keyPattern: string): { objectsAdded: boolean; keyAdded?: boolean } {
+    const objectsArn = this.bucket.arnForObjects(keyPattern);
+    const accounts = [...new Set(accountIds)].sort();
+    const key = accounts.join(',');
+    let objects = this.objectStatements.get(key);
+    if (objects) {
+      objects.statement.addResources(objectsArn);
+      objects.patterns.push(keyPattern);
+    } else {
+      const statement = new iam.PolicyStatement({ principals: accounts.map((a) => new iam.AccountPrincipal(a)), actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [objectsArn] });
+      objects = { statement, added: this.bucket.addToResourcePolicy(statement).statementAdded, accounts: accounts.length, patterns: [keyPattern] };
+      this.objectStatements.set(key, objects);
+    }
+    return { objectsAdded: objects.added, keyAdded: this.grantDecrypt(accounts) };
+  }
+
+  /**
+   * The grants' size in the deployed bucket policy, at most: each resource `arn:aws:s3:::<bucket>/<pattern>`
+   * with S3's longest bucket name (63), each principal an account root, plus the bucket's own
+   * statements (TLS only, access logs; {@link OWN_STATEMENTS_BYTES}). Over S3's 20 KB, PutBucketPolicy
+   * fails at deploy: said at synth instead.
+   */
+  private sizeProblems(): string[] {
+    const grants = [...this.objectStatements.values()].filter((o) => o.added);
+    const bytes = OWN_STATEMENTS_BYTES + grants.reduce((sum, o) => sum + STATEMENT_BYTES + o.accounts * 33 + o.patterns.reduce((n, p) => n + `"arn:aws:s3:::${'b'.repeat(63)}/${p}",`.length, 0), 0);
+    if (bytes <= BUCKET_POLICY_BYTES) return [];
+    const registries = grants.reduce((n, o) => n + o.patterns.length, 0);
+    return [`The bucket policy would be up to ${bytes} bytes, over S3's ${BUCKET_POLICY_BYTES} (20 KB): it lets other accounts read the artifacts of ${registries} registries (one resource per registry, one statement per set of reader accounts). Share fewer registries through this bucket with other accounts (deliver fewer models to stages of other accounts, or give registries an artifacts bucket of their own).`];
+  }
+
+  private grantDecrypt(accounts: readonly string[]): boolean | undefined {
+    const encryptionKey = this.bucket.encryptionKey;
+    if (!encryptionKey) return undefined;
+    if (!this.keyStatement) {
+      const statement = new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${this.bucket.env.region}.amazonaws.com` } },
+      });
+      statement.addPrincipals(...accounts.map((a) => new iam.AccountPrincipal(a)));
+      this.keyStatement = { statement, added: encryptionKey.addToResourcePolicy(statement).statementAdded, accounts: new Set(accounts) };
+      return this.keyStatement.added;
+    }
+    const known = this.keyStatement.accounts;
+    const added = accounts.filter((a) => !known.has(a));
+    if (added.length > 0) this.keyStatement.statement.addPrincipals(...added.map((a) => new iam.AccountPrincipal(a)));
+    added.forEach((a) => known.add(a));
+    return this.keyStatement.added;
   }
 }

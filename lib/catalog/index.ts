@@ -20,5 +20,6 @@ export {
   suggestInstanceTypes,
 } from './catalog';
 export type { AcceleratorIntent, AcceleratorNodeLabel, AcceleratorNodeLabelPreset } from './catalog';
+export { isAwsImageAccount } from './aws-image-accounts';
 export { monitoringImageRegions, monitoringImageUri } from './monitoring-images';
 export type { MonitoringImageKind } from './monitoring-images';

@@ -9,6 +9,7 @@
  * `Names.uniqueResourceName` cut to the API's limit, or left to CloudFormation (models, endpoint
  * configs), and cannot overflow.
  */
+import type { ValidationIssue } from '../errors';
 
 /** A derived name's limit and the API rule it comes from. */
 export interface NameLimit {
@@ -66,4 +67,63 @@ export function nameProblem(name: string, limit: NameLimit): string | undefined 
   if (name.length > limit.maxLength) return `derives ${limit.what} '${name}' (${name.length} characters), over the ${limit.maxLength} of ${limit.reference}`;
   if (!limit.pattern.test(name)) return `derives ${limit.what} '${name}', which ${limit.reference} refuses`;
   return undefined;
+}
+
+/**
+ * One use of a derived name: what it names, the spec paths it derives from, and the scope it must be
+ * unique in. CloudFormation stack names and SageMaker pipeline names are unique per account and
+ * region (CreateStack, CreatePipeline: AlreadyExists), IAM role names per account (CreateRole:
+ * EntityAlreadyExists).
+ */
+export interface DerivedNameUse {
+  /** The kind and scope of uniqueness: `stack 111122223333/us-east-1`, `role 111122223333`. */
+  readonly namespace: string;
+  readonly name: string;
+  /** The spec paths the name derives from, most specific last (`models[1].name`, `delivery.stages[0].name`). */
+  readonly paths: readonly string[];
+  /** What is named, for messages: `the stack of model 'churn' in stage 'prod'`. */
+  readonly what: string;
+  /** A stage stack: the delivery bakes it by its alarms, found by the prefix `<stack name>-`. */
+  readonly bakedByPrefix?: boolean;
+}
+
+/**
+ * Two uses of one name in one namespace (the second could not be created, or would be the first's
+ * stack updated with another template), and a stack name that starts with a stage stack's alarm
+ * prefix in its account and region (the stage's bake would read that stack's alarms as its own).
+ */
+export function derivedNameCollisions(uses: readonly DerivedNameUse[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const seen = new Map<string, DerivedNameUse>();
+  for (const use of uses) {
+    const key = `${use.namespace}\n${use.name}`;
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, use);
+      continue;
+    }
+    issues.push({
+      path: use.paths[use.paths.length - 1],
+      message: `derives the name '${use.name}' for ${use.what}, which ${first.paths.join(' with ')} also derive${first.paths.length > 1 ? '' : 's'} for ${first.what}: ${uniqueIn(use.namespace)}`,
+      got: `'${use.name}' twice`,
+      expected: `names that derive distinct names (rename the model, the stage or the platform)`,
+    });
+  }
+  for (const stage of uses.filter((u) => u.bakedByPrefix)) {
+    for (const other of uses.filter((u) => u.namespace === stage.namespace && u.name.startsWith(`${stage.name}-`))) {
+      issues.push({
+        path: other.paths[other.paths.length - 1],
+        message: `derives the name '${other.name}' for ${other.what}, which starts with '${stage.name}-': the delivery bakes ${stage.what} (${stage.paths.join(' with ')}) by the alarms whose names start so, and would read this stack's alarms as its own`,
+        got: `'${other.name}'`,
+        expected: `a name that does not start with '${stage.name}-' (rename the model, the stage or the platform)`,
+      });
+    }
+  }
+  return issues;
+}
+
+function uniqueIn(namespace: string): string {
+  const [kind, scope] = namespace.split(' ');
+  const where = kind === 'role' ? `in account ${scope || "of the platform"}` : `in account and region ${scope === '/' ? 'of the platform' : scope}`;
+  return `${kind === 'stack' ? 'CloudFormation stack' : kind === 'role' ? 'IAM role' : 'SageMaker pipeline'} names are unique ${where}`;
 }

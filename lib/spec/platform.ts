@@ -8,9 +8,9 @@ import { MonitoringImageKind, monitoringImageRegions, monitoringImageUri } from 
 import { batchSpecSchema } from './batch';
 import { driftMonitorSpecSchema } from './drift-monitor';
 import { endpointSpecSchema } from './endpoint';
-import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
+import { componentEndpointSpecSchema, isComponentEndpoint, refineSharedEndpoints, SHARED_ENDPOINT_NAMES, sharedEndpointNameIssues, sharedEndpointSpecSchema } from './shared-endpoint';
 import { AWS_TAGS, governanceSpecSchema, PLATFORM_TAGS, requiredTagsOf, tagProblem } from './governance';
-import { DERIVED_NAMES, NameLimit, nameProblem } from './names';
+import { DERIVED_NAMES, derivedNameCollisions, DerivedNameUse, NameLimit, nameProblem } from './names';
 import { DeliveryStage, deliverySpecSchema, LATEST_APPROVED } from './delivery';
 import { featureStoreSpecSchema } from './feature-store';
 import { experimentTrackerSpecSchema } from './experiment-tracker';
@@ -196,10 +196,15 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
   for (const [m, i] of following) {
     if (!m.endpoint || isComponentEndpoint(m.endpoint)) {
       addIssue(ctx, ['models', i, 'endpoint'], "is needed as an endpoint of the model's own: delivery deploys it in each stage", { got: m.endpoint ? 'an inference component of a shared endpoint' : 'no endpoint', expected: "an 'endpoint' section with compute, or a pinned registryVersion" });
-    } else if (m.endpoint.shadow) {
-      addIssue(ctx, ['models', i, 'endpoint', 'shadow'], 'is not supported on a model delivered through stages yet: the stages deploy the approved version alone', { got: 'a shadow variant', expected: 'no shadow, or a pinned registryVersion' });
+    } else if (m.endpoint.shadow?.source && 'registryVersion' in m.endpoint.shadow.source) {
+      // A shadow serves a pinned candidate beside the delivered version, in every stage: an image, or a version of the delivered registry (the one its stage accounts may read).
+      const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
+      const shadowOwner = m.endpoint.shadow.source.registryOf ?? m.name;
+      if (shadowOwner !== owner) {
+        addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source', 'registryOf'], `uses the registry of '${shadowOwner}', which is not shared with the stages' accounts: only the delivered registry, '${owner}', is`, { got: renderValue(shadowOwner), expected: `a pinned version of '${owner}''s registry (registryOf '${owner}'${owner === m.name ? ' or none' : ''}), or an image` });
+      }
     }
-    if (m.drift) addIssue(ctx, ['models', i, 'drift'], "is not supported on a model delivered through stages yet: its endpoints live in the stages' stacks", { got: 'a drift section', expected: `no drift section, or a pinned registryVersion` });
+    if (m.drift) refineDeliveredDrift(m.drift, i, ctx);
     const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
     const first = owners.get(owner);
     if (first !== undefined) addIssue(ctx, ['models', i, 'source'], `follows the registry of '${owner}', which models[${first}] already follows: a registry has one delivery`, { got: `'${LATEST_APPROVED}'`, expected: 'a pinned registryVersion' });
@@ -217,6 +222,22 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
       addIssue(ctx, ['delivery', 'stages', i, 'region'], "differs from the registry's region: SageMaker creates a model only from a model package and an artifact in its own region", { got: renderValue(s.region), expected: p.aws.region ? `'${p.aws.region}' (aws.region), or no region` : 'no region, or aws.region set to the same region' });
     }
   });
+}
+
+/**
+ * A delivered model's monitors run in each stage's stack, on the stage's endpoint (once a version is
+ * delivered there). What they read must be named at deploy time in the stage's account: the
+ * baseline the model's pipeline computes is in the registry account's artifacts bucket, whose name
+ * CloudFormation generates there, so a stage stack of another account cannot name it; and retraining
+ * starts the pipeline of the registry's account, which a stage's alarm cannot reach.
+ */
+function refineDeliveredDrift(drift: NonNullable<ModelSpec['drift']>, i: number, ctx: z.RefinementCtx): void {
+  if (drift.dataQuality && !drift.dataQuality.baseline) {
+    addIssue(ctx, ['models', i, 'drift', 'dataQuality', 'baseline'], "is required on a model delivered through stages: the monitors run in each stage's stack, which cannot name the pipeline's baseline (in the registry account's artifacts bucket, named by CloudFormation at deploy)", { got: 'nothing (the pipeline\'s dataQualityBaseline)', expected: '{ constraintsUri, statisticsUri } of a baseline the stage accounts can read' });
+  }
+  if (drift.retraining) {
+    addIssue(ctx, ['models', i, 'drift', 'retraining'], "is not supported on a model delivered through stages: the monitors and their alarms are in the stages' accounts, the pipeline in the registry's; a drift alarm notifies the stage's alarm topic and is part of its bake", { got: 'a retraining section', expected: 'no retraining section (start the pipeline from the notification), or a pinned registryVersion' });
+  }
 }
 
 /** A model's monitors run SageMaker-owned images, one registry per region: the region must be known, and have them. */
@@ -272,7 +293,46 @@ function derivedNameIssues(p: PlatformSpec): ValidationIssue[] {
   });
   p.trainingClusters.forEach((c, i) => check(`trainingClusters[${i}].name`, DERIVED_NAMES.trainingCluster.of(p.name, c.name), DERIVED_NAMES.trainingCluster.limit));
   if (p.experimentTracker && p.experimentTracker.name === undefined) check('experimentTracker.name', DERIVED_NAMES.experimentTracker.of(p.name), DERIVED_NAMES.experimentTracker.limit);
-  return issues;
+  return [...issues, ...derivedNameCollisions(derivedNameUses(p))];
+}
+
+/**
+ * Every stack, role and pipeline name the AWS platform derives, in the account and region it is
+ * created in (stacks/aws/platform.ts names them with the same formulas): a delivery stage's stack and
+ * deploy role are in the stage's account, the stage environment's shared stack exists once per
+ * account and region other than the platform's, named after its first stage.
+ */
+function derivedNameUses(p: PlatformSpec): DerivedNameUse[] {
+  const env = (account?: string, region?: string) => `${account ?? ''}/${region ?? ''}`;
+  const home = env(p.aws.account, p.aws.region);
+  const uses: DerivedNameUse[] = [];
+  const stack = (scope: string, name: string, paths: string[], what: string, bakedByPrefix?: boolean) => uses.push({ namespace: `stack ${scope}`, name, paths, what, bakedByPrefix });
+  stack(home, DERIVED_NAMES.sharedStack.of(p.name), ['name'], "the platform's shared stack");
+  if (p.experimentTracker || p.trainingClusters.length > 0) stack(home, DERIVED_NAMES.trainingStack.of(p.name), ['name'], "the platform's training stack");
+  if (p.sharedEndpoints.length > 0) stack(home, SHARED_ENDPOINT_NAMES.stack.of(p.name), ['name'], "the platform's shared endpoints stack");
+  const stages = deliveryStagesOf(p);
+  const stagePath = (j: number, i: number) => (p.delivery ? `delivery.stages[${j}].name` : `models[${i}].name`);
+  const environments = new Set<string>();
+  stages.forEach((s, j) => {
+    const key = env(s.account, s.region);
+    if (key === home || environments.has(key) || !p.models.some(followsRegistry)) return;
+    environments.add(key);
+    stack(key, DERIVED_NAMES.stageSharedStack.of(p.name, s.name), [stagePath(j, 0)], `the shared stack of stage '${s.name}'`);
+  });
+  p.models.forEach((m, i) => {
+    const model = `models[${i}].name`;
+    stack(home, DERIVED_NAMES.modelStack.of(p.name, m.name), [model], `the stack of model '${m.name}'`);
+    if (m.pipeline) uses.push({ namespace: `pipeline ${home}`, name: DERIVED_NAMES.pipeline.of(p.name, m.name), paths: [model], what: `the pipeline of model '${m.name}'` });
+    if (m.batch) uses.push({ namespace: `pipeline ${home}`, name: DERIVED_NAMES.batchPipeline.of(p.name, m.name), paths: [model], what: `the batch transform pipeline of model '${m.name}'` });
+    if (!followsRegistry(m)) return;
+    uses.push({ namespace: `role ${p.aws.account ?? ''}`, name: DERIVED_NAMES.delivery.of(p.name, m.name), paths: [model], what: `the delivery role of model '${m.name}'` });
+    stages.forEach((s, j) => {
+      const paths = p.delivery ? [model, stagePath(j, i)] : [model];
+      stack(env(s.account, s.region), DERIVED_NAMES.stageStack.of(p.name, m.name, s.name), paths, `the stack of model '${m.name}' in stage '${s.name}'`, true);
+      uses.push({ namespace: `role ${s.account ?? ''}`, name: DERIVED_NAMES.deployRole.of(p.name, m.name, s.name), paths, what: `the deploy role of model '${m.name}' in stage '${s.name}'` });
+    });
+  });
+  return uses;
 }
 
 /**

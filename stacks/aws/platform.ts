@@ -5,17 +5,19 @@
  * number of models, so a platform of any size stays under CloudFormation's 500 resources per stack,
  * and cross-stack references are only the shared topic and buckets.
  */
-import { ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnCondition, CfnOutput, CfnParameter, CfnResource, DefaultStackSynthesizer, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
+import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelEndpointProps, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
+import { isAwsImageAccount } from '../../lib/catalog';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
-import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
+import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, ECR_IMAGE_URI, EndpointSpec, EndpointSpecInput, followsRegistry, isComponentEndpoint, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
@@ -355,9 +357,15 @@ export interface StageStackProps extends StackProps {
   readonly platformName: string;
   /** The registry's account (the platform's), model package group name and artifacts prefix. */
   readonly registry: { readonly account: string; readonly groupName: string; readonly artifactsPrefix: string };
-  /** The image the registry's versions are registered with, when the platform's pipeline registers them. */
-  readonly image?: ModelImage;
+  /** The image URI the registry's versions are registered with, when the platform's pipeline registers them. */
+  readonly imageUri?: string;
 }
+
+/** The warning when the monitors of a stage in another account than the registry's read S3 objects named in the drift section. */
+export const STAGE_MONITOR_DATA_WARNING = 'cdk-mlops:stageMonitorDataCrossAccount';
+
+/** The warning (printed by `mlops synth`) when a stage's endpoint pulls its image from a private repository of another account. */
+export const STAGE_IMAGE_PULL_WARNING = 'cdk-mlops:stageImagePullCrossAccount';
 
 /**
  * A model's endpoint in one delivery stage. CloudFormation stays the source of truth: the endpoint
@@ -371,8 +379,12 @@ export class StageStack extends Stack {
   /** True once a version was delivered: every endpoint resource is conditioned on it. */
   public readonly hasModelPackage: CfnCondition;
   public readonly endpoint: ModelEndpoint;
+  /** The model's monitors on the stage's endpoint, when the model has a drift section: created with the endpoint, at the first delivery. */
+  public readonly driftMonitor?: DriftMonitor;
   public readonly deployRole: StageDeployRole;
   public readonly stage: DeliveryStage;
+  /** The delivered model's name. */
+  public readonly model: string;
   /** The name of the role the delivery state machine assumes here. */
   public readonly deployRoleName: string;
 
@@ -380,6 +392,7 @@ export class StageStack extends Stack {
     super(scope, id, props);
     const { model, stage, environment, registry } = props;
     this.stage = stage;
+    this.model = model.name;
     this.deployRoleName = DERIVED_NAMES.deployRole.of(props.platformName, model.name, stage.name);
     this.modelPackageArn = new CfnParameter(this, DELIVERY_RENDERING.parameterName, {
       type: 'String',
@@ -388,17 +401,20 @@ export class StageStack extends Stack {
       description: `The ${registry.groupName} version serving in stage ${stage.name}: set by the delivery state machine (${DERIVED_NAMES.delivery.of(props.platformName, model.name)}); '${DELIVERY_RENDERING.noPackage}' until the first delivery (no endpoint). cdk deploy keeps its current value.`,
     });
     this.hasModelPackage = new CfnCondition(this, 'HasModelPackage', { expression: Fn.conditionNot(Fn.conditionEquals(this.modelPackageArn.valueAsString, DELIVERY_RENDERING.noPackage)) });
-    // parsePlatformSpec has checked that a delivered model has an endpoint of its own, without a shadow.
+    // parsePlatformSpec has checked that a delivered model has an endpoint of its own.
     const endpointInput = props.modelInput.endpoint as EndpointSpecInput;
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       ...endpointInput,
-      shadow: undefined,
-      source: ModelSource.fromDeliveredPackage(this.modelPackageArn.valueAsString, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.image }),
+      shadow: this.shadowOf(props),
+      source: ModelSource.fromDeliveredPackage(this.modelPackageArn.valueAsString, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.imageUri ? ModelImage.fromUri(props.imageUri) : undefined }),
       alarmTopic: environment.alarmTopic,
       accessLogsBucket: environment.accessLogs,
       ...environment.network?.placement,
     });
     for (const c of this.endpoint.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
+    const shadowSource = (model.endpoint as EndpointSpec).shadow?.source;
+    for (const uri of [props.imageUri, shadowSource && 'image' in shadowSource ? shadowSource.image : undefined]) if (uri) this.warnImageInAnotherAccount(uri);
+    this.driftMonitor = this.renderDriftMonitor(props);
     this.deployRole = new StageDeployRole(this, 'DeployRole', {
       roleName: this.deployRoleName,
       deliveryAccount: registry.account,
@@ -406,6 +422,82 @@ export class StageStack extends Stack {
       stackName: this.stackName,
       cloudFormationRoleArn: this.cloudFormationRoleArn,
     });
+  }
+
+  /**
+   * The endpoint's shadow variant: a pinned candidate served beside the version the delivery put in
+   * production, in every stage (what a shadow test compares the delivered versions with). Its image,
+   * or a version of the delivered registry, read like the delivered package (the registry's
+   * group, bucket and key policies grant the stage accounts that registry only).
+   * parsePlatformSpec has checked that a registry version is of the delivered registry.
+   */
+  private shadowOf(props: StageStackProps): ModelEndpointProps['shadow'] {
+    const input = (props.modelInput.endpoint as EndpointSpecInput).shadow;
+    const source = (props.model.endpoint as EndpointSpec).shadow?.source;
+    if (!input || !source) return undefined;
+    if ('image' in source) return { ...input, source: ModelSource.fromImage(ModelImage.fromUri(source.image), source.modelDataUrl ? ModelData.fromS3Uri(source.modelDataUrl) : undefined) };
+    const { registry } = props;
+    const packageArn = this.formatArn({ service: 'sagemaker', account: registry.account, resource: 'model-package', resourceName: `${registry.groupName.toLowerCase()}/${source.registryVersion}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return { ...input, source: ModelSource.fromDeliveredPackage(packageArn, { registryAccount: registry.account, modelPackageGroupName: registry.groupName, artifactsPrefix: registry.artifactsPrefix, image: props.imageUri ? ModelImage.fromUri(props.imageUri) : undefined }) };
+  }
+
+  /**
+   * The model's monitors on this stage's endpoint, conditioned like it (Model Monitor schedules an
+   * existing endpoint: nothing is created while `ModelPackageArn` is 'none'). Their drift, quality
+   * and failed-execution alarms are named by CloudFormation after this stack, so the delivery's bake
+   * reads them; the silence alarms are named apart: a new monitor is silent (in ALARM) until its first
+   * run, hours after the deploy, and would fail every first delivery's bake.
+   * parsePlatformSpec has checked that every baseline is given by URI and that nothing retrains.
+   */
+  private renderDriftMonitor(props: StageStackProps): DriftMonitor | undefined {
+    const drift = props.modelInput.drift;
+    if (!drift) return undefined;
+    const { environment } = props;
+    const monitor = new DriftMonitor(this, 'DriftMonitor', {
+      ...drift,
+      endpoint: this.endpoint,
+      alarmTopic: environment.alarmTopic,
+      accessLogsBucket: environment.accessLogs,
+      ...environment.network?.placement,
+    });
+    for (const c of monitor.node.findAll()) if (c instanceof CfnResource) c.cfnOptions.condition = this.hasModelPackage;
+    for (const [type, alarm] of Object.entries(monitor.silenceAlarms)) (alarm.node.defaultChild as cloudwatch.CfnAlarm).alarmName = `monitor-silence-${this.stackName}-${type}`;
+    if (props.model.drift && !Token.isUnresolved(props.registry.account) && !Token.isUnresolved(this.account) && props.registry.account !== this.account) this.warnMonitorDataInAnotherAccount(monitor, props.model.drift);
+    return monitor;
+  }
+
+  /**
+   * The baselines, ground truth and Clarify configurations the monitors read were named for the
+   * platform's account: in a bucket of another account than the stage's, that bucket's policy must
+   * let the stage account read them (the monitor role's own policy is not enough across accounts).
+   */
+  private warnMonitorDataInAnotherAccount(monitor: DriftMonitor, drift: NonNullable<ModelSpec['drift']>): void {
+    const objects = [drift.dataQuality?.baseline, drift.modelQuality?.baseline, drift.modelBias?.baseline, drift.modelExplainability?.baseline]
+      .flatMap((b): string[] => (b ? [b.constraintsUri, ...('statisticsUri' in b && typeof b.statisticsUri === 'string' ? [b.statisticsUri] : [])] : []));
+    const configs = [drift.modelBias?.analysisConfigUri, drift.modelExplainability?.analysisConfigUri].filter((u): u is string => u !== undefined);
+    const prefixes = [drift.modelQuality?.groundTruthUri, drift.modelBias?.groundTruthUri].filter((u): u is string => u !== undefined).map((u) => `${u.replace(/\/+$/, '')}/*`);
+    const arns = [...new Set([...objects, ...configs, ...prefixes])].map((u) => u.replace(/^s3:\/\//, 'arn:aws:s3:::'));
+    if (arns.length === 0) return;
+    const statement = { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${this.account}:root` }, Action: 's3:GetObject', Resource: arns };
+    Annotations.of(monitor).addWarningV2(STAGE_MONITOR_DATA_WARNING,
+      `The monitors of model '${this.model}' in stage '${this.stage.name}' (account ${this.account}) read ${arns.length} object(s) or prefix(es) named in its drift section. A bucket of another account must let account ${this.account} read them: add ${JSON.stringify(statement)} to its bucket policy (and s3:ListBucket on the ground-truth buckets, kms:Decrypt for an SSE-KMS key).`);
+  }
+
+  /**
+   * SageMaker pulls the endpoint's image with the execution role of the stage's account: from a
+   * private repository of another account (the registry's, where the pipeline pushed it), only if
+   * that repository's policy allows the stage account (the role's own policy is not enough across
+   * accounts). This platform creates no repository to grant it on: the warning says what to add.
+   * AWS's published images (Deep Learning Containers, built-in algorithms) let every account pull.
+   */
+  private warnImageInAnotherAccount(imageUri: string): void {
+    const match = Token.isUnresolved(imageUri) ? undefined : ECR_IMAGE_URI.exec(imageUri);
+    if (!match || Token.isUnresolved(this.account)) return;
+    const [, account, region, , repository] = match;
+    if (account === this.account || isAwsImageAccount(account)) return;
+    const statement = { Sid: `PullFrom${this.stage.name.replace(/[^A-Za-z0-9]/g, '')}${this.account}`, Effect: 'Allow', Principal: { AWS: `arn:${Token.isUnresolved(this.partition) ? 'aws' : this.partition}:iam::${this.account}:root` }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] };
+    Annotations.of(this.endpoint).addWarningV2(STAGE_IMAGE_PULL_WARNING,
+      `Model '${this.model}' in stage '${this.stage.name}' (account ${this.account}) serves image ${imageUri}, from the private ECR repository '${repository}' of account ${account} (${region}): SageMaker pulls it only if that repository's policy lets account ${this.account} pull. Add this statement to the repository policy of '${repository}' in account ${account}: ${JSON.stringify(statement)}`);
   }
 
   /** The role CloudFormation deploys this stack with: cdk bootstrap's execution role. */
@@ -505,7 +597,7 @@ export class AwsPlatform extends Construct {
           model, modelInput: input.models.find((m) => m.name === model.name)!, stage, environment, platformName: spec.name,
           // parsePlatformSpec has checked that the owner has a registry, and that a stage in another account knows the platform's.
           registry: { account: spec.aws.account ?? Aws.ACCOUNT_ID, groupName: owner.registry!.name ?? owner.name, artifactsPrefix: pipelineOutputKeyPrefix(DERIVED_NAMES.pipeline.of(spec.name, owner.name)) },
-          image: registeredImageOf(owner),
+          imageUri: registeredImageUriOf(owner),
           env, stackName: DERIVED_NAMES.stageStack.of(spec.name, model.name, stage.name), description: `cdk-mlops platform ${spec.name}: model ${model.name} in stage ${stage.name}`,
         });
       });
@@ -526,9 +618,14 @@ export class AwsPlatform extends Construct {
 }
 
 /** What a model's pipeline registers: its inference image, else its training image. */
-function registeredImageOf(owner: ModelSpec | undefined): ModelImage | undefined {
+function registeredImageUriOf(owner: ModelSpec | undefined): string | undefined {
   const pipeline = owner?.pipeline;
-  return pipeline ? ModelImage.fromUri(pipeline.register.image ?? pipeline.train.image) : undefined;
+  return pipeline ? pipeline.register.image ?? pipeline.train.image : undefined;
+}
+
+function registeredImageOf(owner: ModelSpec | undefined): ModelImage | undefined {
+  const uri = registeredImageUriOf(owner);
+  return uri ? ModelImage.fromUri(uri) : undefined;
 }
 
 function envKey(account: string | undefined, region: string | undefined): string {

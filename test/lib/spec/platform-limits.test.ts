@@ -47,6 +47,50 @@ describe('derived names', () => {
   });
 });
 
+describe('derived name collisions and limits of delivered models', () => {
+  const aws = { account: '111122223333', region: 'us-east-1' };
+  const delivered = (name: string) => ({ name, registry: {}, source: { registryVersion: 'latest-approved' as const }, endpoint: { compute: { instanceType: 'ml.m5.large' } } });
+
+  it("refuses a model 'churn-prod' beside model 'churn' delivered to stage 'prod' of the same account, naming both paths", () => {
+    expect(issues({ aws, models: [delivered('churn'), model('churn-prod')], delivery: { stages: [{ name: 'prod' }] } })).toEqual([
+      "models[1].name: derives the name 'p-churn-prod' for the stack of model 'churn-prod', which models[0].name with delivery.stages[0].name also derive for the stack of model 'churn' in stage 'prod': CloudFormation stack names are unique in account and region 111122223333/us-east-1 (got 'p-churn-prod' twice, expected names that derive distinct names (rename the model, the stage or the platform))",
+    ]);
+    // In another account, the two stacks do not meet.
+    expect(issues({ aws, models: [delivered('churn'), model('churn-prod')], delivery: { stages: [{ name: 'prod', account: '555566667777' }] } })).toEqual([]);
+  });
+
+  it("refuses stage stacks and deploy roles two (model, stage) pairs both derive: model 'a' in stage 'b-c', model 'a-b' in stage 'c'", () => {
+    expect(issues({ aws, models: [delivered('a'), delivered('a-b')], delivery: { stages: [{ name: 'b-c', account: '222233334444' }, { name: 'c', account: '222233334444' }] } })).toEqual([
+      "delivery.stages[1].name: derives the name 'p-a-b-c' for the stack of model 'a-b' in stage 'c', which models[0].name with delivery.stages[0].name also derive for the stack of model 'a' in stage 'b-c': CloudFormation stack names are unique in account and region 222233334444/us-east-1 (got 'p-a-b-c' twice, expected names that derive distinct names (rename the model, the stage or the platform))",
+      "delivery.stages[1].name: derives the name 'p-a-b-c-deploy' for the deploy role of model 'a-b' in stage 'c', which models[0].name with delivery.stages[0].name also derive for the deploy role of model 'a' in stage 'b-c': IAM role names are unique in account 222233334444 (got 'p-a-b-c-deploy' twice, expected names that derive distinct names (rename the model, the stage or the platform))",
+    ]);
+  });
+
+  it("refuses a stack whose name starts with a stage stack's alarm prefix: the stage's bake would read its alarms", () => {
+    expect(issues({ aws, models: [delivered('churn'), model('churn-prod-eu')], delivery: { stages: [{ name: 'prod' }] } })).toEqual([
+      "models[1].name: derives the name 'p-churn-prod-eu' for the stack of model 'churn-prod-eu', which starts with 'p-churn-prod-': the delivery bakes the stack of model 'churn' in stage 'prod' (models[0].name with delivery.stages[0].name) by the alarms whose names start so, and would read this stack's alarms as its own (got 'p-churn-prod-eu', expected a name that does not start with 'p-churn-prod-' (rename the model, the stage or the platform))",
+    ]);
+  });
+
+  it("refuses a model named 'shared' (the platform's shared stack) and a model 'x-batch' beside model 'x' with a batch pipeline", () => {
+    const batch = { ...model('x'), batch: { input: { s3Uri: 's3://bucket-abc/in/' }, output: { s3Uri: 's3://bucket-abc/out/' }, schedule: 'rate(1 day)', compute: { instanceType: 'ml.m5.large' } } };
+    const withPipeline = { ...model('x-batch'), registry: {}, pipeline: { preprocess: { image: IMAGE }, train: { image: IMAGE, compute: { instanceType: 'ml.m5.xlarge' } }, evaluate: { image: IMAGE }, gate: { metric: 'auc', threshold: 0.8 } } };
+    const found = issues({ aws, models: [model('shared'), batch, withPipeline] as PlatformSpecInput['models'] });
+    expect(found).toContain("models[0].name: derives the name 'p-shared' for the stack of model 'shared', which name also derives for the platform's shared stack: CloudFormation stack names are unique in account and region 111122223333/us-east-1 (got 'p-shared' twice, expected names that derive distinct names (rename the model, the stage or the platform))");
+    expect(found).toContain("models[2].name: derives the name 'p-x-batch' for the pipeline of model 'x-batch', which models[1].name also derives for the batch transform pipeline of model 'x': SageMaker pipeline names are unique in account and region 111122223333/us-east-1 (got 'p-x-batch' twice, expected names that derive distinct names (rename the model, the stage or the platform))");
+  });
+
+  it('refuses a stage deploy role <platform>-<model>-<stage>-deploy over IAM\'s 64 characters, and a delivery role over 64', () => {
+    const name = 'p'.repeat(30);
+    expect(issues({ aws, name, models: [delivered('m'.repeat(20))], delivery: { stages: [{ name: 's'.repeat(10) }] } })).toEqual([
+      `delivery.stages[0].name: derives the stage deploy role name '${name}-${'m'.repeat(20)}-${'s'.repeat(10)}-deploy' (69 characters), over the 64 of IAM CreateRole RoleName (got 69 characters, expected at most 64: a shorter name)`,
+    ]);
+    expect(issues({ aws, name, models: [delivered('m'.repeat(30))], delivery: { stages: [{ name: 's' }] } })).toEqual(expect.arrayContaining([
+      `models[0].name: derives the delivery state machine and role name '${name}-${'m'.repeat(30)}-delivery' (70 characters), over the 64 of IAM CreateRole RoleName (Step Functions CreateStateMachine allows 80) (got 70 characters, expected at most 64: a shorter name)`,
+    ]));
+  });
+});
+
 describe('tags', () => {
   it.each([
     [{ 'aws:team': 'x' }, "tags.aws:team: starts with 'aws:', which AWS reserves for its own tags (got 'aws:team', expected a key not starting with 'aws:')"],

@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { ENV, IamWorld } from './iam-paths';
 import { FlowReader } from './runtime-flows';
 import { approvedForStageKey, DELIVERY_RENDERING, DELIVERY_TAG, DERIVED_NAMES, PlatformSpecInput } from '../../../lib/spec';
-import { AwsPlatform } from '../../../stacks/aws/platform';
+import { AwsPlatform, STAGE_IMAGE_PULL_WARNING, STAGE_MONITOR_DATA_WARNING } from '../../../stacks/aws/platform';
 import { referencePlatform } from '../../../stacks/reference-platform';
 
 const CONTEXT = { '@aws-cdk/aws-iam:minimizePolicies': true, '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
@@ -219,10 +219,135 @@ describe('delivery in the spec', () => {
     expect(() => synth(spec)).toThrow(/delivery\.stages\[0\]\.account: is another account, but the platform's is not known[\s\S]*models\[2\]\.source: deploys from a registry but the model has none/);
   });
 
+  it("warns, per stage in another account, that the registry account's private image repository must let that account pull, with the statement to add", () => {
+    const withImage = (image: string) => ({ ...base, models: base.models.map((m) => (m.name === 'support-assistant' ? { ...m, pipeline: { ...m.pipeline!, register: { ...m.pipeline!.register, image } } } : m)) });
+    // Annotations are the constructs' metadata: read without synthesizing.
+    const warnings = (p: AwsPlatform) => p.stages.get('support-assistant')!.map((st) => st.endpoint.node.metadata.filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(STAGE_IMAGE_PULL_WARNING)).map((m) => String(m.data)));
+    const [staging, prod] = warnings(synth(withImage('111122223333.dkr.ecr.us-east-1.amazonaws.com/support-assistant-tgi:2.4.0')));
+    expect(staging).toEqual([expect.stringContaining(`Model 'support-assistant' in stage 'staging' (account ${STAGING}) serves image 111122223333.dkr.ecr.us-east-1.amazonaws.com/support-assistant-tgi:2.4.0, from the private ECR repository 'support-assistant-tgi' of account 111122223333 (us-east-1)`)]);
+    expect(staging[0]).toContain(`{"Sid":"PullFromstaging${STAGING}","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::${STAGING}:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}`);
+    expect(prod).toEqual([expect.stringContaining(`"Principal":{"AWS":"arn:aws:iam::${PROD}:root"}`)]);
+    // An image in the stage's own account, and AWS's Deep Learning Containers (the reference), need no grant.
+    expect(warnings(synth(withImage(`${PROD}.dkr.ecr.us-east-1.amazonaws.com/support-assistant-tgi:2.4.0`))).map((w) => w.length)).toEqual([1, 0]);
+    expect(warnings(synth(base)).map((w) => w.length)).toEqual([0, 0]);
+  });
+
   it('delivers through one implicit stage (the platform account, auto, no bake) without a delivery section', () => {
     const p = synth({ ...base, delivery: undefined });
     const [stage] = p.stages.get('support-assistant')!;
     expect([stage.stackName, stage.stage]).toEqual(['mlops-reference-support-assistant-default', { name: 'default', account: '111122223333', region: 'us-east-1', approval: 'auto', bakeMinutes: 0 }]);
     expect(p.stageEnvironments.size).toBe(0);
+  });
+});
+
+describe('drift monitors of a delivered model', () => {
+  const BASELINES = 's3://mlops-reference-baselines-us-east-1/support-assistant';
+  const drift = { dataQuality: { baseline: { constraintsUri: `${BASELINES}/constraints.json`, statisticsUri: `${BASELINES}/statistics.json` }, alarmFeatures: ['prompt_length'] } };
+  const withDrift = (d: unknown): PlatformSpecInput => ({ ...referencePlatform, models: referencePlatform.models.map((m) => (m.name === 'support-assistant' ? { ...m, drift: d } : m)) as PlatformSpecInput['models'] });
+  /** The statement the stage warning tells the baseline bucket's owner to add, for both stage accounts. */
+  const baselineBucketPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${STAGING}:root`, `arn:aws:iam::${PROD}:root`] }, Action: 's3:GetObject', Resource: [`arn:aws:s3:::mlops-reference-baselines-us-east-1/support-assistant/constraints.json`, `arn:aws:s3:::mlops-reference-baselines-us-east-1/support-assistant/statistics.json`] }] };
+  let platform: AwsPlatform;
+  let world: IamWorld;
+  let delivered: IamWorld;
+  let granted: IamWorld;
+
+  beforeAll(() => {
+    const app = new App({ context: CONTEXT, builtinCloudFormationValidation: false });
+    platform = new AwsPlatform(app, 'Platform', { spec: withDrift(drift) });
+    world = IamWorld.fromApp(app);
+    const parameters = { [DELIVERY_RENDERING.parameterName]: PACKAGE };
+    delivered = IamWorld.fromApp(app, ENV, {}, { [PROD_STACK]: parameters, [STAGING_STACK]: parameters });
+    granted = IamWorld.fromApp(app, ENV, { 'arn:aws:s3:::mlops-reference-baselines-us-east-1': baselineBucketPolicy }, { [PROD_STACK]: parameters, [STAGING_STACK]: parameters });
+  });
+
+  it("schedules the monitor on each stage's endpoint once a version is delivered there, and nothing before", () => {
+    const schedules = (w: IamWorld) => w.resolver.resourcesOfType('AWS::SageMaker::MonitoringSchedule').filter((r) => r.stackName.startsWith(`${MODEL_STACK}-`)).map((r) => [r.stackName, r.properties.EndpointName]);
+    expect(schedules(world)).toEqual([]);
+    expect(schedules(delivered)).toEqual([
+      [STAGING_STACK, platform.stages.get('support-assistant')![0].endpoint.endpointName],
+      [PROD_STACK, platform.stages.get('support-assistant')![1].endpoint.endpointName],
+    ].sort());
+    expect(platform.models.get('support-assistant')!.driftMonitor).toBeUndefined();
+    // CloudFormation refuses a created resource (or an output) that references one its condition leaves out.
+    for (const stackName of [STAGING_STACK, PROD_STACK]) {
+      const template = world.resolver.template(stackName);
+      const resources = template.Resources!;
+      const conditioned = new Set(Object.entries(resources).filter(([, r]) => r.Condition).map(([id]) => id));
+      expect([...conditioned].filter((id) => resources[id].Type === 'AWS::SageMaker::MonitoringSchedule')).toHaveLength(1);
+      const refs = (v: unknown): string[] => (Array.isArray(v) ? v.flatMap(refs) : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => (k === 'Ref' ? [x as string] : k === 'Fn::GetAtt' ? [(x as string[])[0]] : refs(x))) : []);
+      const dangling = [
+        ...Object.entries(resources).filter(([id]) => !conditioned.has(id)).flatMap(([id, r]) => [...refs(r.Properties), ...[r.DependsOn ?? []].flat()].filter((t) => conditioned.has(t as string)).map((t) => `${id} → ${t as string}`)),
+        ...Object.entries((template as { Outputs?: Record<string, { Value: unknown; Condition?: string }> }).Outputs ?? {}).filter(([, o]) => !o.Condition).flatMap(([id, o]) => refs(o.Value).filter((t) => conditioned.has(t)).map((t) => `output ${id} → ${t}`)),
+      ];
+      expect(dangling).toEqual([]);
+    }
+  });
+
+  it("keeps the drift and failed-execution alarms in the stage's bake (named after its stack), the silence alarms out of it", () => {
+    for (const stackName of [STAGING_STACK, PROD_STACK]) {
+      const alarms = delivered.resolver.resourcesOfType('AWS::CloudWatch::Alarm').filter((a) => a.stackName === stackName);
+      const drift = alarms.filter((a) => String(a.properties.AlarmDescription).includes("Feature 'prompt_length'"));
+      const failed = alarms.filter((a) => String(a.properties.AlarmDescription).startsWith('A monitoring execution'));
+      const silence = alarms.filter((a) => String(a.properties.AlarmDescription).includes('has completed no run'));
+      expect([drift.length, failed.length, silence.length]).toEqual([1, 1, 1]);
+      // No name: CloudFormation names them `<stack>-<logical id>-<suffix>`, which the bake's AlarmNamePrefix matches.
+      expect([...drift, ...failed].map((a) => a.properties.AlarmName)).toEqual([undefined, undefined]);
+      expect(silence[0].properties.AlarmName).toBe(`monitor-silence-${stackName}-DataQuality`);
+      expect(String(silence[0].properties.AlarmName).startsWith(`${stackName}-`)).toBe(false);
+    }
+  });
+
+  it("lets each stage's monitor read its capture and the baseline, and write its reports, once the baseline bucket grants the stage accounts (as the warning says)", async () => {
+    const flows = (w: IamWorld) => new FlowReader(w).monitors().filter((f) => f.name.startsWith(`${STAGING_STACK}/`) || f.name.startsWith(`${PROD_STACK}/`));
+    expect(flows(granted)).toHaveLength(2);
+    for (const flow of flows(granted)) expect(await granted.evaluateAll(flow.requests)).toBe('Allowed');
+    // Without the bucket owner's grant, another account cannot read the baseline.
+    expect(await delivered.evaluateAll(flows(delivered)[0].requests)).toMatch(/^ImplicitlyDenied: .* s3:GetObject arn:aws:s3:::mlops-reference-baselines-us-east-1\/support-assistant\/constraints.json/);
+    const warnings = platform.stages.get('support-assistant')!.map((st) => st.driftMonitor!.node.metadata.filter((m) => m.type === 'aws:cdk:warning' && String(m.data).includes(STAGE_MONITOR_DATA_WARNING)).map((m) => String(m.data)));
+    expect(warnings).toEqual([[expect.stringContaining(`add {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::${STAGING}:root"},"Action":"s3:GetObject","Resource":["arn:aws:s3:::mlops-reference-baselines-us-east-1/support-assistant/constraints.json","arn:aws:s3:::mlops-reference-baselines-us-east-1/support-assistant/statistics.json"]}`)], [expect.stringContaining(`arn:aws:iam::${PROD}:root`)]]);
+  });
+
+  it("refuses the pipeline's baseline and retraining on a delivered model, naming the fields", () => {
+    const spec = withDrift({ dataQuality: { alarmFeatures: ['prompt_length'] }, retraining: {} });
+    const withBaseline = { ...spec, models: spec.models.map((m) => (m.name === 'support-assistant' ? { ...m, pipeline: { ...m.pipeline!, dataQualityBaseline: true } } : m)) };
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: withBaseline })).toThrow(/models\[0\]\.drift\.dataQuality\.baseline: is required on a model delivered through stages: the monitors run in each stage's stack, which cannot name the pipeline's baseline[\s\S]*models\[0\]\.drift\.retraining: is not supported on a model delivered through stages/);
+  });
+});
+
+describe('a shadow on a delivered model', () => {
+  const withShadow = (shadow: unknown): PlatformSpecInput => ({ ...referencePlatform, models: referencePlatform.models.map((m) => (m.name === 'support-assistant' ? { ...m, endpoint: { ...m.endpoint!, shadow } } : m)) as PlatformSpecInput['models'] });
+  const PINNED = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-package/support-assistant/3`;
+  let world: IamWorld;
+  let delivered: IamWorld;
+
+  beforeAll(() => {
+    const app = new App({ context: CONTEXT, builtinCloudFormationValidation: false });
+    new AwsPlatform(app, 'Platform', { spec: withShadow({ source: { registryVersion: 3 }, samplingPercent: 20 }) });
+    world = IamWorld.fromApp(app);
+    const parameters = { [DELIVERY_RENDERING.parameterName]: PACKAGE };
+    delivered = IamWorld.fromApp(app, ENV, {}, { [PROD_STACK]: parameters, [STAGING_STACK]: parameters });
+  });
+
+  it('serves the pinned version of the delivered registry beside the delivered one in every stage, once delivered', () => {
+    const configs = (w: IamWorld) => w.resolver.resourcesOfType('AWS::SageMaker::EndpointConfig').filter((c) => c.stackName === STAGING_STACK || c.stackName === PROD_STACK);
+    expect(configs(world)).toEqual([]);
+    const served = configs(delivered).map((c) => {
+      const model = (variant: Record<string, unknown>) => (delivered.resolver.resourcesOfType('AWS::SageMaker::Model').find((m) => m.stackName === c.stackName && delivered.resolver.physicalName(m.stackName, m.logicalId) === variant.ModelName)!.properties.PrimaryContainer as { ModelPackageName: string }).ModelPackageName;
+      return [c.stackName, model((c.properties.ProductionVariants as Record<string, unknown>[])[0]), model((c.properties.ShadowProductionVariants as Record<string, unknown>[])[0])];
+    });
+    expect(served.sort()).toEqual([[PROD_STACK, PACKAGE, PINNED], [STAGING_STACK, PACKAGE, PINNED]]);
+  });
+
+  it("lets each stage's shadow model read the pinned package, its artifact, key and image, across accounts", async () => {
+    const flows = new FlowReader(delivered).endpoints().filter((f) => f.name.startsWith(`${MODEL_STACK}-`));
+    expect(flows).toHaveLength(4);
+    for (const flow of flows) expect(await delivered.evaluateAll(flow.requests)).toBe('Allowed');
+  });
+
+  it("refuses a shadow of another model's registry (not shared with the stages), and takes an image", () => {
+    expect(() => new AwsPlatform(new App(), 'Platform', { spec: withShadow({ source: { registryVersion: 1, registryOf: 'churn' } }) })).toThrow(/models\[0\]\.endpoint\.shadow\.source\.registryOf: uses the registry of 'churn', which is not shared with the stages' accounts: only the delivered registry, 'support-assistant', is/);
+    const image = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.4.0-gpu-py311-cu124-ubuntu22.04';
+    const p = new AwsPlatform(new App(), 'Platform', { spec: withShadow({ source: { image } }) });
+    expect(p.stages.get('support-assistant')!.map((st) => st.endpoint.shadow !== undefined)).toEqual([true, true]);
   });
 });
