@@ -164,7 +164,8 @@ export function fromZodIssues(
         return;
       }
       case 'too_small':
-        out.push({ path: formatPath(path), message: 'is too small', got: issue.origin === 'string' && typeof issue.input === 'string' ? `${got} (${issue.input.length} characters)` : issue.origin === 'array' && Array.isArray(issue.input) ? `${issue.input.length} items` : got, expected: limit(issue, true) });
+        // A schema's own message (`.min(1, { error })`) says why the floor is there; zod's starts with 'Too small'.
+        out.push({ path: formatPath(path), message: issue.message.startsWith('Too small') ? 'is too small' : issue.message, got: issue.origin === 'string' && typeof issue.input === 'string' ? `${got} (${issue.input.length} characters)` : issue.origin === 'array' && Array.isArray(issue.input) ? `${issue.input.length} items` : got, expected: limit(issue, true) });
         return;
       case 'too_big':
         out.push({ path: formatPath(path), message: 'is too large', got: issue.origin === 'string' && typeof issue.input === 'string' ? `${got} (${issue.input.length} characters)` : issue.origin === 'array' && Array.isArray(issue.input) ? `${issue.input.length} items` : got, expected: limit(issue, false) });

@@ -16,6 +16,7 @@ interface CostOptions {
   spotDiscount?: string;
   pipelineRuns?: string;
   storageGb?: string;
+  asyncBusyFraction?: string;
 }
 
 const money = (n: number): string => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -54,6 +55,7 @@ export function registerCost(program: Command, log: (s: string) => void): void {
     .option('--spot-discount <percent>', 'managed spot training saving against on-demand (default 70)')
     .option('--pipeline-runs <n>', 'runs a month of a pipeline no schedule starts (default 1)')
     .option('--storage-gb <gb>', 'average GB held per S3 bucket (default 50)')
+    .option('--async-busy-fraction <fraction>', 'share of the month an asynchronous endpoint that scales to zero has instances running, 0-1 (default 0.25)')
     .addHelpText('after', [
       '',
       'The budget is checked against the total at MAXIMUM scale (every endpoint at its autoscaling maximum):',
@@ -68,12 +70,17 @@ export function registerCost(program: Command, log: (s: string) => void): void {
       const budget = numberOption('--budget', opts.budget);
       const spot = numberOption('--spot-discount', opts.spotDiscount);
       if (spot !== undefined && spot > 100) throw new CommandError(`--spot-discount: expected a percentage ≤ 100, got '${opts.spotDiscount}'`, 2);
+      const busy = opts.asyncBusyFraction === undefined ? undefined : Number(opts.asyncBusyFraction);
+      if (busy !== undefined && (opts.asyncBusyFraction!.trim() === '' || !Number.isFinite(busy) || busy < 0 || busy > 1)) {
+        throw new CommandError(`--async-busy-fraction: expected a fraction of the month from 0 to 1 (0.25: a quarter), got '${opts.asyncBusyFraction}'`, 2);
+      }
       const assumptions: CostAssumptions = {
         serverlessRequestsPerMonth: numberOption('--serverless-requests', opts.serverlessRequests),
         serverlessDurationMs: numberOption('--serverless-duration-ms', opts.serverlessDurationMs),
         spotDiscountPercent: spot,
         unscheduledPipelineRunsPerMonth: numberOption('--pipeline-runs', opts.pipelineRuns),
         storageGbPerBucket: numberOption('--storage-gb', opts.storageGb),
+        asyncBusyFraction: busy,
       };
       let assembly;
       try {

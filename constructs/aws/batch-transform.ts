@@ -43,7 +43,7 @@ import { newWorkloadSecurityGroup } from './private/network';
 import { NewDataTrigger } from './private/new-data-trigger';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { addPipelineSchedule, jobEncryptionStatement, PipelineJobType, pipelineJobJustifications, pipelineJobStatements } from './private/pipeline-execution';
-import { parseProps, subjectOf } from './private/validation';
+import { parseProps, physicalNameIssue, subjectOf } from './private/validation';
 import { allowAlarmPublishing, keyOrNew } from './security';
 
 /** The steps of a batch pipeline. */
@@ -328,9 +328,8 @@ function splitS3Uri(uri: string): { bucket: string; key: string } {
 /** The spec and the AWS-only checks, as one error. */
 function parseBatchProps(scope: Construct, id: string, props: BatchTransformProps): BatchSpec {
   const issues: ValidationIssue[] = [...placementIssues(props)];
-  if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/.test(props.pipelineName)) {
-    issues.push({ path: 'pipelineName', message: 'is not a SageMaker pipeline name', got: renderValue(props.pipelineName), expected: '1-256 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  const badName = physicalNameIssue('pipelineName', props.pipelineName, 'pipeline');
+  if (badName) issues.push(badName);
   let spec: BatchSpec;
   try {
     spec = parseProps('BatchTransform', scope, id, batchSpecSchema, props.spec);

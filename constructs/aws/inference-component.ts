@@ -17,7 +17,7 @@ import { ExecutionRole } from './private/execution-role';
 import { addRequestAlarms, hostingAlarmSet, sagemakerAutoScalingRole } from './private/sagemaker-hosting';
 import { claimUniqueName } from './private/unique-names';
 import { allowAlarmPublishing, keyOrNew } from './security';
-import { parseProps, subjectOf } from './private/validation';
+import { parseProps, physicalNameIssue, subjectOf } from './private/validation';
 
 /** The namespace SageMaker publishes inference component metrics in (dimension InferenceComponentName). */
 const NAMESPACE = 'AWS/SageMaker';
@@ -235,9 +235,8 @@ function parseComponentProps(scope: Construct, id: string, specInput: InferenceC
   const name = props.inferenceComponentName;
   const clash = name !== undefined ? claimUniqueName(scope, id, { kind: 'InferenceComponent', field: 'inferenceComponentName', name }) : undefined;
   if (clash) issues.push(clash);
-  if (name !== undefined && !Token.isUnresolved(name) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) {
-    issues.push({ path: 'inferenceComponentName', message: 'is not a SageMaker inference component name', got: `'${name}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  const badName = physicalNameIssue('inferenceComponentName', name, 'inferenceComponent');
+  if (badName) issues.push(badName);
   let spec: ComponentEndpointSpec | undefined;
   try {
     // The shared endpoint is the construct's `endpoint`, not a platform-level name.

@@ -35,7 +35,7 @@ import { addPipelineNewDataRule, addPipelineSchedule, jobEncryptionStatement, Pi
 import { writeSourceArchive } from './private/source-archive';
 import { placementIssues, renderVpcPlacement } from './private/placement';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
-import { parseProps, subjectOf } from './private/validation';
+import { parseProps, physicalNameIssue, subjectOf } from './private/validation';
 
 /**
  * Where a pipeline writes in its artifacts bucket: job outputs (model.tar.gz among them), checkpoints
@@ -296,6 +296,7 @@ export class MlPipeline extends MlPipelineBase {
     if (spec) {
       this.parameters.unshift(this.inputDataUri, this.inputDataVersion, this.inputDataObjectKey);
       this.stepList.push(...templateSteps(spec, props.registry!, this, props.modelCard));
+      if (props.modelCard) this.allowCardEncryption(props.modelCard);
     }
     this.stepList.push(...(props.steps ?? []));
     this.addSourceArchives(this.stepList);
@@ -314,6 +315,16 @@ export class MlPipeline extends MlPipelineBase {
       this.failedExecutionsAlarm = this.addFailedExecutionsAlarm(this.notificationTopic);
     }
     this.justifyRoleWildcards();
+  }
+
+  /** SageMaker encrypts a registered version (its card included, SecurityConfig) with the caller's KMS permissions, as it does a card. */
+  private allowCardEncryption(card: ModelCard): void {
+    this.execution.addStatements(new iam.PolicyStatement({
+      sid: 'EncryptRegisteredVersions',
+      actions: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:CreateGrant'],
+      resources: [card.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sagemaker.${Stack.of(this).region}.amazonaws.com` } },
+    }));
   }
 
   // --- Buckets ------------------------------------------------------------------------------
@@ -569,7 +580,9 @@ export class MlPipeline extends MlPipelineBase {
   }
 
   private newTopic(): sns.Topic {
-    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.ownKey, enforceSSL: true, displayName: `Pipeline ${Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName} executions` });
+    // SNS display names stop at 100 characters; pipeline names go to 256.
+    const name = Token.isUnresolved(this.pipelineName) ? '' : this.pipelineName.length > 80 ? `${this.pipelineName.slice(0, 77)}...` : this.pipelineName;
+    return new sns.Topic(this, 'NotificationTopic', { masterKey: this.ownKey, enforceSSL: true, displayName: `Pipeline ${name} executions` });
   }
 
   /** An EventBridge Scheduler schedule starting the pipeline, with its own role. */
@@ -612,9 +625,8 @@ function inputReadTarget(uri: string | undefined, own: s3.IBucket | undefined): 
 function parsePipelineProps(scope: Construct, id: string, props: MlPipelineProps): PipelineSpec | undefined {
   const issues: ValidationIssue[] = [];
   if (props.spec && !props.registry) issues.push({ path: 'registry', message: 'is required by the template (it registers models that pass the gate)', got: 'nothing', expected: 'an IModelRegistry' });
-  if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$/.test(props.pipelineName)) {
-    issues.push({ path: 'pipelineName', message: 'is not a SageMaker pipeline name', got: renderValue(props.pipelineName), expected: '1-256 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  const badName = physicalNameIssue('pipelineName', props.pipelineName, 'pipeline');
+  if (badName) issues.push(badName);
   issues.push(...placementIssues(props));
   let spec: PipelineSpec | undefined;
   try {

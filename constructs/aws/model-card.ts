@@ -83,6 +83,8 @@ export class ModelCard extends Resource {
   /** The content in the model card JSON schema (snake_case), as SageMaker stores it. */
   public readonly content: Record<string, unknown>;
   public readonly resource: sagemaker.CfnModelCard;
+  /** Encrypts the card, and the cards of the versions a pipeline registers with it. */
+  public readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ModelCardProps) {
     const { encryptionKey, modelPackageGroupName, modelDescription, namePrefix, ...specInput } = props;
@@ -92,6 +94,7 @@ export class ModelCard extends Resource {
     }
     super(scope, id);
     this.spec = spec;
+    this.encryptionKey = encryptionKey;
     this.content = this.renderContent(spec, modelPackageGroupName, modelDescription);
     this.modelCardName = this.renderName(namePrefix, encryptionKey);
     this.resource = new sagemaker.CfnModelCard(this, 'Resource', {
@@ -132,7 +135,8 @@ export class ModelCard extends Resource {
         metric_groups: [{ name: 'quality gate', metric_data: [{ name: e.metricName.slice(0, 255), type: 'number', value: typeof e.metricValue === 'object' ? new JsonNumber(e.metricValue) : e.metricValue }] }],
       })],
     };
-    return { content: pipelineJson(content), status: this.spec.status };
+    // The version's card is encrypted with the card's key, as the card itself is (CreateModelPackage's SecurityConfig).
+    return { content: pipelineJson(content), status: this.spec.status, kmsKeyId: this.encryptionKey.keyArn };
   }
 
   private renderContent(spec: ModelCardSpec, group: string | undefined, description: string | undefined): Record<string, unknown> {

@@ -22,7 +22,7 @@ import { ScalingGuard } from './private/scaling-guard';
 import { ShadowVariant } from './private/shadow-variant';
 import { claimUniqueName } from './private/unique-names';
 import { AccessLogsBucket, allowAlarmPublishing, keyOrNew, SecureBucket } from './security';
-import { parseProps, subjectOf } from './private/validation';
+import { parseProps, physicalNameIssue, subjectOf } from './private/validation';
 
 /** Namespaces SageMaker publishes endpoint metrics in. */
 const INVOCATION_NAMESPACE = 'AWS/SageMaker';
@@ -264,9 +264,10 @@ export class ModelEndpoint extends ModelEndpointBase {
       deploymentConfig: deploymentConfig(spec, rollback),
       ...retainedVariantProperties(this.isAutoscaled()),
     });
-    if (spec.compute.kind === 'instance' && this.isAutoscaled()) this.addScalingGuard(spec.compute.instanceType);
+    const guard = spec.compute.kind === 'instance' && this.isAutoscaled() ? this.addScalingGuard(spec.compute.instanceType) : undefined;
 
     this.scalableTarget = this.addAutoscaling();
+    if (guard && this.scalableTarget) guard.restores(this.scalableTarget);
     if (dashboard ?? true) this.dashboard = this.createDashboard(bound.description);
   }
 
@@ -433,9 +434,10 @@ export class ModelEndpoint extends ModelEndpointBase {
   }
 
   /** Deregisters the variant from Application Auto Scaling before an update SageMaker would refuse (see ScalingGuard). */
-  private addScalingGuard(instanceType: string): void {
+  private addScalingGuard(instanceType: string): ScalingGuard {
     const guard = new ScalingGuard(this, 'ScalingGuard', { endpointName: this.endpointName, variantName: this.variantName, instanceType, encryptionKey: this.encryptionKey });
     this.cfnEndpoint.node.addDependency(guard.resource);
+    return guard;
   }
 
   private addAutoscaling(): appscaling.ScalableTarget | undefined {
@@ -621,9 +623,8 @@ function parseEndpointProps(scope: Construct, id: string, specInput: EndpointSpe
   // SageMaker endpoint names are unique per account and region: a clash would fail the second deployment.
   const clash = props.endpointName !== undefined ? claimUniqueName(scope, id, { kind: 'ModelEndpoint', field: 'endpointName', name: props.endpointName }) : undefined;
   if (clash) targetIssues.push(clash);
-  if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
-    targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  const badName = physicalNameIssue('endpointName', props.endpointName, 'endpoint');
+  if (badName) targetIssues.push(badName);
   try {
     const spec = parseProps('ModelEndpoint', scope, id, endpointSpecSchema, specInput);
     if (targetIssues.length > 0) throw new MlopsValidationError(subjectOf('ModelEndpoint', scope, id), targetIssues);

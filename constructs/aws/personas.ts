@@ -32,6 +32,12 @@ export interface PersonasProps {
    */
   readonly auditReport?: { readonly bucket: s3.IBucket; readonly prefix: string; readonly key?: kms.IKey };
   /**
+   * The key the platform's model cards are encrypted with (their SecurityConfig): SageMaker decrypts
+   * a card with the caller's KMS permissions, so the auditor may use it through SageMaker only.
+   * @default - the auditor reads no encrypted card
+   */
+  readonly modelCardKey?: kms.IKey;
+  /**
    * Execution roles the ML engineer may pass to SageMaker when deploying (iam:PassRole, conditioned
    * on iam:PassedToService).
    * @default - roles whose name starts with the stack name's platform prefix: `role/<scopeTag.value>-*`
@@ -131,14 +137,28 @@ export class Personas extends Construct {
       }),
     ];
     const report = props.auditReport;
+    const decryptVia: string[] = [];
     if (report) {
       auditStatements.push(new iam.PolicyStatement({ sid: 'ReadAuditReport', actions: ['s3:GetObject'], resources: [report.bucket.arnForObjects(`${report.prefix}*`)] }));
-      if (report.key) auditStatements.push(new iam.PolicyStatement({ sid: 'DecryptAuditReport', actions: ['kms:Decrypt'], resources: [report.key.keyArn], conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } } }));
+      if (report.key) {
+        decryptVia.push(`s3.${stack.region}.amazonaws.com`);
+        auditStatements.push(new iam.PolicyStatement({ sid: 'DecryptAuditReport', actions: ['kms:Decrypt'], resources: [report.key.keyArn], conditions: { StringEquals: { 'kms:ViaService': decryptVia[0] } } }));
+      }
     }
-    // Decrypting is reading data: denied, except the report's own key through S3.
-    const denied = report?.key ? WRITE_DENY_FOR_AUDITOR.filter((a) => a !== 'kms:Decrypt') : WRITE_DENY_FOR_AUDITOR;
-    auditStatements.push(new iam.PolicyStatement({ sid: 'NeverChangeOrReadData', effect: iam.Effect.DENY, actions: denied, resources: ['*'] }));
-    this.auditor = role('Auditor', `auditor persona of ${props.scopeTag.value}: read-only over configuration and the audit report`, auditStatements, [listOnly, {
+    // Model cards (governance documents, not data): the platform's, with the key SageMaker decrypts them with.
+    auditStatements.push(new iam.PolicyStatement({ sid: 'ReadModelCards', actions: ['sagemaker:DescribeModelCard', 'sagemaker:ListModelCardVersions'], resources: [sm('model-card')], conditions: tagged }));
+    auditStatements.push(new iam.PolicyStatement({ sid: 'ListModelCards', actions: ['sagemaker:ListModelCards'], resources: ['*'] }));
+    if (props.modelCardKey) {
+      const viaSageMaker = `sagemaker.${stack.region}.amazonaws.com`;
+      decryptVia.push(viaSageMaker);
+      auditStatements.push(new iam.PolicyStatement({ sid: 'DecryptModelCards', actions: ['kms:Decrypt'], resources: [props.modelCardKey.keyArn], conditions: { StringEquals: { 'kms:ViaService': viaSageMaker } } }));
+    }
+    // Decrypting is reading data: denied, except through the services that hold the report and the cards.
+    auditStatements.push(new iam.PolicyStatement({ sid: 'NeverChangeOrReadData', effect: iam.Effect.DENY, actions: WRITE_DENY_FOR_AUDITOR.filter((a) => decryptVia.length === 0 || a !== 'kms:Decrypt'), resources: ['*'] }));
+    if (decryptVia.length > 0) {
+      auditStatements.push(new iam.PolicyStatement({ sid: 'NeverDecryptElsewhere', effect: iam.Effect.DENY, actions: ['kms:Decrypt'], resources: ['*'], conditions: { StringNotEquals: { 'kms:ViaService': decryptVia } } }));
+    }
+    this.auditor = role('Auditor', `auditor persona of ${props.scopeTag.value}: read-only over configuration and the audit report`, auditStatements, [listOnly, tagScoped, {
       finding: /^Action::sagemaker:(Describe|List)\*$/,
       reason: "The auditor reads every SageMaker resource's configuration (Describe and List actions only, read-only); writes, invocations and feature reads are explicitly denied.",
     }, {

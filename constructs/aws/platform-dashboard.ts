@@ -1,7 +1,9 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { MlopsValidationError } from '../../lib/errors';
 import { DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE } from './drift-monitor';
+import { physicalNameIssue, subjectOf } from './private/validation';
 
 /** CloudWatch refuses a search expression's query longer than this. */
 export const SEARCH_QUERY_MAX_CHARS = 1024;
@@ -43,6 +45,8 @@ export class PlatformDashboard extends Construct {
   private readonly endpointFilter: string;
 
   constructor(scope: Construct, id: string, props: PlatformDashboardProps) {
+    const badName = physicalNameIssue('dashboardName', props.dashboardName, 'dashboard');
+    if (badName) throw new MlopsValidationError(subjectOf('PlatformDashboard', scope, id), [badName]);
     super(scope, id);
     const names = props.endpointNames.filter((name) => !Token.isUnresolved(name));
     if (names.length < props.endpointNames.length) {

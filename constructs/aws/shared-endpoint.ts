@@ -1,4 +1,4 @@
-import { ArnFormat, CfnDeletionPolicy, Names, Resource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnDeletionPolicy, Names, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -14,7 +14,7 @@ import { placementIssues, renderVpcPlacement } from './private/placement';
 import { volumeKeyArn } from './private/sagemaker-hosting';
 import { claimUniqueName } from './private/unique-names';
 import { keyOrNew } from './security';
-import { parseProps, subjectOf } from './private/validation';
+import { parseProps, physicalNameIssue, subjectOf } from './private/validation';
 
 /** The spec of a shared endpoint, without the platform-level name (the construct's endpoint is `endpointName`). */
 export type SharedEndpointSpecProps = Omit<SharedEndpointSpecInput, 'name'>;
@@ -159,9 +159,8 @@ function parseSharedEndpointProps(scope: Construct, id: string, specInput: Share
   // Endpoint names are one namespace per account and region, whichever construct makes the endpoint.
   const clash = props.endpointName !== undefined ? claimUniqueName(scope, id, { kind: 'ModelEndpoint', field: 'endpointName', name: props.endpointName }) : undefined;
   if (clash) targetIssues.push(clash);
-  if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(props.endpointName)) {
-    targetIssues.push({ path: 'endpointName', message: 'is not a SageMaker endpoint name', got: `'${props.endpointName}'`, expected: '1-63 letters, digits and hyphens, starting and ending with a letter or digit' });
-  }
+  const badName = physicalNameIssue('endpointName', props.endpointName, 'endpoint');
+  if (badName) targetIssues.push(badName);
   // The platform-level name is not this construct's: its endpoint is endpointName.
   let spec: SharedEndpointSpec | undefined;
   let specIssues: MlopsValidationError | undefined;

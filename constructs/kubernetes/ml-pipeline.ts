@@ -39,7 +39,7 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
-import { AcceleratorNodeLabel, DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInfo, lookupInstanceType } from '../../lib/catalog';
+import { AcceleratorNodeLabel, CatalogError, DEFAULT_PROCESSING_INSTANCE_TYPE, InstanceTypeInfo, kubernetesAcceleratorFor, lookupInstanceType } from '../../lib/catalog';
 import { MlopsValidationError, renderValue, ValidationIssue } from '../../lib/errors';
 import { DNS_LABEL, JOBSET_POD_NAME_MAX, longestTrainingPodName, PipelineSpec, pipelineSpecSchema, PipelineSpecInput, PRIVATE_CIDRS, ResolvedCompute } from '../../lib/spec';
 import { MLFLOW_PORT } from './mlflow-server';
@@ -47,7 +47,7 @@ import type { FeatureStoreAccess } from './model-endpoint';
 import type { ModelRegistry } from './model-registry';
 import type { QuotaReservation } from './platform-namespace';
 import { CRON_WORKFLOW_NAME_MAX, executorPodSpecPatch, executorTokenSecretName, newCronWorkflow } from './private/argo';
-import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, NETWORK_ISOLATION_LABEL, newServiceAccount, PodSize, podSize, workloadLabels } from './private/pod';
+import { apiContainerSecurityContext, apiPodSecurityContext, apiScratchVolumes, InstanceCompute, NETWORK_ISOLATION_LABEL, newServiceAccount, PEER_DNS_LABEL, PodSize, podSize, workloadLabels } from './private/pod';
 import { toKubernetesCron } from './private/schedule';
 import { CHANNELS, CONTRACT, packageSources, sagemakerConfigFiles, SourceFile, trainingProgram, TrainingProgram } from './private/training';
 import { escapeTerraformLiterals, parseProps, subjectOf } from './private/validation';
@@ -221,6 +221,17 @@ export class MlPipeline extends Construct {
       return processingDefault();
     };
     const infos = { preprocess: known('preprocess.compute', spec.preprocess.compute), train: known('train.compute', spec.train.compute), evaluate: known('evaluate.compute', spec.evaluate.compute) };
+    // The node label that selects each step's accelerator model (CatalogError: the labelling has no value for it).
+    for (const [step, info] of Object.entries(infos)) {
+      const accelerator = ('kind' in info ? info.info : info)?.accelerator?.type;
+      if (accelerator === undefined) continue;
+      try {
+        kubernetesAcceleratorFor(accelerator, props.acceleratorNodeLabel ?? 'nvidia-gfd');
+      } catch (e) {
+        if (!(e instanceof CatalogError)) throw e;
+        issues.push({ path: 'acceleratorNodeLabel', message: `${e.message}, which ${step}.compute asks for`, got: e.got, expected: e.expected });
+      }
+    }
     let cron: string | undefined;
     if (spec.schedule !== undefined) {
       const t = toKubernetesCron(spec.schedule);
@@ -557,7 +568,7 @@ export class MlPipeline extends Construct {
         runtimePatches: [{
           manager: 'cdk-mlops',
           trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: 'node', template: { spec: { template: {
-            metadata: { labels: { ...this.podLabels, [STEP_LABEL]: 'train', ...this.featureStoreClient('train').labels } },
+            metadata: { labels: { ...this.podLabels, [STEP_LABEL]: 'train', ...this.featureStoreClient('train').labels, ...(t.networkIsolation ? { [NETWORK_ISOLATION_LABEL]: 'true', [PEER_DNS_LABEL]: 'true' } : {}) } },
             spec: {
               serviceAccountName: this.pipelineName,
               securityContext: apiPodSecurityContext(UID),

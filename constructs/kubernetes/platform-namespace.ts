@@ -14,7 +14,7 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { z } from 'zod';
 import { clusterDnsSchema, DEFAULT_CLUSTER_DNS, dnsLabel } from '../../lib/spec';
-import { MANAGED_BY, NETWORK_ISOLATION_LABEL } from './private/pod';
+import { MANAGED_BY, NETWORK_ISOLATION_LABEL, PEER_DNS_LABEL } from './private/pod';
 import { parseProps } from './private/validation';
 
 const namespaceSchema = z.strictObject({
@@ -91,22 +91,24 @@ export class PlatformNamespace extends Construct {
       metadata: { name: 'default-deny', namespace: ns, labels },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });
+    // The cluster DNS only: its pods in whatever namespace runs them, and the link-local addresses of
+    // NodeLocal DNSCache and cloud DNS, which answer on the node (no pod selector can match them).
+    const dnsEgress = [{
+      to: [
+        { namespaceSelector: {}, podSelector: { matchLabels: { ...p.dns.podLabels } } },
+        ...p.dns.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+      ],
+      ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+    }];
     this.allowDns = new NetworkPolicyV1(this, 'AllowDns', {
       metadata: { name: 'allow-dns', namespace: ns, labels },
-      spec: {
-        // Every pod but the network-isolated ones may resolve names, and only at the cluster DNS: its
-        // pods in whatever namespace runs them, and the link-local addresses of NodeLocal DNSCache and
-        // cloud DNS, which answer on the node (no pod selector can match them).
-        podSelector: { matchExpressions: [{ key: NETWORK_ISOLATION_LABEL, operator: 'NotIn', values: ['true'] }] },
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [
-            { namespaceSelector: {}, podSelector: { matchLabels: { ...p.dns.podLabels } } },
-            ...p.dns.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
-          ],
-          ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
-        }],
-      },
+      // Every pod but the network-isolated ones may resolve names.
+      spec: { podSelector: { matchExpressions: [{ key: NETWORK_ISOLATION_LABEL, operator: 'NotIn', values: ['true'] }] }, policyTypes: ['Egress'], egress: dnsEgress },
+    });
+    // Isolated pods that must resolve their peers' names (distributed training) ask the same DNS, and reach nothing else through this policy.
+    new NetworkPolicyV1(this, 'AllowPeerDns', {
+      metadata: { name: 'allow-peer-dns', namespace: ns, labels },
+      spec: { podSelector: { matchLabels: { [PEER_DNS_LABEL]: 'true' } }, policyTypes: ['Egress'], egress: dnsEgress },
     });
 
     this.quota = new ResourceQuotaV1(this, 'Quota', { metadata: { name: 'platform-quota', namespace: ns, labels }, spec: {

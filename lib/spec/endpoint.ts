@@ -13,8 +13,11 @@ import { pinnedSourceSchema } from './source';
 export const DEPLOYMENT_STRATEGIES = ['all-at-once', 'canary', 'linear', 'rolling'] as const;
 export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
 
+/** Why an endpoint of its own keeps an instance, and the two ways to scale to zero. */
+const MIN_INSTANCES_FLOOR = 'must be at least 1 on an endpoint of its own (a real-time variant always keeps an instance): to scale to zero, use endpoint.async.scaleToZero (asynchronous inference), or serve the model from a shared endpoint (inference components: sharedEndpoints[].scaling.minInstances: 0)';
+
 const scalingSchema = z.strictObject({
-  minInstances: int(1, 1000).default(1).meta({ description: 'Fewest instances the variant scales in to. @default 1' }),
+  minInstances: tokenOr(z.number().int().min(1, { error: MIN_INSTANCES_FLOOR }).max(1000)).default(1).meta({ description: 'Fewest instances the variant scales in to (at least 1: scale to zero with async.scaleToZero or a shared endpoint). @default 1' }),
   maxInstances: int(1, 1000).optional().meta({ description: 'Most instances the variant scales out to. @default - minInstances (no scaling)' }),
   initialInstances: int(1, 1000).optional().meta({ description: 'Instances at creation; minInstances ≤ initialInstances ≤ maxInstances. @default - minInstances' }),
   targetInvocationsPerInstance: int(1).default(100).meta({ description: 'Target tracking on SageMakerVariantInvocationsPerInstance (per minute). Tune it with a load test. @default 100' }),

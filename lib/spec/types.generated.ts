@@ -217,7 +217,7 @@ export type EndpointSpecInput = {
    */
   scaling?: {
     /**
-     * Fewest instances the variant scales in to.
+     * Fewest instances the variant scales in to (at least 1: scale to zero with async.scaleToZero or a shared endpoint).
      * @default 1
      */
     minInstances?: number;

@@ -75,7 +75,7 @@ export class SharedStack extends PlatformEnvironmentStack {
     const auditReport = { bucket: this.artifacts, prefix: AUDIT_REPORT_PREFIX, key: this.key };
     new CfnOutput(this, 'AuditReportUri', { value: `s3://${this.artifacts.bucketName}/${AUDIT_REPORT_PREFIX}`, description: 'Where to publish cdk.out/audit/ for the auditor persona' });
     if (props.spec.governance.personas) {
-      this.personas = new Personas(this, 'Personas', { scopeTag: { key: PLATFORM_TAG, value: props.spec.name }, auditReport });
+      this.personas = new Personas(this, 'Personas', { scopeTag: { key: PLATFORM_TAG, value: props.spec.name }, auditReport, modelCardKey: this.key });
     }
   }
 }

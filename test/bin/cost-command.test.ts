@@ -9,6 +9,7 @@ import { writeAssembly } from '../lib/cost/assembly';
 describe('mlops cost', () => {
   let dir: string;
   let cdkOut: string;
+  let asyncCdkOut: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cost-cli-'));
     cdkOut = writeAssembly(path.join(dir, 'cdk.out'), [
@@ -22,6 +23,14 @@ describe('mlops cost', () => {
         },
       },
     ]);
+    asyncCdkOut = writeAssembly(path.join(dir, 'async.out'), [{
+      name: 'p-docs',
+      resources: {
+        Config: { Type: 'AWS::SageMaker::EndpointConfig', Properties: { AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://out/' } }, ProductionVariants: [{ VariantName: 'AllTraffic', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }] } },
+        Endpoint: { Type: 'AWS::SageMaker::Endpoint', Properties: { EndpointName: 'docs', EndpointConfigName: { 'Fn::GetAtt': ['Config', 'EndpointConfigName'] } } },
+        Target: { Type: 'AWS::ApplicationAutoScaling::ScalableTarget', Properties: { ServiceNamespace: 'sagemaker', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', ResourceId: 'endpoint/docs/variant/AllTraffic', MinCapacity: 0, MaxCapacity: 2 } },
+      },
+    }]);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -54,6 +63,25 @@ describe('mlops cost', () => {
     const r = await runMlops(['cost', '--cdk-out', path.join(dir, 'nothing')]);
     expect(r.code).toBe(EXIT.badInput);
     expect(r.err).toContain("is not a cloud assembly (no manifest.json): run 'mlops synth' first");
+  });
+
+  it('--async-busy-fraction sets the busy share of the month of an asynchronous endpoint that scales to zero', async () => {
+    const total = async (...extra: string[]) => {
+      const r = await runMlops(['cost', '--cdk-out', asyncCdkOut, '--json', ...extra]);
+      expect(r.code).toBe(EXIT.ok);
+      return JSON.parse(r.out) as { total: { min: number; max: number }; assumptions: string[] };
+    };
+    const quarter = await total();
+    const half = await total('--async-busy-fraction', '0.5');
+    expect(half.total.max).toBeGreaterThan(0);
+    expect(half.total.max).toBeCloseTo(2 * quarter.total.max, 1);
+    expect(half.assumptions).toContainEqual(expect.stringContaining('instances run 50% of the month (asyncBusyFraction)'));
+  });
+
+  it.each(['1.5', '-0.1', 'half', ''])('rejects --async-busy-fraction %p: exit 2, one message', async (value) => {
+    const r = await runMlops(['cost', '--cdk-out', asyncCdkOut, '--async-busy-fraction', value]);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.err).toBe(`error: --async-busy-fraction: expected a fraction of the month from 0 to 1 (0.25: a quarter), got '${value}'`);
   });
 
   it.each([['--budget', 'lots'], ['--spot-discount', '120'], ['--serverless-requests', '-5']])('rejects %s %s: exit 2 naming the option', async (option, value) => {

@@ -104,7 +104,7 @@ describe('npm pack, installed into a new project', () => {
     expect(check(service.getProgram()!)).toEqual({ diagnostics: [], fromDeclarations: true });
     // Hover on a construct prop: ModelEndpointProps extends the spec type generated with the zod descriptions.
     const info = service.getQuickInfoAtPosition(file, API_TS.indexOf('minInstances: 2, maxInstances'));
-    expect(ts.displayPartsToString(info?.documentation)).toBe('Fewest instances the variant scales in to.');
+    expect(ts.displayPartsToString(info?.documentation)).toBe('Fewest instances the variant scales in to (at least 1: scale to zero with async.scaleToZero or a shared endpoint).');
     expect(info?.tags?.map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)).toEqual(['@default 1']);
   });
 

@@ -10,8 +10,13 @@ import type { DeploymentV1SpecTemplateSpec, DeploymentV1SpecTemplateSpecContaine
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 
 export const MANAGED_BY = 'cdk-mlops';
-/** Pods with this label set to 'true' get no egress at all, not even DNS (an endpoint's networkIsolation). */
+/** Pods with this label set to 'true' get no egress at all, not even DNS (an endpoint's networkIsolation), unless they carry PEER_DNS_LABEL. */
 export const NETWORK_ISOLATION_LABEL = 'mlops.cdk.io/network-isolation';
+/**
+ * Network-isolated pods that find their peers by name (distributed training's rendezvous host, a
+ * JobSet headless Service name) with this label set to 'true' may still ask the cluster DNS.
+ */
+export const PEER_DNS_LABEL = 'mlops.cdk.io/resolves-peers';
 
 /** The Kubernetes recommended labels (app.kubernetes.io/*) of one workload. */
 export function workloadLabels(name: string, component: string, partOf: string): Record<string, string> {

@@ -2,11 +2,14 @@
  * What a second deploy of a ModelEndpoint does: each test synthesizes twice, diffs the templates
  * with the engine behind `cdk diff`, and checks what CloudFormation and SageMaker will do with the change.
  */
-import * as https from 'https';
 import * as vm from 'vm';
+import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { mockClient } from 'aws-sdk-client-mock';
 import { ModelEndpoint, ModelImage, ModelSource } from '../../../constructs/aws';
 import { SCALING_GUARD_SOURCE } from '../../../constructs/aws/private/scaling-guard';
 import { MlopsValidationError } from '../../../lib/errors';
@@ -123,51 +126,110 @@ describe('ModelEndpoint instance type resolved from an intent', () => {
 });
 
 describe('the scaling guard function', () => {
-  const calls: Record<string, unknown>[] = [];
-  let failWith: string | undefined;
-  const fakeRequire = (name: string): unknown => {
-    if (name === '@aws-sdk/client-application-auto-scaling') {
-      return {
-        ApplicationAutoScalingClient: class {
-          public send(command: { input: Record<string, unknown> }): Promise<unknown> {
-            calls.push(command.input);
-            if (!failWith) return Promise.resolve({});
-            const e = new Error(failWith);
-            e.name = failWith;
-            return Promise.reject(e);
-          }
-        },
-        DeregisterScalableTargetCommand: class { constructor(public readonly input: Record<string, unknown>) {} },
-      };
-    }
-    throw new Error(`unexpected require('${name}')`);
-  };
+  const autoscaling = mockClient(ApplicationAutoScalingClient);
+  const cloudformation = mockClient(CloudFormationClient);
+  const cloudwatch = mockClient(CloudWatchClient);
+  // The inline source, run as Lambda runs it (CommonJS), on the SDK clients mocked above.
   const mod = { exports: {} as { release: (event: unknown) => Promise<string> } };
-  const realRequire = (name: string) => (name === 'https' ? https : fakeRequire(name));
-  vm.runInThisContext(`(function (require, module, exports) {\n${SCALING_GUARD_SOURCE}\n})`)(realRequire, mod, mod.exports);
-  const props = (instanceType: string) => ({ EndpointName: 'churn', VariantName: 'AllTraffic', InstanceType: instanceType });
-  beforeEach(() => { calls.length = 0; failWith = undefined; });
+  vm.runInThisContext(`(function (require, module, exports) {\n${SCALING_GUARD_SOURCE}\n})`)(require, mod, mod.exports);
+  const release = (event: Record<string, unknown>) => mod.exports.release({ StackId: STACK_ID, ...event });
+  const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Platform/1';
+  const VARIANT = { ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/churn/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' };
 
-  it('deregisters the variant when its instance type changes', async () => {
-    await expect(mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.c5.xlarge') })).resolves.toMatch(/^deregistered/);
-    expect(calls).toEqual([{ ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/churn/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' }]);
+  // The guard's properties as the template renders them, for the endpoint before (m5) and after (c5) a type change.
+  const ASYNC = { compute: { instanceType: 'ml.m5.large' }, scaling: { minInstances: 1, maxInstances: 4 }, async: { scaleToZero: true } };
+  const renderedGuard = (input: Record<string, unknown>) => {
+    const template = synth(input);
+    const properties = only(Template.fromJSON(template), 'Custom::MlopsScalingGuard').resource.Properties!;
+    // The JSON joined around the partition (Ref AWS::Partition), as CloudFormation resolves it in the aws partition.
+    const registration = (properties.Registration as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'aws')).join('');
+    return { template, props: { ...properties, EndpointName: 'churn', Registration: registration } };
+  };
+  const m5 = renderedGuard(ASYNC);
+  const c5 = renderedGuard({ ...ASYNC, compute: { instanceType: 'ml.c5.xlarge' } });
+  const stackStatus = (status: string) => cloudformation.on(DescribeStacksCommand, { StackName: STACK_ID }).resolves({ Stacks: [{ StackName: 'Platform', StackStatus: status as StackStatus, CreationTime: new Date() }] });
+  const OLD_POLICY = 'arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:0ld:resource/sagemaker/endpoint/churn/variant/AllTraffic:policyName/StackEpScalableTargetmlm5largeScaleOutFromZeroB206E4C0';
+  const NEW_POLICY = OLD_POLICY.replace(':0ld:', ':n3w:');
+  const OTHER_POLICY = OLD_POLICY.replace('endpoint/churn/', 'endpoint/fraud/');
+
+  beforeEach(() => {
+    autoscaling.reset();
+    cloudformation.reset();
+    cloudwatch.reset();
+  });
+
+  it('renders the registration the template declares: the capacities, role and every policy of the scalable target', () => {
+    const target = only(Template.fromJSON(m5.template), 'AWS::ApplicationAutoScaling::ScalableTarget').resource.Properties!;
+    const policies = Object.values(Template.fromJSON(m5.template).findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((r) => r.Properties as Record<string, unknown>);
+    const registration = JSON.parse(m5.props.Registration);
+    expect(registration).toMatchObject({ MinCapacity: target.MinCapacity, MaxCapacity: target.MaxCapacity });
+    expect(registration.RoleARN).toMatch(/^arn:aws:iam::123456789012:role\/aws-service-role\/sagemaker\.application-autoscaling\.amazonaws\.com\//);
+    expect(policies.map((p) => p.PolicyType).sort()).toEqual(['StepScaling', 'TargetTrackingScaling']);
+    const withoutTarget = ({ ScalingTargetId: _target, ...rest }: Record<string, unknown>) => rest;
+    expect(registration.Policies).toEqual(expect.arrayContaining(policies.map(withoutTarget)));
+    expect(registration.Policies).toHaveLength(policies.length);
+  });
+
+  it('deregisters the variant when its instance type changes (a forward update)', async () => {
+    stackStatus('UPDATE_IN_PROGRESS');
+    autoscaling.on(DeregisterScalableTargetCommand).resolves({});
+    await expect(release({ RequestType: 'Update', OldResourceProperties: m5.props, ResourceProperties: c5.props })).resolves.toBe('deregistered endpoint/churn/variant/AllTraffic');
+    expect(autoscaling.commandCalls(DeregisterScalableTargetCommand).map((c) => c.args[0].input)).toEqual([VARIANT]);
+    expect(autoscaling.commandCalls(RegisterScalableTargetCommand)).toEqual([]);
+  });
+
+  it('registers the variant again with the previous capacities and policies when the type change rolls back, and points the scale-from-zero alarm at the re-created policy', async () => {
+    stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    autoscaling.on(RegisterScalableTargetCommand).resolves({});
+    autoscaling.on(PutScalingPolicyCommand, { PolicyType: 'StepScaling' }).resolves({ PolicyARN: NEW_POLICY });
+    autoscaling.on(PutScalingPolicyCommand, { PolicyType: 'TargetTrackingScaling' }).resolves({ PolicyARN: NEW_POLICY.replace('ScaleOutFromZero', 'Backlog'), Alarms: [] });
+    const alarm = { AlarmName: 'Ep-HasBacklogWithoutCapacity', AlarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:Ep-HasBacklogWithoutCapacity', StateValue: 'OK' as const, ActionsEnabled: true, MetricName: 'HasBacklogWithoutCapacity', Namespace: 'AWS/SageMaker', Statistic: 'Average' as const, Dimensions: [{ Name: 'EndpointName', Value: 'churn' }], Period: 300, EvaluationPeriods: 2, DatapointsToAlarm: 2, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const, TreatMissingData: 'missing', AlarmActions: [OLD_POLICY] };
+    const otherEndpoints = { ...alarm, AlarmName: 'Fraud-HasBacklogWithoutCapacity', AlarmActions: [OTHER_POLICY] };
+    cloudwatch.on(DescribeAlarmsCommand).resolvesOnce({ MetricAlarms: [otherEndpoints], NextToken: 'page-2' }).resolvesOnce({ MetricAlarms: [alarm] });
+    cloudwatch.on(PutMetricAlarmCommand).resolves({});
+
+    // CloudFormation rolls back with the previous properties: Old = the failed update's (c5), New = the previous (m5).
+    const result = await release({ RequestType: 'Update', OldResourceProperties: c5.props, ResourceProperties: m5.props });
+
+    expect(result).toMatch(/^registered endpoint\/churn\/variant\/AllTraffic again with /);
+    expect(autoscaling.commandCalls(DeregisterScalableTargetCommand)).toEqual([]);
+    const previous = JSON.parse(m5.props.Registration);
+    expect(autoscaling.commandCalls(RegisterScalableTargetCommand).map((c) => c.args[0].input)).toEqual([{ ...VARIANT, MinCapacity: 0, MaxCapacity: 4, RoleARN: previous.RoleARN }]);
+    const puts = autoscaling.commandCalls(PutScalingPolicyCommand).map((c) => c.args[0].input);
+    expect(puts).toEqual(previous.Policies.map((p: Record<string, unknown>) => ({ ...VARIANT, ...p })));
+    expect(puts.map((p) => p.PolicyName)).toEqual(expect.arrayContaining([expect.stringContaining('mlm5large')]));
+    // The alarm that named the deleted policy now names the new one; other endpoints' alarms are left alone.
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.ActionPrefix)).toEqual(['arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:', 'arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:']);
+    const alarmPuts = cloudwatch.commandCalls(PutMetricAlarmCommand).map((c) => c.args[0].input);
+    expect(alarmPuts).toHaveLength(1);
+    // The definition is kept (what DescribeAlarms reports of the state is not an input).
+    const definition = Object.fromEntries(Object.entries(alarm).filter(([k]) => k !== 'AlarmArn' && k !== 'StateValue'));
+    expect(alarmPuts[0]).toEqual({ ...definition, AlarmActions: [NEW_POLICY] });
+  });
+
+  it('does nothing when a rollback does not change the type (the forward update did not deregister)', async () => {
+    stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    await expect(release({ RequestType: 'Update', OldResourceProperties: m5.props, ResourceProperties: { ...m5.props, Registration: c5.props.Registration } })).resolves.toBe('the variant is unchanged');
+    expect(autoscaling.calls()).toEqual([]);
   });
 
   it('deregisters the variant when autoscaling is removed (the guard is deleted with it; the target is retained)', async () => {
-    await mod.exports.release({ RequestType: 'Delete', ResourceProperties: props('ml.m5.large') });
-    expect(calls).toEqual([{ ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/churn/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount' }]);
+    autoscaling.on(DeregisterScalableTargetCommand).resolves({});
+    await release({ RequestType: 'Delete', ResourceProperties: m5.props });
+    expect(autoscaling.commandCalls(DeregisterScalableTargetCommand).map((c) => c.args[0].input)).toEqual([VARIANT]);
+    expect(cloudformation.calls()).toEqual([]);
   });
 
   it('does nothing on create or for an unchanged type', async () => {
-    await mod.exports.release({ RequestType: 'Create', ResourceProperties: props('ml.m5.large') });
-    await mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.m5.large') });
-    expect(calls).toEqual([]);
+    await release({ RequestType: 'Create', ResourceProperties: m5.props });
+    await release({ RequestType: 'Update', OldResourceProperties: m5.props, ResourceProperties: m5.props });
+    expect(autoscaling.calls()).toEqual([]);
   });
 
   it('accepts a variant that is not registered, and fails on any other error', async () => {
-    failWith = 'ObjectNotFoundException';
-    await expect(mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.c5.xlarge') })).resolves.toBe('the variant was not registered');
-    failWith = 'ConcurrentUpdateException';
-    await expect(mod.exports.release({ RequestType: 'Update', OldResourceProperties: props('ml.m5.large'), ResourceProperties: props('ml.c5.xlarge') })).rejects.toThrow('ConcurrentUpdateException');
+    stackStatus('UPDATE_IN_PROGRESS');
+    autoscaling.on(DeregisterScalableTargetCommand).rejectsOnce(Object.assign(new Error('no target'), { name: 'ObjectNotFoundException' })).rejectsOnce(Object.assign(new Error('ConcurrentUpdateException'), { name: 'ConcurrentUpdateException' }));
+    await expect(release({ RequestType: 'Update', OldResourceProperties: m5.props, ResourceProperties: c5.props })).resolves.toBe('the variant was not registered');
+    await expect(release({ RequestType: 'Update', OldResourceProperties: m5.props, ResourceProperties: c5.props })).rejects.toThrow('ConcurrentUpdateException');
   });
 });

@@ -789,7 +789,7 @@ describe('ModelEndpoint', () => {
       ['rejects an initialInstances below minInstances', { ...CPU, scaling: { minInstances: 2, maxInstances: 4, initialInstances: 1 } }, { path: 'scaling.initialInstances', message: 'must be ≥ minInstances', got: '1', expected: '≥ 2' }],
       ['rejects an initialInstances above maxInstances', { ...CPU, scaling: { minInstances: 2, maxInstances: 4, initialInstances: 5 } }, { path: 'scaling.initialInstances', message: 'must be ≤ maxInstances', got: '5', expected: '≤ 4' }],
       ['rejects an initialInstances above an implied maxInstances (= minInstances)', { ...CPU, scaling: { minInstances: 2, initialInstances: 3 } }, { path: 'scaling.initialInstances', got: '3', expected: '≤ 2' }],
-      ['rejects a minInstances of 0', { ...CPU, scaling: { minInstances: 0 } }, { path: 'scaling.minInstances', message: 'is too small', got: '0', expected: '≥ 1' }],
+      ['rejects a minInstances of 0, pointing to async.scaleToZero and shared endpoints', { ...CPU, scaling: { minInstances: 0 } }, { path: 'scaling.minInstances', message: 'must be at least 1 on an endpoint of its own (a real-time variant always keeps an instance): to scale to zero, use endpoint.async.scaleToZero (asynchronous inference), or serve the model from a shared endpoint', got: '0', expected: '≥ 1' }],
       ['rejects a maxInstances above 1000', { ...CPU, scaling: { maxInstances: 1001 } }, { path: 'scaling.maxInstances', message: 'is too large', got: '1001', expected: '≤ 1000' }],
       ['rejects a fractional minInstances', { ...CPU, scaling: { minInstances: 1.5 } }, { path: 'scaling.minInstances', got: '1.5', expected: 'a whole number' }],
       ['rejects a targetInvocationsPerInstance of 0', { ...CPU, scaling: { targetInvocationsPerInstance: 0 } }, { path: 'scaling.targetInvocationsPerInstance', got: '0', expected: '≥ 1' }],
@@ -877,7 +877,7 @@ describe('ModelEndpoint', () => {
       ['rejects subnets without a VPC', { ...CPU, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, { path: 'vpcSubnets', message: 'needs a vpc', got: 'subnets or security groups without a vpc', expected: 'a vpc as well' }],
       ['rejects security groups without a VPC', { ...CPU, securityGroups: 'SG' }, { path: 'securityGroups', message: 'needs a vpc', expected: 'a vpc as well' }],
       ['rejects an endpoint name with an underscore', { ...CPU, endpointName: 'churn_prod' }, { path: 'endpointName', message: 'is not a SageMaker endpoint name', got: "'churn_prod'", expected: '1-63 letters, digits and hyphens' }],
-      ['rejects an endpoint name longer than 63 characters', { ...CPU, endpointName: 'e'.repeat(64) }, { path: 'endpointName', message: 'is not a SageMaker endpoint name', expected: '1-63 letters, digits and hyphens' }],
+      ['rejects an endpoint name longer than 63 characters', { ...CPU, endpointName: 'e'.repeat(64) }, { path: 'endpointName', message: 'is too long for a SageMaker endpoint name (at most 63 characters)', got: `'${'e'.repeat(57)}...' (64 characters)`, expected: '1-63 letters, digits and hyphens' }],
       ['rejects an endpoint name ending with a hyphen', { ...CPU, endpointName: 'churn-' }, { path: 'endpointName', got: "'churn-'" }],
     ];
 

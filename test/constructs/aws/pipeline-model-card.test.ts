@@ -4,7 +4,7 @@
  * report, as the quality gate reads it), evaluation job, report and training job filled in by
  * SageMaker during the execution (Std:Join, Get and Std:JsonGet in the RegisterModel arguments).
  */
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { MlPipeline, ModelCard, ModelRegistry } from '../../../constructs/aws';
 import { JsonNumber, pipelineJson } from '../../../constructs/aws/pipeline';
@@ -44,13 +44,35 @@ function execute(value: unknown): string {
 describe("the pipeline's registered versions carry the model card", () => {
   let register: Json;
   let definition: Json;
+  let template: Template;
   beforeAll(() => {
     const { stack } = newStack();
     const registry = new ModelRegistry(stack, 'Registry', { name: 'churn' });
     const card = new ModelCard(stack, 'Card', { ...CARD, encryptionKey: new kms.Key(stack, 'Key'), modelPackageGroupName: 'churn', namePrefix: 'churn' });
     new MlPipeline(stack, 'Pipeline', { spec: SPEC, registry, pipelineName: 'churn-build', modelCard: card });
-    definition = definitionOf(Template.fromStack(stack));
+    template = Template.fromStack(stack);
+    definition = definitionOf(template);
     register = stepOf(definition, 'Register');
+  });
+
+  it("encrypts each registered version's card with the card's key (SecurityConfig), which the pipeline's role may use through SageMaker", () => {
+    const cardKey = (Object.values(template.findResources('AWS::SageMaker::ModelCard'))[0].Properties as Json).SecurityConfig.KmsKeyId;
+    expect(cardKey).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
+    // The definition is a Join around deploy-time values: the key's ARN is the card's own.
+    expect(register.Arguments.SecurityConfig).toEqual({ KmsKeyId: expect.any(String) });
+    const pipeline = Object.values(template.findResources('AWS::SageMaker::Pipeline'))[0].Properties as Json;
+    const parts = pipeline.PipelineDefinition.PipelineDefinitionBody['Fn::Join'][1] as unknown[];
+    const at = parts.findIndex((p) => typeof p === 'string' && p.endsWith('"SecurityConfig":{"KmsKeyId":"'));
+    expect(at).toBeGreaterThan(0);
+    expect(parts[at + 1]).toEqual(cardKey);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([{
+        Sid: 'EncryptRegisteredVersions', Effect: 'Allow',
+        Action: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:CreateGrant'],
+        Resource: cardKey,
+        Condition: { StringEquals: { 'kms:ViaService': 'sagemaker.us-east-1.amazonaws.com' } },
+      }]) },
+    });
   });
 
   it('validates against the pipeline schema with ModelCard among its documented additions', () => {

@@ -11,7 +11,7 @@
  *  - PropertyFiles on a Processing step (sagemaker.workflow.properties.PropertyFile);
  *  - ModelApprovalStatus, CustomerMetadataProperties, DriftCheckBaselines of RegisterModel (CreateModelPackage);
  *  - ModelCard of RegisterModel (CreateModelPackage's ModelPackageModelCard, 2023: ModelCardContent, a string
- *    or a Join, and ModelCardStatus);
+ *    or a Join, and ModelCardStatus), and its SecurityConfig (ModelPackageSecurityConfig, 2023: KmsKeyId, up to 2048 of [a-zA-Z0-9:/_-]);
  *  - Environment of a Training step (CreateTrainingJob);
  *  - ContainerEntrypoint and ContainerArguments of a Training step's AlgorithmSpecification (CreateTrainingJob, 2023);
  *  - a Get or Join for ModelDataUrl of a Model step's container (CreateModel, the SDK's ModelStep).
@@ -56,6 +56,7 @@ function extend(schema: Json): Json {
     type: 'object', additionalProperties: false, required: ['ModelCardStatus'],
     properties: { ModelCardContent: ref('StringArgumentValue'), ModelCardStatus: { type: 'string', enum: ['Draft', 'PendingReview', 'Approved', 'Archived'] } },
   };
+  register.SecurityConfig = { type: 'object', additionalProperties: false, required: ['KmsKeyId'], properties: { KmsKeyId: { type: 'string', maxLength: 2048, pattern: '^[a-zA-Z0-9:/_-]*$' } } };
   d.TrainingStep.properties.Arguments.properties.Environment = { type: 'object', additionalProperties: ref('StringArgumentValue') };
   const algorithm = d.TrainingStep.properties.Arguments.properties.AlgorithmSpecification.properties;
   algorithm.ContainerEntrypoint = { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } };

@@ -3,10 +3,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { AnnotationMetadataEntryType, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { KUEUE_QUEUE_LABEL, MlPipeline, MlPipelineProps, ModelRegistry } from '../../../constructs/kubernetes';
+import { KUEUE_QUEUE_LABEL, MlPipeline, MlPipelineProps, ModelRegistry, PlatformNamespace } from '../../../constructs/kubernetes';
 import { toKubernetesCron } from '../../../constructs/kubernetes/private/schedule';
 import { PipelineSpecInput } from '../../../lib/spec';
 import { argoErrors, submittedObjects, validateArgo, validateTrainJob } from './argo';
+import { allowsConnection, PodRef } from './network-policy';
 import { expectValidationError, Json, manifests, ofKind, only, Synth, validateAgainstCrd, validateAll } from './helpers';
 
 const ECR = '683313688378.dkr.ecr.us-east-1.amazonaws.com';
@@ -233,6 +234,16 @@ describe('MlPipeline (Kubernetes)', () => {
   });
 
   describe('rejects', () => {
+    it("an accelerator the cluster's node labelling has no value for, naming acceleratorNodeLabel, the step and the valid labels", () => {
+      const e = expectValidationError(() => render(GPU, { acceleratorNodeLabel: { key: 'acme.io/gpu', values: { 'nvidia-l4': 'l4', 'nvidia-h100': 'h100' } } }), "MlPipeline 'Pipeline'", { path: 'acceleratorNodeLabel' });
+      const expected = 'one of nvidia-l4, nvidia-h100, or another acceleratorNodeLabel';
+      expect(e.issues).toEqual([
+        { path: 'acceleratorNodeLabel', message: "the label 'acme.io/gpu' has no node label value for 'nvidia-a10g', which train.compute asks for", got: "'nvidia-a10g'", expected },
+        { path: 'acceleratorNodeLabel', message: "the label 'acme.io/gpu' has no node label value for 'nvidia-a10g', which evaluate.compute asks for", got: "'nvidia-a10g'", expected },
+      ]);
+      expectValidationError(() => render(GPU, { acceleratorNodeLabel: 'gke' }), "MlPipeline 'Pipeline'", { path: 'acceleratorNodeLabel', message: "preset 'gke' has no node label value for 'nvidia-a10g'" });
+    });
+
     const build = (spec: PipelineSpecInput, extra: Partial<MlPipelineProps> = {}) => () => render(spec, extra);
 
     it('a cron schedule restricted to a year', () => {
@@ -395,11 +406,38 @@ describe('MlPipeline (Kubernetes): what Argo and Kubernetes do with it', () => {
       expect(policy(r, 'churn-pipeline').spec.podSelector).toMatchObject({ matchExpressions: [{ key: 'mlops.cdk.io/step', operator: 'NotIn', values: ['train'] }] });
     });
 
+    it('labels isolated distributed training pods: with the namespace policies, they reach each other (rendezvous) and the cluster DNS, nothing else', () => {
+      const r = gpuPipeline();
+      const app = Testing.app();
+      const nsStack = new TerraformStack(app, 'namespace');
+      new PlatformNamespace(nsStack, 'Namespace', { name: 'ml' });
+      const inNs = (p: Json) => ({ ...p, metadata: { ...(p.metadata as Json), namespace: 'ml' } });
+      const policies = [...ofKind(JSON.parse(Testing.synth(nsStack)) as Synth, 'NetworkPolicy'), ...ofKind(r.typed, 'NetworkPolicy')].map(inNs);
+      expect(policies.map((p) => (p.metadata as Json).name)).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'allow-peer-dns', 'churn-pipeline-train']));
+      const node: PodRef = { namespace: 'ml', labels: podOfTrainJob(r).metadata.labels as Record<string, string> };
+      const dns: PodRef = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
+      const server = ofKind(r.typed, 'Deployment');
+      expect(server).toHaveLength(1); // the registry's MLflow server
+      const mlflow: PodRef = { namespace: 'ml', labels: ((server[0].spec as Json).template as { metadata: { labels: Record<string, string> } }).metadata.labels };
+      const otherStep: PodRef = { namespace: 'ml', labels: { 'app.kubernetes.io/name': 'churn', 'app.kubernetes.io/component': 'ml-pipeline', 'mlops.cdk.io/step': 'evaluate' } };
+      // torchrun's c10d rendezvous on the first node (Kubeflow Trainer's torch-distributed: port 29400), and the NCCL ports.
+      expect(allowsConnection(policies, node, node, 29400)).toBe(true);
+      expect(allowsConnection(policies, node, node, 45000)).toBe(true);
+      expect(allowsConnection(policies, node, dns, 53)).toBe(true);
+      expect(allowsConnection(policies, node, dns, 443)).toBe(false);
+      expect(allowsConnection(policies, node, mlflow, 5000)).toBe(false);
+      expect(allowsConnection(policies, node, otherStep, 8080)).toBe(false);
+      expect(allowsConnection(policies, otherStep, node, 29400)).toBe(false);
+      // A non-isolated pod of another workload gets DNS from allow-dns, not from the peers' policy.
+      const isolatedEndpoint: PodRef = { namespace: 'ml', labels: { 'mlops.cdk.io/network-isolation': 'true' } };
+      expect(allowsConnection(policies, isolatedEndpoint, dns, 53)).toBe(false);
+    });
+
     it('lets distributed training reach only its peers (and DNS, for the rendezvous host names)', () => {
       const r = gpuPipeline();
       expect(policy(r, 'churn-pipeline-train').spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'churn', 'app.kubernetes.io/component': 'ml-pipeline', 'mlops.cdk.io/step': 'train' } } }] }]);
       expect(podOfTrainJob(r).metadata.labels).toMatchObject({ 'mlops.cdk.io/step': 'train' });
-      expect(podOfTrainJob(r).metadata.labels['mlops.cdk.io/network-isolation']).toBeUndefined();
+      expect(podOfTrainJob(r).metadata.labels).toMatchObject({ 'mlops.cdk.io/network-isolation': 'true', 'mlops.cdk.io/resolves-peers': 'true' });
       // The step that submits the TrainJob talks to the API: it is not a training pod.
       expect((step(r, 'train').metadata as { labels: Json }).labels['mlops.cdk.io/step']).toBe('train-submit');
     });

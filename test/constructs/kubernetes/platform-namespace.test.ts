@@ -14,7 +14,7 @@ const newNamespace = (props: Partial<ConstructorParameters<typeof PlatformNamesp
 describe('PlatformNamespace', () => {
   it('creates only objects that are valid Kubernetes API objects', () => {
     const { tf } = newNamespace({ viewerGroups: ['ml-engineers'] });
-    expect(validateAll(tf)).toBe(7);
+    expect(validateAll(tf)).toBe(8);
   });
 
   it('enforces, audits and warns at Pod Security restricted', () => {

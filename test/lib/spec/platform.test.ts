@@ -74,6 +74,16 @@ describe('PlatformSpec', () => {
     expect(e.issues[0]).toMatchObject({ path: 'models[0].featureStore.featureGroups[0].eventTime', message: 'names no feature of the group' });
   });
 
+  it('rejects minInstances 0 on an endpoint of its own, pointing to the two ways to scale to zero', () => {
+    const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [{ name: 'm', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' }, scaling: { minInstances: 0, maxInstances: 3 } } }] })));
+    expect(e.issues).toEqual([{
+      path: 'models[0].endpoint.scaling.minInstances',
+      message: expect.stringMatching(/^must be at least 1 on an endpoint of its own .*endpoint\.async\.scaleToZero.*shared endpoint \(inference components: sharedEndpoints\[\]\.scaling\.minInstances: 0\)$/),
+      got: '0',
+      expected: '≥ 1',
+    }]);
+  });
+
   it('rejects two models with the same name, naming the second', () => {
     const e = validationErrorOf(() => parsePlatformSpec(minimal({ models: [...minimal().models, ...minimal().models] })));
     expect(e.message).toContain("models[1].name: repeats the name of models[0] (got 'm', expected a name no other model has)");

@@ -92,7 +92,7 @@ describe('lib/spec/types.generated.ts', () => {
       const info = service.getQuickInfoAtPosition(file, text.indexOf(word));
       return [ts.displayPartsToString(info?.documentation), ...(info?.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)].join('\n');
     };
-    expect(hover('minInstances')).toBe('Fewest instances the variant scales in to.\n@default 1');
+    expect(hover('minInstances')).toBe('Fewest instances the variant scales in to (at least 1: scale to zero with async.scaleToZero or a shared endpoint).\n@default 1');
     expect(hover('strategy')).toContain("Blue/green 'all-at-once', 'canary' or 'linear' traffic shifting");
     // A platform's cluster extends TrainingClusterSpecInput: the fields it shares keep their TSDoc through the Omit.
     expect(hover('lifecycleScriptsUri')).toBe('S3 prefix of the lifecycle scripts every node runs at creation.');

@@ -151,7 +151,19 @@ export class IamWorld {
         this.addIdentityPolicy(roleArnByName.get(roleName) ?? `arn:aws:iam::${r.env.account}:role/${roleName}`, name, policy);
       }
     };
-    for (const p of r.resourcesOfType('AWS::IAM::ManagedPolicy')) attach(p.properties.Roles, p.logicalId, p.properties.PolicyDocument as PolicyDocument);
+    const managed = new Map<string, { logicalId: string; policy: PolicyDocument; roles: string[] }>();
+    for (const p of r.resourcesOfType('AWS::IAM::ManagedPolicy')) {
+      attach(p.properties.Roles, p.logicalId, p.properties.PolicyDocument as PolicyDocument);
+      managed.set(r.resolveString(p.stackName, { Ref: p.logicalId }), { logicalId: p.logicalId, policy: p.properties.PolicyDocument as PolicyDocument, roles: (p.properties.Roles as string[] | undefined) ?? [] });
+    }
+    // A role may name the customer-managed policies it holds itself (Role.ManagedPolicyArns), instead of the policy naming its roles.
+    for (const role of r.resourcesOfType('AWS::IAM::Role')) {
+      const name = r.physicalName(role.stackName, role.logicalId);
+      for (const arn of (role.properties.ManagedPolicyArns as unknown[] | undefined) ?? []) {
+        const m = typeof arn === 'string' ? managed.get(arn) : undefined;
+        if (m && !m.roles.includes(name)) this.addIdentityPolicy(roleArnByName.get(name)!, m.logicalId, m.policy);
+      }
+    }
     for (const p of r.resourcesOfType('AWS::IAM::Policy')) attach(p.properties.Roles, p.logicalId, p.properties.PolicyDocument as PolicyDocument);
   }
 

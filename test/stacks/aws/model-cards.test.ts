@@ -18,6 +18,7 @@ const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.
 const SPEC: PlatformSpecInput = {
   name: 'cards',
   aws: { account: ENV.account, region: ENV.region },
+  governance: { personas: true },
   models: [
     { name: 'churn', description: 'Churn classifier', registry: {}, source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } }, card: { owner: 'team@example.com', purpose: 'Scores churn.', intendedUses: 'Retention offers.', riskRating: 'Medium' } },
     { name: 'router', source: { image: IMAGE }, endpoint: { compute: { instanceType: 'ml.m5.large' } } },
@@ -58,5 +59,28 @@ describe('model cards on the AWS platform', () => {
       expect([action, (await world.evaluateWith(ADMIN, { principal: CFN_EXEC_ROLE, action, resource: keyArn, context })).result]).toEqual([action, 'Allowed']);
     }
     expect((await world.evaluateWith([], { principal: CFN_EXEC_ROLE, action: 'kms:CreateGrant', resource: keyArn, context })).result).toBe('ImplicitlyDenied');
+  });
+
+  it('lets the auditor persona read the platform\'s cards, decrypting them with the platform key through SageMaker only', async () => {
+    const shared = platform.shared.stackName;
+    const auditor = world.roleArn(shared, 'PersonasAuditor');
+    const keyArn = world.resolver.resolveString(shared, { 'Fn::GetAtt': [world.logicalId(shared, 'AWS::KMS::Key', 'PlatformKey'), 'Arn'] });
+    const churn = platform.models.get('churn')!;
+    const cardName = world.resolver.resolveString(churn.stackName, { Ref: world.logicalId(churn.stackName, 'AWS::SageMaker::ModelCard', '') }).split('/').pop()!;
+    const card = `arn:aws:sagemaker:${ENV.region}:${ENV.account}:model-card/${cardName}`;
+    // The card carries the platform tag, as every resource of the platform does.
+    const tags = Template.fromStack(churn).findResources('AWS::SageMaker::ModelCard')[world.logicalId(churn.stackName, 'AWS::SageMaker::ModelCard', '')].Properties.Tags as { Key: string; Value: string }[];
+    expect(tags).toContainEqual({ Key: 'cdk-mlops:platform', Value: 'cards' });
+    const platformCard = { 'aws:ResourceTag/cdk-mlops:platform': 'cards' };
+    const decide = async (action: string, resource: string, context: Record<string, string> = {}) => { const d = await world.evaluate({ principal: auditor, action, resource, context }); return d.errors ? `${d.result} ${d.errors}` : d.result; };
+    expect(await decide('sagemaker:DescribeModelCard', card, platformCard)).toBe('Allowed');
+    expect(await decide('sagemaker:ListModelCardVersions', card, platformCard)).toBe('Allowed');
+    expect(await decide('sagemaker:ListModelCards', '*')).toBe('Allowed');
+    const via = (service: string) => ({ 'kms:ViaService': `${service}.${ENV.region}.amazonaws.com`, 'kms:CallerAccount': ENV.account });
+    expect(await decide('kms:Decrypt', keyArn, via('sagemaker'))).toBe('Allowed');
+    // The same key encrypts data (artifacts, captures, features): the auditor decrypts it through no other service, nor directly.
+    expect(await decide('kms:Decrypt', keyArn, via('sqs'))).toBe('ExplicitlyDenied');
+    expect(await decide('kms:Decrypt', keyArn, { 'kms:CallerAccount': ENV.account })).toBe('ExplicitlyDenied');
+    expect(await decide('sagemaker:UpdateModelCard', card, platformCard)).toBe('ExplicitlyDenied');
   });
 });

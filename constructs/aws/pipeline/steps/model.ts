@@ -39,6 +39,12 @@ export interface ModelPackageCard {
   readonly content: PipelineValue;
   /** @default 'Draft' */
   readonly status?: 'Draft' | 'PendingReview' | 'Approved' | 'Archived';
+  /**
+   * Encrypts the version's information, its card included (CreateModelPackage's SecurityConfig: the
+   * card itself has no key of its own). The registering role must be able to use the key through SageMaker.
+   * @default - SageMaker's own key
+   */
+  readonly kmsKeyId?: string;
 }
 
 export interface RegisterModelStepProps extends StepProps {
@@ -104,6 +110,7 @@ export class RegisterModelStep extends PipelineStep<RegisterModelStepProps> {
       DriftCheckBaselines: drift ? { ModelDataQuality: drift.ModelDataQuality, ModelQuality: drift.ModelQuality, Bias: drift.Bias ? { PreTrainingConstraints: (drift.Bias as { Report: unknown }).Report } : undefined } : undefined,
       CustomerMetadataProperties: nonEmpty(p.customerMetadata),
       ModelCard: p.modelCard ? { ModelCardContent: p.modelCard.content, ModelCardStatus: p.modelCard.status ?? 'Draft' } : undefined,
+      SecurityConfig: p.modelCard?.kmsKeyId !== undefined ? { KmsKeyId: p.modelCard.kmsKeyId } : undefined,
     };
   }
 }
