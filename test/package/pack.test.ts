@@ -31,6 +31,28 @@ export const used = [INSTANCE_TYPES, MlopsValidationError, parsePlatformSpec, pl
   Condition, Get, ProcessingStep, KubernetesPlatformStack, PlatformNamespace, synthKubernetesPlatform];
 `;
 
+/**
+ * True when dist/ holds a build newer than every file tsconfig.build.json compiles, the tsconfigs and
+ * package.json, and no compiled file whose source is gone: packing it is packing a fresh build.
+ */
+function distIsFresh(): boolean {
+  const marker = path.join(repo, 'dist', 'index.js');
+  if (!fs.existsSync(marker)) return false;
+  const built = fs.statSync(marker).mtimeMs;
+  const sources = ['index.ts', 'aws.ts', 'kubernetes.ts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => path.join(repo, f));
+  for (const dir of ['bin', 'lib', 'constructs', 'stacks']) {
+    for (const f of fs.readdirSync(path.join(repo, dir), { recursive: true, encoding: 'utf8' })) if (f.endsWith('.ts')) sources.push(path.join(repo, dir, f));
+  }
+  if (sources.some((f) => fs.statSync(f).mtimeMs > built)) return false;
+  const compiled = new Set(sources.filter((f) => f.endsWith('.ts')).map((f) => path.relative(repo, f).replace(/\.ts$/, '.js')));
+  for (const dir of ['bin', 'lib', 'constructs', 'stacks']) {
+    const out = path.join(repo, 'dist', dir);
+    if (!fs.existsSync(out)) return false;
+    for (const f of fs.readdirSync(out, { recursive: true, encoding: 'utf8' })) if (f.endsWith('.js') && !compiled.has(path.join(dir, f))) return false;
+  }
+  return true;
+}
+
 describe('npm pack, installed into a new project', () => {
   let dir: string;
   let app: string;
@@ -38,8 +60,10 @@ describe('npm pack, installed into a new project', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-pack-'));
-    // npm pack runs prepare: a fresh build of dist/.
-    packed = (JSON.parse(execFileSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as typeof packed[])[0];
+    // npm pack runs prepare (a fresh build of dist/), unless dist/ was built after every source it
+    // compiles was last changed (as `npm ci` leaves it on a clean clone): then the tarball is that build.
+    const scripts = distIsFresh() ? ['--ignore-scripts'] : [];
+    packed = (JSON.parse(execFileSync('npm', ['pack', ...scripts, '--pack-destination', dir, '--json'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as typeof packed[])[0];
     app = path.join(dir, 'fraud-platform');
     const code = await main(['init', '--target', 'aws', '--cdk-mlops', `file:${path.join(dir, packed.filename)}`, app], () => undefined, () => undefined);
     if (code !== 0) throw new Error(`mlops init exited ${code}`);
