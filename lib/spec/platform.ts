@@ -208,12 +208,12 @@ function refineDelivery(p: z.output<typeof platformSpecShape>, ctx: z.Refinement
       if (shadowOwner !== owner) {
         addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source', 'registryOf'], `uses the registry of '${shadowOwner}', which is not shared with the stages' accounts: only the delivered registry, '${owner}', is`, { got: renderValue(shadowOwner), expected: `a pinned version of '${owner}''s registry (registryOf '${owner}'${owner === m.name ? ' or none' : ''}), or an image` });
       }
-      const crossRegion = deliveryStagesOf(p).find((stage) => isCrossRegionStage(p, stage));
-      if (crossRegion) {
-        // A replica group numbers its versions in the order they were replicated: version N of the
-        // registry is not version N there, and a pinned version is never replicated unless delivered.
-        addIssue(ctx, ['models', i, 'endpoint', 'shadow', 'source', 'registryVersion'], `pins a registry version, but stage '${crossRegion.name}' is in another region (${crossRegion.region}), whose replica group numbers versions in the order they are delivered there and holds only delivered versions`, { got: renderValue(m.endpoint.shadow.source.registryVersion), expected: "an image source ({ image, modelDataUrl? }) for the shadow, or stages in the registry's region only" });
-      }
+    }
+    const crossRegion = m.endpoint && !isComponentEndpoint(m.endpoint) && m.endpoint.shadow ? deliveryStagesOf(p).find((stage) => isCrossRegionStage(p, stage)) : undefined;
+    if (crossRegion) {
+      // Only the delivered version is replicated into another region; SageMaker creates a model from an image and
+      // artifact of its own region, and a replica group numbers versions in delivery order (version N there is not N).
+      addIssue(ctx, ['models', i, 'endpoint', 'shadow'], `is not delivered to stage '${crossRegion.name}' in another region (${crossRegion.region}): only the delivered version is replicated there, and a shadow's image, artifact or pinned version stays in the registry's region`, { got: 'a shadow variant', expected: "no shadow while a stage is in another region, or stages in the registry's region only" });
     }
     if (m.drift) refineDeliveredDrift(m.drift, i, ctx);
     const owner = ('registryVersion' in m.source && m.source.registryOf) || m.name;
@@ -344,6 +344,14 @@ function derivedNameUses(p: PlatformSpec): DerivedNameUse[] {
       stack(env(s.account, s.region), DERIVED_NAMES.stageStack.of(p.name, m.name, s.name), paths, `the stack of model '${m.name}' in stage '${s.name}'`, true);
       uses.push({ namespace: `role ${s.account ?? ''}`, name: DERIVED_NAMES.deployRole.of(p.name, m.name, s.name), paths, what: `the deploy role of model '${m.name}' in stage '${s.name}'` });
     });
+    // Stages in other regions: a replica stack per region in the registry's account, and the function (and role) reaching them.
+    const replicated = new Set<string>();
+    stages.forEach((s, j) => {
+      if (!isCrossRegionStage(p, s) || replicated.has(s.region!)) return;
+      replicated.add(s.region!);
+      stack(env(p.aws.account, s.region), DERIVED_NAMES.replicaStack.of(p.name, m.name, s.region!), [model, `delivery.stages[${j}].region`], `the registry replica of model '${m.name}' in ${s.region}`);
+    });
+    if (replicated.size > 0) uses.push({ namespace: `role ${p.aws.account ?? ''}`, name: DERIVED_NAMES.crossRegionDelivery.of(p.name, m.name), paths: [model], what: `the cross-region delivery role of model '${m.name}'` });
   });
   return uses;
 }

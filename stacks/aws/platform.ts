@@ -16,11 +16,15 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AccessLogsBucket, allowAlarmPublishing, Baseline, BatchTransform, DATA_QUALITY_BASELINE_STEP, DeliveryStageTarget, DriftMonitor, ExperimentTracker, FeatureStore, InferenceComponent, keyOrNew, MlPipeline, ModelCard, ModelData, ModelDelivery, ModelEndpoint, ModelEndpointProps, ModelImage, ModelRegistry, ModelSource, Personas, pipelineOutputKeyPrefix, regionalEcrImage, RegistryReplica, SecureBucket, SharedEndpoint, StageDeployRole, TrainingCluster } from '../../constructs/aws';
 import { isAwsImageAccount } from '../../lib/catalog';
+import { MlopsValidationError, renderValue } from '../../lib/errors';
 import { GOVERNANCE_METADATA_KEY, TAG_REPLACES_TYPES } from '../../lib/governance';
 import { ComponentEndpointSpecInput, DELIVERY_RENDERING, DELIVERY_TAG, DeliveryStage, deliveryStagesOf, DERIVED_NAMES, ECR_IMAGE_URI, EndpointSpec, EndpointSpecInput, followsRegistry, isComponentEndpoint, isCrossRegionStage, ModelSourceSpec, ModelSpec, parsePlatformSpecFor, SHARED_ENDPOINT_NAMES, PlatformSpec, PlatformSpecInput, MODEL_TAG, PLATFORM_TAG, requiredTagsOf } from '../../lib/spec';
 import { PlatformDashboard } from '../../constructs/aws/platform-dashboard';
 import { MlopsChecks } from './mlops-rules';
 import { PlatformVpc } from './platform-vpc';
+
+/** The account AWS publishes its Deep Learning Containers from in the regions open by default (aws/deep-learning-containers available_images.md). */
+const DLC_GLOBAL_ACCOUNT = '763104351884';
 
 type ModelSpecInput = PlatformSpecInput['models'][number];
 
@@ -674,13 +678,28 @@ export class AwsPlatform extends Construct {
     return uri === undefined || Token.isUnresolved(uri) ? uri : regionalEcrImage(uri, this.spec.aws.region!, region);
   }
 
-  /** SageMaker pulls a model's image from its own region's ECR: the image must be replicated there. */
+  /**
+   * SageMaker pulls a model's image from its own region's ECR: the image must be replicated there. An
+   * image AWS publishes from a per-region account (built-in algorithms, monitoring) is at another
+   * account's path in each region, so moving it to the stage's region names nothing: refused.
+   */
   private warnImageRegion(stack: StageStack, owner: ModelSpec, region: string): void {
     const uri = registeredImageUriOf(owner);
-    const regional = uri === undefined || Token.isUnresolved(uri) ? undefined : regionalEcrImage(uri, this.spec.aws.region!, region);
-    Annotations.of(stack).addWarningV2('cdk-mlops:crossRegionImage', regional !== undefined && regional !== uri
-      ? `Stage '${stack.stage.name}' is in ${region}: the delivery registers each version's replica with the image ${regional} (SageMaker pulls an ECR image of the model's region only). Replicate an image of your own to ${region} (an ECR replication rule) or push it there before a version is delivered; AWS's Deep Learning Containers are at the same path in every region, SageMaker's built-in algorithm images are not (another account per region).`
-      : `Stage '${stack.stage.name}' is in ${region}: SageMaker pulls an ECR image of the model's region only, and the delivery moves an image of ${this.spec.aws.region} to the same repository in ${region}: replicate the repository there (ECR replication rules) or push the image there before a version is delivered.`);
+    const from = this.spec.aws.region!;
+    const regional = uri === undefined || Token.isUnresolved(uri) ? undefined : regionalEcrImage(uri, from, region);
+    const account = regional !== undefined && regional !== uri ? regional.split('.')[0] : undefined;
+    if (account !== undefined && isAwsImageAccount(account) && account !== DLC_GLOBAL_ACCOUNT) {
+      const i = (this.spec.delivery?.stages ?? []).findIndex((st) => st.name === stack.stage.name);
+      throw new MlopsValidationError({ kind: 'AwsPlatform', id: this.spec.name }, [{
+        path: `delivery.stages[${i}].region`,
+        message: `is another region than the registry's, and model '${owner.name}' serves an image AWS publishes from account ${account} for ${from} (${uri}): AWS publishes it from another account in each region, so the replica's image ${regional} does not exist`,
+        got: renderValue(region),
+        expected: `'${from}' (the registry's region), or a model image of your own replicated to ${region}`,
+      }]);
+    }
+    Annotations.of(stack).addWarningV2('cdk-mlops:crossRegionImage', account === DLC_GLOBAL_ACCOUNT
+      ? `Stage '${stack.stage.name}' is in ${region}: the delivery registers each version's replica with the image ${regional} (SageMaker pulls an ECR image of the model's region only). AWS publishes Deep Learning Containers from ${DLC_GLOBAL_ACCOUNT} in most regions, but from other accounts in opt-in regions (ap-east-1, me-south-1, af-south-1, eu-south-1, il-central-1 and others): check that ${regional} exists before a version is delivered.`
+      : `Stage '${stack.stage.name}' is in ${region}: SageMaker pulls an ECR image of the model's region only, and the delivery moves an image of ${from} to the same repository in ${region}${regional !== undefined && regional !== uri ? ` (${regional})` : ''}: replicate the repository there (ECR replication rules) or push the image there before a version is delivered.`);
   }
 
   /** One shared stack per stage environment other than the platform's, named after the first stage there. */

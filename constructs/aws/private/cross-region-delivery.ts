@@ -50,8 +50,9 @@ export class CrossRegionDelivery extends Construct {
       new iam.PolicyStatement({ sid: 'ReadSourceArtifacts', actions: ['s3:GetObject'], resources: [props.artifactsBucket.arnForObjects(`${prefix}/*`)] }),
       new iam.PolicyStatement({ sid: 'ListSourceArtifacts', actions: ['s3:ListBucket'], resources: [props.artifactsBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${prefix}/*` } } }),
       new iam.PolicyStatement({ sid: 'ReplicaVersions', actions: ['sagemaker:CreateModelPackage', 'sagemaker:DescribeModelPackage'], resources: regions.map((r) => inRegion(r, 'sagemaker', 'model-package', `${group}/*`)) }),
-      // ListModelPackages is authorized on the account's packages, not a group's (the Service Authorization Reference lists no required resource).
-      new iam.PolicyStatement({ sid: 'FindReplicas', actions: ['sagemaker:ListModelPackages'], resources: regions.map((r) => inRegion(r, 'sagemaker', 'model-package', '*')) }),
+      // ListModelPackages names model-package as an optional resource type (Service Authorization Reference): a list
+      // request filtered by group may be authorized on '*', so it is granted there, in the stage regions only.
+      new iam.PolicyStatement({ sid: 'FindReplicas', actions: ['sagemaker:ListModelPackages'], resources: ['*'], conditions: { StringEquals: { 'aws:RequestedRegion': regions } } }),
       new iam.PolicyStatement({ sid: 'ReplicaBuckets', actions: ['cloudformation:DescribeStacks'], resources: stages.map((s) => inRegion(s.region, 'cloudformation', 'stack', `${s.replicaStackName}/*`)) }),
       // The replica buckets' names are generated in their regions: this account's buckets there, the registry's prefix only.
       new iam.PolicyStatement({
@@ -70,7 +71,7 @@ export class CrossRegionDelivery extends Construct {
     execution.justifyWildcards([
       { finding: /^Resource::.*:log-group:.*:\*$/, reason: 'The function writes its log streams (one per execution environment, named at run time) into its own log group only.' },
       { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]+:[^:]+:model-package\/[^/*]+\/\*$/, reason: "Each approved version of the one model package group is replicated: its source described, its replica created and described in the stage regions' group of the same name." },
-      { finding: /^Resource::arn:<AWS::Partition>:sagemaker:[^:]+:[^:]+:model-package\/\*$/, reason: "ListModelPackages is authorized on the account's model packages of a region, not on one group: the replica is found by its source ARN among the replica group's versions." },
+      { finding: /^Resource::\*$/, reason: "ListModelPackages (a list, optional resource type) in the stage regions only (aws:RequestedRegion): the replica is found by its source ARN among the replica group's versions." },
       { finding: /^Resource::arn:<AWS::Partition>:cloudformation:[^:]+:[^:]+:stack\/[^/*]+\/\*$/, reason: "A stack's ARN ends in an id CloudFormation chooses: the replica stacks, by name, read for their bucket's name." },
       { finding: /^Resource::arn:<AWS::Partition>:s3:::\*\/.+\/\*$/, reason: "The replica buckets are named by CloudFormation in the stage regions: writes only in this account (s3:ResourceAccount), only in those regions (aws:RequestedRegion), only under the registry's artifacts prefix." },
       { finding: /^Resource::(<[^>]+\.Arn>|[\w-]+:ExportsOutput\w+)\/.+\/\*$/, reason: "The registry's artifacts under its prefix: read (s3:GetObject) to copy them into the replica buckets." },

@@ -37,12 +37,20 @@ exports.keyCandidates = (sent) => {
   try { decoded = decodeURIComponent(sent.replace(/\\+/g, ' ')); } catch (e) { decoded = sent; }
   return decoded === sent ? [sent] : [decoded, sent];
 };
-const exists = async (bucket, key) => {
+/**
+ * Whether the object exists. The function may read the input prefix but not list the bucket (HeadObject
+ * carries no s3:prefix, so no prefix-scoped ListBucket applies to it): S3 answers a missing key with 403,
+ * not 404. A 403 on a candidate with another left means try the next; on the last, it is an error
+ * (EventBridge retries), as the object may also be refused by the bucket's policy or key.
+ */
+const exists = async (bucket, key, last) => {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return true;
   } catch (e) {
-    if (e && (e.name === 'NotFound' || (e.$metadata && e.$metadata.httpStatusCode === 404))) return false;
+    const status = e && e.$metadata && e.$metadata.httpStatusCode;
+    if (e && (e.name === 'NotFound' || status === 404)) return false;
+    if (!last && status === 403) return false;
     throw e;
   }
 };
@@ -54,8 +62,9 @@ exports.start = async (event) => {
   const bucket = detail.bucket && detail.bucket.name;
   const sent = detail.object && detail.object.key;
   if (!bucket || typeof sent !== 'string') throw new Error('not an S3 Object Created event: ' + JSON.stringify(event));
-  for (const key of exports.keyCandidates(sent)) {
-    if (!(await exists(bucket, key))) continue;
+  const candidates = exports.keyCandidates(sent);
+  for (const [i, key] of candidates.entries()) {
+    if (!(await exists(bucket, key, i === candidates.length - 1))) continue;
     const out = await sagemaker.send(new StartPipelineExecutionCommand({
       PipelineName: pipelineName,
       PipelineExecutionDescription: ('New data: s3://' + bucket + '/' + key).slice(0, 3072),
@@ -102,9 +111,9 @@ export class NewDataTrigger extends Construct {
     const execution = new ExecutionRole(this, 'Role', { servicePrincipal: 'lambda.amazonaws.com', description: `new-data starter of ${scope.node.path}` });
     execution.addStatements(
       new iam.PolicyStatement({ sid: 'WriteLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-      // HeadObject: s3:GetObject; s3:ListBucket makes a missing key a 404 rather than a 403.
+      // HeadObject: s3:GetObject. No s3:ListBucket: a prefix-scoped one never applies to HeadObject, and a
+      // bucket-wide one would list every other prefix; a missing key is then a 403 (see the source).
       new iam.PolicyStatement({ sid: 'FindNewObject', actions: ['s3:GetObject'], resources: [`arn:${Aws.PARTITION}:s3:::${props.bucket}/${props.prefix}*`] }),
-      new iam.PolicyStatement({ sid: 'ListInputPrefix', actions: ['s3:ListBucket'], resources: [`arn:${Aws.PARTITION}:s3:::${props.bucket}`], conditions: { StringLike: { 's3:prefix': [`${props.prefix}*`] } } }),
     );
     props.pipeline.grantStartExecution(execution.grantee);
     execution.justifyWildcards([

@@ -241,7 +241,9 @@ export class ScalingGuard extends Construct {
       new iam.PolicyStatement({ sid: 'ReadStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }),
       new iam.PolicyStatement({
         sid: 'RepointScalingAlarms',
-        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
+        // Application Auto Scaling also checks the caller for DeleteAlarms when it deregisters a target or replaces a
+        // target tracking policy (it deletes the policy's alarms on the caller's behalf).
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
         resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
     );

@@ -203,6 +203,7 @@ describe('BatchTransform new-data starter (the function source, run against the 
   let keyCandidates: (key: string) => string[];
   const event = (key: string) => ({ ...S3_OBJECT_CREATED, detail: { ...S3_OBJECT_CREATED.detail, object: { ...S3_OBJECT_CREATED.detail.object, key } } });
   const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+  const forbidden = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
 
   beforeAll(() => {
     const module = { exports: {} as { start: typeof start; keyCandidates: typeof keyCandidates } };
@@ -254,8 +255,16 @@ describe('BatchTransform new-data starter (the function source, run against the 
     s3.send.mockRejectedValue(notFound);
     expect(await start(event('incoming/gone.csv'))).toMatchObject({ started: false });
     expect(sm.commandCalls(StartPipelineExecutionCommand)).toHaveLength(0);
-    s3.send.mockReset().mockRejectedValue(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    s3.send.mockReset().mockRejectedValue(forbidden);
     await expect(start(event('incoming/x.csv'))).rejects.toThrow('Access Denied');
+  });
+
+  it("takes S3's 403 for a missing decoded key (the function may not list the bucket) and scores the key as sent; a 403 on the last candidate fails", async () => {
+    s3.send.mockRejectedValueOnce(forbidden).mockResolvedValueOnce({});
+    expect(await start(event('incoming/a+b.csv'))).toMatchObject({ started: true, key: 'incoming/a+b.csv' });
+    s3.send.mockReset().mockRejectedValue(forbidden);
+    await expect(start(event('incoming/a+b.csv'))).rejects.toThrow('Access Denied');
+    expect(s3.send.mock.calls.map((c) => (c[0] as { input: { Key: string } }).input.Key)).toEqual(['incoming/a b.csv', 'incoming/a+b.csv']);
   });
 
   it('lets the function check objects under the input prefix only and start this pipeline only', () => {
@@ -266,7 +275,8 @@ describe('BatchTransform new-data starter (the function source, run against the 
     const statements = policies[0][1].Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[];
     const bySid = (sid: string) => statements.find((st) => st.Sid === sid)!;
     expect(JSON.stringify(bySid('FindNewObject').Resource)).toContain(':s3:::scoring-data/incoming/*');
-    expect(bySid('ListInputPrefix').Condition).toEqual({ StringLike: { 's3:prefix': ['incoming/*'] } });
+    // No listing: a prefix-scoped s3:ListBucket never applies to HeadObject, a bucket-wide one would list every prefix.
+    expect(statements.flatMap((st) => actionsOf(st))).not.toContain('s3:ListBucket');
     expect(statements.flatMap((st) => actionsOf(st))).toContain('sagemaker:StartPipelineExecution');
   });
 });

@@ -66,6 +66,13 @@ describe('derived name collisions and limits of delivered models', () => {
     ]);
   });
 
+  it("refuses a stage stack in the registry's account and another region that derives the name of the registry's replica stack there", () => {
+    const found = issues({ aws, models: [delivered('churn')], delivery: { stages: [{ name: 'prod', region: 'eu-west-1' }, { name: 'replica-eu-west-1', region: 'eu-west-1' }] } });
+    expect(found).toEqual(["delivery.stages[0].region: derives the name 'p-churn-replica-eu-west-1' for the registry replica of model 'churn' in eu-west-1, which models[0].name with delivery.stages[1].name also derive for the stack of model 'churn' in stage 'replica-eu-west-1': CloudFormation stack names are unique in account and region 111122223333/eu-west-1 (got 'p-churn-replica-eu-west-1' twice, expected names that derive distinct names (rename the model, the stage or the platform))"]);
+    // In the stage's own account the two stacks do not meet.
+    expect(issues({ aws, models: [delivered('churn')], delivery: { stages: [{ name: 'prod', region: 'eu-west-1' }, { name: 'replica-eu-west-1', region: 'eu-west-1', account: '555566667777' }] } })).toEqual([]);
+  });
+
   it("refuses a stack whose name starts with a stage stack's alarm prefix: the stage's bake would read its alarms", () => {
     expect(issues({ aws, models: [delivered('churn'), model('churn-prod-eu')], delivery: { stages: [{ name: 'prod' }] } })).toEqual([
       "models[1].name: derives the name 'p-churn-prod-eu' for the stack of model 'churn-prod-eu', which starts with 'p-churn-prod-': the delivery bakes the stack of model 'churn' in stage 'prod' (models[0].name with delivery.stages[0].name) by the alarms whose names start so, and would read this stack's alarms as its own (got 'p-churn-prod-eu', expected a name that does not start with 'p-churn-prod-' (rename the model, the stage or the platform))",

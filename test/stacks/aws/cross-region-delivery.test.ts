@@ -11,6 +11,7 @@
  * ours that also deploys there with the stage's deploy role.
  */
 import { App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { ENV, IamWorld, Request } from './iam-paths';
 import { FlowReader } from './runtime-flows';
 import { Definition, reachable } from './state-machine';
@@ -213,5 +214,19 @@ describe('delivery to a stage in another region (and account)', () => {
     ]));
     // No stage account of the registry's region reaches the replica; prod no longer reaches the source.
     expect(report.delivery!.crossAccountGrants.filter((g) => g.account === PROD && g.region === ENV.region)).toEqual([]);
+  });
+
+  it("warns that a Deep Learning Container moved to the stage's region must exist there (AWS publishes them from other accounts in opt-in regions)", () => {
+    const prod = platform.stages.get('support-assistant')!.find((st) => st.stage.name === 'prod')!;
+    const warnings = Annotations.fromStack(prod).findWarning('*', Match.stringLikeRegexp('cdk-mlops:crossRegionImage'));
+    expect(warnings.map((w) => w.entry.data as string)).toEqual([expect.stringMatching(/763104351884\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/huggingface-pytorch-tgi-inference.*opt-in regions.*check that .* exists/)]);
+  });
+});
+
+describe('a cross-region stage of a model serving an image AWS publishes per region', () => {
+  it("is refused at the stage's region: a built-in algorithm image is at another account's path in each region", () => {
+    const xgboost = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
+    const spec: PlatformSpecInput = { ...CROSS_REGION_SPEC, models: CROSS_REGION_SPEC.models.map((m) => (m.name === 'support-assistant' ? { ...m, pipeline: { ...m.pipeline!, register: { ...m.pipeline!.register, image: xgboost } } } : m)) };
+    expect(() => new AwsPlatform(new App({ context: CONTEXT, builtinCloudFormationValidation: false }), 'Platform', { spec })).toThrow(/delivery\.stages\[1\]\.region: is another region than the registry's, and model 'support-assistant' serves an image AWS publishes from account 683313688378 for us-east-1[\s\S]*expected '?'us-east-1'/);
   });
 });
