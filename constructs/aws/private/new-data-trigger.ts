@@ -12,7 +12,7 @@
  * The function tries the decoded key, then the key as sent, and starts the run on the one that
  * exists (HeadObject), with the event's id as the client token (a retried event starts one run).
  */
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -82,6 +82,18 @@ exports.start = async (event) => {
 exports.handler = async (event) => exports.start(event);
 `;
 
+/**
+ * The key prefixes an S3 "Object Created" event's `detail.object.key` may start with for objects under
+ * `prefix`: S3 URL-encodes the key in its events ("red flower.jpg" is "red+flower.jpg", "dt=1" is
+ * "dt%3D1"), so a prefix with such characters is matched as written and as encoded (EventBridge
+ * prefix patterns, any of them). Slashes stay as they are.
+ */
+export function s3EventKeyPrefixes(prefix: string): Array<{ prefix: string }> {
+  if (Token.isUnresolved(prefix)) return [{ prefix }];
+  const encoded = prefix.split('/').map((segment) => encodeURIComponent(segment).replace(/%20/g, '+')).join('/');
+  return encoded === prefix ? [{ prefix }] : [{ prefix }, { prefix: encoded }];
+}
+
 /** What the trigger starts: a pipeline and how to let a principal start it. */
 export interface NewDataPipeline {
   readonly pipelineName: string;
@@ -146,7 +158,7 @@ export class NewDataTrigger extends Construct {
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
-        detail: { bucket: { name: [props.bucket] }, object: { key: [{ prefix: props.prefix }] } },
+        detail: { bucket: { name: [props.bucket] }, object: { key: s3EventKeyPrefixes(props.prefix) } },
       },
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 3, maxEventAge: Duration.hours(1) })],
     });

@@ -11,6 +11,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct, IDependable } from 'constructs';
 import type { MlPipelineBase } from '../ml-pipeline';
 import { ExecutionRole, WildcardJustification } from './execution-role';
+import { s3EventKeyPrefixes } from './new-data-trigger';
 
 /** A kind of job a pipeline step starts, as its ARN names it. */
 export type PipelineJobType = 'processing-job' | 'training-job' | 'hyper-parameter-tuning-job' | 'transform-job';
@@ -119,7 +120,7 @@ export function addPipelineNewDataRule(pipeline: TriggeredPipeline, options: { b
   pipeline.grantStartExecution(role.grantee);
   const rule = new events.CfnRule(pipeline, 'NewDataRule', {
     description: options.description,
-    eventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [options.bucket] }, object: { key: [{ prefix: options.prefix }] } } },
+    eventPattern: { 'source': ['aws.s3'], 'detail-type': ['Object Created'], 'detail': { bucket: { name: [options.bucket] }, object: { key: s3EventKeyPrefixes(options.prefix) } } },
     targets: [{
       id: 'Pipeline',
       arn: pipeline.pipelineArn,

@@ -7,7 +7,7 @@ import * as sagemakerSdk from '@aws-sdk/client-sagemaker';
 import { SageMakerClient, StartPipelineExecutionCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { NEW_DATA_STARTER_SOURCE } from '../../../constructs/aws/private/new-data-trigger';
-import { S3_OBJECT_CREATED } from './fixtures/aws-events';
+import { matchesPattern, S3_OBJECT_CREATED } from './fixtures/aws-events';
 import { actionsOf, allStatements, expectValidationError, IMAGE_URI, imageSource, MODEL_DATA_URI, newStack } from './helpers';
 import { definitionOf, expectValidDefinition, officialSchema, stepOf } from './pipeline-schema';
 
@@ -138,6 +138,17 @@ describe('BatchTransform variants', () => {
   it('says the input bucket must send events to EventBridge', () => {
     const { stack } = build(spec({ onNewData: true }));
     Annotations.fromStack(stack).hasInfo('/Stack/Batch', Match.stringLikeRegexp('EventBridge notifications turned on for bucket scoring-data'));
+  });
+
+  it("matches the URL-encoded keys S3 puts in its events under an input prefix with characters it encodes (Hive partitions, spaces), as written and as encoded", () => {
+    const { stack } = build(spec({ onNewData: true, input: { s3Uri: 's3://scoring-data/incoming/dt=2026-12-01/my files/' } }));
+    const rules = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).map((r) => (r as { Properties: { EventPattern: unknown } }).Properties.EventPattern)
+      .filter((p) => JSON.stringify(p).includes('Object Created'));
+    expect(rules).toHaveLength(1);
+    const created = (key: string) => ({ ...S3_OBJECT_CREATED, detail: { ...S3_OBJECT_CREATED.detail, bucket: { name: 'scoring-data' }, object: { ...S3_OBJECT_CREATED.detail.object, key } } });
+    expect(matchesPattern(rules[0], created('incoming/dt%3D2026-12-01/my+files/a+b.csv'))).toBe(true);
+    expect(matchesPattern(rules[0], created('incoming/dt=2026-12-01/my files/a.csv'))).toBe(true);
+    expect(matchesPattern(rules[0], created('incoming/dt%3D2026-11-30/my+files/a.csv'))).toBe(false);
   });
 
   it('has no failure rule nor alarm when failure notifications are off', () => {
